@@ -1,0 +1,1 @@
+pub fn main_entry() -> i32 { 0 }

@@ -1,0 +1,791 @@
+//! The signed entry (SPEC §3): envelope, typed bodies, signing bytes, id, verification.
+//!
+//! An entry arrives as JSON bytes. [`VerifiedEntry::from_json`] parses it into typed
+//! structs that refuse unknown fields, duplicate fields, `null` for optional fields and
+//! JSON numbers for amounts; computes the signing bytes
+//! `"meent-entry-v1\n" || JCS(entry without "sig")`; and verifies the signature with
+//! `verify_strict` against the envelope's key. A `VerifiedEntry` cannot be made any other way.
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{self, PublicKey, SignatureHex};
+use crate::ids::{Author, EntryId, FundId, MemberId};
+use crate::jcs;
+use crate::limits;
+use crate::money::{Amount, Balance, Fraction, Ratio};
+use crate::time::{Date, Timestamp};
+
+/// The domain-separation prefix of the signing bytes.
+pub const SIGNING_PREFIX: &[u8] = b"meent-entry-v1\n";
+
+/// Why an entry was refused before any rule of the ledger was consulted.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// Not JSON, or not of the entry's shape.
+    #[error("malformed entry: {0}")]
+    Malformed(String),
+    /// The signing bytes are over the limit.
+    #[error("entry is {0} bytes, above the limit of {max} bytes", max = limits::ENTRY_SIGNING_BYTES_MAX)]
+    TooLarge(usize),
+    /// A field is over its limit.
+    #[error("{field} is {len} long, above the limit of {max}")]
+    FieldTooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The signature does not verify.
+    #[error("bad signature: {0}")]
+    BadSignature(String),
+}
+
+/// Deserialize an optional field that, when present, must not be `null`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The entry kinds of v1 (SPEC §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum Kind {
+    #[serde(rename = "genesis")]
+    Genesis,
+    #[serde(rename = "member.apply")]
+    MemberApply,
+    #[serde(rename = "member.admit")]
+    MemberAdmit,
+    #[serde(rename = "member.reject")]
+    MemberReject,
+    #[serde(rename = "key.rotate")]
+    KeyRotate,
+    #[serde(rename = "fund.create")]
+    FundCreate,
+    #[serde(rename = "fund.join")]
+    FundJoin,
+    #[serde(rename = "fund.leave")]
+    FundLeave,
+    #[serde(rename = "contribution")]
+    Contribution,
+    #[serde(rename = "pledge.matching")]
+    PledgeMatching,
+    #[serde(rename = "proposal")]
+    Proposal,
+    #[serde(rename = "vote")]
+    Vote,
+    #[serde(rename = "proposal.close")]
+    ProposalClose,
+    #[serde(rename = "round.open")]
+    RoundOpen,
+    #[serde(rename = "round.project")]
+    RoundProject,
+    #[serde(rename = "ballot")]
+    Ballot,
+    #[serde(rename = "round.close")]
+    RoundClose,
+    #[serde(rename = "disbursement")]
+    Disbursement,
+    #[serde(rename = "disbursement.approve")]
+    DisbursementApprove,
+    #[serde(rename = "reconciliation")]
+    Reconciliation,
+    #[serde(rename = "reversal")]
+    Reversal,
+}
+
+impl Kind {
+    /// The kind as written in entries.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Genesis => "genesis",
+            Kind::MemberApply => "member.apply",
+            Kind::MemberAdmit => "member.admit",
+            Kind::MemberReject => "member.reject",
+            Kind::KeyRotate => "key.rotate",
+            Kind::FundCreate => "fund.create",
+            Kind::FundJoin => "fund.join",
+            Kind::FundLeave => "fund.leave",
+            Kind::Contribution => "contribution",
+            Kind::PledgeMatching => "pledge.matching",
+            Kind::Proposal => "proposal",
+            Kind::Vote => "vote",
+            Kind::ProposalClose => "proposal.close",
+            Kind::RoundOpen => "round.open",
+            Kind::RoundProject => "round.project",
+            Kind::Ballot => "ballot",
+            Kind::RoundClose => "round.close",
+            Kind::Disbursement => "disbursement",
+            Kind::DisbursementApprove => "disbursement.approve",
+            Kind::Reconciliation => "reconciliation",
+            Kind::Reversal => "reversal",
+        }
+    }
+}
+
+/// The envelope as it is parsed; `body` is parsed by kind afterwards.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvelope {
+    v: u32,
+    kind: Kind,
+    author: Author,
+    key: PublicKey,
+    at: Timestamp,
+    nonce: String,
+    body: Value,
+    sig: SignatureHex,
+}
+
+/// A registrar named in genesis.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Registrar {
+    /// Its member id.
+    pub id: MemberId,
+    /// Its key.
+    pub key: PublicKey,
+}
+
+/// `genesis`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Genesis {
+    pub origin: String,
+    pub operator_key: PublicKey,
+    pub registrars: Vec<Registrar>,
+    pub currency: String,
+}
+
+/// What kind of organisation a member is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum MemberKind {
+    Collective,
+    Municipality,
+    Partner,
+}
+
+/// The legal form of a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum LegalForm {
+    Stichting,
+    Cooperatie,
+    Vereniging,
+    Informal,
+    PublicBody,
+}
+
+/// `member.apply`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MemberApply {
+    pub id: MemberId,
+    pub name: String,
+    pub member_kind: MemberKind,
+    pub legal_form: LegalForm,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub kvk: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+/// `member.admit` and `member.reject`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MemberDecision {
+    pub member: MemberId,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `key.rotate`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct KeyRotate {
+    pub new_key: PublicKey,
+}
+
+/// How a fund admits members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Admission {
+    Open,
+    Vote,
+}
+
+/// What happens to the balance when a fund ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum DissolutionRule {
+    ProRataRefund,
+}
+
+/// A fund's charter (SPEC §4.2).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Charter {
+    pub admission: Admission,
+    pub treasurers: Vec<MemberId>,
+    pub approvals_required: u32,
+    pub quorum: Fraction,
+    pub threshold: Fraction,
+    pub voting_period_seconds: u64,
+    pub max_request: Amount,
+    pub dissolution: DissolutionRule,
+}
+
+/// `fund.create`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct FundCreate {
+    pub id: FundId,
+    pub name: String,
+    pub purpose: String,
+    pub charter: Charter,
+}
+
+/// `fund.join` and `fund.leave`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct FundRef {
+    pub fund: FundId,
+}
+
+/// `contribution`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Contribution {
+    pub fund: FundId,
+    pub amount: Amount,
+    pub reference: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `pledge.matching`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PledgeMatching {
+    pub fund: FundId,
+    pub ratio: Ratio,
+    pub cap: Amount,
+    pub until: Date,
+}
+
+/// What a proposal decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ProposalKind {
+    Allocation,
+    Admission,
+    Charter,
+    Dissolution,
+}
+
+/// `proposal`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Proposal {
+    pub fund: FundId,
+    pub proposal_kind: ProposalKind,
+    pub title: String,
+    pub description: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<MemberId>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberId>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub charter: Option<Charter>,
+}
+
+/// A vote's choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Choice {
+    Yes,
+    No,
+    Abstain,
+}
+
+/// `vote`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Vote {
+    pub proposal: EntryId,
+    pub choice: Choice,
+}
+
+/// `proposal.close`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ProposalClose {
+    pub proposal: EntryId,
+}
+
+/// A round's selection rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum RoundRule {
+    Greedy,
+    EqualShares,
+}
+
+/// `round.open`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RoundOpen {
+    pub fund: FundId,
+    pub budget: Amount,
+    pub rule: RoundRule,
+    pub projects_until: Timestamp,
+    pub closes_at: Timestamp,
+}
+
+/// `round.project`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RoundProject {
+    pub round: EntryId,
+    pub title: String,
+    pub description: String,
+    pub cost: Amount,
+    pub recipient: MemberId,
+}
+
+/// `ballot`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Ballot {
+    pub round: EntryId,
+    pub approve: Vec<EntryId>,
+}
+
+/// `round.close`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RoundClose {
+    pub round: EntryId,
+}
+
+/// `disbursement`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Disbursement {
+    pub allocation: EntryId,
+    pub amount: Amount,
+    pub reference: String,
+}
+
+/// `disbursement.approve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct DisbursementApprove {
+    pub disbursement: EntryId,
+}
+
+/// `reconciliation`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Reconciliation {
+    pub fund: FundId,
+    pub statement_sha256: String,
+    pub period_from: Date,
+    pub period_to: Date,
+    pub opening_balance: Balance,
+    pub closing_balance: Balance,
+    pub confirmed: Vec<EntryId>,
+    pub unmatched_bank_lines: u64,
+}
+
+/// `reversal`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Reversal {
+    pub entry: EntryId,
+    pub reason: String,
+}
+
+/// A typed entry body.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub enum Body {
+    Genesis(Genesis),
+    MemberApply(MemberApply),
+    MemberAdmit(MemberDecision),
+    MemberReject(MemberDecision),
+    KeyRotate(KeyRotate),
+    FundCreate(FundCreate),
+    FundJoin(FundRef),
+    FundLeave(FundRef),
+    Contribution(Contribution),
+    PledgeMatching(PledgeMatching),
+    Proposal(Proposal),
+    Vote(Vote),
+    ProposalClose(ProposalClose),
+    RoundOpen(RoundOpen),
+    RoundProject(RoundProject),
+    Ballot(Ballot),
+    RoundClose(RoundClose),
+    Disbursement(Disbursement),
+    DisbursementApprove(DisbursementApprove),
+    Reconciliation(Reconciliation),
+    Reversal(Reversal),
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, EntryError> {
+    T::deserialize(v).map_err(|e| EntryError::Malformed(format!("body: {e}")))
+}
+
+impl Body {
+    /// Parse a body of the given kind from JSON.
+    pub fn parse(kind: Kind, v: &Value) -> Result<Body, EntryError> {
+        let b = match kind {
+            Kind::Genesis => Body::Genesis(typed(v)?),
+            Kind::MemberApply => Body::MemberApply(typed(v)?),
+            Kind::MemberAdmit => Body::MemberAdmit(typed(v)?),
+            Kind::MemberReject => Body::MemberReject(typed(v)?),
+            Kind::KeyRotate => Body::KeyRotate(typed(v)?),
+            Kind::FundCreate => Body::FundCreate(typed(v)?),
+            Kind::FundJoin => Body::FundJoin(typed(v)?),
+            Kind::FundLeave => Body::FundLeave(typed(v)?),
+            Kind::Contribution => Body::Contribution(typed(v)?),
+            Kind::PledgeMatching => Body::PledgeMatching(typed(v)?),
+            Kind::Proposal => Body::Proposal(typed(v)?),
+            Kind::Vote => Body::Vote(typed(v)?),
+            Kind::ProposalClose => Body::ProposalClose(typed(v)?),
+            Kind::RoundOpen => Body::RoundOpen(typed(v)?),
+            Kind::RoundProject => Body::RoundProject(typed(v)?),
+            Kind::Ballot => Body::Ballot(typed(v)?),
+            Kind::RoundClose => Body::RoundClose(typed(v)?),
+            Kind::Disbursement => Body::Disbursement(typed(v)?),
+            Kind::DisbursementApprove => Body::DisbursementApprove(typed(v)?),
+            Kind::Reconciliation => Body::Reconciliation(typed(v)?),
+            Kind::Reversal => Body::Reversal(typed(v)?),
+        };
+        b.check_limits()?;
+        Ok(b)
+    }
+
+    fn check_limits(&self) -> Result<(), EntryError> {
+        fn chars(field: &'static str, s: &str, max: usize) -> Result<(), EntryError> {
+            let len = s.chars().count();
+            if len > max {
+                return Err(EntryError::FieldTooLong { field, len, max });
+            }
+            Ok(())
+        }
+        fn bytes(field: &'static str, s: &str, max: usize) -> Result<(), EntryError> {
+            if s.len() > max {
+                return Err(EntryError::FieldTooLong { field, len: s.len(), max });
+            }
+            Ok(())
+        }
+        fn nonempty(field: &'static str, s: &str) -> Result<(), EntryError> {
+            if s.trim().is_empty() {
+                return Err(EntryError::Malformed(format!("body: {field} must not be empty")));
+            }
+            Ok(())
+        }
+        use limits::*;
+        match self {
+            Body::Genesis(g) => {
+                bytes("origin", &g.origin, ORIGIN_BYTES_MAX)?;
+                if g.registrars.len() > REGISTRARS_MAX {
+                    return Err(EntryError::FieldTooLong { field: "registrars", len: g.registrars.len(), max: REGISTRARS_MAX });
+                }
+            }
+            Body::MemberApply(a) => {
+                nonempty("name", &a.name)?;
+                chars("name", &a.name, NAME_CHARS_MAX)?;
+                if let Some(k) = &a.kvk {
+                    chars("kvk", k, 32)?;
+                }
+                if let Some(p) = &a.purpose {
+                    bytes("purpose", p, PURPOSE_BYTES_MAX)?;
+                }
+            }
+            Body::MemberAdmit(d) | Body::MemberReject(d) => {
+                if let Some(r) = &d.reason {
+                    bytes("reason", r, NOTE_BYTES_MAX)?;
+                }
+            }
+            Body::FundCreate(f) => {
+                nonempty("name", &f.name)?;
+                chars("name", &f.name, NAME_CHARS_MAX)?;
+                bytes("purpose", &f.purpose, PURPOSE_BYTES_MAX)?;
+                if f.charter.treasurers.len() > TREASURERS_MAX {
+                    return Err(EntryError::FieldTooLong { field: "treasurers", len: f.charter.treasurers.len(), max: TREASURERS_MAX });
+                }
+            }
+            Body::Contribution(c) => {
+                nonempty("reference", &c.reference)?;
+                chars("reference", &c.reference, REFERENCE_CHARS_MAX)?;
+                if let Some(n) = &c.note {
+                    bytes("note", n, NOTE_BYTES_MAX)?;
+                }
+            }
+            Body::Proposal(p) => {
+                nonempty("title", &p.title)?;
+                chars("title", &p.title, TITLE_CHARS_MAX)?;
+                bytes("description", &p.description, DESCRIPTION_BYTES_MAX)?;
+            }
+            Body::RoundProject(p) => {
+                nonempty("title", &p.title)?;
+                chars("title", &p.title, TITLE_CHARS_MAX)?;
+                bytes("description", &p.description, DESCRIPTION_BYTES_MAX)?;
+            }
+            Body::Ballot(b) => {
+                if b.approve.len() > BALLOT_PROJECTS_MAX {
+                    return Err(EntryError::FieldTooLong { field: "approve", len: b.approve.len(), max: BALLOT_PROJECTS_MAX });
+                }
+            }
+            Body::Disbursement(d) => {
+                nonempty("reference", &d.reference)?;
+                chars("reference", &d.reference, REFERENCE_CHARS_MAX)?;
+            }
+            Body::Reconciliation(r) => {
+                if crate::ids::parse_hex32(&r.statement_sha256).is_none() {
+                    return Err(EntryError::Malformed("body: statement_sha256 must be 64 lowercase hex characters".into()));
+                }
+                if r.confirmed.len() > CONFIRMED_IDS_MAX {
+                    return Err(EntryError::FieldTooLong { field: "confirmed", len: r.confirmed.len(), max: CONFIRMED_IDS_MAX });
+                }
+            }
+            Body::Reversal(r) => {
+                nonempty("reason", &r.reason)?;
+                bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
+            }
+            Body::KeyRotate(_)
+            | Body::FundJoin(_)
+            | Body::FundLeave(_)
+            | Body::PledgeMatching(_)
+            | Body::Vote(_)
+            | Body::ProposalClose(_)
+            | Body::RoundOpen(_)
+            | Body::RoundClose(_)
+            | Body::DisbursementApprove(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// An entry whose shape and signature have been checked.
+#[derive(Debug, Clone)]
+pub struct VerifiedEntry {
+    /// `SHA-256(signing_bytes)`.
+    pub id: EntryId,
+    /// The kind.
+    pub kind: Kind,
+    /// Who wrote it.
+    pub author: Author,
+    /// The key it is signed with.
+    pub key: PublicKey,
+    /// The client's clock.
+    pub at: Timestamp,
+    /// The typed body.
+    pub body: Body,
+    /// The whole entry as JSON, `sig` included, exactly as signed.
+    pub json: Value,
+}
+
+fn check_nonce(nonce: &str) -> Result<(), EntryError> {
+    if nonce.len() != 32 || !nonce.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+        return Err(EntryError::Malformed("nonce must be 32 lowercase hex characters".into()));
+    }
+    Ok(())
+}
+
+/// The signing bytes of an entry given as JSON (its `sig`, if any, left out).
+pub fn signing_bytes(entry: &Value) -> Result<Vec<u8>, EntryError> {
+    let mut v = entry.clone();
+    if let Value::Object(m) = &mut v {
+        m.shift_remove("sig");
+    } else {
+        return Err(EntryError::Malformed("an entry is a JSON object".into()));
+    }
+    let canon = jcs::to_vec(&v).map_err(|e| EntryError::Malformed(e.to_string()))?;
+    let mut out = Vec::with_capacity(SIGNING_PREFIX.len() + canon.len());
+    out.extend_from_slice(SIGNING_PREFIX);
+    out.extend_from_slice(&canon);
+    Ok(out)
+}
+
+/// The entry id of the given signing bytes.
+pub fn entry_id(signing_bytes: &[u8]) -> EntryId {
+    EntryId(Sha256::digest(signing_bytes).into())
+}
+
+impl VerifiedEntry {
+    /// Parse entry JSON bytes, check its shape and limits, and verify its signature.
+    pub fn from_json(bytes: &[u8]) -> Result<VerifiedEntry, EntryError> {
+        let json = jcs::parse_strict(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        Self::from_value(json)
+    }
+
+    /// Parse and verify an entry given as a JSON value.
+    pub fn from_value(json: Value) -> Result<VerifiedEntry, EntryError> {
+        let raw = RawEnvelope::deserialize(&json).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        Self::from_parts(raw, json)
+    }
+
+    fn from_parts(raw: RawEnvelope, json: Value) -> Result<VerifiedEntry, EntryError> {
+        if raw.v != 1 {
+            return Err(EntryError::Malformed(format!("unsupported entry version {}, expected 1", raw.v)));
+        }
+        check_nonce(&raw.nonce)?;
+        if !raw.body.is_object() {
+            return Err(EntryError::Malformed("body must be a JSON object".into()));
+        }
+        let body = Body::parse(raw.kind, &raw.body)?;
+        let sb = signing_bytes(&json)?;
+        if sb.len() > limits::ENTRY_SIGNING_BYTES_MAX {
+            return Err(EntryError::TooLarge(sb.len()));
+        }
+        raw.key.verify(&sb, &raw.sig).map_err(|e| EntryError::BadSignature(e.to_string()))?;
+        Ok(VerifiedEntry { id: entry_id(&sb), kind: raw.kind, author: raw.author, key: raw.key, at: raw.at, body, json })
+    }
+}
+
+/// Build and sign an entry (what a client does). `body` must be the kind's body as JSON.
+pub fn sign_entry(kind: Kind, author: &Author, key: &SigningKey, at: &Timestamp, body: Value) -> Result<VerifiedEntry, EntryError> {
+    let nonce: [u8; 16] = rand::random();
+    let public = PublicKey::from(key.verifying_key());
+    let mut obj = serde_json::Map::new();
+    obj.insert("v".into(), Value::from(1));
+    obj.insert("kind".into(), Value::from(kind.as_str()));
+    obj.insert("author".into(), Value::from(author.as_str()));
+    obj.insert("key".into(), Value::from(public.to_hex()));
+    obj.insert("at".into(), Value::from(at.as_str()));
+    obj.insert("nonce".into(), Value::from(hex::encode(nonce)));
+    obj.insert("body".into(), body);
+    let unsigned = Value::Object(obj);
+    let sb = signing_bytes(&unsigned)?;
+    let sig = crypto::sign(key, &sb);
+    let mut json = unsigned;
+    if let Value::Object(m) = &mut json {
+        m.insert("sig".into(), Value::from(sig.to_string()));
+    }
+    VerifiedEntry::from_value(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-27T12:00:00Z".parse().unwrap()
+    }
+
+    fn apply_body() -> Value {
+        json!({"id": "energie-coop-noord", "name": "Energie Coöperatie Noord", "member_kind": "collective", "legal_form": "cooperatie"})
+    }
+
+    fn signed() -> VerifiedEntry {
+        sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), apply_body()).unwrap()
+    }
+
+    #[test]
+    fn sign_and_verify_roundtrip() {
+        let e = signed();
+        let bytes = serde_json::to_vec(&e.json).unwrap();
+        let back = VerifiedEntry::from_json(&bytes).unwrap();
+        assert_eq!(back.id, e.id);
+        let sb = signing_bytes(&e.json).unwrap();
+        assert!(sb.starts_with(b"meent-entry-v1\n{\"at\":\"2026-11-27T12:00:00Z\",\"author\":\"energie-coop-noord\",\"body\":{"));
+    }
+
+    fn mutate(f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Result<VerifiedEntry, EntryError> {
+        let mut v = signed().json;
+        f(v.as_object_mut().unwrap());
+        VerifiedEntry::from_json(&serde_json::to_vec(&v).unwrap())
+    }
+
+    #[test]
+    fn tampering_is_refused() {
+        assert!(matches!(mutate(|m| { m["body"]["name"] = json!("Other"); }), Err(EntryError::BadSignature(_))));
+        assert!(matches!(mutate(|m| { m.insert("extra".into(), json!(1)); }), Err(EntryError::Malformed(_))));
+        assert!(matches!(mutate(|m| { m["body"].as_object_mut().unwrap().insert("x".into(), json!("y")); }), Err(EntryError::Malformed(_))));
+        assert!(matches!(mutate(|m| { m["body"].as_object_mut().unwrap().insert("kvk".into(), Value::Null); }), Err(EntryError::Malformed(_))));
+        assert!(matches!(mutate(|m| { m["v"] = json!(2); }), Err(EntryError::Malformed(_))));
+        assert!(matches!(mutate(|m| { m["nonce"] = json!("xyz"); }), Err(EntryError::Malformed(_))));
+        assert!(matches!(mutate(|m| { m["at"] = json!("2026-11-27T12:00:00+01:00"); }), Err(EntryError::Malformed(_))));
+    }
+
+    #[test]
+    fn duplicate_fields_refused() {
+        let e = signed();
+        let text = serde_json::to_string(&e.json).unwrap();
+        let dup = text.replacen("{\"v\":1", "{\"v\":1,\"v\":1", 1);
+        assert!(matches!(VerifiedEntry::from_json(dup.as_bytes()), Err(EntryError::Malformed(_))));
+        let dup = text.replacen("\"member_kind\":", "\"name\":\"Evil\",\"member_kind\":", 1);
+        assert_ne!(dup, text);
+        assert!(matches!(VerifiedEntry::from_json(dup.as_bytes()), Err(EntryError::Malformed(_))));
+    }
+
+    #[test]
+    fn json_number_amount_refused() {
+        let body = json!({"fund": "warmtefonds-noord", "amount": 12.5, "reference": "X"});
+        let e = sign_entry(Kind::Contribution, &"energie-coop-noord".parse().unwrap(), &key(), &now(), body);
+        let msg = e.unwrap_err().to_string();
+        assert!(msg.contains("amount") || msg.contains("JSON"), "{msg}");
+    }
+
+    #[test]
+    fn oversized_entry_refused() {
+        let mut b = apply_body();
+        b["purpose"] = json!("x".repeat(16 * 1024));
+        assert!(matches!(
+            sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b.clone()),
+            Ok(_)
+        ));
+        b["purpose"] = json!("x".repeat(16 * 1024 + 1));
+        assert!(matches!(
+            sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b),
+            Err(EntryError::FieldTooLong { .. })
+        ));
+    }
+}

@@ -1,0 +1,210 @@
+//! Identifiers with their invariants: member and fund ids, entry ids, sequence numbers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// Not of the member/fund id form.
+    #[error("{0:?} is not a valid id: 3 to 64 characters of a-z, 0-9 and '-', starting and ending with a letter or digit")]
+    BadId(String),
+    /// Not 64 lowercase hex characters.
+    #[error("{0:?} is not an entry id: 64 lowercase hex characters")]
+    BadEntryId(String),
+}
+
+fn valid_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (3..=64).contains(&b.len())
+        && ok(b[0])
+        && ok(b[b.len() - 1])
+        && b.iter().all(|&c| ok(c) || c == b'-')
+}
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                if valid_id(s) {
+                    Ok($name(s.to_string()))
+                } else {
+                    Err(IdError::BadId(s.to_string()))
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(de::Error::custom)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A member id: `[a-z0-9][a-z0-9-]{1,62}[a-z0-9]`.
+    MemberId
+);
+id_type!(
+    /// A fund id, of the same form as a member id.
+    FundId
+);
+
+/// Who wrote an entry: a member, or the operator of the log.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Author {
+    /// The log's operator (genesis, automatic closes).
+    Operator,
+    /// A member.
+    Member(MemberId),
+}
+
+impl Author {
+    /// The author as it is written in entries.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Author::Operator => "operator",
+            Author::Member(m) => m.as_str(),
+        }
+    }
+    /// The member id, if a member.
+    pub fn member(&self) -> Option<&MemberId> {
+        match self {
+            Author::Operator => None,
+            Author::Member(m) => Some(m),
+        }
+    }
+}
+
+impl FromStr for Author {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        if s == "operator" {
+            Ok(Author::Operator)
+        } else {
+            s.parse().map(Author::Member)
+        }
+    }
+}
+
+impl fmt::Display for Author {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Author {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Author {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(de::Error::custom)
+    }
+}
+
+/// An entry id: lowercase hex SHA-256 of the entry's signing bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId(pub [u8; 32]);
+
+impl EntryId {
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl FromStr for EntryId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        parse_hex32(s).map(EntryId).ok_or_else(|| IdError::BadEntryId(s.to_string()))
+    }
+}
+
+/// Parse exactly 64 lowercase hex characters.
+pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 || !s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for EntryId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for EntryId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(de::Error::custom)
+    }
+}
+
+/// A record's position in the log, counting from 0 (genesis).
+pub type Seq = u64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_ids() {
+        for s in ["abc", "energie-coop-noord", "a1b", &"a".repeat(64)] {
+            assert!(s.parse::<MemberId>().is_ok(), "{s}");
+        }
+        for s in ["ab", "-abc", "abc-", "Abc", "a_b", "a b", &"a".repeat(65), "", "élan"] {
+            assert!(s.parse::<MemberId>().is_err(), "{s}");
+        }
+        assert_eq!("operator".parse::<Author>().unwrap(), Author::Operator);
+    }
+
+    #[test]
+    fn entry_ids() {
+        let h = "ab".repeat(32);
+        assert_eq!(h.parse::<EntryId>().unwrap().to_hex(), h);
+        assert!("AB".repeat(32).parse::<EntryId>().is_err());
+        assert!("ab".repeat(31).parse::<EntryId>().is_err());
+    }
+}

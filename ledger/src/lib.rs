@@ -1,0 +1,21 @@
+//! # ledger — the core of meent
+//!
+//! Formats, the verifiable log, storage and the domain rules of meent, a
+//! solidarity fund pooling ledger. No HTTP, no terminal output: the `api` crate
+//! serves this over HTTP and the `meent` binary (crate `cli`) drives it.
+//!
+//! ```
+//! use ledger::money::Amount;
+//! let a: Amount = "12.50".parse().unwrap();
+//! assert_eq!(a.to_string(), "12.50");
+//! assert!("12.5".parse::<Amount>().is_err());
+//! ```
+#![deny(missing_docs)]
+
+pub mod crypto;
+pub mod entry;
+pub mod ids;
+pub mod jcs;
+pub mod limits;
+pub mod money;
+pub mod time;
