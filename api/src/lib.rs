@@ -1,0 +1,68 @@
+//! # api — meent's HTTP API
+//!
+//! An axum server over the `ledger` library (SPEC §5). Handlers are thin: parse,
+//! call one ledger function, render. [`router`] builds the routes over an
+//! [`AppState`] so tests can drive it without a socket; [`serve`] runs it.
+#![deny(missing_docs)]
+
+pub mod error;
+mod handlers;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use ledger::ingest::{Clock, Ingest};
+use ledger::log::Log;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The log.
+    pub log: Arc<Log>,
+    /// The group-commit writer.
+    pub ingest: Ingest,
+    /// The server's clock.
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Start the writer over `log` with the system clock.
+    pub fn new(log: Arc<Log>) -> Self {
+        let clock: Clock = Arc::new(chrono::Utc::now);
+        Self::with_clock(log, clock)
+    }
+    /// Start the writer over `log` with the given clock (tests).
+    pub fn with_clock(log: Arc<Log>, clock: Clock) -> Self {
+        let ingest = Ingest::start(log.clone(), clock.clone());
+        AppState { log, ingest, clock }
+    }
+}
+
+/// All routes of SPEC §5.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(handlers::healthz))
+        .route("/v1/entries", post(handlers::submit).get(handlers::list_entries))
+        .route("/v1/entries/{seq}", get(handlers::entry_by_seq))
+        .route("/v1/entries/id/{id}", get(handlers::entry_by_id))
+        .route("/v1/checkpoint", get(handlers::checkpoint))
+        .route("/v1/proofs/inclusion", get(handlers::inclusion))
+        .route("/v1/proofs/consistency", get(handlers::consistency))
+        .route("/v1/members", get(handlers::members))
+        .route("/v1/members/{id}", get(handlers::member))
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(ledger::limits::REQUEST_BODY_BYTES_MAX))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_response))
+        .with_state(state)
+}
+
+/// Serve the API on `listener` until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -12,10 +12,20 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
+pub mod checkpoint;
 pub mod crypto;
 pub mod entry;
+pub mod error;
 pub mod ids;
+pub mod ingest;
 pub mod jcs;
 pub mod limits;
+pub mod log;
+pub mod merkle;
 pub mod money;
+pub mod record;
+pub mod register;
+pub mod state;
+pub mod store;
 pub mod time;

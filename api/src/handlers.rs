@@ -1,0 +1,164 @@
+//! The handlers: parse, call the ledger, render.
+
+use std::any::Any;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ledger::entry::VerifiedEntry;
+use ledger::ids::{EntryId, MemberId};
+use ledger::limits::PAGE_RECORDS_MAX;
+use ledger::log::Ack;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(t)| t).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
+}
+
+pub async fn healthz(State(s): State<AppState>) -> Response {
+    match s.log.failure() {
+        None => Json(json!({"status": "ok", "tree_size": s.log.size()})).into_response(),
+        Some(f) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "failed", "reason": f}))).into_response(),
+    }
+}
+
+fn ack_body(a: &Ack) -> Value {
+    json!({"seq": a.seq, "id": a.id.to_hex(), "leaf_hash": hex::encode(a.leaf_hash), "tree_size": a.tree_size})
+}
+
+pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let entry = VerifiedEntry::from_json(&body)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    s.ingest.submit(
+        entry,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
+    let ack = rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the writer stopped"))??;
+    let status = if ack.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(ack_body(&ack))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    from: Option<u64>,
+    limit: Option<u64>,
+}
+
+fn json_raw(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], Body::from(body)).into_response()
+}
+
+pub async fn list_entries(State(s): State<AppState>, q: Result<Query<Page>, QueryRejection>) -> ApiResult<Response> {
+    let p = query(q)?;
+    let from = p.from.unwrap_or(0);
+    let limit = p.limit.unwrap_or(PAGE_RECORDS_MAX);
+    if limit == 0 || limit > PAGE_RECORDS_MAX {
+        return Err(ApiError::bad_request("bad_query", format!("limit must be between 1 and {PAGE_RECORDS_MAX}")));
+    }
+    let log = s.log.clone();
+    let (records, next) = tokio::task::spawn_blocking(move || log.records(from, limit)).await.map_err(ApiError::internal)??;
+    // Records are stored as canonical JSON; they are sent byte for byte.
+    let mut out = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 32);
+    out.extend_from_slice(b"{\"entries\":[");
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(r);
+    }
+    out.extend_from_slice(b"],\"next\":");
+    out.extend_from_slice(next.map(|n| n.to_string()).unwrap_or_else(|| "null".into()).as_bytes());
+    out.push(b'}');
+    Ok(json_raw(out))
+}
+
+fn parse_seq(s: &str) -> ApiResult<u64> {
+    s.parse::<u64>().map_err(|_| ApiError::bad_request("bad_seq", format!("{s:?} is not a record position (a non-negative integer)")))
+}
+
+pub async fn entry_by_seq(State(s): State<AppState>, Path(seq): Path<String>) -> ApiResult<Response> {
+    let seq = parse_seq(&seq)?;
+    match s.log.record(seq)? {
+        Some(bytes) => Ok(json_raw(bytes)),
+        None => Err(ApiError::not_found("unknown_entry", format!("no record {seq}; the log has {} records", s.log.size()))),
+    }
+}
+
+pub async fn entry_by_id(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let id: EntryId = id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request("bad_id", e.to_string()))?;
+    let seq = s.log.seq_of(&id)?.ok_or_else(|| ApiError::not_found("unknown_entry", format!("no entry with id {id}")))?;
+    match s.log.record(seq)? {
+        Some(bytes) => Ok(json_raw(bytes)),
+        None => Err(ApiError::not_found("unknown_entry", format!("no entry with id {id}"))),
+    }
+}
+
+pub async fn checkpoint(State(s): State<AppState>) -> Response {
+    let (note, _) = s.log.checkpoint();
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    seq: u64,
+    size: Option<u64>,
+}
+
+pub async fn inclusion(State(s): State<AppState>, q: Result<Query<InclusionQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+    let q = query(q)?;
+    let size = q.size.unwrap_or_else(|| s.log.size());
+    let (leaf, proof) = s.log.inclusion_proof(q.seq, size)?;
+    Ok(Json(json!({"seq": q.seq, "size": size, "leaf_hash": hex::encode(leaf), "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+pub async fn consistency(State(s): State<AppState>, q: Result<Query<ConsistencyQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+    let q = query(q)?;
+    let to = q.to.unwrap_or_else(|| s.log.size());
+    let proof = s.log.consistency_proof(q.from, to)?;
+    Ok(Json(json!({"from": q.from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()})))
+}
+
+pub async fn members(State(s): State<AppState>) -> Json<Value> {
+    let state = s.log.state();
+    let members: Vec<&ledger::register::Member> = state.register.members().collect();
+    Json(json!({"members": members}))
+}
+
+pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id: MemberId = id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request("bad_id", e.to_string()))?;
+    let state = s.log.state();
+    let m = state.register.member(&id).ok_or_else(|| ApiError::not_found("unknown_member", format!("no member {id}")))?;
+    Ok(Json(json!(m)))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no_such_route", "no such endpoint; see /openapi.json")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+}
+
+pub fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::internal("a handler panicked").into_response()
+}

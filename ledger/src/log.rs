@@ -1,0 +1,477 @@
+//! The verifiable log: appends records in groups (one flush and one checkpoint
+//! signature serve many entries), publishes signed checkpoints, serves records
+//! and proofs, and checks the store against its last checkpoint when it opens.
+//!
+//! Invariants:
+//! - a record is served, and an entry acknowledged, only once it is on disk and
+//!   covered by a signed checkpoint that is itself on disk (same atomic commit);
+//! - the log never signs a checkpoint smaller than, or inconsistent with, the last
+//!   one: the tree only grows by appending to the persisted frontier;
+//! - opening a store whose records do not hash to the signed root fails, naming
+//!   the first bad record.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+
+use crate::checkpoint::{self, Checkpoint};
+use crate::crypto::{self, PublicKey};
+use crate::entry::{self, Kind, Registrar, VerifiedEntry};
+use crate::error::Refusal;
+use crate::ids::{Author, EntryId, Seq};
+use crate::merkle::{self, Frontier, Hash, NodeSource};
+use crate::record::Record;
+use crate::state::State;
+use crate::store::sled_store::SledStore;
+use crate::store::{meta, Commit, Store, StoreError};
+use crate::time::Timestamp;
+
+/// A snapshot of the state is persisted at least every this many records, so
+/// that opening replays at most this many (plus one group).
+pub const SNAPSHOT_EVERY_RECORDS: u64 = 2048;
+
+/// File name of the operator's key inside a data directory.
+pub const OPERATOR_KEY_FILE: &str = "operator.pem";
+/// Directory of the store inside a data directory.
+pub const STORE_DIR: &str = "store";
+
+/// Why a log could not be created or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// No ledger in that directory.
+    #[error("{0} holds no meent ledger (create one with `meent init`)")]
+    NotALedger(String),
+    /// A ledger exists already.
+    #[error("{0} already holds a meent ledger")]
+    Exists(String),
+    /// The operator key file.
+    #[error(transparent)]
+    Key(#[from] crypto::CryptoError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store does not match its checkpoint, or a record is bad.
+    #[error("corrupt ledger: {0}")]
+    Corrupt(String),
+    /// Genesis was refused.
+    #[error("genesis refused: {0}")]
+    Genesis(Refusal),
+    /// Other I/O.
+    #[error("{path}: {err}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The error.
+        err: std::io::Error,
+    },
+}
+
+/// Why a submission did not make it into the log.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SubmitError {
+    /// The rules refused it; nothing changed.
+    #[error(transparent)]
+    Refused(Refusal),
+    /// The store is not writable (HTTP 503).
+    #[error("the ledger is not writable: {0}")]
+    Unavailable(String),
+}
+
+/// The answer to an accepted (or already present) entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// Its position.
+    pub seq: Seq,
+    /// Its id.
+    pub id: EntryId,
+    /// Its Merkle leaf hash.
+    pub leaf_hash: Hash,
+    /// The size of the checkpoint that covers it.
+    pub tree_size: u64,
+    /// `false` when the identical entry was already in the log.
+    pub created: bool,
+}
+
+/// Why a proof could not be given.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    /// Bad sizes or positions.
+    #[error("{0}")]
+    Range(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Writer {
+    frontier: Frontier,
+    since_snapshot: u64,
+    failed: Option<String>,
+}
+
+struct Published {
+    note: String,
+    checkpoint: Checkpoint,
+}
+
+/// An open log.
+pub struct Log {
+    store: Box<dyn Store>,
+    operator: SigningKey,
+    origin: String,
+    writer: Mutex<Writer>,
+    state: RwLock<State>,
+    published: RwLock<Published>,
+}
+
+struct NodesOf<'a>(&'a dyn Store);
+
+impl NodeSource for NodesOf<'_> {
+    type Error = StoreError;
+    fn node(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
+        self.0.node(level, index)?.ok_or_else(|| StoreError::Corrupt(format!("tree node ({level}, {index}) is missing")))
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> OpenError {
+    OpenError::Corrupt(e.to_string())
+}
+
+impl Log {
+    /// Create a new ledger in `dir`: an operator key, the store, and genesis.
+    pub fn create(dir: &Path, origin: &str, registrars: Vec<Registrar>, now: DateTime<Utc>) -> Result<Log, OpenError> {
+        let key_path = dir.join(OPERATOR_KEY_FILE);
+        if key_path.exists() || dir.join(STORE_DIR).exists() {
+            return Err(OpenError::Exists(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(|err| OpenError::Io { path: dir.display().to_string(), err })?;
+        let operator = crypto::generate_key();
+        let operator_key = PublicKey::from(operator.verifying_key());
+        let at = Timestamp::from_instant(now);
+        let body = json!({
+            "origin": origin,
+            "operator_key": operator_key.to_hex(),
+            "registrars": registrars,
+            "currency": "EUR",
+        });
+        let genesis = entry::sign_entry(Kind::Genesis, &Author::Operator, &operator, &at, body).map_err(|e| OpenError::Genesis(Refusal::malformed("malformed", e.to_string())))?;
+        let mut state = State::new();
+        state.apply(0, &at, &genesis).map_err(OpenError::Genesis)?;
+        crypto::write_key_file(&key_path, &operator)?;
+        let store = SledStore::open(&dir.join(STORE_DIR))?;
+        let record = Record { seq: 0, received_at: at, entry: genesis };
+        let bytes = record.leaf_bytes();
+        let mut frontier = Frontier::default();
+        let nodes = frontier.push(merkle::leaf_hash(&bytes)).map_err(corrupt)?;
+        let cp = Checkpoint { origin: origin.to_string(), size: frontier.size(), root: frontier.root() };
+        let note = cp.sign(&operator);
+        let commit = Commit {
+            records: vec![(0, record.entry.id, bytes)],
+            nodes,
+            meta: vec![
+                (meta::ORIGIN, origin.as_bytes().to_vec()),
+                (meta::CHECKPOINT, note.as_bytes().to_vec()),
+                (meta::FRONTIER, frontier.to_bytes()),
+                (meta::SNAPSHOT, serde_json::to_vec(&state).map_err(corrupt)?),
+            ],
+        };
+        store.commit(&commit)?;
+        drop(store);
+        Log::open(dir)
+    }
+
+    /// Open the ledger in `dir`, checking every record against the signed checkpoint.
+    pub fn open(dir: &Path) -> Result<Log, OpenError> {
+        let key_path = dir.join(OPERATOR_KEY_FILE);
+        let store_path = dir.join(STORE_DIR);
+        if !store_path.exists() {
+            return Err(OpenError::NotALedger(dir.display().to_string()));
+        }
+        let operator = crypto::read_key_file(&key_path)?;
+        let store = SledStore::open(&store_path)?;
+        Self::open_store(Box::new(store), operator)
+    }
+
+    fn open_store(store: Box<dyn Store>, operator: SigningKey) -> Result<Log, OpenError> {
+        let origin = store.meta(meta::ORIGIN)?.ok_or_else(|| corrupt("the store has no origin"))?;
+        let origin = String::from_utf8(origin).map_err(|_| corrupt("the stored origin is not UTF-8"))?;
+        let note = store.meta(meta::CHECKPOINT)?.ok_or_else(|| corrupt("the store has no signed checkpoint"))?;
+        let note = String::from_utf8(note).map_err(|_| corrupt("the stored checkpoint is not UTF-8"))?;
+        let cp = checkpoint::open(&note, &origin, &operator.verifying_key()).map_err(|e| corrupt(format!("the stored checkpoint does not verify with the operator key: {e}")))?;
+
+        // Every record must be present, in order, and hash to its stored leaf; together they must give the signed root.
+        let mut frontier = Frontier::default();
+        for item in store.records_from(0) {
+            let (seq, bytes) = item?;
+            let expected = frontier.size();
+            if seq != expected {
+                return Err(corrupt(format!("record {expected} is missing (next stored record is {seq})")));
+            }
+            if seq >= cp.size {
+                return Err(corrupt(format!("record {seq} is beyond the signed checkpoint of size {}", cp.size)));
+            }
+            let lh = merkle::leaf_hash(&bytes);
+            if store.node(0, seq)? != Some(lh) {
+                return Err(corrupt(format!("record {seq} does not match its leaf hash in the tree (altered on disk)")));
+            }
+            frontier.push(lh).map_err(corrupt)?;
+        }
+        if frontier.size() != cp.size {
+            return Err(corrupt(format!("record {} is missing: the signed checkpoint covers {} records", frontier.size(), cp.size)));
+        }
+        if frontier.root() != cp.root {
+            return Err(corrupt("the records do not hash to the root of the signed checkpoint"));
+        }
+        let src = NodesOf(store.as_ref());
+        let stored_root = merkle::root(&src, cp.size).map_err(|e| corrupt(format!("tree nodes: {e}")))?;
+        if stored_root != cp.root {
+            return Err(corrupt("the stored tree nodes do not give the signed root"));
+        }
+
+        // State: the last snapshot, then replay the (short) tail after it.
+        let snapshot = store.meta(meta::SNAPSHOT)?.ok_or_else(|| corrupt("the store has no state snapshot"))?;
+        let mut state: State = serde_json::from_slice(&snapshot).map_err(|e| corrupt(format!("state snapshot: {e}")))?;
+        if state.size > cp.size {
+            return Err(corrupt(format!("the state snapshot covers {} records, more than the checkpoint's {}", state.size, cp.size)));
+        }
+        let replayed = cp.size - state.size;
+        for item in store.records_from(state.size) {
+            let (seq, bytes) = item?;
+            let rec = Record::from_leaf_bytes(&bytes).map_err(|e| corrupt(format!("record {seq}: {e}")))?;
+            if rec.seq != seq {
+                return Err(corrupt(format!("record {seq} says it is record {}", rec.seq)));
+            }
+            state.apply(seq, &rec.received_at, &rec.entry).map_err(|e| corrupt(format!("record {seq} breaks a rule on replay: {e}")))?;
+        }
+        if state.origin.as_deref() != Some(origin.as_str()) {
+            return Err(corrupt("genesis origin does not match the store's origin"));
+        }
+        if state.operator_key != Some(PublicKey::from(operator.verifying_key())) {
+            return Err(corrupt("the operator key file does not match the genesis operator_key"));
+        }
+        Ok(Log {
+            store,
+            operator,
+            origin,
+            writer: Mutex::new(Writer { frontier, since_snapshot: replayed, failed: None }),
+            state: RwLock::new(state),
+            published: RwLock::new(Published { note, checkpoint: cp }),
+        })
+    }
+
+    /// The log's origin (its name in checkpoints).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The operator's public key.
+    pub fn operator_key(&self) -> PublicKey {
+        PublicKey::from(self.operator.verifying_key())
+    }
+
+    /// Sign an entry as the operator (automatic closes).
+    pub fn operator_entry(&self, kind: Kind, body: Value, now: DateTime<Utc>) -> Result<VerifiedEntry, entry::EntryError> {
+        entry::sign_entry(kind, &Author::Operator, &self.operator, &Timestamp::from_instant(now), body)
+    }
+
+    /// Read access to the state (register, funds). It may include entries whose
+    /// group commit is being flushed.
+    pub fn state(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Why writes are refused, if they are.
+    pub fn failure(&self) -> Option<String> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner()).failed.clone()
+    }
+
+    /// The latest signed checkpoint: the note text and its parsed form.
+    pub fn checkpoint(&self) -> (String, Checkpoint) {
+        let p = self.published.read().unwrap_or_else(|p| p.into_inner());
+        (p.note.clone(), p.checkpoint.clone())
+    }
+
+    /// Size of the latest signed checkpoint.
+    pub fn size(&self) -> u64 {
+        self.published.read().unwrap_or_else(|p| p.into_inner()).checkpoint.size
+    }
+
+    /// Leaf bytes of record `seq`, if the signed checkpoint covers it.
+    pub fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
+        if seq >= self.size() {
+            return Ok(None);
+        }
+        self.store.record(seq)
+    }
+
+    /// Position of the entry with id `id`, if the signed checkpoint covers it.
+    pub fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
+        let size = self.size();
+        Ok(self.store.seq_of(id)?.filter(|s| *s < size))
+    }
+
+    /// Up to `limit` records from `from` on, and the next position if there are more.
+    pub fn records(&self, from: Seq, limit: u64) -> Result<(Vec<Vec<u8>>, Option<Seq>), StoreError> {
+        let size = self.size();
+        let end = from.saturating_add(limit).min(size);
+        let mut out = Vec::new();
+        if from < end {
+            for item in self.store.records_from(from) {
+                let (seq, bytes) = item?;
+                if seq >= end {
+                    break;
+                }
+                out.push(bytes);
+            }
+        }
+        Ok((out, if end < size { Some(end) } else { None }))
+    }
+
+    /// Leaf hash of record `seq`.
+    pub fn leaf_hash(&self, seq: Seq) -> Result<Hash, StoreError> {
+        NodesOf(self.store.as_ref()).node(0, seq)
+    }
+
+    /// Inclusion proof of record `seq` in the tree of size `size`.
+    pub fn inclusion_proof(&self, seq: Seq, size: u64) -> Result<(Hash, Vec<Hash>), ProofError> {
+        let current = self.size();
+        if size > current || size == 0 {
+            return Err(ProofError::Range(format!("size {size} must be between 1 and the current tree size {current}")));
+        }
+        if seq >= size {
+            return Err(ProofError::Range(format!("seq {seq} must be below size {size}")));
+        }
+        let src = NodesOf(self.store.as_ref());
+        let proof = merkle::inclusion_proof(&src, seq, size).map_err(|e| ProofError::Range(e.to_string()))?;
+        Ok((src.node(0, seq)?, proof))
+    }
+
+    /// Consistency proof between tree sizes `from` and `to`.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
+        let current = self.size();
+        if to > current || from > to {
+            return Err(ProofError::Range(format!("need 0 <= from <= to <= current tree size {current}; got from={from}, to={to}")));
+        }
+        let src = NodesOf(self.store.as_ref());
+        merkle::consistency_proof(&src, from, to).map_err(|e| ProofError::Range(e.to_string()))
+    }
+
+    /// Root hash of the tree of size `size` (at most the current size).
+    pub fn root_at(&self, size: u64) -> Result<Hash, ProofError> {
+        let current = self.size();
+        if size > current {
+            return Err(ProofError::Range(format!("size {size} is above the current tree size {current}")));
+        }
+        merkle::root(&NodesOf(self.store.as_ref()), size).map_err(|e| ProofError::Range(e.to_string()))
+    }
+
+    /// Append a group of verified entries: judge each against the state in order,
+    /// write the accepted ones with a new signed checkpoint in one atomic, flushed
+    /// commit, then publish. Returns one result per entry, in order.
+    pub fn append(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Vec<Result<Ack, SubmitError>> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = &w.failed {
+            return batch.iter().map(|_| Err(SubmitError::Unavailable(f.clone()))).collect();
+        }
+        let mut results: Vec<Option<Result<Ack, SubmitError>>> = Vec::with_capacity(batch.len());
+        let mut commit = Commit::default();
+        let mut fresh: HashMap<EntryId, (Seq, Hash)> = HashMap::new();
+        let mut dup_of_fresh: Vec<(usize, EntryId)> = Vec::new();
+        let mut new_frontier = w.frontier.clone();
+        {
+            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            let received_at = match &state.last_received_at {
+                Some(last) if last.instant() > now => last.clone(),
+                _ => Timestamp::from_instant(now),
+            };
+            for e in batch {
+                if fresh.contains_key(&e.id) {
+                    dup_of_fresh.push((results.len(), e.id));
+                    results.push(None);
+                    continue;
+                }
+                match self.store.seq_of(&e.id) {
+                    Err(err) => {
+                        results.push(Some(Err(SubmitError::Unavailable(err.to_string()))));
+                        continue;
+                    }
+                    Ok(Some(seq)) => {
+                        let r = self.leaf_hash(seq).map(|leaf_hash| Ack { seq, id: e.id, leaf_hash, tree_size: 0, created: false });
+                        results.push(Some(r.map_err(|err| SubmitError::Unavailable(err.to_string()))));
+                        continue;
+                    }
+                    Ok(None) => {}
+                }
+                let seq = state.size;
+                match state.apply(seq, &received_at, &e) {
+                    Err(r) => results.push(Some(Err(SubmitError::Refused(r)))),
+                    Ok(()) => {
+                        let record = Record { seq, received_at: received_at.clone(), entry: e };
+                        let bytes = record.leaf_bytes();
+                        let lh = merkle::leaf_hash(&bytes);
+                        match new_frontier.push(lh) {
+                            Ok(nodes) => commit.nodes.extend(nodes),
+                            Err(e) => {
+                                results.push(Some(Err(SubmitError::Unavailable(e.to_string()))));
+                                continue;
+                            }
+                        }
+                        fresh.insert(record.entry.id, (seq, lh));
+                        results.push(Some(Ok(Ack { seq, id: record.entry.id, leaf_hash: lh, tree_size: 0, created: true })));
+                        commit.records.push((seq, record.entry.id, bytes));
+                    }
+                }
+            }
+            if !commit.records.is_empty() {
+                let cp = Checkpoint { origin: self.origin.clone(), size: new_frontier.size(), root: new_frontier.root() };
+                let note = cp.sign(&self.operator);
+                commit.meta.push((meta::CHECKPOINT, note.into_bytes()));
+                commit.meta.push((meta::FRONTIER, new_frontier.to_bytes()));
+                if w.since_snapshot + commit.records.len() as u64 >= SNAPSHOT_EVERY_RECORDS {
+                    match serde_json::to_vec(&*state) {
+                        Ok(snap) => commit.meta.push((meta::SNAPSHOT, snap)),
+                        Err(e) => w.failed = Some(format!("state snapshot: {e}")),
+                    }
+                }
+            }
+        }
+        let tree_size = new_frontier.size();
+        if !commit.records.is_empty() {
+            let wrote_snapshot = commit.meta.iter().any(|(k, _)| *k == meta::SNAPSHOT);
+            if let Err(e) = self.store.commit(&commit) {
+                let msg = format!("write failed, restart the server to recheck the store: {e}");
+                w.failed = Some(msg.clone());
+                return results.into_iter().map(|_| Err(SubmitError::Unavailable(msg.clone()))).collect();
+            }
+            let cp = Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() };
+            let note = commit.meta.iter().find(|(k, _)| *k == meta::CHECKPOINT).map(|(_, v)| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+            *self.published.write().unwrap_or_else(|p| p.into_inner()) = Published { note, checkpoint: cp };
+            w.since_snapshot = if wrote_snapshot { 0 } else { w.since_snapshot + commit.records.len() as u64 };
+            w.frontier = new_frontier;
+        }
+        for (i, id) in dup_of_fresh {
+            if let Some((seq, lh)) = fresh.get(&id) {
+                results[i] = Some(Ok(Ack { seq: *seq, id, leaf_hash: *lh, tree_size, created: false }));
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(SubmitError::Unavailable("internal: unanswered submission".into())))
+                    .map(|mut a| {
+                        a.tree_size = tree_size;
+                        a
+                    })
+            })
+            .collect()
+    }
+}
+
+/// The data directory layout, for tools.
+pub fn store_path(dir: &Path) -> PathBuf {
+    dir.join(STORE_DIR)
+}

@@ -1,0 +1,76 @@
+//! Log records (SPEC §3.3): `{seq, received_at, entry}`; the Merkle leaf is `JCS(record)`.
+
+use serde_json::Value;
+
+use crate::entry::{EntryError, VerifiedEntry};
+use crate::ids::Seq;
+use crate::jcs;
+use crate::time::Timestamp;
+
+/// Why stored or downloaded record bytes are not a valid record.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Not JSON of the record's shape.
+    #[error("not a record: {0}")]
+    Malformed(String),
+    /// Valid JSON but not in canonical (JCS) form, so its leaf hash is ambiguous.
+    #[error("record bytes are not in canonical JSON form")]
+    NotCanonical,
+    /// The entry inside does not verify.
+    #[error("entry: {0}")]
+    Entry(#[from] EntryError),
+}
+
+/// One record of the log.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Position, from 0.
+    pub seq: Seq,
+    /// The server's clock when it accepted the entry.
+    pub received_at: Timestamp,
+    /// The entry, verified.
+    pub entry: VerifiedEntry,
+}
+
+impl Record {
+    /// The record as JSON.
+    pub fn to_value(&self) -> Value {
+        serde_json::json!({"seq": self.seq, "received_at": self.received_at.as_str(), "entry": self.entry.json})
+    }
+
+    /// `leaf_bytes = JCS(record)`.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        jcs::to_vec(&self.to_value()).expect("a verified entry canonicalises, and seq is far below 2^53")
+    }
+
+    /// Parse leaf bytes: canonical JSON of exactly `{entry, received_at, seq}`, and verify the entry's signature.
+    pub fn from_leaf_bytes(bytes: &[u8]) -> Result<Record, RecordError> {
+        let v = jcs::parse_strict(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
+        let canon = jcs::to_vec(&v).map_err(|e| RecordError::Malformed(e.to_string()))?;
+        if canon != bytes {
+            return Err(RecordError::NotCanonical);
+        }
+        Self::from_value(v)
+    }
+
+    /// Parse a record given as JSON (e.g. a page of `GET /v1/entries`), verifying the entry.
+    pub fn from_value(v: Value) -> Result<Record, RecordError> {
+        let Value::Object(mut m) = v else {
+            return Err(RecordError::Malformed("a record is a JSON object".into()));
+        };
+        if m.len() != 3 {
+            let keys: Vec<&String> = m.keys().collect();
+            return Err(RecordError::Malformed(format!("a record has exactly the fields entry, received_at, seq; found {keys:?}")));
+        }
+        let seq = m.get("seq").and_then(Value::as_u64).ok_or_else(|| RecordError::Malformed("seq must be a non-negative integer".into()))?;
+        let received_at: Timestamp = m
+            .get("received_at")
+            .and_then(Value::as_str)
+            .ok_or_else(|| RecordError::Malformed("received_at must be a string".into()))?
+            .parse()
+            .map_err(|e: crate::time::TimeError| RecordError::Malformed(e.to_string()))?;
+        let entry = m.remove("entry").ok_or_else(|| RecordError::Malformed("entry is missing".into()))?;
+        let entry = VerifiedEntry::from_value(entry)?;
+        Ok(Record { seq, received_at, entry })
+    }
+}

@@ -1,0 +1,212 @@
+//! The register of members ("Chamber of Commons", SPEC §4.1): applications,
+//! admissions, rejections and key rotations.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::PublicKey;
+use crate::entry::{KeyRotate, LegalForm, MemberApply, MemberDecision, MemberKind};
+use crate::error::Refusal;
+use crate::ids::{Author, MemberId, Seq};
+
+/// Where a member stands in the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// Applied, not yet decided.
+    Pending,
+    /// Admitted by a registrar (or named as registrar in genesis).
+    Admitted,
+    /// Rejected by a registrar.
+    Rejected,
+}
+
+/// One member of the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Its id.
+    pub id: MemberId,
+    /// Its name (registrars from genesis have none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Collective, municipality or partner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_kind: Option<MemberKind>,
+    /// Legal form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legal_form: Option<LegalForm>,
+    /// Chamber of commerce number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kvk: Option<String>,
+    /// What it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Whether it is a registrar named in genesis.
+    pub registrar: bool,
+    /// Pending, admitted or rejected.
+    pub status: MemberStatus,
+    /// Its current key.
+    pub key: PublicKey,
+    /// Keys it used before, oldest first.
+    pub previous_keys: Vec<PublicKey>,
+    /// The record of its application (or genesis).
+    pub applied_seq: Seq,
+    /// The record that admitted or rejected it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_seq: Option<Seq>,
+    /// The reason given with the decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The register.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Register {
+    members: BTreeMap<MemberId, Member>,
+    /// Every key ever registered (operator, registrars, members, rotated): a key is never reused.
+    keys_seen: HashSet<[u8; 32]>,
+}
+
+impl Register {
+    /// A member by id.
+    pub fn member(&self, id: &MemberId) -> Option<&Member> {
+        self.members.get(id)
+    }
+    /// All members, by id.
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.values()
+    }
+    /// Number of members (any status).
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+    /// Whether `id` is an admitted member.
+    pub fn is_admitted(&self, id: &MemberId) -> bool {
+        self.members.get(id).is_some_and(|m| m.status == MemberStatus::Admitted)
+    }
+
+    fn check_new_key(&self, key: &PublicKey) -> Result<(), Refusal> {
+        if key.is_weak() {
+            return Err(Refusal::malformed("weak_key", format!("key {key} is a weak (small-order) key")));
+        }
+        if self.keys_seen.contains(&key.to_bytes()) {
+            return Err(Refusal::conflict("key_reused", format!("key {key} is already registered; every member needs its own new key")));
+        }
+        Ok(())
+    }
+
+    /// Note a key that is in use outside the member list (the operator's).
+    pub(crate) fn reserve_key(&mut self, key: &PublicKey) -> Result<(), Refusal> {
+        self.check_new_key(key)?;
+        self.keys_seen.insert(key.to_bytes());
+        Ok(())
+    }
+
+    /// Add a registrar named in genesis.
+    pub(crate) fn add_registrar(&mut self, id: &MemberId, key: &PublicKey) -> Result<(), Refusal> {
+        if self.members.contains_key(id) {
+            return Err(Refusal::conflict("duplicate_member", format!("registrar {id} is named twice")));
+        }
+        self.check_new_key(key)?;
+        self.keys_seen.insert(key.to_bytes());
+        self.members.insert(
+            id.clone(),
+            Member {
+                id: id.clone(),
+                name: None,
+                member_kind: None,
+                legal_form: None,
+                kvk: None,
+                purpose: None,
+                registrar: true,
+                status: MemberStatus::Admitted,
+                key: *key,
+                previous_keys: vec![],
+                applied_seq: 0,
+                decided_seq: Some(0),
+                reason: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Check that `author` may sign with `key`: the member's current key.
+    /// An applicant's own `member.apply` is checked by [`Register::apply`] instead.
+    pub fn check_key(&self, author: &MemberId, key: &PublicKey) -> Result<&Member, Refusal> {
+        let m = self
+            .members
+            .get(author)
+            .ok_or_else(|| Refusal::unauthenticated("unknown_author", format!("author {author} is not in the register")))?;
+        if &m.key != key {
+            let why = if m.previous_keys.contains(key) { "a rotated-out key" } else { "not its current key" };
+            return Err(Refusal::unauthenticated("wrong_key", format!("entry is signed with {why} of {author}")));
+        }
+        Ok(m)
+    }
+
+    /// `member.apply`: the applicant, signing with its own new key.
+    pub fn apply(&mut self, seq: Seq, author: &Author, key: &PublicKey, b: &MemberApply) -> Result<(), Refusal> {
+        if author.member() != Some(&b.id) {
+            return Err(Refusal::forbidden("author_mismatch", format!("member.apply for {} must be authored by {} itself", b.id, b.id)));
+        }
+        if self.members.contains_key(&b.id) {
+            return Err(Refusal::conflict("duplicate_member", format!("member id {} is already taken", b.id)));
+        }
+        self.check_new_key(key)?;
+        self.keys_seen.insert(key.to_bytes());
+        self.members.insert(
+            b.id.clone(),
+            Member {
+                id: b.id.clone(),
+                name: Some(b.name.clone()),
+                member_kind: Some(b.member_kind),
+                legal_form: Some(b.legal_form),
+                kvk: b.kvk.clone(),
+                purpose: b.purpose.clone(),
+                registrar: false,
+                status: MemberStatus::Pending,
+                key: *key,
+                previous_keys: vec![],
+                applied_seq: seq,
+                decided_seq: None,
+                reason: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// `member.admit` / `member.reject` by a registrar.
+    pub fn decide(&mut self, seq: Seq, author: &MemberId, b: &MemberDecision, admit: bool) -> Result<(), Refusal> {
+        let is_registrar = self.members.get(author).is_some_and(|m| m.registrar);
+        if !is_registrar {
+            return Err(Refusal::forbidden("not_registrar", format!("{author} is not a registrar; only registrars named in genesis admit or reject members")));
+        }
+        let m = self.members.get_mut(&b.member).ok_or_else(|| Refusal::not_found("unknown_member", format!("no application from {}", b.member)))?;
+        if m.status != MemberStatus::Pending {
+            return Err(Refusal::conflict("already_decided", format!("{} is not pending (it is {:?})", b.member, m.status).to_lowercase()));
+        }
+        m.status = if admit { MemberStatus::Admitted } else { MemberStatus::Rejected };
+        m.decided_seq = Some(seq);
+        m.reason = b.reason.clone();
+        Ok(())
+    }
+
+    /// `key.rotate` by the member itself, signed with its current key.
+    pub fn rotate(&mut self, author: &MemberId, b: &KeyRotate) -> Result<(), Refusal> {
+        let status = self.members.get(author).map(|m| m.status);
+        if status == Some(MemberStatus::Rejected) {
+            return Err(Refusal::forbidden("rejected_member", format!("{author} was rejected and cannot rotate keys")));
+        }
+        self.check_new_key(&b.new_key)?;
+        let m = self.members.get_mut(author).ok_or_else(|| Refusal::not_found("unknown_member", format!("{author} is not in the register")))?;
+        self.keys_seen.insert(b.new_key.to_bytes());
+        let old = std::mem::replace(&mut m.key, b.new_key);
+        m.previous_keys.push(old);
+        Ok(())
+    }
+}

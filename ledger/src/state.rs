@@ -1,0 +1,133 @@
+//! The ledger's state as a pure function of the log.
+//!
+//! [`State::apply`] takes one verified entry with its position and the server's
+//! `received_at`, and either changes the state or refuses with a [`Refusal`] —
+//! in which case nothing changed (every rule is checked before anything is
+//! written). No I/O, no clock, no randomness: the server, `meent verify` and any
+//! independent auditor replaying the same records reach the same state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::PublicKey;
+use crate::entry::{Body, VerifiedEntry};
+use crate::error::Refusal;
+use crate::ids::{Author, Seq};
+use crate::limits::CLOCK_SKEW_SECONDS_MAX;
+use crate::register::{MemberStatus, Register};
+use crate::time::Timestamp;
+
+/// Everything the rules need to judge the next entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The log's origin, from genesis.
+    pub origin: Option<String>,
+    /// The operator's key, from genesis.
+    pub operator_key: Option<PublicKey>,
+    /// Number of records applied.
+    pub size: u64,
+    /// `received_at` of the last record applied.
+    pub last_received_at: Option<Timestamp>,
+    /// The register of members.
+    pub register: Register,
+}
+
+impl State {
+    /// An empty state, before genesis.
+    pub fn new() -> Self {
+        State::default()
+    }
+
+    /// Apply the entry that is to become record `seq`, received at `received_at`.
+    /// On `Err`, the state is unchanged.
+    pub fn apply(&mut self, seq: Seq, received_at: &Timestamp, e: &VerifiedEntry) -> Result<(), Refusal> {
+        if seq != self.size {
+            return Err(Refusal::conflict("bad_seq", format!("record {seq} is out of order: {} records so far", self.size)));
+        }
+        if let Some(last) = &self.last_received_at {
+            if received_at.instant() < last.instant() {
+                return Err(Refusal::conflict("clock_backwards", format!("received_at {received_at} is before the previous record's {last}")));
+            }
+        }
+        let skew = (e.at.instant() - received_at.instant()).num_seconds().abs();
+        if skew > CLOCK_SKEW_SECONDS_MAX {
+            return Err(Refusal::malformed(
+                "clock_skew",
+                format!("entry time {} is {skew} s away from the server's clock {received_at}; at most {CLOCK_SKEW_SECONDS_MAX} s allowed", e.at),
+            ));
+        }
+        if seq == 0 {
+            self.apply_genesis(e)?;
+        } else {
+            self.apply_entry(seq, received_at, e)?;
+        }
+        self.size += 1;
+        self.last_received_at = Some(received_at.clone());
+        Ok(())
+    }
+
+    fn apply_genesis(&mut self, e: &VerifiedEntry) -> Result<(), Refusal> {
+        let Body::Genesis(g) = &e.body else {
+            return Err(Refusal::conflict("genesis_expected", format!("record 0 must be a genesis entry, not {}", e.kind.as_str())));
+        };
+        if e.author != Author::Operator {
+            return Err(Refusal::forbidden("operator_only", "genesis is authored by the operator"));
+        }
+        if g.operator_key != e.key {
+            return Err(Refusal::unauthenticated("wrong_key", "genesis must be signed with its operator_key"));
+        }
+        if g.currency != "EUR" {
+            return Err(Refusal::malformed("bad_currency", format!("currency {:?} is not supported; meent keeps euros (\"EUR\")", g.currency)));
+        }
+        if g.origin.is_empty() || g.origin.contains('\n') || g.origin.chars().any(char::is_whitespace) {
+            return Err(Refusal::malformed("bad_origin", "origin must be a non-empty name without whitespace"));
+        }
+        let mut register = Register::default();
+        register.reserve_key(&g.operator_key)?;
+        for r in &g.registrars {
+            register.add_registrar(&r.id, &r.key)?;
+        }
+        self.origin = Some(g.origin.clone());
+        self.operator_key = Some(g.operator_key);
+        self.register = register;
+        Ok(())
+    }
+
+    fn apply_entry(&mut self, seq: Seq, _received_at: &Timestamp, e: &VerifiedEntry) -> Result<(), Refusal> {
+        let kind = e.kind.as_str();
+        // Who signs: the operator with its key, an applicant with its new key, anyone else with its current key.
+        match (&e.author, &e.body) {
+            (_, Body::Genesis(_)) => return Err(Refusal::conflict("genesis_exists", "the log already has its genesis at record 0")),
+            (Author::Operator, body) => {
+                if Some(e.key) != self.operator_key {
+                    return Err(Refusal::unauthenticated("wrong_key", "operator entries must be signed with the operator key"));
+                }
+                if !matches!(body, Body::ProposalClose(_) | Body::RoundClose(_)) {
+                    return Err(Refusal::forbidden("operator_not_allowed", format!("the operator may not author {kind} entries")));
+                }
+            }
+            (Author::Member(_), Body::MemberApply(_)) => {}
+            (Author::Member(m), body) => {
+                let member = self.register.check_key(m, &e.key)?;
+                let may_act = match member.status {
+                    MemberStatus::Admitted => true,
+                    MemberStatus::Pending => matches!(body, Body::KeyRotate(_)),
+                    MemberStatus::Rejected => false,
+                };
+                if !may_act {
+                    return Err(Refusal::forbidden("not_admitted", format!("{m} is not an admitted member and may not author {kind} entries")));
+                }
+            }
+        }
+        match &e.body {
+            Body::MemberApply(b) => self.register.apply(seq, &e.author, &e.key, b),
+            Body::MemberAdmit(b) => self.register.decide(seq, author_member(e)?, b, true),
+            Body::MemberReject(b) => self.register.decide(seq, author_member(e)?, b, false),
+            Body::KeyRotate(b) => self.register.rotate(author_member(e)?, b),
+            _ => Err(Refusal::rule("unsupported_kind", format!("entry kind {kind} is not supported by this ledger yet"))),
+        }
+    }
+}
+
+fn author_member(e: &VerifiedEntry) -> Result<&crate::ids::MemberId, Refusal> {
+    e.author.member().ok_or_else(|| Refusal::forbidden("member_only", format!("{} entries are authored by members", e.kind.as_str())))
+}

@@ -1,0 +1,65 @@
+//! Durable storage behind a trait of plain Rust types, so that another engine can
+//! be added without touching the log or the domain. Only [`sled_store`] knows sled.
+//!
+//! What is stored: each record's leaf bytes by `seq`; the entry-id → `seq` index
+//! (idempotent resubmission); every complete aligned Merkle node (proofs without
+//! recomputation); and named metadata (the last signed checkpoint, the tree
+//! frontier, a state snapshot). One [`Commit`] is applied atomically and is
+//! durable (flushed) when [`Store::commit`] returns.
+
+pub mod sled_store;
+
+use crate::ids::{EntryId, Seq};
+use crate::merkle::Hash;
+
+/// A storage failure: I/O, or bytes on disk that are not what was written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The engine failed (I/O, lock held by another process …).
+    #[error("storage engine: {0}")]
+    Engine(String),
+    /// Stored bytes are malformed.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+}
+
+/// Metadata names.
+pub mod meta {
+    /// The last signed checkpoint (signed note text).
+    pub const CHECKPOINT: &str = "checkpoint";
+    /// The Merkle frontier at the checkpoint's size.
+    pub const FRONTIER: &str = "frontier";
+    /// A JSON snapshot of the state.
+    pub const SNAPSHOT: &str = "snapshot";
+    /// The log's origin.
+    pub const ORIGIN: &str = "origin";
+}
+
+/// One atomic, durable group of writes.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// New records: position, entry id, leaf bytes.
+    pub records: Vec<(Seq, EntryId, Vec<u8>)>,
+    /// New complete Merkle nodes: level, index, hash.
+    pub nodes: Vec<(u32, u64, Hash)>,
+    /// Metadata to set.
+    pub meta: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// A log store.
+pub trait Store: Send + Sync {
+    /// Apply `c` atomically; when this returns `Ok`, it is on disk.
+    fn commit(&self, c: &Commit) -> Result<(), StoreError>;
+    /// The leaf bytes of record `seq`.
+    fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The position of the entry with this id.
+    fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError>;
+    /// A complete aligned Merkle node.
+    fn node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError>;
+    /// Named metadata.
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Records from `from` on, in order, as (seq, leaf bytes).
+    fn records_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<(Seq, Vec<u8>), StoreError>> + '_>;
+    /// The highest stored record position, if any.
+    fn last_seq(&self) -> Result<Option<Seq>, StoreError>;
+}
