@@ -178,7 +178,12 @@ pub struct SignatureLine {
 impl Checkpoint {
     /// The note text: origin, size and base64 root, each followed by `\n`.
     pub fn body_text(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            STANDARD.encode(self.root)
+        )
     }
 
     /// The whole signed note, signed by `key` under the key name
@@ -221,19 +226,21 @@ pub fn verifier_key(origin: &str, key: &VerifyingKey) -> String {
 /// a checkpoint: non-empty, no Unicode white space, no `+`, no control
 /// characters.
 pub fn check_origin(origin: &str) -> Result<(), CheckpointError> {
-    name_problem(origin).map_or(Ok(()), |reason| Err(CheckpointError::InvalidOrigin { reason }))
+    name_problem(origin).map_or(Ok(()), |reason| {
+        Err(CheckpointError::InvalidOrigin { reason })
+    })
 }
 
 /// Why `name` is not a valid key name, if it is not.
 fn name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
-        Some("it is empty")
+        Some("the key name is empty")
     } else if name.chars().any(char::is_whitespace) {
-        Some("it contains white space")
+        Some("the key name contains white space")
     } else if name.contains('+') {
-        Some("it contains '+'")
+        Some("the key name contains '+'")
     } else if name.chars().any(char::is_control) {
-        Some("it contains a control character")
+        Some("the key name contains a control character")
     } else {
         None
     }
@@ -246,7 +253,10 @@ fn sign_note(text: &str, name: &str, key: &SigningKey) -> String {
     let mut blob = Vec::with_capacity(4 + 64);
     blob.extend_from_slice(&key_id(name, &key.verifying_key()));
     blob.extend_from_slice(&signature.to_bytes());
-    format!("{text}\n{SIGNATURE_PREFIX}{name} {}\n", STANDARD.encode(blob))
+    format!(
+        "{text}\n{SIGNATURE_PREFIX}{name} {}\n",
+        STANDARD.encode(blob)
+    )
 }
 
 /// Splits a note into its text (with its final newline) and its signature
@@ -269,7 +279,9 @@ fn parse_note(note: &str) -> Result<(&str, Vec<SignatureLine>), CheckpointError>
     if !note.ends_with('\n') {
         return Err(CheckpointError::MissingFinalNewline);
     }
-    let split = note.rfind("\n\n").ok_or(CheckpointError::MissingBlankLine)?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or(CheckpointError::MissingBlankLine)?;
     let text = &note[..split + 1];
     let block = &note[split + 2..];
     let Some(block) = block.strip_suffix('\n') else {
@@ -303,17 +315,15 @@ fn parse_signature_line(line: &str, number: usize) -> Result<SignatureLine, Chec
         .split_once(' ')
         .ok_or_else(|| malformed("it has no space between key name and signature"))?;
     if let Some(reason) = name_problem(name) {
-        return Err(malformed(match reason {
-            "it is empty" => "the key name is empty",
-            "it contains '+'" => "the key name contains '+'",
-            _ => "the key name contains white space or a control character",
-        }));
+        return Err(malformed(reason));
     }
     let blob = STANDARD
         .decode(encoded)
         .map_err(|_| malformed("the signature is not valid base64"))?;
     if blob.len() < 5 {
-        return Err(malformed("the signature is shorter than a key id and one byte"));
+        return Err(malformed(
+            "the signature is shorter than a key id and one byte",
+        ));
     }
     let mut key_id = [0u8; 4];
     key_id.copy_from_slice(&blob[..4]);
@@ -334,7 +344,10 @@ fn verify_signatures(
 ) -> Result<(), CheckpointError> {
     let id = key_id(name, key);
     let mut verified = false;
-    for line in signatures.iter().filter(|l| l.name == name && l.key_id == id) {
+    for line in signatures
+        .iter()
+        .filter(|l| l.name == name && l.key_id == id)
+    {
         let ok = Signature::from_slice(&line.signature)
             .map(|sig| key.verify_strict(text.as_bytes(), &sig).is_ok())
             .unwrap_or(false);
@@ -391,9 +404,8 @@ fn parse_body(text: &str) -> Result<Checkpoint, CheckpointError> {
 /// ASCII decimal without sign or leading zeros ("0" alone for zero), within
 /// `u64`.
 fn parse_size(s: &str) -> Option<u64> {
-    let canonical = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'));
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if canonical {
         s.parse().ok()
     } else {
@@ -479,7 +491,10 @@ mod tests {
             empty.body_text(),
             format!("{ORIGIN}\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n")
         );
-        assert_eq!(open(&empty.sign(&sk), ORIGIN, &sk.verifying_key()), Ok(empty));
+        assert_eq!(
+            open(&empty.sign(&sk), ORIGIN, &sk.verifying_key()),
+            Ok(empty)
+        );
         let max = Checkpoint {
             size: u64::MAX,
             ..sample()
@@ -515,14 +530,18 @@ mod tests {
         // Rebuild the signature line independently.
         let text = format!("{ORIGIN}\n42\n{}\n", STANDARD.encode([0x42u8; 32]));
         let sig = sk.sign(text.as_bytes()).to_bytes();
-        let want = format!("{text}\n{}", line(ORIGIN, digest[..4].try_into().expect("4"), &sig));
+        let want = format!(
+            "{text}\n{}",
+            line(ORIGIN, digest[..4].try_into().expect("4"), &sig)
+        );
         assert_eq!(note, want);
         assert_eq!(open(GOLDEN_NOTE, ORIGIN, &vk), Ok(cp));
     }
 
     // Cross-checked once with an independent implementation (Python's
     // `cryptography` Ed25519 and `hashlib`), which produced the same bytes.
-    const GOLDEN_PUBLIC_KEY: &str = "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";
+    const GOLDEN_PUBLIC_KEY: &str =
+        "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";
     const GOLDEN_KEY_ID: &str = "c9b7e29b";
     const GOLDEN_NOTE: &str = "meent.example.org/amsterdam\n42\n\
         QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n\n\
@@ -552,7 +571,10 @@ mod tests {
         assert_eq!(sign_note(text, "PeterNeumann", &sk), want);
         let (got_text, sigs) = parse_note(&want).expect("parses");
         assert_eq!(got_text, text);
-        assert_eq!(verify_signatures(got_text, &sigs, "PeterNeumann", &vk), Ok(()));
+        assert_eq!(
+            verify_signatures(got_text, &sigs, "PeterNeumann", &vk),
+            Ok(())
+        );
         let altered = want.replace("cryptography", "cryptographY");
         let (t, s) = parse_note(&altered).expect("parses");
         assert!(matches!(
@@ -560,7 +582,10 @@ mod tests {
             Err(CheckpointError::InvalidSignature { .. })
         ));
         // Not a checkpoint: two body lines.
-        assert_eq!(parse_unverified(&want), Err(CheckpointError::TooFewLines { got: 2 }));
+        assert_eq!(
+            parse_unverified(&want),
+            Err(CheckpointError::TooFewLines { got: 2 })
+        );
     }
 
     /// The examples of the C2SP specs themselves (no public keys are given
@@ -592,7 +617,10 @@ mod tests {
         let (text, sigs) = parse_note(poem).expect("parses");
         assert!(text.ends_with("sole:\n\ned è subito sera.\n"));
         assert_eq!(sigs[0].name, "quasimodo.example/salvatore");
-        assert_eq!(parse_unverified(poem), Err(CheckpointError::EmptyLine { line: 3 }));
+        assert_eq!(
+            parse_unverified(poem),
+            Err(CheckpointError::EmptyLine { line: 3 })
+        );
     }
 
     #[test]
@@ -644,12 +672,18 @@ mod tests {
             sig[bit / 8] ^= 1 << (bit % 8);
             let bad = format!("{text}\n{}", line(ORIGIN, sigs[0].key_id, &sig));
             assert!(
-                matches!(open(&bad, ORIGIN, &vk), Err(CheckpointError::InvalidSignature { .. })),
+                matches!(
+                    open(&bad, ORIGIN, &vk),
+                    Err(CheckpointError::InvalidSignature { .. })
+                ),
                 "bit {bit}"
             );
         }
         // Truncated or extended signature from our key.
-        for sig in [&sigs[0].signature[..63], &[&sigs[0].signature[..], &[0]].concat()[..]] {
+        for sig in [
+            &sigs[0].signature[..63],
+            &[&sigs[0].signature[..], &[0]].concat()[..],
+        ] {
             let bad = format!("{text}\n{}", line(ORIGIN, sigs[0].key_id, sig));
             assert!(matches!(
                 open(&bad, ORIGIN, &vk),
@@ -715,7 +749,9 @@ mod tests {
         ));
         // 16 other signatures plus ours are accepted, as C2SP requires;
         // more than MAX_SIGNATURES lines are not.
-        let sixteen: String = (0..16).map(|i| line(&format!("w{i}.example"), [i; 4], &[i; 64])).collect();
+        let sixteen: String = (0..16)
+            .map(|i| line(&format!("w{i}.example"), [i; 4], &[i; 64]))
+            .collect();
         let busy = format!("{text}\n{sixteen}{our_line}");
         assert_eq!(open(&busy, ORIGIN, &vk), Ok(sample()));
         let crowd: String = (0..MAX_SIGNATURES as u8)
@@ -741,7 +777,11 @@ mod tests {
         let dropped = note.replacen("extension one\n", "", 1);
         assert!(open(&dropped, ORIGIN, &sk.verifying_key()).is_err());
         // Extension lines must not be empty.
-        let hollow = sign_note(&format!("{}ext\n\nmore\n", sample().body_text()), ORIGIN, &sk);
+        let hollow = sign_note(
+            &format!("{}ext\n\nmore\n", sample().body_text()),
+            ORIGIN,
+            &sk,
+        );
         assert_eq!(
             open(&hollow, ORIGIN, &sk.verifying_key()),
             Err(CheckpointError::EmptyLine { line: 5 })
@@ -762,8 +802,18 @@ mod tests {
         assert_eq!(ok("10").map(|c| c.size), Ok(10));
         assert_eq!(ok("18446744073709551615").map(|c| c.size), Ok(u64::MAX));
         for bad in [
-            "042", "00", "+42", "-1", "4 2", " 42", "42 ", "4_2", "0x2a", "18446744073709551616",
-            "٤٢", "42.0",
+            "042",
+            "00",
+            "+42",
+            "-1",
+            "4 2",
+            " 42",
+            "42 ",
+            "4_2",
+            "0x2a",
+            "18446744073709551616",
+            "٤٢",
+            "42.0",
         ] {
             assert_eq!(
                 ok(bad),
@@ -784,7 +834,10 @@ mod tests {
         );
         let unpadded = root.trim_end_matches('=').to_owned();
         assert_eq!(body(&unpadded), Err(CheckpointError::BadRootBase64));
-        let url_safe = STANDARD.encode([0xfb; 32]).replace('+', "-").replace('/', "_");
+        let url_safe = STANDARD
+            .encode([0xfb; 32])
+            .replace('+', "-")
+            .replace('/', "_");
         assert_eq!(body(&url_safe), Err(CheckpointError::BadRootBase64));
         assert_eq!(body("not base64!"), Err(CheckpointError::BadRootBase64));
         // Non-canonical trailing bits: 'B' instead of 'A' before the padding.
@@ -800,7 +853,10 @@ mod tests {
             open_body(&format!("{ORIGIN}\n\n{root}\n")),
             Err(CheckpointError::EmptyLine { line: 2 })
         );
-        assert_eq!(open_body(&format!("\n42\n{root}\n")), Err(CheckpointError::EmptyLine { line: 1 }));
+        assert_eq!(
+            open_body(&format!("\n42\n{root}\n")),
+            Err(CheckpointError::EmptyLine { line: 1 })
+        );
     }
 
     #[test]
@@ -821,10 +877,22 @@ mod tests {
             open(note.trim_end_matches('\n'), ORIGIN, &vk),
             Err(CheckpointError::MissingFinalNewline)
         );
-        assert_eq!(open(&format!("{text}\n"), ORIGIN, &vk), Err(CheckpointError::NoSignatures));
-        assert_eq!(open("", ORIGIN, &vk), Err(CheckpointError::MissingFinalNewline));
-        assert_eq!(open("\n", ORIGIN, &vk), Err(CheckpointError::MissingBlankLine));
-        assert_eq!(open("\n\n", ORIGIN, &vk), Err(CheckpointError::NoSignatures));
+        assert_eq!(
+            open(&format!("{text}\n"), ORIGIN, &vk),
+            Err(CheckpointError::NoSignatures)
+        );
+        assert_eq!(
+            open("", ORIGIN, &vk),
+            Err(CheckpointError::MissingFinalNewline)
+        );
+        assert_eq!(
+            open("\n", ORIGIN, &vk),
+            Err(CheckpointError::MissingBlankLine)
+        );
+        assert_eq!(
+            open("\n\n", ORIGIN, &vk),
+            Err(CheckpointError::NoSignatures)
+        );
         assert!(open(&format!("{note}\n"), ORIGIN, &vk).is_err());
         assert!(open(&format!("{text}\n\n{sig_line}"), ORIGIN, &vk).is_err());
         assert_eq!(
@@ -839,7 +907,10 @@ mod tests {
             Err(CheckpointError::ControlCharacter { code: 9, .. })
         ));
         let huge = format!("{}{note}", "x".repeat(MAX_NOTE_LEN));
-        assert!(matches!(open(&huge, ORIGIN, &vk), Err(CheckpointError::NoteTooLarge { .. })));
+        assert!(matches!(
+            open(&huge, ORIGIN, &vk),
+            Err(CheckpointError::NoteTooLarge { .. })
+        ));
 
         // Malformed signature lines (from any key) make the note malformed.
         let encoded = sig_line
@@ -882,7 +953,7 @@ mod tests {
         }
         assert_eq!(
             check_origin("").unwrap_err().to_string(),
-            "origin is not a valid key name: it is empty"
+            "origin is not a valid key name: the key name is empty"
         );
     }
 

@@ -148,6 +148,7 @@ impl Log {
         if key_path.exists() || dir.join(STORE_DIR).exists() {
             return Err(OpenError::Exists(dir.display().to_string()));
         }
+        checkpoint::check_origin(origin).map_err(|e| OpenError::Genesis(Refusal::malformed("bad_origin", format!("origin {origin:?}: {e}"))))?;
         std::fs::create_dir_all(dir).map_err(|err| OpenError::Io { path: dir.display().to_string(), err })?;
         let operator = crypto::generate_key();
         let operator_key = PublicKey::from(operator.verifying_key());
@@ -180,8 +181,8 @@ impl Log {
             ],
         };
         store.commit(&commit)?;
-        drop(store);
-        Log::open(dir)
+        // Reuse this handle: sled releases its file lock only when its background threads end.
+        Self::open_store(Box::new(store), operator)
     }
 
     /// Open the ledger in `dir`, checking every record against the signed checkpoint.

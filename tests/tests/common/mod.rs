@@ -1,0 +1,134 @@
+//! Shared helpers for the end-to-end tests: run the real `meent` binary, start the
+//! real server on 127.0.0.1:0 with a temporary data directory, sign entries.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use ledger::entry::{sign_entry, Kind, VerifiedEntry};
+use ledger::ids::Author;
+use ledger::time::Timestamp;
+use serde_json::Value;
+
+/// The meent binary (same code as `meent`, built for this package).
+pub fn meent_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_meent-e2e"))
+}
+
+/// Run `meent ARGS…` to completion.
+pub fn meent(args: &[&str]) -> Output {
+    Command::new(meent_bin()).args(args).stdin(Stdio::null()).output().expect("run meent")
+}
+
+/// Run and require success; return stdout.
+pub fn meent_ok(args: &[&str]) -> String {
+    let out = meent(args);
+    assert!(out.status.success(), "meent {args:?} failed ({:?}):\n{}\n{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A key file made by `meent keygen`, and its public key.
+pub fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+    let p = dir.join(format!("{name}.pem"));
+    let pk = meent_ok(&["keygen", "--out", p.to_str().unwrap()]).trim().to_string();
+    (p, pk)
+}
+
+/// A running server.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// Start `meent serve --data DIR --listen 127.0.0.1:0` and wait until it listens.
+    pub fn start(data: &Path) -> Server {
+        let mut child = Command::new(meent_bin())
+            .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn meent serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        reader.read_line(&mut line).expect("read the server's first line");
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        Server { child, url, data: data.to_path_buf() }
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill9();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Sign an entry dated now.
+pub fn sign(kind: Kind, author: &str, key: &SigningKey, body: Value) -> VerifiedEntry {
+    let author: Author = author.parse().expect("author id");
+    sign_entry(kind, &author, key, &Timestamp::from_instant(chrono::Utc::now()), body).expect("sign entry")
+}
+
+/// Read a key file written by `meent keygen`.
+pub fn load_key(p: &Path) -> SigningKey {
+    ledger::crypto::read_key_file(p).expect("key file")
+}
+
+/// POST raw bytes to /v1/entries; (status, JSON body).
+pub fn post_raw(http: &reqwest::blocking::Client, url: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = http.post(format!("{url}/v1/entries")).header("content-type", "application/json").body(body).send().expect("POST");
+    let status = r.status().as_u16();
+    let v: Value = r.json().unwrap_or(Value::Null);
+    (status, v)
+}
+
+/// POST an entry.
+pub fn post(http: &reqwest::blocking::Client, url: &str, e: &VerifiedEntry) -> (u16, Value) {
+    post_raw(http, url, serde_json::to_vec(&e.json).unwrap())
+}
+
+/// GET JSON; (status, body).
+pub fn get(http: &reqwest::blocking::Client, url: &str, path: &str) -> (u16, Value) {
+    let r = http.get(format!("{url}{path}")).send().expect("GET");
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+/// A member.apply body.
+pub fn apply_body(id: &str, name: &str, kind: &str) -> Value {
+    serde_json::json!({"id": id, "name": name, "member_kind": kind, "legal_form": "stichting"})
+}

@@ -1,0 +1,187 @@
+//! End to end: a new ledger, the real server on 127.0.0.1:0, members registered
+//! over HTTP and with the CLI, every kind of bad submission refused with nothing
+//! changed, a restart, and a full audit from the server, the data directory and
+//! an exported file.
+
+mod common;
+
+use common::*;
+use ledger::entry::Kind;
+use serde_json::json;
+
+#[test]
+fn register_restart_and_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let (reg_key, reg_pk) = keygen(dir, "registrar");
+    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/amsterdam", "--registrar", &format!("kamer-van-commons={reg_pk}")]);
+    let mut server = Server::start(&data);
+    let url = server.url.clone();
+    let http = reqwest::blocking::Client::new();
+
+    // Two collectives apply and are admitted through the CLI.
+    let mut keys = Vec::new();
+    for (id, name) in [("energie-coop-noord", "Energie Coöperatie Noord"), ("voedselbank-west", "Voedselbank West")] {
+        let (k, _) = keygen(dir, id);
+        let out = meent_ok(&["member", "apply", "--key", k.to_str().unwrap(), "--as", id, "--name", name, "--kind", "collective", "--legal-form", "stichting", "--server", &url]);
+        assert!(out.contains("member.apply recorded"), "{out}");
+        meent_ok(&["member", "admit", "--key", reg_key.to_str().unwrap(), "--as", "kamer-van-commons", "--member", id, "--server", &url]);
+        keys.push((id, k));
+    }
+
+    // The municipality applies over raw HTTP; resubmitting the same entry returns the same position with 200.
+    let muni_key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+    let apply = sign(Kind::MemberApply, "gemeente-amsterdam", &muni_key, json!({"id": "gemeente-amsterdam", "name": "Gemeente Amsterdam", "member_kind": "municipality", "legal_form": "public_body"}));
+    let (s1, b1) = post(&http, &url, &apply);
+    assert_eq!(s1, 201, "{b1}");
+    let (s2, b2) = post(&http, &url, &apply);
+    assert_eq!(s2, 200, "{b2}");
+    assert_eq!(b1["seq"], b2["seq"]);
+    assert_eq!(b1["id"], b2["id"]);
+    assert_eq!(b1["id"].as_str().unwrap(), apply.id.to_hex());
+    let admit = sign(Kind::MemberAdmit, "kamer-van-commons", &load_key(&reg_key), json!({"member": "gemeente-amsterdam"}));
+    assert_eq!(post(&http, &url, &admit).0, 201);
+
+    let size_before = get(&http, &url, "/healthz").1["tree_size"].as_u64().unwrap();
+    let checkpoint_before = http.get(format!("{url}/v1/checkpoint")).send().unwrap().text().unwrap();
+
+    // Refusals: each with its status and code, and nothing changes.
+    let coop_key = load_key(&keys[0].1);
+    let mut tampered = sign(Kind::KeyRotate, "energie-coop-noord", &coop_key, json!({"new_key": hex::encode(ed25519_dalek::SigningKey::from_bytes(&rand::random()).verifying_key().to_bytes())})).json;
+    let sig = tampered["sig"].as_str().unwrap().to_string();
+    let flipped = format!("{}{}", if sig.starts_with('0') { "1" } else { "0" }, &sig[1..]);
+    tampered["sig"] = json!(flipped);
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("tampered signature", serde_json::to_vec(&tampered).unwrap(), 401, "bad_signature"),
+        (
+            "signed with another member's key",
+            serde_json::to_vec(&sign(Kind::MemberAdmit, "kamer-van-commons", &coop_key, json!({"member": "voedselbank-west"})).json).unwrap(),
+            401,
+            "wrong_key",
+        ),
+        (
+            "unknown field",
+            {
+                let mut v = sign(Kind::MemberApply, "nieuw-lid", &ed25519_dalek::SigningKey::from_bytes(&rand::random()), apply_body("nieuw-lid", "Nieuw", "collective")).json;
+                v["body"]["iban"] = json!("NL00BANK0123456789");
+                serde_json::to_vec(&v).unwrap()
+            },
+            400,
+            "malformed",
+        ),
+        (
+            "float as amount",
+            br#"{"v":1,"kind":"contribution","author":"energie-coop-noord","key":"00","at":"2026-11-27T12:00:00Z","nonce":"00","body":{"fund":"x","amount":12.5,"reference":"r"},"sig":"00"}"#.to_vec(),
+            400,
+            "malformed",
+        ),
+        ("not JSON", b"hello".to_vec(), 400, "malformed"),
+        ("oversized body", vec![b' '; 2 * 1024 * 1024], 413, ""),
+        (
+            "duplicate member id",
+            serde_json::to_vec(&sign(Kind::MemberApply, "voedselbank-west", &ed25519_dalek::SigningKey::from_bytes(&rand::random()), apply_body("voedselbank-west", "Copycat", "collective")).json).unwrap(),
+            409,
+            "duplicate_member",
+        ),
+        (
+            "admission by a non-registrar",
+            serde_json::to_vec(&sign(Kind::MemberAdmit, "energie-coop-noord", &coop_key, json!({"member": "gemeente-amsterdam"})).json).unwrap(),
+            403,
+            "not_registrar",
+        ),
+        (
+            "reused key",
+            serde_json::to_vec(&sign(Kind::MemberApply, "kloon-coop", &coop_key, apply_body("kloon-coop", "Kloon", "collective")).json).unwrap(),
+            409,
+            "key_reused",
+        ),
+    ];
+    for (what, body, status, code) in cases {
+        let (s, b) = post_raw(&http, &url, body);
+        assert_eq!(s, status, "{what}: {b}");
+        if !code.is_empty() {
+            assert_eq!(b["error"]["code"], code, "{what}: {b}");
+            assert!(!b["error"]["message"].as_str().unwrap().is_empty());
+        }
+    }
+    // A clock far off is refused.
+    let old = ledger::entry::sign_entry(
+        Kind::MemberApply,
+        &"te-laat".parse().unwrap(),
+        &ed25519_dalek::SigningKey::from_bytes(&rand::random()),
+        &"2020-01-01T00:00:00Z".parse().unwrap(),
+        apply_body("te-laat", "Te Laat", "collective"),
+    )
+    .unwrap();
+    let (s, b) = post(&http, &url, &old);
+    assert_eq!((s, b["error"]["code"].as_str()), (400, Some("clock_skew")), "{b}");
+    assert_eq!(get(&http, &url, "/healthz").1["tree_size"].as_u64().unwrap(), size_before, "a refusal changed the log");
+    assert_eq!(http.get(format!("{url}/v1/checkpoint")).send().unwrap().text().unwrap(), checkpoint_before);
+
+    // Key rotation: the old key stops working, the new one works.
+    let (new_key_path, new_pk) = keygen(dir, "coop-new");
+    meent_ok(&["member", "rotate-key", "--key", keys[0].1.to_str().unwrap(), "--as", "energie-coop-noord", "--new-key", new_key_path.to_str().unwrap(), "--server", &url]);
+    let (_, m) = get(&http, &url, "/v1/members/energie-coop-noord");
+    assert_eq!(m["key"], new_pk);
+    let again = sign(Kind::KeyRotate, "energie-coop-noord", &coop_key, json!({"new_key": hex::encode(ed25519_dalek::SigningKey::from_bytes(&rand::random()).verifying_key().to_bytes())}));
+    let (s, b) = post(&http, &url, &again);
+    assert_eq!((s, b["error"]["code"].as_str()), (401, Some("wrong_key")));
+
+    // Reads.
+    let (s, e0) = get(&http, &url, "/v1/entries/0");
+    assert_eq!(s, 200);
+    assert_eq!(e0["entry"]["kind"], "genesis");
+    let (_, by_id) = get(&http, &url, &format!("/v1/entries/id/{}", apply.id.to_hex()));
+    assert_eq!(by_id["seq"], b1["seq"]);
+    assert_eq!(get(&http, &url, "/v1/entries/999").0, 404);
+    assert_eq!(get(&http, &url, "/v1/entries/abc").0, 400);
+    assert_eq!(get(&http, &url, "/v1/entries?limit=5000").0, 400);
+    assert_eq!(get(&http, &url, "/v1/members/nobody-here").0, 404);
+    let (_, page) = get(&http, &url, "/v1/entries?from=1&limit=2");
+    assert_eq!(page["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(page["next"], 3);
+    let size = get(&http, &url, "/healthz").1["tree_size"].as_u64().unwrap();
+    let (s, inc) = get(&http, &url, &format!("/v1/proofs/inclusion?seq=2&size={size}"));
+    assert_eq!(s, 200, "{inc}");
+    let (s, _) = get(&http, &url, &format!("/v1/proofs/consistency?from=2&to={size}"));
+    assert_eq!(s, 200);
+    assert_eq!(get(&http, &url, &format!("/v1/proofs/inclusion?seq={size}&size={size}")).0, 400);
+
+    // Save a checkpoint as an auditor would, restart, and verify everything.
+    let trusted = dir.join("trusted.checkpoint");
+    std::fs::write(&trusted, http.get(format!("{url}/v1/checkpoint")).send().unwrap().text().unwrap()).unwrap();
+    server.stop();
+    let mut server = Server::start(&data);
+    let url = server.url.clone();
+    let (_, m) = get(&http, &url, "/v1/members/gemeente-amsterdam");
+    assert_eq!(m["status"], "admitted");
+    let extra = sign(Kind::MemberApply, "zorgcollectief-oost", &ed25519_dalek::SigningKey::from_bytes(&rand::random()), apply_body("zorgcollectief-oost", "Zorgcollectief Oost", "collective"));
+    assert_eq!(post(&http, &url, &extra).0, 201);
+    let out = meent_ok(&["verify", "--server", &url, "--trusted", trusted.to_str().unwrap()]);
+    assert!(out.contains("consistent with the trusted checkpoint"), "{out}");
+    let export = dir.join("log.jsonl");
+    meent_ok(&["export", "--format", "jsonl", "--server", &url, "--out", export.to_str().unwrap()]);
+    server.stop();
+    let out = meent_ok(&["verify", "--data", data.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["size"].as_u64().unwrap(), size + 1);
+    meent_ok(&["verify", "--log", export.to_str().unwrap(), "--trusted", trusted.to_str().unwrap()]);
+}
+
+#[test]
+fn verify_refuses_a_rewritten_history() {
+    // A checkpoint from another ledger with the same origin and operator is not consistent.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let (_, reg_pk) = keygen(dir, "registrar");
+    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/x", "--registrar", &format!("registrar-een={reg_pk}")]);
+    let out = meent(&["verify", "--data", data.join("nope").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let bogus = dir.join("bogus.checkpoint");
+    std::fs::write(&bogus, "meent.test/x\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— meent.test/x AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n").unwrap();
+    let out = meent(&["verify", "--data", data.to_str().unwrap(), "--trusted", bogus.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+}
