@@ -1,5 +1,6 @@
 //! One module per command: its arguments (`…Args`) and its `run`.
 
+pub mod demo;
 pub mod export;
 pub mod source;
 pub mod init;
