@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod bank;
 pub mod checkpoint;
 pub mod crypto;
 pub mod entry;
