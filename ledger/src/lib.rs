@@ -18,6 +18,7 @@ pub mod checkpoint;
 pub mod crypto;
 pub mod entry;
 pub mod error;
+pub mod funds;
 pub mod ids;
 pub mod ingest;
 pub mod jcs;

@@ -32,3 +32,7 @@ pub const CLOCK_SKEW_SECONDS_MAX: i64 = 600;
 pub const GROUP_COMMIT_ENTRIES_MAX: usize = 4096;
 /// Longest origin (log name), in bytes.
 pub const ORIGIN_BYTES_MAX: usize = 200;
+/// Shortest voting period a charter may set, in seconds.
+pub const VOTING_PERIOD_SECONDS_MIN: u64 = 1;
+/// Longest voting period a charter may set, in seconds (one year).
+pub const VOTING_PERIOD_SECONDS_MAX: u64 = 366 * 24 * 3600;

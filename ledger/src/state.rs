@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::PublicKey;
 use crate::entry::{Body, VerifiedEntry};
 use crate::error::Refusal;
-use crate::ids::{Author, Seq};
+use crate::funds::{Ctx, Funds};
+use crate::ids::{Author, EntryId, Seq};
 use crate::limits::CLOCK_SKEW_SECONDS_MAX;
 use crate::register::{MemberStatus, Register};
 use crate::time::Timestamp;
@@ -29,6 +30,9 @@ pub struct State {
     pub last_received_at: Option<Timestamp>,
     /// The register of members.
     pub register: Register,
+    /// The funds: charters, members, money, proposals and payouts.
+    #[serde(default)]
+    pub funds: Funds,
 }
 
 impl State {
@@ -92,7 +96,13 @@ impl State {
         Ok(())
     }
 
-    fn apply_entry(&mut self, seq: Seq, _received_at: &Timestamp, e: &VerifiedEntry) -> Result<(), Refusal> {
+    /// The open proposals whose `proposal.close` is due at `now`: their deadline
+    /// has passed, or every member counted at opening has voted.
+    pub fn due_closes(&self, now: &Timestamp) -> Vec<EntryId> {
+        self.funds.due_closes(now)
+    }
+
+    fn apply_entry(&mut self, seq: Seq, received_at: &Timestamp, e: &VerifiedEntry) -> Result<(), Refusal> {
         let kind = e.kind.as_str();
         // Who signs: the operator with its key, an applicant with its new key, anyone else with its current key.
         match (&e.author, &e.body) {
@@ -123,6 +133,21 @@ impl State {
             Body::MemberAdmit(b) => self.register.decide(seq, author_member(e)?, b, true),
             Body::MemberReject(b) => self.register.decide(seq, author_member(e)?, b, false),
             Body::KeyRotate(b) => self.register.rotate(author_member(e)?, b),
+            Body::FundCreate(_)
+            | Body::FundJoin(_)
+            | Body::FundLeave(_)
+            | Body::Contribution(_)
+            | Body::PledgeMatching(_)
+            | Body::Proposal(_)
+            | Body::Vote(_)
+            | Body::ProposalClose(_)
+            | Body::Disbursement(_)
+            | Body::DisbursementApprove(_)
+            | Body::Reconciliation(_)
+            | Body::Reversal(_) => {
+                let ctx = Ctx { seq, received_at, id: e.id, author: &e.author, register: &self.register };
+                self.funds.apply(&ctx, &e.body)
+            }
             _ => Err(Refusal::rule("unsupported_kind", format!("entry kind {kind} is not supported by this ledger yet"))),
         }
     }

@@ -1,0 +1,45 @@
+//! A charter's own rules (SPEC §4.2), checked when a fund is created and when a
+//! charter proposal is made.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+
+use crate::entry::Charter;
+use crate::error::Refusal;
+use crate::limits::{VOTING_PERIOD_SECONDS_MAX, VOTING_PERIOD_SECONDS_MIN};
+use crate::register::Register;
+
+/// Check a charter: admitted, distinct treasurers; `1 <= approvals_required <=
+/// treasurers`; a voting period within the limits; a threshold that can be
+/// passed (yes / (yes + no) must be strictly greater, so 1 never passes).
+pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
+    if c.approvals_required == 0 {
+        return Err(Refusal::rule("approvals_required_zero", "approvals_required must be at least 1: a payout needs at least one treasurer"));
+    }
+    let mut seen = BTreeSet::new();
+    for t in &c.treasurers {
+        if !seen.insert(t) {
+            return Err(Refusal::rule("duplicate_treasurer", format!("treasurer {t} is named twice")));
+        }
+        if !register.is_admitted(t) {
+            return Err(Refusal::rule("unknown_treasurer", format!("treasurer {t} is not an admitted member of the register")));
+        }
+    }
+    if c.approvals_required as usize > c.treasurers.len() {
+        return Err(Refusal::rule(
+            "approvals_above_treasurers",
+            format!("approvals_required is {} but the charter names {} treasurers; no payout could ever be approved", c.approvals_required, c.treasurers.len()),
+        ));
+    }
+    if !(VOTING_PERIOD_SECONDS_MIN..=VOTING_PERIOD_SECONDS_MAX).contains(&c.voting_period_seconds) {
+        return Err(Refusal::rule(
+            "bad_voting_period",
+            format!("voting_period_seconds is {}; it must be between {VOTING_PERIOD_SECONDS_MIN} and {VOTING_PERIOD_SECONDS_MAX}", c.voting_period_seconds),
+        ));
+    }
+    if c.threshold.as_decimal() >= Decimal::ONE {
+        return Err(Refusal::rule("threshold_unreachable", format!("threshold {} can never be passed: yes / (yes + no) must be strictly greater", c.threshold)));
+    }
+    Ok(())
+}

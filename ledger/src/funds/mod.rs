@@ -1,0 +1,602 @@
+//! The solidarity funds (SPEC §4): charters, membership, contributions,
+//! matching pledges, proposals and votes, payouts, reconciliation, reversal and
+//! dissolution — a pure function of the log.
+//!
+//! Every handler works in two phases: first it checks every rule and computes
+//! every new value (balances, statuses, sums — all checked arithmetic), then it
+//! writes them, with nothing left that can fail. So a refused entry changes
+//! nothing. Every handler that moves money computes the fund's new
+//! [`Balances`] and checks conservation (`confirmed = available + committed +
+//! disbursed`, nothing negative) before it writes; a violation is refused with
+//! `conservation_violated` naming the fund, which `meent verify` reports as the
+//! first bad record.
+//!
+//! The decisions the spec leaves open are in `docs/DOMAIN.md`.
+
+mod charter;
+mod dissolution;
+mod governance;
+mod matching;
+mod payouts;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::entry::{Admission, Body, Charter, Contribution, FundCreate, FundRef, ProposalKind, Reconciliation, Reversal};
+use crate::error::Refusal;
+use crate::ids::{Author, EntryId, FundId, MemberId, Seq};
+use crate::money::{Amount, Balance, MoneyError};
+use crate::register::Register;
+use crate::time::{Date, Timestamp};
+
+pub use charter::validate as validate_charter;
+pub use dissolution::{pro_rata, Dissolution, Refund};
+pub use governance::{Outcome, ProposalState, ProposalStatus, Tally};
+pub use matching::MatchingPledge;
+pub use payouts::{DisbursementState, DisbursementStatus};
+
+/// What a handler needs to know about the entry besides its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The record the entry becomes.
+    pub seq: Seq,
+    /// The server's clock when it accepted the entry.
+    pub received_at: &'a Timestamp,
+    /// The entry's id.
+    pub id: EntryId,
+    /// Its author.
+    pub author: &'a Author,
+    /// The register, to check members and their kinds.
+    pub register: &'a Register,
+}
+
+impl Ctx<'_> {
+    /// The author as a member; the operator may author only closes.
+    fn member(&self, kind: &str) -> Result<&MemberId, Refusal> {
+        self.author.member().ok_or_else(|| Refusal::forbidden("member_only", format!("{kind} entries are authored by members")))
+    }
+}
+
+/// A fund's balances (SPEC §4.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balances {
+    /// Contributions not yet confirmed and not reversed.
+    pub pledged: Balance,
+    /// Contributions confirmed by a reconciliation.
+    pub confirmed: Balance,
+    /// Passed allocations (and a dissolution's refunds) not yet paid out.
+    pub committed: Balance,
+    /// Disbursements with enough approvals.
+    pub disbursed: Balance,
+    /// `confirmed − committed − disbursed`, kept separately and checked.
+    pub available: Balance,
+}
+
+impl Balances {
+    /// Conservation: `confirmed = available + committed + disbursed`, to the cent, and nothing negative.
+    pub fn check(&self, fund: &FundId) -> Result<(), Refusal> {
+        let sum = self.available.checked_add(self.committed).and_then(|s| s.checked_add(self.disbursed));
+        let negative = [self.pledged, self.confirmed, self.committed, self.disbursed, self.available].iter().any(Balance::is_negative);
+        match sum {
+            Ok(sum) if sum == self.confirmed && !negative => Ok(()),
+            _ => Err(Refusal::rule(
+                "conservation_violated",
+                format!(
+                    "fund {fund} would break conservation: confirmed {} must equal available {} + committed {} + disbursed {}, none negative (pledged {})",
+                    self.confirmed, self.available, self.committed, self.disbursed, self.pledged
+                ),
+            )),
+        }
+    }
+}
+
+/// Whether a fund still works or has been dissolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FundStatus {
+    /// Takes members, contributions and proposals.
+    Active,
+    /// Ended by a passed dissolution proposal.
+    Dissolved,
+}
+
+/// A recorded bank reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconciliationRecord {
+    /// The reconciliation entry.
+    pub id: EntryId,
+    /// Its record.
+    pub seq: Seq,
+    /// The treasurer who recorded it.
+    pub author: MemberId,
+    /// SHA-256 of the bank statement file.
+    pub statement_sha256: String,
+    /// First day of the statement.
+    pub period_from: Date,
+    /// Last day of the statement.
+    pub period_to: Date,
+    /// The bank's opening balance.
+    pub opening_balance: Balance,
+    /// The bank's closing balance.
+    pub closing_balance: Balance,
+    /// How many entries it confirmed.
+    pub confirmed: usize,
+    /// Bank lines matched to no entry.
+    pub unmatched_bank_lines: u64,
+}
+
+/// One fund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fund {
+    /// Its id.
+    pub id: FundId,
+    /// Its name.
+    pub name: String,
+    /// What it is for.
+    pub purpose: String,
+    /// The current charter.
+    pub charter: Charter,
+    /// The record that set the current charter (`fund.create` or a charter proposal's close).
+    pub charter_seq: Seq,
+    /// Who created it.
+    pub creator: MemberId,
+    /// The `fund.create` record.
+    pub created_seq: Seq,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// The members: one member, one vote.
+    pub members: BTreeSet<MemberId>,
+    /// Active or dissolved.
+    pub status: FundStatus,
+    /// The dissolution and its refunds, once dissolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dissolution: Option<Dissolution>,
+    /// The balances.
+    pub balances: Balances,
+    /// Confirmed contributions per contributor (the weights of a pro-rata refund).
+    pub contributed: BTreeMap<MemberId, Balance>,
+    /// The municipality's matching pledges.
+    pub matching: Vec<MatchingPledge>,
+    /// Proposals, in log order.
+    pub proposals: Vec<EntryId>,
+    /// Contributions, in log order.
+    pub contributions: Vec<EntryId>,
+    /// Disbursements, in log order.
+    pub disbursements: Vec<EntryId>,
+    /// Reconciliations, in log order.
+    pub reconciliations: Vec<ReconciliationRecord>,
+    /// Payment references of the pledged (unconfirmed, unreversed) contributions.
+    pub pledged_references: BTreeMap<String, EntryId>,
+}
+
+impl Fund {
+    /// Whether `m` is a treasurer under the current charter.
+    pub fn is_treasurer(&self, m: &MemberId) -> bool {
+        self.charter.treasurers.contains(m)
+    }
+    /// Whether `m` is a member.
+    pub fn is_member(&self, m: &MemberId) -> bool {
+        self.members.contains(m)
+    }
+}
+
+/// Whether a contribution is still expected, arrived, or undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContributionStatus {
+    /// Announced, not yet seen on a bank statement.
+    Pledged,
+    /// Confirmed by a reconciliation.
+    Confirmed,
+    /// Reversed: it never arrived.
+    Reversed,
+}
+
+/// One contribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContributionState {
+    /// The contribution entry.
+    pub id: EntryId,
+    /// Its record.
+    pub seq: Seq,
+    /// The fund.
+    pub fund: FundId,
+    /// Who gives.
+    pub author: MemberId,
+    /// How much.
+    pub amount: Amount,
+    /// The payment reference on the bank transfer.
+    pub reference: String,
+    /// A note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When the ledger received it.
+    pub received_at: Timestamp,
+    /// Pledged, confirmed or reversed.
+    pub status: ContributionStatus,
+    /// The reconciliation that confirmed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<EntryId>,
+    /// The reversal that undid it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_by: Option<EntryId>,
+    /// Why it was reversed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversal_reason: Option<String>,
+}
+
+/// Every fund and what happens in them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funds {
+    /// The funds, by id.
+    pub funds: BTreeMap<FundId, Fund>,
+    /// Every proposal, by entry id.
+    pub proposals: BTreeMap<EntryId, ProposalState>,
+    /// Every contribution, by entry id.
+    pub contributions: BTreeMap<EntryId, ContributionState>,
+    /// Every disbursement, by entry id.
+    pub disbursements: BTreeMap<EntryId, DisbursementState>,
+    /// The proposals still open (an index, so closes and admission checks stay cheap).
+    #[serde(default)]
+    open: BTreeSet<EntryId>,
+}
+
+/// A money error as a refusal (checked arithmetic overflowed or went negative).
+pub(crate) fn money<T>(r: Result<T, MoneyError>, what: &str) -> Result<T, Refusal> {
+    r.map_err(|e| Refusal::rule("money_overflow", format!("{what}: {e}")))
+}
+
+impl Funds {
+    /// Apply a fund entry (any of the kinds of SPEC §4.1 but genesis, the register and rounds).
+    pub fn apply(&mut self, ctx: &Ctx<'_>, body: &Body) -> Result<(), Refusal> {
+        match body {
+            Body::FundCreate(b) => self.create(ctx, b),
+            Body::FundJoin(b) => self.join(ctx, b),
+            Body::FundLeave(b) => self.leave(ctx, b),
+            Body::Contribution(b) => self.contribute(ctx, b),
+            Body::PledgeMatching(b) => self.pledge(ctx, b),
+            Body::Proposal(b) => self.propose(ctx, b),
+            Body::Vote(b) => self.vote(ctx, b),
+            Body::ProposalClose(b) => self.close(ctx, b),
+            Body::Disbursement(b) => self.disburse(ctx, b),
+            Body::DisbursementApprove(b) => self.approve(ctx, b),
+            Body::Reconciliation(b) => self.reconcile(ctx, b),
+            Body::Reversal(b) => self.reverse(ctx, b),
+            Body::Genesis(_)
+            | Body::MemberApply(_)
+            | Body::MemberAdmit(_)
+            | Body::MemberReject(_)
+            | Body::KeyRotate(_)
+            | Body::RoundOpen(_)
+            | Body::RoundProject(_)
+            | Body::Ballot(_)
+            | Body::RoundClose(_) => Err(Refusal::rule("unsupported_kind", "not a fund entry")),
+        }
+    }
+
+    /// A fund by id.
+    pub fn fund(&self, id: &FundId) -> Option<&Fund> {
+        self.funds.get(id)
+    }
+
+    /// A proposal by id.
+    pub fn proposal(&self, id: &EntryId) -> Option<&ProposalState> {
+        self.proposals.get(id)
+    }
+
+    /// The open proposals, by id.
+    pub fn open_proposals(&self) -> impl Iterator<Item = &ProposalState> {
+        self.open.iter().filter_map(|id| self.proposals.get(id))
+    }
+
+    fn known_fund(&self, id: &FundId) -> Result<&Fund, Refusal> {
+        self.funds.get(id).ok_or_else(|| Refusal::not_found("unknown_fund", format!("no fund {id}")))
+    }
+
+    fn active_fund(&self, id: &FundId) -> Result<&Fund, Refusal> {
+        let f = self.known_fund(id)?;
+        if f.status == FundStatus::Dissolved {
+            return Err(Refusal::conflict("fund_dissolved", format!("fund {id} is dissolved: it takes no new members, contributions or proposals")));
+        }
+        Ok(f)
+    }
+
+    fn fund_mut(&mut self, id: &FundId) -> Result<&mut Fund, Refusal> {
+        self.funds.get_mut(id).ok_or_else(|| Refusal::not_found("unknown_fund", format!("no fund {id}")))
+    }
+
+    /// `fund.create`: the author becomes the first member.
+    fn create(&mut self, ctx: &Ctx<'_>, b: &FundCreate) -> Result<(), Refusal> {
+        let author = ctx.member("fund.create")?;
+        if self.funds.contains_key(&b.id) {
+            return Err(Refusal::conflict("duplicate_fund", format!("fund id {} is already taken", b.id)));
+        }
+        charter::validate(&b.charter, ctx.register)?;
+        let fund = Fund {
+            id: b.id.clone(),
+            name: b.name.clone(),
+            purpose: b.purpose.clone(),
+            charter: b.charter.clone(),
+            charter_seq: ctx.seq,
+            creator: author.clone(),
+            created_seq: ctx.seq,
+            created_at: ctx.received_at.clone(),
+            members: BTreeSet::from([author.clone()]),
+            status: FundStatus::Active,
+            dissolution: None,
+            balances: Balances::default(),
+            contributed: BTreeMap::new(),
+            matching: Vec::new(),
+            proposals: Vec::new(),
+            contributions: Vec::new(),
+            disbursements: Vec::new(),
+            reconciliations: Vec::new(),
+            pledged_references: BTreeMap::new(),
+        };
+        self.funds.insert(b.id.clone(), fund);
+        Ok(())
+    }
+
+    /// `fund.join`: immediate under open admission, an admission proposal under vote admission.
+    fn join(&mut self, ctx: &Ctx<'_>, b: &FundRef) -> Result<(), Refusal> {
+        let author = ctx.member("fund.join")?;
+        let fund = self.active_fund(&b.fund)?;
+        if fund.is_member(author) {
+            return Err(Refusal::conflict("already_member", format!("{author} is already a member of {}", b.fund)));
+        }
+        match fund.charter.admission {
+            Admission::Open => {
+                self.fund_mut(&b.fund)?.members.insert(author.clone());
+                Ok(())
+            }
+            Admission::Vote => {
+                self.check_no_pending_admission(&b.fund, author)?;
+                let p = ProposalState::open(
+                    ctx,
+                    fund,
+                    author,
+                    ProposalKind::Admission,
+                    format!("admission of {author} to {}", b.fund),
+                    format!("{author} asked to join {} (fund.join); the members vote on its admission", b.fund),
+                    governance::Terms { member: Some(author.clone()), ..Default::default() },
+                )?;
+                self.insert_proposal(p)
+            }
+        }
+    }
+
+    /// `fund.leave`: the member's vote ends; proposals it was counted on keep counting it.
+    fn leave(&mut self, ctx: &Ctx<'_>, b: &FundRef) -> Result<(), Refusal> {
+        let author = ctx.member("fund.leave")?;
+        let fund = self.known_fund(&b.fund)?;
+        if !fund.is_member(author) {
+            return Err(Refusal::forbidden("not_fund_member", format!("{author} is not a member of {}", b.fund)));
+        }
+        if fund.members.len() == 1 {
+            return Err(Refusal::conflict(
+                "last_member",
+                format!("{author} is the last member of {}; a fund without members could never decide again (dissolve it instead)", b.fund),
+            ));
+        }
+        self.fund_mut(&b.fund)?.members.remove(author);
+        Ok(())
+    }
+
+    /// `contribution`: pledged until a reconciliation confirms it.
+    fn contribute(&mut self, ctx: &Ctx<'_>, b: &Contribution) -> Result<(), Refusal> {
+        let author = ctx.member("contribution")?;
+        let fund = self.active_fund(&b.fund)?;
+        if let Some(other) = fund.pledged_references.get(&b.reference) {
+            return Err(Refusal::conflict(
+                "duplicate_reference",
+                format!("payment reference {:?} is already used by pledged contribution {other} to {}; a bank line could not tell them apart", b.reference, b.fund),
+            ));
+        }
+        let mut balances = fund.balances;
+        balances.pledged = money(balances.pledged.plus(b.amount), "pledged")?;
+        balances.check(&b.fund)?;
+        let c = ContributionState {
+            id: ctx.id,
+            seq: ctx.seq,
+            fund: b.fund.clone(),
+            author: author.clone(),
+            amount: b.amount,
+            reference: b.reference.clone(),
+            note: b.note.clone(),
+            received_at: ctx.received_at.clone(),
+            status: ContributionStatus::Pledged,
+            confirmed_by: None,
+            reversed_by: None,
+            reversal_reason: None,
+        };
+        let fund = self.fund_mut(&b.fund)?;
+        fund.balances = balances;
+        fund.contributions.push(ctx.id);
+        fund.pledged_references.insert(b.reference.clone(), ctx.id);
+        self.contributions.insert(ctx.id, c);
+        Ok(())
+    }
+
+    /// `reconciliation`: confirms the listed contributions and disbursements, each at most once.
+    fn reconcile(&mut self, ctx: &Ctx<'_>, b: &Reconciliation) -> Result<(), Refusal> {
+        let author = ctx.member("reconciliation")?;
+        let fund = self.known_fund(&b.fund)?;
+        if !fund.is_treasurer(author) {
+            return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers reconcile", b.fund)));
+        }
+        if b.period_from > b.period_to {
+            return Err(Refusal::rule("bad_period", format!("period_from {} is after period_to {}", b.period_from, b.period_to)));
+        }
+        if let Some(r) = fund.reconciliations.iter().find(|r| r.statement_sha256 == b.statement_sha256) {
+            return Err(Refusal::conflict("duplicate_statement", format!("statement {} was already reconciled by {}", b.statement_sha256, r.id)));
+        }
+        let mut seen = BTreeSet::new();
+        for id in &b.confirmed {
+            if !seen.insert(*id) {
+                return Err(Refusal::malformed("duplicate_confirmation", format!("entry {id} is listed twice in confirmed")));
+            }
+        }
+
+        let dissolved = fund.status == FundStatus::Dissolved;
+        let mut balances = fund.balances;
+        let mut contributed: BTreeMap<MemberId, Balance> = BTreeMap::new();
+        let mut pledges = fund.matching.clone();
+        let mut refunds = fund.dissolution.as_ref().map(|d| d.refunds.clone()).unwrap_or_default();
+        let mut contributions = Vec::new();
+        let mut references = Vec::new();
+        let mut disbursements = Vec::new();
+        for id in &b.confirmed {
+            if let Some(c) = self.contributions.get(id) {
+                if c.fund != b.fund {
+                    return Err(Refusal::rule("wrong_fund", format!("contribution {id} is to fund {}, not {}", c.fund, b.fund)));
+                }
+                match c.status {
+                    ContributionStatus::Pledged => {}
+                    ContributionStatus::Confirmed => {
+                        return Err(Refusal::conflict("already_confirmed", format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by))));
+                    }
+                    ContributionStatus::Reversed => {
+                        return Err(Refusal::conflict("entry_reversed", format!("contribution {id} was reversed by {}", opt_id(c.reversed_by))));
+                    }
+                }
+                balances.pledged = money(balances.pledged.minus(c.amount), "pledged")?;
+                balances.confirmed = money(balances.confirmed.plus(c.amount), "confirmed")?;
+                if dissolved {
+                    // Money that arrives after the end is owed back to whoever sent it.
+                    balances.committed = money(balances.committed.plus(c.amount), "committed")?;
+                    let r = refunds.entry(c.author.clone()).or_default();
+                    r.contributed = money(r.contributed.plus(c.amount), "refund")?;
+                    r.owed = money(r.owed.plus(c.amount), "refund")?;
+                } else {
+                    balances.available = money(balances.available.plus(c.amount), "available")?;
+                }
+                let prev = match contributed.get(&c.author) {
+                    Some(v) => *v,
+                    None => fund.contributed.get(&c.author).copied().unwrap_or_default(),
+                };
+                contributed.insert(c.author.clone(), money(prev.plus(c.amount), "contributed")?);
+                let kind = ctx.register.member(&c.author).and_then(|m| m.member_kind);
+                for p in &mut pledges {
+                    *p = p.count(c, kind)?;
+                }
+                contributions.push(*id);
+                references.push(c.reference.clone());
+            } else if let Some(d) = self.disbursements.get(id) {
+                if d.fund != b.fund {
+                    return Err(Refusal::rule("wrong_fund", format!("disbursement {id} is from fund {}, not {}", d.fund, b.fund)));
+                }
+                match d.status {
+                    DisbursementStatus::Executed => {}
+                    DisbursementStatus::Confirmed => {
+                        return Err(Refusal::conflict("already_confirmed", format!("disbursement {id} was already confirmed by {}", opt_id(d.confirmed_by))));
+                    }
+                    DisbursementStatus::Reversed => {
+                        return Err(Refusal::conflict("entry_reversed", format!("disbursement {id} was reversed by {}", opt_id(d.reversed_by))));
+                    }
+                    DisbursementStatus::Pending => {
+                        return Err(Refusal::conflict(
+                            "disbursement_not_executed",
+                            format!("disbursement {id} has {} of the approvals it needs; a payout is confirmed only after it is executed", d.approvals.len()),
+                        ));
+                    }
+                }
+                disbursements.push(*id);
+            } else {
+                return Err(Refusal::not_found("unknown_entry", format!("no contribution or disbursement {id}")));
+            }
+        }
+        balances.check(&b.fund)?;
+
+        let record = ReconciliationRecord {
+            id: ctx.id,
+            seq: ctx.seq,
+            author: author.clone(),
+            statement_sha256: b.statement_sha256.clone(),
+            period_from: b.period_from,
+            period_to: b.period_to,
+            opening_balance: b.opening_balance,
+            closing_balance: b.closing_balance,
+            confirmed: b.confirmed.len(),
+            unmatched_bank_lines: b.unmatched_bank_lines,
+        };
+        let fund = self.fund_mut(&b.fund)?;
+        fund.balances = balances;
+        fund.contributed.extend(contributed);
+        fund.matching = pledges;
+        if let Some(d) = &mut fund.dissolution {
+            d.refunds = refunds;
+        }
+        for r in &references {
+            fund.pledged_references.remove(r);
+        }
+        fund.reconciliations.push(record);
+        for id in &contributions {
+            if let Some(c) = self.contributions.get_mut(id) {
+                c.status = ContributionStatus::Confirmed;
+                c.confirmed_by = Some(ctx.id);
+            }
+        }
+        for id in &disbursements {
+            if let Some(d) = self.disbursements.get_mut(id) {
+                d.status = DisbursementStatus::Confirmed;
+                d.confirmed_by = Some(ctx.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// `reversal`: undoes a pledge that never arrived, or a pending disbursement.
+    fn reverse(&mut self, ctx: &Ctx<'_>, b: &Reversal) -> Result<(), Refusal> {
+        let author = ctx.member("reversal")?;
+        if let Some(c) = self.contributions.get(&b.entry) {
+            let fund = self.known_fund(&c.fund)?;
+            if &c.author != author && !fund.is_treasurer(author) {
+                return Err(Refusal::forbidden("not_allowed_to_reverse", format!("only {} or a treasurer of {} may reverse contribution {}", c.author, c.fund, b.entry)));
+            }
+            match c.status {
+                ContributionStatus::Pledged => {}
+                ContributionStatus::Confirmed => {
+                    return Err(Refusal::conflict(
+                        "contribution_confirmed",
+                        format!("contribution {} was confirmed by the bank statement of {}; money that arrived cannot be reversed", b.entry, opt_id(c.confirmed_by)),
+                    ));
+                }
+                ContributionStatus::Reversed => {
+                    return Err(Refusal::conflict("already_reversed", format!("contribution {} was already reversed by {}", b.entry, opt_id(c.reversed_by))));
+                }
+            }
+            let mut balances = fund.balances;
+            balances.pledged = money(balances.pledged.minus(c.amount), "pledged")?;
+            balances.check(&c.fund)?;
+            let (fund_id, reference) = (c.fund.clone(), c.reference.clone());
+            let f = self.fund_mut(&fund_id)?;
+            f.balances = balances;
+            f.pledged_references.remove(&reference);
+            if let Some(c) = self.contributions.get_mut(&b.entry) {
+                c.status = ContributionStatus::Reversed;
+                c.reversed_by = Some(ctx.id);
+                c.reversal_reason = Some(b.reason.clone());
+            }
+            return Ok(());
+        }
+        if self.disbursements.contains_key(&b.entry) {
+            return self.reverse_disbursement(ctx, author, b);
+        }
+        Err(Refusal::not_found("unknown_entry", format!("no contribution or disbursement {}; only those can be reversed", b.entry)))
+    }
+
+    /// The proposals whose close is due at `now`: the deadline has passed, or
+    /// every member counted at opening has voted. The server submits a
+    /// `proposal.close` for each.
+    pub fn due_closes(&self, now: &Timestamp) -> Vec<EntryId> {
+        let mut due: Vec<(&Timestamp, EntryId)> =
+            self.open_proposals().filter(|p| p.closes_at.instant() <= now.instant() || p.all_voted()).map(|p| (&p.closes_at, p.id)).collect();
+        due.sort();
+        due.into_iter().map(|(_, id)| id).collect()
+    }
+}
+
+fn opt_id(id: Option<EntryId>) -> String {
+    id.map(|i| i.to_hex()).unwrap_or_else(|| "an earlier entry".into())
+}
