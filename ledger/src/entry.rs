@@ -625,6 +625,8 @@ pub struct VerifiedEntry {
     pub body: Body,
     /// The whole entry as JSON, `sig` included, exactly as signed.
     pub json: Value,
+    /// `JCS(json)`, computed once (outside the single writer) for the record's leaf bytes.
+    canonical: Vec<u8>,
 }
 
 fn check_nonce(nonce: &str) -> Result<(), EntryError> {
@@ -681,7 +683,13 @@ impl VerifiedEntry {
             return Err(EntryError::TooLarge(sb.len()));
         }
         raw.key.verify(&sb, &raw.sig).map_err(|e| EntryError::BadSignature(e.to_string()))?;
-        Ok(VerifiedEntry { id: entry_id(&sb), kind: raw.kind, author: raw.author, key: raw.key, at: raw.at, body, json })
+        let canonical = jcs::to_vec(&json).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        Ok(VerifiedEntry { id: entry_id(&sb), kind: raw.kind, author: raw.author, key: raw.key, at: raw.at, body, json, canonical })
+    }
+
+    /// The entry's canonical JSON bytes (`JCS` of the whole entry, `sig` included).
+    pub fn canonical(&self) -> &[u8] {
+        &self.canonical
     }
 }
 

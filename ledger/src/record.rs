@@ -38,9 +38,19 @@ impl Record {
         serde_json::json!({"seq": self.seq, "received_at": self.received_at.as_str(), "entry": self.entry.json})
     }
 
-    /// `leaf_bytes = JCS(record)`.
+    /// `leaf_bytes = JCS(record)`: members in order `entry`, `received_at`, `seq`,
+    /// built from the entry's canonical bytes (the timestamp needs no escaping).
     pub fn leaf_bytes(&self) -> Vec<u8> {
-        jcs::to_vec(&self.to_value()).expect("a verified entry canonicalises, and seq is far below 2^53")
+        let c = self.entry.canonical();
+        let mut out = Vec::with_capacity(c.len() + 80);
+        out.extend_from_slice(b"{\"entry\":");
+        out.extend_from_slice(c);
+        out.extend_from_slice(b",\"received_at\":\"");
+        out.extend_from_slice(self.received_at.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"seq\":");
+        out.extend_from_slice(self.seq.to_string().as_bytes());
+        out.push(b'}');
+        out
     }
 
     /// Parse leaf bytes: canonical JSON of exactly `{entry, received_at, seq}`, and verify the entry's signature.
@@ -72,5 +82,22 @@ impl Record {
         let entry = m.remove("entry").ok_or_else(|| RecordError::Malformed("entry is missing".into()))?;
         let entry = VerifiedEntry::from_value(entry)?;
         Ok(Record { seq, received_at, entry })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaf_bytes_are_jcs_of_the_record() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+        let at: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let body = serde_json::json!({"id": "buurt-kas", "name": "Buurt \"Kas\" \u{1f}€", "member_kind": "collective", "legal_form": "informal"});
+        let e = crate::entry::sign_entry(crate::entry::Kind::MemberApply, &"buurt-kas".parse().unwrap(), &key, &at, body).unwrap();
+        let r = Record { seq: 9_007_199_254_740_991, received_at: "2026-11-27T12:00:01.123Z".parse().unwrap(), entry: e };
+        assert_eq!(r.leaf_bytes(), jcs::to_vec(&r.to_value()).unwrap());
+        let back = Record::from_leaf_bytes(&r.leaf_bytes()).unwrap();
+        assert_eq!(back.seq, r.seq);
     }
 }
