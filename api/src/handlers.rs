@@ -151,6 +151,16 @@ pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiRes
     Ok(Json(json!(m)))
 }
 
+/// The public audit page.
+pub async fn audit_page() -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../assets/audit.html")).into_response()
+}
+
+/// The OpenAPI 3.1 description.
+pub async fn openapi() -> Response {
+    json_raw(include_bytes!("../assets/openapi.json").to_vec())
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no_such_route", "no such endpoint; see /openapi.json")
 }

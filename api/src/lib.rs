@@ -46,6 +46,8 @@ impl AppState {
 /// All routes of SPEC §5.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(handlers::audit_page))
+        .route("/openapi.json", get(handlers::openapi))
         .route("/healthz", get(handlers::healthz))
         .route("/v1/entries", post(handlers::submit).get(handlers::list_entries))
         .route("/v1/entries/{seq}", get(handlers::entry_by_seq))
