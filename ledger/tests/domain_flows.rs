@@ -1,0 +1,308 @@
+//! The fund domain's accepted paths: what each entry does to members, votes,
+//! outcomes and money.
+
+mod domain_common;
+
+use domain_common::{allocation, charter, recon, World};
+use ledger::entry::Kind;
+use ledger::funds::{ContributionStatus, DisbursementStatus, FundStatus, Outcome, ProposalStatus};
+use ledger::ids::{EntryId, MemberId};
+use ledger::state::State;
+use serde_json::json;
+
+fn m(s: &str) -> MemberId {
+    s.parse().unwrap()
+}
+
+/// coop (treasurer), food, care (treasurer), city (municipality, treasurer) in fund `f`
+/// with two approvals; `confirmed` contributed and confirmed by coop.
+fn fund_with(admission: &str, confirmed: &[(&str, &str)]) -> World {
+    let mut w = World::new();
+    for (id, kind) in [("coop", "collective"), ("food", "collective"), ("care", "collective"), ("city", "municipality"), ("late", "collective")] {
+        w.member(id, kind);
+    }
+    w.ok("coop", Kind::FundCreate, json!({"id": "fnd", "name": "F", "purpose": "", "charter": charter(&["coop", "care", "city"], 2, "open")}));
+    for who in ["food", "care", "city"] {
+        w.ok(who, Kind::FundJoin, json!({"fund": "fnd"}));
+    }
+    let mut ids = Vec::new();
+    for (i, (who, amount)) in confirmed.iter().enumerate() {
+        ids.push(w.ok(who, Kind::Contribution, json!({"fund": "fnd", "amount": amount, "reference": format!("R-{i}")})).to_hex());
+    }
+    if !ids.is_empty() {
+        w.ok("coop", Kind::Reconciliation, recon("fnd", 200, &ids));
+    }
+    if admission == "vote" {
+        let p = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "charter", "title": "vote admission", "description": "", "charter": charter(&["coop", "care", "city"], 2, "vote")}));
+        pass(&mut w, p);
+    }
+    w
+}
+
+fn vote(w: &mut World, p: EntryId, who: &str, choice: &str) {
+    w.ok(who, Kind::Vote, json!({"proposal": p.to_hex(), "choice": choice}));
+}
+
+fn pass(w: &mut World, p: EntryId) {
+    for who in ["coop", "food", "care", "city"] {
+        vote(w, p, who, "yes");
+    }
+    w.ok("food", Kind::ProposalClose, json!({"proposal": p.to_hex()}));
+}
+
+fn proposal(w: &World, p: EntryId) -> &ledger::funds::ProposalState {
+    w.state.funds.proposal(&p).unwrap()
+}
+
+fn balances(w: &World) -> [String; 5] {
+    let b = w.fund("fnd").balances;
+    [b.pledged, b.confirmed, b.committed, b.disbursed, b.available].map(|x| x.to_string())
+}
+
+#[test]
+fn admission_by_vote_admits_when_passed() {
+    let mut w = fund_with("vote", &[]);
+    let join = w.ok("late", Kind::FundJoin, json!({"fund": "fnd"}));
+    assert!(!w.fund("fnd").is_member(&m("late")));
+    let p = proposal(&w, join);
+    assert_eq!(p.member, Some(m("late")));
+    assert_eq!(p.counted.len(), 4);
+    pass(&mut w, join);
+    assert_eq!(proposal(&w, join).outcome, Some(Outcome::Passed));
+    assert!(w.fund("fnd").is_member(&m("late")));
+    w.ok("late", Kind::Proposal, allocation("fnd", "1.00", "late"));
+}
+
+#[test]
+fn admission_rejected_keeps_the_candidate_out() {
+    let mut w = fund_with("vote", &[]);
+    let join = w.ok("late", Kind::FundJoin, json!({"fund": "fnd"}));
+    for who in ["coop", "food", "care", "city"] {
+        vote(&mut w, join, who, "no");
+    }
+    w.ok("late", Kind::ProposalClose, json!({"proposal": join.to_hex()}));
+    assert_eq!(proposal(&w, join).outcome, Some(Outcome::Rejected));
+    assert!(!w.fund("fnd").is_member(&m("late")));
+    // It may ask again.
+    w.ok("late", Kind::FundJoin, json!({"fund": "fnd"}));
+}
+
+#[test]
+fn quorum_threshold_and_deadline() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    // One vote of four: below a quorum of 0.5 × 4.
+    let p = w.ok("coop", Kind::Proposal, allocation("fnd", "10.00", "food"));
+    vote(&mut w, p, "coop", "yes");
+    assert!(w.state.due_closes(&w.at()).is_empty());
+    w.advance(3600);
+    assert_eq!(w.state.due_closes(&w.at()), vec![p]);
+    w.ok("care", Kind::ProposalClose, json!({"proposal": p.to_hex()}));
+    assert_eq!(proposal(&w, p).outcome, Some(Outcome::RejectedNoQuorum));
+    assert!(w.state.due_closes(&w.at()).is_empty());
+
+    // Two yes, two no: 0.5 is not strictly above the threshold of 0.5.
+    let p = w.ok("coop", Kind::Proposal, allocation("fnd", "10.00", "food"));
+    for (who, c) in [("coop", "yes"), ("food", "yes"), ("care", "no"), ("city", "no")] {
+        vote(&mut w, p, who, c);
+    }
+    assert_eq!(w.state.due_closes(&w.at()), vec![p], "every counted member voted: the close is due at once");
+    w.ok("city", Kind::ProposalClose, json!({"proposal": p.to_hex()}));
+    assert_eq!(proposal(&w, p).outcome, Some(Outcome::Rejected));
+    assert_eq!(proposal(&w, p).tally(), ledger::funds::Tally { yes: 2, no: 2, abstain: 0 });
+
+    // Abstentions count for the quorum, not for the threshold: 1 yes, 1 abstain of 4 passes.
+    let p = w.ok("coop", Kind::Proposal, allocation("fnd", "10.00", "food"));
+    vote(&mut w, p, "coop", "yes");
+    vote(&mut w, p, "food", "abstain");
+    w.advance(3600);
+    w.ok("city", Kind::ProposalClose, json!({"proposal": p.to_hex()}));
+    assert_eq!(proposal(&w, p).outcome, Some(Outcome::Passed));
+    assert_eq!(balances(&w), ["0.00", "100.00", "10.00", "0.00", "90.00"].map(String::from));
+}
+
+#[test]
+fn a_later_vote_replaces_the_earlier_one() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    let p = w.ok("coop", Kind::Proposal, allocation("fnd", "10.00", "food"));
+    vote(&mut w, p, "coop", "yes");
+    vote(&mut w, p, "coop", "no");
+    vote(&mut w, p, "food", "no");
+    let t = proposal(&w, p).tally();
+    assert_eq!((t.yes, t.no), (0, 2));
+    w.advance(3600);
+    w.ok("coop", Kind::ProposalClose, json!({"proposal": p.to_hex()}));
+    assert_eq!(proposal(&w, p).outcome, Some(Outcome::Rejected));
+}
+
+#[test]
+fn allocation_above_available_at_close() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "80.00", "food"));
+    let b = w.ok("coop", Kind::Proposal, allocation("fnd", "30.00", "food"));
+    pass(&mut w, a);
+    pass(&mut w, b);
+    assert_eq!(proposal(&w, a).outcome, Some(Outcome::Passed));
+    assert_eq!(proposal(&w, b).outcome, Some(Outcome::RejectedInsufficientFunds));
+    assert_eq!(balances(&w), ["0.00", "100.00", "80.00", "0.00", "20.00"].map(String::from));
+}
+
+#[test]
+fn payout_needs_two_treasurers_and_never_the_recipient() {
+    let mut w = fund_with("open", &[("coop", "100.00"), ("food", "50.00")]);
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "120.00", "care"));
+    pass(&mut w, a);
+    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "70.00", "reference": "E2E-1"}));
+    assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Pending);
+    assert_eq!(balances(&w), ["0.00", "150.00", "120.00", "0.00", "30.00"].map(String::from));
+    assert!(w.apply("care", Kind::DisbursementApprove, json!({"disbursement": d.to_hex()})).is_err());
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d.to_hex()}));
+    assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Executed);
+    assert_eq!(balances(&w), ["0.00", "150.00", "50.00", "70.00", "30.00"].map(String::from));
+    let p = proposal(&w, a);
+    assert_eq!((p.requested.to_string(), p.paid.to_string()), ("70.00".into(), "70.00".into()));
+    // The bank statement shows it: confirmed, balances unchanged.
+    w.ok("care", Kind::Reconciliation, recon("fnd", 7, &[d.to_hex()]));
+    assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Confirmed);
+    assert_eq!(balances(&w), ["0.00", "150.00", "50.00", "70.00", "30.00"].map(String::from));
+}
+
+#[test]
+fn a_charter_change_executes_payouts_that_now_have_enough_approvals() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "40.00", "food"));
+    pass(&mut w, a);
+    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-1"}));
+    let c = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "charter", "title": "one approval", "description": "", "charter": charter(&["coop", "care"], 1, "open")}));
+    pass(&mut w, c);
+    assert_eq!(w.fund("fnd").charter.approvals_required, 1);
+    assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Executed);
+    assert_eq!(balances(&w), ["0.00", "100.00", "0.00", "40.00", "60.00"].map(String::from));
+    // city is no longer a treasurer.
+    let r = w.apply("city", Kind::Reconciliation, recon("fnd", 8, &[])).unwrap_err();
+    assert_eq!(r.code, "not_treasurer");
+    // With one approval required, a request executes at once.
+    let a2 = w.ok("coop", Kind::Proposal, allocation("fnd", "10.00", "food"));
+    pass(&mut w, a2);
+    let d2 = w.ok("care", Kind::Disbursement, json!({"allocation": a2.to_hex(), "amount": "10.00", "reference": "E2E-2"}));
+    assert_eq!(w.state.funds.disbursements[&d2].status, DisbursementStatus::Executed);
+}
+
+#[test]
+fn reversals_undo_pledges_and_pending_payouts() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    let c = w.ok("food", Kind::Contribution, json!({"fund": "fnd", "amount": "25.00", "reference": "LATE"}));
+    assert_eq!(balances(&w)[0], "25.00");
+    w.ok("care", Kind::Reversal, json!({"entry": c.to_hex(), "reason": "never arrived"}));
+    assert_eq!(balances(&w)[0], "0.00");
+    assert_eq!(w.state.funds.contributions[&c].status, ContributionStatus::Reversed);
+    // The reference is free again.
+    w.ok("food", Kind::Contribution, json!({"fund": "fnd", "amount": "25.00", "reference": "LATE"}));
+
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "60.00", "food"));
+    pass(&mut w, a);
+    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "60.00", "reference": "E2E-1"}));
+    w.ok("coop", Kind::Reversal, json!({"entry": d.to_hex(), "reason": "wrong account"}));
+    // The reservation is freed: the whole allocation can be requested again.
+    let d2 = w.ok("care", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "60.00", "reference": "E2E-2"}));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d2.to_hex()}));
+    assert_eq!(balances(&w), ["25.00", "100.00", "0.00", "60.00", "40.00"].map(String::from));
+}
+
+#[test]
+fn leaving_keeps_open_votes_and_the_treasurer_role() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    let p = w.ok("coop", Kind::Proposal, allocation("fnd", "10.00", "food"));
+    w.ok("city", Kind::FundLeave, json!({"fund": "fnd"}));
+    assert!(!w.fund("fnd").is_member(&m("city")));
+    assert!(w.fund("fnd").is_treasurer(&m("city")));
+    // Counted at opening, so it still votes on p, and p still counts it for the quorum.
+    vote(&mut w, p, "city", "yes");
+    assert_eq!(proposal(&w, p).counted.len(), 4);
+    // It may not open new proposals.
+    assert_eq!(w.apply("city", Kind::Proposal, allocation("fnd", "1.00", "food")).unwrap_err().code, "not_fund_member");
+    // A later proposal does not count it.
+    let q = w.ok("coop", Kind::Proposal, allocation("fnd", "1.00", "food"));
+    assert_eq!(proposal(&w, q).counted.len(), 3);
+    assert_eq!(w.apply("city", Kind::Vote, json!({"proposal": q.to_hex(), "choice": "yes"})).unwrap_err().code, "not_fund_member");
+}
+
+#[test]
+fn dissolution_refunds_pro_rata_and_ends_the_fund() {
+    // 100.00 + 100.00 + 100.00 confirmed; 40.00 allocated and passed; 260.00 shared three ways.
+    let mut w = fund_with("open", &[("coop", "100.00"), ("food", "100.00"), ("care", "100.00")]);
+    let pledge = w.ok("city", Kind::Contribution, json!({"fund": "fnd", "amount": "30.00", "reference": "CITY-LATE"}));
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "40.00", "food"));
+    pass(&mut w, a);
+    let open = w.ok("coop", Kind::Proposal, allocation("fnd", "5.00", "food"));
+    let d = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "the end", "description": ""}));
+    pass(&mut w, d);
+    let f = w.fund("fnd");
+    assert_eq!(f.status, FundStatus::Dissolved);
+    assert_eq!(balances(&w), ["30.00", "300.00", "300.00", "0.00", "0.00"].map(String::from));
+    let dis = f.dissolution.as_ref().unwrap();
+    assert_eq!(dis.pool.to_string(), "260.00");
+    let owed: Vec<String> = ["care", "coop", "food"].iter().map(|x| dis.refunds[&m(x)].owed.to_string()).collect();
+    // 86.666… each: floors 86.66, two cents left, equal remainders: by member id, care and coop.
+    assert_eq!(owed, ["86.67", "86.67", "86.66"]);
+    // Other open proposals end with the fund.
+    let o = proposal(&w, open);
+    assert_eq!((o.status, o.outcome), (ProposalStatus::Closed, Some(Outcome::Rejected)));
+    assert!(w.state.due_closes(&w.at()).is_empty());
+
+    // The passed allocation can still be paid.
+    let pay = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-A"}));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": pay.to_hex()}));
+    // Refunds: 86.67 is owed to care and coop; requested by coop, it pays care (never the requester).
+    let r1 = w.ok("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-1"}));
+    assert_eq!(w.state.funds.disbursements[&r1].recipient, m("care"));
+    // Only coop's own 86.67 is left: coop may not request it.
+    assert_eq!(w.apply("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "R"})).unwrap_err().code, "recipient_cannot_request");
+    let r2 = w.ok("care", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-2"}));
+    assert_eq!(w.state.funds.disbursements[&r2].recipient, m("coop"));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": r1.to_hex()}));
+    assert_eq!(balances(&w), ["30.00", "300.00", "173.33", "126.67", "0.00"].map(String::from));
+
+    // The municipality's pledge arrives after the end: it is owed back to the municipality.
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 9, &[pledge.to_hex()]));
+    let dis = w.fund("fnd").dissolution.as_ref().unwrap();
+    assert_eq!(dis.refunds[&m("city")].owed.to_string(), "30.00");
+    assert_eq!(balances(&w), ["0.00", "330.00", "203.33", "126.67", "0.00"].map(String::from));
+}
+
+#[test]
+fn matching_pledge_owes_paid_outstanding() {
+    let mut w = fund_with("open", &[("coop", "10.00")]);
+    // Before the pledge: not matched.
+    w.ok("city", Kind::PledgeMatching, json!({"fund": "fnd", "ratio": "0.5", "cap": "100.00", "until": "2027-12-31"}));
+    let c1 = w.ok("food", Kind::Contribution, json!({"fund": "fnd", "amount": "50.01", "reference": "F-1"}));
+    let c2 = w.ok("city", Kind::Contribution, json!({"fund": "fnd", "amount": "10.00", "reference": "C-1"}));
+    let c3 = w.ok("care", Kind::Contribution, json!({"fund": "fnd", "amount": "500.00", "reference": "F-2"}));
+    let pl = &w.fund("fnd").matching[0];
+    assert_eq!(pl.owed.to_string(), "0.00", "pledged, not confirmed: nothing owed yet");
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 3, &[c1.to_hex(), c2.to_hex()]));
+    let pl = &w.fund("fnd").matching[0];
+    // 0.5 × 50.01 = 25.005 → 25.01 (half away from zero).
+    assert_eq!([pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()), ["50.01", "25.01", "10.00", "15.01"].map(String::from));
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 4, &[c3.to_hex()]));
+    let pl = &w.fund("fnd").matching[0];
+    assert_eq!([pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()), ["550.01", "100.00", "10.00", "90.00"].map(String::from));
+}
+
+#[test]
+fn the_state_survives_a_snapshot() {
+    let mut w = fund_with("open", &[("coop", "100.00"), ("food", "3.00")]);
+    w.ok("city", Kind::PledgeMatching, json!({"fund": "fnd", "ratio": "1.0", "cap": "100.00", "until": "2027-12-31"}));
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "40.00", "food"));
+    pass(&mut w, a);
+    w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-1"}));
+    w.ok("coop", Kind::Proposal, allocation("fnd", "4.00", "food"));
+    let d = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "end", "description": ""}));
+    pass(&mut w, d);
+    let snap = serde_json::to_vec(&w.state).unwrap();
+    let back: State = serde_json::from_slice(&snap).unwrap();
+    assert_eq!(back, w.state);
+    // And it keeps working after the round trip.
+    let mut w2 = w.clone();
+    w2.state = back;
+    w2.ok("care", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "61.17", "reference": "REFUND"}));
+}
