@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod funds;
 mod handlers;
 
 use std::sync::Arc;
@@ -57,6 +58,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/proofs/consistency", get(handlers::consistency))
         .route("/v1/members", get(handlers::members))
         .route("/v1/members/{id}", get(handlers::member))
+        .route("/v1/funds", get(funds::funds))
+        .route("/v1/funds/{id}", get(funds::fund))
+        .route("/v1/funds/{id}/flows", get(funds::flows))
+        .route("/v1/proposals", get(funds::proposals))
+        .route("/v1/proposals/{id}", get(funds::proposal))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(ledger::limits::REQUEST_BODY_BYTES_MAX))
@@ -64,7 +70,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve the API on `listener` until `shutdown` resolves.
+/// Serve the API on `listener` until `shutdown` resolves. While it serves, a
+/// background task submits the `proposal.close` of every proposal whose close
+/// is due ([`funds::closer`]).
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let closer = tokio::spawn(funds::closer(state.clone()));
+    let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    closer.abort();
+    served
 }
