@@ -1,11 +1,15 @@
 //! One module per command: its arguments (`…Args`) and its `run`.
 
+pub mod contribute;
 pub mod demo;
+pub mod disburse;
 pub mod export;
+pub mod fund;
 pub mod source;
 pub mod init;
 pub mod keygen;
 pub mod member;
+pub mod propose;
 pub mod serve;
 pub mod verify;
 
@@ -36,6 +40,25 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write the log (or a fund, a round) in a format other tools read.
     Export(export::ExportArgs),
+    /// Funds: create (with a charter), join, leave, show, list.
+    #[command(subcommand)]
+    Fund(fund::FundCommand),
+    /// Announce a contribution to a fund (pledged until the bank statement confirms it).
+    Contribute(contribute::ContributeArgs),
+    /// The municipality's matching pledge.
+    Pledge(contribute::PledgeArgs),
+    /// Propose an allocation, an admission, a charter or a dissolution.
+    Propose(propose::ProposeArgs),
+    /// Vote yes, no or abstain on a proposal.
+    Vote(propose::VoteArgs),
+    /// Close a proposal whose deadline passed or on which every counted member voted.
+    Close(propose::CloseArgs),
+    /// Request a payout of a passed allocation (treasurers).
+    Disburse(disburse::DisburseArgs),
+    /// Approve a payout request (treasurers, never the recipient).
+    Approve(disburse::ApproveArgs),
+    /// Reverse a contribution that never arrived, or a pending payout request.
+    Reverse(disburse::ReverseArgs),
 }
 
 /// Run a parsed command line.
@@ -47,5 +70,14 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Member(c) => member::run(c),
         Command::Verify(a) => verify::run(a),
         Command::Export(a) => export::run(a),
+        Command::Fund(c) => fund::run(c),
+        Command::Contribute(a) => contribute::contribute(a),
+        Command::Pledge(a) => contribute::pledge(a),
+        Command::Propose(a) => propose::propose(a),
+        Command::Vote(a) => propose::vote(a),
+        Command::Close(a) => propose::close(a),
+        Command::Disburse(a) => disburse::disburse(a),
+        Command::Approve(a) => disburse::approve(a),
+        Command::Reverse(a) => disburse::reverse(a),
     }
 }

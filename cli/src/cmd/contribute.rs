@@ -1,0 +1,68 @@
+//! `meent contribute` and `meent pledge`: money in.
+
+use clap::Args;
+use ledger::entry::Kind;
+use ledger::money::{Amount, Ratio};
+use ledger::time::Date;
+use serde_json::json;
+
+use super::member::SignArgs;
+use crate::exit::{CmdResult, InputContext};
+
+/// `meent contribute`: announce a bank transfer to a fund (pledged until a reconciliation confirms it).
+#[derive(Debug, Args)]
+pub struct ContributeArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The fund.
+    #[arg(long)]
+    fund: String,
+    /// The amount in euros, two decimals (e.g. 250.00).
+    #[arg(long)]
+    amount: String,
+    /// The payment reference you put on the bank transfer.
+    #[arg(long)]
+    reference: String,
+    /// A note (public: no personal data).
+    #[arg(long)]
+    note: Option<String>,
+}
+
+/// Sign and submit a contribution.
+pub fn contribute(a: ContributeArgs) -> CmdResult {
+    let amount: Amount = a.amount.parse().input_ctx("--amount")?;
+    let mut body = json!({"fund": a.fund, "amount": amount.to_string(), "reference": a.reference});
+    if let Some(n) = a.note {
+        body["note"] = json!(n);
+    }
+    a.sign.submit(Kind::Contribution, body)?;
+    Ok(())
+}
+
+/// `meent pledge`: the municipality's matching pledge.
+#[derive(Debug, Args)]
+pub struct PledgeArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The fund.
+    #[arg(long)]
+    fund: String,
+    /// Euros matched per euro the collectives give (e.g. 1.0).
+    #[arg(long)]
+    ratio: String,
+    /// The most the pledge will owe (e.g. 50000.00).
+    #[arg(long)]
+    cap: String,
+    /// The last day of the pledge, YYYY-MM-DD.
+    #[arg(long)]
+    until: String,
+}
+
+/// Sign and submit a matching pledge.
+pub fn pledge(a: PledgeArgs) -> CmdResult {
+    let ratio: Ratio = a.ratio.parse().input_ctx("--ratio")?;
+    let cap: Amount = a.cap.parse().input_ctx("--cap")?;
+    let until: Date = a.until.parse().input_ctx("--until")?;
+    a.sign.submit(Kind::PledgeMatching, json!({"fund": a.fund, "ratio": ratio.to_string(), "cap": cap.to_string(), "until": until.to_string()}))?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! `meent propose`, `meent vote`, `meent close`: the governance commands.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::{Args, ValueEnum};
+use ledger::entry::Kind;
+use ledger::ids::EntryId;
+use ledger::money::Amount;
+use serde_json::{json, Value};
+
+use super::fund::{read_charter, s};
+use super::member::SignArgs;
+use crate::client::Client;
+use crate::exit::{CmdError, CmdResult, InputContext};
+
+/// What a proposal decides.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProposalKindArg {
+    /// Money for a recipient: needs --amount and --recipient.
+    Allocation,
+    /// A new member: needs --member.
+    Admission,
+    /// A new charter: needs --charter FILE.
+    Charter,
+    /// End the fund and refund the contributors.
+    Dissolution,
+}
+
+/// `meent propose`
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The fund.
+    #[arg(long)]
+    fund: String,
+    /// What it decides.
+    #[arg(long = "kind", value_enum)]
+    kind: ProposalKindArg,
+    /// A short title.
+    #[arg(long)]
+    title: String,
+    /// The description.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// Allocation: the amount (e.g. 1200.00).
+    #[arg(long)]
+    amount: Option<String>,
+    /// Allocation: who receives it.
+    #[arg(long)]
+    recipient: Option<String>,
+    /// Admission: the member to admit.
+    #[arg(long)]
+    member: Option<String>,
+    /// Charter: the new charter as a JSON file.
+    #[arg(long, value_name = "FILE")]
+    charter: Option<PathBuf>,
+}
+
+fn need<T>(v: Option<T>, flag: &str, kind: &str) -> CmdResult<T> {
+    v.ok_or_else(|| CmdError::input(anyhow!("a {kind} proposal needs {flag}")))
+}
+
+/// Sign and submit a proposal.
+pub fn propose(a: ProposeArgs) -> CmdResult {
+    let mut body = json!({"fund": a.fund, "title": a.title, "description": a.description});
+    let kind = match a.kind {
+        ProposalKindArg::Allocation => {
+            let amount: Amount = need(a.amount, "--amount", "allocation")?.parse().input_ctx("--amount")?;
+            body["amount"] = json!(amount.to_string());
+            body["recipient"] = json!(need(a.recipient, "--recipient", "allocation")?);
+            "allocation"
+        }
+        ProposalKindArg::Admission => {
+            body["member"] = json!(need(a.member, "--member", "admission")?);
+            "admission"
+        }
+        ProposalKindArg::Charter => {
+            body["charter"] = read_charter(&need(a.charter, "--charter FILE", "charter")?)?;
+            "charter"
+        }
+        ProposalKindArg::Dissolution => "dissolution",
+    };
+    body["proposal_kind"] = json!(kind);
+    a.sign.submit(Kind::Proposal, body)?;
+    Ok(())
+}
+
+/// A vote's choice.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChoiceArg {
+    /// For.
+    Yes,
+    /// Against.
+    No,
+    /// Counted for the quorum only.
+    Abstain,
+}
+
+/// `meent vote`: a later vote before the close replaces your earlier one.
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The proposal's entry id.
+    #[arg(long)]
+    proposal: String,
+    /// Your choice.
+    #[arg(long, value_enum)]
+    choice: ChoiceArg,
+}
+
+/// Sign and submit a vote.
+pub fn vote(a: VoteArgs) -> CmdResult {
+    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    let choice = match a.choice {
+        ChoiceArg::Yes => "yes",
+        ChoiceArg::No => "no",
+        ChoiceArg::Abstain => "abstain",
+    };
+    a.sign.submit(Kind::Vote, json!({"proposal": id.to_hex(), "choice": choice}))?;
+    Ok(())
+}
+
+/// `meent close`: record a proposal's outcome once its deadline passed or every counted member voted.
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The proposal's entry id.
+    #[arg(long)]
+    proposal: String,
+}
+
+/// Sign and submit a close, then show the outcome.
+pub fn close(a: CloseArgs) -> CmdResult {
+    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    let client = Client::new(&a.sign.server)?;
+    let before = client.get_json(&format!("/v1/proposals/{id}"))?;
+    if before["status"] == "closed" {
+        // Closed already (the server closes proposals when they are due): nothing to sign.
+        if a.sign.json {
+            println!("{before}");
+        } else {
+            println!("already closed by record {}", before["closed_seq"]);
+            print_outcome(&before);
+        }
+        return Ok(());
+    }
+    a.sign.submit(Kind::ProposalClose, json!({"proposal": id.to_hex()}))?;
+    if !a.sign.json {
+        print_outcome(&client.get_json(&format!("/v1/proposals/{id}"))?);
+    }
+    Ok(())
+}
+
+fn print_outcome(p: &Value) {
+    let t = &p["tally"];
+    println!("{}: {} (yes {}, no {}, abstain {} of {} counted)", s(&p["title"]), s(&p["outcome"]), t["yes"], t["no"], t["abstain"], p["counted"].as_array().map_or(0, Vec::len));
+}
