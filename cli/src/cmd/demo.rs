@@ -62,9 +62,104 @@ pub fn seed(url: &str, keys: &DemoKeys) -> CmdResult {
         submit(&client, Kind::MemberApply, id, &key, json!({"id": id, "name": name, "member_kind": kind, "legal_form": form, "purpose": purpose}))?;
         submit(&client, Kind::MemberAdmit, REGISTRAR, &reg, json!({"member": id}))?;
     }
+    seed_funds(&client, keys)?;
     let hopeful = crypto::generate_key();
     crypto::write_key_file(&keys.dir.join("wijkbudget-centrum.pem"), &hopeful).input_ctx("demo key")?;
     submit(&client, Kind::MemberApply, "wijkbudget-centrum", &hopeful, json!({"id": "wijkbudget-centrum", "name": "Wijkbudget Centrum", "member_kind": "collective", "legal_form": "informal", "purpose": "Waiting for the registrar"}))?;
+    Ok(())
+}
+
+fn key_of(keys: &DemoKeys, id: &str) -> CmdResult<SigningKey> {
+    crypto::read_key_file(&keys.dir.join(format!("{id}.pem"))).input_ctx(format!("demo key of {id}"))
+}
+
+/// Two funds with contributions, a reconciliation, a matching pledge, a passed
+/// allocation paid out with two approvals, and an open proposal with votes.
+fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
+    let k = |id: &str| key_of(keys, id);
+    let charter = json!({
+        "admission": "open",
+        "treasurers": ["energie-coop-noord", "gemeente-amsterdam"],
+        "approvals_required": 2,
+        "quorum": "0.5",
+        "threshold": "0.5",
+        "voting_period_seconds": 604800,
+        "max_request": "25000.00",
+        "dissolution": "pro_rata_refund"
+    });
+    submit(client, Kind::FundCreate, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+        "id": "warmtefonds-noord", "name": "Warmtefonds Noord",
+        "purpose": "A shared pot for the heat transition in Amsterdam-Noord: insulation, heat pumps, and help for households who cannot pay the upfront cost.",
+        "charter": charter}))?;
+    for m in ["voedselbank-west", "zorgcollectief-oost", "buurtwerkplaats-zuid", "gemeente-amsterdam"] {
+        submit(client, Kind::FundJoin, m, &k(m)?, json!({"fund": "warmtefonds-noord"}))?;
+    }
+    submit(client, Kind::PledgeMatching, "gemeente-amsterdam", &k("gemeente-amsterdam")?, json!({
+        "fund": "warmtefonds-noord", "ratio": "1.0", "cap": "10000.00", "until": "2027-12-31"}))?;
+    let mut confirmed = Vec::new();
+    for (m, amount, reference) in [
+        ("energie-coop-noord", "2500.00", "MEENT-WN-0001"),
+        ("voedselbank-west", "500.00", "MEENT-WN-0002"),
+        ("zorgcollectief-oost", "750.00", "MEENT-WN-0003"),
+        ("gemeente-amsterdam", "2000.00", "GEM-AMS-2026-11-WN"),
+        ("buurtwerkplaats-zuid", "250.00", "MEENT-WN-0004"),
+    ] {
+        let c = submit(client, Kind::Contribution, m, &k(m)?, json!({"fund": "warmtefonds-noord", "amount": amount, "reference": reference}))?;
+        if m != "buurtwerkplaats-zuid" {
+            confirmed.push(c["id"].clone());
+        }
+    }
+    let today = Utc::now().date_naive();
+    let statement = format!("demo statement Warmtefonds Noord {today}");
+    submit(client, Kind::Reconciliation, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+        "fund": "warmtefonds-noord",
+        "statement_sha256": ledger::bank::statement_sha256(statement.as_bytes()),
+        "period_from": (today - chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
+        "period_to": today.format("%Y-%m-%d").to_string(),
+        "opening_balance": "0.00",
+        "closing_balance": "5750.00",
+        "confirmed": confirmed,
+        "unmatched_bank_lines": 0}))?;
+    // A passed allocation: every member votes, so it closes at once.
+    let repair = submit(client, Kind::Proposal, "buurtwerkplaats-zuid", &k("buurtwerkplaats-zuid")?, json!({
+        "fund": "warmtefonds-noord", "proposal_kind": "allocation",
+        "title": "Tools for the Noord repair café",
+        "description": "Insulation tools to lend to households: a thermal camera, draught-proofing kits and a blower-door test set.",
+        "amount": "1200.00", "recipient": "buurtwerkplaats-zuid"}))?;
+    for (m, choice) in [("energie-coop-noord", "yes"), ("voedselbank-west", "yes"), ("zorgcollectief-oost", "abstain"), ("buurtwerkplaats-zuid", "yes"), ("gemeente-amsterdam", "yes")] {
+        submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": repair["id"], "choice": choice}))?;
+    }
+    let close = submit(client, Kind::ProposalClose, "voedselbank-west", &k("voedselbank-west")?, json!({"proposal": repair["id"]}));
+    if let Err(e) = close {
+        // The server's own closer may have been quicker: that is fine, if the proposal is closed.
+        let p = client.get_json(&format!("/v1/proposals/{}", repair["id"].as_str().unwrap_or("")))?;
+        if p["status"] != "closed" {
+            return Err(e);
+        }
+    }
+    let payout = submit(client, Kind::Disbursement, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+        "allocation": repair["id"], "amount": "1200.00", "reference": "WN-2026-PAY-0001"}))?;
+    submit(client, Kind::DisbursementApprove, "gemeente-amsterdam", &k("gemeente-amsterdam")?, json!({"disbursement": payout["id"]}))?;
+    // An open proposal with some votes.
+    let pilot = submit(client, Kind::Proposal, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+        "fund": "warmtefonds-noord", "proposal_kind": "allocation",
+        "title": "Heat pump pilot: twelve homes in the Vogeldorp",
+        "description": "Co-finance the upfront cost of twelve heat pumps; households repay into the fund through their energy savings.",
+        "amount": "3000.00", "recipient": "energie-coop-noord"}))?;
+    submit(client, Kind::Vote, "zorgcollectief-oost", &k("zorgcollectief-oost")?, json!({"proposal": pilot["id"], "choice": "yes"}))?;
+    submit(client, Kind::Vote, "voedselbank-west", &k("voedselbank-west")?, json!({"proposal": pilot["id"], "choice": "no"}))?;
+
+    // A second fund, admission by vote, run by the care and food collectives.
+    let charter2 = json!({
+        "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 2,
+        "quorum": "0.6667", "threshold": "0.5", "voting_period_seconds": 1209600, "max_request": "5000.00",
+        "dissolution": "pro_rata_refund"});
+    submit(client, Kind::FundCreate, "zorgcollectief-oost", &k("zorgcollectief-oost")?, json!({
+        "id": "zorgfonds-oost", "name": "Zorgfonds Oost",
+        "purpose": "Emergency help between neighbours: groceries, transport to the doctor, a hand with paperwork.",
+        "charter": charter2}))?;
+    submit(client, Kind::Contribution, "zorgcollectief-oost", &k("zorgcollectief-oost")?, json!({"fund": "zorgfonds-oost", "amount": "300.00", "reference": "MEENT-ZO-0001"}))?;
+    submit(client, Kind::FundJoin, "voedselbank-west", &k("voedselbank-west")?, json!({"fund": "zorgfonds-oost"}))?;
     Ok(())
 }
 
@@ -74,6 +169,10 @@ pub fn check(url: &str) -> CmdResult {
     let n = v["members"].as_array().map(Vec::len).unwrap_or(0);
     if n < MEMBERS.len() {
         return Err(CmdError::failed(anyhow!("demo seeding produced only {n} members")));
+    }
+    let f = Client::new(url)?.get_json("/v1/funds/warmtefonds-noord")?;
+    if f["balances"]["disbursed"] != "1200.00" {
+        return Err(CmdError::failed(anyhow!("demo seeding: the payout did not execute ({})", f["balances"])));
     }
     Ok(())
 }

@@ -63,10 +63,15 @@ pub fn run(a: ServeArgs) -> CmdResult {
 fn print_demo_tour(url: &str, keys: &std::path::Path) {
     let k = keys.display();
     println!("meent demo: a temporary Amsterdam ledger, seeded through the API (keys in {k})");
+    println!("  open {url}/                               # the public audit page");
     println!("  curl {url}/v1/members                    # the register: collectives and the municipality");
+    println!("  curl {url}/v1/funds/warmtefonds-noord    # balances, charter, the municipality's matching pledge");
+    println!("  curl {url}/v1/funds/warmtefonds-noord/flows");
+    println!("  curl '{url}/v1/proposals?fund=warmtefonds-noord'   # a passed allocation and an open vote");
     println!("  curl {url}/v1/checkpoint                 # the signed checkpoint");
     println!("  curl '{url}/v1/entries?from=0&limit=5'   # the log itself");
     println!("  meent member admit --key {k}/kamer-van-commons.pem --as kamer-van-commons --member wijkbudget-centrum --server {url}");
+    println!("  meent vote --key {k}/gemeente-amsterdam.pem --as gemeente-amsterdam --proposal <id from /v1/proposals> --choice yes --server {url}");
     println!("  meent verify --server {url}              # audit every signature, rule and the Merkle root");
 }
 
