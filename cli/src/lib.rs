@@ -5,10 +5,14 @@
 //! (or the HTTP API) and printing. Errors decide the exit status: 0 success,
 //! 1 a check failed or the ledger refused, 2 a usage, input or I/O error.
 
+pub mod books;
 pub mod client;
 pub mod cmd;
+pub mod desk;
 pub mod exit;
+pub mod journal;
 pub mod progress;
+pub mod treasurer;
 
 use clap::Parser;
 

@@ -1,19 +1,35 @@
-//! `meent export --format jsonl (--server URL | --data DIR) [--out FILE]`
+//! `meent export --format jsonl|csv|beancount|hledger (--server URL | --data DIR)
+//! [--fund F] [--out FILE]`
+//!
+//! * `jsonl`: the whole log, one canonical record per line, and its signed checkpoint;
+//! * `csv`: a fund's contributions and payouts, one row each, for a spreadsheet;
+//! * `hledger`, `beancount`: a fund's books as a double-entry journal with balance
+//!   assertions at every reconciled statement (see `crate::journal` and docs/TREASURER.md).
 
 use std::io::Write;
 use std::path::PathBuf;
 
+use anyhow::anyhow;
 use clap::{Args, ValueEnum};
 
 use super::source::{claimed_size, sibling_checkpoint, LogSource};
-use crate::exit::{CmdResult, InputContext};
+use crate::books::{self, FundBooks};
+use crate::client::Client;
+use crate::exit::{CmdError, CmdResult, InputContext};
+use crate::journal::{self, Syntax};
 use crate::progress;
 
 /// Export formats.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// The whole log, one canonical JSON record per line.
     Jsonl,
+    /// A fund's flows as CSV (needs --fund).
+    Csv,
+    /// A fund's books as a beancount journal (needs --fund).
+    Beancount,
+    /// A fund's books as an hledger journal (needs --fund).
+    Hledger,
 }
 
 /// Arguments of `meent export`.
@@ -28,6 +44,9 @@ pub struct ExportArgs {
     /// A data directory (the server must not be running on it).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The fund (csv, beancount, hledger).
+    #[arg(long)]
+    fund: Option<String>,
     /// Write here instead of standard output (with jsonl, the checkpoint goes to FILE.checkpoint).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -35,32 +54,84 @@ pub struct ExportArgs {
 
 /// Write the export.
 pub fn run(a: ExportArgs) -> CmdResult {
-    let source = LogSource::from_args(a.data.as_deref(), a.server.as_deref(), None)?;
     match a.format {
         Format::Jsonl => {
-            let note = source.checkpoint(None)?;
-            let size = claimed_size(&note)?;
-            let mut out: Box<dyn Write> = match &a.out {
-                Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).input_ctx(format!("cannot create {}", p.display()))?)),
-                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-            };
-            let bar = progress::bar(size, "exporting");
-            source.for_each_chunk(size, |chunk| {
-                for leaf in chunk {
-                    out.write_all(leaf).input_ctx("writing")?;
-                    out.write_all(b"\n").input_ctx("writing")?;
-                }
-                bar.inc(chunk.len() as u64);
-                Ok(())
-            })?;
-            out.flush().input_ctx("writing")?;
-            bar.finish_and_clear();
-            if let Some(p) = &a.out {
-                let cp = sibling_checkpoint(p);
-                std::fs::write(&cp, note).input_ctx(format!("cannot write {}", cp.display()))?;
-                eprintln!("wrote {size} records to {} and the signed checkpoint to {}", p.display(), cp.display());
+            if a.fund.is_some() {
+                return Err(CmdError::input(anyhow!("--format jsonl exports the whole log; --fund is for csv, beancount and hledger")));
             }
+            jsonl(&a)
         }
+        Format::Csv | Format::Beancount | Format::Hledger => {
+            let fund = a.fund.as_deref().ok_or_else(|| CmdError::input(anyhow!("--format {} needs --fund F", format_name(a.format))))?;
+            let books = read_books(&a, fund)?;
+            let text = match a.format {
+                Format::Csv => journal::flows_csv(&books),
+                Format::Hledger => journal::journal(&books, Syntax::Hledger).map_err(|e| CmdError::failed(anyhow!("{e}")))?,
+                _ => journal::journal(&books, Syntax::Beancount).map_err(|e| CmdError::failed(anyhow!("{e}")))?,
+            };
+            match &a.out {
+                Some(p) => {
+                    std::fs::write(p, text).input_ctx(format!("cannot write {}", p.display()))?;
+                    eprintln!(
+                        "wrote fund {} ({} contributions, {} payouts, {} reconciliations) to {}",
+                        books.id,
+                        books.contributions.len(),
+                        books.disbursements.len(),
+                        books.reconciliations.len(),
+                        p.display()
+                    );
+                }
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(text.as_bytes()).input_ctx("writing")?;
+                    out.flush().input_ctx("writing")?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Jsonl => "jsonl",
+        Format::Csv => "csv",
+        Format::Beancount => "beancount",
+        Format::Hledger => "hledger",
+    }
+}
+
+fn read_books(a: &ExportArgs, fund: &str) -> CmdResult<FundBooks> {
+    match (&a.data, &a.server) {
+        (Some(d), None) => books::from_data(d, fund),
+        (None, Some(s)) => books::from_server(&Client::new(s)?, fund, true),
+        _ => Err(CmdError::input(anyhow!("give exactly one of --data DIR, --server URL"))),
+    }
+}
+
+fn jsonl(a: &ExportArgs) -> CmdResult {
+    let source = LogSource::from_args(a.data.as_deref(), a.server.as_deref(), None)?;
+    let note = source.checkpoint(None)?;
+    let size = claimed_size(&note)?;
+    let mut out: Box<dyn Write> = match &a.out {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).input_ctx(format!("cannot create {}", p.display()))?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let bar = progress::bar(size, "exporting");
+    source.for_each_chunk(size, |chunk| {
+        for leaf in chunk {
+            out.write_all(leaf).input_ctx("writing")?;
+            out.write_all(b"\n").input_ctx("writing")?;
+        }
+        bar.inc(chunk.len() as u64);
+        Ok(())
+    })?;
+    out.flush().input_ctx("writing")?;
+    bar.finish_and_clear();
+    if let Some(p) = &a.out {
+        let cp = sibling_checkpoint(p);
+        std::fs::write(&cp, note).input_ctx(format!("cannot write {}", cp.display()))?;
+        eprintln!("wrote {size} records to {} and the signed checkpoint to {}", p.display(), cp.display());
     }
     Ok(())
 }

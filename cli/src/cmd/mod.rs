@@ -10,6 +10,7 @@ pub mod init;
 pub mod keygen;
 pub mod member;
 pub mod propose;
+pub mod reconcile;
 pub mod serve;
 pub mod verify;
 
@@ -59,6 +60,8 @@ enum Command {
     Approve(disburse::ApproveArgs),
     /// Reverse a contribution that never arrived, or a pending payout request.
     Reverse(disburse::ReverseArgs),
+    /// Match a bank statement (CAMT.053 or MT940) against a fund's ledger; --record signs the result.
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Run a parsed command line.
@@ -79,5 +82,6 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Disburse(a) => disburse::disburse(a),
         Command::Approve(a) => disburse::approve(a),
         Command::Reverse(a) => disburse::reverse(a),
+        Command::Reconcile(a) => reconcile::run(a),
     }
 }

@@ -1,0 +1,510 @@
+//! The treasurer's desk: everything `meent reconcile` computes, as pure functions over a
+//! parsed statement file and the fund's books, so that it can be tested without a server.
+//!
+//! * [`combine`] joins the statements of one file (several MT940 days, several CAMT `Stmt`)
+//!   into one, checking that they are of one account and chain (each opening balance is the
+//!   previous closing balance);
+//! * [`ledger_items`] turns the fund's flows into [`LedgerItem`]s for `bank::reconcile`;
+//! * [`analyse`] runs the matcher and decides whether the ledger agrees with the bank's
+//!   closing balance ([`BalanceAgreement`]), and what the `reconciliation` entry would say.
+//!
+//! The definitions (what "agrees" means, which entries are confirmed) are in
+//! `docs/TREASURER.md`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::anyhow;
+use chrono::NaiveDate;
+use ledger::bank::reconcile::{ConfirmedHow, UnmatchedReason};
+use ledger::bank::{self, BalanceCheck, BankLine, Direction, LedgerItem, LedgerKind, MatchOptions, Report, Statement};
+use ledger::funds::{ContributionStatus, DisbursementStatus};
+use ledger::ids::{EntryId, FundId};
+use ledger::money::Balance;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::books::FundBooks;
+
+/// One statement of the file, as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// Statement id (CAMT `Stmt/Id`, MT940 `:20:`).
+    pub id: String,
+    /// Sequence number, when given.
+    pub sequence: Option<String>,
+    /// First day.
+    #[serde(serialize_with = "ser_date")]
+    pub period_from: NaiveDate,
+    /// Last day.
+    #[serde(serialize_with = "ser_date")]
+    pub period_to: NaiveDate,
+    /// Opening booked balance.
+    pub opening: Decimal,
+    /// Closing booked balance.
+    pub closing: Decimal,
+    /// Booked lines.
+    pub lines: usize,
+    /// Entries skipped because they are not booked (CAMT status other than BOOK).
+    pub skipped_unbooked: usize,
+    /// Opening + lines = closing?
+    pub check: BalanceCheck,
+}
+
+/// A place where one statement does not open with the previous one's closing balance.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainBreak {
+    /// 1-based position of the statement in the file.
+    pub statement: usize,
+    /// The previous statement's closing balance.
+    pub previous_closing: Decimal,
+    /// This statement's opening balance.
+    pub opening: Decimal,
+}
+
+/// The file's own check: every statement adds up, and they chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileCheck {
+    /// Everything adds up.
+    pub ok: bool,
+    /// The whole file: first opening + every line = last closing.
+    pub total: BalanceCheck,
+    /// Each statement.
+    pub parts: Vec<Part>,
+    /// Statements that do not open with the previous closing balance.
+    pub chain_breaks: Vec<ChainBreak>,
+}
+
+/// The statements of one file joined into one, with the file's own check.
+pub struct Combined {
+    /// One statement: the first opening, the last closing, every line in file order.
+    pub statement: Statement,
+    /// The check.
+    pub check: FileCheck,
+}
+
+/// Join the statements of one file. Refused (an input error): statements of different
+/// accounts, and the same bank line (same stable key) in two statements of the file.
+pub fn combine(mut stmts: Vec<Statement>) -> anyhow::Result<Combined> {
+    if stmts.is_empty() {
+        return Err(anyhow!("no statement in the file"));
+    }
+    let accounts: BTreeSet<&str> = stmts.iter().map(|s| s.account.as_str()).collect();
+    if accounts.len() > 1 {
+        return Err(anyhow!("the file holds statements of {} different accounts; reconcile one account at a time", accounts.len()));
+    }
+    let mut parts = Vec::with_capacity(stmts.len());
+    let mut chain_breaks = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (i, s) in stmts.iter().enumerate() {
+        let check = s.balance_check().map_err(|e| anyhow!("statement {}: {e}", i + 1))?;
+        if i > 0 {
+            let prev = &stmts[i - 1];
+            if prev.closing.amount != s.opening.amount {
+                chain_breaks.push(ChainBreak { statement: i + 1, previous_closing: prev.closing.amount, opening: s.opening.amount });
+            }
+        }
+        for l in &s.lines {
+            if let Some(first) = seen.insert(l.key.clone(), l.source.clone()) {
+                return Err(anyhow!("{}: the same bank line as {first} (is a statement repeated in the file?)", l.source));
+            }
+        }
+        parts.push(Part {
+            id: s.id.clone(),
+            sequence: s.sequence.clone(),
+            period_from: s.period_from,
+            period_to: s.period_to,
+            opening: s.opening.amount,
+            closing: s.closing.amount,
+            lines: s.lines.len(),
+            skipped_unbooked: s.skipped_unbooked,
+            check,
+        });
+    }
+    let last = stmts.len() - 1;
+    let (closing, period_to) = (stmts[last].closing, stmts[last].period_to);
+    let ids: Vec<String> = stmts.iter().map(|s| s.id.clone()).collect();
+    let mut statement = stmts.swap_remove(0);
+    for s in stmts {
+        statement.lines.extend(s.lines);
+        statement.skipped_unbooked += s.skipped_unbooked;
+        statement.period_from = statement.period_from.min(s.period_from);
+    }
+    statement.closing = closing;
+    statement.period_to = period_to.max(statement.period_to);
+    if ids.len() > 1 {
+        statement.id = ids.join("+");
+        statement.sequence = None;
+    }
+    let total = statement.balance_check().map_err(|e| anyhow!("{e}"))?;
+    let ok = total.is_ok() && chain_breaks.is_empty() && parts.iter().all(|p| p.check.is_ok());
+    Ok(Combined { statement, check: FileCheck { ok, total, parts, chain_breaks } })
+}
+
+/// What the matcher may match, and what it may only hint at.
+pub struct Items {
+    /// Open and confirmed contributions and disbursements of every fund in scope.
+    pub active: Vec<LedgerItem>,
+    /// Pending and reversed payouts and reversed contributions: never matched, but a
+    /// bank line with their reference gets a hint.
+    pub inactive: Vec<(LedgerItem, String)>,
+    /// Entry id → its fund and signed amount (positive in, negative out).
+    pub index: BTreeMap<String, (FundId, Decimal)>,
+}
+
+/// Turn the books of the funds in scope into ledger items. `pinned` gives, per entry, the
+/// stable key of the bank line that confirmed it (from the local reconcile state).
+pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) -> Items {
+    let mut items = Items { active: Vec::new(), inactive: Vec::new(), index: BTreeMap::new() };
+    for books in scope {
+        for c in &books.contributions {
+            let confirmed = c.status == ContributionStatus::Confirmed;
+            let item = LedgerItem {
+                entry_id: c.id.to_hex(),
+                kind: LedgerKind::Contribution,
+                amount: c.amount.as_decimal(),
+                reference: c.reference.clone(),
+                date: c.received_at.date(),
+                member: c.author.to_string(),
+                already_confirmed: confirmed,
+                confirmed_bank_key: if confirmed { pinned.get(&c.id).cloned() } else { None },
+            };
+            items.index.insert(item.entry_id.clone(), (books.id.clone(), item.amount));
+            match c.status {
+                ContributionStatus::Reversed => items.inactive.push((item, "a contribution that was reversed (it never arrived, its author said)".into())),
+                _ => items.active.push(item),
+            }
+        }
+        for d in &books.disbursements {
+            let confirmed = d.status == DisbursementStatus::Confirmed;
+            let item = LedgerItem {
+                entry_id: d.id.to_hex(),
+                kind: LedgerKind::Disbursement,
+                amount: d.amount.as_decimal(),
+                reference: d.reference.clone(),
+                date: d.requested_at.date(),
+                member: d.recipient.to_string(),
+                already_confirmed: confirmed,
+                confirmed_bank_key: if confirmed { pinned.get(&d.id).cloned() } else { None },
+            };
+            items.index.insert(item.entry_id.clone(), (books.id.clone(), -item.amount));
+            match d.status {
+                DisbursementStatus::Pending => {
+                    let why = format!("a payout still waiting for approvals ({} so far): it left the bank before it was approved", d.approvals.len());
+                    items.inactive.push((item, why))
+                }
+                DisbursementStatus::Reversed => items.inactive.push((item, "a payout request that was reversed".into())),
+                _ => items.active.push(item),
+            }
+        }
+    }
+    items
+}
+
+/// Where the balance the account held apart from the ledger's money comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "source")]
+pub enum BaseSource {
+    /// Given with `--opening`.
+    Given,
+    /// The opening balance of the earliest reconciliation recorded for the fund(s).
+    Reconciliation {
+        /// That reconciliation's entry id.
+        id: String,
+        /// Its first day.
+        period_from: String,
+    },
+    /// This statement's own opening balance (nothing earlier was recorded).
+    Statement,
+}
+
+/// Does the ledger agree with the bank's closing balance? See `docs/TREASURER.md`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BalanceAgreement {
+    /// The bank's closing booked balance.
+    pub bank_closing: Decimal,
+    /// Its date.
+    #[serde(serialize_with = "ser_date")]
+    pub closing_date: NaiveDate,
+    /// Money the account held apart from the ledger's flows (history before the ledger).
+    pub base: Decimal,
+    /// Where `base` comes from.
+    pub base_from: BaseSource,
+    /// Contributions confirmed at the bank by the end of the statement (this run's matches
+    /// included).
+    pub confirmed_in: Decimal,
+    /// Payouts confirmed at the bank by the end of the statement (this run's included).
+    pub confirmed_out: Decimal,
+    /// base + confirmed_in − confirmed_out.
+    pub expected_closing: Decimal,
+    /// bank_closing − expected_closing.
+    pub difference: Decimal,
+    /// The difference is zero.
+    pub agrees: bool,
+}
+
+/// Everything `meent reconcile` reports.
+pub struct Analysis {
+    /// The fund being reconciled.
+    pub fund: FundId,
+    /// Other funds kept in the same account (`--with-fund`).
+    pub with_funds: Vec<FundId>,
+    /// SHA-256 of the statement file.
+    pub statement_sha256: String,
+    /// The combined statement.
+    pub statement: Statement,
+    /// The file's own check.
+    pub file_check: FileCheck,
+    /// The matcher's report.
+    pub report: Report,
+    /// Entry id → fund and signed amount, for every item in scope.
+    pub index: BTreeMap<String, (FundId, Decimal)>,
+    /// Hints for bank lines missing from the ledger, by line key.
+    pub hints: BTreeMap<String, String>,
+    /// The balance check against the ledger.
+    pub balance: BalanceAgreement,
+    /// The `reconciliation` entry's body (SPEC §4.1) this run would record.
+    pub body: Value,
+    /// The reconciliation already recorded for this very file, if any.
+    pub recorded_before: Option<EntryId>,
+}
+
+fn ser_date<S: serde::Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&d.format("%Y-%m-%d"))
+}
+
+fn scale2(mut d: Decimal) -> Decimal {
+    d.rescale(2);
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    d
+}
+
+fn add(a: Decimal, b: Decimal) -> anyhow::Result<Decimal> {
+    a.checked_add(b).ok_or_else(|| anyhow!("arithmetic overflow"))
+}
+
+/// A balance string as the `reconciliation` entry wants it (`"-12.50"`, `"0.00"`).
+pub fn balance_string(d: Decimal) -> anyhow::Result<String> {
+    Ok(Balance::new(scale2(d)).map_err(|e| anyhow!("{e}"))?.to_string())
+}
+
+/// The inputs of [`analyse`] besides the statement.
+pub struct Inputs<'a> {
+    /// The fund reconciled.
+    pub books: &'a FundBooks,
+    /// Other funds kept in the same account.
+    pub others: &'a [FundBooks],
+    /// Entry → key of the bank line that confirmed it (local state).
+    pub pinned: &'a BTreeMap<EntryId, String>,
+    /// Matching options (date window, IBAN mapping).
+    pub options: &'a MatchOptions,
+    /// `--opening`: money in the account apart from the ledger's flows.
+    pub opening: Option<Decimal>,
+    /// SHA-256 of the statement file.
+    pub statement_sha256: String,
+}
+
+/// Match the statement against the ledger and check the balances.
+pub fn analyse(combined: Combined, input: Inputs<'_>) -> anyhow::Result<Analysis> {
+    let Combined { statement, check: file_check } = combined;
+    let mut scope: Vec<&FundBooks> = vec![input.books];
+    scope.extend(input.others.iter());
+    let items = ledger_items(&scope, input.pinned);
+    let report = bank::reconcile(&statement, &items.active, input.options);
+
+    // Hints: a line missing from the ledger whose reference is that of a pending or
+    // reversed entry.
+    let mut hints = BTreeMap::new();
+    if !items.inactive.is_empty() {
+        let inactive: Vec<LedgerItem> = items.inactive.iter().map(|(i, _)| LedgerItem { already_confirmed: false, confirmed_bank_key: None, ..i.clone() }).collect();
+        let missing: BTreeSet<&str> =
+            report.missing_from_ledger.iter().filter(|m| m.reason == UnmatchedReason::NoCandidate).map(|m| m.line.key.as_str()).collect();
+        let why: BTreeMap<&str, &str> = items.inactive.iter().map(|(i, w)| (i.entry_id.as_str(), w.as_str())).collect();
+        let again = bank::reconcile(&statement, &inactive, &MatchOptions { member_ibans: BTreeMap::new(), ..input.options.clone() });
+        for m in again.matched.iter().filter(|m| m.method == bank::reconcile::MatchMethod::Reference) {
+            if missing.contains(m.line.key.as_str()) {
+                let w = why.get(m.item.entry_id.as_str()).copied().unwrap_or("");
+                hints.insert(m.line.key.clone(), format!("its reference is that of {} {}: {w}", kind_word(m.item.kind), m.item.entry_id));
+            }
+        }
+    }
+
+    let balance = agreement(&statement, &report, &scope, &items.index, input.opening)?;
+
+    let confirmed: Vec<String> =
+        report.confirmed_entry_ids().into_iter().filter(|id| items.index.get(id).is_some_and(|(f, _)| f == &input.books.id)).collect();
+    let body = json!({
+        "fund": input.books.id,
+        "statement_sha256": input.statement_sha256,
+        "period_from": statement.period_from.format("%Y-%m-%d").to_string(),
+        "period_to": statement.period_to.format("%Y-%m-%d").to_string(),
+        "opening_balance": balance_string(statement.opening.amount)?,
+        "closing_balance": balance_string(statement.closing.amount)?,
+        "confirmed": confirmed,
+        "unmatched_bank_lines": report.unmatched_bank_lines(),
+    });
+    let recorded_before = input.books.reconciliations.iter().find(|r| r.statement_sha256 == input.statement_sha256).map(|r| r.id);
+    Ok(Analysis {
+        fund: input.books.id.clone(),
+        with_funds: input.others.iter().map(|b| b.id.clone()).collect(),
+        statement_sha256: input.statement_sha256,
+        statement,
+        file_check,
+        report,
+        index: items.index,
+        hints,
+        balance,
+        body,
+        recorded_before,
+    })
+}
+
+/// "contribution" or "payout".
+pub fn kind_word(k: LedgerKind) -> &'static str {
+    match k {
+        LedgerKind::Contribution => "contribution",
+        LedgerKind::Disbursement => "payout",
+    }
+}
+
+/// The ledger's money at the bank by the end of the statement, against the bank's closing
+/// balance. See `docs/TREASURER.md` ("Does the ledger agree with the bank?").
+fn agreement(
+    statement: &Statement,
+    report: &Report,
+    scope: &[&FundBooks],
+    index: &BTreeMap<String, (FundId, Decimal)>,
+    opening: Option<Decimal>,
+) -> anyhow::Result<BalanceAgreement> {
+    let mut confirmed_in = Decimal::ZERO;
+    let mut confirmed_out = Decimal::ZERO;
+    let mut count = |line: &BankLine| -> anyhow::Result<()> {
+        match line.direction {
+            Direction::Credit => confirmed_in = add(confirmed_in, line.amount)?,
+            Direction::Debit => confirmed_out = add(confirmed_out, line.amount)?,
+        }
+        Ok(())
+    };
+    // Lines of this statement that the ledger explains, and the entries they stand for.
+    let mut covered: BTreeSet<String> = BTreeSet::new();
+    for m in &report.matched {
+        count(&m.line)?;
+        covered.insert(m.item.entry_id.clone());
+    }
+    for a in report.already_confirmed.iter().filter(|a| a.how != ConfirmedHow::ByOtherBankLine) {
+        count(&a.line)?;
+        covered.extend(a.entry_ids.iter().cloned());
+    }
+    // Entries confirmed by reconciliations that ended by this statement's end and not seen here.
+    let mut ends: BTreeMap<EntryId, NaiveDate> = BTreeMap::new();
+    for b in scope {
+        for r in &b.reconciliations {
+            ends.insert(r.id, r.period_to.0);
+        }
+    }
+    let confirmed_by = scope.iter().flat_map(|b| {
+        let c = b.contributions.iter().filter(|c| c.status == ContributionStatus::Confirmed).map(|c| (c.id, c.confirmed_by));
+        let d = b.disbursements.iter().filter(|d| d.status == DisbursementStatus::Confirmed).map(|d| (d.id, d.confirmed_by));
+        c.chain(d).collect::<Vec<_>>()
+    });
+    for (id, by) in confirmed_by {
+        let hex = id.to_hex();
+        if covered.contains(&hex) {
+            continue;
+        }
+        let ended = by.and_then(|r| ends.get(&r)).is_some_and(|end| *end <= statement.period_to);
+        if !ended {
+            continue;
+        }
+        if let Some((_, signed)) = index.get(&hex) {
+            if signed.is_sign_negative() {
+                confirmed_out = add(confirmed_out, -*signed)?;
+            } else {
+                confirmed_in = add(confirmed_in, *signed)?;
+            }
+        }
+    }
+    let earliest = scope.iter().flat_map(|b| b.reconciliations.iter()).min_by_key(|r| (r.period_from, r.seq));
+    let (base, base_from) = match (opening, earliest) {
+        (Some(b), _) => (b, BaseSource::Given),
+        (None, Some(r)) if r.period_from.0 <= statement.period_from => {
+            (r.opening_balance.as_decimal(), BaseSource::Reconciliation { id: r.id.to_hex(), period_from: r.period_from.to_string() })
+        }
+        _ => (statement.opening.amount, BaseSource::Statement),
+    };
+    let expected = add(base, confirmed_in)?.checked_sub(confirmed_out).ok_or_else(|| anyhow!("arithmetic overflow"))?;
+    let difference = statement.closing.amount.checked_sub(expected).ok_or_else(|| anyhow!("arithmetic overflow"))?;
+    Ok(BalanceAgreement {
+        bank_closing: scale2(statement.closing.amount),
+        closing_date: statement.closing.date,
+        base: scale2(base),
+        base_from,
+        confirmed_in: scale2(confirmed_in),
+        confirmed_out: scale2(confirmed_out),
+        expected_closing: scale2(expected),
+        difference: scale2(difference),
+        agrees: difference.is_zero(),
+    })
+}
+
+impl Analysis {
+    /// What is not explained, one sentence each; empty when everything is.
+    pub fn unexplained(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let fc = &self.file_check;
+        if !fc.ok {
+            if !fc.chain_breaks.is_empty() {
+                out.push(format!("{} statement(s) in the file do not open with the previous closing balance", fc.chain_breaks.len()));
+            }
+            for (i, p) in fc.parts.iter().enumerate().filter(|(_, p)| !p.check.is_ok()) {
+                out.push(format!(
+                    "statement {} ({}) does not add up: opening {} + lines {} = {}, but the stated closing balance is {} (difference {})",
+                    i + 1,
+                    p.id,
+                    p.check.opening,
+                    scale2(p.check.credits - p.check.debits),
+                    p.check.expected_closing,
+                    p.check.stated_closing,
+                    p.check.difference
+                ));
+            }
+            if fc.parts.iter().all(|p| p.check.is_ok()) && fc.chain_breaks.is_empty() {
+                out.push(format!("the file does not add up (difference {})", fc.total.difference));
+            }
+        }
+        let r = &self.report;
+        let n = |k: usize, one: &str, many: &str| if k == 1 { format!("1 {one}") } else { format!("{k} {many}") };
+        if !r.missing_from_ledger.is_empty() {
+            out.push(n(r.missing_from_ledger.len(), "bank line is missing from the ledger", "bank lines are missing from the ledger"));
+        }
+        if !r.ambiguous.is_empty() {
+            out.push(n(r.ambiguous.len(), "bank line is ambiguous (several entries could be it)", "bank lines are ambiguous (several entries could be them)"));
+        }
+        let other = r.already_confirmed.iter().filter(|a| !a.is_explained()).count();
+        if other > 0 {
+            out.push(n(other, "bank line matches an entry another bank line confirmed (a second payment?)", "bank lines match entries other bank lines confirmed (second payments?)"));
+        }
+        if !r.not_seen_at_bank.is_empty() {
+            out.push(n(r.not_seen_at_bank.len(), "ledger entry of the period was not seen at the bank", "ledger entries of the period were not seen at the bank"));
+        }
+        if !self.balance.agrees {
+            out.push(format!(
+                "the bank's closing balance {} differs from what the ledger explains, {}, by {}",
+                self.balance.bank_closing, self.balance.expected_closing, self.balance.difference
+            ));
+        }
+        out
+    }
+
+    /// Everything is explained: exit 0.
+    pub fn all_explained(&self) -> bool {
+        self.unexplained().is_empty()
+    }
+
+    /// The fund an entry belongs to (for items of `--with-fund` funds).
+    pub fn fund_of(&self, entry_id: &str) -> Option<&FundId> {
+        self.index.get(entry_id).map(|(f, _)| f)
+    }
+}

@@ -1,0 +1,481 @@
+//! A fund's books for accountants: a CSV of its flows, and a double-entry journal in
+//! hledger or beancount syntax that `hledger check` and `bean-check` accept.
+//!
+//! The journal (accounts per fund `F`, member `M`):
+//!
+//! | event | date | postings |
+//! | --- | --- | --- |
+//! | contribution announced | its `received_at` | `Assets:F:Pledged` + / `Income:F:Contributions:M` − |
+//! | contribution confirmed | the confirming reconciliation's `period_to` | `Assets:F:Bank` + / `Assets:F:Pledged` − |
+//! | payout executed (enough approvals) | the executing record's date | `Expenses:F:Allocations:M` or `Expenses:F:Refunds:M` + / `Liabilities:F:Approved-payouts` − |
+//! | payout confirmed | the confirming reconciliation's `period_to` | `Liabilities:F:Approved-payouts` + / `Assets:F:Bank` − |
+//! | first reconciliation | its `period_from` | `Assets:F:Bank` + opening balance / `Equity:F:Opening-balance` − |
+//! | each reconciliation | its `period_to` | if the bank's closing balance differs from the journal: `Assets:F:Bank` / `Equity:F:Bank-difference` (what the ledger does not explain), then a balance assertion `Assets:F:Bank = closing balance` |
+//!
+//! At the last date, assertions check the journal against the ledger's own figures:
+//! `Assets:F:Pledged` = pledged, `Income:F:Contributions` (with sub-accounts) = −(pledged +
+//! confirmed), `Expenses:F` (with sub-accounts) = disbursed. Reversed contributions and
+//! pending or reversed payouts move no money and appear as comments. Reasons:
+//! `docs/TREASURER.md`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use anyhow::anyhow;
+use chrono::{Days, NaiveDate};
+use ledger::funds::{ContributionStatus, DisbursementStatus};
+use ledger::ids::EntryId;
+use rust_decimal::Decimal;
+
+use crate::books::FundBooks;
+
+/// A CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. A text cell
+/// that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
+/// leading `'` (OWASP "CSV injection"); numbers (`text == false`) are written as they are.
+pub fn csv_cell(s: &str, text: bool) -> String {
+    let mut v = s.to_string();
+    if text && v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        v.insert(0, '\'');
+    }
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+fn money(d: Decimal) -> String {
+    let mut d = d;
+    d.rescale(2);
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    d.to_string()
+}
+
+/// Columns of the flows CSV.
+pub const FLOWS_CSV_HEADER: &[&str] = &[
+    "date",
+    "kind",
+    "entry_id",
+    "record",
+    "member",
+    "direction",
+    "amount",
+    "reference",
+    "status",
+    "approvals",
+    "confirmed_by",
+    "confirmed_through",
+    "allocation",
+    "payout",
+    "note",
+];
+
+/// The fund's contributions and payouts, one row each in log order; `amount` is signed
+/// (money in positive, out negative) so that a spreadsheet can sum it.
+pub fn flows_csv(b: &FundBooks) -> String {
+    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+    let through = |by: Option<EntryId>| by.and_then(|id| b.reconciliation(&id)).map(|r| r.period_to.to_string()).unwrap_or_default();
+    for c in &b.contributions {
+        rows.push((
+            c.seq,
+            vec![
+                c.received_at.date().to_string(),
+                "contribution".into(),
+                c.id.to_hex(),
+                c.seq.to_string(),
+                c.author.to_string(),
+                "in".into(),
+                money(c.amount.as_decimal()),
+                c.reference.clone(),
+                status_word(c.status).into(),
+                String::new(),
+                c.confirmed_by.map(|i| i.to_hex()).unwrap_or_default(),
+                through(c.confirmed_by),
+                String::new(),
+                String::new(),
+                c.note.clone().unwrap_or_default(),
+            ],
+        ));
+    }
+    for d in &b.disbursements {
+        rows.push((
+            d.seq,
+            vec![
+                d.requested_at.date().to_string(),
+                "disbursement".into(),
+                d.id.to_hex(),
+                d.seq.to_string(),
+                d.recipient.to_string(),
+                "out".into(),
+                money(-d.amount.as_decimal()),
+                d.reference.clone(),
+                payout_status_word(d.status).into(),
+                d.approvals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" "),
+                d.confirmed_by.map(|i| i.to_hex()).unwrap_or_default(),
+                through(d.confirmed_by),
+                d.allocation.to_hex(),
+                payout_word(d).into(),
+                String::new(),
+            ],
+        ));
+    }
+    rows.sort_by_key(|(seq, _)| *seq);
+    let mut out = String::new();
+    let header: Vec<String> = FLOWS_CSV_HEADER.iter().map(|h| h.to_string()).collect();
+    for r in std::iter::once(header).chain(rows.into_iter().map(|(_, r)| r)) {
+        let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| csv_cell(c, i != 6)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn status_word(s: ContributionStatus) -> &'static str {
+    match s {
+        ContributionStatus::Pledged => "pledged",
+        ContributionStatus::Confirmed => "confirmed",
+        ContributionStatus::Reversed => "reversed",
+    }
+}
+
+fn payout_status_word(s: DisbursementStatus) -> &'static str {
+    match s {
+        DisbursementStatus::Pending => "pending",
+        DisbursementStatus::Executed => "executed",
+        DisbursementStatus::Confirmed => "confirmed",
+        DisbursementStatus::Reversed => "reversed",
+    }
+}
+
+/// "allocation" or "refund" (the payout kind as the API writes it).
+fn payout_word(d: &ledger::funds::DisbursementState) -> &'static str {
+    match serde_json::to_value(d.payout).ok().as_ref().and_then(|v| v.as_str()) {
+        Some("refund") => "refund",
+        _ => "allocation",
+    }
+}
+
+/// Which journal syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// hledger (also read by ledger-cli for the parts used).
+    Hledger,
+    /// beancount v2/v3.
+    Beancount,
+}
+
+struct Txn {
+    date: NaiveDate,
+    /// Log position (or reconciliation position) for a stable order within a day.
+    order: (u64, u8),
+    code: String,
+    payee: String,
+    narration: String,
+    meta: Vec<(&'static str, String)>,
+    postings: Vec<(String, Decimal)>,
+    /// Balance assertions after this transaction: (account, amount, with sub-accounts).
+    assert_after: Vec<(String, Decimal, bool)>,
+}
+
+/// An account name component: the id with its first letter upper-cased (beancount wants
+/// components to start with a capital or a digit; ids are `[a-z0-9-]`).
+fn component(id: &str) -> String {
+    let mut c = id.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => "X".into(),
+    }
+}
+
+/// Text safe inside a description or a quoted string: no control characters, no `;` (a
+/// comment in hledger), no `"` or `\` (beancount strings), at most 200 characters.
+fn text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            c if c.is_control() => ' ',
+            ';' => ',',
+            '"' => '\'',
+            '\\' => '/',
+            c => c,
+        })
+        .take(200)
+        .collect()
+}
+
+struct Accounts {
+    bank: String,
+    pledged: String,
+    contributions: String,
+    approved: String,
+    expenses: String,
+    opening: String,
+    difference: String,
+}
+
+impl Accounts {
+    fn of(fund: &str) -> Accounts {
+        let f = component(fund);
+        Accounts {
+            bank: format!("Assets:{f}:Bank"),
+            pledged: format!("Assets:{f}:Pledged"),
+            contributions: format!("Income:{f}:Contributions"),
+            approved: format!("Liabilities:{f}:Approved-payouts"),
+            expenses: format!("Expenses:{f}"),
+            opening: format!("Equity:{f}:Opening-balance"),
+            difference: format!("Equity:{f}:Bank-difference"),
+        }
+    }
+}
+
+/// The fund's books as a journal. Errors only on arithmetic overflow.
+pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
+    let acc = Accounts::of(b.id.as_str());
+    let add = |x: Decimal, y: Decimal| x.checked_add(y).ok_or_else(|| anyhow!("arithmetic overflow"));
+    let mut txns: Vec<Txn> = Vec::new();
+    let mut comments: Vec<String> = Vec::new();
+    let recon_date = |by: Option<EntryId>| by.and_then(|id| b.reconciliation(&id)).map(|r| (r.period_to.0, r.seq));
+
+    for c in &b.contributions {
+        let amount = c.amount.as_decimal();
+        let member_acc = format!("{}:{}", acc.contributions, component(c.author.as_str()));
+        let meta = vec![("entry", c.id.to_hex()), ("reference", text(&c.reference))];
+        if c.status == ContributionStatus::Reversed {
+            comments.push(format!("reversed contribution {} by {} of {} EUR (ref {}): it never arrived", c.id, c.author, money(amount), text(&c.reference)));
+            continue;
+        }
+        txns.push(Txn {
+            date: c.received_at.date(),
+            order: (c.seq, 0),
+            code: c.id.to_hex()[..12].to_string(),
+            payee: c.author.to_string(),
+            narration: format!("contribution announced, ref {}", text(&c.reference)),
+            meta: meta.clone(),
+            postings: vec![(acc.pledged.clone(), amount), (member_acc, -amount)],
+            assert_after: Vec::new(),
+        });
+        if c.status == ContributionStatus::Confirmed {
+            let (date, seq) = recon_date(c.confirmed_by).unwrap_or((c.received_at.date(), c.seq));
+            let mut meta = meta;
+            meta.push(("reconciliation", c.confirmed_by.map(|i| i.to_hex()).unwrap_or_default()));
+            txns.push(Txn {
+                date,
+                order: (seq, 1),
+                code: c.id.to_hex()[..12].to_string(),
+                payee: c.author.to_string(),
+                narration: format!("contribution confirmed at the bank, ref {}", text(&c.reference)),
+                meta,
+                postings: vec![(acc.bank.clone(), amount), (acc.pledged.clone(), -amount)],
+                assert_after: Vec::new(),
+            });
+        }
+    }
+    for d in &b.disbursements {
+        let amount = d.amount.as_decimal();
+        let kind = payout_word(d);
+        match d.status {
+            DisbursementStatus::Pending | DisbursementStatus::Reversed => {
+                comments.push(format!(
+                    "{} payout {} to {} of {} EUR (ref {}): {}",
+                    payout_status_word(d.status),
+                    d.id,
+                    d.recipient,
+                    money(amount),
+                    text(&d.reference),
+                    if d.status == DisbursementStatus::Pending { "waiting for approvals" } else { "withdrawn" }
+                ));
+                continue;
+            }
+            DisbursementStatus::Executed | DisbursementStatus::Confirmed => {}
+        }
+        let expense = format!("{}:{}:{}", acc.expenses, if kind == "refund" { "Refunds" } else { "Allocations" }, component(d.recipient.as_str()));
+        let executed = d.executed_seq.and_then(|s| b.executed_dates.get(&s).copied()).unwrap_or_else(|| d.requested_at.date());
+        let meta = vec![("entry", d.id.to_hex()), ("allocation", d.allocation.to_hex()), ("reference", text(&d.reference))];
+        txns.push(Txn {
+            date: executed,
+            order: (d.executed_seq.unwrap_or(d.seq), 0),
+            code: d.id.to_hex()[..12].to_string(),
+            payee: d.recipient.to_string(),
+            narration: format!("{kind} payout approved by {}, ref {}", d.approvals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" and "), text(&d.reference)),
+            meta: meta.clone(),
+            postings: vec![(expense, amount), (acc.approved.clone(), -amount)],
+            assert_after: Vec::new(),
+        });
+        if d.status == DisbursementStatus::Confirmed {
+            let (date, seq) = recon_date(d.confirmed_by).unwrap_or((executed, d.seq));
+            let mut meta = meta;
+            meta.push(("reconciliation", d.confirmed_by.map(|i| i.to_hex()).unwrap_or_default()));
+            txns.push(Txn {
+                date,
+                order: (seq, 1),
+                code: d.id.to_hex()[..12].to_string(),
+                payee: d.recipient.to_string(),
+                narration: format!("{kind} payout confirmed at the bank, ref {}", text(&d.reference)),
+                meta,
+                postings: vec![(acc.approved.clone(), amount), (acc.bank.clone(), -amount)],
+                assert_after: Vec::new(),
+            });
+        }
+    }
+
+    // Reconciliations: the opening balance, then after each one's confirmations the bank
+    // difference the ledger does not explain and the assertion of the bank's closing balance.
+    let mut recs: Vec<&ledger::funds::ReconciliationRecord> = b.reconciliations.iter().collect();
+    if let Some(first) = recs.iter().min_by_key(|r| (r.period_from, r.seq)) {
+        let opening = first.opening_balance.as_decimal();
+        if !opening.is_zero() {
+            txns.push(Txn {
+                date: first.period_from.0,
+                order: (0, 0),
+                code: first.id.to_hex()[..12].to_string(),
+                payee: "bank".into(),
+                narration: "the account's balance before the fund's first reconciled statement".into(),
+                meta: vec![("reconciliation", first.id.to_hex())],
+                postings: vec![(acc.bank.clone(), opening), (acc.opening.clone(), -opening)],
+                assert_after: Vec::new(),
+            });
+        }
+    }
+    recs.sort_by_key(|r| (r.period_to, r.seq));
+    txns.sort_by_key(|t| (t.date, t.order));
+    // Walk in date order, inserting each reconciliation's difference and assertion after the
+    // transactions it covers (those dated up to its period_to, ordered up to its seq).
+    let mut out_txns: Vec<Txn> = Vec::with_capacity(txns.len() + 2 * recs.len());
+    let mut bank = Decimal::ZERO;
+    let mut pending = txns.into_iter().peekable();
+    for r in &recs {
+        let key = (r.period_to.0, (r.seq, 1u8));
+        while let Some(t) = pending.next_if(|t| (t.date, t.order) <= key) {
+            for (a, v) in &t.postings {
+                if a == &acc.bank {
+                    bank = add(bank, *v)?;
+                }
+            }
+            out_txns.push(t);
+        }
+        let closing = r.closing_balance.as_decimal();
+        let diff = closing.checked_sub(bank).ok_or_else(|| anyhow!("arithmetic overflow"))?;
+        let mut t = Txn {
+            date: r.period_to.0,
+            order: (r.seq, 2),
+            code: r.id.to_hex()[..12].to_string(),
+            payee: "bank".into(),
+            narration: format!("statement {} to {} reconciled by {}", r.period_from, r.period_to, r.author),
+            meta: vec![("reconciliation", r.id.to_hex()), ("statement-sha256", r.statement_sha256.clone())],
+            postings: Vec::new(),
+            assert_after: vec![(acc.bank.clone(), closing, false)],
+        };
+        if !diff.is_zero() {
+            t.narration = format!(
+                "statement {} to {} reconciled by {}: {} unmatched bank line(s), the ledger does not explain {} EUR",
+                r.period_from,
+                r.period_to,
+                r.author,
+                r.unmatched_bank_lines,
+                money(diff)
+            );
+            t.postings = vec![(acc.bank.clone(), diff), (acc.difference.clone(), -diff)];
+            bank = closing;
+        }
+        out_txns.push(t);
+    }
+    out_txns.extend(pending);
+
+    // Final assertions against the ledger's own balances.
+    let last = out_txns.iter().map(|t| t.date).max();
+    if let Some(last) = last {
+        let bal = &b.balances;
+        let contributions = add(bal.pledged.as_decimal(), bal.confirmed.as_decimal())?;
+        out_txns.push(Txn {
+            date: last,
+            order: (u64::MAX, 0),
+            code: String::new(),
+            payee: "meent".into(),
+            narration: format!("the ledger's balances of {}", b.id),
+            meta: Vec::new(),
+            postings: Vec::new(),
+            assert_after: vec![
+                (acc.pledged.clone(), bal.pledged.as_decimal(), false),
+                (acc.contributions.clone(), -contributions, true),
+                (acc.expenses.clone(), bal.disbursed.as_decimal(), true),
+            ],
+        });
+    }
+    Ok(render(b, &acc, syntax, &out_txns, &comments))
+}
+
+fn render(b: &FundBooks, acc: &Accounts, syntax: Syntax, txns: &[Txn], comments: &[String]) -> String {
+    let mut accounts: BTreeSet<String> = BTreeSet::new();
+    for t in txns {
+        accounts.extend(t.postings.iter().map(|(a, _)| a.clone()));
+        accounts.extend(t.assert_after.iter().map(|(a, _, _)| a.clone()));
+    }
+    accounts.insert(acc.bank.clone());
+    let first = txns.iter().map(|t| t.date).min();
+    let mut o = String::new();
+    let status = serde_json::to_value(b.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let _ = writeln!(o, "; meent: the books of fund {} ({}), status {status}", b.id, text(&b.name));
+    let _ = writeln!(o, "; exported from the public log; amounts in EUR; see docs/TREASURER.md");
+    for c in comments {
+        let _ = writeln!(o, "; {c}");
+    }
+    let _ = writeln!(o);
+    match syntax {
+        Syntax::Hledger => {
+            let _ = writeln!(o, "decimal-mark .");
+            let _ = writeln!(o, "commodity 1000.00 EUR\n");
+            for a in &accounts {
+                let _ = writeln!(o, "account {a}");
+            }
+            let _ = writeln!(o);
+            for t in txns {
+                let code = if t.code.is_empty() { String::new() } else { format!("({}) ", t.code) };
+                let _ = writeln!(o, "{} * {code}{} | {}", t.date, text(&t.payee), text(&t.narration));
+                for (k, v) in &t.meta {
+                    let _ = writeln!(o, "    ; {k}: {}", v.replace(',', " "));
+                }
+                for (a, v) in &t.postings {
+                    let _ = writeln!(o, "    {a}  {} EUR", money(*v));
+                }
+                for (a, v, inclusive) in &t.assert_after {
+                    let _ = writeln!(o, "    {a}  0.00 EUR {} {} EUR", if *inclusive { "=*" } else { "=" }, money(*v));
+                }
+                let _ = writeln!(o);
+            }
+        }
+        Syntax::Beancount => {
+            let _ = writeln!(o, "option \"title\" \"{}\"", text(&format!("meent fund {}", b.id)));
+            let _ = writeln!(o, "option \"operating_currency\" \"EUR\"\n");
+            if let Some(first) = first {
+                for a in &accounts {
+                    let _ = writeln!(o, "{first} open {a} EUR");
+                }
+                let _ = writeln!(o);
+            }
+            // A beancount balance holds at the start of its date: assert on the next day,
+            // and only the last assertion of an account per day.
+            let mut asserts: BTreeMap<(NaiveDate, String), Decimal> = BTreeMap::new();
+            for t in txns {
+                if !t.postings.is_empty() {
+                    let _ = writeln!(o, "{} * \"{}\" \"{}\"", t.date, text(&t.payee), text(&t.narration));
+                    for (k, v) in &t.meta {
+                        let _ = writeln!(o, "  {}: \"{}\"", k.replace('-', "_"), text(v));
+                    }
+                    for (a, v) in &t.postings {
+                        let _ = writeln!(o, "  {a}  {} EUR", money(*v));
+                    }
+                    let _ = writeln!(o);
+                }
+                for (a, v, _) in &t.assert_after {
+                    let next = t.date.checked_add_days(Days::new(1)).unwrap_or(t.date);
+                    asserts.insert((next, a.clone()), *v);
+                }
+            }
+            for ((date, a), v) in &asserts {
+                let _ = writeln!(o, "{date} balance {a}  {} EUR", money(*v));
+            }
+        }
+    }
+    o
+}
