@@ -631,8 +631,8 @@ fn contains_word(hay: &str, needle: &str) -> bool {
         let before_ok = hay[..start]
             .chars()
             .next_back()
-            .map_or(true, |c| !is_word_char(c));
-        let after_ok = hay[end..].chars().next().map_or(true, |c| !is_word_char(c));
+            .is_none_or(|c| !is_word_char(c));
+        let after_ok = hay[end..].chars().next().is_none_or(|c| !is_word_char(c));
         if before_ok && after_ok {
             return true;
         }
