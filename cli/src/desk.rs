@@ -508,3 +508,219 @@ impl Analysis {
         self.index.get(entry_id).map(|(f, _)| f)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use ledger::bank::{line_key, Balance as BankBalance, Format, References};
+    use std::str::FromStr;
+
+    pub fn hex(n: u8) -> String {
+        format!("{n:02x}").repeat(32)
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("test decimal")
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    /// A contribution: (id byte, member, amount, reference, day, status, confirmed by).
+    pub fn contribution(n: u8, member: &str, amount: &str, reference: &str, day: &str, status: &str, by: Option<u8>) -> Value {
+        let mut v = json!({"id": hex(n), "seq": n, "fund": "f-one", "author": member, "amount": amount, "reference": reference,
+                           "received_at": format!("{day}T10:00:00Z"), "status": status});
+        if let Some(b) = by {
+            v["confirmed_by"] = json!(hex(b));
+        }
+        v
+    }
+
+    /// A payout: (id byte, recipient, amount, reference, day, status, confirmed by).
+    pub fn payout(n: u8, recipient: &str, amount: &str, reference: &str, day: &str, status: &str, by: Option<u8>) -> Value {
+        let mut v = json!({"id": hex(n), "seq": n, "fund": "f-one", "allocation": hex(200), "payout": "allocation", "recipient": recipient,
+                           "amount": amount, "reference": reference, "requested_by": "tres-one", "requested_at": format!("{day}T10:00:00Z"),
+                           "approvals": ["tres-one"], "status": status});
+        if status == "executed" || status == "confirmed" {
+            v["executed_seq"] = json!(n);
+        }
+        if let Some(b) = by {
+            v["confirmed_by"] = json!(hex(b));
+        }
+        v
+    }
+
+    /// A recorded reconciliation: (id byte, from, to, opening, closing).
+    pub fn recon(n: u8, from: &str, to: &str, opening: &str, closing: &str) -> Value {
+        json!({"id": hex(n), "seq": n, "author": "tres-one", "statement_sha256": hex(n), "period_from": from, "period_to": to,
+               "opening_balance": opening, "closing_balance": closing, "confirmed": 1, "unmatched_bank_lines": 0})
+    }
+
+    pub fn books(id: &str, contributions: Vec<Value>, payouts: Vec<Value>, recons: Vec<Value>) -> FundBooks {
+        let z = json!({"pledged": "0.00", "confirmed": "0.00", "committed": "0.00", "disbursed": "0.00", "available": "0.00"});
+        let mut contributions: Vec<ledger::funds::ContributionState> = contributions.into_iter().map(|v| serde_json::from_value(v).expect("contribution")).collect();
+        let mut disbursements: Vec<ledger::funds::DisbursementState> = payouts.into_iter().map(|v| serde_json::from_value(v).expect("payout")).collect();
+        let fid: FundId = id.parse().expect("fund id");
+        for c in &mut contributions {
+            c.fund = fid.clone();
+        }
+        for p in &mut disbursements {
+            p.fund = fid.clone();
+        }
+        FundBooks {
+            id: fid,
+            name: "Fund".into(),
+            status: ledger::funds::FundStatus::Active,
+            treasurers: vec!["tres-one".into()],
+            balances: serde_json::from_value(z).expect("balances"),
+            contributions,
+            disbursements,
+            reconciliations: recons.into_iter().map(|v| serde_json::from_value(v).expect("recon")).collect(),
+            executed_dates: BTreeMap::new(),
+        }
+    }
+
+    pub fn line(bank_ref: &str, amount: &str, credit: bool, day: &str, reference: &str) -> BankLine {
+        let mut l = BankLine {
+            key: String::new(),
+            amount: d(amount),
+            direction: if credit { Direction::Credit } else { Direction::Debit },
+            reversal: false,
+            booking_date: date(day),
+            value_date: None,
+            refs: References { acct_svcr_ref: Some(bank_ref.into()), remittance_text: Some(reference.into()), ..References::default() },
+            counterparty_name: None,
+            counterparty_iban: None,
+            description: None,
+            batch_detail: None,
+            source: format!("Stmt[1]/Ntry[{bank_ref}]"),
+        };
+        l.key = line_key("NL91ABNA0417164300", &l, 0);
+        l
+    }
+
+    pub fn statement(from: &str, to: &str, opening: &str, lines: Vec<BankLine>) -> Statement {
+        let sum: Decimal = lines.iter().map(BankLine::signed_amount).sum();
+        Statement {
+            format: Format::Camt053 { version: 2 },
+            id: "S".into(),
+            sequence: None,
+            account: "NL91ABNA0417164300".into(),
+            currency: "EUR".into(),
+            period_from: date(from),
+            period_to: date(to),
+            opening: BankBalance { amount: d(opening), date: date(from) },
+            closing: BankBalance { amount: scale2(d(opening) + sum), date: date(to) },
+            lines,
+            skipped_unbooked: 0,
+        }
+    }
+
+    fn analyse_one(st: Statement, b: &FundBooks, others: &[FundBooks], opening: Option<&str>) -> Analysis {
+        let combined = combine(vec![st]).expect("combine");
+        let pinned = BTreeMap::new();
+        let options = MatchOptions::default();
+        analyse(combined, Inputs { books: b, others, pinned: &pinned, options: &options, opening: opening.map(d), statement_sha256: "ab".repeat(32) }).expect("analyse")
+    }
+
+    #[test]
+    fn first_statement_base_is_its_opening() {
+        let b = books("f-one", vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "pledged", None)], vec![], vec![]);
+        let a = analyse_one(statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]), &b, &[], None);
+        assert_eq!(a.balance.base_from, BaseSource::Statement);
+        assert_eq!((a.balance.base, a.balance.confirmed_in, a.balance.expected_closing), (d("40.00"), d("100.00"), d("140.00")));
+        assert!(a.balance.agrees);
+        assert!(a.all_explained(), "{:?}", a.unexplained());
+        assert_eq!(a.body["confirmed"], json!([hex(1)]));
+        assert_eq!(a.body["opening_balance"], "40.00");
+        assert_eq!(a.body["closing_balance"], "140.00");
+        // --opening says 50.00 of the account was never the fund's: 10.00 is not explained.
+        let a = analyse_one(statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]), &b, &[], Some("50.00"));
+        assert_eq!(a.balance.base_from, BaseSource::Given);
+        assert_eq!(a.balance.difference, d("-10.00"));
+        assert!(!a.all_explained());
+    }
+
+    #[test]
+    fn later_statements_are_checked_against_the_first_recorded_opening() {
+        // January was reconciled (opening 40.00, +100 confirmed); February pays 30.00 out.
+        let b = books(
+            "f-one",
+            vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "confirmed", Some(9))],
+            vec![payout(2, "coop-two", "30.00", "P-1", "2026-02-02", "executed", None)],
+            vec![recon(9, "2026-01-01", "2026-01-31", "40.00", "140.00")],
+        );
+        let feb = statement("2026-02-01", "2026-02-28", "140.00", vec![line("B2", "30.00", false, "2026-02-03", "P-1")]);
+        let a = analyse_one(feb.clone(), &b, &[], None);
+        assert_eq!(a.balance.base_from, BaseSource::Reconciliation { id: hex(9), period_from: "2026-01-01".into() });
+        assert_eq!((a.balance.confirmed_in, a.balance.confirmed_out, a.balance.expected_closing), (d("100.00"), d("30.00"), d("110.00")));
+        assert!(a.balance.agrees && a.all_explained(), "{:?}", a.unexplained());
+        // A bank fee in February is a line the ledger lacks, and a difference of the balance.
+        let mut with_fee = feb;
+        with_fee.lines.push(line("B3", "2.50", false, "2026-02-28", "kosten"));
+        with_fee.closing.amount = d("107.50");
+        let a = analyse_one(with_fee, &b, &[], None);
+        assert_eq!(a.balance.difference, d("-2.50"));
+        assert_eq!(a.body["unmatched_bank_lines"], 1);
+        assert_eq!(a.unexplained().len(), 2, "{:?}", a.unexplained());
+        // Re-running January after February was recorded does not count February's payout.
+        let b2 = books(
+            "f-one",
+            vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "confirmed", Some(9))],
+            vec![payout(2, "coop-two", "30.00", "P-1", "2026-02-02", "confirmed", Some(10))],
+            vec![recon(9, "2026-01-01", "2026-01-31", "40.00", "140.00"), recon(10, "2026-02-01", "2026-02-28", "140.00", "110.00")],
+        );
+        let jan = statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]);
+        let a = analyse_one(jan, &b2, &[], None);
+        assert_eq!(a.report.already_confirmed.len(), 1);
+        assert_eq!((a.balance.confirmed_in, a.balance.confirmed_out), (d("100.00"), d("0.00")));
+        assert!(a.all_explained(), "{:?}", a.unexplained());
+        assert_eq!(a.body["confirmed"], json!([]));
+    }
+
+    #[test]
+    fn another_fund_in_the_same_account_explains_its_lines_but_is_not_confirmed_here() {
+        let f = books("f-one", vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "pledged", None)], vec![], vec![]);
+        let g = books("g-two", vec![contribution(2, "coop-two", "70.00", "G-1", "2026-01-03", "pledged", None)], vec![], vec![]);
+        let st = statement("2026-01-01", "2026-01-31", "0.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1"), line("B2", "70.00", true, "2026-01-05", "G-1")]);
+        let alone = analyse_one(st.clone(), &f, &[], None);
+        assert_eq!(alone.report.missing_from_ledger.len(), 1);
+        assert!(!alone.all_explained());
+        let shared = analyse_one(st, &f, &[g], None);
+        assert_eq!(shared.report.matched.len(), 2);
+        assert!(shared.all_explained(), "{:?}", shared.unexplained());
+        assert_eq!(shared.body["confirmed"], json!([hex(1)]), "only this fund's entries are confirmed");
+        assert_eq!(shared.body["unmatched_bank_lines"], 0);
+        assert_eq!(shared.fund_of(&hex(2)).map(|f| f.as_str()), Some("g-two"));
+    }
+
+    #[test]
+    fn a_line_of_a_pending_payout_gets_a_hint() {
+        let b = books("f-one", vec![], vec![payout(3, "coop-two", "30.00", "P-9", "2026-02-02", "pending", None)], vec![]);
+        let a = analyse_one(statement("2026-02-01", "2026-02-28", "100.00", vec![line("B9", "30.00", false, "2026-02-03", "P-9")]), &b, &[], None);
+        assert_eq!(a.report.missing_from_ledger.len(), 1);
+        let hint = &a.hints[&a.report.missing_from_ledger[0].line.key];
+        assert!(hint.contains(&hex(3)) && hint.contains("waiting for approvals"), "{hint}");
+    }
+
+    #[test]
+    fn combining_statements() {
+        let one = statement("2026-01-01", "2026-01-01", "10.00", vec![line("B1", "5.00", true, "2026-01-01", "x")]);
+        let mut two = statement("2026-01-02", "2026-01-02", "15.00", vec![line("B2", "1.00", false, "2026-01-02", "y")]);
+        let c = combine(vec![one.clone(), two.clone()]).expect("chained");
+        assert!(c.check.ok);
+        assert_eq!((c.statement.opening.amount, c.statement.closing.amount), (d("10.00"), d("14.00")));
+        assert_eq!(c.statement.lines.len(), 2);
+        two.opening.amount = d("16.00");
+        two.closing.amount = d("15.00");
+        let c = combine(vec![one.clone(), two.clone()]).expect("read, not chained");
+        assert!(!c.check.ok);
+        assert_eq!(c.check.chain_breaks.len(), 1);
+        let e = combine(vec![one.clone(), one.clone()]).err().expect("a repeated statement").to_string();
+        assert!(e.contains("the same bank line as"), "{e}");
+        let mut other = two;
+        other.account = "NL02RABO0123456789".into();
+        assert!(combine(vec![one, other]).is_err());
+    }
+}

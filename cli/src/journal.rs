@@ -479,3 +479,110 @@ fn render(b: &FundBooks, acc: &Accounts, syntax: Syntax, txns: &[Txn], comments:
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::tests::{books, contribution, hex, payout, recon};
+    use serde_json::json;
+
+    /// Books with every kind of flow: a reversed pledge, a pending payout, a refund, an
+    /// unexplained bank difference, a negative opening balance, two reconciliations ending
+    /// on the same day, and references full of characters journals care about.
+    fn scene() -> FundBooks {
+        let mut b = books(
+            "f-one",
+            vec![
+                contribution(1, "coop-one", "100.00", "R-1; \"quoted\" \\ back,slash", "2026-01-03", "confirmed", Some(20)),
+                contribution(2, "2-digit-start", "50.00", "=HYPERLINK(\"x\")", "2026-01-04", "confirmed", Some(21)),
+                contribution(3, "coop-one", "25.00", "R-3", "2026-01-05", "reversed", None),
+                contribution(4, "coop-one", "10.00", "R-4\nnewline", "2026-02-01", "pledged", None),
+            ],
+            vec![
+                payout(5, "coop-two", "30.00", "P-1", "2026-01-10", "confirmed", Some(21)),
+                payout(6, "coop-two", "5.00", "P-2", "2026-01-11", "pending", None),
+                payout(7, "coop-one", "12.00", "P-3", "2026-01-12", "executed", None),
+            ],
+            vec![recon(20, "2026-01-01", "2026-01-15", "-20.00", "80.00"), recon(21, "2026-01-10", "2026-01-15", "80.00", "97.50")],
+        );
+        b.disbursements[2].payout = serde_json::from_value(json!("refund")).expect("payout kind");
+        b.balances = serde_json::from_value(json!({"pledged": "10.00", "confirmed": "150.00", "committed": "0.00", "disbursed": "42.00", "available": "108.00"})).expect("balances");
+        b.executed_dates.insert(7, NaiveDate::from_ymd_opt(2026, 1, 14).expect("date"));
+        b
+    }
+
+    #[test]
+    fn journal_postings_and_assertions() {
+        let b = scene();
+        let h = journal(&b, Syntax::Hledger).expect("journal");
+        // The opening balance, the two reconciliations, the unexplained difference (97.50 − 100.00).
+        assert!(h.contains("Equity:F-one:Opening-balance  20.00 EUR"), "{h}");
+        assert!(h.contains("Assets:F-one:Bank  0.00 EUR = 80.00 EUR"), "{h}");
+        assert!(h.contains("Assets:F-one:Bank  -2.50 EUR"), "{h}");
+        assert!(h.contains("Equity:F-one:Bank-difference  2.50 EUR"), "{h}");
+        assert!(h.contains("= 97.50 EUR"), "{h}");
+        assert!(h.contains("Expenses:F-one:Refunds:Coop-one  12.00 EUR"), "{h}");
+        assert!(h.contains("2026-01-14 * "), "the refund is dated by the record that executed it: {h}");
+        assert!(h.contains("Income:F-one:Contributions:2-digit-start"), "{h}");
+        assert!(h.contains("Income:F-one:Contributions  0.00 EUR =* -160.00 EUR"), "{h}");
+        assert!(h.contains("Expenses:F-one  0.00 EUR =* 42.00 EUR"), "{h}");
+        assert!(h.contains("; reversed contribution") && h.contains("; pending payout"), "{h}");
+        for l in h.lines().filter(|l| !l.starts_with(';') && !l.trim_start().starts_with(';')) {
+            assert!(!l.contains(';'), "a ';' would start a comment: {l}");
+        }
+        let bc = journal(&b, Syntax::Beancount).expect("journal");
+        assert!(bc.contains("2026-01-16 balance Assets:F-one:Bank  97.50 EUR"), "{bc}");
+        assert!(!bc.contains("balance Assets:F-one:Bank  80.00 EUR"), "only the day's last assertion: {bc}");
+        for l in bc.lines().filter(|l| l.contains('"')) {
+            assert_eq!(l.matches('"').count() % 2, 0, "unbalanced quotes: {l}");
+        }
+        check_with_tools(&h, &bc);
+    }
+
+    /// Run hledger and bean-check on the text when they are installed.
+    fn check_with_tools(h: &str, bc: &str) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let hp = dir.path().join("t.journal");
+        let bp = dir.path().join("t.beancount");
+        std::fs::write(&hp, h).expect("write");
+        std::fs::write(&bp, bc).expect("write");
+        for (tool, args) in [("hledger", vec!["-f", hp.to_str().expect("path"), "check", "-s", "ordereddates"]), ("bean-check", vec![bp.to_str().expect("path")])] {
+            match std::process::Command::new(tool).args(&args).output() {
+                Ok(o) => assert!(o.status.success() && o.stderr.is_empty(), "{tool}: {}\n{}", String::from_utf8_lossy(&o.stderr), if tool == "hledger" { h } else { bc }),
+                Err(_) => println!("NOTICE: {tool} is not installed; skipping its check"),
+            }
+        }
+    }
+
+    #[test]
+    fn empty_books_make_a_valid_journal() {
+        let b = books("f-one", vec![], vec![], vec![]);
+        check_with_tools(&journal(&b, Syntax::Hledger).expect("journal"), &journal(&b, Syntax::Beancount).expect("journal"));
+        assert_eq!(flows_csv(&b).lines().count(), 1);
+    }
+
+    #[test]
+    fn flows_csv_rows() {
+        let csv = flows_csv(&scene());
+        // Records end with CRLF; a line break inside a quoted cell is a bare LF.
+        let rows: Vec<&str> = csv.split_terminator("\r\n").collect();
+        assert_eq!(rows.len(), 8);
+        assert_eq!(rows[0], FLOWS_CSV_HEADER.join(","));
+        assert!(rows[2].contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{}", rows[2]);
+        assert!(rows[5].contains(",-30.00,P-1,confirmed,tres-one,"), "{}", rows[5]);
+        assert!(rows[5].contains(",2026-01-15,"), "confirmed through the statement's end: {}", rows[5]);
+        assert!(csv.contains("\"R-4\nnewline\""), "{csv}");
+        assert_eq!(hex(1).len(), 64);
+    }
+
+    #[test]
+    fn csv_cells() {
+        assert_eq!(csv_cell("plain", true), "plain");
+        assert_eq!(csv_cell("a,b", true), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\"", true), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=1+1", true), "'=1+1");
+        assert_eq!(csv_cell("-12.50", false), "-12.50");
+        assert_eq!(csv_cell("-x", true), "'-x");
+        assert_eq!(csv_cell("@SUM(A1)", true), "'@SUM(A1)");
+    }
+}

@@ -82,6 +82,9 @@ pub struct PinnedLine {
     pub reconciliation: EntryId,
     /// SHA-256 of the statement file the line was read from.
     pub statement_sha256: String,
+    /// `camt053` or `mt940`: keys of the two formats differ for the same line unless the
+    /// bank reference is the same, so a key is used only for statements of its format.
+    pub format: String,
     /// The line's booking date, `YYYY-MM-DD` (for the reader of the file).
     pub booking_date: String,
 }
@@ -116,10 +119,10 @@ impl ReconcileState {
         Ok(s)
     }
 
-    /// Entry → key of the line that confirmed it, for one fund.
-    pub fn keys_by_entry(&self, fund: &FundId) -> BTreeMap<EntryId, String> {
+    /// Entry → key of the line that confirmed it, for one fund and statement format.
+    pub fn keys_by_entry(&self, fund: &FundId, format: &str) -> BTreeMap<EntryId, String> {
         let mut out = BTreeMap::new();
-        for (key, p) in self.funds.get(fund).into_iter().flatten() {
+        for (key, p) in self.funds.get(fund).into_iter().flatten().filter(|(_, p)| p.format == format) {
             out.entry(p.entry).or_insert_with(|| key.clone());
         }
         out
@@ -196,11 +199,12 @@ mod tests {
         assert!(s.funds.is_empty());
         let fund: FundId = "warmtefonds".parse().unwrap();
         let id: EntryId = "11".repeat(32).parse().unwrap();
-        s.pin(&fund, "ab", PinnedLine { entry: id, reconciliation: id, statement_sha256: "00".into(), booking_date: "2026-01-02".into() });
+        s.pin(&fund, "ab", PinnedLine { entry: id, reconciliation: id, statement_sha256: "00".into(), format: "camt053".into(), booking_date: "2026-01-02".into() });
         s.save(&p).unwrap();
         let back = ReconcileState::load(&p).unwrap();
         assert_eq!(back, s);
-        assert_eq!(back.keys_by_entry(&fund).get(&id).map(String::as_str), Some("ab"));
+        assert_eq!(back.keys_by_entry(&fund, "camt053").get(&id).map(String::as_str), Some("ab"));
+        assert!(back.keys_by_entry(&fund, "mt940").is_empty());
         assert_eq!(state_path(None, Path::new("st.xml")), Path::new("./meent-reconcile.json"));
         assert_eq!(state_path(None, Path::new("/a/b/st.xml")), Path::new("/a/b/meent-reconcile.json"));
     }

@@ -133,7 +133,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     }
     let mut pinned = BTreeMap::new();
     for b in std::iter::once(&books).chain(others.iter()) {
-        pinned.extend(state.keys_by_entry(&b.id));
+        pinned.extend(state.keys_by_entry(&b.id, format_family(format)));
     }
     let analysis = desk::analyse(combined, Inputs { books: &books, others: &others, pinned: &pinned, options: &options, opening, statement_sha256: sha.clone() })
         .map_err(|e| CmdError::failed(anyhow!("{}: {e}", a.statement.display())))?;
@@ -145,7 +145,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     } else if a.dry_run {
         Recorded::DryRun
     } else if let Some(id) = analysis.recorded_before {
-        let n = pin_recorded_before(&analysis, &books, id, &sha, &mut state);
+        let n = pin_recorded_before(&analysis, &books, id, &sha, format_family(format), &mut state);
         if n > 0 {
             state.save(&state_path)?;
             notes.push(format!("remembered the keys of {n} bank line(s) in {}", state_path.display()));
@@ -168,7 +168,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
         let signer = Signer::load(key, as_id)?;
         let entry = signer.sign(Kind::Reconciliation, analysis.body.clone())?;
         let acc = client.submit(&entry)?;
-        let n = pin_matched(&analysis, entry.id, &sha, &mut state);
+        let n = pin_matched(&analysis, entry.id, &sha, format_family(format), &mut state);
         state.save(&state_path)?;
         notes.push(format!("remembered the keys of {n} bank line(s) in {}", state_path.display()));
         let after = client.get_json(&format!("/v1/funds/{fund}"))?;
@@ -217,14 +217,15 @@ fn read_statement(p: &Path) -> CmdResult<Vec<u8>> {
 }
 
 /// Pin the lines matched to the fund's entries: they are confirmed by `reconciliation`.
-fn pin_matched(an: &Analysis, reconciliation: EntryId, sha: &str, state: &mut ReconcileState) -> usize {
+fn pin_matched(an: &Analysis, reconciliation: EntryId, sha: &str, family: &str, state: &mut ReconcileState) -> usize {
     let mut n = 0;
     for m in &an.report.matched {
         if an.fund_of(&m.item.entry_id) != Some(&an.fund) {
             continue;
         }
         if let Ok(entry) = m.item.entry_id.parse::<EntryId>() {
-            state.pin(&an.fund, &m.line.key, PinnedLine { entry, reconciliation, statement_sha256: sha.to_string(), booking_date: m.line.booking_date.to_string() });
+            let line = PinnedLine { entry, reconciliation, statement_sha256: sha.to_string(), format: family.to_string(), booking_date: m.line.booking_date.to_string() };
+            state.pin(&an.fund, &m.line.key, line);
             n += 1;
         }
     }
@@ -233,7 +234,7 @@ fn pin_matched(an: &Analysis, reconciliation: EntryId, sha: &str, state: &mut Re
 
 /// The same file was recorded before: lines that match exactly one entry confirmed by that
 /// very reconciliation are its lines; remember their keys (rebuilds a lost state file).
-fn pin_recorded_before(an: &Analysis, books: &FundBooks, id: EntryId, sha: &str, state: &mut ReconcileState) -> usize {
+fn pin_recorded_before(an: &Analysis, books: &FundBooks, id: EntryId, sha: &str, family: &str, state: &mut ReconcileState) -> usize {
     let by: BTreeMap<String, Option<EntryId>> = books
         .contributions
         .iter()
@@ -250,7 +251,8 @@ fn pin_recorded_before(an: &Analysis, books: &FundBooks, id: EntryId, sha: &str,
             continue;
         }
         if let Ok(entry) = e.parse::<EntryId>() {
-            state.pin(&an.fund, &ac.line.key, PinnedLine { entry, reconciliation: id, statement_sha256: sha.to_string(), booking_date: ac.line.booking_date.to_string() });
+            let line = PinnedLine { entry, reconciliation: id, statement_sha256: sha.to_string(), format: family.to_string(), booking_date: ac.line.booking_date.to_string() };
+            state.pin(&an.fund, &ac.line.key, line);
             n += 1;
         }
     }
@@ -275,6 +277,14 @@ fn print_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, record
     };
     r.input_ctx("writing the report")?;
     out.flush().input_ctx("writing the report")
+}
+
+/// The key family of a format: `camt053` or `mt940`.
+fn format_family(f: Option<Format>) -> &'static str {
+    match f {
+        Some(Format::Mt940) => "mt940",
+        _ => "camt053",
+    }
 }
 
 fn format_name(f: Option<Format>) -> String {
@@ -518,6 +528,8 @@ fn human_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, record
         let _ = writeln!(o, "\ndry run: --record would sign this reconciliation entry (nothing was submitted):\n{pretty}");
         if let Some(id) = an.recorded_before {
             let _ = writeln!(o, "(but this statement file was recorded before, by {id}: --record would submit nothing)");
+        } else if !an.file_check.ok {
+            let _ = writeln!(o, "(but --record would refuse: the statement does not add up)");
         }
     }
     if let Some(line) = record_line(a, an, recorded) {
