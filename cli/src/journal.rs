@@ -179,6 +179,11 @@ struct Txn {
     assert_after: Vec<(String, Decimal, bool)>,
 }
 
+/// A transaction code: the first 12 hex digits of an entry id.
+fn code(id: &EntryId) -> String {
+    id.to_hex().chars().take(12).collect()
+}
+
 /// An account name component: the id with its first letter upper-cased (beancount wants
 /// components to start with a capital or a digit; ids are `[a-z0-9-]`).
 fn component(id: &str) -> String {
@@ -248,7 +253,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
         txns.push(Txn {
             date: c.received_at.date(),
             order: (c.seq, 0),
-            code: c.id.to_hex()[..12].to_string(),
+            code: code(&c.id),
             payee: c.author.to_string(),
             narration: format!("contribution announced, ref {}", text(&c.reference)),
             meta: meta.clone(),
@@ -262,7 +267,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
             txns.push(Txn {
                 date,
                 order: (seq, 1),
-                code: c.id.to_hex()[..12].to_string(),
+                code: code(&c.id),
                 payee: c.author.to_string(),
                 narration: format!("contribution confirmed at the bank, ref {}", text(&c.reference)),
                 meta,
@@ -295,7 +300,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
         txns.push(Txn {
             date: executed,
             order: (d.executed_seq.unwrap_or(d.seq), 0),
-            code: d.id.to_hex()[..12].to_string(),
+            code: code(&d.id),
             payee: d.recipient.to_string(),
             narration: format!("{kind} payout approved by {}, ref {}", d.approvals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" and "), text(&d.reference)),
             meta: meta.clone(),
@@ -309,7 +314,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
             txns.push(Txn {
                 date,
                 order: (seq, 1),
-                code: d.id.to_hex()[..12].to_string(),
+                code: code(&d.id),
                 payee: d.recipient.to_string(),
                 narration: format!("{kind} payout confirmed at the bank, ref {}", text(&d.reference)),
                 meta,
@@ -328,7 +333,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
             txns.push(Txn {
                 date: first.period_from.0,
                 order: (0, 0),
-                code: first.id.to_hex()[..12].to_string(),
+                code: code(&first.id),
                 payee: "bank".into(),
                 narration: "the account's balance before the fund's first reconciled statement".into(),
                 meta: vec![("reconciliation", first.id.to_hex())],
@@ -359,7 +364,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
         let mut t = Txn {
             date: r.period_to.0,
             order: (r.seq, 2),
-            code: r.id.to_hex()[..12].to_string(),
+            code: code(&r.id),
             payee: "bank".into(),
             narration: format!("statement {} to {} reconciled by {}", r.period_from, r.period_to, r.author),
             meta: vec![("reconciliation", r.id.to_hex()), ("statement-sha256", r.statement_sha256.clone())],
