@@ -151,6 +151,19 @@ pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiRes
     Ok(Json(json!(m)))
 }
 
+/// Refuse a request whose declared `Content-Length` is over the limit at once,
+/// before reading its body (bodies without a length are cut off by `DefaultBodyLimit`).
+pub async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let max = ledger::limits::REQUEST_BODY_BYTES_MAX;
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > max as u64 => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("request body of {len} bytes is above the limit of {max} bytes")).into_response()
+        }
+        _ => next.run(req).await,
+    }
+}
+
 /// The public audit page.
 pub async fn audit_page() -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../assets/audit.html")).into_response()

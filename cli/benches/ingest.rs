@@ -118,13 +118,94 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+fn signed(kind: Kind, author: &str, key: &SigningKey, body: serde_json::Value) -> VerifiedEntry {
+    let at = Timestamp::from_instant(chrono::Utc::now());
+    sign_entry(kind, &author.parse::<Author>().unwrap(), key, &at, body).unwrap()
+}
+
+fn post_all(url: &str, entries: &[VerifiedEntry], connections: usize) -> f64 {
+    ingest(url, entries.iter().map(|e| serde_json::to_vec(&e.json).unwrap()).collect(), connections)
+}
+
+/// Fund members who contribute and vote: `n` admitted members in one fund, and
+/// open proposals (with more counted members than voters, so they stay open).
+struct Scene {
+    voters: Vec<(String, SigningKey)>,
+    proposals: Vec<String>,
+}
+
+fn scene(url: &str, reg: &SigningKey, voters: usize, silent: usize) -> Scene {
+    let members: Vec<(String, SigningKey)> = (0..voters + silent).map(|i| (format!("lid-{i}"), SigningKey::from_bytes(&rand::random()))).collect();
+    let applies: Vec<VerifiedEntry> = members
+        .iter()
+        .map(|(id, k)| signed(Kind::MemberApply, id, k, json!({"id": id, "name": "Bench Collective", "member_kind": "collective", "legal_form": "informal"})))
+        .collect();
+    post_all(url, &applies, 16);
+    let admits: Vec<VerifiedEntry> = members.iter().map(|(id, _)| signed(Kind::MemberAdmit, "bench-registrar", reg, json!({"member": id}))).collect();
+    post_all(url, &admits, 16);
+    let (creator, ck) = &members[0];
+    let charter = json!({"admission": "open", "treasurers": [creator], "approvals_required": 1, "quorum": "0.5", "threshold": "0.5",
+                         "voting_period_seconds": 86400, "max_request": "25000.00", "dissolution": "pro_rata_refund"});
+    post_all(url, &[signed(Kind::FundCreate, creator, ck, json!({"id": "bench-fund", "name": "Bench Fund", "purpose": "benchmark", "charter": charter}))], 1);
+    let joins: Vec<VerifiedEntry> = members[1..].iter().map(|(id, k)| signed(Kind::FundJoin, id, k, json!({"fund": "bench-fund"}))).collect();
+    post_all(url, &joins, 16);
+    let proposals: Vec<VerifiedEntry> = (0..8)
+        .map(|i| {
+            let (id, k) = &members[i % members.len()];
+            signed(Kind::Proposal, id, k, json!({"fund": "bench-fund", "proposal_kind": "allocation", "title": format!("Bench proposal {i}"),
+                                                   "description": "benchmark", "amount": "100.00", "recipient": creator}))
+        })
+        .collect();
+    post_all(url, &proposals, 8);
+    Scene { voters: members.into_iter().take(voters).collect(), proposals: proposals.iter().map(|p| p.id.to_hex()).collect() }
+}
+
+fn contributions(s: &Scene, n: usize, tag: &str) -> Vec<VerifiedEntry> {
+    (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let (id, k) = &s.voters[i % s.voters.len()];
+            signed(Kind::Contribution, id, k, json!({"fund": "bench-fund", "amount": "25.00", "reference": format!("BENCH-{tag}-{i}")}))
+        })
+        .collect()
+}
+
+fn votes(s: &Scene, n: usize) -> Vec<VerifiedEntry> {
+    (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let (id, k) = &s.voters[i % s.voters.len()];
+            let choice = ["yes", "no", "abstain"][i % 3];
+            signed(Kind::Vote, id, k, json!({"proposal": s.proposals[(i / s.voters.len()) % s.proposals.len()], "choice": choice}))
+        })
+        .collect()
+}
+
+/// Replay the whole log through `State::apply` alone (records parsed beforehand,
+/// untimed): the domain's cost per record, by kind.
+fn domain_cost(data: &std::path::Path) -> std::collections::BTreeMap<&'static str, (u64, f64)> {
+    use ledger::store::Store;
+    let store = ledger::store::sled_store::SledStore::open(&ledger::log::store_path(data)).expect("open the store");
+    let records: Vec<ledger::record::Record> = store.records_from(0).map(|r| ledger::record::Record::from_leaf_bytes(&r.unwrap().1).unwrap()).collect();
+    let mut state = ledger::state::State::new();
+    let mut cost: std::collections::BTreeMap<&'static str, (u64, f64)> = Default::default();
+    for r in &records {
+        let t = Instant::now();
+        state.apply(r.seq, &r.received_at, &r.entry).expect("replay");
+        let c = cost.entry(r.entry.kind.as_str()).or_default();
+        c.0 += 1;
+        c.1 += t.elapsed().as_secs_f64();
+    }
+    cost
+}
+
 fn main() {
     let entries = env_usize("MEENT_BENCH_ENTRIES", 20_000);
     let connections = env_usize("MEENT_BENCH_CONNECTIONS", 64);
     let runs = env_usize("MEENT_BENCH_RUNS", 3);
     let verify_records = env_usize("MEENT_BENCH_VERIFY_RECORDS", 100_000);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("meent ingest benchmark: {entries} entries x {runs} runs, {connections} connections, {cores} cores");
+    println!("meent ingest benchmark: {entries} entries per kind x {runs} runs, {connections} connections, {cores} cores");
 
     let tmp = tempfile::tempdir().unwrap();
     let reg = SigningKey::from_bytes(&[1u8; 32]);
@@ -133,23 +214,25 @@ fn main() {
     let st = meent().args(["init", "--data", data.to_str().unwrap(), "--origin", "meent.bench/ingest", "--registrar", &format!("bench-registrar={reg_pk}")]).stdout(Stdio::null()).status().unwrap();
     assert!(st.success());
 
-    let mut ingest_rates = Vec::new();
-    let mut verify_rates = Vec::new();
     let server = Server::start(&data);
+    let sc = scene(&server.1, &reg, 64, 64);
+    let mut rates: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    let mut verify_rates = Vec::new();
     for run in 0..runs {
         let batch = applications(entries, &format!("r{run}"));
         verify_rates.push(raw_verify(&batch));
-        let bodies: Vec<Vec<u8>> = batch.iter().map(|e| serde_json::to_vec(&e.json).unwrap()).collect();
-        let rate = ingest(&server.1, bodies, connections);
-        println!("  run {run}: ingest {rate:.0} entries/s (durable, 201), raw verify_strict {:.0}/s", verify_rates[run]);
-        ingest_rates.push(rate);
+        let r = post_all(&server.1, &batch, connections);
+        rates.entry("member.apply").or_default().push(r);
+        let c = post_all(&server.1, &contributions(&sc, entries, &format!("r{run}")), connections);
+        rates.entry("contribution").or_default().push(c);
+        let v = post_all(&server.1, &votes(&sc, entries), connections);
+        rates.entry("vote").or_default().push(v);
+        println!("  run {run}: member.apply {r:.0}/s, contribution {c:.0}/s, vote {v:.0}/s (durable, 201); raw verify_strict {:.0}/s", verify_rates[run]);
     }
-    // Fill up to the audit size through the same server.
-    let have = 1 + runs * entries;
+    let have = 1 + 3 * runs * entries;
     if verify_records > have {
         let fill = applications(verify_records - have, "fill");
-        let bodies: Vec<Vec<u8>> = fill.iter().map(|e| serde_json::to_vec(&e.json).unwrap()).collect();
-        ingest(&server.1, bodies, connections);
+        post_all(&server.1, &fill, connections);
     }
     server.stop();
 
@@ -164,12 +247,16 @@ fn main() {
         audited = v["size"].as_u64().unwrap();
         audit_rates.push(audited as f64 / secs);
     }
-    let ingest_m = median(ingest_rates);
+    let domain = domain_cost(&data);
     let verify_m = median(verify_rates);
-    let audit_m = median(audit_rates);
     println!();
-    println!("ingest (durable, acknowledged, HTTP, {connections} connections): {ingest_m:.0} entries/s (median of {runs})");
-    println!("raw verify_strict on {cores} cores:                           {verify_m:.0} signatures/s (median of {runs})");
-    println!("ratio ingest / raw verify:                                  {:.2}", ingest_m / verify_m);
-    println!("meent verify --data on {audited} records:                    {audit_m:.0} records/s (median of {runs})");
+    println!("raw verify_strict on {cores} cores: {verify_m:.0} signatures/s (median of {runs})");
+    println!("{:<14} {:>16} {:>22} {:>18} {:>22}", "kind", "ingest/s", "ratio to raw verify", "domain us/entry", "domain share of ingest");
+    for (kind, v) in rates {
+        let m = median(v);
+        let (n, secs) = domain.get(kind).copied().unwrap_or((0, 0.0));
+        let us = if n > 0 { secs / n as f64 * 1e6 } else { 0.0 };
+        println!("{kind:<14} {m:>16.0} {:>22.2} {us:>18.2} {:>21.1}%", m / verify_m, us * 1e-6 * m * 100.0);
+    }
+    println!("meent verify --data on {audited} records: {:.0} records/s (median of {runs})", median(audit_rates));
 }

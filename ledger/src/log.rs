@@ -12,7 +12,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
@@ -30,8 +31,9 @@ use crate::store::sled_store::SledStore;
 use crate::store::{meta, Commit, Store, StoreError};
 use crate::time::Timestamp;
 
-/// A snapshot of the state is persisted at least every this many records, so
-/// that opening replays at most this many (plus one group).
+/// A snapshot of the state is taken after at least this many new records (or one
+/// sixteenth of the log, whichever is more, so that its cost per record stays
+/// constant as the state grows); opening replays only the records after it.
 pub const SNAPSHOT_EVERY_RECORDS: u64 = 2048;
 
 /// File name of the operator's key inside a data directory.
@@ -120,7 +122,8 @@ struct Published {
 
 /// An open log.
 pub struct Log {
-    store: Box<dyn Store>,
+    store: Arc<dyn Store>,
+    snapshots: Mutex<SyncSender<State>>,
     operator: SigningKey,
     origin: String,
     writer: Mutex<Writer>,
@@ -198,6 +201,7 @@ impl Log {
     }
 
     fn open_store(store: Box<dyn Store>, operator: SigningKey) -> Result<Log, OpenError> {
+        let store: Arc<dyn Store> = Arc::from(store);
         let origin = store.meta(meta::ORIGIN)?.ok_or_else(|| corrupt("the store has no origin"))?;
         let origin = String::from_utf8(origin).map_err(|_| corrupt("the stored origin is not UTF-8"))?;
         let note = store.meta(meta::CHECKPOINT)?.ok_or_else(|| corrupt("the store has no signed checkpoint"))?;
@@ -255,6 +259,7 @@ impl Log {
             return Err(corrupt("the operator key file does not match the genesis operator_key"));
         }
         Ok(Log {
+            snapshots: Mutex::new(spawn_snapshotter(store.clone())),
             store,
             operator,
             origin,
@@ -432,17 +437,10 @@ impl Log {
                 let note = cp.sign(&self.operator);
                 commit.meta.push((meta::CHECKPOINT, note.into_bytes()));
                 commit.meta.push((meta::FRONTIER, new_frontier.to_bytes()));
-                if w.since_snapshot + commit.records.len() as u64 >= SNAPSHOT_EVERY_RECORDS {
-                    match serde_json::to_vec(&*state) {
-                        Ok(snap) => commit.meta.push((meta::SNAPSHOT, snap)),
-                        Err(e) => w.failed = Some(format!("state snapshot: {e}")),
-                    }
-                }
             }
         }
         let tree_size = new_frontier.size();
         if !commit.records.is_empty() {
-            let wrote_snapshot = commit.meta.iter().any(|(k, _)| *k == meta::SNAPSHOT);
             if let Err(e) = self.store.commit(&commit) {
                 let msg = format!("write failed, restart the server to recheck the store: {e}");
                 w.failed = Some(msg.clone());
@@ -451,8 +449,17 @@ impl Log {
             let cp = Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() };
             let note = commit.meta.iter().find(|(k, _)| *k == meta::CHECKPOINT).map(|(_, v)| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
             *self.published.write().unwrap_or_else(|p| p.into_inner()) = Published { note, checkpoint: cp };
-            w.since_snapshot = if wrote_snapshot { 0 } else { w.since_snapshot + commit.records.len() as u64 };
+            w.since_snapshot += commit.records.len() as u64;
             w.frontier = new_frontier;
+            if w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 16) {
+                // The state now holds exactly the committed records: hand a copy to the
+                // snapshot thread (at most one waiting), off the writer's path.
+                let copy = self.state.read().unwrap_or_else(|p| p.into_inner()).clone();
+                match self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).try_send(copy) {
+                    Ok(()) => w.since_snapshot = 0,
+                    Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+                }
+            }
         }
         for (i, id) in dup_of_fresh {
             if let Some((seq, lh)) = fresh.get(&id) {
@@ -470,6 +477,23 @@ impl Log {
             })
             .collect()
     }
+}
+
+/// The thread that serialises and persists state snapshots. A snapshot is only an
+/// optimisation of opening (the records are the truth), so a failed one is
+/// simply replaced by the next.
+fn spawn_snapshotter(store: Arc<dyn Store>) -> SyncSender<State> {
+    let (tx, rx) = sync_channel::<State>(1);
+    let spawned = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
+        while let Ok(state) = rx.recv() {
+            if let Ok(bytes) = serde_json::to_vec(&state) {
+                let _ = store.commit(&Commit { meta: vec![(meta::SNAPSHOT, bytes)], ..Commit::default() });
+            }
+        }
+    });
+    // Without the thread no snapshot is taken and opening replays more; nothing is lost.
+    drop(spawned);
+    tx
 }
 
 /// The data directory layout, for tools.

@@ -34,15 +34,15 @@ pub struct DemoKeys {
     pub dir: std::path::PathBuf,
 }
 
-/// Create the demo ledger in `data` (keys in `data/keys/`); returns the registrar entry.
-pub fn create(data: &Path) -> CmdResult<DemoKeys> {
+/// Create the demo ledger in `data/ledger` (keys in `data/keys/`) and return it open.
+pub fn create(data: &Path) -> CmdResult<(DemoKeys, ledger::log::Log)> {
     let keys = data.join("keys");
     std::fs::create_dir_all(&keys).input_ctx(format!("cannot create {}", keys.display()))?;
     let reg = crypto::generate_key();
     crypto::write_key_file(&keys.join(format!("{REGISTRAR}.pem")), &reg).input_ctx("demo key")?;
     let registrar = Registrar { id: REGISTRAR.parse().input_ctx("registrar id")?, key: PublicKey::from(reg.verifying_key()) };
-    ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], Utc::now()).input_ctx("cannot create the demo ledger")?;
-    Ok(DemoKeys { dir: keys })
+    let log = ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], Utc::now()).input_ctx("cannot create the demo ledger")?;
+    Ok((DemoKeys { dir: keys }, log))
 }
 
 fn submit(client: &Client, kind: Kind, author: &str, key: &SigningKey, body: Value) -> CmdResult<Value> {

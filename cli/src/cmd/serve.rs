@@ -30,15 +30,14 @@ pub fn run(a: ServeArgs) -> CmdResult {
         .with_writer(std::io::stderr)
         .try_init();
     // The demo's temporary directory lives as long as the server.
-    let (_tmp, data, demo_keys) = if a.demo {
+    let (_tmp, log, demo_keys) = if a.demo {
         let tmp = tempfile::Builder::new().prefix("meent-demo-").tempdir().input_ctx("cannot make a temporary directory")?;
-        let keys = demo::create(tmp.path())?;
-        let data = tmp.path().join("ledger");
-        (Some(tmp), data, Some(keys))
+        let (keys, log) = demo::create(tmp.path())?;
+        (Some(tmp), log, Some(keys))
     } else {
-        (None, a.data.clone(), None)
+        (None, Log::open(&a.data).input_ctx(format!("cannot open the ledger in {}", a.data.display()))?, None)
     };
-    let log = Arc::new(Log::open(&data).input_ctx(format!("cannot open the ledger in {}", data.display()))?);
+    let log = Arc::new(log);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().input_ctx("cannot start the async runtime")?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
