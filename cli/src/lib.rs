@@ -19,8 +19,22 @@ use clap::Parser;
 /// Parse the process arguments, run the command, return the exit status.
 pub fn main_entry() -> i32 {
     let args = cmd::Cli::parse();
+    if !args.is_server() {
+        restore_default_sigpipe();
+    }
     match cmd::run(args) {
         Ok(()) => 0,
         Err(e) => e.report(),
+    }
+}
+
+/// A command whose output is piped into `head` should end quietly when the pipe
+/// closes, as other Unix tools do (Rust ignores SIGPIPE by default). The server
+/// keeps ignoring it: a client hanging up must never end the server.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread is spawned; resets one signal disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

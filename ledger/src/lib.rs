@@ -26,6 +26,7 @@ pub mod limits;
 pub mod log;
 pub mod merkle;
 pub mod money;
+pub mod pb;
 pub mod record;
 pub mod register;
 pub mod state;

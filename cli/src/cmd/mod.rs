@@ -9,6 +9,7 @@ pub mod source;
 pub mod init;
 pub mod keygen;
 pub mod member;
+pub mod pb;
 pub mod propose;
 pub mod reconcile;
 pub mod serve;
@@ -39,6 +40,8 @@ enum Command {
     Member(member::MemberCommand),
     /// Audit a whole log: signatures, rules, Merkle root, checkpoints.
     Verify(verify::VerifyArgs),
+    /// Run a participatory budgeting rule on a pabulib .pb file and print the selected projects.
+    Pb(pb::PbArgs),
     /// Write the log (or a fund, a round) in a format other tools read.
     Export(export::ExportArgs),
     /// Funds: create (with a charter), join, leave, show, list.
@@ -64,6 +67,13 @@ enum Command {
     Reconcile(reconcile::ReconcileArgs),
 }
 
+impl Cli {
+    /// Whether this command runs the server.
+    pub fn is_server(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> CmdResult {
     match cli.command {
@@ -72,6 +82,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Serve(a) => serve::run(a),
         Command::Member(c) => member::run(c),
         Command::Verify(a) => verify::run(a),
+        Command::Pb(a) => pb::run(a),
         Command::Export(a) => export::run(a),
         Command::Fund(c) => fund::run(c),
         Command::Contribute(a) => contribute::contribute(a),

@@ -1,0 +1,428 @@
+//! A fast, certified run of the Method of Equal Shares.
+//!
+//! Every budget is kept as an *interval* `[lo, hi]` of fixed-point numbers
+//! (`u128` with `F` fractional bits, scaled currency units) that surely
+//! contains the exact rational budget. Each decision of the rule (is this
+//! supporter poor, is this project cheaper per utility than that one, does
+//! this budget cover the share) is taken only when the intervals prove it;
+//! otherwise the run stops with [`Ambiguous`] and the caller runs the exact
+//! engine ([`super::mes`]) instead. Exact ties (equal `ρ` of two projects
+//! with no capped supporter, the common case of equal vote counts) are
+//! decided exactly. So the picks are always those of exact arithmetic; only
+//! the speed differs. Payments are then computed exactly by replaying the
+//! picks with the exact engine.
+//!
+//! All products are checked or computed in 256 bits: nothing can wrap.
+
+use std::cmp::Ordering;
+
+use super::prep::{Base, Groups, Utility};
+use super::wide::mul_wide;
+
+/// The intervals could not decide a comparison (or a value did not fit):
+/// the run must be redone exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ambiguous;
+
+type R<T> = Result<T, Ambiguous>;
+
+/// The water level `x` with `Σ min(budget, x) = cost` for exact point
+/// budgets (ascending, with weights), rounded up or down; the budgets must
+/// cover the cost.
+fn level(full: u128, m0: u64, budgets: impl Iterator<Item = (u128, u64)>, round_up: bool) -> R<u128> {
+    let mut rest = full;
+    let mut m = m0;
+    for (v, w) in budgets {
+        if rest <= v.checked_mul(m as u128).ok_or(Ambiguous)? {
+            return Ok(if round_up { rest.div_ceil(m as u128) } else { rest / m as u128 });
+        }
+        rest -= v.checked_mul(w as u128).ok_or(Ambiguous)?;
+        m -= w;
+    }
+    Err(Ambiguous)
+}
+
+/// Least number of fractional bits for the intervals to be useful.
+const MIN_FRACTION_BITS: u32 = 40;
+
+/// `ρ(p)` of a candidate, as the share `x = ρ · u(p)` in an interval.
+#[derive(Clone, Copy, Debug)]
+struct Walk {
+    x_lo: u128,
+    x_hi: u128,
+    /// Supporters paying the full share.
+    m: u64,
+    /// No supporter is capped: the share is exactly `cost / m`.
+    exact: bool,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Reusable state for fast MES runs on one prepared instance.
+pub(crate) struct Fast<'a> {
+    g: &'a Groups,
+    /// Scaled cost of each candidate.
+    cost: Vec<u128>,
+    /// Largest scaled cost.
+    max_cost: u128,
+    /// Fractional bits of this run.
+    f: u32,
+    lo: Vec<u128>,
+    hi: Vec<u128>,
+    refs: Vec<u32>,
+    free: Vec<u32>,
+    group_class: Vec<u32>,
+    /// Scratch: supporters per class (fits: fewer than 2^32 voters).
+    cnt: Vec<u32>,
+    touched: Vec<u32>,
+    remap: Vec<u32>,
+    stale: Vec<Walk>,
+    scratch: Vec<u32>,
+    heap: Vec<std::cmp::Reverse<(u128, u32)>>,
+}
+
+impl<'a> Fast<'a> {
+    /// `None` when costs do not fit machine integers.
+    pub fn new(base: &Base, g: &'a Groups) -> Option<Fast<'a>> {
+        let small = base.small.as_ref()?;
+        let cost: Vec<u128> = g.cand.iter().map(|&p| small.cost[p]).collect();
+        let max_cost = cost.iter().copied().max().unwrap_or(0);
+        Some(Fast {
+            g,
+            cost,
+            max_cost,
+            f: 0,
+            lo: Vec::new(),
+            hi: Vec::new(),
+            refs: Vec::new(),
+            free: Vec::new(),
+            group_class: vec![0; g.group_w.len()],
+            cnt: Vec::new(),
+            touched: Vec::new(),
+            remap: Vec::new(),
+            stale: Vec::new(),
+            scratch: Vec::new(),
+            heap: Vec::new(),
+        })
+    }
+
+    /// Runs MES with per-voter budget `total / n` (scaled units), i.e. the
+    /// voters hold `total` together, for *every* `total` in
+    /// `[total_lo, total_hi]` at once: `Ok` proves that all these budgets
+    /// give the same picks (candidate indices, returned).
+    pub fn run(&mut self, total_lo: u128, total_hi: u128, n: u64) -> R<Vec<usize>> {
+        let g = self.g;
+        let nc = g.cand.len();
+        if n == 0 || total_lo > total_hi {
+            return Err(Ambiguous);
+        }
+        // Every value handled is at most V = max(max cost, n · b) = max(max cost, total).
+        let v = self.max_cost.max(total_hi).max(1);
+        let f = 126u32.saturating_sub(128 - v.leading_zeros());
+        if f < MIN_FRACTION_BITS {
+            return Err(Ambiguous);
+        }
+        self.f = f;
+        let b_lo = (total_lo << f) / n as u128;
+        let num_hi = total_hi << f;
+        let b_hi = num_hi / n as u128 + u128::from(num_hi % n as u128 != 0);
+
+        self.lo.clear();
+        self.hi.clear();
+        self.refs.clear();
+        self.free.clear();
+        self.lo.extend([0, b_lo]);
+        self.hi.extend([0, b_hi]);
+        self.refs.extend([0, g.group_w.len() as u32]);
+        self.group_class.iter_mut().for_each(|c| *c = 1);
+        if self.cnt.len() < 2 {
+            self.cnt.resize(2, 0);
+        }
+
+        self.stale.clear();
+        for c in 0..nc {
+            let m = g.cand_votes[c];
+            self.stale.push(self.exact_walk(c, m));
+        }
+        let mut live: Vec<usize> = (0..nc).collect();
+        let mut picks = Vec::new();
+        let mut dead: Vec<usize> = Vec::new();
+        loop {
+            {
+                let this = &*self;
+                live.sort_by(|&a, &b| this.cmp_lower(a, b).then(a.cmp(&b)));
+            }
+            let mut best: Option<(usize, Walk)> = None;
+            dead.clear();
+            for &c in &live {
+                if let Some((bc, bw)) = best {
+                    match self.cmp_rho(c, &self.stale[c], bc, &bw) {
+                        Some(Ordering::Greater) => break,
+                        Some(Ordering::Equal) if c > bc => continue,
+                        _ => {}
+                    }
+                }
+                match self.walk(c)? {
+                    None => dead.push(c),
+                    Some(w) => {
+                        self.stale[c] = w;
+                        let better = match best {
+                            None => true,
+                            Some((bc, bw)) => match self.cmp_rho(c, &w, bc, &bw) {
+                                Some(Ordering::Less) => true,
+                                Some(Ordering::Equal) => c < bc,
+                                Some(Ordering::Greater) => false,
+                                None => return Err(Ambiguous),
+                            },
+                        };
+                        if better {
+                            best = Some((c, w));
+                        }
+                    }
+                }
+            }
+            let Some((c, w)) = best else {
+                return Ok(picks);
+            };
+            live.retain(|&x| x != c && !dead.contains(&x));
+            self.pay(c, &w);
+            picks.push(c);
+        }
+    }
+
+    /// The walk when nobody is capped: share `cost / m`, exactly.
+    fn exact_walk(&self, c: usize, m: u64) -> Walk {
+        let num = self.cost[c] << self.f;
+        let x_lo = num / m as u128;
+        Walk { x_lo, x_hi: x_lo + u128::from(num % m as u128 != 0), m, exact: true }
+    }
+
+    /// Compares `ρ` of two candidates: `None` when the intervals overlap
+    /// (and the values are not both exact).
+    fn cmp_rho(&self, a: usize, wa: &Walk, b: usize, wb: &Walk) -> Option<Ordering> {
+        let (ca, cb) = (self.cost[a], self.cost[b]);
+        if wa.exact && wb.exact {
+            return Some(match self.g.util {
+                // ρ = 1 / m
+                Utility::Cost => wb.m.cmp(&wa.m),
+                // ρ = cost / m
+                Utility::Card => mul_wide(ca, wb.m as u128).cmp(&mul_wide(cb, wa.m as u128)),
+            });
+        }
+        match self.g.util {
+            // ρ = x / cost
+            Utility::Cost => {
+                if mul_wide(wa.x_hi, cb) < mul_wide(wb.x_lo, ca) {
+                    Some(Ordering::Less)
+                } else if mul_wide(wa.x_lo, cb) > mul_wide(wb.x_hi, ca) {
+                    Some(Ordering::Greater)
+                } else {
+                    None
+                }
+            }
+            // ρ = x
+            Utility::Card => {
+                if wa.x_hi < wb.x_lo {
+                    Some(Ordering::Less)
+                } else if wa.x_lo > wb.x_hi {
+                    Some(Ordering::Greater)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Total order of candidates by the lower end of their last `ρ`.
+    fn cmp_lower(&self, a: usize, b: usize) -> Ordering {
+        let (wa, wb) = (&self.stale[a], &self.stale[b]);
+        match self.g.util {
+            Utility::Cost => mul_wide(wa.x_lo, self.cost[b]).cmp(&mul_wide(wb.x_lo, self.cost[a])),
+            Utility::Card => wa.x_lo.cmp(&wb.x_lo),
+        }
+    }
+
+    /// Computes `ρ(c)` as a share interval; `Ok(None)` when the supporters
+    /// surely cannot afford `c`.
+    fn walk(&mut self, c: usize) -> R<Option<Walk>> {
+        let g = self.g;
+        if self.cnt.len() < self.lo.len() {
+            self.cnt.resize(self.lo.len(), 0);
+        }
+        self.touched.clear();
+        for &grp in g.supporters(c) {
+            let k = self.group_class[grp as usize];
+            let slot = &mut self.cnt[k as usize];
+            if *slot == 0 {
+                self.touched.push(k);
+            }
+            *slot += g.group_w[grp as usize] as u32;
+        }
+        let result = match self.walk_decided(c) {
+            Err(Ambiguous) => {
+                let lo = &self.lo;
+                self.touched.sort_unstable_by_key(|&k| lo[k as usize]);
+                self.walk_bounds(c)
+            }
+            other => other,
+        };
+        for &k in &self.touched {
+            self.cnt[k as usize] = 0;
+        }
+        result
+    }
+
+    /// The walk of PB.md over the touched classes in ascending order of
+    /// `lo`, taking each poor/rich decision only when the intervals prove it.
+    ///
+    /// The level only rises as capped supporters drop out, so it is at least
+    /// `cost / |S|`: classes surely below that are capped whatever their
+    /// order and are summed first; the others come off a heap, cheapest
+    /// first, until the walk stops.
+    fn walk_decided(&mut self, c: usize) -> R<Option<Walk>> {
+        let full = self.cost[c] << self.f;
+        let m0 = self.g.cand_votes[c];
+        let x0_lo = full / m0 as u128;
+        let (mut rest_lo, mut rest_hi) = (full, full);
+        let mut m = m0;
+        let mut poor = false;
+        let mut heap = std::mem::take(&mut self.heap);
+        heap.clear();
+        for &k in &self.touched {
+            let w = self.cnt[k as usize] as u64;
+            if k == 0 {
+                // No budget left: capped at zero, pays nothing.
+                m -= w;
+                continue;
+            }
+            let (blo, bhi) = (self.lo[k as usize], self.hi[k as usize]);
+            if bhi < x0_lo {
+                let w_blo = blo.checked_mul(w as u128).ok_or(Ambiguous)?;
+                let w_bhi = bhi.checked_mul(w as u128).ok_or(Ambiguous)?;
+                rest_lo = rest_lo.saturating_sub(w_bhi);
+                rest_hi -= w_blo.min(rest_hi);
+                m -= w;
+                poor = true;
+            } else {
+                heap.push(std::cmp::Reverse((blo, k)));
+            }
+        }
+        let mut heap = std::collections::BinaryHeap::from(heap);
+        let mut result = Ok(None);
+        while let Some(std::cmp::Reverse((blo, k))) = heap.pop() {
+            let w = self.cnt[k as usize] as u64;
+            let bhi = self.hi[k as usize];
+            // Does the equal share rest / m fit in this budget?
+            let (Some(m_blo), Some(m_bhi)) = (blo.checked_mul(m as u128), bhi.checked_mul(m as u128)) else {
+                result = Err(Ambiguous);
+                break;
+            };
+            if rest_hi <= m_blo {
+                result = Ok(Some(if !poor {
+                    // Nobody capped (but the penniless): the share is exactly cost / m.
+                    self.exact_walk(c, m)
+                } else {
+                    Walk { x_lo: rest_lo / m as u128, x_hi: rest_hi.div_ceil(m as u128), m, exact: false }
+                }));
+                break;
+            }
+            if rest_lo <= m_bhi {
+                result = Err(Ambiguous);
+                break;
+            }
+            // Surely capped: pays its whole budget.
+            let (Some(w_blo), Some(w_bhi)) = (blo.checked_mul(w as u128), bhi.checked_mul(w as u128)) else {
+                result = Err(Ambiguous);
+                break;
+            };
+            rest_lo = rest_lo.saturating_sub(w_bhi);
+            rest_hi -= w_blo.min(rest_hi);
+            m -= w;
+            poor = true;
+        }
+        self.heap = heap.into_vec();
+        result
+    }
+
+    /// Bounds of the share when some capped/full decision is open: the
+    /// water level is non-increasing in every budget, so it lies between
+    /// the level with all budgets at `hi` and the level with all at `lo`.
+    fn walk_bounds(&mut self, c: usize) -> R<Option<Walk>> {
+        let full = self.cost[c] << self.f;
+        let (mut sum_lo, mut sum_hi) = (0u128, 0u128);
+        for &k in &self.touched {
+            let w = self.cnt[k as usize] as u128;
+            sum_lo = sum_lo.checked_add(self.lo[k as usize].checked_mul(w).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
+            sum_hi = sum_hi.checked_add(self.hi[k as usize].checked_mul(w).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
+        }
+        if sum_hi < full {
+            return Ok(None);
+        }
+        if sum_lo < full {
+            return Err(Ambiguous);
+        }
+        let m0 = self.g.cand_votes[c];
+        // Level with the `lo` budgets (touched is sorted by lo): an upper bound.
+        let x_hi = level(full, m0, self.touched.iter().map(|&k| (self.lo[k as usize], self.cnt[k as usize] as u64)), true)?;
+        let mut by_hi = std::mem::take(&mut self.scratch);
+        by_hi.clear();
+        by_hi.extend_from_slice(&self.touched);
+        let hi = &self.hi;
+        by_hi.sort_unstable_by_key(|&k| hi[k as usize]);
+        let x_lo = level(full, m0, by_hi.iter().map(|&k| (self.hi[k as usize], self.cnt[k as usize] as u64)), false);
+        self.scratch = by_hi;
+        Ok(Some(Walk { x_lo: x_lo?, x_hi, m: 0, exact: false }))
+    }
+
+    fn new_class(&mut self, lo: u128, hi: u128) -> u32 {
+        match self.free.pop() {
+            Some(k) => {
+                self.lo[k as usize] = lo;
+                self.hi[k as usize] = hi;
+                k
+            }
+            None => {
+                self.lo.push(lo);
+                self.hi.push(hi);
+                self.refs.push(0);
+                (self.lo.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Every supporter of `c` pays `min(budget, share)`.
+    fn pay(&mut self, c: usize, w: &Walk) {
+        let g = self.g;
+        if self.remap.len() < self.lo.len() {
+            self.remap.resize(self.lo.len(), NONE);
+        }
+        self.touched.clear();
+        for &grp in g.supporters(c) {
+            let k = self.group_class[grp as usize];
+            let mut nk = self.remap[k as usize];
+            if nk == NONE {
+                let (blo, bhi) = (self.lo[k as usize], self.hi[k as usize]);
+                // New budget max(budget − share, 0), for every value in the intervals.
+                nk = if k == 0 || bhi <= w.x_lo {
+                    0
+                } else {
+                    self.new_class(blo.saturating_sub(w.x_hi), bhi - w.x_lo)
+                };
+                if self.remap.len() < self.lo.len() {
+                    self.remap.resize(self.lo.len(), NONE);
+                }
+                self.remap[k as usize] = nk;
+                self.touched.push(k);
+            }
+            self.group_class[grp as usize] = nk;
+            self.refs[k as usize] -= 1;
+            self.refs[nk as usize] += 1;
+        }
+        for &k in &self.touched {
+            self.remap[k as usize] = NONE;
+            if k != 0 && self.refs[k as usize] == 0 {
+                self.free.push(k);
+            }
+        }
+    }
+}

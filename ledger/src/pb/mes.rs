@@ -1,0 +1,394 @@
+//! The Method of Equal Shares (PB.md), in exact integer arithmetic.
+//!
+//! All voter budgets are kept as big natural numbers over one common
+//! denominator `D` (in scaled currency units: cost · 10^scale). Buying a
+//! project with share `x = R / (m · D)` multiplies `D` by `m / gcd(m, R)`, so
+//! every budget stays an integer numerator and every comparison is a plain
+//! integer comparison: no fraction is ever reduced during a run.
+//!
+//! Voters with the same set of candidates form a group; groups with the same
+//! budget share a *budget class*, so computing `ρ(p)` walks the distinct
+//! budgets of `p`'s supporters rather than the supporters themselves.
+
+use std::cmp::Ordering;
+
+use num_bigint::BigUint;
+use num_traits::Zero;
+
+use super::prep::{Base, Groups, Utility};
+
+/// One project bought by MES, with exact values over the run's denominators.
+#[derive(Clone, Debug)]
+pub(crate) struct Pick {
+    /// Candidate index (into `prep.cand`).
+    pub cand: usize,
+    /// The share `x = ρ · u(p)` is `share_num / (full · den)`.
+    pub share_num: BigUint,
+    /// Supporters who paid the full share.
+    pub full: u64,
+    /// Supporters who paid less (all their remaining budget).
+    pub capped: u64,
+    /// What the capped supporters paid together is `capped_num / den`.
+    pub capped_num: BigUint,
+    /// The common denominator when the project was bought.
+    pub den: BigUint,
+}
+
+/// Result of one MES run.
+#[derive(Clone, Debug)]
+pub(crate) struct MesRun {
+    /// Bought projects, in order.
+    pub picks: Vec<Pick>,
+}
+
+/// `ρ(p)` of a candidate in the current round: `ρ = rest / (m · u(p) · D)`.
+struct Rho {
+    /// `cost · D − (what the capped supporters pay)`, over `D`.
+    rest: BigUint,
+    /// Supporters paying the full share.
+    m: u64,
+    /// Supporters paying less, and what they pay (over `D`).
+    capped: u64,
+    capped_num: BigUint,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Reusable state for MES runs on one prepared instance.
+pub(crate) struct Mes<'a> {
+    prep: &'a Groups,
+    /// Scaled cost of each candidate.
+    cost: Vec<BigUint>,
+    /// `u(p)` of each candidate (its cost, or 1).
+    util: Vec<BigUint>,
+    /// The common denominator.
+    d: BigUint,
+    /// Numerator (over `d`) of each budget class; class 0 is zero.
+    val: Vec<BigUint>,
+    /// Number of multipliers of `d` already applied to each class value
+    /// (values are brought up to date lazily, when used).
+    epoch: Vec<u32>,
+    /// Every factor `d` was multiplied by, in order.
+    fs: Vec<u64>,
+    /// Number of groups in each class (0: the slot is free).
+    refs: Vec<u32>,
+    free: Vec<u32>,
+    /// Budget class of each voter group.
+    group_class: Vec<u32>,
+    /// Lower bound of `ρ` per candidate, as `num / (den · D)`.
+    stale_num: Vec<BigUint>,
+    stale_den: Vec<BigUint>,
+    /// Scratch.
+    cnt: Vec<u64>,
+    touched: Vec<u32>,
+    remap: Vec<u32>,
+    tmp: BigUint,
+    tmp2: BigUint,
+}
+
+impl<'a> Mes<'a> {
+    pub fn new(base: &Base, prep: &'a Groups) -> Mes<'a> {
+        let cost: Vec<BigUint> = prep.cand.iter().map(|&p| base.cost[p].clone()).collect();
+        let util = match prep.util {
+            Utility::Cost => cost.clone(),
+            Utility::Card => vec![BigUint::from(1u32); cost.len()],
+        };
+        Mes {
+            prep,
+            cost,
+            util,
+            d: BigUint::from(1u32),
+            val: Vec::new(),
+            epoch: Vec::new(),
+            fs: Vec::new(),
+            refs: Vec::new(),
+            free: Vec::new(),
+            group_class: vec![0; prep.group_w.len()],
+            stale_num: Vec::new(),
+            stale_den: Vec::new(),
+            cnt: Vec::new(),
+            touched: Vec::new(),
+            remap: Vec::new(),
+            tmp: BigUint::zero(),
+            tmp2: BigUint::zero(),
+        }
+    }
+
+    /// Runs MES with per-voter budget `b_num / b_den` (scaled units), `b_den > 0`.
+    pub fn run(&mut self, b_num: &BigUint, b_den: u64) -> MesRun {
+        self.run_inner(b_num, b_den, None)
+    }
+
+    /// Replays a known sequence of picks (candidate indices, as found by
+    /// another exact method) to get their exact payments: only the picked
+    /// project's `ρ` is computed in each round.
+    pub fn replay(&mut self, b_num: &BigUint, b_den: u64, picks: &[usize]) -> MesRun {
+        self.run_inner(b_num, b_den, Some(picks))
+    }
+
+    fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> MesRun {
+        let prep = self.prep;
+        let nc = prep.cand.len();
+        self.d = BigUint::from(b_den);
+        self.val.clear();
+        self.epoch.clear();
+        self.fs.clear();
+        self.refs.clear();
+        self.free.clear();
+        self.val.push(BigUint::zero());
+        self.epoch.push(0);
+        self.refs.push(0);
+        self.val.push(b_num.clone());
+        self.epoch.push(0);
+        self.refs.push(prep.group_w.len() as u32);
+        self.group_class.iter_mut().for_each(|c| *c = 1);
+
+        // Lower bounds of ρ (ρ never decreases during a run): cost / (|S| · u).
+        self.stale_num.clear();
+        self.stale_den.clear();
+        for c in 0..nc {
+            self.stale_num.push(&self.cost[c] * &self.d);
+            self.stale_den.push(&self.util[c] * prep.cand_votes[c]);
+        }
+        let mut live: Vec<usize> = (0..nc).collect();
+        let mut picks = Vec::new();
+        let mut dead: Vec<usize> = Vec::new();
+        if let Some(order) = forced {
+            for &c in order {
+                let r = self.rho(c).expect("a replayed pick is affordable");
+                live.retain(|&x| x != c);
+                let den = self.d.clone();
+                self.pay(c, &r.rest, r.m, &live);
+                picks.push(Pick {
+                    cand: c,
+                    share_num: r.rest,
+                    full: r.m,
+                    capped: r.capped,
+                    capped_num: r.capped_num,
+                    den,
+                });
+            }
+            return MesRun { picks };
+        }
+        loop {
+            {
+                let (sn, sd) = (&self.stale_num, &self.stale_den);
+                live.sort_by(|&a, &b| cmp_frac(&sn[a], &sd[a], &sn[b], &sd[b]).then(a.cmp(&b)));
+            }
+            let mut best: Option<(usize, Rho)> = None;
+            dead.clear();
+            for &c in &live {
+                if let Some((bc, br)) = &best {
+                    let bden = self.rho_den(*bc, br.m);
+                    match cmp_frac(&self.stale_num[c], &self.stale_den[c], &br.rest, &bden) {
+                        Ordering::Greater => break,
+                        Ordering::Equal if c > *bc => continue,
+                        _ => {}
+                    }
+                }
+                match self.rho(c) {
+                    None => dead.push(c),
+                    Some(r) => {
+                        let den = self.rho_den(c, r.m);
+                        let better = match &best {
+                            None => true,
+                            Some((bc, br)) => {
+                                let bden = self.rho_den(*bc, br.m);
+                                match cmp_frac(&r.rest, &den, &br.rest, &bden) {
+                                    Ordering::Less => true,
+                                    Ordering::Equal => c < *bc,
+                                    Ordering::Greater => false,
+                                }
+                            }
+                        };
+                        self.stale_num[c].clone_from(&r.rest);
+                        self.stale_den[c] = den;
+                        if better {
+                            best = Some((c, r));
+                        }
+                    }
+                }
+            }
+            let Some((c, r)) = best else {
+                return MesRun { picks };
+            };
+            live.retain(|&x| x != c && !dead.contains(&x));
+            let den = self.d.clone();
+            self.pay(c, &r.rest, r.m, &live);
+            picks.push(Pick { cand: c, share_num: r.rest, full: r.m, capped: r.capped, capped_num: r.capped_num, den });
+        }
+    }
+
+    /// `m · u(c)`: with `rest`, `ρ = rest / (m · u(c) · D)`.
+    fn rho_den(&self, c: usize, m: u64) -> BigUint {
+        &self.util[c] * m
+    }
+
+    /// Computes `ρ(c)`, or `None` when the supporters cannot afford `c`.
+    fn rho(&mut self, c: usize) -> Option<Rho> {
+        let prep = self.prep;
+        if self.cnt.len() < self.val.len() {
+            self.cnt.resize(self.val.len(), 0);
+        }
+        self.touched.clear();
+        for &g in prep.supporters(c) {
+            let k = self.group_class[g as usize];
+            let slot = &mut self.cnt[k as usize];
+            if *slot == 0 {
+                self.touched.push(k);
+            }
+            *slot += prep.group_w[g as usize];
+        }
+        for i in 0..self.touched.len() {
+            let k = self.touched[i] as usize;
+            self.refresh(k);
+        }
+        let vals = &self.val;
+        self.touched.sort_unstable_by(|&a, &b| vals[a as usize].cmp(&vals[b as usize]));
+        let mut rest = &self.cost[c] * &self.d;
+        let mut capped_num = BigUint::zero();
+        let mut m = prep.cand_votes[c];
+        let mut capped: u64 = 0;
+        let mut result = None;
+        for &k in &self.touched {
+            let w = self.cnt[k as usize];
+            let beta = &self.val[k as usize];
+            // Is the equal share rest / m at most this budget?
+            self.tmp.clone_from(beta);
+            self.tmp *= m;
+            if rest <= self.tmp {
+                result = Some(Rho { rest, m, capped, capped_num });
+                break;
+            }
+            if !beta.is_zero() {
+                self.tmp2.clone_from(beta);
+                self.tmp2 *= w;
+                rest -= &self.tmp2;
+                capped_num += &self.tmp2;
+            }
+            m -= w;
+            capped += w;
+        }
+        for &k in &self.touched {
+            self.cnt[k as usize] = 0;
+        }
+        result
+    }
+
+    /// Brings the value of class `k` to the current denominator.
+    fn refresh(&mut self, k: usize) {
+        let now = self.fs.len() as u32;
+        let mut e = self.epoch[k];
+        if e == now {
+            return;
+        }
+        if k != 0 {
+            // Apply the pending factors, several at a time while they fit in 64 bits.
+            while e < now {
+                let mut f = self.fs[e as usize];
+                e += 1;
+                while e < now {
+                    match f.checked_mul(self.fs[e as usize]) {
+                        Some(p) => {
+                            f = p;
+                            e += 1;
+                        }
+                        None => break,
+                    }
+                }
+                self.val[k] *= f;
+            }
+        }
+        self.epoch[k] = now;
+    }
+
+    /// A class slot holding `v`.
+    fn new_class(&mut self, v: BigUint) -> u32 {
+        match self.free.pop() {
+            Some(k) => {
+                self.val[k as usize] = v;
+                self.epoch[k as usize] = self.fs.len() as u32;
+                k
+            }
+            None => {
+                self.val.push(v);
+                self.epoch.push(self.fs.len() as u32);
+                self.refs.push(0);
+                (self.val.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Every supporter of `c` pays `min(budget, rest / (m · D))`; the common
+    /// denominator grows by `m / gcd(m, rest)`.
+    fn pay(&mut self, c: usize, rest: &BigUint, m: u64, live: &[usize]) {
+        let prep = self.prep;
+        let g = gcd_u64(rem_u64(rest, m), m);
+        let f = m / g;
+        let x = rest / g; // the share, over the new denominator
+        if f > 1 {
+            self.d *= f;
+            self.fs.push(f);
+            for &l in live {
+                self.stale_num[l] *= f;
+            }
+        }
+        if self.remap.len() < self.val.len() {
+            self.remap.resize(self.val.len(), NONE);
+        }
+        self.touched.clear();
+        for &g in prep.supporters(c) {
+            let k = self.group_class[g as usize];
+            let mut nk = self.remap[k as usize];
+            if nk == NONE {
+                self.refresh(k as usize);
+                let beta = &self.val[k as usize];
+                nk = if *beta <= x {
+                    0
+                } else {
+                    let v = beta - &x;
+                    self.new_class(v)
+                };
+                if self.remap.len() < self.val.len() {
+                    self.remap.resize(self.val.len(), NONE);
+                }
+                self.remap[k as usize] = nk;
+                self.touched.push(k);
+            }
+            self.group_class[g as usize] = nk;
+            self.refs[k as usize] -= 1;
+            self.refs[nk as usize] += 1;
+        }
+        for &k in &self.touched {
+            self.remap[k as usize] = NONE;
+            if k != 0 && self.refs[k as usize] == 0 {
+                self.val[k as usize] = BigUint::zero();
+                self.free.push(k);
+            }
+        }
+    }
+}
+
+/// Compares `a / b` with `c / d` (`b`, `d` > 0).
+fn cmp_frac(a: &BigUint, b: &BigUint, c: &BigUint, d: &BigUint) -> Ordering {
+    (a * d).cmp(&(c * b))
+}
+
+/// `v mod m`, `m > 0`.
+fn rem_u64(v: &BigUint, m: u64) -> u64 {
+    let mut r: u128 = 0;
+    let digits: Vec<u64> = v.iter_u64_digits().collect();
+    for &d in digits.iter().rev() {
+        r = ((r << 64) | d as u128) % m as u128;
+    }
+    r as u64
+}
+
+fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}

@@ -1,0 +1,593 @@
+//! The budgeting rules of PB.md and their outcomes.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::mpsc;
+
+use num_bigint::BigUint;
+
+use super::cost::Cost;
+use super::greedy;
+use super::instance::{cmp_int_ids, parse_int_id, Instance};
+use super::mes::{Mes, MesRun};
+use super::fast::Fast;
+use super::prep::{Base, Groups, Utility};
+use super::rational::Rational;
+
+/// A budgeting rule (PB.md). `FromStr` also accepts the round rule names
+/// `greedy` (= [`Rule::GreedyAv`]) and `equal_shares` (= [`Rule::MesCostAdd1Noex`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// `greedy_av`: greedy by number of votes.
+    GreedyAv,
+    /// `greedy_card`: greedy by votes per unit of cost.
+    GreedyCard,
+    /// `mes_cost`: Method of Equal Shares, cost utility, `b = B/n`.
+    MesCost,
+    /// `mes_card`: Method of Equal Shares, cardinality utility, `b = B/n`.
+    MesCard,
+    /// `mes_cost_add1`: MES (cost) with the Add1 completion.
+    MesCostAdd1,
+    /// `mes_card_add1`: MES (cardinality) with the Add1 completion.
+    MesCardAdd1,
+    /// `mes_cost_add1_noex`: Add1 without the exhaustiveness stop (the
+    /// variant of real elections; the round rule `equal_shares`).
+    MesCostAdd1Noex,
+    /// `mes_cost_add1u`: `mes_cost_add1`, then greedy.
+    MesCostAdd1u,
+    /// `mes_card_add1u`: `mes_card_add1`, then greedy.
+    MesCardAdd1u,
+    /// `mes_cost_add1u_cmp`: `mes_cost_add1u` unless more voters prefer `greedy_av`.
+    MesCostAdd1uCmp,
+}
+
+impl Rule {
+    /// Every rule, in PB.md order.
+    pub const ALL: [Rule; 10] = [
+        Rule::GreedyAv,
+        Rule::GreedyCard,
+        Rule::MesCost,
+        Rule::MesCard,
+        Rule::MesCostAdd1,
+        Rule::MesCardAdd1,
+        Rule::MesCostAdd1Noex,
+        Rule::MesCostAdd1u,
+        Rule::MesCardAdd1u,
+        Rule::MesCostAdd1uCmp,
+    ];
+
+    /// The round rule `greedy`.
+    pub const GREEDY: Rule = Rule::GreedyAv;
+    /// The round rule `equal_shares`.
+    pub const EQUAL_SHARES: Rule = Rule::MesCostAdd1Noex;
+
+    /// The rule's canonical name, e.g. `"mes_cost_add1"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::GreedyAv => "greedy_av",
+            Rule::GreedyCard => "greedy_card",
+            Rule::MesCost => "mes_cost",
+            Rule::MesCard => "mes_card",
+            Rule::MesCostAdd1 => "mes_cost_add1",
+            Rule::MesCardAdd1 => "mes_card_add1",
+            Rule::MesCostAdd1Noex => "mes_cost_add1_noex",
+            Rule::MesCostAdd1u => "mes_cost_add1u",
+            Rule::MesCardAdd1u => "mes_card_add1u",
+            Rule::MesCostAdd1uCmp => "mes_cost_add1u_cmp",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown rule name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule {0:?}; valid rules: greedy_av, greedy_card, mes_cost, mes_card, mes_cost_add1, mes_card_add1, mes_cost_add1_noex, mes_cost_add1u, mes_card_add1u, mes_cost_add1u_cmp, greedy (= greedy_av), equal_shares (= mes_cost_add1_noex)")]
+pub struct UnknownRule(pub String);
+
+impl FromStr for Rule {
+    type Err = UnknownRule;
+    fn from_str(s: &str) -> Result<Rule, UnknownRule> {
+        let t = s.trim();
+        match t {
+            "greedy" => return Ok(Rule::GREEDY),
+            "equal_shares" => return Ok(Rule::EQUAL_SHARES),
+            _ => {}
+        }
+        Rule::ALL.iter().copied().find(|r| r.name() == t).ok_or_else(|| UnknownRule(s.to_string()))
+    }
+}
+
+/// How a selected project was funded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Funding {
+    /// Bought by the Method of Equal Shares from its supporters' budgets.
+    EqualShares,
+    /// Costs nothing (selected first under cardinality utility).
+    Free,
+    /// Taken by a greedy rule or a greedy completion, from the common budget.
+    Greedy,
+}
+
+/// What the supporters of one selected project paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    /// The project id.
+    pub project: String,
+    /// Its cost.
+    pub cost: Cost,
+    /// How it was funded.
+    pub funding: Funding,
+    /// Number of supporters (voters whose ballot contains it).
+    pub supporters: u64,
+    /// For [`Funding::EqualShares`]: the equal share `ρ · u(p)`; each
+    /// supporter paid the smaller of this and what was left of their budget.
+    pub share: Option<Rational>,
+    /// Supporters who paid the full share.
+    pub full_share_payers: u64,
+    /// Supporters who paid less than the share (all they had left).
+    pub capped_payers: u64,
+    /// What the capped payers paid together.
+    pub capped_total: Rational,
+    /// What all supporters paid together (the cost, for equal shares; zero
+    /// otherwise).
+    pub total: Rational,
+    /// A line for people, e.g. `"1200 paid by 3000 supporters: 2990 paid
+    /// 0.40 each, 10 paid 4.00 together"`.
+    pub display: String,
+}
+
+/// The outcome of a rule on an instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The rule that was run (aliases resolved).
+    pub rule: Rule,
+    /// The selected project ids, in selection order.
+    pub selected: Vec<String>,
+    /// Sum of their costs (exact).
+    pub total_cost: Rational,
+    /// The same, for people (exact decimal, e.g. `"24186815.00"`).
+    pub total_cost_display: String,
+    /// For MES rules: the per-voter budget of the MES run whose outcome was
+    /// kept (`B/n`, plus `k` currency units for Add1 variants). `None` for
+    /// greedy rules, without voters, or when Add1 kept the empty start.
+    pub budget_per_voter: Option<Rational>,
+    /// The same, for people: `"392.21 (exactly 24186815/61668)"`.
+    pub budget_per_voter_display: Option<String>,
+    /// For Add1 variants: the `k` of the kept run.
+    pub add1_steps: Option<u64>,
+    /// One entry per selected project, in the order of `selected`.
+    pub payments: Vec<Payment>,
+}
+
+/// Kind of Add1 loop.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Stop when over budget or exhaustive.
+    Exhaustive,
+    /// Stop when over budget or everything is selected.
+    AllSelected,
+}
+
+/// A finished MES computation, in exact values (scaled units).
+struct MesResult {
+    projects: Vec<usize>,
+    /// The voters' total budget `B + k·n·10^scale` of the kept run, and `k`.
+    budget: Option<(BigUint, u64)>,
+    /// Per bought project: (project index, share, full payers, capped payers,
+    /// what the capped ones paid).
+    details: Vec<(usize, Rational, u64, u64, Rational)>,
+}
+
+fn details_of(base: &Base, g: &Groups, run: &MesRun) -> Vec<(usize, Rational, u64, u64, Rational)> {
+    let unit = num_traits::pow(BigUint::from(10u32), base.scale as usize);
+    run.picks
+        .iter()
+        .map(|p| {
+            // Scaled units over `den`; one currency unit is 10^scale.
+            let den = &p.den * &unit;
+            let share = Rational::from_parts(&p.share_num, &(&den * p.full));
+            let capped = Rational::from_parts(&p.capped_num, &den);
+            (g.cand[p.cand], share, p.full, p.capped, capped)
+        })
+        .collect()
+}
+
+/// The picks (candidate indices) of MES when the voters hold `total`
+/// together: the fast certified engine when it can decide, else the exact one.
+fn picks_for(fast: &mut Option<Fast<'_>>, exact: &mut Mes<'_>, total: &BigUint, n: u64) -> Vec<usize> {
+    if let (Some(f), Ok(t)) = (fast.as_mut(), u128::try_from(total)) {
+        if let Ok(p) = f.run(t, t, n) {
+            return p;
+        }
+    }
+    exact.run(total, n).picks.iter().map(|p| p.cand).collect()
+}
+
+/// The picks of MES for the Add1 steps `k, k+1, …, k+span−1` when the fast
+/// engine proves they are all the same, trying shorter spans on doubt; at
+/// worst the exact picks of step `k` alone. Returns the picks and how many
+/// steps they cover.
+fn picks_from(
+    fast: &mut Option<Fast<'_>>,
+    exact: &mut Mes<'_>,
+    total_at: &(dyn Fn(u64) -> BigUint + Sync),
+    n: u64,
+    k: u64,
+    span: u64,
+) -> (Vec<usize>, u64) {
+    if let Some(f) = fast.as_mut() {
+        let lo = u128::try_from(&total_at(k)).ok();
+        let mut s = span.max(1);
+        while let Some(lo) = lo {
+            let Ok(hi) = u128::try_from(&total_at(k + (s - 1))) else {
+                s = (s / 2).max(1);
+                if s == 1 && u128::try_from(&total_at(k)).is_err() {
+                    break;
+                }
+                continue;
+            };
+            match f.run(lo, hi, n) {
+                Ok(p) => return (p, s),
+                Err(_) if s > 1 => s /= 2,
+                Err(_) => break,
+            }
+        }
+    }
+    (exact.run(&total_at(k), n).picks.iter().map(|p| p.cand).collect(), 1)
+}
+
+fn mes_result(base: &Base, g: &Groups, exact: &mut Mes<'_>, picks: &[usize], total: BigUint, k: u64) -> MesResult {
+    let run = exact.replay(&total, base.n, picks);
+    MesResult { projects: g.projects(picks.iter().copied()), budget: Some((total, k)), details: details_of(base, g, &run) }
+}
+
+fn mes_plain(base: &Base, g: &Groups) -> MesResult {
+    if base.n == 0 {
+        return MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+    }
+    let mut exact = Mes::new(base, g);
+    let mut fast = Fast::new(base, g);
+    let total = base.budget.clone();
+    let picks = picks_for(&mut fast, &mut exact, &total, base.n);
+    mes_result(base, g, &mut exact, &picks, total, 0)
+}
+
+/// Instances with at least this many (group, candidate) supports run the
+/// Add1 steps on two threads.
+const PARALLEL_FROM: usize = 50_000;
+
+/// Picks for Add1 steps, one segment `[k, k + covered − 1]` at a time,
+/// optionally computing the next segment on a second thread meanwhile.
+struct Producer<'s, 'a> {
+    fast: Option<Fast<'a>>,
+    exact: Mes<'a>,
+    total_at: &'s (dyn Fn(u64) -> BigUint + Sync),
+    n: u64,
+    /// With a helper thread: where to send requests and read answers.
+    helper: Option<(mpsc::Sender<(u64, u64)>, mpsc::Receiver<((u64, u64), (Vec<usize>, u64))>)>,
+    /// An answer computed ahead, for (k, span).
+    ahead: Option<((u64, u64), (Vec<usize>, u64))>,
+}
+
+impl Producer<'_, '_> {
+    /// The picks from step `k` on, how many steps they cover, and the span
+    /// that was tried (an answer computed ahead may have tried another one).
+    fn get(&mut self, k: u64, span: u64) -> (Vec<usize>, u64, u64) {
+        if let Some((key, res)) = self.ahead.take() {
+            if key.0 == k {
+                return (res.0, res.1, key.1);
+            }
+        }
+        // Ask the helper for the segment after this one, if this one is proved whole.
+        let asked = match &self.helper {
+            Some((tx, _)) => k.checked_add(span).filter(|next| tx.send((*next, span)).is_ok()),
+            None => None,
+        };
+        let res = picks_from(&mut self.fast, &mut self.exact, self.total_at, self.n, k, span);
+        if let (Some(next), Some((_, rx))) = (asked, &self.helper) {
+            if let Ok(answer) = rx.recv() {
+                if answer.0 == (next, span) {
+                    self.ahead = Some(answer);
+                }
+            }
+        }
+        (res.0, res.1, span)
+    }
+}
+
+fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesResult {
+    let start = || MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+    if base.n == 0 {
+        return start();
+    }
+    // One currency unit more per voter: n · 10^scale more in total.
+    let step = num_traits::pow(BigUint::from(10u32), base.scale as usize) * base.n;
+    let total_at = |k: u64| &base.budget + &step * k;
+    let two_threads = g.sup_items.len() >= PARALLEL_FROM
+        && std::thread::available_parallelism().map(|p| p.get() >= 2).unwrap_or(false);
+    if !two_threads {
+        let producer =
+            Producer { fast: Fast::new(base, g), exact: Mes::new(base, g), total_at: &total_at, n: base.n, helper: None, ahead: None };
+        return add1_loop(base, g, stop, producer, &total_at);
+    }
+    std::thread::scope(|scope| {
+        let (req_tx, req_rx) = mpsc::channel::<(u64, u64)>();
+        let (res_tx, res_rx) = mpsc::channel();
+        let total_ref = &total_at;
+        scope.spawn(move || {
+            let mut fast = Fast::new(base, g);
+            let mut exact = Mes::new(base, g);
+            for (k, span) in req_rx {
+                let res = picks_from(&mut fast, &mut exact, total_ref, base.n, k, span);
+                if res_tx.send(((k, span), res)).is_err() {
+                    break;
+                }
+            }
+        });
+        let producer = Producer {
+            fast: Fast::new(base, g),
+            exact: Mes::new(base, g),
+            total_at: &total_at,
+            n: base.n,
+            helper: Some((req_tx, res_rx)),
+            ahead: None,
+        };
+        // Dropping the producer closes the request channel: the helper ends.
+        add1_loop(base, g, stop, producer, &total_at)
+    })
+}
+
+fn add1_loop(
+    base: &Base,
+    g: &Groups,
+    stop: Stop,
+    mut producer: Producer<'_, '_>,
+    total_at: &dyn Fn(u64) -> BigUint,
+) -> MesResult {
+    let start = || MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+    let mut prev: Option<(Vec<usize>, u64)> = None;
+    let mut k: u64 = 0;
+    // Spans of steps are tried when they pay off: after a failed try, wait
+    // `cooldown` steps (doubling on each failure) before trying again.
+    let mut next_span: u64 = 1;
+    let mut cooldown: u64 = 1;
+    let mut wait: u64 = 0;
+    let mut chosen = vec![false; base.cost.len()];
+    loop {
+        let (picks, covered, tried) = producer.get(k, next_span);
+        let span = tried;
+        // Same picks for every step of [k, k + covered − 1]: decide at k.
+        let projects = g.projects(picks.iter().copied());
+        if base.over_budget(&projects) {
+            return match prev {
+                Some((picks, k)) => mes_result(base, g, &mut producer.exact, &picks, total_at(k), k),
+                None => start(),
+            };
+        }
+        let done = match stop {
+            Stop::Exhaustive => {
+                chosen.iter_mut().for_each(|c| *c = false);
+                for &p in &projects {
+                    chosen[p] = true;
+                }
+                let spent = base.total(&projects);
+                g.positive_voted.iter().all(|&p| chosen[p] || &spent + &base.cost[p] > base.budget)
+            }
+            Stop::AllSelected => picks.len() == g.positive_voted.len(),
+        };
+        if done {
+            return mes_result(base, g, &mut producer.exact, &picks, total_at(k), k);
+        }
+        next_span = if covered == span && span > 1 {
+            // The whole span was proved: try twice as far.
+            cooldown = 1;
+            span.saturating_mul(2).min(1 << 40)
+        } else if covered < span {
+            // Shorter than tried: keep what worked, back off from spans.
+            cooldown = cooldown.saturating_mul(2).min(1 << 20);
+            wait = cooldown;
+            covered
+        } else if wait > 0 {
+            wait -= 1;
+            1
+        } else {
+            2
+        };
+        prev = Some((picks, k + (covered - 1)));
+        k += covered;
+    }
+}
+
+/// Shows an amount for people: its exact decimal expansion with at least
+/// two places when it has one, otherwise the value rounded to two places
+/// followed by the exact fraction.
+pub(crate) fn fmt_amount(v: &Rational) -> String {
+    match v.decimal_places() {
+        Some(places) if places <= 30 => v.to_decimal(places.max(2)),
+        _ => format!("{} (exactly {v})", v.to_decimal(2)),
+    }
+}
+
+fn total_cost(inst: &Instance, projects: &[usize]) -> Rational {
+    let scale = projects.iter().map(|&p| inst.projects()[p].cost.scale()).max().unwrap_or(0);
+    let sum: BigUint = projects.iter().map(|&p| inst.projects()[p].cost.scaled_biguint(scale)).sum();
+    Rational::from_parts(&sum, &num_traits::pow(BigUint::from(10u32), scale as usize))
+}
+
+fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Option<&MesResult>) -> Outcome {
+    let mut payments = Vec::with_capacity(projects.len());
+    for &p in projects {
+        let proj = &inst.projects()[p];
+        let detail = mes.and_then(|r| r.details.iter().find(|d| d.0 == p));
+        let supporters = base.votes[p];
+        let payment = match detail {
+            Some((_, share, full, capped, capped_total)) => {
+                let (share, capped_total) = (share.clone(), capped_total.clone());
+                // Water-filling: the payments add up to the cost exactly.
+                let total = Rational::from_parts(
+                    &BigUint::from(proj.cost.units()),
+                    &num_traits::pow(BigUint::from(10u32), proj.cost.scale() as usize),
+                );
+                let mut display = format!(
+                    "{} paid by {} supporters: {} paid {} each",
+                    fmt_amount(&total),
+                    full + capped,
+                    full,
+                    fmt_amount(&share)
+                );
+                if *capped > 0 {
+                    display.push_str(&format!(
+                        ", {} paid {} together (all they had left)",
+                        capped,
+                        fmt_amount(&capped_total)
+                    ));
+                }
+                Payment {
+                    project: proj.id.clone(),
+                    cost: proj.cost,
+                    funding: Funding::EqualShares,
+                    supporters,
+                    share: Some(share),
+                    full_share_payers: *full,
+                    capped_payers: *capped,
+                    capped_total,
+                    total,
+                    display,
+                }
+            }
+            None => {
+                let (funding, display) = if proj.cost.is_zero() {
+                    (Funding::Free, "free: costs nothing".to_string())
+                } else {
+                    (Funding::Greedy, format!("{} paid from the common budget", proj.cost))
+                };
+                Payment {
+                    project: proj.id.clone(),
+                    cost: proj.cost,
+                    funding,
+                    supporters,
+                    share: None,
+                    full_share_payers: 0,
+                    capped_payers: 0,
+                    capped_total: Rational::from_integer(0),
+                    total: Rational::from_integer(0),
+                    display,
+                }
+            }
+        };
+        payments.push(payment);
+    }
+    let kept = mes.and_then(|r| r.budget.as_ref());
+    let budget_per_voter = kept.map(|(total, _)| {
+        let den = num_traits::pow(BigUint::from(10u32), base.scale as usize) * base.n;
+        Rational::from_parts(total, &den)
+    });
+    let total = total_cost(inst, projects);
+    let is_add1 = !matches!(rule, Rule::MesCost | Rule::MesCard | Rule::GreedyAv | Rule::GreedyCard);
+    Outcome {
+        rule,
+        selected: projects.iter().map(|&p| inst.projects()[p].id.clone()).collect(),
+        total_cost_display: fmt_amount(&total),
+        total_cost: total,
+        budget_per_voter_display: budget_per_voter.as_ref().map(|b| {
+            if b.is_integer() {
+                b.to_string()
+            } else {
+                format!("{} (exactly {b})", b.to_decimal(2))
+            }
+        }),
+        budget_per_voter,
+        add1_steps: if is_add1 { kept.map(|(_, k)| *k) } else { None },
+        payments,
+    }
+}
+
+/// Runs a rule on an instance, exactly as PB.md (and pabutools 1.2.3)
+/// defines it.
+pub fn run(inst: &Instance, rule: Rule) -> Outcome {
+    let base = Base::new(inst);
+    match rule {
+        Rule::GreedyAv | Rule::GreedyCard => {
+            let util = if rule == Rule::GreedyAv { Utility::Cost } else { Utility::Card };
+            let ord = greedy::order(&base, util);
+            let mut sel = Vec::new();
+            greedy::fill(&base, &ord, &mut sel);
+            build(inst, &base, rule, &sel, None)
+        }
+        Rule::MesCost | Rule::MesCard => {
+            let util = if rule == Rule::MesCost { Utility::Cost } else { Utility::Card };
+            let g = Groups::new(inst, &base, util);
+            let r = mes_plain(&base, &g);
+            build(inst, &base, rule, &r.projects, Some(&r))
+        }
+        Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
+            let util = if rule == Rule::MesCardAdd1 { Utility::Card } else { Utility::Cost };
+            let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
+            let g = Groups::new(inst, &base, util);
+            let r = mes_add1(&base, &g, stop);
+            build(inst, &base, rule, &r.projects, Some(&r))
+        }
+        Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
+            let util = if rule == Rule::MesCardAdd1u { Utility::Card } else { Utility::Cost };
+            let g = Groups::new(inst, &base, util);
+            let r = mes_add1(&base, &g, Stop::Exhaustive);
+            let mut sel = r.projects.clone();
+            let ord = greedy::order(&base, Utility::Cost);
+            greedy::fill(&base, &ord, &mut sel);
+            if rule == Rule::MesCostAdd1uCmp {
+                let mut gr = Vec::new();
+                greedy::fill(&base, &ord, &mut gr);
+                if prefer_greedy(inst, &gr, &sel) {
+                    return build(inst, &base, rule, &gr, None);
+                }
+            }
+            build(inst, &base, rule, &sel, Some(&r))
+        }
+    }
+}
+
+/// Whether strictly more voters approve more projects of `greedy` than of
+/// `mes` than the other way round.
+fn prefer_greedy(inst: &Instance, greedy: &[usize], mes: &[usize]) -> bool {
+    let n = inst.projects().len();
+    let mut in_g = vec![false; n];
+    let mut in_m = vec![false; n];
+    for &p in greedy {
+        in_g[p] = true;
+    }
+    for &p in mes {
+        in_m[p] = true;
+    }
+    let (mut more_g, mut more_m) = (0u64, 0u64);
+    for ballot in inst.ballots() {
+        let g = ballot.iter().filter(|&&p| in_g[p as usize]).count();
+        let m = ballot.iter().filter(|&&p| in_m[p as usize]).count();
+        if g > m {
+            more_g += 1;
+        } else if m > g {
+            more_m += 1;
+        }
+    }
+    more_g > more_m
+}
+
+/// The ids sorted for display: numerically when every project id of the
+/// instance is an integer, otherwise in string (code-point) order.
+pub fn sorted_ids(inst: &Instance, selected: &[String]) -> Vec<String> {
+    let mut v = selected.to_vec();
+    if inst.ids_are_integers() && v.iter().all(|s| parse_int_id(s).is_some()) {
+        v.sort_by(|a, b| {
+            let (pa, pb) = (parse_int_id(a).expect("checked"), parse_int_id(b).expect("checked"));
+            cmp_int_ids(pa, pb).then_with(|| a.cmp(b))
+        });
+    } else {
+        v.sort();
+    }
+    v
+}
+

@@ -1,0 +1,39 @@
+//! 256-bit products of `u128`, for exact comparisons without big integers.
+
+/// Full product of two `u128`, as `(high, low)`; tuples compare as the
+/// 256-bit value.
+#[inline]
+pub(crate) fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    const M: u128 = u64::MAX as u128;
+    let (a1, a0) = (a >> 64, a & M);
+    let (b1, b0) = (b >> 64, b & M);
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    // middle = p01 + p10 + (p00 >> 64), with up to two carries past 128 bits.
+    let (mid, c1) = p01.overflowing_add(p10);
+    let (mid, c2) = mid.overflowing_add(p00 >> 64);
+    let carry = (c1 as u128) + (c2 as u128);
+    let low = (mid << 64) | (p00 & M);
+    let high = p11 + (mid >> 64) + (carry << 64);
+    (high, low)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigUint;
+
+    #[test]
+    fn products_are_exact() {
+        let vals = [0u128, 1, 3, u64::MAX as u128, (u64::MAX as u128) + 1, u128::MAX, u128::MAX / 3, 1 << 127];
+        for &a in &vals {
+            for &b in &vals {
+                let (h, l) = mul_wide(a, b);
+                let got = (BigUint::from(h) << 128u32) + BigUint::from(l);
+                assert_eq!(got, BigUint::from(a) * BigUint::from(b), "{a} * {b}");
+            }
+        }
+    }
+}
