@@ -786,10 +786,7 @@ mod tests {
     fn oversized_entry_refused() {
         let mut b = apply_body();
         b["purpose"] = json!("x".repeat(16 * 1024));
-        assert!(matches!(
-            sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b.clone()),
-            Ok(_)
-        ));
+        assert!(sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b.clone()).is_ok());
         b["purpose"] = json!("x".repeat(16 * 1024 + 1));
         assert!(matches!(
             sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b),

@@ -1285,7 +1285,7 @@ mod tests {
                 verify_inclusion(&leaf, m as u64, n as u64, &proof, &want_root)
                     .expect("valid proof verifies");
                 // Corruptions: every (m, n) up to size 128, a third beyond.
-                if n <= 128 || mix(m as u64, n as u64) % 3 == 0 {
+                if n <= 128 || mix(m as u64, n as u64).is_multiple_of(3) {
                     refuse_corrupt_inclusion(
                         &reference, &leaf, m as u64, n as u64, &proof, &want_root,
                     );

@@ -46,6 +46,9 @@ pub struct Commit {
     pub meta: Vec<(&'static str, Vec<u8>)>,
 }
 
+/// Records in order, as (seq, leaf bytes).
+pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(Seq, Vec<u8>), StoreError>> + 'a>;
+
 /// A log store.
 pub trait Store: Send + Sync {
     /// Apply `c` atomically; when this returns `Ok`, it is on disk.
@@ -59,7 +62,7 @@ pub trait Store: Send + Sync {
     /// Named metadata.
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Records from `from` on, in order, as (seq, leaf bytes).
-    fn records_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<(Seq, Vec<u8>), StoreError>> + '_>;
+    fn records_from(&self, from: Seq) -> RecordIter<'_>;
     /// The highest stored record position, if any.
     fn last_seq(&self) -> Result<Option<Seq>, StoreError>;
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Commit, Store, StoreError};
+use super::{Commit, RecordIter, Store, StoreError};
 use crate::ids::{EntryId, Seq};
 use crate::merkle::Hash;
 
@@ -111,7 +111,7 @@ impl Store for SledStore {
         Ok(self.tree.get(meta_key(name)).map_err(engine)?.map(|v| v.to_vec()))
     }
 
-    fn records_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<(Seq, Vec<u8>), StoreError>> + '_> {
+    fn records_from(&self, from: Seq) -> RecordIter<'_> {
         let start = record_key(from);
         let end = [RECORD + 1];
         Box::new(self.tree.range(start.as_slice()..end.as_slice()).map(|kv| {
