@@ -36,3 +36,9 @@ pub const ORIGIN_BYTES_MAX: usize = 200;
 pub const VOTING_PERIOD_SECONDS_MIN: u64 = 1;
 /// Longest voting period a charter may set, in seconds (one year).
 pub const VOTING_PERIOD_SECONDS_MAX: u64 = 366 * 24 * 3600;
+/// Most projects one budgeting round may have (a ballot approves at most
+/// [`BALLOT_PROJECTS_MAX`]).
+pub const ROUND_PROJECTS_MAX: usize = 1000;
+/// Longest a budgeting round may run, from its opening to `closes_at`, in
+/// seconds (one year, like a vote): its budget is committed meanwhile.
+pub const ROUND_PERIOD_SECONDS_MAX: i64 = 366 * 24 * 3600;

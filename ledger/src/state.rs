@@ -102,6 +102,12 @@ impl State {
         self.funds.due_closes(now)
     }
 
+    /// The open budgeting rounds whose `round.close` is due at `now`: their
+    /// `closes_at` has passed.
+    pub fn due_round_closes(&self, now: &Timestamp) -> Vec<EntryId> {
+        self.funds.due_round_closes(now)
+    }
+
     fn apply_entry(&mut self, seq: Seq, received_at: &Timestamp, e: &VerifiedEntry) -> Result<(), Refusal> {
         let kind = e.kind.as_str();
         // Who signs: the operator with its key, an applicant with its new key, anyone else with its current key.
@@ -144,11 +150,15 @@ impl State {
             | Body::Disbursement(_)
             | Body::DisbursementApprove(_)
             | Body::Reconciliation(_)
-            | Body::Reversal(_) => {
+            | Body::Reversal(_)
+            | Body::RoundOpen(_)
+            | Body::RoundProject(_)
+            | Body::Ballot(_)
+            | Body::RoundClose(_) => {
                 let ctx = Ctx { seq, received_at, id: e.id, author: &e.author, register: &self.register };
                 self.funds.apply(&ctx, &e.body)
             }
-            _ => Err(Refusal::rule("unsupported_kind", format!("entry kind {kind} is not supported by this ledger yet"))),
+            Body::Genesis(_) => Err(Refusal::conflict("genesis_exists", "the log already has its genesis at record 0")),
         }
     }
 }

@@ -649,14 +649,3 @@ fn operator_may_not_contribute() {
     assert_eq!((r.code, r.kind), ("operator_not_allowed", Forbidden));
     assert_eq!(w.state, before);
 }
-
-#[test]
-fn rounds_are_not_supported_yet() {
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |_| json!({"fund": "warmte", "budget": "100.00", "rule": "greedy", "projects_until": "2026-12-01T00:00:00Z", "closes_at": "2026-12-02T00:00:00Z"}),
-        "unsupported_kind",
-        Rule,
-    );
-}

@@ -34,7 +34,8 @@ pub struct Dissolution {
     pub seq: Seq,
     /// When.
     pub at: Timestamp,
-    /// The available balance at the end, shared out.
+    /// The available balance at the end (with the budgets of the budgeting
+    /// rounds it cancelled), shared out.
     pub pool: Balance,
     /// The refunds, by contributor.
     pub refunds: BTreeMap<MemberId, Refund>,

@@ -209,7 +209,7 @@ enum Effect {
     None,
     Admit(MemberId),
     Charter { charter: Charter, execute: payouts::Executions },
-    Dissolve { dissolution: Dissolution, also_closed: Vec<EntryId> },
+    Dissolve { dissolution: Dissolution, also_closed: Vec<EntryId>, cancelled_rounds: Vec<EntryId> },
 }
 
 fn bad_fields(kind: &str, msg: &str) -> Refusal {
@@ -333,6 +333,7 @@ impl Funds {
         fund.balances = plan.balances;
         let mut executions = None;
         let mut also_closed = Vec::new();
+        let mut cancelled_rounds = Vec::new();
         match plan.effect {
             Effect::None => {}
             Effect::Admit(m) => {
@@ -343,15 +344,19 @@ impl Funds {
                 fund.charter_seq = ctx.seq;
                 executions = Some(execute);
             }
-            Effect::Dissolve { dissolution, also_closed: others } => {
+            Effect::Dissolve { dissolution, also_closed: others, cancelled_rounds: rounds } => {
                 fund.status = FundStatus::Dissolved;
                 fund.dissolution = Some(dissolution);
                 also_closed = others;
+                cancelled_rounds = rounds;
             }
         }
         self.mark_closed(id, plan.outcome, ctx, None);
         for other in also_closed {
             self.mark_closed(other, Outcome::Rejected, ctx, Some("the fund was dissolved".into()));
+        }
+        for round in cancelled_rounds {
+            self.cancel_round(round, ctx, "the fund was dissolved");
         }
         if let Some(e) = executions {
             self.write_executions(e, ctx.seq);
@@ -398,6 +403,9 @@ impl Funds {
                 Effect::Charter { charter, execute }
             }
             ProposalKind::Dissolution => {
+                // Running budgeting rounds end without an outcome: their budgets join the pool.
+                let (cancelled_rounds, budgets) = self.open_rounds_of(&p.fund)?;
+                super::rounds::release(&mut balances, budgets)?;
                 let pool = balances.available;
                 let shares = money(super::pro_rata(pool, &fund.contributed), "refunds")?;
                 let refunds = shares
@@ -413,6 +421,7 @@ impl Funds {
                 Effect::Dissolve {
                     dissolution: Dissolution { proposal: p.id, seq: ctx.seq, at: ctx.received_at.clone(), pool, refunds },
                     also_closed,
+                    cancelled_rounds,
                 }
             }
         };

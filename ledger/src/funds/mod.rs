@@ -1,6 +1,6 @@
 //! The solidarity funds (SPEC §4): charters, membership, contributions,
-//! matching pledges, proposals and votes, payouts, reconciliation, reversal and
-//! dissolution — a pure function of the log.
+//! matching pledges, proposals and votes, budgeting rounds, payouts,
+//! reconciliation, reversal and dissolution — a pure function of the log.
 //!
 //! Every handler works in two phases: first it checks every rule and computes
 //! every new value (balances, statuses, sums — all checked arithmetic), then it
@@ -18,6 +18,7 @@ mod dissolution;
 mod governance;
 mod matching;
 mod payouts;
+mod rounds;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,6 +36,7 @@ pub use dissolution::{pro_rata, Dissolution, Refund};
 pub use governance::{Outcome, ProposalState, ProposalStatus, Tally};
 pub use matching::MatchingPledge;
 pub use payouts::{DisbursementState, DisbursementStatus};
+pub use rounds::{BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus};
 
 /// What a handler needs to know about the entry besides its body.
 #[derive(Debug, Clone, Copy)]
@@ -166,6 +168,9 @@ pub struct Fund {
     pub disbursements: Vec<EntryId>,
     /// Reconciliations, in log order.
     pub reconciliations: Vec<ReconciliationRecord>,
+    /// Budgeting rounds, in log order.
+    #[serde(default)]
+    pub rounds: Vec<EntryId>,
     /// Payment references of the pledged (unconfirmed, unreversed) contributions.
     pub pledged_references: BTreeMap<String, EntryId>,
 }
@@ -240,6 +245,15 @@ pub struct Funds {
     /// The proposals still open (an index, so closes and admission checks stay cheap).
     #[serde(default)]
     open: BTreeSet<EntryId>,
+    /// Every budgeting round, by the id of its `round.open`.
+    #[serde(default)]
+    pub rounds: BTreeMap<EntryId, RoundState>,
+    /// Every round project, by the id of its `round.project`.
+    #[serde(default)]
+    pub projects: BTreeMap<EntryId, RoundProjectState>,
+    /// The rounds still open (an index for the closer).
+    #[serde(default)]
+    open_rounds: BTreeSet<EntryId>,
 }
 
 /// A money error as a refusal (checked arithmetic overflowed or went negative).
@@ -248,7 +262,7 @@ pub(crate) fn money<T>(r: Result<T, MoneyError>, what: &str) -> Result<T, Refusa
 }
 
 impl Funds {
-    /// Apply a fund entry (any of the kinds of SPEC §4.1 but genesis, the register and rounds).
+    /// Apply a fund entry (any of the kinds of SPEC §4.1 but genesis and the register).
     pub fn apply(&mut self, ctx: &Ctx<'_>, body: &Body) -> Result<(), Refusal> {
         match body {
             Body::FundCreate(b) => self.create(ctx, b),
@@ -263,15 +277,13 @@ impl Funds {
             Body::DisbursementApprove(b) => self.approve(ctx, b),
             Body::Reconciliation(b) => self.reconcile(ctx, b),
             Body::Reversal(b) => self.reverse(ctx, b),
-            Body::Genesis(_)
-            | Body::MemberApply(_)
-            | Body::MemberAdmit(_)
-            | Body::MemberReject(_)
-            | Body::KeyRotate(_)
-            | Body::RoundOpen(_)
-            | Body::RoundProject(_)
-            | Body::Ballot(_)
-            | Body::RoundClose(_) => Err(Refusal::rule("unsupported_kind", "not a fund entry")),
+            Body::RoundOpen(b) => self.open_round_entry(ctx, b),
+            Body::RoundProject(b) => self.add_project(ctx, b),
+            Body::Ballot(b) => self.cast_ballot(ctx, b),
+            Body::RoundClose(b) => self.close_round(ctx, b),
+            Body::Genesis(_) | Body::MemberApply(_) | Body::MemberAdmit(_) | Body::MemberReject(_) | Body::KeyRotate(_) => {
+                Err(Refusal::rule("unsupported_kind", "not a fund entry"))
+            }
         }
     }
 
@@ -332,6 +344,7 @@ impl Funds {
             contributions: Vec::new(),
             disbursements: Vec::new(),
             reconciliations: Vec::new(),
+            rounds: Vec::new(),
             pledged_references: BTreeMap::new(),
         };
         self.funds.insert(b.id.clone(), fund);

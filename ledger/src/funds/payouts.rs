@@ -1,5 +1,6 @@
 //! Payouts (SPEC §4.1, §4.3): a treasurer requests a disbursement against a
-//! passed allocation (or a dissolution's refunds); it executes once it has
+//! passed allocation, a project selected in a budgeting round, or a
+//! dissolution's refunds; it executes once it has
 //! `approvals_required` distinct treasurer approvals, the request counting as
 //! the requester's; the recipient never requests or approves its own payout.
 //! A request reserves its amount against the allocation's remainder, so
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{money, Balances, Ctx, Fund, FundStatus, Funds, Outcome};
+use super::{money, Balances, Ctx, Fund, FundStatus, Funds, Outcome, ProjectStatus};
 use crate::entry::{Charter, Disbursement, DisbursementApprove, ProposalKind, Reversal};
 use crate::error::Refusal;
 use crate::ids::{EntryId, FundId, MemberId, Seq};
@@ -105,7 +106,10 @@ impl Funds {
     /// `(requested, paid)` of an account.
     fn account(&self, a: &Account) -> Result<(Balance, Balance), Refusal> {
         let found = match a {
-            Account::Allocation(id) => self.proposals.get(id).map(|p| (p.requested, p.paid)),
+            Account::Allocation(id) => match self.proposals.get(id) {
+                Some(p) => Some((p.requested, p.paid)),
+                None => self.projects.get(id).map(|p| (p.requested, p.paid)),
+            },
             Account::Refund(f, m) => self.funds.get(f).and_then(|f| f.dissolution.as_ref()).and_then(|d| d.refunds.get(m)).map(|r| (r.requested, r.paid)),
         };
         found.ok_or_else(|| Refusal::not_found("unknown_allocation", "the allocation of this disbursement is gone"))
@@ -113,7 +117,10 @@ impl Funds {
 
     fn set_account(&mut self, a: &Account, requested: Option<Balance>, paid: Option<Balance>) {
         let slot = match a {
-            Account::Allocation(id) => self.proposals.get_mut(id).map(|p| (&mut p.requested, &mut p.paid)),
+            Account::Allocation(id) => match self.proposals.get_mut(id) {
+                Some(p) => Some((&mut p.requested, &mut p.paid)),
+                None => self.projects.get_mut(id).map(|p| (&mut p.requested, &mut p.paid)),
+            },
             Account::Refund(f, m) => self
                 .funds
                 .get_mut(f)
@@ -134,32 +141,46 @@ impl Funds {
     /// `disbursement`: a treasurer requests a payout of a passed allocation.
     pub(super) fn disburse(&mut self, ctx: &Ctx<'_>, b: &Disbursement) -> Result<(), Refusal> {
         let author = ctx.member("disbursement")?;
-        let p = self.proposals.get(&b.allocation).ok_or_else(|| Refusal::not_found("unknown_allocation", format!("no proposal {}", b.allocation)))?;
-        let fund = self.known_fund(&p.fund)?;
-        if !fund.is_treasurer(author) {
-            return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund)));
-        }
-        if !matches!(p.proposal_kind, ProposalKind::Allocation | ProposalKind::Dissolution) {
-            return Err(Refusal::rule("not_an_allocation", format!("proposal {} is not an allocation or a dissolution; it pays nothing", b.allocation)));
-        }
-        if p.outcome != Some(Outcome::Passed) {
-            return Err(Refusal::conflict("allocation_not_passed", format!("proposal {} has not passed (it is {})", b.allocation, describe(p.outcome))));
-        }
-        let (payout, recipient) = match p.proposal_kind {
-            ProposalKind::Allocation => {
-                let (Some(total), Some(recipient)) = (p.amount, &p.recipient) else {
-                    return Err(Refusal::rule("not_an_allocation", format!("proposal {} has no amount or recipient", b.allocation)));
-                };
-                let remainder = money(Balance::from(total).checked_sub(p.requested), "remainder")?;
-                if Balance::from(b.amount) > remainder {
-                    return Err(Refusal::rule(
-                        "over_allocation_remainder",
-                        format!("{} is above what is left of allocation {}: {remainder} of {total} ({} already requested)", b.amount, b.allocation, p.requested),
-                    ));
-                }
-                (PayoutKind::Allocation, recipient.clone())
+        let (fund, payout, recipient) = if let Some(p) = self.proposals.get(&b.allocation) {
+            let fund = self.known_fund(&p.fund)?;
+            if !fund.is_treasurer(author) {
+                return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund)));
             }
-            _ => (PayoutKind::Refund, refund_recipient(fund, b, author)?),
+            if !matches!(p.proposal_kind, ProposalKind::Allocation | ProposalKind::Dissolution) {
+                return Err(Refusal::rule("not_an_allocation", format!("proposal {} is not an allocation or a dissolution; it pays nothing", b.allocation)));
+            }
+            if p.outcome != Some(Outcome::Passed) {
+                return Err(Refusal::conflict("allocation_not_passed", format!("proposal {} has not passed (it is {})", b.allocation, describe(p.outcome))));
+            }
+            match p.proposal_kind {
+                ProposalKind::Allocation => {
+                    let (Some(total), Some(recipient)) = (p.amount, &p.recipient) else {
+                        return Err(Refusal::rule("not_an_allocation", format!("proposal {} has no amount or recipient", b.allocation)));
+                    };
+                    check_remainder(b, total, p.requested)?;
+                    (fund, PayoutKind::Allocation, recipient.clone())
+                }
+                _ => (fund, PayoutKind::Refund, refund_recipient(fund, b, author)?),
+            }
+        } else if let Some(p) = self.projects.get(&b.allocation) {
+            // A project selected in a budgeting round is an allocation of its cost to its recipient.
+            let fund = self.known_fund(&p.fund)?;
+            if !fund.is_treasurer(author) {
+                return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund)));
+            }
+            match p.status {
+                ProjectStatus::Selected => {}
+                ProjectStatus::Candidate => {
+                    return Err(Refusal::conflict("allocation_not_passed", format!("project {} is in round {}, which has not closed", b.allocation, p.round)));
+                }
+                ProjectStatus::NotSelected => {
+                    return Err(Refusal::conflict("allocation_not_passed", format!("project {} was not selected in round {}", b.allocation, p.round)));
+                }
+            }
+            check_remainder(b, p.cost, p.requested)?;
+            (fund, PayoutKind::Allocation, p.recipient.clone())
+        } else {
+            return Err(Refusal::not_found("unknown_allocation", format!("no proposal or round project {}", b.allocation)));
         };
         if &recipient == author {
             return Err(Refusal::forbidden("recipient_cannot_request", format!("{author} is the recipient; another treasurer must request its payout")));
@@ -311,6 +332,18 @@ impl Funds {
             self.set_account(a, None, Some(*paid));
         }
     }
+}
+
+/// A request must fit in what is left of the allocation: `total − requested`.
+fn check_remainder(b: &Disbursement, total: Amount, requested: Balance) -> Result<(), Refusal> {
+    let remainder = money(Balance::from(total).checked_sub(requested), "remainder")?;
+    if Balance::from(b.amount) > remainder {
+        return Err(Refusal::rule(
+            "over_allocation_remainder",
+            format!("{} is above what is left of allocation {}: {remainder} of {total} ({requested} already requested)", b.amount, b.allocation),
+        ));
+    }
+    Ok(())
 }
 
 /// Move `amount` from committed to disbursed; the account's new `paid`.
