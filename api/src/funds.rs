@@ -2,7 +2,7 @@
 //!
 //! The handlers read `log.state()` and render; nothing here decides anything.
 //! Amounts are strings with two decimals (`"0.00"` included); ids are
-//! lowercase hex; `outcome` is `null` while a proposal is open.
+//! lowercase hex; `outcome` is `null` while a proposal or a round is open.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use ledger::entry::Kind;
-use ledger::funds::{Fund, ProposalState};
+use ledger::funds::{Fund, ProposalState, RoundPhase, RoundState};
 use ledger::ids::{EntryId, FundId, IdError};
 use ledger::log::SubmitError;
 use ledger::state::State as LedgerState;
@@ -80,7 +80,105 @@ fn fund_full(state: &LedgerState, f: &Fund) -> Value {
         "contributors": contributors,
         "dissolution": dissolution,
         "proposals": {"total": f.proposals.len(), "open": open},
+        "rounds": f.rounds.iter().filter_map(|id| state.funds.round(id)).map(round_summary).collect::<Vec<_>>(),
         "reconciliations": f.reconciliations,
+    })
+}
+
+/// A round in a fund's list.
+fn round_summary(r: &RoundState) -> Value {
+    json!({
+        "id": r.id,
+        "budget": r.budget,
+        "rule": r.rule,
+        "status": r.status,
+        "projects_until": r.projects_until,
+        "closes_at": r.closes_at,
+        "projects": r.projects.len(),
+        "ballots": r.ballots.len(),
+    })
+}
+
+/// Everything about a round. Approval counts and the ballots are shown once
+/// voting has closed (`closes_at` passed, or the round closed); before that
+/// only how many ballots were cast (the ballots are in the public log all the
+/// same, this read just does not tally them while people still vote).
+fn round_full(state: &LedgerState, r: &RoundState, now: &Timestamp) -> Value {
+    let phase = r.phase(now);
+    let voting_closed = !matches!(phase, RoundPhase::Projects | RoundPhase::Voting);
+    let approvals = r.approvals();
+    let projects: Vec<Value> = r
+        .projects
+        .iter()
+        .filter_map(|id| state.funds.project(id))
+        .map(|p| {
+            let mut v = json!({
+                "id": p.id,
+                "seq": p.seq,
+                "author": p.author,
+                "title": p.title,
+                "description": p.description,
+                "cost": p.cost,
+                "recipient": p.recipient,
+                "submitted_at": p.submitted_at,
+                "status": p.status,
+                "requested": p.requested,
+                "paid": p.paid,
+            });
+            if voting_closed {
+                v["approvals"] = json!(approvals.get(&p.id).copied().unwrap_or(0));
+            }
+            v
+        })
+        .collect();
+    let outcome = r.outcome.as_ref().map(|o| {
+        let mut selected: Vec<String> = o.selected.iter().map(|id| id.to_hex()).collect();
+        selected.sort();
+        let payments: Vec<Value> = o
+            .payments
+            .iter()
+            .map(|p| {
+                let title = state.funds.project(&p.project).map(|x| x.title.as_str()).unwrap_or("");
+                let mut v = json!(p);
+                v["title"] = json!(title);
+                v
+            })
+            .collect();
+        json!({
+            "rule": o.rule,
+            "voters": o.voters,
+            "selected": selected,
+            "selection_order": o.selected,
+            "total_cost": o.total_cost,
+            "released": o.released,
+            "budget_per_voter": o.budget_per_voter,
+            "budget_per_voter_display": o.budget_per_voter_display,
+            "add1_steps": o.add1_steps,
+            "payments": payments,
+        })
+    });
+    let ballots: Option<Vec<Value>> = voting_closed.then(|| r.ballots.iter().map(|(m, b)| json!({"member": m, "id": b.id, "seq": b.seq, "cast_at": b.cast_at, "approve": b.approve})).collect());
+    json!({
+        "id": r.id,
+        "seq": r.seq,
+        "fund": r.fund,
+        "author": r.author,
+        "budget": r.budget,
+        "rule": r.rule,
+        "rule_name": r.pb_rule().name(),
+        "opened_at": r.opened_at,
+        "projects_until": r.projects_until,
+        "closes_at": r.closes_at,
+        "status": r.status,
+        "phase": phase,
+        "voting_closed": voting_closed,
+        "projects": projects,
+        "ballot_count": r.ballots.len(),
+        "ballots": ballots,
+        "outcome": outcome,
+        "closed_seq": r.closed_seq,
+        "closed_at": r.closed_at,
+        "close_reason": r.close_reason,
     })
 }
 
@@ -164,16 +262,36 @@ pub async fn proposal(State(s): State<AppState>, Path(id): Path<String>) -> ApiR
     Ok(Json(proposal_json(p)))
 }
 
+/// `GET /v1/rounds/{id}`
+pub async fn round(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = entry_id(&id)?;
+    let now = Timestamp::from_instant((s.clock)());
+    let state = s.log.state();
+    let r = state.funds.round(&id).ok_or_else(|| ApiError::not_found("unknown_round", format!("no round {id}")))?;
+    Ok(Json(round_full(&state, r, &now)))
+}
+
 /// Submit, as the operator, a `proposal.close` for every proposal whose close
-/// is due now (deadline passed, or every counted member voted). Refusals (a
-/// close that raced with someone else's) are ignored. Returns how many closes
-/// were recorded.
+/// is due now (deadline passed, or every counted member voted) and a
+/// `round.close` for every budgeting round whose `closes_at` has passed.
+/// Refusals (a close that raced with someone else's) are ignored. Returns how
+/// many closes were recorded.
 pub async fn close_due(s: &AppState) -> usize {
     let now = (s.clock)();
-    let due = s.log.state().due_closes(&Timestamp::from_instant(now));
+    let due: Vec<(Kind, EntryId)> = {
+        let state = s.log.state();
+        let at = Timestamp::from_instant(now);
+        let proposals = state.due_closes(&at).into_iter().map(|id| (Kind::ProposalClose, id));
+        let rounds = state.due_round_closes(&at).into_iter().map(|id| (Kind::RoundClose, id));
+        proposals.chain(rounds).collect()
+    };
     let mut waiting = Vec::with_capacity(due.len());
-    for id in due {
-        let entry = match s.log.operator_entry(Kind::ProposalClose, json!({"proposal": id.to_hex()}), now) {
+    for (kind, id) in due {
+        let body = match kind {
+            Kind::RoundClose => json!({"round": id.to_hex()}),
+            _ => json!({"proposal": id.to_hex()}),
+        };
+        let entry = match s.log.operator_entry(kind, body, now) {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!("cannot sign the close of {id}: {e}");
@@ -187,14 +305,14 @@ pub async fn close_due(s: &AppState) -> usize {
                 let _ = tx.send(r);
             }),
         );
-        waiting.push((id, rx));
+        waiting.push((kind, id, rx));
     }
     let mut closed = 0;
-    for (id, rx) in waiting {
+    for (kind, id, rx) in waiting {
         match rx.await {
             Ok(Ok(_)) => {
                 closed += 1;
-                tracing::info!("closed proposal {id}");
+                tracing::info!("{} {id}", kind.as_str());
             }
             Ok(Err(SubmitError::Refused(r))) => tracing::debug!("close of {id} refused (a race): {r}"),
             Ok(Err(e)) => tracing::warn!("close of {id} not recorded: {e}"),

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/funds/{id}/flows", get(funds::flows))
         .route("/v1/proposals", get(funds::proposals))
         .route("/v1/proposals/{id}", get(funds::proposal))
+        .route("/v1/rounds/{id}", get(funds::round))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(ledger::limits::REQUEST_BODY_BYTES_MAX))
@@ -72,8 +73,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serve the API on `listener` until `shutdown` resolves. While it serves, a
-/// background task submits the `proposal.close` of every proposal whose close
-/// is due ([`funds::closer`]).
+/// background task submits the `proposal.close` of every proposal and the
+/// `round.close` of every budgeting round whose close is due ([`funds::closer`]).
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let closer = tokio::spawn(funds::closer(state.clone()));
     let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
