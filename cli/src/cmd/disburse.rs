@@ -9,12 +9,12 @@ use serde_json::json;
 use super::member::SignArgs;
 use crate::exit::{CmdResult, InputContext};
 
-/// `meent disburse`: request a payout of a passed allocation (your request is your approval).
+/// `meent disburse`: request a payout of a passed allocation or a selected project (your request is your approval).
 #[derive(Debug, Args)]
 pub struct DisburseArgs {
     #[command(flatten)]
     sign: SignArgs,
-    /// The passed allocation (or dissolution) proposal's entry id.
+    /// The passed allocation (or dissolution) proposal's entry id, or a project selected in a budgeting round.
     #[arg(long)]
     allocation: String,
     /// The amount (e.g. 800.00): at most what is left of the allocation.

@@ -1,16 +1,22 @@
-//! `meent export --format jsonl|csv|beancount|hledger (--server URL | --data DIR)
-//! [--fund F] [--out FILE]`
+//! `meent export --format jsonl|csv|beancount|hledger|pabulib (--server URL | --data DIR)
+//! [--fund F | --round R] [--out FILE]`
 //!
 //! * `jsonl`: the whole log, one canonical record per line, and its signed checkpoint;
 //! * `csv`: a fund's contributions and payouts, one row each, for a spreadsheet;
 //! * `hledger`, `beancount`: a fund's books as a double-entry journal with balance
-//!   assertions at every reconciled statement (see `crate::journal` and docs/TREASURER.md).
+//!   assertions at every reconciled statement (see `crate::journal` and docs/TREASURER.md);
+//! * `pabulib`: a budgeting round as a pabulib `.pb` file — the very instance the
+//!   round's rule ran on, rebuilt by replaying and verifying the whole log, so
+//!   `meent pb FILE --rule R` (or pabutools) recomputes the recorded outcome.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
+use ledger::audit::Auditor;
+use ledger::ids::EntryId;
+use ledger::pb;
 
 use super::source::{claimed_size, sibling_checkpoint, LogSource};
 use crate::books::{self, FundBooks};
@@ -30,6 +36,8 @@ pub enum Format {
     Beancount,
     /// A fund's books as an hledger journal (needs --fund).
     Hledger,
+    /// A budgeting round as a pabulib .pb file (needs --round).
+    Pabulib,
 }
 
 /// Arguments of `meent export`.
@@ -47,6 +55,9 @@ pub struct ExportArgs {
     /// The fund (csv, beancount, hledger).
     #[arg(long)]
     fund: Option<String>,
+    /// The round, by the id of its round.open (pabulib).
+    #[arg(long)]
+    round: Option<String>,
     /// Write here instead of standard output (with jsonl, the checkpoint goes to FILE.checkpoint).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -54,7 +65,17 @@ pub struct ExportArgs {
 
 /// Write the export.
 pub fn run(a: ExportArgs) -> CmdResult {
+    if a.round.is_some() && a.format != Format::Pabulib {
+        return Err(CmdError::input(anyhow!("--round is for --format pabulib")));
+    }
     match a.format {
+        Format::Pabulib => {
+            if a.fund.is_some() {
+                return Err(CmdError::input(anyhow!("--format pabulib exports a round: give --round R, not --fund")));
+            }
+            let round = a.round.as_deref().ok_or_else(|| CmdError::input(anyhow!("--format pabulib needs --round R")))?;
+            pabulib(&a, round)
+        }
         Format::Jsonl => {
             if a.fund.is_some() {
                 return Err(CmdError::input(anyhow!("--format jsonl exports the whole log; --fund is for csv, beancount and hledger")));
@@ -98,7 +119,58 @@ fn format_name(f: Format) -> &'static str {
         Format::Csv => "csv",
         Format::Beancount => "beancount",
         Format::Hledger => "hledger",
+        Format::Pabulib => "pabulib",
     }
+}
+
+/// The round as a `.pb` file, from the state reached by replaying (and
+/// verifying against the signed checkpoint) the whole log.
+fn pabulib(a: &ExportArgs, round: &str) -> CmdResult {
+    let id: EntryId = round.parse().input_ctx(format!("--round {round}"))?;
+    let source = match (&a.data, &a.server) {
+        (Some(_), None) | (None, Some(_)) => LogSource::from_args(a.data.as_deref(), a.server.as_deref(), None)?,
+        _ => return Err(CmdError::input(anyhow!("give exactly one of --data DIR, --server URL"))),
+    };
+    let note = source.checkpoint(None)?;
+    let size = claimed_size(&note)?;
+    let bar = progress::bar(size, "reading");
+    let mut auditor = Auditor::new();
+    let result = source.for_each_chunk(size, |chunk| {
+        auditor.push(chunk).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
+        bar.set_position(auditor.size());
+        Ok(())
+    });
+    bar.finish_and_clear();
+    result?;
+    let report = auditor.finish(&note, None).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
+    let state = report.state;
+    let r = state.funds.round(&id).ok_or_else(|| CmdError::failed(anyhow!("no round {id} in the log")))?;
+    let inst = state.funds.round_instance(&id).map_err(|e| CmdError::failed(anyhow!("round {id}: {e}")))?;
+    let text = pb::write(&inst);
+    match &a.out {
+        Some(p) => {
+            std::fs::write(p, &text).input_ctx(format!("cannot write {}", p.display()))?;
+            let status = match &r.outcome {
+                Some(o) => format!("closed, {} selected", o.selected.len()),
+                None => format!("{:?}", r.status).to_lowercase(),
+            };
+            eprintln!(
+                "wrote round {id} of {} ({} projects, {} ballots, {status}) to {}; check it with: meent pb {} --rule {}",
+                r.fund,
+                r.projects.len(),
+                r.ballots.len(),
+                p.display(),
+                p.display(),
+                r.pb_rule().name()
+            );
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).input_ctx("writing")?;
+            out.flush().input_ctx("writing")?;
+        }
+    }
+    Ok(())
 }
 
 fn read_books(a: &ExportArgs, fund: &str) -> CmdResult<FundBooks> {

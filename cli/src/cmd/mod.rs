@@ -12,6 +12,7 @@ pub mod member;
 pub mod pb;
 pub mod propose;
 pub mod reconcile;
+pub mod round;
 pub mod serve;
 pub mod verify;
 
@@ -57,7 +58,10 @@ enum Command {
     Vote(propose::VoteArgs),
     /// Close a proposal whose deadline passed or on which every counted member voted.
     Close(propose::CloseArgs),
-    /// Request a payout of a passed allocation (treasurers).
+    /// Participatory budgeting rounds: open, project, ballot, close, show.
+    #[command(subcommand)]
+    Round(round::RoundCommand),
+    /// Request a payout of a passed allocation or a selected project (treasurers).
     Disburse(disburse::DisburseArgs),
     /// Approve a payout request (treasurers, never the recipient).
     Approve(disburse::ApproveArgs),
@@ -90,6 +94,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Propose(a) => propose::propose(a),
         Command::Vote(a) => propose::vote(a),
         Command::Close(a) => propose::close(a),
+        Command::Round(c) => round::run(c),
         Command::Disburse(a) => disburse::disburse(a),
         Command::Approve(a) => disburse::approve(a),
         Command::Reverse(a) => disburse::reverse(a),

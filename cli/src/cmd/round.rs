@@ -1,0 +1,252 @@
+//! `meent round open|project|ballot|close|show`: participatory budgeting
+//! rounds (SPEC §4.1, §4.4). The rules and the outcome are the ledger's; these
+//! commands sign entries and render the server's `GET /v1/rounds/{id}`.
+
+use anyhow::anyhow;
+use chrono::{DateTime, Utc};
+use clap::{Subcommand, ValueEnum};
+use ledger::entry::Kind;
+use ledger::ids::{EntryId, MemberId};
+use ledger::money::Amount;
+use ledger::time::Timestamp;
+use serde_json::{json, Value};
+
+use super::fund::{s, ReadArgs};
+use super::member::SignArgs;
+use crate::client::Client;
+use crate::exit::{CmdError, CmdResult, InputContext};
+
+/// A round's selection rule.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RuleArg {
+    /// Projects by number of approvals, each taken while it fits (pabutools greedy_av).
+    Greedy,
+    /// The Method of Equal Shares with Add1 (pabutools mes_cost_add1_noex).
+    #[value(name = "equal_shares", alias = "equal-shares")]
+    EqualShares,
+}
+
+/// `meent round …`
+#[derive(Debug, Subcommand)]
+pub enum RoundCommand {
+    /// Open a budgeting round in a fund; its budget leaves the available balance while it runs.
+    Open {
+        #[command(flatten)]
+        sign: SignArgs,
+        /// The fund.
+        #[arg(long)]
+        fund: String,
+        /// The budget (e.g. 10000.00): at most the fund's available balance.
+        #[arg(long)]
+        budget: String,
+        /// How projects are selected.
+        #[arg(long, value_enum)]
+        rule: RuleArg,
+        /// Projects are taken until then, ballots from then on: RFC 3339 UTC
+        /// (2026-12-01T12:00:00Z) or a time from now (+30s, +10m, +2h, +14d).
+        #[arg(long, value_name = "WHEN")]
+        projects_until: String,
+        /// Ballots are taken until then, and the server closes the round: RFC 3339 UTC or +DURATION.
+        #[arg(long, value_name = "WHEN")]
+        closes_at: String,
+    },
+    /// Submit a project to a round (until its projects_until).
+    Project {
+        #[command(flatten)]
+        sign: SignArgs,
+        /// The round (the id of its round.open).
+        #[arg(long)]
+        round: String,
+        /// A short title.
+        #[arg(long)]
+        title: String,
+        /// The description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// What it costs (e.g. 4000.00): paid to the recipient if selected.
+        #[arg(long)]
+        cost: String,
+        /// Who is paid if it is selected (a member id).
+        #[arg(long)]
+        recipient: String,
+    },
+    /// Cast your approval ballot (between projects_until and closes_at); a later ballot replaces it.
+    Ballot {
+        #[command(flatten)]
+        sign: SignArgs,
+        /// The round.
+        #[arg(long)]
+        round: String,
+        /// A project you approve (repeat, or separate with commas).
+        #[arg(long, value_delimiter = ',', value_name = "PROJECT")]
+        approve: Vec<String>,
+        /// Approve nothing: an empty ballot still counts you as a voter.
+        #[arg(long, conflicts_with = "approve")]
+        none: bool,
+    },
+    /// Close a round whose closes_at has passed (the server does it by itself) and show the outcome.
+    Close {
+        #[command(flatten)]
+        sign: SignArgs,
+        /// The round.
+        #[arg(long)]
+        round: String,
+    },
+    /// A round: its projects, ballots and, once closed, the outcome and what each supporter group paid.
+    Show {
+        /// The round (the id of its round.open).
+        round: String,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+}
+
+/// Run a round command.
+pub fn run(c: RoundCommand) -> CmdResult {
+    match c {
+        RoundCommand::Open { sign, fund, budget, rule, projects_until, closes_at } => {
+            let budget: Amount = budget.parse().input_ctx("--budget")?;
+            let now = Utc::now();
+            let projects_until = when(&projects_until, now).input_ctx("--projects-until")?;
+            let closes_at = when(&closes_at, now).input_ctx("--closes-at")?;
+            let rule = match rule {
+                RuleArg::Greedy => "greedy",
+                RuleArg::EqualShares => "equal_shares",
+            };
+            let body = json!({"fund": fund, "budget": budget.to_string(), "rule": rule, "projects_until": projects_until.as_str(), "closes_at": closes_at.as_str()});
+            let acc = sign.submit(Kind::RoundOpen, body)?;
+            if !sign.json {
+                println!("round {} of {fund}: projects until {projects_until}, ballots until {closes_at}", s(&acc.body["id"]));
+            }
+        }
+        RoundCommand::Project { sign, round, title, description, cost, recipient } => {
+            let round: EntryId = round.parse().input_ctx("--round")?;
+            let cost: Amount = cost.parse().input_ctx("--cost")?;
+            let recipient: MemberId = recipient.parse().input_ctx("--recipient")?;
+            sign.submit(Kind::RoundProject, json!({"round": round.to_hex(), "title": title, "description": description, "cost": cost.to_string(), "recipient": recipient}))?;
+        }
+        RoundCommand::Ballot { sign, round, approve, none } => {
+            let round: EntryId = round.parse().input_ctx("--round")?;
+            let approve: Vec<String> = approve
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse::<EntryId>().map(|id| id.to_hex()).input_ctx(format!("--approve {p}")))
+                .collect::<CmdResult<_>>()?;
+            if approve.is_empty() && !none {
+                return Err(CmdError::input(anyhow!("give the projects you approve with --approve ID (or --none for an empty ballot)")));
+            }
+            sign.submit(Kind::Ballot, json!({"round": round.to_hex(), "approve": approve}))?;
+        }
+        RoundCommand::Close { sign, round } => {
+            let id: EntryId = round.parse().input_ctx("--round")?;
+            let client = Client::new(&sign.server)?;
+            let before = client.get_json(&format!("/v1/rounds/{id}"))?;
+            if before["status"] != "open" {
+                // Closed already (the server closes rounds when they are due): nothing to sign.
+                if sign.json {
+                    println!("{before}");
+                } else {
+                    print_round(&before);
+                }
+                return Ok(());
+            }
+            sign.submit(Kind::RoundClose, json!({"round": id.to_hex()}))?;
+            if !sign.json {
+                print_round(&client.get_json(&format!("/v1/rounds/{id}"))?);
+            }
+        }
+        RoundCommand::Show { round, read } => {
+            let id: EntryId = round.parse().input_ctx("the round id")?;
+            let v = Client::new(&read.server)?.get_json(&format!("/v1/rounds/{id}"))?;
+            if read.json {
+                println!("{v}");
+            } else {
+                print_round(&v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A deadline: RFC 3339 UTC, or `+N` with a unit `s`, `m`, `h` or `d` from `now`.
+fn when(text: &str, now: DateTime<Utc>) -> anyhow::Result<Timestamp> {
+    let Some(rel) = text.strip_prefix('+') else {
+        return Ok(text.parse()?);
+    };
+    let bad = || anyhow!("{text:?} is neither an RFC 3339 UTC time (2026-12-01T12:00:00Z) nor +N with s, m, h or d (+90s, +2h, +14d)");
+    let split = rel.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = rel.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    let delta = chrono::TimeDelta::try_seconds(secs).ok_or_else(bad)?;
+    let t = now.checked_add_signed(delta).ok_or_else(bad)?;
+    Ok(Timestamp::from_instant(t))
+}
+
+fn short(id: &str) -> &str {
+    &id[..12.min(id.len())]
+}
+
+fn print_round(r: &Value) {
+    println!("round {} of {} — budget {} EUR, rule {} ({})", s(&r["id"]), s(&r["fund"]), s(&r["budget"]), s(&r["rule"]), s(&r["rule_name"]));
+    println!("  projects until {}, ballots until {}", s(&r["projects_until"]), s(&r["closes_at"]));
+    let status = match s(&r["status"]) {
+        "cancelled" => format!("cancelled: {}", s(&r["close_reason"])),
+        "closed" => format!("closed by record {} at {}", r["closed_seq"], s(&r["closed_at"])),
+        _ => format!("open ({})", s(&r["phase"])),
+    };
+    println!("  {status}; {} ballots", r["ballot_count"]);
+    let projects = r["projects"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if !projects.is_empty() {
+        println!("projects");
+        for p in projects {
+            let approvals = match p["approvals"].as_u64() {
+                Some(n) => format!("{n:>4} approvals"),
+                None => String::new(),
+            };
+            let mark = match s(&p["status"]) {
+                "selected" => "selected",
+                "not_selected" => "-",
+                _ => "",
+            };
+            println!("  {}  {:>14}  {approvals:<14} {mark:<8}  {} → {}", short(s(&p["id"])), s(&p["cost"]), s(&p["title"]), s(&p["recipient"]));
+        }
+    }
+    let o = &r["outcome"];
+    if o.is_object() {
+        let n = o["selected"].as_array().map_or(0, Vec::len);
+        println!("outcome ({}, {} voters): {n} selected for {} EUR, {} EUR back to the fund", s(&o["rule"]), o["voters"], s(&o["total_cost"]), s(&o["released"]));
+        if let Some(b) = o["budget_per_voter_display"].as_str() {
+            let add1 = o["add1_steps"].as_u64().map(|k| format!(" (the equal share plus {k} EUR of Add1)")).unwrap_or_default();
+            println!("  per-voter budget reached: {b}{add1}");
+        }
+        for p in o["payments"].as_array().into_iter().flatten() {
+            println!("  {}  {}: {}", short(s(&p["project"])), s(&p["title"]), s(&p["display"]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_absolute_and_relative() {
+        let now: DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap();
+        assert_eq!(when("2026-12-01T12:00:00Z", now).unwrap().as_str(), "2026-12-01T12:00:00Z");
+        assert_eq!(when("+90s", now).unwrap().as_str(), "2026-11-27T12:01:30.000Z");
+        assert_eq!(when("+2h", now).unwrap().as_str(), "2026-11-27T14:00:00.000Z");
+        assert_eq!(when("+14d", now).unwrap().as_str(), "2026-12-11T12:00:00.000Z");
+        for bad in ["+", "+5", "+5w", "+-5s", "tomorrow", "2026-12-01T12:00:00+01:00", "+99999999999999999d"] {
+            assert!(when(bad, now).is_err(), "{bad}");
+        }
+    }
+}
