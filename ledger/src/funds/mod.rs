@@ -309,7 +309,7 @@ impl Funds {
     fn active_fund(&self, id: &FundId) -> Result<&Fund, Refusal> {
         let f = self.known_fund(id)?;
         if f.status == FundStatus::Dissolved {
-            return Err(Refusal::conflict("fund_dissolved", format!("fund {id} is dissolved: it takes no new members, contributions or proposals")));
+            return Err(Refusal::conflict("fund_dissolved", format!("fund {id} is dissolved: it takes no new members, contributions, proposals or rounds")));
         }
         Ok(f)
     }
