@@ -40,7 +40,8 @@ fn project(round: &str, title: &str, cost: &str, recipient: &str) -> Value {
     json!({"round": round, "title": title, "description": format!("{title}; pays {recipient}"), "cost": cost, "recipient": recipient})
 }
 
-fn ballot(round: &str, approve: &[String]) -> Value {
+fn ballot<S: AsRef<str>>(round: &str, approve: &[S]) -> Value {
+    let approve: Vec<&str> = approve.iter().map(AsRef::as_ref).collect();
     json!({"round": round, "approve": approve})
 }
 
@@ -104,10 +105,10 @@ fn example_round(w: &mut World, name: &'static str, rule: &str) {
     advance_to(w, name, |r| &r.projects_until);
     let (heat, play, pantry) = (w.id(&format!("{name}-heat")), w.id(&format!("{name}-play")), w.id(&format!("{name}-pantry")));
     for m in NORTH {
-        w.ok(m, Kind::Ballot, ballot(&r, &[heat.clone(), play.clone()]));
+        w.ok(m, Kind::Ballot, ballot(&r, &[&heat, &play]));
     }
-    w.ok("city", Kind::Ballot, ballot(&r, &[heat.clone(), pantry.clone()]));
-    w.ok("partner", Kind::Ballot, ballot(&r, &[pantry.clone()]));
+    w.ok("city", Kind::Ballot, ballot(&r, &[&heat, &pantry]));
+    w.ok("partner", Kind::Ballot, ballot(&r, &[&pantry]));
 }
 
 /// Moves the clock so that the next entry is received at the round's deadline.
@@ -161,7 +162,7 @@ fn build_scene() -> World {
     w.named("v2", "care", Kind::RoundProject, project(&v, "Trees", "500.00", "care"));
     advance_to(&mut w, "voting", |r| &r.projects_until);
     let (v1, v2) = (w.id("v1"), w.id("v2"));
-    w.ok("coop", Kind::Ballot, ballot(&v, &[v1.clone()]));
+    w.ok("coop", Kind::Ballot, ballot(&v, &[&v1]));
     w.ok("food", Kind::Ballot, ballot(&v, &[v1, v2]));
     close(&mut w, "closed");
     let heat = w.id("closed-heat");
@@ -403,7 +404,7 @@ fn project_beyond_the_most_a_round_may_have() {
 
 #[test]
 fn ballot_in_unknown_round() {
-    refused("coop", Kind::Ballot, |w| ballot(&w.id("v1"), &[]), "unknown_round", NotFound);
+    refused("coop", Kind::Ballot, |w| ballot::<&str>(&w.id("v1"), &[]), "unknown_round", NotFound);
 }
 
 #[test]
@@ -632,7 +633,7 @@ fn the_unspent_budget_is_released_at_the_close() {
     advance_to(&mut w, "r", |x| &x.projects_until);
     let (a, b) = (w.id("a"), w.id("b"));
     for m in ["coop", "food", "care"] {
-        w.ok(m, Kind::Ballot, ballot(&r, &[a.clone(), b.clone()]));
+        w.ok(m, Kind::Ballot, ballot(&r, &[&a, &b]));
     }
     close(&mut w, "r");
     // Only one of A and B fits; A and B are approved by the same three, so equal shares buys
@@ -718,13 +719,13 @@ fn a_later_ballot_replaces_the_earlier_one() {
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600.00", "food")).to_hex();
     let b = w.ok("coop", Kind::RoundProject, project(&r, "B", "600.00", "care")).to_hex();
     advance_to(&mut w, "r", |x| &x.projects_until);
-    w.ok("food", Kind::Ballot, ballot(&r, &[a.clone()]));
-    w.ok("care", Kind::Ballot, ballot(&r, &[a.clone()]));
+    w.ok("food", Kind::Ballot, ballot(&r, &[&a]));
+    w.ok("care", Kind::Ballot, ballot(&r, &[&a]));
     let approvals = round(&w, "r").approvals();
     assert_eq!((approvals[&eid(&a)], approvals[&eid(&b)]), (2, 0));
-    w.ok("food", Kind::Ballot, ballot(&r, &[b.clone()]));
-    w.ok("care", Kind::Ballot, ballot(&r, &[b.clone()]));
-    w.ok("care", Kind::Ballot, ballot(&r, &[b.clone(), a.clone()]));
+    w.ok("food", Kind::Ballot, ballot(&r, &[&b]));
+    w.ok("care", Kind::Ballot, ballot(&r, &[&b]));
+    w.ok("care", Kind::Ballot, ballot(&r, &[&b, &a]));
     let rs = round(&w, "r");
     assert_eq!(rs.ballots.len(), 2);
     let approvals = rs.approvals();
@@ -742,10 +743,10 @@ fn members_who_join_late_vote_and_members_who_leave_keep_their_ballot() {
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600.00", "food")).to_hex();
     advance_to(&mut w, "r", |x| &x.projects_until);
     w.ok("late", Kind::FundJoin, json!({"fund": "fnd"}));
-    w.ok("late", Kind::Ballot, ballot(&r, &[a.clone()]));
-    w.ok("partner", Kind::Ballot, ballot(&r, &[a.clone()]));
+    w.ok("late", Kind::Ballot, ballot(&r, &[&a]));
+    w.ok("partner", Kind::Ballot, ballot(&r, &[&a]));
     w.ok("partner", Kind::FundLeave, json!({"fund": "fnd"}));
-    let e = w.apply("partner", Kind::Ballot, ballot(&r, &[])).unwrap_err();
+    let e = w.apply("partner", Kind::Ballot, ballot::<&str>(&r, &[])).unwrap_err();
     assert_eq!(e.code, "not_fund_member");
     close(&mut w, "r");
     assert_eq!(round(&w, "r").outcome.as_ref().unwrap().voters, 2);
@@ -760,7 +761,7 @@ fn an_empty_ballot_counts_as_a_voter() {
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600.00", "food")).to_hex();
     advance_to(&mut w, "r", |x| &x.projects_until);
     w.ok("food", Kind::Ballot, ballot(&r, &[a]));
-    w.ok("care", Kind::Ballot, ballot(&r, &[]));
+    w.ok("care", Kind::Ballot, ballot::<&str>(&r, &[]));
     close(&mut w, "r");
     let out = round(&w, "r").outcome.clone().unwrap();
     // n = 2: food alone has 500 + k; Add1 lifts it to 600.
@@ -870,7 +871,7 @@ fn a_close_stays_quick_when_add1_must_climb_far() {
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600000000.00", "coop")).to_hex();
     let b = w.ok("food", Kind::RoundProject, project(&r, "B", "600000000.01", "food")).to_hex();
     w.advance(30);
-    w.ok("coop", Kind::Ballot, ballot(&r, &[a.clone()]));
+    w.ok("coop", Kind::Ballot, ballot(&r, &[&a]));
     w.ok("food", Kind::Ballot, ballot(&r, &[b]));
     w.advance(30);
     let started = std::time::Instant::now();
