@@ -616,7 +616,7 @@ fn the_outcome_is_pb_run_on_the_rounds_pabulib_file() {
         assert_eq!(pb::sorted_ids(&back, &out.selected), want, "{name}");
         let recorded = round(&w, name).outcome.clone().unwrap();
         assert_eq!(out.budget_per_voter.map(|b| b.to_string()), recorded.budget_per_voter);
-        assert_eq!(out.payments.iter().map(|p| p.display.clone()).collect::<Vec<_>>(), recorded.payments.iter().map(|p| p.display.clone()).collect::<Vec<_>>());
+        assert_eq!(out.payments.iter().map(|p| p.display()).collect::<Vec<_>>(), recorded.payments.iter().map(|p| p.display.clone()).collect::<Vec<_>>());
     }
 }
 

@@ -307,7 +307,8 @@ fn payments_add_up_to_the_cost() {
             BigInt::from(pay.cost.units()),
             num_traits::pow(BigInt::from(10u32), pay.cost.scale() as usize),
         );
-        assert_eq!(sum, cost, "{}", pay.display);
+        assert_eq!(sum, cost, "{}", pay.display());
+        assert!(pay.display().contains("supporters"), "{}", pay.display());
         assert_eq!(pay.total.as_big(), &cost);
         assert_eq!(pay.full_share_payers + pay.capped_payers, pay.supporters);
     }
@@ -367,6 +368,39 @@ fn arb_instance(max_cost: u64, decimals: bool) -> impl Strategy<Value = Instance
                 inst
             })
     })
+}
+
+/// The instance with every voter repeated `r` times and every cost and the
+/// budget multiplied by `r`: the per-voter budget, every share and every
+/// comparison of the rules stay the same, so the selection must too.
+fn replicate(inst: &Instance, r: u128) -> Instance {
+    let times = |c: Cost| Cost::new(c.units() * r, c.scale()).expect("same scale");
+    let mut out = Instance::new(times(inst.budget()));
+    for p in inst.projects() {
+        out.add_project(Project::new(p.id.clone(), times(p.cost))).expect("unique");
+    }
+    for copy in 0..r {
+        for v in 0..inst.num_voters() {
+            let ids: Vec<&str> = inst.ballot(v).iter().map(|&p| inst.projects()[p as usize].id.as_str()).collect();
+            out.add_ballot(&format!("{}-{copy}", inst.voter_id(v)), &ids).expect("known projects");
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Many voters: the grouping of identical ballots is used.
+    #[test]
+    fn replicated_instances_select_the_same(inst in arb_instance(2_000, true)) {
+        prop_assume!(inst.num_voters() > 0);
+        let r = (4200 / inst.num_voters() as u128) + 1;
+        let big = replicate(&inst, r);
+        for rule in Rule::ALL {
+            prop_assert_eq!(pb::run(&big, rule).selected, pb::run(&inst, rule).selected, "rule {}", rule);
+        }
+    }
 }
 
 proptest! {

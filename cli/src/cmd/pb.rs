@@ -48,7 +48,7 @@ pub fn run(a: PbArgs) -> CmdResult {
                 "capped_payers": p.capped_payers,
                 "capped_total": p.capped_total.to_string(),
                 "paid_by_supporters": p.total.to_string(),
-                "summary": p.display,
+                "summary": p.display(),
             })
         })
         .collect();

@@ -550,7 +550,7 @@ impl Funds {
                 full_share_payers: p.full_share_payers,
                 capped_payers: p.capped_payers,
                 capped_total: p.capped_total.to_string(),
-                display: p.display.clone(),
+                display: p.display(),
             });
         }
         let outcome = RoundOutcome {

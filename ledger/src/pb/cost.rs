@@ -76,8 +76,7 @@ impl Cost {
     pub fn parse(s: &str) -> Result<Cost, CostError> {
         let s = s.trim();
         let s = s.strip_prefix('+').unwrap_or(s);
-        if s.starts_with('-') {
-            let rest = &s[1..];
+        if let Some(rest) = s.strip_prefix('-') {
             if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
                 // "-0" is still refused: costs are written without sign.
                 return Err(CostError::Negative);

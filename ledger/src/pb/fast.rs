@@ -42,6 +42,9 @@ fn level(full: u128, m0: u64, budgets: impl Iterator<Item = (u128, u64)>, round_
     Err(Ambiguous)
 }
 
+/// Below this many classes, a walk sorts them instead of using a heap.
+const SORT_BELOW: usize = 256;
+
 /// Least number of fractional bits for the intervals to be useful.
 const MIN_FRACTION_BITS: u32 = 40;
 
@@ -77,6 +80,8 @@ pub(crate) struct Fast<'a> {
     touched: Vec<u32>,
     remap: Vec<u32>,
     stale: Vec<Walk>,
+    /// Sort key of each candidate (see `key_of`).
+    key: Vec<u128>,
     scratch: Vec<u32>,
     heap: Vec<std::cmp::Reverse<(u128, u32)>>,
 }
@@ -101,6 +106,7 @@ impl<'a> Fast<'a> {
             touched: Vec::new(),
             remap: Vec::new(),
             stale: Vec::new(),
+            key: Vec::new(),
             scratch: Vec::new(),
             heap: Vec::new(),
         })
@@ -144,20 +150,27 @@ impl<'a> Fast<'a> {
             let m = g.cand_votes[c];
             self.stale.push(self.exact_walk(c, m));
         }
+        self.key.clear();
+        for c in 0..nc {
+            let k = self.key_of(c);
+            self.key.push(k);
+        }
         let mut live: Vec<usize> = (0..nc).collect();
         let mut picks = Vec::new();
         let mut dead: Vec<usize> = Vec::new();
         loop {
+            // Most promising first (any order is correct: candidates are
+            // skipped only when their lower bound is proved worse).
             {
-                let this = &*self;
-                live.sort_by(|&a, &b| this.cmp_lower(a, b).then(a.cmp(&b)));
+                let key = &self.key;
+                live.sort_unstable_by_key(|&c| (key[c], c));
             }
             let mut best: Option<(usize, Walk)> = None;
             dead.clear();
             for &c in &live {
                 if let Some((bc, bw)) = best {
                     match self.cmp_rho(c, &self.stale[c], bc, &bw) {
-                        Some(Ordering::Greater) => break,
+                        Some(Ordering::Greater) => continue,
                         Some(Ordering::Equal) if c > bc => continue,
                         _ => {}
                     }
@@ -166,6 +179,7 @@ impl<'a> Fast<'a> {
                     None => dead.push(c),
                     Some(w) => {
                         self.stale[c] = w;
+                        self.key[c] = self.key_of(c);
                         let better = match best {
                             None => true,
                             Some((bc, bw)) => match self.cmp_rho(c, &w, bc, &bw) {
@@ -233,12 +247,13 @@ impl<'a> Fast<'a> {
         }
     }
 
-    /// Total order of candidates by the lower end of their last `ρ`.
-    fn cmp_lower(&self, a: usize, b: usize) -> Ordering {
-        let (wa, wb) = (&self.stale[a], &self.stale[b]);
+    /// The lower end of the last `ρ` of a candidate, in fixed point: the
+    /// order in which candidates are looked at.
+    fn key_of(&self, c: usize) -> u128 {
+        let x = self.stale[c].x_lo;
         match self.g.util {
-            Utility::Cost => mul_wide(wa.x_lo, self.cost[b]).cmp(&mul_wide(wb.x_lo, self.cost[a])),
-            Utility::Card => wa.x_lo.cmp(&wb.x_lo),
+            Utility::Cost => x / self.cost[c].max(1),
+            Utility::Card => x,
         }
     }
 
@@ -307,9 +322,19 @@ impl<'a> Fast<'a> {
                 heap.push(std::cmp::Reverse((blo, k)));
             }
         }
+        // Few classes: sort them; many: a heap, as the walk usually stops early.
+        let small = heap.len() <= SORT_BELOW;
+        let mut sorted = Vec::new();
+        if small {
+            // Ascending `Reverse`, i.e. most expensive first: `pop` gives the cheapest.
+            heap.sort_unstable();
+            sorted = std::mem::take(&mut heap);
+        }
         let mut heap = std::collections::BinaryHeap::from(heap);
         let mut result = Ok(None);
-        while let Some(std::cmp::Reverse((blo, k))) = heap.pop() {
+        loop {
+            let next = if small { sorted.pop() } else { heap.pop() };
+            let Some(std::cmp::Reverse((blo, k))) = next else { break };
             let w = self.cnt[k as usize] as u64;
             let bhi = self.hi[k as usize];
             // Does the equal share rest / m fit in this budget?
@@ -340,7 +365,7 @@ impl<'a> Fast<'a> {
             m -= w;
             poor = true;
         }
-        self.heap = heap.into_vec();
+        self.heap = if small { sorted } else { heap.into_vec() };
         result
     }
 

@@ -116,17 +116,18 @@ impl<'a> Mes<'a> {
 
     /// Runs MES with per-voter budget `b_num / b_den` (scaled units), `b_den > 0`.
     pub fn run(&mut self, b_num: &BigUint, b_den: u64) -> MesRun {
-        self.run_inner(b_num, b_den, None)
+        self.run_inner(b_num, b_den, None).expect("a free run always ends with a result")
     }
 
     /// Replays a known sequence of picks (candidate indices, as found by
-    /// another exact method) to get their exact payments: only the picked
-    /// project's `ρ` is computed in each round.
-    pub fn replay(&mut self, b_num: &BigUint, b_den: u64, picks: &[usize]) -> MesRun {
+    /// the certified fast engine) to get their exact payments: only the
+    /// picked project's `ρ` is computed in each round. `None` if a pick
+    /// turns out unaffordable (which would be a bug of the fast engine).
+    pub fn replay(&mut self, b_num: &BigUint, b_den: u64, picks: &[usize]) -> Option<MesRun> {
         self.run_inner(b_num, b_den, Some(picks))
     }
 
-    fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> MesRun {
+    fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> Option<MesRun> {
         let prep = self.prep;
         let nc = prep.cand.len();
         self.d = BigUint::from(b_den);
@@ -155,7 +156,7 @@ impl<'a> Mes<'a> {
         let mut dead: Vec<usize> = Vec::new();
         if let Some(order) = forced {
             for &c in order {
-                let r = self.rho(c).expect("a replayed pick is affordable");
+                let r = self.rho(c)?;
                 live.retain(|&x| x != c);
                 let den = self.d.clone();
                 self.pay(c, &r.rest, r.m, &live);
@@ -168,7 +169,7 @@ impl<'a> Mes<'a> {
                     den,
                 });
             }
-            return MesRun { picks };
+            return Some(MesRun { picks });
         }
         loop {
             {
@@ -210,7 +211,7 @@ impl<'a> Mes<'a> {
                 }
             }
             let Some((c, r)) = best else {
-                return MesRun { picks };
+                return Some(MesRun { picks });
             };
             live.retain(|&x| x != c && !dead.contains(&x));
             let den = self.d.clone();

@@ -136,9 +136,35 @@ pub struct Payment {
     /// What all supporters paid together (the cost, for equal shares; zero
     /// otherwise).
     pub total: Rational,
-    /// A line for people, e.g. `"1200 paid by 3000 supporters: 2990 paid
-    /// 0.40 each, 10 paid 4.00 together"`.
-    pub display: String,
+}
+
+impl Payment {
+    /// A line for people, e.g. `"1200.00 paid by 3000 supporters: 2990 paid
+    /// 0.40 each, 10 paid 4.00 together (all they had left)"`.
+    pub fn display(&self) -> String {
+        match self.funding {
+            Funding::Free => "free: costs nothing".to_string(),
+            Funding::Greedy => format!("{} paid from the common budget", self.cost),
+            Funding::EqualShares => {
+                let share = self.share.as_ref().map(fmt_amount).unwrap_or_default();
+                let mut line = format!(
+                    "{} paid by {} supporters: {} paid {} each",
+                    fmt_amount(&self.total),
+                    self.full_share_payers + self.capped_payers,
+                    self.full_share_payers,
+                    share
+                );
+                if self.capped_payers > 0 {
+                    line.push_str(&format!(
+                        ", {} paid {} together (all they had left)",
+                        self.capped_payers,
+                        fmt_amount(&self.capped_total)
+                    ));
+                }
+                line
+            }
+        }
+    }
 }
 
 /// The outcome of a rule on an instance.
@@ -242,8 +268,17 @@ fn picks_from(
 }
 
 fn mes_result(base: &Base, g: &Groups, exact: &mut Mes<'_>, picks: &[usize], total: BigUint, k: u64) -> MesResult {
-    let run = exact.replay(&total, base.n, picks);
-    MesResult { projects: g.projects(picks.iter().copied()), budget: Some((total, k)), details: details_of(base, g, &run) }
+    let run = match exact.replay(&total, base.n, picks) {
+        Some(run) => run,
+        None => {
+            // Cannot happen (the fast engine only takes proved decisions);
+            // should it, the exact engine decides alone.
+            debug_assert!(false, "replay of certified picks failed");
+            exact.run(&total, base.n)
+        }
+    };
+    let picks: Vec<usize> = run.picks.iter().map(|p| p.cand).collect();
+    MesResult { projects: g.projects(picks.into_iter()), budget: Some((total, k)), details: details_of(base, g, &run) }
 }
 
 fn mes_plain(base: &Base, g: &Groups) -> MesResult {
@@ -261,6 +296,13 @@ fn mes_plain(base: &Base, g: &Groups) -> MesResult {
 /// Add1 steps on two threads.
 const PARALLEL_FROM: usize = 50_000;
 
+/// Picks from a step on and the steps they cover (see [`picks_from`]).
+type Segment = (Vec<usize>, u64);
+/// A segment with the (first step, span tried) it answers.
+type Answer = ((u64, u64), Segment);
+/// The link to the helper thread: requests out, answers in.
+type Helper = (mpsc::Sender<(u64, u64)>, mpsc::Receiver<Answer>);
+
 /// Picks for Add1 steps, one segment `[k, k + covered − 1]` at a time,
 /// optionally computing the next segment on a second thread meanwhile.
 struct Producer<'s, 'a> {
@@ -269,9 +311,9 @@ struct Producer<'s, 'a> {
     total_at: &'s (dyn Fn(u64) -> BigUint + Sync),
     n: u64,
     /// With a helper thread: where to send requests and read answers.
-    helper: Option<(mpsc::Sender<(u64, u64)>, mpsc::Receiver<((u64, u64), (Vec<usize>, u64))>)>,
+    helper: Option<Helper>,
     /// An answer computed ahead, for (k, span).
-    ahead: Option<((u64, u64), (Vec<usize>, u64))>,
+    ahead: Option<Answer>,
 }
 
 impl Producer<'_, '_> {
@@ -433,20 +475,6 @@ fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Opti
                     &BigUint::from(proj.cost.units()),
                     &num_traits::pow(BigUint::from(10u32), proj.cost.scale() as usize),
                 );
-                let mut display = format!(
-                    "{} paid by {} supporters: {} paid {} each",
-                    fmt_amount(&total),
-                    full + capped,
-                    full,
-                    fmt_amount(&share)
-                );
-                if *capped > 0 {
-                    display.push_str(&format!(
-                        ", {} paid {} together (all they had left)",
-                        capped,
-                        fmt_amount(&capped_total)
-                    ));
-                }
                 Payment {
                     project: proj.id.clone(),
                     cost: proj.cost,
@@ -457,15 +485,10 @@ fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Opti
                     capped_payers: *capped,
                     capped_total,
                     total,
-                    display,
                 }
             }
             None => {
-                let (funding, display) = if proj.cost.is_zero() {
-                    (Funding::Free, "free: costs nothing".to_string())
-                } else {
-                    (Funding::Greedy, format!("{} paid from the common budget", proj.cost))
-                };
+                let funding = if proj.cost.is_zero() { Funding::Free } else { Funding::Greedy };
                 Payment {
                     project: proj.id.clone(),
                     cost: proj.cost,
@@ -476,7 +499,6 @@ fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Opti
                     capped_payers: 0,
                     capped_total: Rational::from_integer(0),
                     total: Rational::from_integer(0),
-                    display,
                 }
             }
         };

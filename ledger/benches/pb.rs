@@ -1,0 +1,117 @@
+//! Benchmark of the budgeting rules against pabutools (`expected.tsv`).
+//!
+//! `cargo bench -p ledger --bench pb -- [FILE_FILTER [RULE]]`
+//!
+//! For every row of `expected.tsv`: our median time over several runs
+//! (parsing excluded, like pabutools' times), pabutools' time, the ratio, and
+//! whether the selection matches. Then every rule on the largest instance,
+//! and a summary.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use ledger::pb::{self, Instance, Rule};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pabulib");
+const LARGEST: &str = "Poland_Warszawa_2026.pb";
+
+/// Median time of `rule` on `inst`, and the sorted selection of the first run.
+fn measure(inst: &Instance, rule: Rule, budget: Duration) -> (f64, String) {
+    let mut times = Vec::new();
+    let mut got = String::new();
+    let start = Instant::now();
+    for i in 0..101 {
+        let t = Instant::now();
+        let out = pb::run(inst, rule);
+        times.push(t.elapsed());
+        if i == 0 {
+            got = pb::sorted_ids(inst, &out.selected).join(" ");
+        }
+        if i >= 2 && start.elapsed() > budget {
+            break;
+        }
+    }
+    times.sort();
+    (times[times.len() / 2].as_secs_f64(), got)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let file_filter = args.first().cloned().unwrap_or_default();
+    let rule_filter = args.get(1).cloned().unwrap_or_default();
+    let text = std::fs::read_to_string(format!("{DATA}/expected.tsv")).expect("expected.tsv is readable");
+    let mut cache: HashMap<String, Instance> = HashMap::new();
+    let mut load = |file: &str| -> Instance {
+        cache
+            .entry(file.to_string())
+            .or_insert_with(|| pb::parse_file(format!("{DATA}/{file}")).expect("the file parses"))
+            .clone()
+    };
+
+    println!("{:<40} {:<20} {:>11} {:>11} {:>9}  match", "instance", "rule", "ours_s", "pabutools_s", "ratio");
+    let (mut rows, mut differ, mut at_1000) = (0, 0, 0);
+    let mut timed_rows = 0;
+    let mut worst: Option<(f64, String)> = None;
+    let mut slowest: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split('\t').collect();
+        if c.len() < 5 {
+            continue;
+        }
+        let (file, rule_name) = (c[0], c[1]);
+        let theirs: f64 = c[4].parse().unwrap_or(0.0);
+        let expected = c.get(5).copied().unwrap_or("").trim();
+        if !file.contains(&file_filter) || (!rule_filter.is_empty() && rule_name != rule_filter) {
+            continue;
+        }
+        let inst = load(file);
+        let rule: Rule = rule_name.parse().expect("a known rule");
+        let (ours, got) = measure(&inst, rule, Duration::from_millis(400));
+        let ok = got == expected;
+        rows += 1;
+        differ += usize::from(!ok);
+        let ratio = if theirs > 0.0 { theirs / ours } else { f64::NAN };
+        if theirs > 0.0 {
+            timed_rows += 1;
+            at_1000 += usize::from(ratio >= 1000.0);
+            if worst.as_ref().map(|w| ratio < w.0).unwrap_or(true) {
+                worst = Some((ratio, format!("{file} {rule_name}")));
+            }
+        }
+        let e = slowest.entry(file.to_string()).or_insert((0.0, String::new()));
+        if ours > e.0 {
+            *e = (ours, rule_name.to_string());
+        }
+        let ratio_s = if theirs > 0.0 { format!("{ratio:.0}") } else { "-".to_string() };
+        println!(
+            "{:<40} {:<20} {:>11.6} {:>11.3} {:>9}  {}",
+            file,
+            rule_name,
+            ours,
+            theirs,
+            ratio_s,
+            if ok { "ok" } else { "DIFF" }
+        );
+    }
+
+    if LARGEST.contains(&file_filter) {
+        println!("\nevery rule on {LARGEST} (median of 3):");
+        let inst = load(LARGEST);
+        for rule in Rule::ALL {
+            if !rule_filter.is_empty() && rule.name() != rule_filter {
+                continue;
+            }
+            let (ours, _) = measure(&inst, rule, Duration::ZERO);
+            println!("  {:<20} {:>9.3} s {}", rule.name(), ours, if ours < 1.0 { "" } else { "(over 1 s)" });
+        }
+    }
+
+    println!("\nslowest rule per instance:");
+    for (file, (t, rule)) in &slowest {
+        println!("  {file:<40} {rule:<20} {t:.6} s");
+    }
+    println!("\n{rows} rows, {differ} differ; {at_1000} of {timed_rows} timed rows at least 1000x faster than pabutools");
+    if let Some((r, what)) = worst {
+        println!("worst ratio: {r:.0}x ({what})");
+    }
+}
