@@ -91,7 +91,7 @@ fn rounds_through_the_server_and_the_cli() {
     let key = |m: &str| s(sc.key(m)).to_string();
     let mut rounds = Vec::new();
     for rule in ["greedy", "equal_shares"] {
-        let v = sc.as_member_json(COOP, &["round", "open", "--fund", FUND, "--budget", "10000.00", "--rule", rule, "--projects-until", "+12s", "--closes-at", "+24s"]);
+        let v = sc.as_member_json(COOP, &["round", "open", "--fund", FUND, "--budget", "10000.00", "--rule", rule, "--projects-until", "+15s", "--closes-at", "+40s"]);
         rounds.push(id(&v));
     }
     let b = sc.balances(FUND);
