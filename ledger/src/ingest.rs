@@ -1,6 +1,9 @@
-//! Group commit: one writer thread takes every submission waiting in its queue,
-//! appends them as one group (one flush, one checkpoint signature) and answers
-//! each. Signatures are verified before submissions reach the queue, in the
+//! Group commit, in two stages. The writer thread takes every submission waiting
+//! in its queue, judges them as one group and writes it with one checkpoint
+//! signature ([`Log::prepare`]); the flusher thread makes every group written so
+//! far durable with one flush ([`Log::flush`]), then publishes and answers them in
+//! order ([`Log::publish`]). So the next group is judged while the previous one is
+//! flushed. Signatures are verified before submissions reach the queue, in the
 //! callers' threads, so the single writer only judges and writes.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -11,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::entry::VerifiedEntry;
 use crate::limits::GROUP_COMMIT_ENTRIES_MAX;
-use crate::log::{Ack, Log, SubmitError};
+use crate::log::{Ack, Log, Prepared, SubmitError};
 
 /// How a submitter is answered.
 pub type Reply = Box<dyn FnOnce(Result<Ack, SubmitError>) + Send>;
@@ -37,10 +40,16 @@ impl Ingest {
     /// Start the writer thread over `log`.
     pub fn start(log: Arc<Log>, clock: Clock) -> Ingest {
         let (tx, rx) = sync_channel::<Job>(QUEUE_ENTRIES_MAX);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<(Prepared, Vec<Reply>)>();
+        let flusher_log = log.clone();
+        thread::Builder::new()
+            .name("meent-flusher".into())
+            .spawn(move || flusher_loop(&flusher_log, done_rx))
+            .expect("the OS can start two threads at start-up");
         thread::Builder::new()
             .name("meent-writer".into())
-            .spawn(move || writer_loop(&log, &clock, rx))
-            .expect("the OS can start one thread at start-up");
+            .spawn(move || writer_loop(&log, &clock, rx, done_tx))
+            .expect("the OS can start two threads at start-up");
         Ingest { tx }
     }
 
@@ -54,7 +63,7 @@ impl Ingest {
     }
 }
 
-fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>) {
+fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>, done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < GROUP_COMMIT_ENTRIES_MAX {
@@ -64,9 +73,29 @@ fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>) {
             }
         }
         let (entries, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.entry, j.reply)).unzip();
-        let results = log.append(entries, clock());
-        for (reply, result) in replies.into_iter().zip(results) {
-            reply(result);
+        let prepared = log.prepare(entries, clock());
+        if let Err(std::sync::mpsc::SendError((prepared, replies))) = done.send((prepared, replies)) {
+            // The flusher is gone: flush and answer here.
+            let flushed = log.flush();
+            for (reply, result) in replies.into_iter().zip(log.publish(prepared, &flushed)) {
+                reply(result);
+            }
+        }
+    }
+}
+
+fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>) {
+    while let Ok(first) = rx.recv() {
+        let mut groups = vec![first];
+        while let Ok(g) = rx.try_recv() {
+            groups.push(g);
+        }
+        // One flush covers every group written before it.
+        let flushed = log.flush();
+        for (prepared, replies) in groups {
+            for (reply, result) in replies.into_iter().zip(log.publish(prepared, &flushed)) {
+                reply(result);
+            }
         }
     }
 }

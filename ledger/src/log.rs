@@ -31,8 +31,8 @@ use crate::store::sled_store::SledStore;
 use crate::store::{meta, Commit, Store, StoreError};
 use crate::time::Timestamp;
 
-/// A snapshot of the state is taken after at least this many new records (or one
-/// sixteenth of the log, whichever is more, so that its cost per record stays
+/// A snapshot of the state is taken after at least this many new records (or a
+/// quarter of the log, whichever is more, so that its cost per record stays
 /// constant as the state grows); opening replays only the records after it.
 pub const SNAPSHOT_EVERY_RECORDS: u64 = 2048;
 
@@ -375,19 +375,31 @@ impl Log {
         merkle::root(&NodesOf(self.store.as_ref()), size).map_err(|e| ProofError::Range(e.to_string()))
     }
 
-    /// Append a group of verified entries: judge each against the state in order,
-    /// write the accepted ones with a new signed checkpoint in one atomic, flushed
-    /// commit, then publish. Returns one result per entry, in order.
+    /// Append a group of verified entries and make it durable: [`Log::prepare`],
+    /// [`Log::flush`], [`Log::publish`] in one call. Returns one result per entry, in order.
     pub fn append(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Vec<Result<Ack, SubmitError>> {
+        let prepared = self.prepare(batch, now);
+        let flushed = self.flush();
+        self.publish(prepared, &flushed)
+    }
+
+    /// Judge a group of entries against the state in order and write the accepted
+    /// ones, their tree nodes and a new signed checkpoint as one atomic write —
+    /// not yet durable and not yet published: nobody is answered before
+    /// [`Log::flush`] and [`Log::publish`]. Groups must be published in the order
+    /// they were prepared (the ingest pipeline does), so that the next group can
+    /// be judged while the previous one is being flushed.
+    pub fn prepare(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Prepared {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = &w.failed {
-            return batch.iter().map(|_| Err(SubmitError::Unavailable(f.clone()))).collect();
+            return Prepared::failed(batch.len(), f);
         }
         let mut results: Vec<Option<Result<Ack, SubmitError>>> = Vec::with_capacity(batch.len());
         let mut commit = Commit::default();
         let mut fresh: HashMap<EntryId, (Seq, Hash)> = HashMap::new();
         let mut dup_of_fresh: Vec<(usize, EntryId)> = Vec::new();
         let mut new_frontier = w.frontier.clone();
+        let mut note = String::new();
         {
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
             let received_at = match &state.last_received_at {
@@ -400,6 +412,8 @@ impl Log {
                     results.push(None);
                     continue;
                 }
+                // Already in the store (perhaps in a group still being flushed: this
+                // answer is published after that flush, as groups publish in order).
                 match self.store.seq_of(&e.id) {
                     Err(err) => {
                         results.push(Some(Err(SubmitError::Unavailable(err.to_string()))));
@@ -434,26 +448,26 @@ impl Log {
             }
             if !commit.records.is_empty() {
                 let cp = Checkpoint { origin: self.origin.clone(), size: new_frontier.size(), root: new_frontier.root() };
-                let note = cp.sign(&self.operator);
-                commit.meta.push((meta::CHECKPOINT, note.into_bytes()));
+                note = cp.sign(&self.operator);
+                commit.meta.push((meta::CHECKPOINT, note.clone().into_bytes()));
                 commit.meta.push((meta::FRONTIER, new_frontier.to_bytes()));
             }
         }
         let tree_size = new_frontier.size();
+        let mut publish = None;
         if !commit.records.is_empty() {
-            if let Err(e) = self.store.commit(&commit) {
+            if let Err(e) = self.store.write(&commit) {
                 let msg = format!("write failed, restart the server to recheck the store: {e}");
                 w.failed = Some(msg.clone());
-                return results.into_iter().map(|_| Err(SubmitError::Unavailable(msg.clone()))).collect();
+                return Prepared::failed(results.len(), &msg);
             }
-            let cp = Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() };
-            let note = commit.meta.iter().find(|(k, _)| *k == meta::CHECKPOINT).map(|(_, v)| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
-            *self.published.write().unwrap_or_else(|p| p.into_inner()) = Published { note, checkpoint: cp };
+            publish = Some(Published { note, checkpoint: Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() } });
             w.since_snapshot += commit.records.len() as u64;
             w.frontier = new_frontier;
-            if w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 16) {
-                // The state now holds exactly the committed records: hand a copy to the
-                // snapshot thread (at most one waiting), off the writer's path.
+            if w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 4) {
+                // The state now holds exactly the written records: hand a copy to the
+                // snapshot thread (at most one waiting), off the writer's path. Its own
+                // flush also makes these records durable, so it never gets ahead of them.
                 let copy = self.state.read().unwrap_or_else(|p| p.into_inner()).clone();
                 match self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).try_send(copy) {
                     Ok(()) => w.since_snapshot = 0,
@@ -461,6 +475,31 @@ impl Log {
                 }
             }
         }
+        Prepared { results, dup_of_fresh, fresh, tree_size, publish }
+    }
+
+    /// Make every prepared group durable. A failure stops all later writes.
+    pub fn flush(&self) -> Result<(), String> {
+        self.store.flush().map_err(|e| {
+            let msg = format!("flush failed, restart the server to recheck the store: {e}");
+            self.writer.lock().unwrap_or_else(|p| p.into_inner()).failed = Some(msg.clone());
+            msg
+        })
+    }
+
+    /// After the flush that covers it: publish a prepared group's checkpoint and
+    /// give its answers.
+    pub fn publish(&self, p: Prepared, flushed: &Result<(), String>) -> Vec<Result<Ack, SubmitError>> {
+        if let Err(msg) = flushed {
+            return p.results.iter().map(|_| Err(SubmitError::Unavailable(msg.clone()))).collect();
+        }
+        if let Some(next) = p.publish {
+            let mut published = self.published.write().unwrap_or_else(|p| p.into_inner());
+            if next.checkpoint.size > published.checkpoint.size {
+                *published = next;
+            }
+        }
+        let Prepared { mut results, dup_of_fresh, fresh, tree_size, .. } = p;
         for (i, id) in dup_of_fresh {
             if let Some((seq, lh)) = fresh.get(&id) {
                 results[i] = Some(Ok(Ack { seq: *seq, id, leaf_hash: *lh, tree_size, created: false }));
@@ -476,6 +515,27 @@ impl Log {
                     })
             })
             .collect()
+    }
+}
+
+/// A group that [`Log::prepare`] judged and wrote, waiting for its flush.
+pub struct Prepared {
+    results: Vec<Option<Result<Ack, SubmitError>>>,
+    dup_of_fresh: Vec<(usize, EntryId)>,
+    fresh: HashMap<EntryId, (Seq, Hash)>,
+    tree_size: u64,
+    publish: Option<Published>,
+}
+
+impl Prepared {
+    fn failed(n: usize, msg: &str) -> Prepared {
+        Prepared {
+            results: (0..n).map(|_| Some(Err(SubmitError::Unavailable(msg.to_string())))).collect(),
+            dup_of_fresh: vec![],
+            fresh: HashMap::new(),
+            tree_size: 0,
+            publish: None,
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 //! What is stored: each record's leaf bytes by `seq`; the entry-id → `seq` index
 //! (idempotent resubmission); every complete aligned Merkle node (proofs without
 //! recomputation); and named metadata (the last signed checkpoint, the tree
-//! frontier, a state snapshot). One [`Commit`] is applied atomically and is
-//! durable (flushed) when [`Store::commit`] returns.
+//! frontier, a state snapshot). One [`Commit`] is applied atomically
+//! ([`Store::write`]) and is durable once [`Store::flush`] returns; the log
+//! acknowledges nothing before that flush.
 
 pub mod sled_store;
 
@@ -51,8 +52,16 @@ pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(Seq, Vec<u8>), StoreEr
 
 /// A log store.
 pub trait Store: Send + Sync {
-    /// Apply `c` atomically; when this returns `Ok`, it is on disk.
-    fn commit(&self, c: &Commit) -> Result<(), StoreError>;
+    /// Apply `c` atomically; it is durable after the next [`Store::flush`].
+    /// After a crash the store holds a prefix of the writes, each whole or absent.
+    fn write(&self, c: &Commit) -> Result<(), StoreError>;
+    /// Make every write so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Write and flush: when this returns `Ok`, `c` is on disk.
+    fn commit(&self, c: &Commit) -> Result<(), StoreError> {
+        self.write(c)?;
+        self.flush()
+    }
     /// The leaf bytes of record `seq`.
     fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError>;
     /// The position of the entry with this id.

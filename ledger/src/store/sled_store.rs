@@ -1,5 +1,6 @@
 //! The [`Store`] on sled 0.34: one tree, keys prefixed by what they hold, each
-//! [`Commit`] one atomic `apply_batch` followed by `flush`.
+//! [`Commit`] one atomic `apply_batch`; `flush` is sled's (fsync of its log,
+//! which sled recovers as a prefix).
 
 use std::path::Path;
 
@@ -63,7 +64,7 @@ impl SledStore {
 }
 
 impl Store for SledStore {
-    fn commit(&self, c: &Commit) -> Result<(), StoreError> {
+    fn write(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (seq, id, bytes) in &c.records {
             batch.insert(&record_key(*seq)[..], bytes.as_slice());
@@ -75,9 +76,11 @@ impl Store for SledStore {
         for (name, value) in &c.meta {
             batch.insert(meta_key(name), value.as_slice());
         }
-        self.tree.apply_batch(batch).map_err(engine)?;
-        self.db.flush().map_err(engine)?;
-        Ok(())
+        self.tree.apply_batch(batch).map_err(engine)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(engine).map(|_| ())
     }
 
     fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
