@@ -149,6 +149,34 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     submit(client, Kind::Vote, "zorgcollectief-oost", &k("zorgcollectief-oost")?, json!({"proposal": pilot["id"], "choice": "yes"}))?;
     submit(client, Kind::Vote, "voedselbank-west", &k("voedselbank-west")?, json!({"proposal": pilot["id"], "choice": "no"}))?;
 
+    // A participatory budgeting round with equal shares: projects now, ballots after a few seconds.
+    let now = Utc::now();
+    let ts = |d: chrono::Duration| Timestamp::from_instant(now + d).as_str().to_string();
+    let round = submit(client, Kind::RoundOpen, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+        "fund": "warmtefonds-noord", "budget": "2000.00", "rule": "equal_shares",
+        "projects_until": ts(chrono::Duration::seconds(3)), "closes_at": ts(chrono::Duration::days(7))}))?;
+    let mut projects = Vec::new();
+    for (author, title, cost, recipient) in [
+        ("buurtwerkplaats-zuid", "Draught-proofing workshop series", "800.00", "buurtwerkplaats-zuid"),
+        ("voedselbank-west", "Insulated food storage for the community kitchen", "1200.00", "voedselbank-west"),
+        ("zorgcollectief-oost", "Warm room for elderly neighbours this winter", "700.00", "zorgcollectief-oost"),
+        ("energie-coop-noord", "Energy coaches visiting 50 households", "900.00", "energie-coop-noord"),
+    ] {
+        let p = submit(client, Kind::RoundProject, author, &k(author)?, json!({
+            "round": round["id"], "title": title, "description": format!("{title}, proposed by {author}."), "cost": cost, "recipient": recipient}))?;
+        projects.push(p["id"].clone());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(3200));
+    for (m, picks) in [
+        ("energie-coop-noord", vec![0, 3]),
+        ("voedselbank-west", vec![1, 2]),
+        ("zorgcollectief-oost", vec![2]),
+        ("buurtwerkplaats-zuid", vec![0, 2, 3]),
+    ] {
+        let approve: Vec<Value> = picks.iter().map(|i| projects[*i].clone()).collect();
+        submit(client, Kind::Ballot, m, &k(m)?, json!({"round": round["id"], "approve": approve}))?;
+    }
+
     // A second fund, admission by vote, run by the care and food collectives.
     let charter2 = json!({
         "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 2,
