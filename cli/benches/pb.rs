@@ -1,6 +1,6 @@
 //! Benchmark of the budgeting rules against pabutools (`expected.tsv`).
 //!
-//! `cargo bench -p ledger --bench pb -- [FILE_FILTER [RULE]]`
+//! `cargo bench -p cli --bench pb -- [FILE_FILTER [RULE]]`
 //!
 //! For every row of `expected.tsv`: our median time over several runs
 //! (parsing excluded, like pabutools' times), pabutools' time, the ratio, and
@@ -36,7 +36,8 @@ fn measure(inst: &Instance, rule: Rule, budget: Duration) -> (f64, String) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`; only positional arguments are filters.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let file_filter = args.first().cloned().unwrap_or_default();
     let rule_filter = args.get(1).cloned().unwrap_or_default();
     let text = std::fs::read_to_string(format!("{DATA}/expected.tsv")).expect("expected.tsv is readable");
