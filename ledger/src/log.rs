@@ -180,10 +180,10 @@ impl Log {
                 (meta::ORIGIN, origin.as_bytes().to_vec()),
                 (meta::CHECKPOINT, note.as_bytes().to_vec()),
                 (meta::FRONTIER, frontier.to_bytes()),
-                (meta::SNAPSHOT, serde_json::to_vec(&state).map_err(corrupt)?),
             ],
         };
         store.commit(&commit)?;
+        store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other))?;
         // Reuse this handle: sled releases its file lock only when its background threads end.
         Self::open_store(Box::new(store), operator)
     }
@@ -237,12 +237,16 @@ impl Log {
             return Err(corrupt("the stored tree nodes do not give the signed root"));
         }
 
-        // State: the last snapshot, then replay the (short) tail after it.
-        let snapshot = store.meta(meta::SNAPSHOT)?.ok_or_else(|| corrupt("the store has no state snapshot"))?;
-        let mut state: State = serde_json::from_slice(&snapshot).map_err(|e| corrupt(format!("state snapshot: {e}")))?;
-        if state.size > cp.size {
-            return Err(corrupt(format!("the state snapshot covers {} records, more than the checkpoint's {}", state.size, cp.size)));
-        }
+        // State: the last snapshot, then replay the (short) tail after it. The
+        // records are the truth: a missing, unreadable or impossible snapshot only
+        // means a longer replay, from genesis.
+        let mut state: State = match store.snapshot()? {
+            Some(bytes) => match serde_json::from_slice::<State>(&bytes) {
+                Ok(s) if s.size <= cp.size => s,
+                _ => State::new(),
+            },
+            None => State::new(),
+        };
         let replayed = cp.size - state.size;
         for item in store.records_from(state.size) {
             let (seq, bytes) = item?;
@@ -466,8 +470,8 @@ impl Log {
             w.frontier = new_frontier;
             if w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 4) {
                 // The state now holds exactly the written records: hand a copy to the
-                // snapshot thread (at most one waiting), off the writer's path. Its own
-                // flush also makes these records durable, so it never gets ahead of them.
+                // snapshot thread (at most one waiting), off the writer's path. It flushes
+                // the store before writing, so it never gets ahead of the durable records.
                 let copy = self.state.read().unwrap_or_else(|p| p.into_inner()).clone();
                 match self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).try_send(copy) {
                     Ok(()) => w.since_snapshot = 0,
@@ -546,9 +550,7 @@ fn spawn_snapshotter(store: Arc<dyn Store>) -> SyncSender<State> {
     let (tx, rx) = sync_channel::<State>(1);
     let spawned = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
         while let Ok(state) = rx.recv() {
-            if let Ok(bytes) = serde_json::to_vec(&state) {
-                let _ = store.commit(&Commit { meta: vec![(meta::SNAPSHOT, bytes)], ..Commit::default() });
-            }
+            let _ = store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other));
         }
     });
     // Without the thread no snapshot is taken and opening replays more; nothing is lost.

@@ -154,6 +154,8 @@ fn register_restart_and_verify() {
     let trusted = dir.join("trusted.checkpoint");
     std::fs::write(&trusted, http.get(format!("{url}/v1/checkpoint")).send().unwrap().text().unwrap()).unwrap();
     server.stop();
+    // The state snapshot is only a cache: without it the server replays from genesis.
+    let _ = std::fs::remove_file(data.join("store").join("state-snapshot.json"));
     let mut server = Server::start(&data);
     let url = server.url.clone();
     let (_, m) = get(&http, &url, "/v1/members/gemeente-amsterdam");
@@ -199,4 +201,50 @@ fn post_declared_length(url: &str, len: usize) -> u16 {
     let n = s.read(&mut buf).unwrap();
     let head = String::from_utf8_lossy(&buf[..n]).to_string();
     head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status in {head:?}"))
+}
+
+/// A record altered on disk is detected when the server opens the store, and the
+/// server refuses to serve it, naming the record.
+#[test]
+fn a_tampered_store_is_refused_naming_the_record() {
+    use ledger::store::{Commit, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let (_, reg_pk) = keygen(dir, "registrar");
+    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/tamper", "--registrar", &format!("registrar-een={reg_pk}")]);
+    let mut server = Server::start(&data);
+    let http = reqwest::blocking::Client::new();
+    for i in 0..5 {
+        let id = format!("lid-{i}");
+        let k = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+        assert_eq!(post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0, 201);
+    }
+    server.stop();
+
+    // Rewrite record 3 with one character of its name changed (the signature no longer matters: the hash does).
+    {
+        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        let rec = store.record(3).unwrap().unwrap();
+        let text = String::from_utf8(rec).unwrap().replacen("\"name\":\"Lid\"", "\"name\":\"Lia\"", 1);
+        let id = ledger::entry::VerifiedEntry::from_value(serde_json::from_str::<serde_json::Value>(&text).unwrap()["entry"].clone()).map(|e| e.id);
+        let id = id.unwrap_or(ledger::ids::EntryId([0; 32]));
+        store.commit(&Commit { records: vec![(3, id, text.into_bytes())], ..Commit::default() }).unwrap();
+    }
+    // sled lets go of its lock shortly after the handle is dropped.
+    let mut last = String::new();
+    for _ in 0..50 {
+        let out = meent(&["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+        if !last.contains("lock") {
+            assert_eq!(out.status.code(), Some(2), "{last}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(last.contains("corrupt ledger") && last.contains("record 3"), "{last}");
+    // The auditor's view of the same store names it too.
+    let out = meent(&["verify", "--data", data.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("record 3"), "{}", String::from_utf8_lossy(&out.stderr));
 }

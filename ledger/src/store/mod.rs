@@ -4,7 +4,7 @@
 //! What is stored: each record's leaf bytes by `seq`; the entry-id → `seq` index
 //! (idempotent resubmission); every complete aligned Merkle node (proofs without
 //! recomputation); and named metadata (the last signed checkpoint, the tree
-//! frontier, a state snapshot). One [`Commit`] is applied atomically
+//! frontier); and, apart, a snapshot of the state. One [`Commit`] is applied atomically
 //! ([`Store::write`]) and is durable once [`Store::flush`] returns; the log
 //! acknowledges nothing before that flush.
 
@@ -30,8 +30,6 @@ pub mod meta {
     pub const CHECKPOINT: &str = "checkpoint";
     /// The Merkle frontier at the checkpoint's size.
     pub const FRONTIER: &str = "frontier";
-    /// A JSON snapshot of the state.
-    pub const SNAPSHOT: &str = "snapshot";
     /// The log's origin.
     pub const ORIGIN: &str = "origin";
 }
@@ -72,6 +70,12 @@ pub trait Store: Send + Sync {
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Records from `from` on, in order, as (seq, leaf bytes).
     fn records_from(&self, from: Seq) -> RecordIter<'_>;
+    /// Replace the state snapshot with what `write` writes, durably and atomically,
+    /// after making every record written so far durable (so a snapshot never
+    /// covers records that a crash could lose).
+    fn put_snapshot(&self, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), StoreError>;
+    /// The last state snapshot, if there is one.
+    fn snapshot(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The highest stored record position, if any.
     fn last_seq(&self) -> Result<Option<Seq>, StoreError>;
 }

@@ -17,6 +17,12 @@ const META: u8 = b'm';
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
+    /// The state snapshot lives beside sled's files, as a plain file replaced by rename.
+    snapshot_path: std::path::PathBuf,
+}
+
+fn io(what: &str, e: std::io::Error) -> StoreError {
+    StoreError::Engine(format!("{what}: {e}"))
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -59,7 +65,7 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open().map_err(engine)?;
         let tree = db.open_tree("log").map_err(engine)?;
-        Ok(SledStore { db, tree })
+        Ok(SledStore { db, tree, snapshot_path: dir.join("state-snapshot.json") })
     }
 }
 
@@ -122,6 +128,31 @@ impl Store for SledStore {
             let b: [u8; 8] = k.get(1..9).and_then(|s| s.try_into().ok()).ok_or_else(|| StoreError::Corrupt("record key is not 9 bytes".into()))?;
             Ok((u64::from_be_bytes(b), v.to_vec()))
         }))
+    }
+
+    fn put_snapshot(&self, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), StoreError> {
+        use std::io::Write;
+        self.flush()?;
+        let tmp = self.snapshot_path.with_extension("json.tmp");
+        let file = std::fs::File::create(&tmp).map_err(|e| io("snapshot", e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out).map_err(|e| io("snapshot", e))?;
+        out.flush().map_err(|e| io("snapshot", e))?;
+        let file = out.into_inner().map_err(|e| io("snapshot", e.into_error()))?;
+        file.sync_all().map_err(|e| io("snapshot", e))?;
+        std::fs::rename(&tmp, &self.snapshot_path).map_err(|e| io("snapshot", e))?;
+        if let Some(dir) = self.snapshot_path.parent() {
+            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io("snapshot", e))?;
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        match std::fs::read(&self.snapshot_path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("snapshot", e)),
+        }
     }
 
     fn last_seq(&self) -> Result<Option<Seq>, StoreError> {
