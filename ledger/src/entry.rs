@@ -141,7 +141,9 @@ struct RawEnvelope {
     key: PublicKey,
     at: Timestamp,
     nonce: String,
-    body: Value,
+    /// Parsed by kind from the entry's JSON afterwards, without a copy.
+    #[allow(dead_code)]
+    body: serde::de::IgnoredAny,
     sig: SignatureHex,
 }
 
@@ -638,17 +640,28 @@ fn check_nonce(nonce: &str) -> Result<(), EntryError> {
 
 /// The signing bytes of an entry given as JSON (its `sig`, if any, left out).
 pub fn signing_bytes(entry: &Value) -> Result<Vec<u8>, EntryError> {
-    let mut v = entry.clone();
-    if let Value::Object(m) = &mut v {
-        m.shift_remove("sig");
-    } else {
+    let Value::Object(m) = entry else {
         return Err(EntryError::Malformed("an entry is a JSON object".into()));
-    }
-    let canon = jcs::to_vec(&v).map_err(|e| EntryError::Malformed(e.to_string()))?;
-    let mut out = Vec::with_capacity(SIGNING_PREFIX.len() + canon.len());
+    };
+    let mut out = Vec::with_capacity(512);
     out.extend_from_slice(SIGNING_PREFIX);
-    out.extend_from_slice(&canon);
+    jcs::write_object_without(m, "sig", &mut out).map_err(|e| EntryError::Malformed(e.to_string()))?;
     Ok(out)
+}
+
+/// `JCS(entry)` from its signing bytes: the envelope's members sort as `at`,
+/// `author`, `body`, `key`, `kind`, `nonce`, `sig`, `v`, so the signature goes in
+/// just before the final `"v":1}` (and a lowercase hex string needs no escaping).
+fn canonical_from_signing(sb: &[u8], sig: &SignatureHex) -> Option<Vec<u8>> {
+    let canon = sb.strip_prefix(SIGNING_PREFIX)?;
+    let head = canon.strip_suffix(b"\"v\":1}")?;
+    let sig = sig.to_string();
+    let mut out = Vec::with_capacity(canon.len() + sig.len() + 10);
+    out.extend_from_slice(head);
+    out.extend_from_slice(b"\"sig\":\"");
+    out.extend_from_slice(sig.as_bytes());
+    out.extend_from_slice(b"\",\"v\":1}");
+    Some(out)
 }
 
 /// The entry id of the given signing bytes.
@@ -674,16 +687,20 @@ impl VerifiedEntry {
             return Err(EntryError::Malformed(format!("unsupported entry version {}, expected 1", raw.v)));
         }
         check_nonce(&raw.nonce)?;
-        if !raw.body.is_object() {
+        let body_json = &json["body"];
+        if !body_json.is_object() {
             return Err(EntryError::Malformed("body must be a JSON object".into()));
         }
-        let body = Body::parse(raw.kind, &raw.body)?;
+        let body = Body::parse(raw.kind, body_json)?;
         let sb = signing_bytes(&json)?;
         if sb.len() > limits::ENTRY_SIGNING_BYTES_MAX {
             return Err(EntryError::TooLarge(sb.len()));
         }
         raw.key.verify(&sb, &raw.sig).map_err(|e| EntryError::BadSignature(e.to_string()))?;
-        let canonical = jcs::to_vec(&json).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        let canonical = match canonical_from_signing(&sb, &raw.sig) {
+            Some(c) => c,
+            None => jcs::to_vec(&json).map_err(|e| EntryError::Malformed(e.to_string()))?,
+        };
         Ok(VerifiedEntry { id: entry_id(&sb), kind: raw.kind, author: raw.author, key: raw.key, at: raw.at, body, json, canonical })
     }
 
@@ -743,6 +760,7 @@ mod tests {
         let back = VerifiedEntry::from_json(&bytes).unwrap();
         assert_eq!(back.id, e.id);
         let sb = signing_bytes(&e.json).unwrap();
+        assert_eq!(e.canonical(), jcs::to_vec(&e.json).unwrap().as_slice());
         assert!(sb.starts_with(b"meent-entry-v1\n{\"at\":\"2026-11-27T12:00:00Z\",\"author\":\"energie-coop-noord\",\"body\":{"));
     }
 

@@ -30,6 +30,29 @@ pub fn to_string(v: &Value) -> Result<String, JcsError> {
     Ok(String::from_utf8(bytes).expect("canonical JSON is built from UTF-8 pieces"))
 }
 
+/// The canonical bytes of the object `v` without its top-level member `skip`,
+/// appended to `out` (no copy of `v` is made). `v` must be an object.
+pub fn write_object_without(v: &serde_json::Map<String, Value>, skip: &str, out: &mut Vec<u8>) -> Result<(), JcsError> {
+    write_object(v, Some(skip), out)
+}
+
+fn write_object(map: &serde_json::Map<String, Value>, skip: Option<&str>, out: &mut Vec<u8>) -> Result<(), JcsError> {
+    let mut keys: Vec<&String> = map.keys().filter(|k| Some(k.as_str()) != skip).collect();
+    // RFC 8785 §3.2.3: sort by the UTF-16 code units of the names.
+    keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    out.push(b'{');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(k, out);
+        out.push(b':');
+        write_value(&map[k.as_str()], out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 fn write_value(v: &Value, out: &mut Vec<u8>) -> Result<(), JcsError> {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
@@ -61,21 +84,7 @@ fn write_value(v: &Value, out: &mut Vec<u8>) -> Result<(), JcsError> {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            // RFC 8785 §3.2.3: sort by the UTF-16 code units of the names.
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push(b'{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(k, out);
-                out.push(b':');
-                write_value(&map[k.as_str()], out)?;
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_object(map, None, out)?,
     }
     Ok(())
 }
