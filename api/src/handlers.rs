@@ -164,6 +164,20 @@ pub async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::m
     }
 }
 
+/// After a failed write the in-memory state may hold entries that never became
+/// durable: the reads derived from it answer 503 until the server is restarted
+/// (which rebuilds the state from the store). The log's own reads stay available.
+pub async fn refuse_state_reads_after_failure(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    let derived = ["/v1/members", "/v1/funds", "/v1/proposals", "/v1/rounds"].iter().any(|p| path.starts_with(p));
+    if derived {
+        if let Some(f) = s.log.failure() {
+            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("the ledger is not writable and its derived state may be ahead of the disk: {f}")).into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// The public audit page.
 pub async fn audit_page() -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../assets/audit.html")).into_response()

@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(ledger::limits::REQUEST_BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(handlers::refuse_declared_oversize))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), handlers::refuse_state_reads_after_failure))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_response))
         .with_state(state)
 }

@@ -124,6 +124,7 @@ struct Published {
 pub struct Log {
     store: Arc<dyn Store>,
     snapshots: Mutex<SyncSender<State>>,
+    snapshot_busy: Arc<std::sync::atomic::AtomicBool>,
     operator: SigningKey,
     origin: String,
     writer: Mutex<Writer>,
@@ -137,6 +138,14 @@ impl NodeSource for NodesOf<'_> {
     type Error = StoreError;
     fn node(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
         self.0.node(level, index)?.ok_or_else(|| StoreError::Corrupt(format!("tree node ({level}, {index}) is missing")))
+    }
+}
+
+/// A storage failure is the store's (503), anything else the caller's range (400).
+fn proof_error(e: merkle::MerkleError<StoreError>) -> ProofError {
+    match e {
+        merkle::MerkleError::Source(s) => ProofError::Store(s),
+        other => ProofError::Range(other.to_string()),
     }
 }
 
@@ -223,7 +232,12 @@ impl Log {
             if store.node(0, seq)? != Some(lh) {
                 return Err(corrupt(format!("record {seq} does not match its leaf hash in the tree (altered on disk)")));
             }
-            frontier.push(lh).map_err(corrupt)?;
+            // Every stored node that proofs are built from must be the one the records give.
+            for (level, index, hash) in frontier.push(lh).map_err(corrupt)? {
+                if store.node(level, index)? != Some(hash) {
+                    return Err(corrupt(format!("tree node ({level}, {index}) above record {seq} does not match the records (altered on disk)")));
+                }
+            }
         }
         if frontier.size() != cp.size {
             return Err(corrupt(format!("record {} is missing: the signed checkpoint covers {} records", frontier.size(), cp.size)));
@@ -262,8 +276,10 @@ impl Log {
         if state.operator_key != Some(PublicKey::from(operator.verifying_key())) {
             return Err(corrupt("the operator key file does not match the genesis operator_key"));
         }
+        let snapshot_busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
         Ok(Log {
-            snapshots: Mutex::new(spawn_snapshotter(store.clone())),
+            snapshots: Mutex::new(spawn_snapshotter(store.clone(), snapshot_busy.clone())),
+            snapshot_busy,
             store,
             operator,
             origin,
@@ -356,7 +372,7 @@ impl Log {
             return Err(ProofError::Range(format!("seq {seq} must be below size {size}")));
         }
         let src = NodesOf(self.store.as_ref());
-        let proof = merkle::inclusion_proof(&src, seq, size).map_err(|e| ProofError::Range(e.to_string()))?;
+        let proof = merkle::inclusion_proof(&src, seq, size).map_err(proof_error)?;
         Ok((src.node(0, seq)?, proof))
     }
 
@@ -367,7 +383,7 @@ impl Log {
             return Err(ProofError::Range(format!("need 0 <= from <= to <= current tree size {current}; got from={from}, to={to}")));
         }
         let src = NodesOf(self.store.as_ref());
-        merkle::consistency_proof(&src, from, to).map_err(|e| ProofError::Range(e.to_string()))
+        merkle::consistency_proof(&src, from, to).map_err(proof_error)
     }
 
     /// Root hash of the tree of size `size` (at most the current size).
@@ -376,7 +392,7 @@ impl Log {
         if size > current {
             return Err(ProofError::Range(format!("size {size} is above the current tree size {current}")));
         }
-        merkle::root(&NodesOf(self.store.as_ref()), size).map_err(|e| ProofError::Range(e.to_string()))
+        merkle::root(&NodesOf(self.store.as_ref()), size).map_err(proof_error)
     }
 
     /// Append a group of verified entries and make it durable: [`Log::prepare`],
@@ -468,11 +484,13 @@ impl Log {
             publish = Some(Published { note, checkpoint: Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() } });
             w.since_snapshot += commit.records.len() as u64;
             w.frontier = new_frontier;
-            if w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 4) {
+            let busy = self.snapshot_busy.load(std::sync::atomic::Ordering::Acquire);
+            if !busy && w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 4) {
                 // The state now holds exactly the written records: hand a copy to the
                 // snapshot thread (at most one waiting), off the writer's path. It flushes
                 // the store before writing, so it never gets ahead of the durable records.
                 let copy = self.state.read().unwrap_or_else(|p| p.into_inner()).clone();
+                self.snapshot_busy.store(true, std::sync::atomic::Ordering::Release);
                 match self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).try_send(copy) {
                     Ok(()) => w.since_snapshot = 0,
                     Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
@@ -484,6 +502,9 @@ impl Log {
 
     /// Make every prepared group durable. A failure stops all later writes.
     pub fn flush(&self) -> Result<(), String> {
+        if let Some(f) = self.failure() {
+            return Err(f);
+        }
         self.store.flush().map_err(|e| {
             let msg = format!("flush failed, restart the server to recheck the store: {e}");
             self.writer.lock().unwrap_or_else(|p| p.into_inner()).failed = Some(msg.clone());
@@ -546,11 +567,13 @@ impl Prepared {
 /// The thread that serialises and persists state snapshots. A snapshot is only an
 /// optimisation of opening (the records are the truth), so a failed one is
 /// simply replaced by the next.
-fn spawn_snapshotter(store: Arc<dyn Store>) -> SyncSender<State> {
+fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<std::sync::atomic::AtomicBool>) -> SyncSender<State> {
     let (tx, rx) = sync_channel::<State>(1);
     let spawned = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
         while let Ok(state) = rx.recv() {
             let _ = store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other));
+            drop(state);
+            busy.store(false, std::sync::atomic::Ordering::Release);
         }
     });
     // Without the thread no snapshot is taken and opening replays more; nothing is lost.

@@ -52,8 +52,9 @@ impl State {
                 return Err(Refusal::conflict("clock_backwards", format!("received_at {received_at} is before the previous record's {last}")));
             }
         }
-        let skew = (e.at.instant() - received_at.instant()).num_seconds().abs();
-        if skew > CLOCK_SKEW_SECONDS_MAX {
+        let skew_ms = (e.at.instant() - received_at.instant()).num_milliseconds().abs();
+        let skew = skew_ms / 1000;
+        if skew_ms > CLOCK_SKEW_SECONDS_MAX * 1000 {
             return Err(Refusal::malformed(
                 "clock_skew",
                 format!("entry time {} is {skew} s away from the server's clock {received_at}; at most {CLOCK_SKEW_SECONDS_MAX} s allowed", e.at),

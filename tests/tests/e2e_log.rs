@@ -248,3 +248,37 @@ fn a_tampered_store_is_refused_naming_the_record() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("record 3"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// An interior tree node altered on disk (which would give bad proofs) is refused too.
+#[test]
+fn a_tampered_tree_node_is_refused() {
+    use ledger::store::{Commit, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let (_, reg_pk) = keygen(dir, "registrar");
+    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/node", "--registrar", &format!("registrar-een={reg_pk}")]);
+    let mut server = Server::start(&data);
+    let http = reqwest::blocking::Client::new();
+    for i in 0..8 {
+        let id = format!("lid-{i}");
+        let k = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+        assert_eq!(post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0, 201);
+    }
+    server.stop();
+    {
+        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        store.commit(&Commit { nodes: vec![(1, 1, [7u8; 32])], ..Commit::default() }).unwrap();
+    }
+    let mut last = String::new();
+    for _ in 0..50 {
+        let out = meent(&["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+        if !last.contains("lock") {
+            assert_eq!(out.status.code(), Some(2), "{last}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(last.contains("corrupt ledger") && last.contains("tree node (1, 1)"), "{last}");
+}

@@ -31,6 +31,9 @@ impl LogSource {
     pub fn from_args(data: Option<&Path>, server: Option<&str>, log: Option<&Path>) -> CmdResult<LogSource> {
         match (data, server, log) {
             (Some(d), None, None) => {
+                if !ledger::log::store_path(d).exists() {
+                    return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));
+                }
                 let store = SledStore::open(&ledger::log::store_path(d)).map_err(|e| {
                     CmdError::input(anyhow!("cannot open the store in {}: {e} (if the server is running on it, use --server)", d.display()))
                 })?;
