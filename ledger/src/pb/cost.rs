@@ -68,7 +68,16 @@ impl Cost {
     /// The value times `10^scale` as an integer, for `scale >= self.scale()`.
     pub(crate) fn scaled_biguint(&self, scale: u32) -> BigUint {
         debug_assert!(scale >= self.scale);
+        if let Some(v) = self.scaled_u128(scale) {
+            return BigUint::from(v);
+        }
         BigUint::from(self.units) * num_traits::pow(BigUint::from(10u32), (scale - self.scale) as usize)
+    }
+
+    /// `units · 10^(scale − self.scale)` when it fits in a `u128`.
+    pub(crate) fn scaled_u128(&self, scale: u32) -> Option<u128> {
+        let p = 10u128.checked_pow(scale.checked_sub(self.scale)?)?;
+        self.units.checked_mul(p)
     }
 
     /// Parses a non-negative decimal; `,` or `.` as the decimal mark,

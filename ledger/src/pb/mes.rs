@@ -57,6 +57,7 @@ const NONE: u32 = u32::MAX;
 /// Reusable state for MES runs on one prepared instance.
 pub(crate) struct Mes<'a> {
     prep: &'a Groups,
+    base: &'a Base,
     /// Scaled cost of each candidate.
     cost: Vec<BigUint>,
     /// `u(p)` of each candidate (its cost, or 1).
@@ -87,7 +88,7 @@ pub(crate) struct Mes<'a> {
 }
 
 impl<'a> Mes<'a> {
-    pub fn new(base: &Base, prep: &'a Groups) -> Mes<'a> {
+    pub fn new(base: &'a Base, prep: &'a Groups) -> Mes<'a> {
         let cost: Vec<BigUint> = prep.cand.iter().map(|&p| base.cost[p].clone()).collect();
         let util = match prep.util {
             Utility::Cost => cost.clone(),
@@ -95,6 +96,7 @@ impl<'a> Mes<'a> {
         };
         Mes {
             prep,
+            base,
             cost,
             util,
             d: BigUint::from(1u32),
@@ -112,6 +114,11 @@ impl<'a> Mes<'a> {
             tmp: BigUint::zero(),
             tmp2: BigUint::zero(),
         }
+    }
+
+    /// The instance this engine runs on.
+    pub fn inputs(&self) -> (&'a Base, &'a Groups) {
+        (self.base, self.prep)
     }
 
     /// Runs MES with per-voter budget `b_num / b_den` (scaled units), `b_den > 0`.
@@ -144,22 +151,14 @@ impl<'a> Mes<'a> {
         self.refs.push(prep.group_w.len() as u32);
         self.group_class.iter_mut().for_each(|c| *c = 1);
 
-        // Lower bounds of ρ (ρ never decreases during a run): cost / (|S| · u).
-        self.stale_num.clear();
-        self.stale_den.clear();
-        for c in 0..nc {
-            self.stale_num.push(&self.cost[c] * &self.d);
-            self.stale_den.push(&self.util[c] * prep.cand_votes[c]);
-        }
-        let mut live: Vec<usize> = (0..nc).collect();
         let mut picks = Vec::new();
-        let mut dead: Vec<usize> = Vec::new();
         if let Some(order) = forced {
+            // Only the forced picks' ρ are computed: no lower bounds needed.
+            picks.reserve(order.len());
             for &c in order {
                 let r = self.rho(c)?;
-                live.retain(|&x| x != c);
                 let den = self.d.clone();
-                self.pay(c, &r.rest, r.m, &live);
+                self.pay(c, &r.rest, r.m, &[]);
                 picks.push(Pick {
                     cand: c,
                     share_num: r.rest,
@@ -171,6 +170,15 @@ impl<'a> Mes<'a> {
             }
             return Some(MesRun { picks });
         }
+        // Lower bounds of ρ (ρ never decreases during a run): cost / (|S| · u).
+        self.stale_num.clear();
+        self.stale_den.clear();
+        for c in 0..nc {
+            self.stale_num.push(&self.cost[c] * &self.d);
+            self.stale_den.push(&self.util[c] * prep.cand_votes[c]);
+        }
+        let mut live: Vec<usize> = (0..nc).collect();
+        let mut dead: Vec<usize> = Vec::new();
         loop {
             {
                 let (sn, sd) = (&self.stale_num, &self.stale_den);

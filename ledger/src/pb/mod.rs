@@ -38,6 +38,7 @@ mod parse;
 mod prep;
 mod rational;
 mod rules;
+mod small;
 mod wide;
 mod write;
 

@@ -160,16 +160,20 @@ impl Groups {
         let mut start: Vec<u32> = Vec::with_capacity(inst.num_voters() + 1);
         let mut items: Vec<u32> = Vec::with_capacity(inst.num_approvals());
         start.push(0);
+        // Sorting is needed only to recognise identical sets when grouping.
+        let grouping = inst.num_voters() >= GROUP_FROM;
         for ballot in inst.ballots() {
             let s = items.len();
             items.extend(ballot.iter().map(|&p| cand_of[p as usize]).filter(|&c| c != u32::MAX));
-            items[s..].sort_unstable();
+            if grouping {
+                items[s..].sort_unstable();
+            }
             start.push(items.len() as u32);
         }
         // Group identical non-empty sets (worth it only for many voters).
-        let mut group_of_first: Vec<usize> = Vec::new();
-        let mut group_w: Vec<u64> = Vec::new();
-        if inst.num_voters() >= GROUP_FROM {
+        let mut group_of_first: Vec<usize> = Vec::with_capacity(if grouping { 0 } else { inst.num_voters() });
+        let mut group_w: Vec<u64> = Vec::with_capacity(if grouping { 0 } else { inst.num_voters() });
+        if grouping {
             let mut index: HashMap<&[u32], u32, BuildHasherDefault<Fx>> =
                 HashMap::with_capacity_and_hasher(inst.num_voters().min(1 << 20), Default::default());
             for v in 0..inst.num_voters() {

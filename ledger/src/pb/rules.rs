@@ -9,10 +9,11 @@ use num_bigint::BigUint;
 use super::cost::Cost;
 use super::greedy;
 use super::instance::{cmp_int_ids, parse_int_id, Instance};
-use super::mes::{Mes, MesRun};
+use super::mes::{Mes, MesRun, Pick};
 use super::fast::Fast;
 use super::prep::{Base, Groups, Utility};
 use super::rational::Rational;
+use super::small;
 
 /// A budgeting rule (PB.md). `FromStr` also accepts the round rule names
 /// `greedy` (= [`Rule::GreedyAv`]) and `equal_shares` (= [`Rule::MesCostAdd1Noex`]).
@@ -226,12 +227,36 @@ fn details_of(base: &Base, g: &Groups, run: &MesRun) -> Vec<(usize, Rational, u6
 /// The picks (candidate indices) of MES when the voters hold `total`
 /// together: the fast certified engine when it can decide, else the exact one.
 fn picks_for(fast: &mut Option<Fast<'_>>, exact: &mut Mes<'_>, total: &BigUint, n: u64) -> Vec<usize> {
+    if exact.inputs().1.sup_items.len() <= small::TINY_SUPPORTS {
+        if let Some(p) = small_picks(exact, total, n) {
+            return p;
+        }
+    }
     if let (Some(f), Ok(t)) = (fast.as_mut(), u128::try_from(total)) {
         if let Ok(p) = f.run(t, t, n) {
             return p;
         }
     }
+    if let Some(p) = small_picks(exact, total, n) {
+        return p;
+    }
     exact.run(total, n).picks.iter().map(|p| p.cand).collect()
+}
+
+/// The exact picks on machine integers, when the instance is small and
+/// nothing overflows.
+fn small_picks(exact: &mut Mes<'_>, total: &BigUint, n: u64) -> Option<Vec<usize>> {
+    let (base, g) = exact.inputs();
+    if g.sup_items.len() > small::SMALL_SUPPORTS {
+        return None;
+    }
+    let picks = small::run(base, g, u128::try_from(total).ok()?, n)?;
+    #[cfg(debug_assertions)]
+    {
+        let want: Vec<usize> = exact.run(total, n).picks.iter().map(|p| p.cand).collect();
+        assert_eq!(picks, want, "machine-integer MES differs from the exact one");
+    }
+    Some(picks)
 }
 
 /// The picks of MES for the Add1 steps `k, k+1, …, k+span−1` when the fast
@@ -264,10 +289,44 @@ fn picks_from(
             }
         }
     }
-    (exact.run(&total_at(k), n).picks.iter().map(|p| p.cand).collect(), 1)
+    let total = total_at(k);
+    if let Some(p) = small_picks(exact, &total, n) {
+        return (p, 1);
+    }
+    (exact.run(&total, n).picks.iter().map(|p| p.cand).collect(), 1)
+}
+
+/// The exact payments of known picks on machine integers, when nothing
+/// overflows.
+fn small_replay(base: &Base, g: &Groups, picks: &[usize], total: &BigUint) -> Option<MesRun> {
+    if g.group_w.len() > small::REPLAY_GROUPS && !small::replay_fits(base, g, picks, total) {
+        return None;
+    }
+    let done = small::replay(base, g, u128::try_from(total).ok()?, base.n, picks)?;
+    let picks = done
+        .into_iter()
+        .map(|(cand, share, full, capped, capped_num, den)| Pick {
+            cand,
+            share_num: BigUint::from(share),
+            full,
+            capped,
+            capped_num: BigUint::from(capped_num),
+            den: BigUint::from(den),
+        })
+        .collect();
+    Some(MesRun { picks })
 }
 
 fn mes_result(base: &Base, g: &Groups, exact: &mut Mes<'_>, picks: &[usize], total: BigUint, k: u64) -> MesResult {
+    if let Some(run) = small_replay(base, g, picks, &total) {
+        let details = details_of(base, g, &run);
+        #[cfg(debug_assertions)]
+        {
+            let want = exact.replay(&total, base.n, picks).map(|r| details_of(base, g, &r));
+            assert_eq!(Some(&details), want.as_ref(), "machine-integer payments differ from the exact ones");
+        }
+        return MesResult { projects: g.projects(picks.iter().copied()), budget: Some((total, k)), details };
+    }
     let run = match exact.replay(&total, base.n, picks) {
         Some(run) => run,
         None => {
@@ -457,32 +516,54 @@ pub(crate) fn fmt_amount(v: &Rational) -> String {
 
 fn total_cost(inst: &Instance, projects: &[usize]) -> Rational {
     let scale = projects.iter().map(|&p| inst.projects()[p].cost.scale()).max().unwrap_or(0);
+    let small = projects
+        .iter()
+        .try_fold(0u128, |acc, &p| inst.projects()[p].cost.scaled_u128(scale).and_then(|v| acc.checked_add(v)));
+    if let (Some(sum), Some(unit)) = (small, 10u128.checked_pow(scale)) {
+        return Rational::from_parts(&BigUint::from(sum), &BigUint::from(unit));
+    }
     let sum: BigUint = projects.iter().map(|&p| inst.projects()[p].cost.scaled_biguint(scale)).sum();
     Rational::from_parts(&sum, &num_traits::pow(BigUint::from(10u32), scale as usize))
 }
 
-fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Option<&MesResult>) -> Outcome {
+fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Option<MesResult>) -> Outcome {
     let mut payments = Vec::with_capacity(projects.len());
+    let (kept, details) = match mes {
+        Some(r) => (r.budget, r.details),
+        None => (None, Vec::new()),
+    };
+    // The details by project, taken (not cloned) as the payments are built.
+    let mut detail_of: Vec<Option<(Rational, u64, u64, Rational)>> = Vec::new();
+    if !details.is_empty() {
+        detail_of.resize_with(inst.projects().len(), || None);
+        for (p, share, full, capped, capped_total) in details {
+            if let Some(slot) = detail_of.get_mut(p) {
+                *slot = Some((share, full, capped, capped_total));
+            }
+        }
+    }
     for &p in projects {
         let proj = &inst.projects()[p];
-        let detail = mes.and_then(|r| r.details.iter().find(|d| d.0 == p));
+        let detail = detail_of.get_mut(p).and_then(Option::take);
         let supporters = base.votes[p];
         let payment = match detail {
-            Some((_, share, full, capped, capped_total)) => {
-                let (share, capped_total) = (share.clone(), capped_total.clone());
+            Some((share, full, capped, capped_total)) => {
                 // Water-filling: the payments add up to the cost exactly.
-                let total = Rational::from_parts(
-                    &BigUint::from(proj.cost.units()),
-                    &num_traits::pow(BigUint::from(10u32), proj.cost.scale() as usize),
-                );
+                let total = match 10u128.checked_pow(proj.cost.scale()) {
+                    Some(unit) => Rational::from_parts(&BigUint::from(proj.cost.units()), &BigUint::from(unit)),
+                    None => Rational::from_parts(
+                        &BigUint::from(proj.cost.units()),
+                        &num_traits::pow(BigUint::from(10u32), proj.cost.scale() as usize),
+                    ),
+                };
                 Payment {
                     project: proj.id.clone(),
                     cost: proj.cost,
                     funding: Funding::EqualShares,
                     supporters,
                     share: Some(share),
-                    full_share_payers: *full,
-                    capped_payers: *capped,
+                    full_share_payers: full,
+                    capped_payers: capped,
                     capped_total,
                     total,
                 }
@@ -504,7 +585,7 @@ fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Opti
         };
         payments.push(payment);
     }
-    let kept = mes.and_then(|r| r.budget.as_ref());
+    let kept = kept.as_ref();
     let budget_per_voter = kept.map(|(total, _)| {
         let den = num_traits::pow(BigUint::from(10u32), base.scale as usize) * base.n;
         Rational::from_parts(total, &den)
@@ -544,15 +625,17 @@ pub fn run(inst: &Instance, rule: Rule) -> Outcome {
         Rule::MesCost | Rule::MesCard => {
             let util = if rule == Rule::MesCost { Utility::Cost } else { Utility::Card };
             let g = Groups::new(inst, &base, util);
-            let r = mes_plain(&base, &g);
-            build(inst, &base, rule, &r.projects, Some(&r))
+            let mut r = mes_plain(&base, &g);
+            let projects = std::mem::take(&mut r.projects);
+            build(inst, &base, rule, &projects, Some(r))
         }
         Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
             let util = if rule == Rule::MesCardAdd1 { Utility::Card } else { Utility::Cost };
             let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
             let g = Groups::new(inst, &base, util);
-            let r = mes_add1(&base, &g, stop);
-            build(inst, &base, rule, &r.projects, Some(&r))
+            let mut r = mes_add1(&base, &g, stop);
+            let projects = std::mem::take(&mut r.projects);
+            build(inst, &base, rule, &projects, Some(r))
         }
         Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
             let util = if rule == Rule::MesCardAdd1u { Utility::Card } else { Utility::Cost };
@@ -568,7 +651,7 @@ pub fn run(inst: &Instance, rule: Rule) -> Outcome {
                     return build(inst, &base, rule, &gr, None);
                 }
             }
-            build(inst, &base, rule, &sel, Some(&r))
+            build(inst, &base, rule, &sel, Some(r))
         }
     }
 }
