@@ -231,17 +231,7 @@ fn a_tampered_store_is_refused_naming_the_record() {
         let id = id.unwrap_or(ledger::ids::EntryId([0; 32]));
         store.commit(&Commit { records: vec![(3, id, text.into_bytes())], ..Commit::default() }).unwrap();
     }
-    // sled lets go of its lock shortly after the handle is dropped.
-    let mut last = String::new();
-    for _ in 0..50 {
-        let out = meent(&["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
-        last = String::from_utf8_lossy(&out.stderr).to_string();
-        if !last.contains("lock") {
-            assert_eq!(out.status.code(), Some(2), "{last}");
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let last = serve_refusal(&data);
     assert!(last.contains("corrupt ledger") && last.contains("record 3"), "{last}");
     // The auditor's view of the same store names it too.
     let out = meent(&["verify", "--data", data.to_str().unwrap()]);
@@ -270,15 +260,21 @@ fn a_tampered_tree_node_is_refused() {
         let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
         store.commit(&Commit { nodes: vec![(1, 1, [7u8; 32])], ..Commit::default() }).unwrap();
     }
-    let mut last = String::new();
+    let last = serve_refusal(&data);
+    assert!(last.contains("corrupt ledger") && last.contains("tree node (1, 1)"), "{last}");
+}
+
+/// Start `meent serve` on a store that must be refused; its error (exit 2). sled lets go of its
+/// lock shortly after this process dropped its handle, so a lock error is retried.
+fn serve_refusal(data: &std::path::Path) -> String {
     for _ in 0..50 {
         let out = meent(&["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
-        last = String::from_utf8_lossy(&out.stderr).to_string();
-        if !last.contains("lock") {
-            assert_eq!(out.status.code(), Some(2), "{last}");
-            break;
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        if !err.contains("lock") {
+            assert_eq!(out.status.code(), Some(2), "{err}");
+            return err;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert!(last.contains("corrupt ledger") && last.contains("tree node (1, 1)"), "{last}");
+    panic!("the store stayed locked");
 }
