@@ -161,8 +161,29 @@ fn signed(kind: Kind, author: &str, key: &SigningKey, body: serde_json::Value) -
     sign_entry(kind, &author.parse::<Author>().unwrap(), key, &at, body).unwrap()
 }
 
+/// CPU seconds (user + system) used so far by this process.
+fn own_cpu() -> f64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// CPU seconds (user + system) used so far by process `pid`.
+fn cpu_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / ticks
+}
+
 fn post_all(url: &str, entries: &[VerifiedEntry], connections: usize) -> f64 {
-    ingest(url, entries.iter().map(|e| serde_json::to_vec(&e.json).unwrap()).collect(), connections)
+    let bodies = entries.iter().map(|e| serde_json::to_vec(&e.json).unwrap()).collect();
+    ingest(url, bodies, connections)
 }
 
 /// Fund members who contribute and vote: `n` admitted members in one fund, and
@@ -255,16 +276,27 @@ fn main() {
     let server = Server::start(&data);
     let sc = scene(&server.1, &reg, 64, 64);
     let mut rates: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    // Per kind: CPU µs per entry of the server process and of this (client) process.
+    let mut cpu: std::collections::BTreeMap<&str, (Vec<f64>, Vec<f64>)> = Default::default();
     let mut verify_rates = Vec::new();
+    let pid = server.0.id();
+    let mut measured = |kind: &'static str, batch: Vec<VerifiedEntry>| -> f64 {
+        let (s0, c0) = (cpu_of(pid), own_cpu());
+        let r = post_all(&server.1, &batch, connections);
+        let (s1, c1) = (cpu_of(pid), own_cpu());
+        let per = |a: f64, b: f64| (b - a) / batch.len() as f64 * 1e6;
+        let e = cpu.entry(kind).or_default();
+        e.0.push(per(s0, s1));
+        e.1.push(per(c0, c1));
+        rates.entry(kind).or_default().push(r);
+        r
+    };
     for run in 0..runs {
         let batch = applications(entries, &format!("r{run}"));
         verify_rates.push(raw_verify(&batch));
-        let r = post_all(&server.1, &batch, connections);
-        rates.entry("member.apply").or_default().push(r);
-        let c = post_all(&server.1, &contributions(&sc, entries, &format!("r{run}")), connections);
-        rates.entry("contribution").or_default().push(c);
-        let v = post_all(&server.1, &votes(&sc, entries), connections);
-        rates.entry("vote").or_default().push(v);
+        let r = measured("member.apply", batch);
+        let c = measured("contribution", contributions(&sc, entries, &format!("r{run}")));
+        let v = measured("vote", votes(&sc, entries));
         println!("  run {run}: member.apply {r:.0}/s, contribution {c:.0}/s, vote {v:.0}/s (durable, 201); raw verify_strict {:.0}/s", verify_rates[run]);
     }
     let have = 1 + 3 * runs * entries;
@@ -289,12 +321,20 @@ fn main() {
     let verify_m = median(verify_rates);
     println!();
     println!("raw verify_strict on {cores} cores: {verify_m:.0} signatures/s (median of {runs})");
-    println!("{:<14} {:>16} {:>22} {:>18} {:>22}", "kind", "ingest/s", "ratio to raw verify", "domain us/entry", "domain share of ingest");
+    println!(
+        "{:<14} {:>10} {:>20} {:>16} {:>22} {:>17} {:>17}",
+        "kind", "ingest/s", "ratio to raw verify", "domain us/entry", "domain share of ingest", "server cpu us/e", "client cpu us/e"
+    );
     for (kind, v) in rates {
+        let (server_us, client_us) = cpu.remove(kind).map(|(s, c)| (median(s), median(c))).unwrap_or_default();
         let m = median(v);
         let (n, secs) = domain.get(kind).copied().unwrap_or((0, 0.0));
         let us = if n > 0 { secs / n as f64 * 1e6 } else { 0.0 };
-        println!("{kind:<14} {m:>16.0} {:>22.2} {us:>18.2} {:>21.1}%", m / verify_m, us * 1e-6 * m * 100.0);
+        println!(
+            "{kind:<14} {m:>10.0} {:>20.2} {us:>16.2} {:>21.1}% {server_us:>17.1} {client_us:>17.1}",
+            m / verify_m,
+            us * 1e-6 * m * 100.0
+        );
     }
     println!("meent verify --data on {audited} records: {:.0} records/s (median of {runs})", median(audit_rates));
 }

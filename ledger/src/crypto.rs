@@ -90,8 +90,31 @@ impl FromStr for PublicKey {
     type Err = CryptoError;
     fn from_str(s: &str) -> Result<Self, CryptoError> {
         let bytes = crate::ids::parse_hex32(s).ok_or_else(|| CryptoError::BadKey(s.to_string()))?;
-        VerifyingKey::from_bytes(&bytes).map(PublicKey).map_err(|_| CryptoError::BadKey(s.to_string()))
+        decompress(&bytes).map(PublicKey).ok_or_else(|| CryptoError::BadKey(s.to_string()))
     }
+}
+
+/// Most decompressed keys kept by [`decompress`].
+const KEY_CACHE_MAX: usize = 1 << 16;
+
+/// `VerifyingKey::from_bytes` (a point decompression, about as costly as a
+/// fifth of a signature check), remembered for keys seen recently: every
+/// entry carries its author's key, and authors sign many entries.
+fn decompress(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], VerifyingKey>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(k) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(bytes) {
+        return Some(*k);
+    }
+    let key = VerifyingKey::from_bytes(bytes).ok()?;
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if c.len() >= KEY_CACHE_MAX {
+        c.clear();
+    }
+    c.insert(*bytes, key);
+    Some(key)
 }
 
 impl Serialize for PublicKey {

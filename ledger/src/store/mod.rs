@@ -1,10 +1,12 @@
 //! Durable storage behind a trait of plain Rust types, so that another engine can
 //! be added without touching the log or the domain. Only [`sled_store`] knows sled.
 //!
-//! What is stored: each record's leaf bytes by `seq`; the entry-id → `seq` index
-//! (idempotent resubmission); every complete aligned Merkle node (proofs without
-//! recomputation); and named metadata (the last signed checkpoint, the tree
-//! frontier); and, apart, a snapshot of the state. One [`Commit`] is applied atomically
+//! What is stored: each record's leaf bytes by `seq`, with its entry id and leaf
+//! hash; the entry-id → `seq` index (idempotent resubmission); the complete
+//! aligned Merkle nodes (an engine may store only some levels and recompute
+//! the others from leaf hashes: [`Store::stores_level`]); named metadata (the
+//! last signed checkpoint, the tree frontier); and, apart, a snapshot of the
+//! state. One [`Commit`] is applied atomically
 //! ([`Store::write`]) and is durable once [`Store::flush`] returns; the log
 //! acknowledges nothing before that flush.
 
@@ -48,6 +50,9 @@ pub struct Commit {
 /// Records in order, as (seq, leaf bytes).
 pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(Seq, Vec<u8>), StoreError>> + 'a>;
 
+/// Records in order with their stored leaf hashes, as (seq, leaf hash, leaf bytes).
+pub type LeafIter<'a> = Box<dyn Iterator<Item = Result<(Seq, Hash, Vec<u8>), StoreError>> + 'a>;
+
 /// A log store.
 pub trait Store: Send + Sync {
     /// Apply `c` atomically; it is durable after the next [`Store::flush`].
@@ -69,7 +74,14 @@ pub trait Store: Send + Sync {
     /// Named metadata.
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Records from `from` on, in order, as (seq, leaf bytes).
-    fn records_from(&self, from: Seq) -> RecordIter<'_>;
+    fn records_from(&self, from: Seq) -> RecordIter<'_> {
+        Box::new(self.leaves_from(from).map(|r| r.map(|(seq, _, bytes)| (seq, bytes))))
+    }
+    /// Records from `from` on, in order, with the leaf hash stored for each.
+    fn leaves_from(&self, from: Seq) -> LeafIter<'_>;
+    /// Whether complete tree nodes of `level` are stored as written; the
+    /// others are recomputed from stored leaf hashes when asked for.
+    fn stores_level(&self, level: u32) -> bool;
     /// Replace the state snapshot with what `write` writes, durably and atomically,
     /// after making every record written so far durable (so a snapshot never
     /// covers records that a crash could lose).

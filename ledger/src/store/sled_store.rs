@@ -1,22 +1,57 @@
 //! The [`Store`] on sled 0.34: one tree, keys prefixed by what they hold, each
 //! [`Commit`] one atomic `apply_batch`; `flush` is sled's (fsync of its log,
 //! which sled recovers as a prefix).
+//!
+//! Records are stored in *segments*: the records of one commit, in runs of at
+//! most [`SEGMENT_BYTES`], under the key of their first position. A segment
+//! holds, per record, its position, its entry id, its leaf hash (the tree's
+//! level 0) and its leaf bytes. Tree nodes of levels 1 to
+//! [`UNSTORED_LEVELS`] are not stored: each is recomputed from at most 8 leaf
+//! hashes of neighbouring records when a proof needs it; nodes from level
+//! `UNSTORED_LEVELS + 1` up are stored under their own keys. sled's cost is
+//! per key (tree walk, page deltas, node copies): one key per run of records
+//! and about one per 8 records for nodes, instead of about four per record
+//! (record, id index, leaf and interior nodes), made the writer several times
+//! cheaper under load (docs/PERFORMANCE.md). The entry id → position index is
+//! kept in memory, built from the segments when the store opens (about 64
+//! bytes per entry).
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::RwLock;
 
-use super::{Commit, RecordIter, Store, StoreError};
+use super::{Commit, LeafIter, Store, StoreError};
 use crate::ids::{EntryId, Seq};
 use crate::merkle::Hash;
 
-const RECORD: u8 = b'r';
-const ID: u8 = b'i';
+/// Segments of records, by first position.
+const SEGMENT: u8 = b's';
+/// The per-record layout of development versions before segments.
+const OLD_RECORD: u8 = b'r';
 const NODE: u8 = b'n';
 const META: u8 = b'm';
+
+/// A commit's records are cut into segments of about this many bytes (a
+/// record larger than this is a segment alone). It keeps sled's leaf nodes
+/// (up to 16 keys) well under its 128 KiB inline-message limit.
+pub const SEGMENT_BYTES: usize = 6 * 1024;
+
+/// Per record in a segment: position (8), entry id (32), leaf hash (32),
+/// length (4), then the leaf bytes.
+const RECORD_HEADER: usize = 8 + 32 + 32 + 4;
+
+/// Tree levels 1 to this one are recomputed from leaf hashes, not stored.
+pub const UNSTORED_LEVELS: u32 = 3;
+
+/// One record of a segment: position, entry id, leaf hash, leaf bytes.
+type SegRecord<'a> = (Seq, EntryId, Hash, &'a [u8]);
 
 /// A sled-backed store.
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
+    /// Entry id → position, for every stored record.
+    ids: RwLock<HashMap<EntryId, Seq>>,
     /// The state snapshot lives beside sled's files, as a plain file replaced by rename.
     snapshot_path: std::path::PathBuf,
 }
@@ -32,11 +67,56 @@ fn engine(e: sled::Error) -> StoreError {
     }
 }
 
-fn record_key(seq: Seq) -> [u8; 9] {
+fn segment_key(first: Seq) -> [u8; 9] {
     let mut k = [0u8; 9];
-    k[0] = RECORD;
-    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k[0] = SEGMENT;
+    k[1..].copy_from_slice(&first.to_be_bytes());
     k
+}
+
+/// The first position of a segment key.
+fn segment_first(key: &[u8]) -> Result<Seq, StoreError> {
+    let b: [u8; 8] = key.get(1..9).filter(|_| key.len() == 9).and_then(|s| s.try_into().ok()).ok_or_else(|| StoreError::Corrupt("segment key is not 9 bytes".into()))?;
+    Ok(u64::from_be_bytes(b))
+}
+
+fn encode_segment(records: &[SegRecord<'_>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.iter().map(|r| RECORD_HEADER + r.3.len()).sum());
+    for (seq, id, leaf, bytes) in records {
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&id.0);
+        out.extend_from_slice(leaf);
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// The records of the segment stored under position `first`: they must be
+/// consecutive from `first` on, and fill the value exactly.
+fn decode_segment(first: Seq, v: &[u8]) -> Result<Vec<SegRecord<'_>>, StoreError> {
+    let bad = |what: String| StoreError::Corrupt(format!("segment at record {first}: {what}"));
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while at < v.len() {
+        let expected = first + out.len() as u64;
+        let head = v.get(at..at + RECORD_HEADER).ok_or_else(|| bad(format!("record {expected} is cut short")))?;
+        let seq = u64::from_be_bytes(head[..8].try_into().expect("8 bytes"));
+        if seq != expected {
+            return Err(bad(format!("holds record {seq} where record {expected} belongs")));
+        }
+        let id = EntryId(head[8..40].try_into().expect("32 bytes"));
+        let leaf: Hash = head[40..72].try_into().expect("32 bytes");
+        let len = u32::from_be_bytes(head[72..76].try_into().expect("4 bytes")) as usize;
+        let start = at + RECORD_HEADER;
+        let bytes = v.get(start..start + len).ok_or_else(|| bad(format!("record {seq} is cut short")))?;
+        out.push((seq, id, leaf, bytes));
+        at = start + len;
+    }
+    if out.is_empty() {
+        return Err(bad("it is empty".into()));
+    }
+    Ok(out)
 }
 
 fn node_key(level: u32, index: u64) -> [u8; 13] {
@@ -44,13 +124,6 @@ fn node_key(level: u32, index: u64) -> [u8; 13] {
     k[0] = NODE;
     k[1..5].copy_from_slice(&level.to_be_bytes());
     k[5..].copy_from_slice(&index.to_be_bytes());
-    k
-}
-
-fn id_key(id: &EntryId) -> [u8; 33] {
-    let mut k = [0u8; 33];
-    k[0] = ID;
-    k[1..].copy_from_slice(&id.0);
     k
 }
 
@@ -65,24 +138,142 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open().map_err(engine)?;
         let tree = db.open_tree("log").map_err(engine)?;
-        Ok(SledStore { db, tree, snapshot_path: dir.join("state-snapshot.json") })
+        if tree.scan_prefix([OLD_RECORD]).next().is_some() {
+            return Err(StoreError::Engine(
+                "this store keeps one key per record, the layout of meent development versions before record segments; \
+                 export it with that version (`meent export --format jsonl`) and import the entries into a new ledger"
+                    .into(),
+            ));
+        }
+        let store = SledStore { db, tree, ids: RwLock::new(HashMap::new()), snapshot_path: dir.join("state-snapshot.json") };
+        let mut ids = HashMap::new();
+        for kv in store.tree.scan_prefix([SEGMENT]) {
+            let (k, v) = kv.map_err(engine)?;
+            for (seq, id, _, _) in decode_segment(segment_first(&k)?, &v)? {
+                ids.insert(id, seq);
+            }
+        }
+        *store.ids.write().unwrap_or_else(|p| p.into_inner()) = ids;
+        Ok(store)
+    }
+
+    /// The segment holding record `seq`: its first position and value.
+    fn segment_of(&self, seq: Seq) -> Result<Option<(Seq, sled::IVec)>, StoreError> {
+        let start = [SEGMENT];
+        let end = segment_key(seq);
+        match self.tree.range(start.as_slice()..=end.as_slice()).next_back() {
+            None => Ok(None),
+            Some(kv) => {
+                let (k, v) = kv.map_err(engine)?;
+                Ok(Some((segment_first(&k)?, v)))
+            }
+        }
+    }
+
+    /// Add `records` (consecutive positions) to `batch` as segments. Records
+    /// that replace stored ones (only repair and tests do that) rewrite the
+    /// segments they fall in. Returns the ids to drop from and add to the index.
+    ///
+    /// `leaves` are the level-0 nodes of the commit: a record's leaf hash; a
+    /// record without one keeps the leaf hash stored for its position, or
+    /// else gets the hash of its bytes.
+    fn put_records(
+        &self,
+        batch: &mut sled::Batch,
+        records: &[(Seq, EntryId, Vec<u8>)],
+        leaves: &HashMap<Seq, Hash>,
+    ) -> Result<(Vec<EntryId>, Vec<(EntryId, Seq)>), StoreError> {
+        let Some(first) = records.first().map(|r| r.0) else {
+            return match leaves.keys().next() {
+                Some(seq) => Err(StoreError::Engine(format!("the leaf hash of record {seq} can only be written with the record"))),
+                None => Ok((Vec::new(), Vec::new())),
+            };
+        };
+        if let Some(seq) = leaves.keys().find(|&&s| s < first || s >= first + records.len() as u64) {
+            return Err(StoreError::Engine(format!("the leaf hash of record {seq} can only be written with the record")));
+        }
+        for (i, r) in records.iter().enumerate() {
+            if r.0 != first + i as u64 {
+                return Err(StoreError::Engine(format!("the records of one commit must be consecutive: record {} follows record {first}", r.0)));
+            }
+        }
+        let last = first + (records.len() as u64 - 1);
+        // Stored segments that overlap [first, last].
+        let mut old: Vec<(Seq, sled::IVec)> = Vec::new();
+        if let Some((f, v)) = self.segment_of(first)? {
+            let n = decode_segment(f, &v)?.len() as u64;
+            if f + n > first {
+                old.push((f, v));
+            }
+        }
+        let (from, to) = (segment_key(first.saturating_add(1)), segment_key(last));
+        if first < last {
+            for kv in self.tree.range(from.as_slice()..=to.as_slice()) {
+                let (k, v) = kv.map_err(engine)?;
+                old.push((segment_first(&k)?, v));
+            }
+        }
+        let mut dropped = Vec::new();
+        let mut merged: Vec<SegRecord<'_>> = Vec::new();
+        let mut old_leaf: HashMap<Seq, Hash> = HashMap::new();
+        let decoded: Vec<Vec<SegRecord<'_>>> = old.iter().map(|(f, v)| decode_segment(*f, v)).collect::<Result<_, _>>()?;
+        for ((f, _), recs) in old.iter().zip(&decoded) {
+            batch.remove(&segment_key(*f)[..]);
+            for &(seq, id, leaf, bytes) in recs {
+                if seq < first || seq > last {
+                    merged.push((seq, id, leaf, bytes));
+                } else {
+                    dropped.push(id);
+                    old_leaf.insert(seq, leaf);
+                }
+            }
+        }
+        merged.extend(records.iter().map(|(seq, id, b)| {
+            let leaf = leaves.get(seq).or_else(|| old_leaf.get(seq)).copied().unwrap_or_else(|| crate::merkle::leaf_hash(b));
+            (*seq, *id, leaf, b.as_slice())
+        }));
+        merged.sort_by_key(|r| r.0);
+        // Cut into segments of about SEGMENT_BYTES.
+        let mut start = 0;
+        let mut size = 0;
+        for i in 0..merged.len() {
+            let len = RECORD_HEADER + merged[i].3.len();
+            let gap = i > start && merged[i].0 != merged[i - 1].0 + 1;
+            if i > start && (size + len > SEGMENT_BYTES || gap) {
+                batch.insert(&segment_key(merged[start].0)[..], encode_segment(&merged[start..i]));
+                start = i;
+                size = 0;
+            }
+            size += len;
+        }
+        if start < merged.len() {
+            batch.insert(&segment_key(merged[start].0)[..], encode_segment(&merged[start..]));
+        }
+        let added = records.iter().map(|(seq, id, _)| (*id, *seq)).collect();
+        Ok((dropped, added))
     }
 }
 
 impl Store for SledStore {
     fn write(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        for (seq, id, bytes) in &c.records {
-            batch.insert(&record_key(*seq)[..], bytes.as_slice());
-            batch.insert(&id_key(id)[..], &seq.to_be_bytes()[..]);
-        }
-        for (level, index, hash) in &c.nodes {
+        let leaves: HashMap<Seq, Hash> = c.nodes.iter().filter(|n| n.0 == 0).map(|n| (n.1, n.2)).collect();
+        let (dropped, added) = self.put_records(&mut batch, &c.records, &leaves)?;
+        for (level, index, hash) in c.nodes.iter().filter(|n| n.0 > UNSTORED_LEVELS) {
             batch.insert(&node_key(*level, *index)[..], &hash[..]);
         }
         for (name, value) in &c.meta {
             batch.insert(meta_key(name), value.as_slice());
         }
-        self.tree.apply_batch(batch).map_err(engine)
+        self.tree.apply_batch(batch).map_err(engine)?;
+        if !dropped.is_empty() || !added.is_empty() {
+            let mut ids = self.ids.write().unwrap_or_else(|p| p.into_inner());
+            for id in dropped {
+                ids.remove(&id);
+            }
+            ids.extend(added);
+        }
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -90,20 +281,35 @@ impl Store for SledStore {
     }
 
     fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree.get(record_key(seq)).map_err(engine)?.map(|v| v.to_vec()))
+        let Some((first, v)) = self.segment_of(seq)? else { return Ok(None) };
+        Ok(decode_segment(first, &v)?.into_iter().find(|r| r.0 == seq).map(|r| r.3.to_vec()))
     }
 
     fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
-        match self.tree.get(id_key(id)).map_err(engine)? {
-            None => Ok(None),
-            Some(v) => {
-                let b: [u8; 8] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt(format!("index entry for {id} is not 8 bytes")))?;
-                Ok(Some(u64::from_be_bytes(b)))
-            }
-        }
+        Ok(self.ids.read().unwrap_or_else(|p| p.into_inner()).get(id).copied())
     }
 
     fn node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError> {
+        if level == 0 {
+            let Some((first, v)) = self.segment_of(index)? else { return Ok(None) };
+            return Ok(decode_segment(first, &v)?.into_iter().find(|r| r.0 == index).map(|r| r.2));
+        }
+        if level <= UNSTORED_LEVELS {
+            // Recompute from the 2^level leaf hashes under it (all must be there).
+            let width = 1u64 << level;
+            let Some(start) = index.checked_mul(width) else { return Ok(None) };
+            let mut hashes: Vec<Hash> = Vec::with_capacity(width as usize);
+            for item in self.leaves_from(start).take(width as usize) {
+                hashes.push(item?.1);
+            }
+            if hashes.len() as u64 != width {
+                return Ok(None);
+            }
+            while hashes.len() > 1 {
+                hashes = hashes.chunks(2).map(|p| crate::merkle::node_hash(&p[0], &p[1])).collect();
+            }
+            return Ok(hashes.pop());
+        }
         match self.tree.get(node_key(level, index)).map_err(engine)? {
             None => Ok(None),
             Some(v) => {
@@ -120,14 +326,33 @@ impl Store for SledStore {
         Ok(self.tree.get(meta_key(name)).map_err(engine)?.map(|v| v.to_vec()))
     }
 
-    fn records_from(&self, from: Seq) -> RecordIter<'_> {
-        let start = record_key(from);
-        let end = [RECORD + 1];
-        Box::new(self.tree.range(start.as_slice()..end.as_slice()).map(|kv| {
-            let (k, v) = kv.map_err(engine)?;
-            let b: [u8; 8] = k.get(1..9).and_then(|s| s.try_into().ok()).ok_or_else(|| StoreError::Corrupt("record key is not 9 bytes".into()))?;
-            Ok((u64::from_be_bytes(b), v.to_vec()))
-        }))
+    fn leaves_from(&self, from: Seq) -> LeafIter<'_> {
+        // From the segment that holds `from` (or the first after it) to the last.
+        let start = match self.segment_of(from) {
+            Ok(Some((first, _))) => segment_key(first),
+            Ok(None) => segment_key(from),
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        let end = [SEGMENT + 1];
+        Box::new(
+            self.tree
+                .range(start.as_slice()..end.as_slice())
+                .map(move |kv| -> Result<Vec<(Seq, Hash, Vec<u8>)>, StoreError> {
+                    let (k, v) = kv.map_err(engine)?;
+                    let recs = decode_segment(segment_first(&k)?, &v)?;
+                    Ok(recs.into_iter().filter(|r| r.0 >= from).map(|r| (r.0, r.2, r.3.to_vec())).collect())
+                })
+                .flat_map(|seg| -> Box<dyn Iterator<Item = Result<(Seq, Hash, Vec<u8>), StoreError>>> {
+                    match seg {
+                        Ok(recs) => Box::new(recs.into_iter().map(Ok)),
+                        Err(e) => Box::new(std::iter::once(Err(e))),
+                    }
+                }),
+        )
+    }
+
+    fn stores_level(&self, level: u32) -> bool {
+        level == 0 || level > UNSTORED_LEVELS
     }
 
     fn put_snapshot(&self, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), StoreError> {
@@ -156,15 +381,144 @@ impl Store for SledStore {
     }
 
     fn last_seq(&self) -> Result<Option<Seq>, StoreError> {
-        let start = [RECORD];
-        let end = [RECORD + 1];
+        let start = [SEGMENT];
+        let end = [SEGMENT + 1];
         match self.tree.range(start.as_slice()..end.as_slice()).next_back() {
             None => Ok(None),
             Some(kv) => {
-                let (k, _) = kv.map_err(engine)?;
-                let b: [u8; 8] = k.get(1..9).and_then(|s| s.try_into().ok()).ok_or_else(|| StoreError::Corrupt("record key is not 9 bytes".into()))?;
-                Ok(Some(u64::from_be_bytes(b)))
+                let (k, v) = kv.map_err(engine)?;
+                Ok(decode_segment(segment_first(&k)?, &v)?.last().map(|r| r.0))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::{leaf_hash, Frontier};
+
+    fn id(seq: Seq) -> EntryId {
+        let mut b = [0u8; 32];
+        b[..8].copy_from_slice(&seq.to_be_bytes());
+        b[31] = 0xee;
+        EntryId(b)
+    }
+
+    fn bytes(seq: Seq) -> Vec<u8> {
+        // Records of varied sizes, some larger than a segment.
+        let len = if seq % 37 == 5 { SEGMENT_BYTES + 100 } else { 50 + (seq as usize * 97) % 900 };
+        (0..len).map(|i| (seq as usize + i) as u8).collect()
+    }
+
+    /// Commits of the given sizes, as the log writes them; every node the frontier gives.
+    fn fill(store: &SledStore, groups: &[usize]) -> Vec<(u32, u64, Hash)> {
+        let mut frontier = Frontier::default();
+        let mut all_nodes = Vec::new();
+        let mut seq = 0;
+        for &n in groups {
+            let mut c = Commit::default();
+            for _ in 0..n {
+                let b = bytes(seq);
+                c.nodes.extend(frontier.push(leaf_hash(&b)).unwrap());
+                c.records.push((seq, id(seq), b));
+                seq += 1;
+            }
+            all_nodes.extend(c.nodes.iter().copied());
+            store.commit(&c).unwrap();
+        }
+        all_nodes
+    }
+
+    #[test]
+    fn segments_give_back_every_record_leaf_node_and_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let groups = [1, 1, 3, 64, 17, 200, 2, 90];
+        let total: u64 = groups.iter().sum::<usize>() as u64;
+        let nodes = {
+            let store = SledStore::open(dir.path()).unwrap();
+            let nodes = fill(&store, &groups);
+            nodes
+        };
+        // Reopen: the id index is rebuilt from the segments.
+        let store = loop {
+            match SledStore::open(dir.path()) {
+                Ok(s) => break s,
+                Err(e) if e.to_string().contains("lock") => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(store.last_seq().unwrap(), Some(total - 1));
+        for seq in 0..total {
+            assert_eq!(store.record(seq).unwrap(), Some(bytes(seq)), "record {seq}");
+            assert_eq!(store.seq_of(&id(seq)).unwrap(), Some(seq));
+        }
+        assert_eq!(store.record(total).unwrap(), None);
+        assert_eq!(store.seq_of(&id(total)).unwrap(), None);
+        for from in [0, 1, 5, 63, 64, 100, total - 1, total, total + 5] {
+            let got: Vec<Seq> = store.records_from(from).map(|r| r.unwrap().0).collect();
+            assert_eq!(got, (from..total).collect::<Vec<_>>(), "from {from}");
+        }
+        // Every complete node, stored or recomputed, is the one the frontier gave.
+        for (level, index, hash) in nodes {
+            assert_eq!(store.node(level, index).unwrap(), Some(hash), "node ({level}, {index})");
+        }
+        // A node whose leaves are not all there yet is absent.
+        assert_eq!(store.node(3, total / 8 + 1).unwrap(), None);
+    }
+
+    #[test]
+    fn a_replaced_record_rewrites_its_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        fill(&store, &[40]);
+        let old_leaf = store.node(0, 7).unwrap().unwrap();
+        let mut changed = bytes(7);
+        changed[0] ^= 1;
+        let new_id = EntryId([9; 32]);
+        store.commit(&Commit { records: vec![(7, new_id, changed.clone())], ..Commit::default() }).unwrap();
+        assert_eq!(store.record(7).unwrap(), Some(changed));
+        // Without a new leaf hash, the stored one stays (and no longer matches: what `Log::open` detects).
+        assert_eq!(store.node(0, 7).unwrap(), Some(old_leaf));
+        assert_eq!(store.seq_of(&new_id).unwrap(), Some(7));
+        assert_eq!(store.seq_of(&id(7)).unwrap(), None);
+        let all: Vec<Seq> = store.records_from(0).map(|r| r.unwrap().0).collect();
+        assert_eq!(all, (0..40).collect::<Vec<_>>());
+        // Records of one commit must be consecutive; a leaf hash comes with its record.
+        let gap = Commit { records: vec![(40, id(40), bytes(40)), (42, id(42), bytes(42))], ..Commit::default() };
+        assert!(store.write(&gap).is_err());
+        let lone_leaf = Commit { nodes: vec![(0, 3, [1; 32])], ..Commit::default() };
+        assert!(store.write(&lone_leaf).is_err());
+        assert_eq!(store.last_seq().unwrap(), Some(39));
+    }
+
+    #[test]
+    fn a_corrupt_segment_is_named() {
+        assert!(decode_segment(4, &[]).is_err());
+        let seg = encode_segment(&[(4, id(4), [1; 32], b"abc"), (5, id(5), [2; 32], b"de")]);
+        assert_eq!(decode_segment(4, &seg).unwrap().len(), 2);
+        let e = decode_segment(3, &seg).unwrap_err().to_string();
+        assert!(e.contains("segment at record 3") && e.contains("record 4 where record 3"), "{e}");
+        let e = decode_segment(4, &seg[..seg.len() - 1]).unwrap_err().to_string();
+        assert!(e.contains("record 5 is cut short"), "{e}");
+    }
+
+    #[test]
+    fn the_per_record_layout_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::Config::new().path(dir.path()).open().unwrap();
+            let tree = db.open_tree("log").unwrap();
+            tree.insert([OLD_RECORD, 0, 0, 0, 0, 0, 0, 0, 0], b"{}".as_slice()).unwrap();
+            db.flush().unwrap();
+        }
+        let e = loop {
+            match SledStore::open(dir.path()) {
+                Err(e) if e.to_string().contains("lock") => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(e) => break e.to_string(),
+                Ok(_) => panic!("the old layout was opened"),
+            }
+        };
+        assert!(e.contains("one key per record"), "{e}");
     }
 }
