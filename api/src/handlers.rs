@@ -36,6 +36,7 @@ fn ack_body(a: &Ack) -> Value {
 }
 
 pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let arriving = s.ingest.arriving();
     let entry = VerifiedEntry::from_json(&body)?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     s.ingest.submit(
@@ -44,6 +45,7 @@ pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Respons
             let _ = tx.send(r);
         }),
     );
+    drop(arriving);
     let ack = rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the writer stopped"))??;
     let status = if ack.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(ack_body(&ack))).into_response())

@@ -5,10 +5,19 @@
 //! order ([`Log::publish`]). So the next group is judged while the previous one is
 //! flushed. Signatures are verified before submissions reach the queue, in the
 //! callers' threads, so the single writer only judges and writes.
+//!
+//! A group is gathered a little while other submissions are on their way
+//! (announced with [`Ingest::arriving`] before their signature is checked):
+//! the writer waits for them, up to [`GATHER`], instead of committing one or
+//! two entries at a time. Each group costs a checkpoint signature, a store
+//! write and a flush, so under load larger groups leave more of the machine
+//! to signature checks; a lone submission is never held back.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -30,16 +39,32 @@ struct Job {
 /// Most submissions waiting for the writer before new ones are turned away (503).
 pub const QUEUE_ENTRIES_MAX: usize = 16 * 1024;
 
+/// Longest a group waits for submissions still being verified.
+pub const GATHER: Duration = Duration::from_millis(1);
+
 /// The handle to the writer thread.
 #[derive(Clone)]
 pub struct Ingest {
     tx: SyncSender<Job>,
+    /// Submissions announced but not yet queued (being parsed and verified).
+    arriving: Arc<AtomicUsize>,
+}
+
+/// A submission on its way to the writer; see [`Ingest::arriving`].
+pub struct Arriving(Arc<AtomicUsize>);
+
+impl Drop for Arriving {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Ingest {
     /// Start the writer thread over `log`.
     pub fn start(log: Arc<Log>, clock: Clock) -> Ingest {
         let (tx, rx) = sync_channel::<Job>(QUEUE_ENTRIES_MAX);
+        let arriving = Arc::new(AtomicUsize::new(0));
+        let writer_arriving = arriving.clone();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(Prepared, Vec<Reply>)>();
         let flusher_log = log.clone();
         thread::Builder::new()
@@ -48,9 +73,17 @@ impl Ingest {
             .expect("the OS can start two threads at start-up");
         thread::Builder::new()
             .name("meent-writer".into())
-            .spawn(move || writer_loop(&log, &clock, rx, done_tx))
+            .spawn(move || writer_loop(&log, &clock, rx, done_tx, &writer_arriving))
             .expect("the OS can start two threads at start-up");
-        Ingest { tx }
+        Ingest { tx, arriving }
+    }
+
+    /// Announce a submission before its signature is checked; drop the
+    /// returned guard once it is submitted (or refused). While submissions
+    /// are announced, the writer gathers them into one group.
+    pub fn arriving(&self) -> Arriving {
+        self.arriving.fetch_add(1, Ordering::AcqRel);
+        Arriving(self.arriving.clone())
     }
 
     /// Queue a verified entry; `reply` is called once it is durable or refused.
@@ -63,13 +96,24 @@ impl Ingest {
     }
 }
 
-fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>, done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>) {
+fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>, done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>, arriving: &AtomicUsize) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
+        let deadline = Instant::now() + GATHER;
         while jobs.len() < GROUP_COMMIT_ENTRIES_MAX {
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
-                Err(_) => break,
+                Err(_) => {
+                    // Others are being verified: wait for them, a little.
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if arriving.load(Ordering::Acquire) == 0 || left.is_zero() {
+                        break;
+                    }
+                    match rx.recv_timeout(left) {
+                        Ok(j) => jobs.push(j),
+                        Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
             }
         }
         let (entries, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.entry, j.reply)).unzip();

@@ -34,7 +34,7 @@ use crate::time::Timestamp;
 /// A snapshot of the state is taken after at least this many new records (or a
 /// quarter of the log, whichever is more, so that its cost per record stays
 /// constant as the state grows); opening replays only the records after it.
-pub const SNAPSHOT_EVERY_RECORDS: u64 = 2048;
+pub const SNAPSHOT_EVERY_RECORDS: u64 = 8192;
 
 /// File name of the operator's key inside a data directory.
 pub const OPERATOR_KEY_FILE: &str = "operator.pem";
