@@ -48,7 +48,7 @@ impl PublicKey {
     }
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0.to_bytes())
+        crate::ids::hex32(self.0.as_bytes()).as_str().to_string()
     }
     /// Whether this is a small-order key (refused at registration).
     pub fn is_weak(&self) -> bool {
@@ -119,7 +119,7 @@ fn decompress(bytes: &[u8; 32]) -> Option<VerifyingKey> {
 
 impl Serialize for PublicKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        s.serialize_str(crate::ids::hex32(self.0.as_bytes()).as_str())
     }
 }
 

@@ -142,8 +142,31 @@ pub struct EntryId(pub [u8; 32]);
 impl EntryId {
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        hex32(&self.0).as_str().to_string()
     }
+}
+
+/// 32 bytes as 64 lowercase hex characters, without allocating.
+pub struct Hex32([u8; 64]);
+
+impl Hex32 {
+    /// The hex text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// Lowercase hex of 32 bytes (ids, keys, hashes), on the stack: snapshots and
+/// answers write many of them.
+pub fn hex32(bytes: &[u8; 32]) -> Hex32 {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[(b >> 4) as usize];
+        out[2 * i + 1] = DIGITS[(b & 0xf) as usize];
+    }
+    Hex32(out)
 }
 
 impl FromStr for EntryId {
@@ -171,7 +194,7 @@ impl fmt::Display for EntryId {
 
 impl Serialize for EntryId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        s.serialize_str(hex32(&self.0).as_str())
     }
 }
 
@@ -188,6 +211,15 @@ pub type Seq = u64;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex32_is_lowercase_hex_and_parses_back() {
+        for seed in [0u8, 1, 0x5a, 0xff] {
+            let b: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(seed));
+            assert_eq!(hex32(&b).as_str(), hex::encode(b));
+            assert_eq!(parse_hex32(hex32(&b).as_str()), Some(b));
+        }
+    }
 
     #[test]
     fn member_ids() {

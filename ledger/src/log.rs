@@ -32,7 +32,7 @@ use crate::store::{meta, Commit, Store, StoreError};
 use crate::time::Timestamp;
 
 /// A snapshot of the state is taken after at least this many new records (or a
-/// quarter of the log, whichever is more, so that its cost per record stays
+/// third of the log, whichever is more, so that its cost per record stays
 /// constant as the state grows); opening replays only the records after it.
 pub const SNAPSHOT_EVERY_RECORDS: u64 = 8192;
 
@@ -486,7 +486,7 @@ impl Log {
             w.since_snapshot += commit.records.len() as u64;
             w.frontier = new_frontier;
             let busy = self.snapshot_busy.load(std::sync::atomic::Ordering::Acquire);
-            if !busy && w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 4) {
+            if !busy && w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 3) {
                 // The state now holds exactly the written records: hand a copy to the
                 // snapshot thread (at most one waiting), off the writer's path. It flushes
                 // the store before writing, so it never gets ahead of the durable records.
