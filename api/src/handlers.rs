@@ -31,8 +31,17 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
     }
 }
 
-fn ack_body(a: &Ack) -> Value {
-    json!({"seq": a.seq, "id": a.id.to_hex(), "leaf_hash": hex::encode(a.leaf_hash), "tree_size": a.tree_size})
+/// `{"seq":…,"id":…,"leaf_hash":…,"tree_size":…}`, written directly (every
+/// submission answers with one).
+fn ack_body(a: &Ack) -> Vec<u8> {
+    format!(
+        r#"{{"seq":{},"id":"{}","leaf_hash":"{}","tree_size":{}}}"#,
+        a.seq,
+        ledger::ids::hex32(&a.id.0).as_str(),
+        ledger::ids::hex32(&a.leaf_hash).as_str(),
+        a.tree_size
+    )
+    .into_bytes()
 }
 
 pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Response> {
@@ -48,7 +57,7 @@ pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Respons
     drop(arriving);
     let ack = rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the writer stopped"))??;
     let status = if ack.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(ack_body(&ack))).into_response())
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], ack_body(&ack)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -40,6 +40,11 @@ fn register_restart_and_verify() {
     assert_eq!(b1["seq"], b2["seq"]);
     assert_eq!(b1["id"], b2["id"]);
     assert_eq!(b1["id"].as_str().unwrap(), apply.id.to_hex());
+    // The answer carries the record's leaf hash and a tree size that covers it.
+    assert_eq!(b1["leaf_hash"].as_str().unwrap().len(), 64);
+    assert!(b1["tree_size"].as_u64().unwrap() > b1["seq"].as_u64().unwrap());
+    let (_, proof) = get(&http, &url, &format!("/v1/proofs/inclusion?seq={}&size={}", b1["seq"], b1["tree_size"]));
+    assert_eq!(proof["leaf_hash"], b1["leaf_hash"], "{proof}");
     let admit = sign(Kind::MemberAdmit, "kamer-van-commons", &load_key(&reg_key), json!({"member": "gemeente-amsterdam"}));
     assert_eq!(post(&http, &url, &admit).0, 201);
 
