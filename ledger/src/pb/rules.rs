@@ -7,10 +7,10 @@ use std::sync::mpsc;
 use num_bigint::BigUint;
 
 use super::cost::Cost;
+use super::fast::Fast;
 use super::greedy;
 use super::instance::{cmp_int_ids, parse_int_id, Instance};
 use super::mes::{Mes, MesRun, Pick};
-use super::fast::Fast;
 use super::prep::{Base, Groups, Utility};
 use super::rational::Rational;
 use super::small;
@@ -202,7 +202,6 @@ enum Stop {
 
 /// A finished MES computation, in exact values (scaled units).
 struct MesResult {
-    projects: Vec<usize>,
     /// The voters' total budget `B + k·n·10^scale` of the kept run, and `k`.
     budget: Option<(BigUint, u64)>,
     /// Per bought project: (project index, share, full payers, capped payers,
@@ -325,7 +324,7 @@ fn mes_result(base: &Base, g: &Groups, exact: &mut Mes<'_>, picks: &[usize], tot
             let want = exact.replay(&total, base.n, picks).map(|r| details_of(base, g, &r));
             assert_eq!(Some(&details), want.as_ref(), "machine-integer payments differ from the exact ones");
         }
-        return MesResult { projects: g.projects(picks.iter().copied()), budget: Some((total, k)), details };
+        return MesResult { budget: Some((total, k)), details };
     }
     let run = match exact.replay(&total, base.n, picks) {
         Some(run) => run,
@@ -336,19 +335,18 @@ fn mes_result(base: &Base, g: &Groups, exact: &mut Mes<'_>, picks: &[usize], tot
             exact.run(&total, base.n)
         }
     };
-    let picks: Vec<usize> = run.picks.iter().map(|p| p.cand).collect();
-    MesResult { projects: g.projects(picks.into_iter()), budget: Some((total, k)), details: details_of(base, g, &run) }
+    MesResult { budget: Some((total, k)), details: details_of(base, g, &run) }
 }
 
-fn mes_plain(base: &Base, g: &Groups) -> MesResult {
+fn mes_plain(base: &Base, g: &Groups) -> MesPick {
     if base.n == 0 {
-        return MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+        return MesPick { projects: g.zero_supported.clone(), kept: None };
     }
     let mut exact = Mes::new(base, g);
     let mut fast = Fast::new(base, g);
     let total = base.budget.clone();
     let picks = picks_for(&mut fast, &mut exact, &total, base.n);
-    mes_result(base, g, &mut exact, &picks, total, 0)
+    kept_of(g, &picks, 0)
 }
 
 /// Instances with at least this many (group, candidate) supports run the
@@ -401,8 +399,8 @@ impl Producer<'_, '_> {
     }
 }
 
-fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesResult {
-    let start = || MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesPick {
+    let start = || MesPick { projects: g.zero_supported.clone(), kept: None };
     if base.n == 0 {
         return start();
     }
@@ -412,9 +410,15 @@ fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesResult {
     let two_threads = g.sup_items.len() >= PARALLEL_FROM
         && std::thread::available_parallelism().map(|p| p.get() >= 2).unwrap_or(false);
     if !two_threads {
-        let producer =
-            Producer { fast: Fast::new(base, g), exact: Mes::new(base, g), total_at: &total_at, n: base.n, helper: None, ahead: None };
-        return add1_loop(base, g, stop, producer, &total_at);
+        let producer = Producer {
+            fast: Fast::new(base, g),
+            exact: Mes::new(base, g),
+            total_at: &total_at,
+            n: base.n,
+            helper: None,
+            ahead: None,
+        };
+        return add1_loop(base, g, stop, producer);
     }
     std::thread::scope(|scope| {
         let (req_tx, req_rx) = mpsc::channel::<(u64, u64)>();
@@ -439,18 +443,12 @@ fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesResult {
             ahead: None,
         };
         // Dropping the producer closes the request channel: the helper ends.
-        add1_loop(base, g, stop, producer, &total_at)
+        add1_loop(base, g, stop, producer)
     })
 }
 
-fn add1_loop(
-    base: &Base,
-    g: &Groups,
-    stop: Stop,
-    mut producer: Producer<'_, '_>,
-    total_at: &dyn Fn(u64) -> BigUint,
-) -> MesResult {
-    let start = || MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+fn add1_loop(base: &Base, g: &Groups, stop: Stop, mut producer: Producer<'_, '_>) -> MesPick {
+    let start = || MesPick { projects: g.zero_supported.clone(), kept: None };
     let mut prev: Option<(Vec<usize>, u64)> = None;
     let mut k: u64 = 0;
     // Spans of steps are tried when they pay off: after a failed try, wait
@@ -466,7 +464,7 @@ fn add1_loop(
         let projects = g.projects(picks.iter().copied());
         if base.over_budget(&projects) {
             return match prev {
-                Some((picks, k)) => mes_result(base, g, &mut producer.exact, &picks, total_at(k), k),
+                Some((picks, k)) => kept_of(g, &picks, k),
                 None => start(),
             };
         }
@@ -482,7 +480,7 @@ fn add1_loop(
             Stop::AllSelected => picks.len() == g.positive_voted.len(),
         };
         if done {
-            return mes_result(base, g, &mut producer.exact, &picks, total_at(k), k);
+            return kept_of(g, &picks, k);
         }
         next_span = if covered == span && span > 1 {
             // The whole span was proved: try twice as far.
@@ -610,50 +608,113 @@ fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Opti
     }
 }
 
-/// Runs a rule on an instance, exactly as PB.md (and pabutools 1.2.3)
-/// defines it.
-pub fn run(inst: &Instance, rule: Rule) -> Outcome {
+/// The selection of a rule on an instance, without the payments: what
+/// pabutools' rule call computes. [`run`] completes it into an [`Outcome`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// The rule that was run (aliases resolved).
+    pub rule: Rule,
+    /// The selected projects (indices into [`Instance::projects`]), in
+    /// selection order.
+    pub projects: Vec<usize>,
+    /// The MES run whose outcome was kept, to compute its payments.
+    kept: Option<Kept>,
+}
+
+/// The MES run kept by a rule: its bought projects (project indices, in
+/// order) and its Add1 step `k` (0 for plain MES).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Kept {
+    picks: Vec<usize>,
+    k: u64,
+}
+
+impl Selection {
+    /// The selected project ids, in selection order.
+    pub fn ids(&self, inst: &Instance) -> Vec<String> {
+        self.projects.iter().map(|&p| inst.projects()[p].id.clone()).collect()
+    }
+}
+
+/// A finished MES selection: the projects, and the kept run if any.
+struct MesPick {
+    projects: Vec<usize>,
+    kept: Option<Kept>,
+}
+
+fn kept_of(g: &Groups, picks: &[usize], k: u64) -> MesPick {
+    MesPick {
+        projects: g.projects(picks.iter().copied()),
+        kept: Some(Kept { picks: picks.iter().map(|&c| g.cand[c]).collect(), k }),
+    }
+}
+
+fn util_of(rule: Rule) -> Utility {
+    match rule {
+        Rule::GreedyCard | Rule::MesCard | Rule::MesCardAdd1 | Rule::MesCardAdd1u => Utility::Card,
+        _ => Utility::Cost,
+    }
+}
+
+/// Selects the projects of a rule on an instance, exactly as PB.md (and
+/// pabutools 1.2.3) defines it, without computing the payments.
+pub fn select(inst: &Instance, rule: Rule) -> Selection {
     let base = Base::new(inst);
+    let util = util_of(rule);
     match rule {
         Rule::GreedyAv | Rule::GreedyCard => {
-            let util = if rule == Rule::GreedyAv { Utility::Cost } else { Utility::Card };
             let ord = greedy::order(&base, util);
             let mut sel = Vec::new();
             greedy::fill(&base, &ord, &mut sel);
-            build(inst, &base, rule, &sel, None)
+            Selection { rule, projects: sel, kept: None }
         }
         Rule::MesCost | Rule::MesCard => {
-            let util = if rule == Rule::MesCost { Utility::Cost } else { Utility::Card };
             let g = Groups::new(inst, &base, util);
-            let mut r = mes_plain(&base, &g);
-            let projects = std::mem::take(&mut r.projects);
-            build(inst, &base, rule, &projects, Some(r))
+            let r = mes_plain(&base, &g);
+            Selection { rule, projects: r.projects, kept: r.kept }
         }
         Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
-            let util = if rule == Rule::MesCardAdd1 { Utility::Card } else { Utility::Cost };
             let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
             let g = Groups::new(inst, &base, util);
-            let mut r = mes_add1(&base, &g, stop);
-            let projects = std::mem::take(&mut r.projects);
-            build(inst, &base, rule, &projects, Some(r))
+            let r = mes_add1(&base, &g, stop);
+            Selection { rule, projects: r.projects, kept: r.kept }
         }
         Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
-            let util = if rule == Rule::MesCardAdd1u { Utility::Card } else { Utility::Cost };
             let g = Groups::new(inst, &base, util);
             let r = mes_add1(&base, &g, Stop::Exhaustive);
-            let mut sel = r.projects.clone();
+            let mut sel = r.projects;
             let ord = greedy::order(&base, Utility::Cost);
             greedy::fill(&base, &ord, &mut sel);
             if rule == Rule::MesCostAdd1uCmp {
                 let mut gr = Vec::new();
                 greedy::fill(&base, &ord, &mut gr);
                 if prefer_greedy(inst, &gr, &sel) {
-                    return build(inst, &base, rule, &gr, None);
+                    return Selection { rule, projects: gr, kept: None };
                 }
             }
-            build(inst, &base, rule, &sel, Some(r))
+            Selection { rule, projects: sel, kept: r.kept }
         }
     }
+}
+
+/// Runs a rule on an instance, exactly as PB.md (and pabutools 1.2.3)
+/// defines it: the selection of [`select`] and the exact payments.
+pub fn run(inst: &Instance, rule: Rule) -> Outcome {
+    let sel = select(inst, rule);
+    let base = Base::new(inst);
+    let mes = sel.kept.as_ref().map(|kept| {
+        let g = Groups::new(inst, &base, util_of(rule));
+        let mut cand_of = vec![usize::MAX; inst.projects().len()];
+        for (c, &p) in g.cand.iter().enumerate() {
+            cand_of[p] = c;
+        }
+        let picks: Vec<usize> = kept.picks.iter().map(|&p| cand_of[p]).collect();
+        let step = num_traits::pow(BigUint::from(10u32), base.scale as usize) * base.n;
+        let total = &base.budget + &step * kept.k;
+        let mut exact = Mes::new(&base, &g);
+        mes_result(&base, &g, &mut exact, &picks, total, kept.k)
+    });
+    build(inst, &base, rule, &sel.projects, mes)
 }
 
 /// Whether strictly more voters approve more projects of `greedy` than of
@@ -695,4 +756,3 @@ pub fn sorted_ids(inst: &Instance, selected: &[String]) -> Vec<String> {
     }
     v
 }
-
