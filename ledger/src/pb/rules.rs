@@ -233,6 +233,8 @@ fn picks_for(fast: &mut Option<Fast<'_>>, exact: &mut Mes<'_>, total: &BigUint, 
     }
     if let (Some(f), Ok(t)) = (fast.as_mut(), u128::try_from(total)) {
         if let Ok(p) = f.run(t, t, n) {
+            #[cfg(debug_assertions)]
+            check_fast(exact, total, n, &p);
             return p;
         }
     }
@@ -240,6 +242,16 @@ fn picks_for(fast: &mut Option<Fast<'_>>, exact: &mut Mes<'_>, total: &BigUint, 
         return p;
     }
     exact.run(total, n).picks.iter().map(|p| p.cand).collect()
+}
+
+/// Debug builds: the certified picks are those of the exact engine (on
+/// instances small enough for it to be quick).
+#[cfg(debug_assertions)]
+fn check_fast(exact: &mut Mes<'_>, total: &BigUint, n: u64, picks: &[usize]) {
+    if exact.inputs().1.sup_items.len() <= 20_000 {
+        let want: Vec<usize> = exact.run(total, n).picks.iter().map(|p| p.cand).collect();
+        assert_eq!(picks, &want[..], "certified MES differs from the exact one");
+    }
 }
 
 /// The exact picks on machine integers, when the instance is small and
@@ -282,7 +294,14 @@ fn picks_from(
                 continue;
             };
             match f.run(lo, hi, n) {
-                Ok(p) => return (p, s),
+                Ok(p) => {
+                    #[cfg(debug_assertions)]
+                    {
+                        check_fast(exact, &total_at(k), n, &p);
+                        check_fast(exact, &total_at(k + (s - 1)), n, &p);
+                    }
+                    return (p, s);
+                }
                 Err(_) if s > 1 => s /= 2,
                 Err(_) => break,
             }
