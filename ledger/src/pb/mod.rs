@@ -39,6 +39,7 @@ mod prep;
 mod rational;
 mod rules;
 mod small;
+mod tiny;
 mod wide;
 mod write;
 

@@ -14,6 +14,7 @@ use super::mes::{Mes, MesRun, Pick};
 use super::prep::{Base, Groups, Utility};
 use super::rational::Rational;
 use super::small;
+use super::tiny::{self, Tiny};
 
 /// A budgeting rule (PB.md). `FromStr` also accepts the round rule names
 /// `greedy` (= [`Rule::GreedyAv`]) and `equal_shares` (= [`Rule::MesCostAdd1Noex`]).
@@ -678,6 +679,11 @@ fn util_of(rule: Rule) -> Utility {
 /// Selects the projects of a rule on an instance, exactly as PB.md (and
 /// pabutools 1.2.3) defines it, without computing the payments.
 pub fn select(inst: &Instance, rule: Rule) -> Selection {
+    if !matches!(rule, Rule::GreedyAv | Rule::GreedyCard) {
+        if let Some(sel) = select_tiny(inst, rule) {
+            return sel;
+        }
+    }
     let base = Base::new(inst);
     let util = util_of(rule);
     match rule {
@@ -713,6 +719,73 @@ pub fn select(inst: &Instance, rule: Rule) -> Selection {
             }
             Selection { rule, projects: sel, kept: r.kept }
         }
+    }
+}
+
+/// [`select`] for the MES rules on a tiny instance ([`Tiny`]); `None` when
+/// the instance is not tiny or a value overflows.
+fn select_tiny(inst: &Instance, rule: Rule) -> Option<Selection> {
+    let t = Tiny::new(inst)?;
+    let util = util_of(rule);
+    let mut scratch = tiny::Scratch::default();
+    Some(match rule {
+        Rule::GreedyAv | Rule::GreedyCard => return None,
+        Rule::MesCost | Rule::MesCard => {
+            if t.n == 0 {
+                return Some(Selection { rule, projects: t.projects(util, &[]), kept: None });
+            }
+            let picks = t.mes(util, t.budget, &mut scratch)?;
+            Selection { rule, projects: t.projects(util, &picks), kept: Some(Kept { picks, k: 0 }) }
+        }
+        Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
+            let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
+            let (projects, kept) = tiny_add1(&t, util, stop, &mut scratch)?;
+            Selection { rule, projects, kept }
+        }
+        Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
+            let (mut sel, kept) = tiny_add1(&t, util, Stop::Exhaustive, &mut scratch)?;
+            t.greedy_fill(&mut sel);
+            if rule == Rule::MesCostAdd1uCmp {
+                let mut gr = Vec::new();
+                t.greedy_fill(&mut gr);
+                if t.prefer_greedy(inst, &gr, &sel) {
+                    return Some(Selection { rule, projects: gr, kept: None });
+                }
+            }
+            Selection { rule, projects: sel, kept }
+        }
+    })
+}
+
+/// The Add1 loop of [`mes_add1`] on a tiny instance.
+fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -> Option<(Vec<usize>, Option<Kept>)> {
+    let start = || (t.projects(util, &[]), None);
+    if t.n == 0 {
+        return Some(start());
+    }
+    // One currency unit more per voter.
+    let step = t.unit.checked_mul(t.n as u128)?;
+    let mut prev: Option<(Vec<usize>, u64)> = None;
+    let mut k: u64 = 0;
+    loop {
+        let total = step.checked_mul(k as u128)?.checked_add(t.budget)?;
+        let picks = t.mes(util, total, scratch)?;
+        let projects = t.projects(util, &picks);
+        if t.over_budget(&projects) {
+            return Some(match prev {
+                Some((picks, k)) => (t.projects(util, &picks), Some(Kept { picks, k })),
+                None => start(),
+            });
+        }
+        let done = match stop {
+            Stop::Exhaustive => t.exhaustive(&projects),
+            Stop::AllSelected => picks.len() == t.num_candidates(),
+        };
+        if done {
+            return Some((projects, Some(Kept { picks, k })));
+        }
+        prev = Some((picks, k));
+        k += 1;
     }
 }
 
