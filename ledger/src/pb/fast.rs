@@ -98,6 +98,9 @@ struct Walk {
 
 const NONE: u32 = u32::MAX;
 
+/// Below this many classes, a walk sorts them instead of using a heap.
+const SORT_BELOW: usize = 256;
+
 /// From this many (group, candidate) supports on, budgets are kept in
 /// shared classes (a walk then visits each distinct budget once); below,
 /// per voter group, and a walk is a few plain passes over the supporters.
@@ -134,6 +137,7 @@ pub(crate) struct Fast<'a> {
     /// Sort key of each candidate (see `key_of`).
     key: Vec<u128>,
     scratch: Vec<u32>,
+    heap: Vec<std::cmp::Reverse<(u128, u32)>>,
 }
 
 impl<'a> Fast<'a> {
@@ -158,6 +162,7 @@ impl<'a> Fast<'a> {
             stale: Vec::new(),
             key: Vec::new(),
             scratch: Vec::new(),
+            heap: Vec::new(),
             direct: g.sup_items.len() < CLASSES_FROM,
             glo: Vec::new(),
             ghi: Vec::new(),
@@ -363,79 +368,85 @@ impl<'a> Fast<'a> {
         result
     }
 
-    /// The walk of PB.md over the touched classes, taking each poor/rich
-    /// decision only when the intervals prove it.
+    /// The walk of PB.md over the touched classes in ascending order of
+    /// `lo`, taking each poor/rich decision only when the intervals prove it.
     ///
-    /// No sorting: the water level `x` (with `Σ min(budget, x) = cost`) is
-    /// found by iteration. With `C` the classes known to be capped, the
-    /// level with `C` capped and everyone else paying in full,
-    /// `(cost − Σ_C budget) / (|S| − |C|)`, is at most the true level (the
-    /// others pay at most the level), so every class surely below it is
-    /// capped too; repeat until no class is added. Then, if every remaining
-    /// class surely holds at least that level, it is the true level and the
-    /// capped set is exactly `C` (the sorted walk of PB.md stops there too).
+    /// The level only rises as capped supporters drop out, so it is at least
+    /// `cost / |S|`: classes surely below that are capped whatever their
+    /// order and are summed first; the others come off a heap, cheapest
+    /// first, until the walk stops.
     fn walk_decided(&mut self, c: usize) -> R<Option<Walk>> {
         let full = self.cost[c] << self.f;
-        let mut m = self.g.cand_votes[c];
+        let m0 = self.g.cand_votes[c];
+        let x0_lo = full / m0 as u128;
         let (mut rest_lo, mut rest_hi) = (full, full);
+        let mut m = m0;
         let mut poor = false;
-        let mut open = std::mem::take(&mut self.scratch);
-        open.clear();
+        let mut heap = std::mem::take(&mut self.heap);
+        heap.clear();
         for &k in &self.touched {
+            let w = self.cnt[k as usize] as u64;
             if k == 0 {
                 // No budget left: capped at zero, pays nothing.
-                m -= self.cnt[0] as u64;
-            } else {
-                open.push(k);
+                m -= w;
+                continue;
             }
-        }
-        let result = loop {
-            if m == 0 {
-                // Everyone capped: surely unaffordable, or undecided.
-                break if rest_lo > 0 { Ok(None) } else { Err(Ambiguous) };
-            }
-            let before = open.len();
-            let mut overflow = false;
-            let (lo, hi, cnt) = (&self.lo, &self.hi, &self.cnt);
-            // Surely below the level: budget · m < rest_lo, i.e. budget ≤ (rest_lo − 1) / m.
-            let below = if rest_lo == 0 { None } else { Some((rest_lo - 1) / m as u128) };
-            open.retain(|&k| {
-                let bhi = hi[k as usize];
-                match below {
-                    Some(t) if bhi <= t => {}
-                    _ => return true,
-                }
-                let w = cnt[k as usize] as u128;
-                let (Some(w_blo), Some(w_bhi)) = (lo[k as usize].checked_mul(w), bhi.checked_mul(w)) else {
-                    overflow = true;
-                    return true;
-                };
+            let (blo, bhi) = (self.lo[k as usize], self.hi[k as usize]);
+            if bhi < x0_lo {
+                let w_blo = blo.checked_mul(w as u128).ok_or(Ambiguous)?;
+                let w_bhi = bhi.checked_mul(w as u128).ok_or(Ambiguous)?;
                 rest_lo = rest_lo.saturating_sub(w_bhi);
                 rest_hi -= w_blo.min(rest_hi);
-                m -= w as u64;
-                false
-            });
-            if overflow {
-                break Err(Ambiguous);
+                m -= w;
+                poor = true;
+            } else {
+                heap.push(std::cmp::Reverse((blo, k)));
             }
-            if open.len() == before {
-                // No class added: every remaining one must surely cover the level.
-                // rest_hi ≤ budget · m, i.e. budget ≥ ⌈rest_hi / m⌉.
-                let lo = &self.lo;
-                let need = rest_hi.div_ceil(m as u128);
-                let covered = open.iter().all(|&k| lo[k as usize] >= need);
-                break if !covered {
-                    Err(Ambiguous)
-                } else if !poor {
+        }
+        // Few classes: sort them; many: a heap, as the walk usually stops early.
+        let small = heap.len() <= SORT_BELOW;
+        let mut sorted = Vec::new();
+        if small {
+            // Ascending `Reverse`, i.e. most expensive first: `pop` gives the cheapest.
+            heap.sort_unstable();
+            sorted = std::mem::take(&mut heap);
+        }
+        let mut heap = std::collections::BinaryHeap::from(heap);
+        let mut result = Ok(None);
+        loop {
+            let next = if small { sorted.pop() } else { heap.pop() };
+            let Some(std::cmp::Reverse((blo, k))) = next else { break };
+            let w = self.cnt[k as usize] as u64;
+            let bhi = self.hi[k as usize];
+            // Does the equal share rest / m fit in this budget?
+            let (Some(m_blo), Some(m_bhi)) = (blo.checked_mul(m as u128), bhi.checked_mul(m as u128)) else {
+                result = Err(Ambiguous);
+                break;
+            };
+            if rest_hi <= m_blo {
+                result = Ok(Some(if !poor {
                     // Nobody capped (but the penniless): the share is exactly cost / m.
-                    Ok(Some(self.exact_walk(c, m)))
+                    self.exact_walk(c, m)
                 } else {
-                    Ok(Some(Walk { x_lo: rest_lo / m as u128, x_hi: rest_hi.div_ceil(m as u128), m, exact: false }))
-                };
+                    Walk { x_lo: rest_lo / m as u128, x_hi: rest_hi.div_ceil(m as u128), m, exact: false }
+                }));
+                break;
             }
+            if rest_lo <= m_bhi {
+                result = Err(Ambiguous);
+                break;
+            }
+            // Surely capped: pays its whole budget.
+            let (Some(w_blo), Some(w_bhi)) = (blo.checked_mul(w as u128), bhi.checked_mul(w as u128)) else {
+                result = Err(Ambiguous);
+                break;
+            };
+            rest_lo = rest_lo.saturating_sub(w_bhi);
+            rest_hi -= w_blo.min(rest_hi);
+            m -= w;
             poor = true;
-        };
-        self.scratch = open;
+        }
+        self.heap = if small { sorted } else { heap.into_vec() };
         result
     }
 

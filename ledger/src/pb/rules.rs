@@ -725,6 +725,11 @@ pub fn select(inst: &Instance, rule: Rule) -> Selection {
 /// [`select`] for the MES rules on a tiny instance ([`Tiny`]); `None` when
 /// the instance is not tiny or a value overflows.
 fn select_tiny(inst: &Instance, rule: Rule) -> Option<Selection> {
+    let add1 = !matches!(rule, Rule::MesCost | Rule::MesCard);
+    if add1 && inst.num_approvals() > tiny::TINY_ADD1_APPROVALS {
+        // Many Add1 steps: the certified engine, proving spans of steps, is faster.
+        return None;
+    }
     let t = Tiny::new(inst)?;
     let util = util_of(rule);
     let mut scratch = tiny::Scratch::default();
@@ -767,9 +772,33 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
     let step = t.unit.checked_mul(t.n as u128)?;
     let mut prev: Option<(Vec<usize>, u64)> = None;
     let mut k: u64 = 0;
+    // Steps are taken in spans with the same picks (proved by `mes_range`),
+    // twice as long after a success, halved on doubt; after a failed try,
+    // wait `cooldown` steps (doubling on each failure) before trying again.
+    let mut span: u64 = 1;
+    let (mut cooldown, mut wait) = (1u64, 0u64);
     loop {
-        let total = step.checked_mul(k as u128)?.checked_add(t.budget)?;
-        let picks = t.mes(util, total, scratch)?;
+        let tried = span;
+        let (picks, covered) = loop {
+            if span == 1 {
+                let total = step.checked_mul(k as u128)?.checked_add(t.budget)?;
+                break (t.mes(util, total, scratch)?, 1);
+            }
+            match t.mes_range(util, k, k.checked_add(span - 1)?, scratch) {
+                Ok(p) => {
+                    #[cfg(debug_assertions)]
+                    for at in [k, k + span / 2, k + (span - 1)] {
+                        if let Some(total) = step.checked_mul(at as u128).and_then(|s| s.checked_add(t.budget)) {
+                            if let Some(want) = t.mes(util, total, scratch) {
+                                assert_eq!(p, want, "Add1 span [{k}, {}] differs at {at}", k + (span - 1));
+                            }
+                        }
+                    }
+                    break (p, span);
+                }
+                Err(_) => span /= 2,
+            }
+        };
         let projects = t.projects(util, &picks);
         if t.over_budget(&projects) {
             return Some(match prev {
@@ -784,8 +813,21 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
         if done {
             return Some((projects, Some(Kept { picks, k })));
         }
-        prev = Some((picks, k));
-        k += 1;
+        prev = Some((picks, k + (covered - 1)));
+        k += covered;
+        span = if covered == tried && tried > 1 {
+            cooldown = 1;
+            tried.saturating_mul(2).min(1 << 30)
+        } else if covered < tried {
+            cooldown = cooldown.saturating_mul(2).min(1 << 20);
+            wait = cooldown;
+            covered
+        } else if wait > 0 {
+            wait -= 1;
+            1
+        } else {
+            2
+        };
     }
 }
 

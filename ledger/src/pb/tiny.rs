@@ -16,6 +16,9 @@ use super::wide::mul_wide;
 /// Instances with at most this many approvals are tried here.
 pub(crate) const TINY_APPROVALS: usize = 4096;
 
+/// The Add1 rules are run here up to this many approvals only.
+pub(crate) const TINY_ADD1_APPROVALS: usize = 128;
+
 fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         let t = a % b;
@@ -349,10 +352,187 @@ impl Tiny {
     }
 }
 
+/// Why [`Tiny::mes_range`] could not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeErr {
+    /// Some decision differs inside the range: try a shorter one.
+    Split,
+    /// A value does not fit.
+    Overflow,
+}
+
+/// An affine function of the Add1 step `k`: `a + c · k` (over the run's
+/// common denominator).
+#[derive(Clone, Copy, Debug)]
+struct Aff {
+    a: i128,
+    c: i128,
+}
+
+impl Aff {
+    fn at(self, k: i128) -> Option<i128> {
+        self.a.checked_add(self.c.checked_mul(k)?)
+    }
+    fn sub(self, o: Aff) -> Option<Aff> {
+        Some(Aff { a: self.a.checked_sub(o.a)?, c: self.c.checked_sub(o.c)? })
+    }
+    fn mul(self, f: i128) -> Option<Aff> {
+        Some(Aff { a: self.a.checked_mul(f)?, c: self.c.checked_mul(f)? })
+    }
+    /// The sign of the function on `[k1, k2]`, when it is the same at both
+    /// ends (then, being affine, it is the same all along).
+    fn sign(self, k1: i128, k2: i128) -> Result<Ordering, RangeErr> {
+        let s1 = self.at(k1).ok_or(RangeErr::Overflow)?.cmp(&0);
+        let s2 = self.at(k2).ok_or(RangeErr::Overflow)?.cmp(&0);
+        if s1 == s2 {
+            Ok(s1)
+        } else {
+            Err(RangeErr::Split)
+        }
+    }
+}
+
+fn gcd_i(a: i128, b: i128) -> u128 {
+    gcd(a.unsigned_abs(), b.unsigned_abs())
+}
+
+impl Tiny {
+    /// The picks of MES for every Add1 step `k` in `[k1, k2]` at once
+    /// (voters holding `budget + k · n · unit` together), when every decision
+    /// of the rule is the same all over the range. With the decisions fixed,
+    /// every budget, level and `ρ` is an exact affine function of `k` (over
+    /// one common denominator), so a comparison that has the same sign at
+    /// both ends of the range has it everywhere in between.
+    pub fn mes_range(&self, util: Utility, k1: u64, k2: u64, scratch: &mut Scratch) -> Result<Vec<usize>, RangeErr> {
+        use RangeErr::Overflow;
+        let n = self.n;
+        let (k1, k2) = (k1 as i128, k2 as i128);
+        let ov = |o: Option<i128>| o.ok_or(Overflow);
+        let to_i = |v: u128| i128::try_from(v).map_err(|_| Overflow);
+        // β = (budget + k · n · unit) / n: numerators over D = n.
+        let mut d: i128 = to_i(n as u128)?;
+        let start = Aff { a: to_i(self.budget)?, c: ov(to_i(self.unit)?.checked_mul(n as i128))? };
+        let budget = &mut scratch.aff;
+        budget.clear();
+        budget.resize(self.groups.len(), start);
+        let nc = self.cand.len();
+        let mut live: u64 = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
+        let mut picks = Vec::new();
+        let capped_of = scratch.capped.get_or_insert_with(Vec::new);
+        while live != 0 {
+            // Every live candidate: (candidate, rest (affine), den = m · u, full payers).
+            let cands = &mut scratch.cands;
+            cands.clear();
+            let mut bits = live;
+            while bits != 0 {
+                let c = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let p = self.cand[c];
+                let sup = self.supporters(c);
+                let m = self.votes[p];
+                let full = Aff { a: ov(to_i(self.cost[p])?.checked_mul(d))?, c: 0 };
+                // The water level by iteration, as in `mes`: capped when β · mm < rest.
+                let (mut rest, mut mm, mut capped) = (full, m, 0u64);
+                let found = loop {
+                    let (mut cw, mut paid) = (0u64, Aff { a: 0, c: 0 });
+                    for &gi in sup {
+                        let (beta, w) = (budget[gi as usize], self.groups[gi as usize].1);
+                        let diff = beta.mul(mm as i128).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
+                        if diff.sign(k1, k2)? == Ordering::Less {
+                            cw += w;
+                            let bw = beta.mul(w as i128).ok_or(Overflow)?;
+                            paid = Aff { a: ov(paid.a.checked_add(bw.a))?, c: ov(paid.c.checked_add(bw.c))? };
+                        }
+                    }
+                    if cw == capped {
+                        break true;
+                    }
+                    capped = cw;
+                    rest = full.sub(paid).ok_or(Overflow)?;
+                    mm = m - cw;
+                    if mm == 0 {
+                        break false;
+                    }
+                };
+                if !found {
+                    live &= !(1u64 << c);
+                    continue;
+                }
+                let u = match util {
+                    Utility::Cost => to_i(self.cost[p])?,
+                    Utility::Card => 1,
+                };
+                let den = ov(u.checked_mul(mm as i128))?;
+                cands.push((c, rest, den, mm));
+            }
+            // The best at k1 (ρ = rest / den; on a tie the first, in id order) ...
+            let rho_lt =
+                |x: &(usize, Aff, i128, u64), y: &(usize, Aff, i128, u64), k: i128| -> Result<bool, RangeErr> {
+                    let l = ov(ov(x.1.at(k))?.checked_mul(y.2))?;
+                    let r = ov(ov(y.1.at(k))?.checked_mul(x.2))?;
+                    Ok(l < r)
+                };
+            let mut bi: Option<usize> = None;
+            for i in 0..cands.len() {
+                if bi.is_none() || rho_lt(&cands[i], &cands[bi.unwrap_or(0)], k1)? {
+                    bi = Some(i);
+                }
+            }
+            // ... must beat every other one all over the range.
+            let best = match bi {
+                None => None,
+                Some(b) => {
+                    let x = cands[b];
+                    for (i, y) in cands.iter().enumerate() {
+                        if i == b {
+                            continue;
+                        }
+                        let diff = x.1.mul(y.2).and_then(|l| y.1.mul(x.2).and_then(|r| l.sub(r))).ok_or(Overflow)?;
+                        match diff.sign(k1, k2)? {
+                            Ordering::Less => {}
+                            Ordering::Equal if i > b => {}
+                            _ => return Err(RangeErr::Split),
+                        }
+                    }
+                    Some(x)
+                }
+            };
+            let Some((c, rest, _, mm)) = best else { break };
+            live &= !(1u64 << c);
+            // Capped supporters pay all they have; the others x = rest / mm (over D).
+            let sup = self.supporters(c);
+            capped_of.clear();
+            for &gi in sup {
+                let diff = budget[gi as usize].mul(mm as i128).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
+                capped_of.push(diff.sign(k1, k2)? == Ordering::Less);
+            }
+            let mm = mm as i128;
+            let g = gcd(gcd_i(rest.a, rest.c), mm as u128) as i128;
+            let f = mm / g;
+            let x = Aff { a: rest.a / g, c: rest.c / g };
+            if f > 1 {
+                d = ov(d.checked_mul(f))?;
+                for b in budget.iter_mut() {
+                    *b = b.mul(f).ok_or(Overflow)?;
+                }
+            }
+            for (&gi, &cap) in sup.iter().zip(capped_of.iter()) {
+                let b = &mut budget[gi as usize];
+                *b = if cap { Aff { a: 0, c: 0 } } else { b.sub(x).ok_or(Overflow)? };
+            }
+            picks.push(self.cand[c]);
+        }
+        Ok(picks)
+    }
+}
+
 /// Reusable buffers of [`Tiny::mes`].
 #[derive(Default)]
 pub(crate) struct Scratch {
     budget: Vec<u128>,
     sup: Vec<u128>,
     stale: Vec<(u128, u128)>,
+    aff: Vec<Aff>,
+    cands: Vec<(usize, Aff, i128, u64)>,
+    capped: Option<Vec<bool>>,
 }
