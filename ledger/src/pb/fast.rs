@@ -226,7 +226,10 @@ impl<'a> Fast<'a> {
         loop {
             // Most promising first (any order is correct: candidates are
             // skipped only when their lower bound is proved worse).
-            {
+            if !self.direct {
+                let key = &self.key;
+                live.sort_unstable_by_key(|&c| (key[c], c));
+            } else {
                 // Nearly sorted already (only the walked keys changed): insertion sort.
                 let key = &self.key;
                 for i in 1..live.len() {
