@@ -165,6 +165,7 @@ impl Tiny {
         budget.clear();
         budget.resize(self.groups.len(), total);
         let sup = &mut scratch.sup;
+        let supw = &mut scratch.supw;
         let u_of = |p: usize| match util {
             Utility::Cost => self.cost[p],
             Utility::Card => 1,
@@ -208,6 +209,10 @@ impl Tiny {
                 let m = self.votes[p];
                 let unit = self.unit_weights;
                 sup.extend(self.supporters(c).iter().map(|&gi| budget[gi as usize]));
+                if !unit {
+                    supw.clear();
+                    supw.extend(self.supporters(c).iter().map(|&gi| self.groups[gi as usize].1));
+                }
                 // The water level by iteration: with rest / m the level when the
                 // capped so far pay their budget and the others the level, every
                 // budget below it is capped too; until none is added.
@@ -226,11 +231,11 @@ impl Tiny {
                             }
                         }
                     } else {
-                        for (&beta, &gi) in sup.iter().zip(self.supporters(c)) {
+                        for (&beta, &w) in sup.iter().zip(supw.iter()) {
                             if beta <= t {
-                                let w = self.groups[gi as usize].1;
                                 cw += w;
-                                paid += beta.checked_mul(w as u128)?;
+                                // Σ β · w over the capped is below `full`: no overflow.
+                                paid += if w == 1 { beta } else { beta * w as u128 };
                             }
                         }
                     }
@@ -273,8 +278,11 @@ impl Tiny {
             let x = rest / gg;
             if f > 1 {
                 d = d.checked_mul(f)?;
+                // Every budget is at most `total · d / n` (what it started
+                // with, scaled like `d`): if that fits, every product does.
+                total.checked_mul(d / n as u128)?;
                 for b in budget.iter_mut() {
-                    *b = b.checked_mul(f)?;
+                    *b *= f;
                 }
                 for s in stale.iter_mut() {
                     // Lost (zero, always walked) when it no longer fits.
@@ -531,6 +539,7 @@ impl Tiny {
 pub(crate) struct Scratch {
     budget: Vec<u128>,
     sup: Vec<u128>,
+    supw: Vec<u64>,
     stale: Vec<(u128, u128)>,
     aff: Vec<Aff>,
     cands: Vec<(usize, Aff, i128, u64)>,
