@@ -42,8 +42,45 @@ fn level(full: u128, m0: u64, budgets: impl Iterator<Item = (u128, u64)>, round_
     Err(Ambiguous)
 }
 
-/// Below this many classes, a walk sorts them instead of using a heap.
-const SORT_BELOW: usize = 256;
+/// One pass of [`Fast::walk_direct`] with threshold `t`: over the
+/// supporters with `hi ≤ t` (capped), their weight, the weight of those
+/// without budget, Σ lo·w and Σ hi·w; over the others, the least lo and the
+/// least hi. `UNIT`: every group has weight 1.
+#[inline(always)]
+fn pass<const UNIT: bool>(
+    sup: &[u32],
+    glo: &[u128],
+    ghi: &[u128],
+    gw: &[u64],
+    t: u128,
+) -> (u64, u64, u128, u128, u128, u128) {
+    let (mut cw, mut pen, mut s_lo, mut s_hi) = (0u64, 0u64, 0u128, 0u128);
+    let (mut min_lo, mut min_hi) = (u128::MAX, u128::MAX);
+    for &grp in sup {
+        let grp = grp as usize;
+        let (lo, hi) = (glo[grp], ghi[grp]);
+        if hi <= t {
+            if UNIT {
+                cw += 1;
+                pen += u64::from(hi == 0);
+                s_lo += lo;
+                s_hi += hi;
+            } else {
+                let w = gw[grp];
+                cw += w;
+                if hi == 0 {
+                    pen += w;
+                }
+                s_lo += lo * w as u128;
+                s_hi += hi * w as u128;
+            }
+        } else {
+            min_lo = min_lo.min(lo);
+            min_hi = min_hi.min(hi);
+        }
+    }
+    (cw, pen, s_lo, s_hi, min_lo, min_hi)
+}
 
 /// Least number of fractional bits for the intervals to be useful.
 const MIN_FRACTION_BITS: u32 = 40;
@@ -60,6 +97,14 @@ struct Walk {
 }
 
 const NONE: u32 = u32::MAX;
+
+/// Below this many classes, a walk sorts them instead of using a heap.
+const SORT_BELOW: usize = 256;
+
+/// From this many (group, candidate) supports on, budgets are kept in
+/// shared classes (a walk then visits each distinct budget once); below,
+/// per voter group, and a walk is a few plain passes over the supporters.
+const CLASSES_FROM: usize = 50_000;
 
 /// Reusable state for fast MES runs on one prepared instance.
 pub(crate) struct Fast<'a> {
@@ -80,6 +125,15 @@ pub(crate) struct Fast<'a> {
     touched: Vec<u32>,
     remap: Vec<u32>,
     stale: Vec<Walk>,
+    /// Direct mode (fewer supports than [`CLASSES_FROM`]): budgets are kept
+    /// per voter group in `glo`/`ghi` instead of in shared classes.
+    direct: bool,
+    glo: Vec<u128>,
+    ghi: Vec<u128>,
+    /// Every voter group has weight 1.
+    unit: bool,
+    /// Scratch for the undecided walks of direct mode: (lo, hi, weight).
+    sup: Vec<(u128, u128, u64)>,
     /// Sort key of each candidate (see `key_of`).
     key: Vec<u128>,
     scratch: Vec<u32>,
@@ -109,6 +163,11 @@ impl<'a> Fast<'a> {
             key: Vec::new(),
             scratch: Vec::new(),
             heap: Vec::new(),
+            direct: g.sup_items.len() < CLASSES_FROM,
+            glo: Vec::new(),
+            ghi: Vec::new(),
+            unit: g.group_w.iter().all(|&w| w == 1),
+            sup: Vec::new(),
         })
     }
 
@@ -133,6 +192,12 @@ impl<'a> Fast<'a> {
         let num_hi = total_hi << f;
         let b_hi = num_hi / n as u128 + u128::from(num_hi % n as u128 != 0);
 
+        if self.direct {
+            self.glo.clear();
+            self.glo.resize(g.group_w.len(), b_lo);
+            self.ghi.clear();
+            self.ghi.resize(g.group_w.len(), b_hi);
+        }
         self.lo.clear();
         self.hi.clear();
         self.refs.clear();
@@ -161,9 +226,22 @@ impl<'a> Fast<'a> {
         loop {
             // Most promising first (any order is correct: candidates are
             // skipped only when their lower bound is proved worse).
-            {
+            if !self.direct {
                 let key = &self.key;
                 live.sort_unstable_by_key(|&c| (key[c], c));
+            } else {
+                // Nearly sorted already (only the walked keys changed): insertion sort.
+                let key = &self.key;
+                for i in 1..live.len() {
+                    let x = live[i];
+                    let kx = (key[x], x);
+                    let mut j = i;
+                    while j > 0 && (key[live[j - 1]], live[j - 1]) > kx {
+                        live[j] = live[j - 1];
+                        j -= 1;
+                    }
+                    live[j] = x;
+                }
             }
             let mut best: Option<(usize, Walk)> = None;
             dead.clear();
@@ -260,6 +338,12 @@ impl<'a> Fast<'a> {
     /// Computes `ρ(c)` as a share interval; `Ok(None)` when the supporters
     /// surely cannot afford `c`.
     fn walk(&mut self, c: usize) -> R<Option<Walk>> {
+        if self.direct {
+            return match self.walk_direct(c) {
+                Err(Ambiguous) => self.walk_bounds_direct(c),
+                other => other,
+            };
+        }
         let g = self.g;
         if self.cnt.len() < self.lo.len() {
             self.cnt.resize(self.lo.len(), 0);
@@ -388,7 +472,8 @@ impl<'a> Fast<'a> {
         }
         let m0 = self.g.cand_votes[c];
         // Level with the `lo` budgets (touched is sorted by lo): an upper bound.
-        let x_hi = level(full, m0, self.touched.iter().map(|&k| (self.lo[k as usize], self.cnt[k as usize] as u64)), true)?;
+        let x_hi =
+            level(full, m0, self.touched.iter().map(|&k| (self.lo[k as usize], self.cnt[k as usize] as u64)), true)?;
         let mut by_hi = std::mem::take(&mut self.scratch);
         by_hi.clear();
         by_hi.extend_from_slice(&self.touched);
@@ -415,9 +500,102 @@ impl<'a> Fast<'a> {
         }
     }
 
+    /// [`Self::walk_decided`] on per-group budgets: each round of the
+    /// iteration is one pass over the supporters, capping those whose
+    /// budget is surely below the current lower level (the set only grows,
+    /// as the level does; each pass recounts it from scratch).
+    fn walk_direct(&self, c: usize) -> R<Option<Walk>> {
+        let g = self.g;
+        let sup = g.supporters(c);
+        let full = self.cost[c] << self.f;
+        let m0 = g.cand_votes[c];
+        let (glo, ghi, gw) = (&self.glo[..], &self.ghi[..], &g.group_w[..]);
+        // Surely capped: hi · m < rest_lo, i.e. hi ≤ (rest_lo − 1) / m (full > 0).
+        let mut t = (full - 1) / m0 as u128;
+        loop {
+            // Capped weight, penniless weight, Σ lo·w and Σ hi·w of the capped (each
+            // below rest_lo: no overflow), least lo and least hi of the others.
+            let (cw, pen, s_lo, s_hi, min_lo, min_hi) =
+                if self.unit { pass::<true>(sup, glo, ghi, gw, t) } else { pass::<false>(sup, glo, ghi, gw, t) };
+            let m = m0 - cw;
+            let rest_lo = full.saturating_sub(s_hi);
+            let rest_hi = full - s_lo.min(full);
+            if m == 0 {
+                // Everyone capped: surely unaffordable, or undecided.
+                return if rest_lo > 0 { Ok(None) } else { Err(Ambiguous) };
+            }
+            let next = if rest_lo == 0 { None } else { Some((rest_lo - 1) / m as u128) };
+            if let Some(nt) = next {
+                if min_hi <= nt {
+                    // More supporters surely capped: another pass.
+                    t = nt;
+                    continue;
+                }
+            }
+            // Stable: every other supporter must surely cover the level.
+            if min_lo < rest_hi.div_ceil(m as u128) {
+                return Err(Ambiguous);
+            }
+            return Ok(Some(if cw == pen {
+                // Nobody capped (but the penniless): the share is exactly cost / m.
+                self.exact_walk(c, m)
+            } else {
+                Walk { x_lo: rest_lo / m as u128, x_hi: rest_hi.div_ceil(m as u128), m, exact: false }
+            }));
+        }
+    }
+
+    /// [`Self::walk_bounds`] on per-group budgets.
+    fn walk_bounds_direct(&mut self, c: usize) -> R<Option<Walk>> {
+        let g = self.g;
+        let full = self.cost[c] << self.f;
+        let mut sup = std::mem::take(&mut self.sup);
+        sup.clear();
+        sup.extend(g.supporters(c).iter().map(|&grp| {
+            let grp = grp as usize;
+            (self.glo[grp], self.ghi[grp], g.group_w[grp])
+        }));
+        let result = (|| {
+            let (mut sum_lo, mut sum_hi) = (0u128, 0u128);
+            for &(lo, hi, w) in &sup {
+                sum_lo = sum_lo.checked_add(lo.checked_mul(w as u128).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
+                sum_hi = sum_hi.checked_add(hi.checked_mul(w as u128).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
+            }
+            if sum_hi < full {
+                return Ok(None);
+            }
+            if sum_lo < full {
+                return Err(Ambiguous);
+            }
+            let m0 = g.cand_votes[c];
+            sup.sort_unstable_by_key(|s| s.0);
+            let x_hi = level(full, m0, sup.iter().map(|s| (s.0, s.2)), true)?;
+            sup.sort_unstable_by_key(|s| s.1);
+            let x_lo = level(full, m0, sup.iter().map(|s| (s.1, s.2)), false)?;
+            Ok(Some(Walk { x_lo, x_hi, m: 0, exact: false }))
+        })();
+        self.sup = sup;
+        result
+    }
+
     /// Every supporter of `c` pays `min(budget, share)`.
     fn pay(&mut self, c: usize, w: &Walk) {
         let g = self.g;
+        if self.direct {
+            for &grp in g.supporters(c) {
+                let grp = grp as usize;
+                let (lo, hi) = (self.glo[grp], self.ghi[grp]);
+                // New budget max(budget − share, 0), for every value in the intervals.
+                if hi <= w.x_lo {
+                    self.glo[grp] = 0;
+                    self.ghi[grp] = 0;
+                } else {
+                    self.glo[grp] = lo.saturating_sub(w.x_hi);
+                    self.ghi[grp] = hi - w.x_lo;
+                }
+            }
+            return;
+        }
         if self.remap.len() < self.lo.len() {
             self.remap.resize(self.lo.len(), NONE);
         }
@@ -428,11 +606,7 @@ impl<'a> Fast<'a> {
             if nk == NONE {
                 let (blo, bhi) = (self.lo[k as usize], self.hi[k as usize]);
                 // New budget max(budget − share, 0), for every value in the intervals.
-                nk = if k == 0 || bhi <= w.x_lo {
-                    0
-                } else {
-                    self.new_class(blo.saturating_sub(w.x_hi), bhi - w.x_lo)
-                };
+                nk = if k == 0 || bhi <= w.x_lo { 0 } else { self.new_class(blo.saturating_sub(w.x_hi), bhi - w.x_lo) };
                 if self.remap.len() < self.lo.len() {
                     self.remap.resize(self.lo.len(), NONE);
                 }

@@ -39,6 +39,7 @@ mod prep;
 mod rational;
 mod rules;
 mod small;
+mod tiny;
 mod wide;
 mod write;
 
@@ -46,5 +47,5 @@ pub use cost::{Cost, CostError, MAX_SCALE};
 pub use instance::{Instance, InstanceError, Project};
 pub use parse::{parse, parse_bytes, parse_file, ParseError};
 pub use rational::Rational;
-pub use rules::{run, sorted_ids, Funding, Outcome, Payment, Rule, UnknownRule};
+pub use rules::{run, select, sorted_ids, Funding, Outcome, Payment, Rule, Selection, UnknownRule};
 pub use write::write;

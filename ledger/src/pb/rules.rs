@@ -7,13 +7,14 @@ use std::sync::mpsc;
 use num_bigint::BigUint;
 
 use super::cost::Cost;
+use super::fast::Fast;
 use super::greedy;
 use super::instance::{cmp_int_ids, parse_int_id, Instance};
 use super::mes::{Mes, MesRun, Pick};
-use super::fast::Fast;
 use super::prep::{Base, Groups, Utility};
 use super::rational::Rational;
 use super::small;
+use super::tiny::{self, Tiny};
 
 /// A budgeting rule (PB.md). `FromStr` also accepts the round rule names
 /// `greedy` (= [`Rule::GreedyAv`]) and `equal_shares` (= [`Rule::MesCostAdd1Noex`]).
@@ -202,7 +203,6 @@ enum Stop {
 
 /// A finished MES computation, in exact values (scaled units).
 struct MesResult {
-    projects: Vec<usize>,
     /// The voters' total budget `B + k·n·10^scale` of the kept run, and `k`.
     budget: Option<(BigUint, u64)>,
     /// Per bought project: (project index, share, full payers, capped payers,
@@ -234,6 +234,8 @@ fn picks_for(fast: &mut Option<Fast<'_>>, exact: &mut Mes<'_>, total: &BigUint, 
     }
     if let (Some(f), Ok(t)) = (fast.as_mut(), u128::try_from(total)) {
         if let Ok(p) = f.run(t, t, n) {
+            #[cfg(debug_assertions)]
+            check_fast(exact, total, n, &p);
             return p;
         }
     }
@@ -241,6 +243,16 @@ fn picks_for(fast: &mut Option<Fast<'_>>, exact: &mut Mes<'_>, total: &BigUint, 
         return p;
     }
     exact.run(total, n).picks.iter().map(|p| p.cand).collect()
+}
+
+/// Debug builds: the certified picks are those of the exact engine (on
+/// instances small enough for it to be quick).
+#[cfg(debug_assertions)]
+fn check_fast(exact: &mut Mes<'_>, total: &BigUint, n: u64, picks: &[usize]) {
+    if exact.inputs().1.sup_items.len() <= 20_000 {
+        let want: Vec<usize> = exact.run(total, n).picks.iter().map(|p| p.cand).collect();
+        assert_eq!(picks, &want[..], "certified MES differs from the exact one");
+    }
 }
 
 /// The exact picks on machine integers, when the instance is small and
@@ -283,7 +295,14 @@ fn picks_from(
                 continue;
             };
             match f.run(lo, hi, n) {
-                Ok(p) => return (p, s),
+                Ok(p) => {
+                    #[cfg(debug_assertions)]
+                    {
+                        check_fast(exact, &total_at(k), n, &p);
+                        check_fast(exact, &total_at(k + (s - 1)), n, &p);
+                    }
+                    return (p, s);
+                }
                 Err(_) if s > 1 => s /= 2,
                 Err(_) => break,
             }
@@ -325,7 +344,7 @@ fn mes_result(base: &Base, g: &Groups, exact: &mut Mes<'_>, picks: &[usize], tot
             let want = exact.replay(&total, base.n, picks).map(|r| details_of(base, g, &r));
             assert_eq!(Some(&details), want.as_ref(), "machine-integer payments differ from the exact ones");
         }
-        return MesResult { projects: g.projects(picks.iter().copied()), budget: Some((total, k)), details };
+        return MesResult { budget: Some((total, k)), details };
     }
     let run = match exact.replay(&total, base.n, picks) {
         Some(run) => run,
@@ -336,19 +355,18 @@ fn mes_result(base: &Base, g: &Groups, exact: &mut Mes<'_>, picks: &[usize], tot
             exact.run(&total, base.n)
         }
     };
-    let picks: Vec<usize> = run.picks.iter().map(|p| p.cand).collect();
-    MesResult { projects: g.projects(picks.into_iter()), budget: Some((total, k)), details: details_of(base, g, &run) }
+    MesResult { budget: Some((total, k)), details: details_of(base, g, &run) }
 }
 
-fn mes_plain(base: &Base, g: &Groups) -> MesResult {
+fn mes_plain(base: &Base, g: &Groups) -> MesPick {
     if base.n == 0 {
-        return MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+        return MesPick { projects: g.zero_supported.clone(), kept: None };
     }
     let mut exact = Mes::new(base, g);
     let mut fast = Fast::new(base, g);
     let total = base.budget.clone();
     let picks = picks_for(&mut fast, &mut exact, &total, base.n);
-    mes_result(base, g, &mut exact, &picks, total, 0)
+    kept_of(g, &picks, 0)
 }
 
 /// Instances with at least this many (group, candidate) supports run the
@@ -401,8 +419,8 @@ impl Producer<'_, '_> {
     }
 }
 
-fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesResult {
-    let start = || MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesPick {
+    let start = || MesPick { projects: g.zero_supported.clone(), kept: None };
     if base.n == 0 {
         return start();
     }
@@ -412,9 +430,15 @@ fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesResult {
     let two_threads = g.sup_items.len() >= PARALLEL_FROM
         && std::thread::available_parallelism().map(|p| p.get() >= 2).unwrap_or(false);
     if !two_threads {
-        let producer =
-            Producer { fast: Fast::new(base, g), exact: Mes::new(base, g), total_at: &total_at, n: base.n, helper: None, ahead: None };
-        return add1_loop(base, g, stop, producer, &total_at);
+        let producer = Producer {
+            fast: Fast::new(base, g),
+            exact: Mes::new(base, g),
+            total_at: &total_at,
+            n: base.n,
+            helper: None,
+            ahead: None,
+        };
+        return add1_loop(base, g, stop, producer);
     }
     std::thread::scope(|scope| {
         let (req_tx, req_rx) = mpsc::channel::<(u64, u64)>();
@@ -439,18 +463,12 @@ fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesResult {
             ahead: None,
         };
         // Dropping the producer closes the request channel: the helper ends.
-        add1_loop(base, g, stop, producer, &total_at)
+        add1_loop(base, g, stop, producer)
     })
 }
 
-fn add1_loop(
-    base: &Base,
-    g: &Groups,
-    stop: Stop,
-    mut producer: Producer<'_, '_>,
-    total_at: &dyn Fn(u64) -> BigUint,
-) -> MesResult {
-    let start = || MesResult { projects: g.zero_supported.clone(), budget: None, details: Vec::new() };
+fn add1_loop(base: &Base, g: &Groups, stop: Stop, mut producer: Producer<'_, '_>) -> MesPick {
+    let start = || MesPick { projects: g.zero_supported.clone(), kept: None };
     let mut prev: Option<(Vec<usize>, u64)> = None;
     let mut k: u64 = 0;
     // Spans of steps are tried when they pay off: after a failed try, wait
@@ -466,7 +484,7 @@ fn add1_loop(
         let projects = g.projects(picks.iter().copied());
         if base.over_budget(&projects) {
             return match prev {
-                Some((picks, k)) => mes_result(base, g, &mut producer.exact, &picks, total_at(k), k),
+                Some((picks, k)) => kept_of(g, &picks, k),
                 None => start(),
             };
         }
@@ -482,7 +500,7 @@ fn add1_loop(
             Stop::AllSelected => picks.len() == g.positive_voted.len(),
         };
         if done {
-            return mes_result(base, g, &mut producer.exact, &picks, total_at(k), k);
+            return kept_of(g, &picks, k);
         }
         next_span = if covered == span && span > 1 {
             // The whole span was proved: try twice as far.
@@ -610,50 +628,227 @@ fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Opti
     }
 }
 
-/// Runs a rule on an instance, exactly as PB.md (and pabutools 1.2.3)
-/// defines it.
-pub fn run(inst: &Instance, rule: Rule) -> Outcome {
+/// The selection of a rule on an instance, without the payments: what
+/// pabutools' rule call computes. [`run`] completes it into an [`Outcome`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// The rule that was run (aliases resolved).
+    pub rule: Rule,
+    /// The selected projects (indices into [`Instance::projects`]), in
+    /// selection order.
+    pub projects: Vec<usize>,
+    /// The MES run whose outcome was kept, to compute its payments.
+    kept: Option<Kept>,
+}
+
+/// The MES run kept by a rule: its bought projects (project indices, in
+/// order) and its Add1 step `k` (0 for plain MES).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Kept {
+    picks: Vec<usize>,
+    k: u64,
+}
+
+impl Selection {
+    /// The selected project ids, in selection order.
+    pub fn ids(&self, inst: &Instance) -> Vec<String> {
+        self.projects.iter().map(|&p| inst.projects()[p].id.clone()).collect()
+    }
+}
+
+/// A finished MES selection: the projects, and the kept run if any.
+struct MesPick {
+    projects: Vec<usize>,
+    kept: Option<Kept>,
+}
+
+fn kept_of(g: &Groups, picks: &[usize], k: u64) -> MesPick {
+    MesPick {
+        projects: g.projects(picks.iter().copied()),
+        kept: Some(Kept { picks: picks.iter().map(|&c| g.cand[c]).collect(), k }),
+    }
+}
+
+fn util_of(rule: Rule) -> Utility {
+    match rule {
+        Rule::GreedyCard | Rule::MesCard | Rule::MesCardAdd1 | Rule::MesCardAdd1u => Utility::Card,
+        _ => Utility::Cost,
+    }
+}
+
+/// Selects the projects of a rule on an instance, exactly as PB.md (and
+/// pabutools 1.2.3) defines it, without computing the payments.
+pub fn select(inst: &Instance, rule: Rule) -> Selection {
+    if !matches!(rule, Rule::GreedyAv | Rule::GreedyCard) {
+        if let Some(sel) = select_tiny(inst, rule) {
+            return sel;
+        }
+    }
     let base = Base::new(inst);
+    let util = util_of(rule);
     match rule {
         Rule::GreedyAv | Rule::GreedyCard => {
-            let util = if rule == Rule::GreedyAv { Utility::Cost } else { Utility::Card };
             let ord = greedy::order(&base, util);
             let mut sel = Vec::new();
             greedy::fill(&base, &ord, &mut sel);
-            build(inst, &base, rule, &sel, None)
+            Selection { rule, projects: sel, kept: None }
         }
         Rule::MesCost | Rule::MesCard => {
-            let util = if rule == Rule::MesCost { Utility::Cost } else { Utility::Card };
             let g = Groups::new(inst, &base, util);
-            let mut r = mes_plain(&base, &g);
-            let projects = std::mem::take(&mut r.projects);
-            build(inst, &base, rule, &projects, Some(r))
+            let r = mes_plain(&base, &g);
+            Selection { rule, projects: r.projects, kept: r.kept }
         }
         Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
-            let util = if rule == Rule::MesCardAdd1 { Utility::Card } else { Utility::Cost };
             let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
             let g = Groups::new(inst, &base, util);
-            let mut r = mes_add1(&base, &g, stop);
-            let projects = std::mem::take(&mut r.projects);
-            build(inst, &base, rule, &projects, Some(r))
+            let r = mes_add1(&base, &g, stop);
+            Selection { rule, projects: r.projects, kept: r.kept }
         }
         Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
-            let util = if rule == Rule::MesCardAdd1u { Utility::Card } else { Utility::Cost };
             let g = Groups::new(inst, &base, util);
             let r = mes_add1(&base, &g, Stop::Exhaustive);
-            let mut sel = r.projects.clone();
+            let mut sel = r.projects;
             let ord = greedy::order(&base, Utility::Cost);
             greedy::fill(&base, &ord, &mut sel);
             if rule == Rule::MesCostAdd1uCmp {
                 let mut gr = Vec::new();
                 greedy::fill(&base, &ord, &mut gr);
                 if prefer_greedy(inst, &gr, &sel) {
-                    return build(inst, &base, rule, &gr, None);
+                    return Selection { rule, projects: gr, kept: None };
                 }
             }
-            build(inst, &base, rule, &sel, Some(r))
+            Selection { rule, projects: sel, kept: r.kept }
         }
     }
+}
+
+/// [`select`] for the MES rules on a tiny instance ([`Tiny`]); `None` when
+/// the instance is not tiny or a value overflows.
+fn select_tiny(inst: &Instance, rule: Rule) -> Option<Selection> {
+    let add1 = !matches!(rule, Rule::MesCost | Rule::MesCard);
+    if add1 && inst.num_approvals() > tiny::TINY_ADD1_APPROVALS {
+        // Many Add1 steps: the certified engine, proving spans of steps, is faster.
+        return None;
+    }
+    let t = Tiny::new(inst)?;
+    let util = util_of(rule);
+    let mut scratch = tiny::Scratch::default();
+    Some(match rule {
+        Rule::GreedyAv | Rule::GreedyCard => return None,
+        Rule::MesCost | Rule::MesCard => {
+            if t.n == 0 {
+                return Some(Selection { rule, projects: t.projects(util, &[]), kept: None });
+            }
+            let picks = t.mes(util, t.budget, &mut scratch)?;
+            Selection { rule, projects: t.projects(util, &picks), kept: Some(Kept { picks, k: 0 }) }
+        }
+        Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
+            let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
+            let (projects, kept) = tiny_add1(&t, util, stop, &mut scratch)?;
+            Selection { rule, projects, kept }
+        }
+        Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
+            let (mut sel, kept) = tiny_add1(&t, util, Stop::Exhaustive, &mut scratch)?;
+            t.greedy_fill(&mut sel);
+            if rule == Rule::MesCostAdd1uCmp {
+                let mut gr = Vec::new();
+                t.greedy_fill(&mut gr);
+                if t.prefer_greedy(inst, &gr, &sel) {
+                    return Some(Selection { rule, projects: gr, kept: None });
+                }
+            }
+            Selection { rule, projects: sel, kept }
+        }
+    })
+}
+
+/// The Add1 loop of [`mes_add1`] on a tiny instance.
+fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -> Option<(Vec<usize>, Option<Kept>)> {
+    let start = || (t.projects(util, &[]), None);
+    if t.n == 0 {
+        return Some(start());
+    }
+    // One currency unit more per voter.
+    let step = t.unit.checked_mul(t.n as u128)?;
+    let mut prev: Option<(Vec<usize>, u64)> = None;
+    let mut k: u64 = 0;
+    // Steps are taken in spans with the same picks (proved by `mes_range`),
+    // twice as long after a success, halved on doubt; after a failed try,
+    // wait `cooldown` steps (doubling on each failure) before trying again.
+    let mut span: u64 = 1;
+    let (mut cooldown, mut wait) = (1u64, 0u64);
+    loop {
+        let tried = span;
+        let (picks, covered) = loop {
+            if span == 1 {
+                let total = step.checked_mul(k as u128)?.checked_add(t.budget)?;
+                break (t.mes(util, total, scratch)?, 1);
+            }
+            match t.mes_range(util, k, k.checked_add(span - 1)?, scratch) {
+                Ok(p) => {
+                    #[cfg(debug_assertions)]
+                    for at in [k, k + span / 2, k + (span - 1)] {
+                        if let Some(total) = step.checked_mul(at as u128).and_then(|s| s.checked_add(t.budget)) {
+                            if let Some(want) = t.mes(util, total, scratch) {
+                                assert_eq!(p, want, "Add1 span [{k}, {}] differs at {at}", k + (span - 1));
+                            }
+                        }
+                    }
+                    break (p, span);
+                }
+                Err(_) => span /= 2,
+            }
+        };
+        let projects = t.projects(util, &picks);
+        if t.over_budget(&projects) {
+            return Some(match prev {
+                Some((picks, k)) => (t.projects(util, &picks), Some(Kept { picks, k })),
+                None => start(),
+            });
+        }
+        let done = match stop {
+            Stop::Exhaustive => t.exhaustive(&projects),
+            Stop::AllSelected => picks.len() == t.num_candidates(),
+        };
+        if done {
+            return Some((projects, Some(Kept { picks, k })));
+        }
+        prev = Some((picks, k + (covered - 1)));
+        k += covered;
+        span = if covered == tried && tried > 1 {
+            cooldown = 1;
+            tried.saturating_mul(2).min(1 << 30)
+        } else if covered < tried {
+            cooldown = cooldown.saturating_mul(2).min(1 << 20);
+            wait = cooldown;
+            covered
+        } else if wait > 0 {
+            wait -= 1;
+            1
+        } else {
+            2
+        };
+    }
+}
+
+/// Runs a rule on an instance, exactly as PB.md (and pabutools 1.2.3)
+/// defines it: the selection of [`select`] and the exact payments.
+pub fn run(inst: &Instance, rule: Rule) -> Outcome {
+    let sel = select(inst, rule);
+    let base = Base::new(inst);
+    let mes = sel.kept.as_ref().map(|kept| {
+        let g = Groups::new(inst, &base, util_of(rule));
+        let mut cand_of = vec![usize::MAX; inst.projects().len()];
+        for (c, &p) in g.cand.iter().enumerate() {
+            cand_of[p] = c;
+        }
+        let picks: Vec<usize> = kept.picks.iter().map(|&p| cand_of[p]).collect();
+        let step = num_traits::pow(BigUint::from(10u32), base.scale as usize) * base.n;
+        let total = &base.budget + &step * kept.k;
+        let mut exact = Mes::new(&base, &g);
+        mes_result(&base, &g, &mut exact, &picks, total, kept.k)
+    });
+    build(inst, &base, rule, &sel.projects, mes)
 }
 
 /// Whether strictly more voters approve more projects of `greedy` than of
@@ -695,4 +890,3 @@ pub fn sorted_ids(inst: &Instance, selected: &[String]) -> Vec<String> {
     }
     v
 }
-
