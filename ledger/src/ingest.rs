@@ -6,14 +6,15 @@
 //! flushed. Signatures are verified before submissions reach the queue, in the
 //! callers' threads, so the single writer only judges and writes.
 //!
-//! A group is gathered a little while other submissions are on their way
-//! (announced with [`Ingest::arriving`] before their signature is checked):
-//! the writer waits for them, up to [`GATHER`], instead of committing one or
-//! two entries at a time. Each group costs a checkpoint signature, a store
-//! write and a flush, so under load larger groups leave more of the machine
-//! to signature checks; a lone submission is never held back.
+//! While the previous group is still being flushed and other submissions are
+//! on their way (announced with [`Ingest::arriving`] before their signature
+//! is checked), the writer waits for them, up to [`GATHER`], instead of
+//! committing one or two entries at a time: the group could not be flushed
+//! sooner anyway. Each group costs a checkpoint signature, a store write and
+//! a flush, so under load larger groups leave more of the machine to
+//! signature checks; a lone submission is never held back.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread;
@@ -39,8 +40,12 @@ struct Job {
 /// Most submissions waiting for the writer before new ones are turned away (503).
 pub const QUEUE_ENTRIES_MAX: usize = 16 * 1024;
 
-/// Longest a group waits for submissions still being verified.
+/// Longest a group waits for submissions still being verified (while the
+/// previous group is being flushed).
 pub const GATHER: Duration = Duration::from_millis(1);
+
+/// How often a gathering writer looks whether the flusher is done.
+const GATHER_SLICE: Duration = Duration::from_micros(100);
 
 /// The handle to the writer thread.
 #[derive(Clone)]
@@ -65,15 +70,17 @@ impl Ingest {
         let (tx, rx) = sync_channel::<Job>(QUEUE_ENTRIES_MAX);
         let arriving = Arc::new(AtomicUsize::new(0));
         let writer_arriving = arriving.clone();
+        let flushing = Arc::new(AtomicBool::new(false));
+        let writer_flushing = flushing.clone();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(Prepared, Vec<Reply>)>();
         let flusher_log = log.clone();
         thread::Builder::new()
             .name("meent-flusher".into())
-            .spawn(move || flusher_loop(&flusher_log, done_rx))
+            .spawn(move || flusher_loop(&flusher_log, done_rx, &flushing))
             .expect("the OS can start two threads at start-up");
         thread::Builder::new()
             .name("meent-writer".into())
-            .spawn(move || writer_loop(&log, &clock, rx, done_tx, &writer_arriving))
+            .spawn(move || writer_loop(&log, &clock, rx, done_tx, &writer_arriving, &writer_flushing))
             .expect("the OS can start two threads at start-up");
         Ingest { tx, arriving }
     }
@@ -96,7 +103,14 @@ impl Ingest {
     }
 }
 
-fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>, done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>, arriving: &AtomicUsize) {
+fn writer_loop(
+    log: &Log,
+    clock: &Clock,
+    rx: Receiver<Job>,
+    done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>,
+    arriving: &AtomicUsize,
+    flushing: &AtomicBool,
+) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         let deadline = Instant::now() + GATHER;
@@ -104,14 +118,17 @@ fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>, done: std::sync::mps
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => {
-                    // Others are being verified: wait for them, a little.
+                    // Others are being verified while the last group is still
+                    // being flushed (this one could not be flushed before anyway):
+                    // wait for them, a little.
                     let left = deadline.saturating_duration_since(Instant::now());
-                    if arriving.load(Ordering::Acquire) == 0 || left.is_zero() {
+                    if arriving.load(Ordering::Acquire) == 0 || !flushing.load(Ordering::Acquire) || left.is_zero() {
                         break;
                     }
-                    match rx.recv_timeout(left) {
+                    match rx.recv_timeout(left.min(GATHER_SLICE)) {
                         Ok(j) => jobs.push(j),
-                        Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
             }
@@ -128,8 +145,9 @@ fn writer_loop(log: &Log, clock: &Clock, rx: Receiver<Job>, done: std::sync::mps
     }
 }
 
-fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>) {
+fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &AtomicBool) {
     while let Ok(first) = rx.recv() {
+        flushing.store(true, Ordering::Release);
         let mut groups = vec![first];
         while let Ok(g) = rx.try_recv() {
             groups.push(g);
@@ -141,5 +159,6 @@ fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>) {
                 reply(result);
             }
         }
+        flushing.store(false, Ordering::Release);
     }
 }

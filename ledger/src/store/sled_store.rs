@@ -300,7 +300,11 @@ impl Store for SledStore {
             let Some(start) = index.checked_mul(width) else { return Ok(None) };
             let mut hashes: Vec<Hash> = Vec::with_capacity(width as usize);
             for item in self.leaves_from(start).take(width as usize) {
-                hashes.push(item?.1);
+                let (seq, leaf, _) = item?;
+                if seq != start + hashes.len() as u64 {
+                    return Ok(None);
+                }
+                hashes.push(leaf);
             }
             if hashes.len() as u64 != width {
                 return Ok(None);
