@@ -47,6 +47,9 @@ pub struct Auditor {
     state: State,
     tree: MemoryTree,
     frontier: Frontier,
+    /// Where each entry id first appeared: an entry is in the log once
+    /// (a resubmission is answered with its first position).
+    seen: std::collections::HashMap<crate::ids::EntryId, Seq>,
 }
 
 impl Default for Auditor {
@@ -58,7 +61,7 @@ impl Default for Auditor {
 impl Auditor {
     /// Before genesis.
     pub fn new() -> Self {
-        Auditor { state: State::new(), tree: MemoryTree::default(), frontier: Frontier::default() }
+        Auditor { state: State::new(), tree: MemoryTree::default(), frontier: Frontier::default(), seen: Default::default() }
     }
 
     /// Records checked so far.
@@ -76,6 +79,9 @@ impl Auditor {
             let rec = rec.map_err(|reason| AuditError::Record { seq, reason })?;
             if rec.seq != seq {
                 return Err(AuditError::Record { seq, reason: format!("says it is record {}", rec.seq) });
+            }
+            if let Some(first) = self.seen.insert(rec.entry.id, seq) {
+                return Err(AuditError::Record { seq, reason: format!("repeats entry {} of record {first}", rec.entry.id) });
             }
             self.state
                 .apply(seq, &rec.received_at, &rec.entry)

@@ -145,7 +145,17 @@ fn writer_loop(
     }
 }
 
+/// Clears the `flushing` flag when the flusher ends, however it ends.
+struct NotFlushing<'a>(&'a AtomicBool);
+
+impl Drop for NotFlushing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &AtomicBool) {
+    let _clear = NotFlushing(flushing);
     while let Ok(first) = rx.recv() {
         flushing.store(true, Ordering::Release);
         let mut groups = vec![first];

@@ -338,7 +338,20 @@ impl Log {
     /// Position of the entry with id `id`, if the signed checkpoint covers it.
     pub fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
         let size = self.size();
-        Ok(self.store.seq_of(id)?.filter(|s| *s < size))
+        Ok(self.indexed_seq(id)?.filter(|s| *s < size))
+    }
+
+    /// The store's position for `id`, checked against the record there (the
+    /// index is not covered by the tree: a record that does not carry this id
+    /// means a corrupt store, never a wrong answer).
+    fn indexed_seq(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
+        let Some(seq) = self.store.seq_of(id)? else { return Ok(None) };
+        let bytes = self.store.record(seq)?.ok_or_else(|| StoreError::Corrupt(format!("the id index points entry {id} at record {seq}, which is missing")))?;
+        let rec = Record::from_leaf_bytes(&bytes).map_err(|e| StoreError::Corrupt(format!("record {seq}: {e}")))?;
+        if rec.entry.id != *id {
+            return Err(StoreError::Corrupt(format!("the id index points entry {id} at record {seq}, which holds entry {}", rec.entry.id)));
+        }
+        Ok(Some(seq))
     }
 
     /// Up to `limit` records from `from` on, and the next position if there are more.
@@ -435,7 +448,7 @@ impl Log {
                 }
                 // Already in the store (perhaps in a group still being flushed: this
                 // answer is published after that flush, as groups publish in order).
-                match self.store.seq_of(&e.id) {
+                match self.indexed_seq(&e.id) {
                     Err(err) => {
                         results.push(Some(Err(SubmitError::Unavailable(err.to_string()))));
                         continue;

@@ -244,6 +244,51 @@ fn a_tampered_store_is_refused_naming_the_record() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("record 3"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// An entry stored twice (record 3 replaced by a replay of record 2, under
+/// another id in the index) is named by `meent verify`; two records under one
+/// id are refused when the store opens.
+#[test]
+fn a_replayed_entry_is_named() {
+    use ledger::store::{Commit, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let (_, reg_pk) = keygen(dir, "registrar");
+    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/replay", "--registrar", &format!("registrar-een={reg_pk}")]);
+    let mut server = Server::start(&data);
+    let http = reqwest::blocking::Client::new();
+    for i in 0..3 {
+        let id = format!("lid-{i}");
+        let k = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+        assert_eq!(post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0, 201);
+    }
+    server.stop();
+    let replay = |id: ledger::ids::EntryId| {
+        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        let rec = String::from_utf8(store.record(2).unwrap().unwrap()).unwrap();
+        let again = rec.replacen("\"seq\":2", "\"seq\":3", 1);
+        assert_ne!(rec, again);
+        store.commit(&Commit { records: vec![(3, id, again.into_bytes())], ..Commit::default() }).unwrap();
+    };
+    let real = {
+        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        let rec = ledger::record::Record::from_leaf_bytes(&store.record(2).unwrap().unwrap()).unwrap();
+        rec.entry.id
+    };
+    // Under another id in the index, the store opens: the auditor names the repeat.
+    replay(ledger::ids::EntryId([0; 32]));
+    let out = meent(&["verify", "--data", data.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("record 3") && err.contains("repeats entry") && err.contains("record 2"), "{err}");
+    // Under its own id, the store itself is refused.
+    replay(real);
+    let out = meent(&["verify", "--data", data.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("records 2 and 3 carry the same entry id"), "{err}");
+}
+
 /// An interior tree node altered on disk (which would give bad proofs) is refused too.
 #[test]
 fn a_tampered_tree_node_is_refused() {

@@ -2,8 +2,9 @@
 //! [`Commit`] one atomic `apply_batch`; `flush` is sled's (fsync of its log,
 //! which sled recovers as a prefix).
 //!
-//! Records are stored in *segments*: the records of one commit, in runs of at
-//! most [`SEGMENT_BYTES`], under the key of their first position. A segment
+//! Records are stored in *segments*: consecutive records of one commit, in
+//! runs of about [`SEGMENT_BYTES`] (a larger record is a segment alone), under
+//! the key of their first position. A segment
 //! holds, per record, its position, its entry id, its leaf hash (the tree's
 //! level 0) and its leaf bytes. Tree nodes of levels 1 to
 //! [`UNSTORED_LEVELS`] are not stored: each is recomputed from at most 8 leaf
@@ -99,7 +100,7 @@ fn decode_segment(first: Seq, v: &[u8]) -> Result<Vec<SegRecord<'_>>, StoreError
     let mut out = Vec::new();
     let mut at = 0usize;
     while at < v.len() {
-        let expected = first + out.len() as u64;
+        let expected = first.checked_add(out.len() as u64).ok_or_else(|| bad("it runs past the last position".into()))?;
         let head = v.get(at..at + RECORD_HEADER).ok_or_else(|| bad(format!("record {expected} is cut short")))?;
         let seq = u64::from_be_bytes(head[..8].try_into().expect("8 bytes"));
         if seq != expected {
@@ -150,7 +151,9 @@ impl SledStore {
         for kv in store.tree.scan_prefix([SEGMENT]) {
             let (k, v) = kv.map_err(engine)?;
             for (seq, id, _, _) in decode_segment(segment_first(&k)?, &v)? {
-                ids.insert(id, seq);
+                if let Some(other) = ids.insert(id, seq) {
+                    return Err(StoreError::Corrupt(format!("records {other} and {seq} carry the same entry id {id}")));
+                }
             }
         }
         *store.ids.write().unwrap_or_else(|p| p.into_inner()) = ids;
@@ -171,8 +174,8 @@ impl SledStore {
     }
 
     /// Add `records` (consecutive positions) to `batch` as segments. Records
-    /// that replace stored ones (only repair and tests do that) rewrite the
-    /// segments they fall in. Returns the ids to drop from and add to the index.
+    /// that replace stored ones (the log never does; tests that tamper with a
+    /// store do) rewrite the segments they fall in. Returns the ids to drop from and add to the index.
     ///
     /// `leaves` are the level-0 nodes of the commit: a record's leaf hash; a
     /// record without one keeps the leaf hash stored for its position, or
