@@ -14,7 +14,7 @@
 //! and about one per 8 records for nodes, instead of about four per record
 //! (record, id index, leaf and interior nodes), made the writer several times
 //! cheaper under load (docs/PERFORMANCE.md). The entry id → position index is
-//! kept in memory, built from the segments when the store opens (about 64
+//! kept in memory, built from the segments when the store opens (50 to 100
 //! bytes per entry).
 
 use std::collections::HashMap;
