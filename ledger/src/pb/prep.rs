@@ -107,18 +107,8 @@ impl Hasher for Fx {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        // Eight bytes at a time (a ballot slice hashes as its raw bytes).
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.write_u64(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.write_u64(u64::from_le_bytes(w) ^ (rest.len() as u64) << 56);
+        for &b in bytes {
+            self.write_u64(b as u64);
         }
     }
     fn write_u32(&mut self, v: u32) {
