@@ -138,6 +138,12 @@ pub(crate) struct Fast<'a> {
     key: Vec<u128>,
     scratch: Vec<u32>,
     heap: Vec<std::cmp::Reverse<(u128, u32)>>,
+    /// `f` of the cached first walks below (0: none).
+    init_f: u32,
+    init_stale: Vec<Walk>,
+    init_key: Vec<u128>,
+    /// Candidates in ascending order of (first key, index).
+    init_live: Vec<usize>,
 }
 
 impl<'a> Fast<'a> {
@@ -155,7 +161,8 @@ impl<'a> Fast<'a> {
             hi: Vec::new(),
             refs: Vec::new(),
             free: Vec::new(),
-            group_class: vec![0; g.group_w.len()],
+            // Class mode only.
+            group_class: if g.sup_items.len() < CLASSES_FROM { Vec::new() } else { vec![0; g.group_w.len()] },
             cnt: Vec::new(),
             touched: Vec::new(),
             remap: Vec::new(),
@@ -168,6 +175,10 @@ impl<'a> Fast<'a> {
             ghi: Vec::new(),
             unit: g.group_w.iter().all(|&w| w == 1),
             sup: Vec::new(),
+            init_f: 0,
+            init_stale: Vec::new(),
+            init_key: Vec::new(),
+            init_live: Vec::new(),
         })
     }
 
@@ -205,22 +216,38 @@ impl<'a> Fast<'a> {
         self.lo.extend([0, b_lo]);
         self.hi.extend([0, b_hi]);
         self.refs.extend([0, g.group_w.len() as u32]);
-        self.group_class.iter_mut().for_each(|c| *c = 1);
+        if !self.direct {
+            self.group_class.iter_mut().for_each(|c| *c = 1);
+        }
         if self.cnt.len() < 2 {
             self.cnt.resize(2, 0);
         }
 
-        self.stale.clear();
-        for c in 0..nc {
-            let m = g.cand_votes[c];
-            self.stale.push(self.exact_walk(c, m));
+        // The first walks, their keys and order depend on `f` only: kept
+        // from one run to the next (the Add1 steps).
+        if self.init_f != f {
+            self.stale.clear();
+            for c in 0..nc {
+                let m = g.cand_votes[c];
+                self.stale.push(self.exact_walk(c, m));
+            }
+            self.key.clear();
+            for c in 0..nc {
+                let k = self.key_of(c);
+                self.key.push(k);
+            }
+            let key = &self.key;
+            let mut live: Vec<usize> = (0..nc).collect();
+            live.sort_unstable_by_key(|&c| (key[c], c));
+            self.init_stale.clone_from(&self.stale);
+            self.init_key.clone_from(&self.key);
+            self.init_live = live;
+            self.init_f = f;
+        } else {
+            self.stale.clone_from(&self.init_stale);
+            self.key.clone_from(&self.init_key);
         }
-        self.key.clear();
-        for c in 0..nc {
-            let k = self.key_of(c);
-            self.key.push(k);
-        }
-        let mut live: Vec<usize> = (0..nc).collect();
+        let mut live: Vec<usize> = self.init_live.clone();
         let mut picks = Vec::new();
         let mut dead: Vec<usize> = Vec::new();
         loop {

@@ -89,23 +89,20 @@ pub(crate) struct Mes<'a> {
 
 impl<'a> Mes<'a> {
     pub fn new(base: &'a Base, prep: &'a Groups) -> Mes<'a> {
-        let cost: Vec<BigUint> = prep.cand.iter().map(|&p| base.cost[p].clone()).collect();
-        let util = match prep.util {
-            Utility::Cost => cost.clone(),
-            Utility::Card => vec![BigUint::from(1u32); cost.len()],
-        };
+        // Costs, utilities and classes are set up on the first run (most
+        // callers never need this engine).
         Mes {
             prep,
             base,
-            cost,
-            util,
+            cost: Vec::new(),
+            util: Vec::new(),
             d: BigUint::from(1u32),
             val: Vec::new(),
             epoch: Vec::new(),
             fs: Vec::new(),
             refs: Vec::new(),
             free: Vec::new(),
-            group_class: vec![0; prep.group_w.len()],
+            group_class: Vec::new(),
             stale_num: Vec::new(),
             stale_den: Vec::new(),
             cnt: Vec::new(),
@@ -137,6 +134,17 @@ impl<'a> Mes<'a> {
     fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> Option<MesRun> {
         let prep = self.prep;
         let nc = prep.cand.len();
+        if self.cost.len() != nc {
+            let base = self.base;
+            self.cost = prep.cand.iter().map(|&p| base.cost[p].clone()).collect();
+            self.util = match prep.util {
+                Utility::Cost => self.cost.clone(),
+                Utility::Card => vec![BigUint::from(1u32); nc],
+            };
+        }
+        if self.group_class.len() != prep.group_w.len() {
+            self.group_class = vec![0; prep.group_w.len()];
+        }
         self.d = BigUint::from(b_den);
         self.val.clear();
         self.epoch.clear();

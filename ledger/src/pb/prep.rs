@@ -66,7 +66,9 @@ impl Base {
             Some(Small { cost, budget })
         })();
         let mut id_order: Vec<usize> = (0..projects.len()).collect();
-        id_order.sort_unstable_by(|&a, &b| projects[a].id.cmp(&projects[b].id));
+        if !id_order.is_sorted_by(|&a, &b| projects[a].id <= projects[b].id) {
+            id_order.sort_unstable_by(|&a, &b| projects[a].id.cmp(&projects[b].id));
+        }
         Base { n: inst.num_voters() as u64, scale, budget, cost, small, votes: inst.vote_counts(), id_order }
     }
 
@@ -142,6 +144,17 @@ pub(crate) struct Groups {
 
 impl Groups {
     pub fn new(inst: &Instance, base: &Base, util: Utility) -> Groups {
+        Groups::build(inst, base, util, false)
+    }
+
+    /// [`Groups::new`], grouping identical ballots also below
+    /// [`GROUP_FROM`] voters when they are many (for the Add1 rules, whose
+    /// many runs each walk every supporter).
+    pub fn new_grouped(inst: &Instance, base: &Base, util: Utility) -> Groups {
+        Groups::build(inst, base, util, true)
+    }
+
+    fn build(inst: &Instance, base: &Base, util: Utility, group_small: bool) -> Groups {
         let np = inst.projects().len();
         // Candidates: cost > 0 (so u(p) > 0 under both models) and a vote.
         let cand: Vec<usize> =
@@ -161,7 +174,7 @@ impl Groups {
         let mut items: Vec<u32> = Vec::with_capacity(inst.num_approvals());
         start.push(0);
         // Sorting is needed only to recognise identical sets when grouping.
-        let grouping = inst.num_voters() >= GROUP_FROM;
+        let grouping = group_small || inst.num_voters() >= GROUP_FROM;
         for ballot in inst.ballots() {
             let s = items.len();
             items.extend(ballot.iter().map(|&p| cand_of[p as usize]).filter(|&c| c != u32::MAX));
@@ -190,7 +203,14 @@ impl Groups {
                     }
                 }
             }
-        } else {
+        }
+        // Few identical ballots among few voters: single voters (unit weights walk faster).
+        let few = grouping
+            && inst.num_voters() < GROUP_FROM
+            && group_w.len() * 4 > (0..inst.num_voters()).filter(|&v| start[v + 1] > start[v]).count() * 3;
+        if !grouping || few {
+            group_of_first.clear();
+            group_w.clear();
             for v in 0..inst.num_voters() {
                 if start[v + 1] > start[v] {
                     group_of_first.push(v);

@@ -494,8 +494,21 @@ fn add1_loop(base: &Base, g: &Groups, stop: Stop, mut producer: Producer<'_, '_>
                 for &p in &projects {
                     chosen[p] = true;
                 }
-                let spent = base.total(&projects);
-                g.positive_voted.iter().all(|&p| chosen[p] || &spent + &base.cost[p] > base.budget)
+                let small_spent = base
+                    .small
+                    .as_ref()
+                    .and_then(|sm| Some((sm, projects.iter().try_fold(0u128, |a, &p| a.checked_add(sm.cost[p]))?)));
+                match small_spent {
+                    // Machine integers; a sum that overflows is surely over the budget (< 2^120).
+                    Some((sm, spent)) => g
+                        .positive_voted
+                        .iter()
+                        .all(|&p| chosen[p] || spent.checked_add(sm.cost[p]).is_none_or(|t| t > sm.budget)),
+                    None => {
+                        let spent = base.total(&projects);
+                        g.positive_voted.iter().all(|&p| chosen[p] || &spent + &base.cost[p] > base.budget)
+                    }
+                }
             }
             Stop::AllSelected => picks.len() == g.positive_voted.len(),
         };
@@ -700,12 +713,12 @@ pub fn select(inst: &Instance, rule: Rule) -> Selection {
         }
         Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
             let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
-            let g = Groups::new(inst, &base, util);
+            let g = Groups::new_grouped(inst, &base, util);
             let r = mes_add1(&base, &g, stop);
             Selection { rule, projects: r.projects, kept: r.kept }
         }
         Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
-            let g = Groups::new(inst, &base, util);
+            let g = Groups::new_grouped(inst, &base, util);
             let r = mes_add1(&base, &g, Stop::Exhaustive);
             let mut sel = r.projects;
             let ord = greedy::order(&base, Utility::Cost);
