@@ -18,7 +18,8 @@ pub(crate) const SMALL_SUPPORTS: usize = 20_000;
 /// before the certified one: it is cheaper there.
 pub(crate) const TINY_SUPPORTS: usize = 256;
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
+/// Greatest common divisor.
+pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         let t = a % b;
         a = b;

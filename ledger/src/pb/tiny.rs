@@ -19,14 +19,7 @@ pub(crate) const TINY_APPROVALS: usize = 4096;
 /// The Add1 rules are run here up to this many approvals only.
 pub(crate) const TINY_ADD1_APPROVALS: usize = 128;
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
-    while b != 0 {
-        let t = a % b;
-        a = b;
-        b = t;
-    }
-    a
-}
+use super::small::gcd;
 
 /// A tiny instance in machine integers.
 pub(crate) struct Tiny {
