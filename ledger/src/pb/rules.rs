@@ -467,15 +467,45 @@ fn mes_add1(base: &Base, g: &Groups, stop: Stop) -> MesPick {
     })
 }
 
+/// Which span of Add1 steps to try next. Spans are tried when they pay off:
+/// twice as far after a wholly proved span, what worked after a shorter one;
+/// after a failed try, single steps for `cooldown` steps (doubling on each
+/// failure) before trying two again.
+struct Spans {
+    cooldown: u64,
+    wait: u64,
+    max: u64,
+}
+
+impl Spans {
+    fn new(max: u64) -> Spans {
+        Spans { cooldown: 1, wait: 0, max }
+    }
+
+    /// The next span, after `covered` of `tried` steps were proved alike.
+    fn next(&mut self, covered: u64, tried: u64) -> u64 {
+        if covered == tried && tried > 1 {
+            self.cooldown = 1;
+            tried.saturating_mul(2).min(self.max)
+        } else if covered < tried {
+            self.cooldown = self.cooldown.saturating_mul(2).min(1 << 20);
+            self.wait = self.cooldown;
+            covered
+        } else if self.wait > 0 {
+            self.wait -= 1;
+            1
+        } else {
+            2
+        }
+    }
+}
+
 fn add1_loop(base: &Base, g: &Groups, stop: Stop, mut producer: Producer<'_, '_>) -> MesPick {
     let start = || MesPick { projects: g.zero_supported.clone(), kept: None };
     let mut prev: Option<(Vec<usize>, u64)> = None;
     let mut k: u64 = 0;
-    // Spans of steps are tried when they pay off: after a failed try, wait
-    // `cooldown` steps (doubling on each failure) before trying again.
     let mut next_span: u64 = 1;
-    let mut cooldown: u64 = 1;
-    let mut wait: u64 = 0;
+    let mut spans = Spans::new(1 << 40);
     let mut chosen = vec![false; base.cost.len()];
     loop {
         let (picks, covered, tried) = producer.get(k, next_span);
@@ -515,21 +545,7 @@ fn add1_loop(base: &Base, g: &Groups, stop: Stop, mut producer: Producer<'_, '_>
         if done {
             return kept_of(g, &picks, k);
         }
-        next_span = if covered == span && span > 1 {
-            // The whole span was proved: try twice as far.
-            cooldown = 1;
-            span.saturating_mul(2).min(1 << 40)
-        } else if covered < span {
-            // Shorter than tried: keep what worked, back off from spans.
-            cooldown = cooldown.saturating_mul(2).min(1 << 20);
-            wait = cooldown;
-            covered
-        } else if wait > 0 {
-            wait -= 1;
-            1
-        } else {
-            2
-        };
+        next_span = spans.next(covered, span);
         prev = Some((picks, k + (covered - 1)));
         k += covered;
     }
@@ -786,10 +802,9 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
     let mut prev: Option<(Vec<usize>, u64)> = None;
     let mut k: u64 = 0;
     // Steps are taken in spans with the same picks (proved by `mes_range`),
-    // twice as long after a success, halved on doubt; after a failed try,
-    // wait `cooldown` steps (doubling on each failure) before trying again.
+    // halved on doubt, the next span chosen by `Spans`.
     let mut span: u64 = 1;
-    let (mut cooldown, mut wait) = (1u64, 0u64);
+    let mut spans = Spans::new(1 << 30);
     loop {
         let tried = span;
         let (picks, covered) = loop {
@@ -828,19 +843,7 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
         }
         prev = Some((picks, k + (covered - 1)));
         k += covered;
-        span = if covered == tried && tried > 1 {
-            cooldown = 1;
-            tried.saturating_mul(2).min(1 << 30)
-        } else if covered < tried {
-            cooldown = cooldown.saturating_mul(2).min(1 << 20);
-            wait = cooldown;
-            covered
-        } else if wait > 0 {
-            wait -= 1;
-            1
-        } else {
-            2
-        };
+        span = spans.next(covered, tried);
     }
 }
 
