@@ -82,24 +82,24 @@ impl Rational {
         let (q, r) = n.div_rem(&d);
         let q = if (r * 2u32) >= d { q + BigInt::one() } else { q };
         let digits = q.to_string();
-        let places = places as usize;
-        let body = if places == 0 {
-            digits
-        } else {
-            let padded = if digits.len() <= places {
-                format!("{}{}", "0".repeat(places + 1 - digits.len()), digits)
-            } else {
-                digits
-            };
-            let (int, frac) = padded.split_at(padded.len() - places);
-            format!("{int}.{frac}")
-        };
+        let body = with_point(digits, places as usize);
         if neg && body.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
             format!("-{body}")
         } else {
             body
         }
     }
+}
+
+/// The decimal digits of an integer count of 10^-places units, with the point
+/// put in (and a leading zero when needed): `("5", 2)` → `"0.05"`.
+fn with_point(digits: String, places: usize) -> String {
+    if places == 0 {
+        return digits;
+    }
+    let padded = if digits.len() <= places { format!("{}{}", "0".repeat(places + 1 - digits.len()), digits) } else { digits };
+    let (int, frac) = padded.split_at(padded.len() - places);
+    format!("{int}.{frac}")
 }
 
 impl Rational {
@@ -112,18 +112,7 @@ impl Rational {
         let (q, r) = (scaled / d as u128, scaled % d as u128);
         let q = if r.checked_mul(2)? >= d as u128 { q.checked_add(1)? } else { q };
         let digits = q.to_string();
-        let places = places as usize;
-        let body = if places == 0 {
-            digits
-        } else {
-            let padded = if digits.len() <= places {
-                format!("{}{}", "0".repeat(places + 1 - digits.len()), digits)
-            } else {
-                digits
-            };
-            let (int, frac) = padded.split_at(padded.len() - places);
-            format!("{int}.{frac}")
-        };
+        let body = with_point(digits, places as usize);
         Some(if n < 0 && q != 0 { format!("-{body}") } else { body })
     }
 
