@@ -4,7 +4,9 @@
 //! - raw `verify_strict`/s on all cores of the same machine (measured on each
 //!   batch just before it is posted);
 //! - their ratio;
-//! - the CPU time per entry of the server process and of the client;
+//! - the CPU time per entry of the server process and of the client, and the
+//!   share of the machine left idle meanwhile (time of other work running at
+//!   a lower priority, `nice`, counts as idle);
 //! - `meent verify --data` records/s on a ledger of 100 000 records.
 //!
 //! Run: `cargo bench -p cli --bench ingest` (env: MEENT_BENCH_ENTRIES, MEENT_BENCH_CONNECTIONS,
@@ -183,6 +185,16 @@ fn cpu_of(pid: u32) -> f64 {
     (t(11) + t(12)) / ticks
 }
 
+/// The machine's CPU time so far from /proc/stat, in ticks: (busy, idle, steal);
+/// time spent at a positive nice value (other work in the background) counts as idle.
+fn machine_ticks() -> (u64, u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<u64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let g = |i: usize| f.get(i).copied().unwrap_or(0);
+    // user nice system idle iowait irq softirq steal
+    (g(0) + g(2) + g(5) + g(6), g(3) + g(4) + g(1), g(7))
+}
+
 fn post_all(url: &str, entries: &[VerifiedEntry], connections: usize) -> f64 {
     let bodies = entries.iter().map(|e| serde_json::to_vec(&e.json).unwrap()).collect();
     ingest(url, bodies, connections)
@@ -279,20 +291,24 @@ fn main() {
     let sc = scene(&server.1, &reg, 64, 64);
     let mut rates: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     // Per kind: CPU µs per entry of the server process and of this (client) process.
-    let mut cpu: std::collections::BTreeMap<&str, (Vec<f64>, Vec<f64>)> = Default::default();
+    // And the share of the machine left idle meanwhile (a server that is not CPU-bound leaves some).
+    let mut cpu: std::collections::BTreeMap<&str, (Vec<f64>, Vec<f64>, Vec<f64>)> = Default::default();
     // Raw verify_strict is measured on each batch just before it is posted, so
     // that on a shared machine both sides of the ratio see the same moment.
     let mut verify_rates = Vec::new();
     let pid = server.0.id();
     let mut measured = |kind: &'static str, batch: Vec<VerifiedEntry>| -> (f64, f64) {
         let raw = raw_verify(&batch);
-        let (s0, c0) = (cpu_of(pid), own_cpu());
+        let (s0, c0, m0) = (cpu_of(pid), own_cpu(), machine_ticks());
         let r = post_all(&server.1, &batch, connections);
-        let (s1, c1) = (cpu_of(pid), own_cpu());
+        let (s1, c1, m1) = (cpu_of(pid), own_cpu(), machine_ticks());
+        let (busy, idle, steal) = (m1.0 - m0.0, m1.1 - m0.1, m1.2 - m0.2);
+        let idle_share = idle as f64 / (busy + idle + steal).max(1) as f64 * 100.0;
         let per = |a: f64, b: f64| (b - a) / batch.len() as f64 * 1e6;
         let e = cpu.entry(kind).or_default();
         e.0.push(per(s0, s1));
         e.1.push(per(c0, c1));
+        e.2.push(idle_share);
         rates.entry(kind).or_default().push(r);
         (r, raw)
     };
@@ -328,16 +344,16 @@ fn main() {
     println!();
     println!("raw verify_strict on {cores} cores: {verify_m:.0} signatures/s (median of {})", 3 * runs);
     println!(
-        "{:<14} {:>10} {:>20} {:>16} {:>22} {:>17} {:>17}",
-        "kind", "ingest/s", "ratio to raw verify", "domain us/entry", "domain share of ingest", "server cpu us/e", "client cpu us/e"
+        "{:<14} {:>10} {:>20} {:>16} {:>22} {:>17} {:>17} {:>13}",
+        "kind", "ingest/s", "ratio to raw verify", "domain us/entry", "domain share of ingest", "server cpu us/e", "client cpu us/e", "machine idle"
     );
     for (kind, v) in rates {
-        let (server_us, client_us) = cpu.remove(kind).map(|(s, c)| (median(s), median(c))).unwrap_or_default();
+        let (server_us, client_us, idle) = cpu.remove(kind).map(|(s, c, i)| (median(s), median(c), median(i))).unwrap_or_default();
         let m = median(v);
         let (n, secs) = domain.get(kind).copied().unwrap_or((0, 0.0));
         let us = if n > 0 { secs / n as f64 * 1e6 } else { 0.0 };
         println!(
-            "{kind:<14} {m:>10.0} {:>20.2} {us:>16.2} {:>21.1}% {server_us:>17.1} {client_us:>17.1}",
+            "{kind:<14} {m:>10.0} {:>20.2} {us:>16.2} {:>21.1}% {server_us:>17.1} {client_us:>17.1} {idle:>12.0}%",
             m / verify_m,
             us * 1e-6 * m * 100.0
         );

@@ -1,18 +1,25 @@
 //! Group commit, in two stages. The writer thread takes every submission waiting
-//! in its queue, judges them as one group and writes it with one checkpoint
-//! signature ([`Log::prepare`]); the flusher thread makes every group written so
-//! far durable with one flush ([`Log::flush`]), then publishes and answers them in
-//! order ([`Log::publish`]). So the next group is judged while the previous one is
-//! flushed. Signatures are verified before submissions reach the queue, in the
+//! in its queue and judges them as one group with one checkpoint signature
+//! ([`Log::prepare`]); the flusher thread stores every group prepared so far
+//! ([`Log::write`]), makes them durable with one flush ([`Log::flush`]), then
+//! publishes and answers them in order ([`Log::publish`]). So the next group is
+//! judged while the previous one is written and flushed (the store's write
+//! waits for a flush in progress, so it belongs to the flusher's side). Signatures are verified before submissions reach the queue, in the
 //! callers' threads, so the single writer only judges and writes.
 //!
-//! While the previous group is still being flushed and other submissions are
-//! on their way (announced with [`Ingest::arriving`] before their signature
-//! is checked), the writer waits for them, up to [`GATHER`], instead of
-//! committing one or two entries at a time: the group could not be flushed
-//! sooner anyway. Each group costs a checkpoint signature, a store write and
-//! a flush, so under load larger groups leave more of the machine to
-//! signature checks; a lone submission is never held back.
+//! Each group costs a checkpoint signature, a store write and a flush (which
+//! wakes the storage engine's I/O threads), so under load larger groups leave
+//! more of the machine to signature checks. The writer therefore gathers, up
+//! to [`GATHER`]:
+//! - while the previous group is still being flushed and other submissions are
+//!   on their way (announced with [`Ingest::arriving`] before their signature
+//!   is checked): the group could not be flushed sooner anyway;
+//! - while it holds fewer than half of the submissions in flight (announced
+//!   and not yet answered): with many concurrent clients, one flush then
+//!   answers half of them while the other half are being verified.
+//!
+//! A lone submission is never held back, and two clients take turns without
+//! waiting for each other.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -40,27 +47,48 @@ struct Job {
 /// Most submissions waiting for the writer before new ones are turned away (503).
 pub const QUEUE_ENTRIES_MAX: usize = 16 * 1024;
 
-/// Longest a group waits for submissions still being verified (while the
-/// previous group is being flushed).
+/// Longest a group waits for more submissions.
 pub const GATHER: Duration = Duration::from_millis(1);
 
-/// How often a gathering writer looks whether the flusher is done.
+/// How often a gathering writer looks again whether more are coming.
 const GATHER_SLICE: Duration = Duration::from_micros(100);
 
 /// The handle to the writer thread.
 #[derive(Clone)]
 pub struct Ingest {
     tx: SyncSender<Job>,
-    /// Submissions announced but not yet queued (being parsed and verified).
-    arriving: Arc<AtomicUsize>,
+    counts: Arc<Counts>,
+}
+
+/// Where submissions are, for the writer's gathering.
+#[derive(Default)]
+struct Counts {
+    /// Announced but not yet queued (being parsed and verified).
+    arriving: AtomicUsize,
+    /// Queued so far (a count that only grows).
+    queued: AtomicUsize,
+    /// Of those, answered so far (a count that only grows).
+    answered: AtomicUsize,
+}
+
+impl Counts {
+    /// Submissions announced or queued and not yet answered.
+    fn in_flight(&self) -> usize {
+        let answered = self.answered.load(Ordering::Acquire);
+        self.arriving.load(Ordering::Acquire) + self.queued.load(Ordering::Acquire).saturating_sub(answered)
+    }
+
+    fn answered(&self, n: usize) {
+        self.answered.fetch_add(n, Ordering::AcqRel);
+    }
 }
 
 /// A submission on its way to the writer; see [`Ingest::arriving`].
-pub struct Arriving(Arc<AtomicUsize>);
+pub struct Arriving(Arc<Counts>);
 
 impl Drop for Arriving {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.arriving.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -68,38 +96,41 @@ impl Ingest {
     /// Start the writer thread over `log`.
     pub fn start(log: Arc<Log>, clock: Clock) -> Ingest {
         let (tx, rx) = sync_channel::<Job>(QUEUE_ENTRIES_MAX);
-        let arriving = Arc::new(AtomicUsize::new(0));
-        let writer_arriving = arriving.clone();
+        let counts = Arc::new(Counts::default());
+        let (writer_counts, flusher_counts) = (counts.clone(), counts.clone());
         let flushing = Arc::new(AtomicBool::new(false));
         let writer_flushing = flushing.clone();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(Prepared, Vec<Reply>)>();
         let flusher_log = log.clone();
         thread::Builder::new()
             .name("meent-flusher".into())
-            .spawn(move || flusher_loop(&flusher_log, done_rx, &flushing))
+            .spawn(move || flusher_loop(&flusher_log, done_rx, &flushing, &flusher_counts))
             .expect("the OS can start two threads at start-up");
         thread::Builder::new()
             .name("meent-writer".into())
-            .spawn(move || writer_loop(&log, &clock, rx, done_tx, &writer_arriving, &writer_flushing))
+            .spawn(move || writer_loop(&log, &clock, rx, done_tx, &writer_counts, &writer_flushing))
             .expect("the OS can start two threads at start-up");
-        Ingest { tx, arriving }
+        Ingest { tx, counts }
     }
 
     /// Announce a submission before its signature is checked; drop the
     /// returned guard once it is submitted (or refused). While submissions
     /// are announced, the writer gathers them into one group.
     pub fn arriving(&self) -> Arriving {
-        self.arriving.fetch_add(1, Ordering::AcqRel);
-        Arriving(self.arriving.clone())
+        self.counts.arriving.fetch_add(1, Ordering::AcqRel);
+        Arriving(self.counts.clone())
     }
 
     /// Queue a verified entry; `reply` is called once it is durable or refused.
     pub fn submit(&self, entry: VerifiedEntry, reply: Reply) {
-        match self.tx.try_send(Job { entry, reply }) {
-            Ok(()) => {}
-            Err(TrySendError::Full(job)) => (job.reply)(Err(SubmitError::Unavailable("too many submissions waiting; try again".into()))),
-            Err(TrySendError::Disconnected(job)) => (job.reply)(Err(SubmitError::Unavailable("the writer has stopped".into()))),
-        }
+        self.counts.queued.fetch_add(1, Ordering::AcqRel);
+        let refused = match self.tx.try_send(Job { entry, reply }) {
+            Ok(()) => return,
+            Err(TrySendError::Full(job)) => (job, "too many submissions waiting; try again"),
+            Err(TrySendError::Disconnected(job)) => (job, "the writer has stopped"),
+        };
+        self.counts.answered(1);
+        (refused.0.reply)(Err(SubmitError::Unavailable(refused.1.into())));
     }
 }
 
@@ -108,7 +139,7 @@ fn writer_loop(
     clock: &Clock,
     rx: Receiver<Job>,
     done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>,
-    arriving: &AtomicUsize,
+    counts: &Counts,
     flushing: &AtomicBool,
 ) {
     while let Ok(first) = rx.recv() {
@@ -118,11 +149,14 @@ fn writer_loop(
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => {
-                    // Others are being verified while the last group is still
-                    // being flushed (this one could not be flushed before anyway):
-                    // wait for them, a little.
+                    // Wait a little for others: while the last group is still being
+                    // flushed and others are being verified (this one could not be
+                    // flushed sooner anyway), and while this group holds fewer than
+                    // half of the submissions in flight.
                     let left = deadline.saturating_duration_since(Instant::now());
-                    if arriving.load(Ordering::Acquire) == 0 || !flushing.load(Ordering::Acquire) || left.is_zero() {
+                    let behind_flush = flushing.load(Ordering::Acquire) && counts.arriving.load(Ordering::Acquire) > 0;
+                    let few = jobs.len() < counts.in_flight() / 2;
+                    if !(behind_flush || few) || left.is_zero() {
                         break;
                     }
                     match rx.recv_timeout(left.min(GATHER_SLICE)) {
@@ -135,9 +169,11 @@ fn writer_loop(
         }
         let (entries, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.entry, j.reply)).unzip();
         let prepared = log.prepare(entries, clock());
-        if let Err(std::sync::mpsc::SendError((prepared, replies))) = done.send((prepared, replies)) {
-            // The flusher is gone: flush and answer here.
+        if let Err(std::sync::mpsc::SendError((mut prepared, replies))) = done.send((prepared, replies)) {
+            // The flusher is gone: write, flush and answer here.
+            log.write(&mut prepared);
             let flushed = log.flush();
+            counts.answered(replies.len());
             for (reply, result) in replies.into_iter().zip(log.publish(prepared, &flushed)) {
                 reply(result);
             }
@@ -154,7 +190,7 @@ impl Drop for NotFlushing<'_> {
     }
 }
 
-fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &AtomicBool) {
+fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &AtomicBool, counts: &Counts) {
     let _clear = NotFlushing(flushing);
     while let Ok(first) = rx.recv() {
         flushing.store(true, Ordering::Release);
@@ -162,9 +198,13 @@ fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &Atom
         while let Ok(g) = rx.try_recv() {
             groups.push(g);
         }
+        for (prepared, _) in &mut groups {
+            log.write(prepared);
+        }
         // One flush covers every group written before it.
         let flushed = log.flush();
         for (prepared, replies) in groups {
+            counts.answered(replies.len());
             for (reply, result) in replies.into_iter().zip(log.publish(prepared, &flushed)) {
                 reply(result);
             }

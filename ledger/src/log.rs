@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
@@ -35,6 +36,10 @@ use crate::time::Timestamp;
 /// third of the log, whichever is more, so that its cost per record stays
 /// constant as the state grows); opening replays only the records after it.
 pub const SNAPSHOT_EVERY_RECORDS: u64 = 8192;
+
+/// How long the snapshot thread waits for the records of its state copy to be
+/// written before it gives that snapshot up.
+const SNAPSHOT_WAIT_WRITTEN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// File name of the operator's key inside a data directory.
 pub const OPERATOR_KEY_FILE: &str = "operator.pem";
@@ -112,7 +117,6 @@ pub enum ProofError {
 struct Writer {
     frontier: Frontier,
     since_snapshot: u64,
-    failed: Option<String>,
 }
 
 struct Published {
@@ -128,6 +132,13 @@ pub struct Log {
     operator: SigningKey,
     origin: String,
     writer: Mutex<Writer>,
+    /// Why writes are refused (a failed write or flush), until a restart rechecks the store.
+    failed: Mutex<Option<String>>,
+    /// Entries judged by [`Log::prepare`] whose group [`Log::write`] has not yet
+    /// stored, by id: their position and leaf hash (so a resubmission is found).
+    pending: Mutex<HashMap<EntryId, (Seq, Hash)>>,
+    /// How many records the store holds (all groups written so far).
+    written: Arc<AtomicU64>,
     state: RwLock<State>,
     published: RwLock<Published>,
 }
@@ -277,14 +288,18 @@ impl Log {
         if state.operator_key != Some(PublicKey::from(operator.verifying_key())) {
             return Err(corrupt("the operator key file does not match the genesis operator_key"));
         }
-        let snapshot_busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let snapshot_busy = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicU64::new(cp.size));
         Ok(Log {
-            snapshots: Mutex::new(spawn_snapshotter(store.clone(), snapshot_busy.clone())),
+            snapshots: Mutex::new(spawn_snapshotter(store.clone(), snapshot_busy.clone(), written.clone())),
             snapshot_busy,
             store,
             operator,
             origin,
-            writer: Mutex::new(Writer { frontier, since_snapshot: replayed, failed: None }),
+            writer: Mutex::new(Writer { frontier, since_snapshot: replayed }),
+            failed: Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+            written,
             state: RwLock::new(state),
             published: RwLock::new(Published { note, checkpoint: cp }),
         })
@@ -313,7 +328,7 @@ impl Log {
 
     /// Why writes are refused, if they are.
     pub fn failure(&self) -> Option<String> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner()).failed.clone()
+        self.failed.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The latest signed checkpoint: the note text and its parsed form.
@@ -410,23 +425,26 @@ impl Log {
     }
 
     /// Append a group of verified entries and make it durable: [`Log::prepare`],
-    /// [`Log::flush`], [`Log::publish`] in one call. Returns one result per entry, in order.
+    /// [`Log::write`], [`Log::flush`], [`Log::publish`] in one call. Returns one
+    /// result per entry, in order.
     pub fn append(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Vec<Result<Ack, SubmitError>> {
-        let prepared = self.prepare(batch, now);
+        let mut prepared = self.prepare(batch, now);
+        self.write(&mut prepared);
         let flushed = self.flush();
         self.publish(prepared, &flushed)
     }
 
-    /// Judge a group of entries against the state in order and write the accepted
-    /// ones, their tree nodes and a new signed checkpoint as one atomic write —
-    /// not yet durable and not yet published: nobody is answered before
-    /// [`Log::flush`] and [`Log::publish`]. Groups must be published in the order
-    /// they were prepared (the ingest pipeline does), so that the next group can
-    /// be judged while the previous one is being flushed.
+    /// Judge a group of entries against the state in order, and make the
+    /// accepted ones, their tree nodes and a new signed checkpoint into one
+    /// commit for [`Log::write`] — not yet stored, not yet durable, not yet
+    /// published: nobody is answered before [`Log::flush`] and
+    /// [`Log::publish`]. Groups must be written and published in the order
+    /// they were prepared (the ingest pipeline does), so that the next group
+    /// can be judged while the previous one is being written and flushed.
     pub fn prepare(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Prepared {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(f) = &w.failed {
-            return Prepared::failed(batch.len(), f);
+        if let Some(f) = self.failure() {
+            return Prepared::failed(batch.len(), &f);
         }
         let mut results: Vec<Option<Result<Ack, SubmitError>>> = Vec::with_capacity(batch.len());
         let mut commit = Commit::default();
@@ -446,8 +464,13 @@ impl Log {
                     results.push(None);
                     continue;
                 }
-                // Already in the store (perhaps in a group still being flushed: this
-                // answer is published after that flush, as groups publish in order).
+                // Already in the log (perhaps in a group still being written or
+                // flushed: this answer is published after that flush, as groups
+                // publish in order).
+                if let Some(&(seq, leaf_hash)) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).get(&e.id) {
+                    results.push(Some(Ok(Ack { seq, id: e.id, leaf_hash, tree_size: 0, created: false })));
+                    continue;
+                }
                 match self.indexed_seq(&e.id) {
                     Err(err) => {
                         results.push(Some(Err(SubmitError::Unavailable(err.to_string()))));
@@ -489,41 +512,63 @@ impl Log {
         }
         let tree_size = new_frontier.size();
         let mut publish = None;
+        let mut to_write = None;
         if !commit.records.is_empty() {
-            if let Err(e) = self.store.write(&commit) {
-                let msg = format!("write failed, restart the server to recheck the store: {e}");
-                w.failed = Some(msg.clone());
-                return Prepared::failed(results.len(), &msg);
-            }
-            publish = Some(Published { note, checkpoint: Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() } });
+            self.pending.lock().unwrap_or_else(|p| p.into_inner()).extend(fresh.iter().map(|(id, v)| (*id, *v)));
             w.since_snapshot += commit.records.len() as u64;
+            to_write = Some(commit);
+            publish = Some(Published { note, checkpoint: Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() } });
             w.frontier = new_frontier;
-            let busy = self.snapshot_busy.load(std::sync::atomic::Ordering::Acquire);
+            let busy = self.snapshot_busy.load(Ordering::Acquire);
             if !busy && w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 3) {
-                // The state now holds exactly the written records: hand a copy to the
-                // snapshot thread (at most one waiting), off the writer's path. It flushes
-                // the store before writing, so it never gets ahead of the durable records.
+                // The state now holds exactly the prepared records: hand a copy to the
+                // snapshot thread (at most one waiting), off the writer's path. It waits
+                // until they are written and flushes the store before writing, so it
+                // never gets ahead of the durable records.
                 let copy = self.state.read().unwrap_or_else(|p| p.into_inner()).clone();
-                self.snapshot_busy.store(true, std::sync::atomic::Ordering::Release);
+                self.snapshot_busy.store(true, Ordering::Release);
                 match self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).try_send(copy) {
                     Ok(()) => w.since_snapshot = 0,
                     Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
                 }
             }
         }
-        Prepared { results, dup_of_fresh, fresh, tree_size, publish }
+        Prepared { results, dup_of_fresh, fresh, tree_size, publish, commit: to_write }
     }
 
-    /// Make every prepared group durable. A failure stops all later writes.
+    fn fail(&self, msg: String) -> String {
+        self.failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(msg).clone()
+    }
+
+    /// Store a prepared group as one atomic write (not yet durable). Groups are
+    /// written in the order they were prepared; this runs apart from
+    /// [`Log::prepare`] because the engine's write waits for a flush in
+    /// progress, and the next group can be judged meanwhile. A failure fails
+    /// the group and stops all later writes.
+    pub fn write(&self, p: &mut Prepared) {
+        let Some(commit) = p.commit.take() else { return };
+        let result = match self.failure() {
+            Some(f) => Err(f),
+            None => self.store.write(&commit).map_err(|e| self.fail(format!("write failed, restart the server to recheck the store: {e}"))),
+        };
+        match result {
+            Ok(()) => {
+                self.written.store(p.tree_size, Ordering::Release);
+                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                for id in p.fresh.keys() {
+                    pending.remove(id);
+                }
+            }
+            Err(msg) => *p = Prepared::failed(p.results.len(), &msg),
+        }
+    }
+
+    /// Make every written group durable. A failure stops all later writes.
     pub fn flush(&self) -> Result<(), String> {
         if let Some(f) = self.failure() {
             return Err(f);
         }
-        self.store.flush().map_err(|e| {
-            let msg = format!("flush failed, restart the server to recheck the store: {e}");
-            self.writer.lock().unwrap_or_else(|p| p.into_inner()).failed = Some(msg.clone());
-            msg
-        })
+        self.store.flush().map_err(|e| self.fail(format!("flush failed, restart the server to recheck the store: {e}")))
     }
 
     /// After the flush that covers it: publish a prepared group's checkpoint and
@@ -557,13 +602,15 @@ impl Log {
     }
 }
 
-/// A group that [`Log::prepare`] judged and wrote, waiting for its flush.
+/// A group that [`Log::prepare`] judged, waiting for [`Log::write`] and its flush.
 pub struct Prepared {
     results: Vec<Option<Result<Ack, SubmitError>>>,
     dup_of_fresh: Vec<(usize, EntryId)>,
     fresh: HashMap<EntryId, (Seq, Hash)>,
     tree_size: u64,
     publish: Option<Published>,
+    /// What [`Log::write`] stores (taken when it does).
+    commit: Option<Commit>,
 }
 
 impl Prepared {
@@ -574,6 +621,7 @@ impl Prepared {
             fresh: HashMap::new(),
             tree_size: 0,
             publish: None,
+            commit: None,
         }
     }
 }
@@ -581,13 +629,22 @@ impl Prepared {
 /// The thread that serialises and persists state snapshots. A snapshot is only an
 /// optimisation of opening (the records are the truth), so a failed one is
 /// simply replaced by the next.
-fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<std::sync::atomic::AtomicBool>) -> SyncSender<State> {
+fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<AtomicU64>) -> SyncSender<State> {
     let (tx, rx) = sync_channel::<State>(1);
     let spawned = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
         while let Ok(state) = rx.recv() {
-            let _ = store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other));
+            // The state was copied when its last group was prepared: wait until
+            // that group is written (put_snapshot then flushes it). A write that
+            // fails never gets there; that snapshot is skipped.
+            let deadline = std::time::Instant::now() + SNAPSHOT_WAIT_WRITTEN;
+            while written.load(Ordering::Acquire) < state.size && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            if written.load(Ordering::Acquire) >= state.size {
+                let _ = store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other));
+            }
             drop(state);
-            busy.store(false, std::sync::atomic::Ordering::Release);
+            busy.store(false, Ordering::Release);
         }
     });
     // Without the thread no snapshot is taken and opening replays more; nothing is lost.
@@ -598,4 +655,64 @@ fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<std::sync::atomic::AtomicB
 /// The data directory layout, for tools.
 pub fn store_path(dir: &Path) -> PathBuf {
     dir.join(STORE_DIR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn application(id: &str) -> VerifiedEntry {
+        let key = crypto::generate_key();
+        let at = Timestamp::from_instant(Utc::now());
+        let body = json!({"id": id, "name": "Energie Coöperatie Noord", "member_kind": "collective", "legal_form": "cooperatie"});
+        entry::sign_entry(Kind::MemberApply, &id.parse().unwrap(), &key, &at, body).unwrap()
+    }
+
+    fn created(r: &Result<Ack, SubmitError>) -> (Seq, Hash, bool) {
+        let a = r.as_ref().unwrap();
+        (a.seq, a.leaf_hash, a.created)
+    }
+
+    /// A resubmission judged while the first group is still waiting to be
+    /// written (the pipeline judges the next group meanwhile) gets the first
+    /// position, and so does one judged after the write.
+    #[test]
+    fn resubmission_while_the_first_is_not_yet_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::create(dir.path(), "meent.test/log", vec![], Utc::now()).unwrap();
+        let e = application("energie-coop-noord");
+        let mut first = log.prepare(vec![e.clone()], Utc::now());
+        let mut again = log.prepare(vec![e.clone(), application("voedselbank-west")], Utc::now());
+        log.write(&mut first);
+        log.write(&mut again);
+        let flushed = log.flush();
+        let a = log.publish(first, &flushed);
+        let b = log.publish(again, &flushed);
+        assert_eq!(created(&a[0]), (1, created(&a[0]).1, true));
+        assert_eq!(created(&b[0]), (1, created(&a[0]).1, false));
+        assert_eq!(created(&b[1]).0, 2);
+        assert_eq!(log.size(), 3);
+        let later = log.append(vec![e], Utc::now());
+        assert_eq!(created(&later[0]), (1, created(&a[0]).1, false));
+        assert_eq!(log.leaf_hash(1).unwrap(), created(&a[0]).1);
+    }
+
+    /// A group prepared after a failed write is refused, not written with a
+    /// gap before it.
+    #[test]
+    fn nothing_is_written_after_a_failed_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::create(dir.path(), "meent.test/log", vec![], Utc::now()).unwrap();
+        let mut first = log.prepare(vec![application("energie-coop-noord")], Utc::now());
+        let mut second = log.prepare(vec![application("voedselbank-west")], Utc::now());
+        log.fail("write failed: disk full (test)".into());
+        log.write(&mut first);
+        log.write(&mut second);
+        let flushed = log.flush();
+        for r in log.publish(first, &flushed).into_iter().chain(log.publish(second, &flushed)) {
+            assert!(matches!(r, Err(SubmitError::Unavailable(m)) if m.contains("disk full")));
+        }
+        assert_eq!(log.size(), 1);
+        assert_eq!(log.store.last_seq().unwrap(), Some(0));
+    }
 }
