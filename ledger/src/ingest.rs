@@ -4,8 +4,9 @@
 //! ([`Log::write`]), makes them durable with one flush ([`Log::flush`]), then
 //! publishes and answers them in order ([`Log::publish`]). So the next group is
 //! judged while the previous one is written and flushed (the store's write
-//! waits for a flush in progress, so it belongs to the flusher's side). Signatures are verified before submissions reach the queue, in the
-//! callers' threads, so the single writer only judges and writes.
+//! waits for a flush in progress, so it belongs to the flusher's side).
+//! Signatures are verified before submissions reach the queue, in the callers'
+//! threads, so the single writer only judges rules and signs checkpoints.
 //!
 //! Each group costs a checkpoint signature, a store write and a flush (which
 //! wakes the storage engine's I/O threads), so under load larger groups leave
