@@ -85,9 +85,13 @@ impl Tiny {
                 k[..l].copy_from_slice(&id[..l]);
                 u64::from_be_bytes(k)
             };
-            let mut keyed: Vec<(u64, usize)> = id_order.iter().map(|&p| (key(p), p)).collect();
+            let mut keyed = [(0u64, 0usize); 64];
+            for (k, &p) in keyed.iter_mut().zip(&id_order) {
+                *k = (key(p), p);
+            }
+            let keyed = &mut keyed[..np];
             keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| projects[a.1].id.cmp(&projects[b.1].id)));
-            for (slot, (_, p)) in id_order.iter_mut().zip(keyed) {
+            for (slot, &(_, p)) in id_order.iter_mut().zip(keyed.iter()) {
                 *slot = p;
             }
         }
@@ -133,38 +137,37 @@ impl Tiny {
                 at = (at + 1) & (slots - 1);
             }
         }
-        // Masks of projects to masks of candidate positions.
+        // Masks of projects to masks of candidate positions; the supports
+        // of every candidate counted meanwhile.
+        let mut sup_start = vec![0u32; cand.len() + 1];
         for g in groups.iter_mut() {
             let mut bits = g.0;
             let mut cm = 0u64;
             while bits != 0 {
-                cm |= bit[bits.trailing_zeros() as usize];
+                let b = bit[bits.trailing_zeros() as usize];
+                cm |= b;
+                sup_start[b.trailing_zeros() as usize + 1] += 1;
                 bits &= bits - 1;
             }
             g.0 = cm;
         }
-        let mut sup_start = vec![0u32; cand.len() + 1];
-        for &(mask, _) in &groups {
-            let mut bits = mask;
-            while bits != 0 {
-                sup_start[bits.trailing_zeros() as usize + 1] += 1;
-                bits &= bits - 1;
-            }
-        }
         for c in 0..cand.len() {
             sup_start[c + 1] += sup_start[c];
         }
-        let mut fill = sup_start.clone();
+        // Filled from each candidate's start, which moves to the next
+        // candidate's start meanwhile, then is shifted back.
         let mut sup_items = vec![0u32; sup_start[cand.len()] as usize];
         for (gi, &(mask, _)) in groups.iter().enumerate() {
             let mut bits = mask;
             while bits != 0 {
                 let c = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                sup_items[fill[c] as usize] = gi as u32;
-                fill[c] += 1;
+                sup_items[sup_start[c] as usize] = gi as u32;
+                sup_start[c] += 1;
             }
         }
+        sup_start.copy_within(0..cand.len(), 1);
+        sup_start[0] = 0;
         let unit_weights = groups.iter().all(|g| g.1 == 1);
         Some(Tiny {
             n: inst.num_voters() as u64,
