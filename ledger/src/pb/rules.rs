@@ -801,51 +801,90 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
     let step = t.unit.checked_mul(t.n as u128)?;
     let mut prev: Option<(Vec<usize>, u64)> = None;
     let mut k: u64 = 0;
-    // Steps are taken in spans with the same picks (proved by `mes_range`),
-    // halved on doubt, the next span chosen by `Spans`.
-    let mut span: u64 = 1;
-    let mut spans = Spans::new(1 << 30);
+    // Steps are taken in spans over which the run's decisions are the same
+    // (`mes_span`); should it overflow, single steps for a while (doubling).
+    let (mut cooldown, mut wait) = (1u64, 0u64);
     loop {
-        let tried = span;
-        let (picks, covered) = loop {
-            if span == 1 {
-                let total = step.checked_mul(k as u128)?.checked_add(t.budget)?;
-                break (t.mes(util, total, scratch)?, 1);
-            }
-            match t.mes_range(util, k, k.checked_add(span - 1)?, scratch) {
-                Ok(p) => {
-                    #[cfg(debug_assertions)]
-                    for at in [k, k + span / 2, k + (span - 1)] {
-                        if let Some(total) = step.checked_mul(at as u128).and_then(|s| s.checked_add(t.budget)) {
-                            if let Some(want) = t.mes(util, total, scratch) {
-                                assert_eq!(p, want, "Add1 span [{k}, {}] differs at {at}", k + (span - 1));
-                            }
-                        }
-                    }
-                    break (p, span);
+        // The first step alone first: the loop often ends there.
+        let spanned = if k == 0 {
+            None
+        } else if wait == 0 {
+            match t.mes_span(util, k, k.saturating_add(TINY_SPAN_MAX), scratch) {
+                Ok(r) => Some(r),
+                Err(_) => {
+                    wait = cooldown;
+                    cooldown = cooldown.saturating_mul(2);
+                    None
                 }
-                Err(_) => span /= 2,
+            }
+        } else {
+            wait -= 1;
+            None
+        };
+        let (picks, last) = match spanned {
+            Some((p, last)) => {
+                #[cfg(debug_assertions)]
+                check_span(t, util, k, last, &p, scratch);
+                (p, last)
+            }
+            None => {
+                let total = step.checked_mul(k as u128)?.checked_add(t.budget)?;
+                (t.mes(util, total, scratch)?, k)
             }
         };
-        let projects = t.projects(util, &picks);
-        if t.over_budget(&projects) {
+        let (picks, last) = if k == 0 && !t.over_budget(&picks) && !stop_here(t, stop, &picks) {
+            // Going on: the span of steps with the same decisions as step 0.
+            match t.mes_span(util, 0, TINY_SPAN_MAX, scratch) {
+                Ok((p, last)) => {
+                    #[cfg(debug_assertions)]
+                    check_span(t, util, 0, last, &p, scratch);
+                    (p, last)
+                }
+                Err(_) => (picks, 0),
+            }
+        } else {
+            (picks, last)
+        };
+        // The zero-cost projects selected with the picks change neither test.
+        if t.over_budget(&picks) {
             return Some(match prev {
                 Some((picks, k)) => (t.projects(util, &picks), Some(Kept { picks, k })),
                 None => start(),
             });
         }
-        let done = match stop {
-            Stop::Exhaustive => t.exhaustive(&projects),
-            Stop::AllSelected => picks.len() == t.num_candidates(),
-        };
-        if done {
-            return Some((projects, Some(Kept { picks, k })));
+        if stop_here(t, stop, &picks) {
+            return Some((t.projects(util, &picks), Some(Kept { picks, k })));
         }
-        prev = Some((picks, k + (covered - 1)));
-        k += covered;
-        span = spans.next(covered, tried);
+        prev = Some((picks, last));
+        k = last.checked_add(1)?;
     }
 }
+
+/// Debug builds: the picks of a proved span of Add1 steps are those of
+/// the exact engine at its ends and middle.
+#[cfg(debug_assertions)]
+fn check_span(t: &Tiny, util: Utility, k: u64, last: u64, picks: &[usize], scratch: &mut tiny::Scratch) {
+    let Some(step) = t.unit.checked_mul(t.n as u128) else { return };
+    for at in [k, k + (last - k) / 2, last] {
+        if let Some(total) = step.checked_mul(at as u128).and_then(|s| s.checked_add(t.budget)) {
+            if let Some(want) = t.mes(util, total, scratch) {
+                assert_eq!(picks, &want[..], "Add1 span [{k}, {last}] differs at {at}");
+            }
+        }
+    }
+}
+
+/// Whether the Add1 loop on a tiny instance stops at these picks (when
+/// they fit in the budget).
+fn stop_here(t: &Tiny, stop: Stop, picks: &[usize]) -> bool {
+    match stop {
+        Stop::Exhaustive => t.exhaustive(picks),
+        Stop::AllSelected => picks.len() == t.num_candidates(),
+    }
+}
+
+/// The longest span of Add1 steps [`Tiny::mes_span`] is asked for.
+const TINY_SPAN_MAX: u64 = 1 << 40;
 
 /// Runs a rule on an instance, exactly as PB.md (and pabutools 1.2.3)
 /// defines it: the selection of [`select`] and the exact payments.

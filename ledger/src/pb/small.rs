@@ -18,14 +18,69 @@ pub(crate) const SMALL_SUPPORTS: usize = 20_000;
 /// before the certified one: it is cheaper there.
 pub(crate) const TINY_SUPPORTS: usize = 256;
 
-/// Greatest common divisor.
-pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
-    while b != 0 {
-        let t = a % b;
-        a = b;
-        b = t;
+/// Greatest common divisor; `gcd(0, x) = x`. Binary (no divisions), on
+/// `u64` when both fit.
+pub(crate) fn gcd(a: u128, b: u128) -> u128 {
+    if (a | b) >> 64 == 0 {
+        return gcd_u64(a as u64, b as u64) as u128;
     }
-    a
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    let (mut a, mut b) = (a >> a.trailing_zeros(), b);
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+        if (a | b) >> 64 == 0 {
+            return (gcd_u64(a as u64, b as u64) as u128) << shift;
+        }
+    }
+}
+
+/// [`gcd`] on `u64`.
+fn gcd_u64(a: u64, b: u64) -> u64 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    let (mut a, mut b) = (a >> a.trailing_zeros(), b);
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// `a % m` for `m > 0`, on `u64` when `a` fits.
+#[inline]
+pub(crate) fn rem(a: u128, m: u128) -> u128 {
+    if (a | m) >> 64 == 0 {
+        ((a as u64) % (m as u64)) as u128
+    } else {
+        a % m
+    }
+}
+
+/// `a / m` for `m > 0`, on `u64` when `a` fits.
+#[inline]
+pub(crate) fn div(a: u128, m: u128) -> u128 {
+    if (a | m) >> 64 == 0 {
+        ((a as u64) / (m as u64)) as u128
+    } else {
+        a / m
+    }
 }
 
 /// The picks (candidate indices) of MES when the voters hold `total`
@@ -94,9 +149,9 @@ pub(crate) fn run(base: &Base, g: &Groups, total: u128, n: u64) -> Option<Vec<us
         live.retain(|&x| x != c);
         // Every supporter pays min(budget, rest / (m · D)); D grows by m / gcd.
         let m = m as u128;
-        let gg = gcd(rest % m, m);
-        let f = m / gg;
-        let x = rest / gg;
+        let gg = gcd(rem(rest, m), m);
+        let f = div(m, gg);
+        let x = div(rest, gg);
         if f > 1 {
             d = d.checked_mul(f)?;
             for b in budget.iter_mut() {
@@ -180,9 +235,9 @@ pub(crate) fn replay(base: &Base, g: &Groups, total: u128, n: u64, order: &[usiz
         }
         out.push((c, rest, m, capped, capped_num, d));
         let mm = m as u128;
-        let gg = gcd(rest % mm, mm);
-        let f = mm / gg;
-        let x = rest / gg;
+        let gg = gcd(rem(rest, mm), mm);
+        let f = div(mm, gg);
+        let x = div(rest, gg);
         if f > 1 {
             d = d.checked_mul(f)?;
             for b in budget.iter_mut() {

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 
 use super::instance::Instance;
 use super::prep::Utility;
-use super::wide::mul_wide;
+use super::wide::cmp_frac;
 
 /// Instances with at most this many approvals are tried here.
 pub(crate) const TINY_APPROVALS: usize = 4096;
@@ -19,7 +19,7 @@ pub(crate) const TINY_APPROVALS: usize = 4096;
 /// The Add1 rules are run here up to this many approvals only.
 pub(crate) const TINY_ADD1_APPROVALS: usize = 128;
 
-use super::small::gcd;
+use super::small::{div, gcd, rem};
 
 /// A tiny instance in machine integers.
 pub(crate) struct Tiny {
@@ -64,58 +64,110 @@ impl Tiny {
         for p in projects {
             cost.push(p.cost.scaled_u128(scale).filter(|&c| c < limit)?);
         }
+        // Every ballot as a mask of projects, and the votes.
         let mut votes = vec![0u64; np];
+        let mut masks: Vec<u64> = Vec::with_capacity(inst.num_voters());
         for b in inst.ballots() {
+            let mut m = 0u64;
             for &p in b {
                 votes[p as usize] += 1;
+                m |= 1 << p;
             }
+            masks.push(m);
         }
         let mut id_order: Vec<usize> = (0..np).collect();
-        id_order.sort_unstable_by(|&a, &b| projects[a].id.cmp(&projects[b].id));
+        if !id_order.is_sorted_by(|&a, &b| projects[a].id <= projects[b].id) {
+            // By the first 8 bytes (zero-padded, as a number), then the whole id.
+            let key = |p: usize| {
+                let id = projects[p].id.as_bytes();
+                let mut k = [0u8; 8];
+                let l = id.len().min(8);
+                k[..l].copy_from_slice(&id[..l]);
+                u64::from_be_bytes(k)
+            };
+            let mut keyed = [(0u64, 0usize); 64];
+            for (k, &p) in keyed.iter_mut().zip(&id_order) {
+                *k = (key(p), p);
+            }
+            let keyed = &mut keyed[..np];
+            keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| projects[a.1].id.cmp(&projects[b.1].id)));
+            for (slot, &(_, p)) in id_order.iter_mut().zip(keyed.iter()) {
+                *slot = p;
+            }
+        }
         let cand: Vec<usize> = id_order.iter().copied().filter(|&p| cost[p] > 0 && votes[p] > 0).collect();
         let zero_supported: Vec<usize> = id_order.iter().copied().filter(|&p| cost[p] == 0 && votes[p] > 0).collect();
-        // Every ballot as a mask of candidate positions, grouped.
+        // Voter groups: identical masks of candidates (open addressing on the mask).
+        let mut cand_mask = 0u64;
         let mut bit = [0u64; 64];
         for (c, &p) in cand.iter().enumerate() {
             bit[p] = 1 << c;
+            cand_mask |= 1 << p;
         }
-        let mut masks: Vec<u64> = Vec::with_capacity(inst.num_voters());
-        for b in inst.ballots() {
-            let m = b.iter().fold(0u64, |m, &p| m | bit[p as usize]);
-            if m != 0 {
-                masks.push(m);
-            }
-        }
-        masks.sort_unstable();
         let mut groups: Vec<(u64, u64)> = Vec::new();
-        for m in masks {
-            match groups.last_mut() {
-                Some((last, w)) if *last == m => *w += 1,
-                _ => groups.push((m, 1)),
+        // Few voters: a search among the groups is cheaper than a table.
+        let few = masks.len() <= 32;
+        let slots = if few { 0 } else { (masks.len() * 2).next_power_of_two() };
+        let shift = 64 - slots.trailing_zeros();
+        let mut table: Vec<(u64, u32)> = vec![(0, 0); slots];
+        for &m in &masks {
+            let m = m & cand_mask;
+            if m == 0 {
+                continue;
+            }
+            if few {
+                match groups.iter_mut().find(|g| g.0 == m) {
+                    Some(g) => g.1 += 1,
+                    None => groups.push((m, 1)),
+                }
+                continue;
+            }
+            let mut at = (m.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+            loop {
+                let (key, g) = table[at];
+                if key == m {
+                    groups[g as usize].1 += 1;
+                    break;
+                }
+                if key == 0 {
+                    table[at] = (m, groups.len() as u32);
+                    groups.push((m, 1));
+                    break;
+                }
+                at = (at + 1) & (slots - 1);
             }
         }
+        // Masks of projects to masks of candidate positions; the supports
+        // of every candidate counted meanwhile.
         let mut sup_start = vec![0u32; cand.len() + 1];
-        for &(mask, _) in &groups {
-            let mut bits = mask;
+        for g in groups.iter_mut() {
+            let mut bits = g.0;
+            let mut cm = 0u64;
             while bits != 0 {
-                sup_start[bits.trailing_zeros() as usize + 1] += 1;
+                let b = bit[bits.trailing_zeros() as usize];
+                cm |= b;
+                sup_start[b.trailing_zeros() as usize + 1] += 1;
                 bits &= bits - 1;
             }
+            g.0 = cm;
         }
         for c in 0..cand.len() {
             sup_start[c + 1] += sup_start[c];
         }
-        let mut fill = sup_start.clone();
+        // Filled from each candidate's start, which moves to the next
+        // candidate's start meanwhile, then is shifted back.
         let mut sup_items = vec![0u32; sup_start[cand.len()] as usize];
         for (gi, &(mask, _)) in groups.iter().enumerate() {
             let mut bits = mask;
             while bits != 0 {
                 let c = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                sup_items[fill[c] as usize] = gi as u32;
-                fill[c] += 1;
+                sup_items[sup_start[c] as usize] = gi as u32;
+                sup_start[c] += 1;
             }
         }
+        sup_start.copy_within(0..cand.len(), 1);
+        sup_start[0] = 0;
         let unit_weights = groups.iter().all(|g| g.1 == 1);
         Some(Tiny {
             n: inst.num_voters() as u64,
@@ -184,14 +236,14 @@ impl Tiny {
                 while bits != 0 {
                     let c = bits.trailing_zeros() as usize;
                     bits &= bits - 1;
-                    if mul_wide(stale[c].0, stale[low].1) < mul_wide(stale[low].0, stale[c].1) {
+                    if cmp_frac(stale[c].0, stale[c].1, stale[low].0, stale[low].1) == Ordering::Less {
                         low = c;
                     }
                 }
                 let c = low;
                 todo &= !(1u64 << c);
                 if let Some((bc, brest, bden, _)) = best {
-                    match mul_wide(stale[c].0, bden).cmp(&mul_wide(brest, stale[c].1)) {
+                    match cmp_frac(stale[c].0, stale[c].1, brest, bden) {
                         Ordering::Greater => break,
                         Ordering::Equal if c > bc => break,
                         _ => {}
@@ -214,7 +266,7 @@ impl Tiny {
                 let (mut rest, mut mm) = (full, m);
                 let found = loop {
                     // Capped: budget · mm < rest, i.e. budget ≤ (rest − 1) / mm (rest > 0).
-                    let t = (rest - 1) / mm as u128;
+                    let t = div(rest - 1, mm as u128);
                     let (mut cw, mut paid) = (0u64, 0u128);
                     if unit {
                         for &beta in sup.iter() {
@@ -252,7 +304,7 @@ impl Tiny {
                 stale[c] = (rest, den);
                 let better = match best {
                     None => true,
-                    Some((bc, brest, bden, _)) => match mul_wide(rest, bden).cmp(&mul_wide(brest, den)) {
+                    Some((bc, brest, bden, _)) => match cmp_frac(rest, den, brest, bden) {
                         Ordering::Less => true,
                         Ordering::Equal => c < bc,
                         Ordering::Greater => false,
@@ -266,9 +318,9 @@ impl Tiny {
             live &= !(1u64 << c);
             // Every supporter pays min(budget, rest / (m · D)); D grows by m / gcd.
             let m = m as u128;
-            let gg = gcd(rest % m, m);
-            let f = m / gg;
-            let x = rest / gg;
+            let gg = gcd(rem(rest, m), m);
+            let f = div(m, gg);
+            let x = div(rest, gg);
             if f > 1 {
                 d = d.checked_mul(f)?;
                 // Every budget is at most `total · d / n` (what it started
@@ -353,17 +405,29 @@ impl Tiny {
     }
 }
 
-/// Why [`Tiny::mes_range`] could not answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RangeErr {
-    /// Some decision differs inside the range: try a shorter one.
-    Split,
-    /// A value does not fit.
-    Overflow,
+/// `checked_mul` of `i128`, with one machine product when both factors
+/// fit in 64 bits (then the product surely fits).
+trait MulC: Sized {
+    fn mul_c(self, m: Self) -> Option<Self>;
 }
 
-/// An affine function of the Add1 step `k`: `a + c · k` (over the run's
-/// common denominator).
+impl MulC for i128 {
+    #[inline]
+    fn mul_c(self, m: i128) -> Option<i128> {
+        if self as i64 as i128 == self && m as i64 as i128 == m {
+            Some((self as i64 as i128) * (m as i64 as i128))
+        } else {
+            self.checked_mul(m)
+        }
+    }
+}
+
+/// A value of [`Tiny::mes_span`] does not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Overflow;
+
+/// An affine function of the Add1 step `k1 + j`: `a + c · j` (over the
+/// run's common denominator), so `a` is its value at `k1`.
 #[derive(Clone, Copy, Debug)]
 struct Aff {
     a: i128,
@@ -371,25 +435,61 @@ struct Aff {
 }
 
 impl Aff {
-    fn at(self, k: i128) -> Option<i128> {
-        self.a.checked_add(self.c.checked_mul(k)?)
+    fn at(self, j: i128) -> Option<i128> {
+        self.a.checked_add(self.c.mul_c(j)?)
     }
     fn sub(self, o: Aff) -> Option<Aff> {
         Some(Aff { a: self.a.checked_sub(o.a)?, c: self.c.checked_sub(o.c)? })
     }
     fn mul(self, f: i128) -> Option<Aff> {
-        Some(Aff { a: self.a.checked_mul(f)?, c: self.c.checked_mul(f)? })
+        Some(Aff { a: self.a.mul_c(f)?, c: self.c.mul_c(f)? })
     }
-    /// The sign of the function on `[k1, k2]`, when it is the same at both
-    /// ends (then, being affine, it is the same all along).
-    fn sign(self, k1: i128, k2: i128) -> Result<Ordering, RangeErr> {
-        let s1 = self.at(k1).ok_or(RangeErr::Overflow)?.cmp(&0);
-        let s2 = self.at(k2).ok_or(RangeErr::Overflow)?.cmp(&0);
-        if s1 == s2 {
-            Ok(s1)
-        } else {
-            Err(RangeErr::Split)
+}
+
+/// The steps `[k1, k1 + j2]` over which a run's decisions are known to
+/// hold; each decision taken at `k1` shortens `j2` to where it stops holding.
+struct Span {
+    j2: i128,
+}
+
+impl Span {
+    /// Whether `f < 0` (`strict`) or `f ≤ 0` at `k1`; `j2` is lowered to the
+    /// last step where the answer is the same (`f` being affine, it then is
+    /// the same all over the span).
+    #[inline]
+    fn neg(&mut self, f: Aff, strict: bool) -> Result<bool, Overflow> {
+        let v1 = f.a;
+        let holds = if strict { v1 < 0 } else { v1 <= 0 };
+        // Only a slope against the answer can change it.
+        if f.c == 0 || (holds == (f.c < 0)) || self.j2 == 0 {
+            return Ok(holds);
         }
+        self.shorten(f, strict, holds)
+    }
+
+    #[cold]
+    fn shorten(&mut self, f: Aff, strict: bool, holds: bool) -> Result<bool, Overflow> {
+        if let Some(v2) = f.at(self.j2) {
+            if holds == if strict { v2 < 0 } else { v2 <= 0 } {
+                return Ok(holds);
+            }
+        }
+        // The last j with the same answer: num / |c|, num ≥ 0 since the
+        // answer holds at j = 0.
+        let (num, den) = match (holds, strict) {
+            // a + c·k ≤ −1, c > 0
+            (true, true) => (f.a.checked_neg().and_then(|v| v.checked_sub(1)), f.c),
+            // a + c·k ≤ 0, c > 0
+            (true, false) => (f.a.checked_neg(), f.c),
+            // a + c·k ≥ 0, c < 0
+            (false, true) => (Some(f.a), f.c.checked_neg().ok_or(Overflow)?),
+            // a + c·k ≥ 1, c < 0
+            (false, false) => (f.a.checked_sub(1), f.c.checked_neg().ok_or(Overflow)?),
+        };
+        let last = num.ok_or(Overflow)? / den;
+        debug_assert!(last >= 0);
+        self.j2 = self.j2.min(last);
+        Ok(holds)
     }
 }
 
@@ -397,124 +497,216 @@ fn gcd_i(a: i128, b: i128) -> u128 {
     gcd(a.unsigned_abs(), b.unsigned_abs())
 }
 
+impl Span {
+    /// Whether the answer of [`Span::neg`] is the same all over the span as
+    /// it is now (without shortening it).
+    #[inline]
+    fn neg_whole(&self, f: Aff, strict: bool) -> Option<bool> {
+        let holds = if strict { f.a < 0 } else { f.a <= 0 };
+        if f.c == 0 || (holds == (f.c < 0)) || self.j2 == 0 {
+            return Some(holds);
+        }
+        let v2 = f.at(self.j2)?;
+        (holds == if strict { v2 < 0 } else { v2 <= 0 }).then_some(holds)
+    }
+}
+
 impl Tiny {
-    /// The picks of MES for every Add1 step `k` in `[k1, k2]` at once
-    /// (voters holding `budget + k · n · unit` together), when every decision
-    /// of the rule is the same all over the range. With the decisions fixed,
-    /// every budget, level and `ρ` is an exact affine function of `k` (over
-    /// one common denominator), so a comparison that has the same sign at
-    /// both ends of the range has it everywhere in between.
-    pub fn mes_range(&self, util: Utility, k1: u64, k2: u64, scratch: &mut Scratch) -> Result<Vec<usize>, RangeErr> {
-        use RangeErr::Overflow;
+    /// `ρ` of candidate `c` over the span, as `rest / den` over the run's
+    /// denominator, and its full payers; `None` when no longer affordable.
+    /// The decisions taken (who is capped) shorten the span.
+    fn walk_span(
+        &self,
+        util: Utility,
+        c: usize,
+        budget: &[Aff],
+        d: i128,
+        span: &mut Span,
+    ) -> Result<Option<(Aff, i128, u64)>, Overflow> {
+        let ov = |o: Option<i128>| o.ok_or(Overflow);
+        let to_i = |v: u128| i128::try_from(v).map_err(|_| Overflow);
+        let p = self.cand[c];
+        let sup = self.supporters(c);
+        let m = self.votes[p];
+        let full = Aff { a: ov(to_i(self.cost[p])?.mul_c(d))?, c: 0 };
+        // The water level by iteration, as in `mes`: capped when β · mm < rest.
+        let (mut rest, mut mm, mut capped) = (full, m, 0u64);
+        loop {
+            let (mut cw, mut paid) = (0u64, Aff { a: 0, c: 0 });
+            for &gi in sup {
+                let (beta, w) = (budget[gi as usize], self.groups[gi as usize].1);
+                let diff = beta.mul(mm as i128).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
+                if span.neg(diff, true)? {
+                    cw += w;
+                    let bw = if w == 1 { beta } else { beta.mul(w as i128).ok_or(Overflow)? };
+                    paid = Aff { a: ov(paid.a.checked_add(bw.a))?, c: ov(paid.c.checked_add(bw.c))? };
+                }
+            }
+            if cw == capped {
+                break;
+            }
+            capped = cw;
+            rest = full.sub(paid).ok_or(Overflow)?;
+            mm = m - cw;
+            if mm == 0 {
+                return Ok(None);
+            }
+        }
+        let u = match util {
+            Utility::Cost => to_i(self.cost[p])?,
+            Utility::Card => 1,
+        };
+        Ok(Some((rest, ov(u.mul_c(mm as i128))?, mm)))
+    }
+
+    /// The picks of MES for every Add1 step `k` in `[k1, k2]` (voters holding
+    /// `budget + k · n · unit` together), with `k2 ≤ k_max` as large as the
+    /// decisions of the run at `k1` allow: with the decisions fixed, every
+    /// budget, level and `ρ` is an exact affine function of `k` (over one
+    /// common denominator), so each comparison keeps its answer up to where
+    /// its affine function crosses zero.
+    ///
+    /// As in [`Tiny::mes`], a candidate is walked only when its last `ρ` (a
+    /// lower bound of its `ρ` now, at every step of the span: budgets only
+    /// fall) may beat the best at `k1`; the best is then checked against
+    /// every other candidate's `ρ` or lower bound over the span.
+    pub fn mes_span(
+        &self,
+        util: Utility,
+        k1: u64,
+        k_max: u64,
+        scratch: &mut Scratch,
+    ) -> Result<(Vec<usize>, u64), Overflow> {
         let n = self.n;
-        let (k1, k2) = (k1 as i128, k2 as i128);
+        let mut span = Span { j2: (k_max.max(k1) - k1) as i128 };
         let ov = |o: Option<i128>| o.ok_or(Overflow);
         let to_i = |v: u128| i128::try_from(v).map_err(|_| Overflow);
         // β = (budget + k · n · unit) / n: numerators over D = n.
         let mut d: i128 = to_i(n as u128)?;
-        let start = Aff { a: to_i(self.budget)?, c: ov(to_i(self.unit)?.checked_mul(n as i128))? };
+        let c = ov(to_i(self.unit)?.mul_c(n as i128))?;
+        let start = Aff { a: ov(c.mul_c(k1 as i128).and_then(|v| v.checked_add(to_i(self.budget).ok()?)))?, c };
         let budget = &mut scratch.aff;
         budget.clear();
         budget.resize(self.groups.len(), start);
+        // Lower bound of ρ · D of every candidate, as rest / den: at first,
+        // everyone paying an equal share.
+        let stale = &mut scratch.astale;
+        stale.clear();
+        for &p in &self.cand {
+            let u = match util {
+                Utility::Cost => to_i(self.cost[p])?,
+                Utility::Card => 1,
+            };
+            stale.push((Aff { a: ov(to_i(self.cost[p])?.mul_c(d))?, c: 0 }, ov(u.mul_c(self.votes[p] as i128))?));
+        }
+        // ρ(x) < ρ(y) at k1, for (rest, den) pairs.
+        let lt = |x: &(Aff, i128), y: &(Aff, i128)| -> Result<bool, Overflow> {
+            Ok(ov(x.0.a.mul_c(y.1))? < ov(y.0.a.mul_c(x.1))?)
+        };
+        let eq = |x: &(Aff, i128), y: &(Aff, i128)| -> Result<bool, Overflow> {
+            Ok(ov(x.0.a.mul_c(y.1))? == ov(y.0.a.mul_c(x.1))?)
+        };
         let nc = self.cand.len();
         let mut live: u64 = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
+        let mut mm_of = [0u64; 64];
         let mut picks = Vec::new();
         let capped_of = scratch.capped.get_or_insert_with(Vec::new);
         while live != 0 {
-            // Every live candidate: (candidate, rest (affine), den = m · u, full payers).
-            let cands = &mut scratch.cands;
-            cands.clear();
-            let mut bits = live;
-            while bits != 0 {
-                let c = bits.trailing_zeros() as usize;
+            // Walk candidates in order of their lower bound at k1 while it may beat the best.
+            let mut best: Option<usize> = None;
+            let mut fresh = 0u64;
+            let mut todo = live;
+            while todo != 0 {
+                let mut bits = todo;
+                let mut low = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let p = self.cand[c];
-                let sup = self.supporters(c);
-                let m = self.votes[p];
-                let full = Aff { a: ov(to_i(self.cost[p])?.checked_mul(d))?, c: 0 };
-                // The water level by iteration, as in `mes`: capped when β · mm < rest.
-                let (mut rest, mut mm, mut capped) = (full, m, 0u64);
-                let found = loop {
-                    let (mut cw, mut paid) = (0u64, Aff { a: 0, c: 0 });
-                    for &gi in sup {
-                        let (beta, w) = (budget[gi as usize], self.groups[gi as usize].1);
-                        let diff = beta.mul(mm as i128).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
-                        if diff.sign(k1, k2)? == Ordering::Less {
-                            cw += w;
-                            let bw = beta.mul(w as i128).ok_or(Overflow)?;
-                            paid = Aff { a: ov(paid.a.checked_add(bw.a))?, c: ov(paid.c.checked_add(bw.c))? };
+                while bits != 0 {
+                    let c = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if lt(&stale[c], &stale[low])? {
+                        low = c;
+                    }
+                }
+                let c = low;
+                if let Some(bc) = best {
+                    if lt(&stale[bc], &stale[c])? || (c > bc && eq(&stale[bc], &stale[c])?) {
+                        break;
+                    }
+                }
+                todo &= !(1u64 << c);
+                match self.walk_span(util, c, budget, d, &mut span)? {
+                    None => live &= !(1u64 << c),
+                    Some((rest, den, mm)) => {
+                        stale[c] = (rest, den);
+                        mm_of[c] = mm;
+                        fresh |= 1 << c;
+                        let better = match best {
+                            None => true,
+                            Some(bc) => lt(&stale[c], &stale[bc])? || (c < bc && eq(&stale[c], &stale[bc])?),
+                        };
+                        if better {
+                            best = Some(c);
                         }
                     }
-                    if cw == capped {
-                        break true;
-                    }
-                    capped = cw;
-                    rest = full.sub(paid).ok_or(Overflow)?;
-                    mm = m - cw;
-                    if mm == 0 {
-                        break false;
-                    }
-                };
-                if !found {
-                    live &= !(1u64 << c);
-                    continue;
-                }
-                let u = match util {
-                    Utility::Cost => to_i(self.cost[p])?,
-                    Utility::Card => 1,
-                };
-                let den = ov(u.checked_mul(mm as i128))?;
-                cands.push((c, rest, den, mm));
-            }
-            // The best at k1 (ρ = rest / den; on a tie the first, in id order) ...
-            let rho_lt =
-                |x: &(usize, Aff, i128, u64), y: &(usize, Aff, i128, u64), k: i128| -> Result<bool, RangeErr> {
-                    let l = ov(ov(x.1.at(k))?.checked_mul(y.2))?;
-                    let r = ov(ov(y.1.at(k))?.checked_mul(x.2))?;
-                    Ok(l < r)
-                };
-            let mut bi: Option<usize> = None;
-            for i in 0..cands.len() {
-                if bi.is_none() || rho_lt(&cands[i], &cands[bi.unwrap_or(0)], k1)? {
-                    bi = Some(i);
                 }
             }
-            // ... must beat every other one all over the range.
-            let best = match bi {
-                None => None,
-                Some(b) => {
-                    let x = cands[b];
-                    for (i, y) in cands.iter().enumerate() {
-                        if i == b {
+            let Some(bc) = best else { break };
+            // The best stays the best over the span: strictly before every
+            // earlier candidate, not after any later one.
+            let mut others = live & !(1u64 << bc);
+            while others != 0 {
+                let c = others.trailing_zeros() as usize;
+                others &= others - 1;
+                // ρ(best) − ρ(c), cross-multiplied.
+                let diff_of = |b: &(Aff, i128), y: &(Aff, i128)| {
+                    b.0.mul(y.1).and_then(|l| y.0.mul(b.1).and_then(|r| l.sub(r))).ok_or(Overflow)
+                };
+                let strict = c < bc;
+                if fresh >> c & 1 == 0 {
+                    // A lower bound: enough if it keeps its answer all over the span.
+                    if span.neg_whole(diff_of(&stale[bc], &stale[c])?, strict) == Some(true) {
+                        continue;
+                    }
+                    match self.walk_span(util, c, budget, d, &mut span)? {
+                        None => {
+                            live &= !(1u64 << c);
                             continue;
                         }
-                        let diff = x.1.mul(y.2).and_then(|l| y.1.mul(x.2).and_then(|r| l.sub(r))).ok_or(Overflow)?;
-                        match diff.sign(k1, k2)? {
-                            Ordering::Less => {}
-                            Ordering::Equal if i > b => {}
-                            _ => return Err(RangeErr::Split),
+                        Some((rest, den, mm)) => {
+                            stale[c] = (rest, den);
+                            mm_of[c] = mm;
+                            fresh |= 1 << c;
                         }
                     }
-                    Some(x)
                 }
-            };
-            let Some((c, rest, _, mm)) = best else { break };
+                let kept = span.neg(diff_of(&stale[bc], &stale[c])?, strict)?;
+                debug_assert!(kept, "the best at k1 beats every other candidate at k1");
+            }
+            let c = bc;
+            let (rest, mm) = (stale[c].0, mm_of[c]);
             live &= !(1u64 << c);
             // Capped supporters pay all they have; the others x = rest / mm (over D).
             let sup = self.supporters(c);
             capped_of.clear();
             for &gi in sup {
                 let diff = budget[gi as usize].mul(mm as i128).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
-                capped_of.push(diff.sign(k1, k2)? == Ordering::Less);
+                capped_of.push(span.neg(diff, true)?);
             }
             let mm = mm as i128;
             let g = gcd(gcd_i(rest.a, rest.c), mm as u128) as i128;
             let f = mm / g;
             let x = Aff { a: rest.a / g, c: rest.c / g };
             if f > 1 {
-                d = ov(d.checked_mul(f))?;
+                d = ov(d.mul_c(f))?;
                 for b in budget.iter_mut() {
                     *b = b.mul(f).ok_or(Overflow)?;
+                }
+                let mut bits = live;
+                while bits != 0 {
+                    let s = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    // Lost (zero, always walked) when it no longer fits.
+                    stale[s].0 = stale[s].0.mul(f).unwrap_or(Aff { a: 0, c: 0 });
                 }
             }
             for (&gi, &cap) in sup.iter().zip(capped_of.iter()) {
@@ -523,7 +715,7 @@ impl Tiny {
             }
             picks.push(self.cand[c]);
         }
-        Ok(picks)
+        Ok((picks, k1 + span.j2 as u64))
     }
 }
 
@@ -535,6 +727,7 @@ pub(crate) struct Scratch {
     supw: Vec<u64>,
     stale: Vec<(u128, u128)>,
     aff: Vec<Aff>,
-    cands: Vec<(usize, Aff, i128, u64)>,
+    astale: Vec<(Aff, i128)>,
     capped: Option<Vec<bool>>,
 }
+

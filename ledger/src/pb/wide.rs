@@ -29,6 +29,18 @@ pub(crate) fn mul_wide(a: u128, b: u128) -> (u128, u128) {
     (high, low)
 }
 
+/// `an / ad` against `bn / bd` (positive denominators), as `an · bd`
+/// against `bn · ad`: one machine product each when every value fits in
+/// 64 bits.
+#[inline]
+pub(crate) fn cmp_frac(an: u128, ad: u128, bn: u128, bd: u128) -> std::cmp::Ordering {
+    if (an | ad | bn | bd) >> 64 == 0 {
+        ((an as u64 as u128) * (bd as u64 as u128)).cmp(&((bn as u64 as u128) * (ad as u64 as u128)))
+    } else {
+        mul_wide(an, bd).cmp(&mul_wide(bn, ad))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +54,15 @@ mod tests {
                 let (h, l) = mul_wide(a, b);
                 let got = (BigUint::from(h) << 128u32) + BigUint::from(l);
                 assert_eq!(got, BigUint::from(a) * BigUint::from(b), "{a} * {b}");
+            }
+        }
+        for &a in &vals {
+            for &b in &vals {
+                for &c in &vals {
+                    for &d in &vals {
+                        assert_eq!(cmp_frac(a, b, c, d), mul_wide(a, d).cmp(&mul_wide(c, b)), "{a}/{b} vs {c}/{d}");
+                    }
+                }
             }
         }
     }
