@@ -340,7 +340,7 @@ impl<'a> Mes<'a> {
     /// denominator grows by `m / gcd(m, rest)`.
     fn pay(&mut self, c: usize, rest: &BigUint, m: u64, live: &[usize]) {
         let prep = self.prep;
-        let g = gcd_u64(rem_u64(rest, m), m);
+        let g = super::small::gcd_u64(rem_u64(rest, m), m);
         let f = m / g;
         let x = rest / g; // the share, over the new denominator
         if f > 1 {
@@ -401,11 +401,3 @@ fn rem_u64(v: &BigUint, m: u64) -> u64 {
     r as u64
 }
 
-fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        let t = a % b;
-        a = b;
-        b = t;
-    }
-    a
-}

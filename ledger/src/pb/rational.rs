@@ -29,7 +29,7 @@ impl Rational {
     pub(crate) fn from_parts(num: &BigUint, den: &BigUint) -> Rational {
         if let (Ok(n), Ok(d)) = (u128::try_from(num), u128::try_from(den)) {
             assert!(d != 0, "zero denominator");
-            let g = gcd_u128(n, d);
+            let g = super::small::gcd(n, d);
             return Rational(BigRational::new_raw(BigInt::from(n / g), BigInt::from(d / g)));
         }
         Rational(BigRational::new(BigInt::from(num.clone()), BigInt::from(den.clone())))
@@ -136,28 +136,6 @@ impl Rational {
             fives += 1;
         }
         (d == BigUint::from(1u32)).then(|| twos.max(fives) as u32)
-    }
-}
-
-/// Greatest common divisor (binary algorithm); `gcd(0, x) = x`.
-fn gcd_u128(mut a: u128, mut b: u128) -> u128 {
-    if a == 0 {
-        return b;
-    }
-    if b == 0 {
-        return a;
-    }
-    let shift = (a | b).trailing_zeros();
-    a >>= a.trailing_zeros();
-    loop {
-        b >>= b.trailing_zeros();
-        if a > b {
-            std::mem::swap(&mut a, &mut b);
-        }
-        b -= a;
-        if b == 0 {
-            return a << shift;
-        }
     }
 }
 

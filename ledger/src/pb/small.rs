@@ -45,7 +45,7 @@ pub(crate) fn gcd(a: u128, b: u128) -> u128 {
 }
 
 /// [`gcd`] on `u64`.
-fn gcd_u64(a: u64, b: u64) -> u64 {
+pub(crate) fn gcd_u64(a: u64, b: u64) -> u64 {
     if a == 0 || b == 0 {
         return a | b;
     }
