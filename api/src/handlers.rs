@@ -48,14 +48,14 @@ pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Respons
     let arriving = s.ingest.arriving();
     let entry = VerifiedEntry::from_json(&body)?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    // No longer on its way once queued: the writer need not wait for it.
-    drop(arriving);
     s.ingest.submit(
         entry,
         Box::new(move |r| {
             let _ = tx.send(r);
         }),
     );
+    // No longer on its way once queued (counted as queued from here on).
+    drop(arriving);
     let ack = rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the writer stopped"))??;
     let status = if ack.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, [(header::CONTENT_TYPE, "application/json")], ack_body(&ack)).into_response())

@@ -19,8 +19,9 @@
 //!   and not yet answered): with many concurrent clients, one flush then
 //!   answers half of them while the other half are being verified.
 //!
-//! A lone submission is never held back, and two clients take turns without
-//! waiting for each other.
+//! A lone submission waits at most for a flush already in progress (it could
+//! not be flushed sooner), and two clients take turns without waiting for
+//! each other.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -170,7 +171,9 @@ fn writer_loop(
         let (entries, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.entry, j.reply)).unzip();
         let prepared = log.prepare(entries, clock());
         if let Err(std::sync::mpsc::SendError((mut prepared, replies))) = done.send((prepared, replies)) {
-            // The flusher is gone: write, flush and answer here.
+            // The flusher is gone (it panicked), and with it any group it had not
+            // written: refuse this one rather than write it after a gap.
+            log.fail("the flusher thread stopped; restart the server to recheck the store".into());
             log.write(&mut prepared);
             let flushed = log.flush();
             counts.answered(replies.len());
@@ -190,7 +193,20 @@ impl Drop for NotFlushing<'_> {
     }
 }
 
+/// Fails the log if the flusher ends by a panic: the groups it held are lost,
+/// and no later group may be written after them.
+struct FailOnPanic<'a>(&'a Log);
+
+impl Drop for FailOnPanic<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.fail("the flusher thread stopped; restart the server to recheck the store".into());
+        }
+    }
+}
+
 fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &AtomicBool, counts: &Counts) {
+    let _fail = FailOnPanic(log);
     let _clear = NotFlushing(flushing);
     while let Ok(first) = rx.recv() {
         flushing.store(true, Ordering::Release);

@@ -133,7 +133,7 @@ pub struct Log {
     origin: String,
     writer: Mutex<Writer>,
     /// Why writes are refused (a failed write or flush), until a restart rechecks the store.
-    failed: Mutex<Option<String>>,
+    failed: Arc<Mutex<Option<String>>>,
     /// Entries judged by [`Log::prepare`] whose group [`Log::write`] has not yet
     /// stored, by id: their position and leaf hash (so a resubmission is found).
     pending: Mutex<HashMap<EntryId, (Seq, Hash)>>,
@@ -290,14 +290,15 @@ impl Log {
         }
         let snapshot_busy = Arc::new(AtomicBool::new(false));
         let written = Arc::new(AtomicU64::new(cp.size));
+        let failed = Arc::new(Mutex::new(None));
         Ok(Log {
-            snapshots: Mutex::new(spawn_snapshotter(store.clone(), snapshot_busy.clone(), written.clone())),
+            snapshots: Mutex::new(spawn_snapshotter(store.clone(), snapshot_busy.clone(), written.clone(), failed.clone())),
             snapshot_busy,
             store,
             operator,
             origin,
             writer: Mutex::new(Writer { frontier, since_snapshot: replayed }),
-            failed: Mutex::new(None),
+            failed,
             pending: Mutex::new(HashMap::new()),
             written,
             state: RwLock::new(state),
@@ -321,7 +322,7 @@ impl Log {
     }
 
     /// Read access to the state (register, funds). It may include entries whose
-    /// group commit is being flushed.
+    /// group is not yet written or is being flushed.
     pub fn state(&self) -> RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -536,29 +537,39 @@ impl Log {
         Prepared { results, dup_of_fresh, fresh, tree_size, publish, commit: to_write }
     }
 
-    fn fail(&self, msg: String) -> String {
+    /// Refuse every write from now on (until a restart rechecks the store),
+    /// with this reason unless one was given before; returns the reason.
+    pub(crate) fn fail(&self, msg: String) -> String {
         self.failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(msg).clone()
     }
 
-    /// Store a prepared group as one atomic write (not yet durable). Groups are
-    /// written in the order they were prepared; this runs apart from
-    /// [`Log::prepare`] because the engine's write waits for a flush in
-    /// progress, and the next group can be judged meanwhile. A failure fails
-    /// the group and stops all later writes.
+    /// Store a prepared group as one atomic write (not yet durable). Groups
+    /// must be written in the order they were prepared, each right after the
+    /// last record stored (checked: anything else fails the log rather than
+    /// leave a gap); this runs apart from [`Log::prepare`] because the
+    /// engine's write waits for a flush in progress, and the next group can be
+    /// judged meanwhile. A failure fails the group and stops all later writes.
     pub fn write(&self, p: &mut Prepared) {
         let Some(commit) = p.commit.take() else { return };
+        let first = p.tree_size - commit.records.len() as u64;
+        let stored = self.written.load(Ordering::Acquire);
         let result = match self.failure() {
             Some(f) => Err(f),
+            None if first != stored => Err(self.fail(format!(
+                "internal: a group starting at record {first} came to be written after record {} (groups out of order); restart the server",
+                stored.saturating_sub(1)
+            ))),
             None => self.store.write(&commit).map_err(|e| self.fail(format!("write failed, restart the server to recheck the store: {e}"))),
         };
-        match result {
-            Ok(()) => {
-                self.written.store(p.tree_size, Ordering::Release);
-                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-                for id in p.fresh.keys() {
-                    pending.remove(id);
-                }
+        // Stored (the store's index finds them now) or never to be: no longer pending.
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            for id in p.fresh.keys() {
+                pending.remove(id);
             }
+        }
+        match result {
+            Ok(()) => self.written.store(p.tree_size, Ordering::Release),
             Err(msg) => *p = Prepared::failed(p.results.len(), &msg),
         }
     }
@@ -629,7 +640,7 @@ impl Prepared {
 /// The thread that serialises and persists state snapshots. A snapshot is only an
 /// optimisation of opening (the records are the truth), so a failed one is
 /// simply replaced by the next.
-fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<AtomicU64>) -> SyncSender<State> {
+fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<AtomicU64>, failed: Arc<Mutex<Option<String>>>) -> SyncSender<State> {
     let (tx, rx) = sync_channel::<State>(1);
     let spawned = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
         while let Ok(state) = rx.recv() {
@@ -637,7 +648,8 @@ fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<
             // that group is written (put_snapshot then flushes it). A write that
             // fails never gets there; that snapshot is skipped.
             let deadline = std::time::Instant::now() + SNAPSHOT_WAIT_WRITTEN;
-            while written.load(Ordering::Acquire) < state.size && std::time::Instant::now() < deadline {
+            let failed = || failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+            while written.load(Ordering::Acquire) < state.size && std::time::Instant::now() < deadline && !failed() {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
             if written.load(Ordering::Acquire) >= state.size {
@@ -714,5 +726,25 @@ mod tests {
         }
         assert_eq!(log.size(), 1);
         assert_eq!(log.store.last_seq().unwrap(), Some(0));
+    }
+
+    /// Groups written out of the order they were judged would leave a gap
+    /// (or rewind the stored checkpoint): the log refuses them and stops.
+    #[test]
+    fn groups_out_of_order_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::create(dir.path(), "meent.test/log", vec![], Utc::now()).unwrap();
+        let mut first = log.prepare(vec![application("energie-coop-noord")], Utc::now());
+        let mut second = log.prepare(vec![application("voedselbank-west")], Utc::now());
+        log.write(&mut second);
+        log.write(&mut first);
+        let flushed = log.flush();
+        for r in log.publish(second, &flushed).into_iter().chain(log.publish(first, &flushed)) {
+            assert!(matches!(r, Err(SubmitError::Unavailable(m)) if m.contains("out of order")));
+        }
+        assert_eq!(log.size(), 1);
+        assert_eq!(log.store.last_seq().unwrap(), Some(0));
+        // A resubmission is not answered from the lost groups.
+        assert!(log.pending.lock().unwrap().is_empty());
     }
 }

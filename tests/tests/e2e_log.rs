@@ -229,7 +229,7 @@ fn a_tampered_store_is_refused_naming_the_record() {
 
     // Rewrite record 3 with one character of its name changed (the signature no longer matters: the hash does).
     {
-        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        let store = open_store(&data.join("store"));
         let rec = store.record(3).unwrap().unwrap();
         let text = String::from_utf8(rec).unwrap().replacen("\"name\":\"Lid\"", "\"name\":\"Lia\"", 1);
         let id = ledger::entry::VerifiedEntry::from_value(serde_json::from_str::<serde_json::Value>(&text).unwrap()["entry"].clone()).map(|e| e.id);
@@ -264,26 +264,26 @@ fn a_replayed_entry_is_named() {
     }
     server.stop();
     let replay = |id: ledger::ids::EntryId| {
-        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        let store = open_store(&data.join("store"));
         let rec = String::from_utf8(store.record(2).unwrap().unwrap()).unwrap();
         let again = rec.replacen("\"seq\":2", "\"seq\":3", 1);
         assert_ne!(rec, again);
         store.commit(&Commit { records: vec![(3, id, again.into_bytes())], ..Commit::default() }).unwrap();
     };
     let real = {
-        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        let store = open_store(&data.join("store"));
         let rec = ledger::record::Record::from_leaf_bytes(&store.record(2).unwrap().unwrap()).unwrap();
         rec.entry.id
     };
     // Under another id in the index, the store opens: the auditor names the repeat.
     replay(ledger::ids::EntryId([0; 32]));
-    let out = meent(&["verify", "--data", data.to_str().unwrap()]);
+    let out = verify_data(&data);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("record 3") && err.contains("repeats entry") && err.contains("record 2"), "{err}");
     // Under its own id, the store itself is refused.
     replay(real);
-    let out = meent(&["verify", "--data", data.to_str().unwrap()]);
+    let out = verify_data(&data);
     assert_ne!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("records 2 and 3 carry the same entry id"), "{err}");
@@ -308,11 +308,36 @@ fn a_tampered_tree_node_is_refused() {
     }
     server.stop();
     {
-        let store = ledger::store::sled_store::SledStore::open(&data.join("store")).unwrap();
+        let store = open_store(&data.join("store"));
         store.commit(&Commit { nodes: vec![(4, 0, [7u8; 32])], ..Commit::default() }).unwrap();
     }
     let last = serve_refusal(&data);
     assert!(last.contains("corrupt ledger") && last.contains("tree node (4, 0)"), "{last}");
+}
+
+/// Open the store directly. sled lets go of its lock shortly after the last
+/// handle (of this process or another) is dropped, so a lock error is retried.
+fn open_store(path: &std::path::Path) -> ledger::store::sled_store::SledStore {
+    for _ in 0..50 {
+        match ledger::store::sled_store::SledStore::open(path) {
+            Ok(s) => return s,
+            Err(e) if e.to_string().contains("lock") => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("the store stayed locked");
+}
+
+/// `meent verify --data`, retried while the store is still locked (see [`open_store`]).
+fn verify_data(data: &std::path::Path) -> std::process::Output {
+    for _ in 0..50 {
+        let out = meent(&["verify", "--data", data.to_str().unwrap()]);
+        if !String::from_utf8_lossy(&out.stderr).contains("lock") {
+            return out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the store stayed locked");
 }
 
 /// Start `meent serve` on a store that must be refused; its error (exit 2). sled lets go of its
