@@ -685,13 +685,32 @@ mod tests {
         (a.seq, a.leaf_hash, a.created)
     }
 
+    fn new_log() -> (tempfile::TempDir, Log) {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::create(dir.path(), "meent.test/log", vec![], Utc::now()).unwrap();
+        (dir, log)
+    }
+
+    /// Two groups of one new application each, judged one after the other.
+    fn two_groups(log: &Log) -> (Prepared, Prepared) {
+        (log.prepare(vec![application("energie-coop-noord")], Utc::now()), log.prepare(vec![application("voedselbank-west")], Utc::now()))
+    }
+
+    /// Every answer is a 503 giving `why`, and nothing beyond genesis was stored or published.
+    fn assert_all_refused<const N: usize>(log: &Log, answers: [Vec<Result<Ack, SubmitError>>; N], why: &str) {
+        for r in answers.into_iter().flatten() {
+            assert!(matches!(&r, Err(SubmitError::Unavailable(m)) if m.contains(why)), "{r:?}");
+        }
+        assert_eq!(log.size(), 1);
+        assert_eq!(log.store.last_seq().unwrap(), Some(0));
+    }
+
     /// A resubmission judged while the first group is still waiting to be
     /// written (the pipeline judges the next group meanwhile) gets the first
     /// position, and so does one judged after the write.
     #[test]
     fn resubmission_while_the_first_is_not_yet_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Log::create(dir.path(), "meent.test/log", vec![], Utc::now()).unwrap();
+        let (_dir, log) = new_log();
         let e = application("energie-coop-noord");
         let mut first = log.prepare(vec![e.clone()], Utc::now());
         let mut again = log.prepare(vec![e.clone(), application("voedselbank-west")], Utc::now());
@@ -713,37 +732,25 @@ mod tests {
     /// gap before it.
     #[test]
     fn nothing_is_written_after_a_failed_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Log::create(dir.path(), "meent.test/log", vec![], Utc::now()).unwrap();
-        let mut first = log.prepare(vec![application("energie-coop-noord")], Utc::now());
-        let mut second = log.prepare(vec![application("voedselbank-west")], Utc::now());
+        let (_dir, log) = new_log();
+        let (mut first, mut second) = two_groups(&log);
         log.fail("write failed: disk full (test)".into());
         log.write(&mut first);
         log.write(&mut second);
         let flushed = log.flush();
-        for r in log.publish(first, &flushed).into_iter().chain(log.publish(second, &flushed)) {
-            assert!(matches!(r, Err(SubmitError::Unavailable(m)) if m.contains("disk full")));
-        }
-        assert_eq!(log.size(), 1);
-        assert_eq!(log.store.last_seq().unwrap(), Some(0));
+        assert_all_refused(&log, [log.publish(first, &flushed), log.publish(second, &flushed)], "disk full");
     }
 
     /// Groups written out of the order they were judged would leave a gap
     /// (or rewind the stored checkpoint): the log refuses them and stops.
     #[test]
     fn groups_out_of_order_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Log::create(dir.path(), "meent.test/log", vec![], Utc::now()).unwrap();
-        let mut first = log.prepare(vec![application("energie-coop-noord")], Utc::now());
-        let mut second = log.prepare(vec![application("voedselbank-west")], Utc::now());
+        let (_dir, log) = new_log();
+        let (mut first, mut second) = two_groups(&log);
         log.write(&mut second);
         log.write(&mut first);
         let flushed = log.flush();
-        for r in log.publish(second, &flushed).into_iter().chain(log.publish(first, &flushed)) {
-            assert!(matches!(r, Err(SubmitError::Unavailable(m)) if m.contains("out of order")));
-        }
-        assert_eq!(log.size(), 1);
-        assert_eq!(log.store.last_seq().unwrap(), Some(0));
+        assert_all_refused(&log, [log.publish(second, &flushed), log.publish(first, &flushed)], "out of order");
         // A resubmission is not answered from the lost groups.
         assert!(log.pending.lock().unwrap().is_empty());
     }
