@@ -271,9 +271,16 @@ impl<'a> Fast<'a> {
                 }
             }
             let mut best: Option<(usize, Walk)> = None;
+            // No candidate with a key above this can beat the best (see `key_bound`).
+            let mut bound = u128::MAX;
             dead.clear();
             for &c in &live {
                 if let Some((bc, bw)) = best {
+                    // The keys of the candidates not walked yet are those they
+                    // were sorted by: every later one is as far above.
+                    if self.key[c] > bound {
+                        break;
+                    }
                     match self.cmp_rho(c, &self.stale[c], bc, &bw) {
                         Some(Ordering::Greater) => continue,
                         Some(Ordering::Equal) if c > bc => continue,
@@ -296,6 +303,7 @@ impl<'a> Fast<'a> {
                         };
                         if better {
                             best = Some((c, w));
+                            bound = self.key_bound(c, &w);
                         }
                     }
                 }
@@ -359,6 +367,16 @@ impl<'a> Fast<'a> {
         match self.g.util {
             Utility::Cost => x / self.cost[c].max(1),
             Utility::Card => x,
+        }
+    }
+
+    /// An upper end of `ρ` of a candidate with walk `w`, in the units of
+    /// [`Self::key_of`]: a candidate whose key (a lower end of its `ρ`) is
+    /// above it surely has a greater `ρ`.
+    fn key_bound(&self, c: usize, w: &Walk) -> u128 {
+        match self.g.util {
+            Utility::Cost => w.x_hi.div_ceil(self.cost[c].max(1)),
+            Utility::Card => w.x_hi,
         }
     }
 

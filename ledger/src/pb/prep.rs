@@ -168,13 +168,16 @@ impl Groups {
         for (c, &p) in cand.iter().enumerate() {
             cand_of[p] = c as u32;
         }
+        let grouping = group_small || inst.num_voters() >= GROUP_FROM;
+        if !grouping {
+            return Groups::ungrouped(inst, base, util, cand, cand_of, zero_supported, positive_voted);
+        }
 
         // Every ballot restricted to candidates, sorted, in one buffer.
         let mut start: Vec<u32> = Vec::with_capacity(inst.num_voters() + 1);
         let mut items: Vec<u32> = Vec::with_capacity(inst.num_approvals());
         start.push(0);
         // Sorting is needed only to recognise identical sets when grouping.
-        let grouping = group_small || inst.num_voters() >= GROUP_FROM;
         for ballot in inst.ballots() {
             let s = items.len();
             items.extend(ballot.iter().map(|&p| cand_of[p as usize]).filter(|&c| c != u32::MAX));
@@ -244,6 +247,55 @@ impl Groups {
             }
         }
         Groups { util, cand, cand_votes, sup_start, sup_items, group_w, zero_supported, positive_voted }
+    }
+
+    /// [`Groups::build`] without grouping: every voter approving a candidate
+    /// is a group of weight 1, and the supporter lists are filled in one
+    /// pass over the ballots (a ballot names a project at most once, so a
+    /// candidate's supporters are its votes).
+    fn ungrouped(
+        inst: &Instance,
+        base: &Base,
+        util: Utility,
+        cand: Vec<usize>,
+        cand_of: Vec<u32>,
+        zero_supported: Vec<usize>,
+        positive_voted: Vec<usize>,
+    ) -> Groups {
+        let cand_votes: Vec<u64> = cand.iter().map(|&p| base.votes[p]).collect();
+        let mut sup_start = Vec::with_capacity(cand.len() + 1);
+        sup_start.push(0u32);
+        let mut at = 0u32;
+        for &v in &cand_votes {
+            at += v as u32;
+            sup_start.push(at);
+        }
+        let mut fill: Vec<u32> = sup_start[..cand.len()].to_vec();
+        let mut sup_items = vec![0u32; at as usize];
+        let mut groups = 0u32;
+        for ballot in inst.ballots() {
+            let mut any = false;
+            for &p in ballot {
+                let c = cand_of[p as usize];
+                if c != u32::MAX {
+                    let slot = &mut fill[c as usize];
+                    sup_items[*slot as usize] = groups;
+                    *slot += 1;
+                    any = true;
+                }
+            }
+            groups += u32::from(any);
+        }
+        Groups {
+            util,
+            cand,
+            cand_votes,
+            sup_start,
+            sup_items,
+            group_w: vec![1; groups as usize],
+            zero_supported,
+            positive_voted,
+        }
     }
 
     /// Supporter groups of candidate `c`.

@@ -104,7 +104,7 @@ impl Tiny {
             bit[p] = 1 << c;
             cand_mask |= 1 << p;
         }
-        let mut groups: Vec<(u64, u64)> = Vec::new();
+        let mut groups: Vec<(u64, u64)> = Vec::with_capacity(masks.len());
         // Few voters: a search among the groups is cheaper than a table.
         let few = masks.len() <= 32;
         let slots = if few { 0 } else { (masks.len() * 2).next_power_of_two() };
@@ -223,7 +223,7 @@ impl Tiny {
             stale.push((self.cost[p].checked_mul(d)?, u_of(p).checked_mul(self.votes[p] as u128)?));
         }
         let mut live: u64 = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
-        let mut picks = Vec::new();
+        let mut picks = Vec::with_capacity(nc);
         while live != 0 {
             // Best (ρ, index): ρ = rest / (m · u · D); compared as rest / (m · u).
             let mut best: Option<(usize, u128, u128, u64)> = None;
