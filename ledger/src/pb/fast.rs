@@ -44,21 +44,16 @@ fn level(full: u128, m0: u64, budgets: impl Iterator<Item = (u128, u64)>, round_
 
 /// One pass of [`Fast::walk_direct`] with threshold `t`: over the
 /// supporters with `hi ≤ t` (capped), their weight, the weight of those
-/// without budget, Σ lo·w and Σ hi·w; over the others, the least lo and the
-/// least hi. `UNIT`: every group has weight 1.
+/// without budget, Σ lo·w and Σ hi·w; over the others, the least hi (their
+/// least lo is at least that less the widest interval, [`Fast::width`]).
+/// `UNIT`: every group has weight 1.
 #[inline(always)]
-fn pass<const UNIT: bool>(
-    sup: &[u32],
-    glo: &[u128],
-    ghi: &[u128],
-    gw: &[u64],
-    t: u128,
-) -> (u64, u64, u128, u128, u128, u128) {
+fn pass<const UNIT: bool>(sup: &[u32], gb: &[(u128, u128)], gw: &[u64], t: u128) -> (u64, u64, u128, u128, u128) {
     let (mut cw, mut pen, mut s_lo, mut s_hi) = (0u64, 0u64, 0u128, 0u128);
-    let (mut min_lo, mut min_hi) = (u128::MAX, u128::MAX);
+    let mut min_hi = u128::MAX;
     for &grp in sup {
         let grp = grp as usize;
-        let (lo, hi) = (glo[grp], ghi[grp]);
+        let (lo, hi) = gb[grp];
         if hi <= t {
             if UNIT {
                 cw += 1;
@@ -75,11 +70,10 @@ fn pass<const UNIT: bool>(
                 s_hi += hi * w as u128;
             }
         } else {
-            min_lo = min_lo.min(lo);
             min_hi = min_hi.min(hi);
         }
     }
-    (cw, pen, s_lo, s_hi, min_lo, min_hi)
+    (cw, pen, s_lo, s_hi, min_hi)
 }
 
 /// Least number of fractional bits for the intervals to be useful.
@@ -126,10 +120,11 @@ pub(crate) struct Fast<'a> {
     remap: Vec<u32>,
     stale: Vec<Walk>,
     /// Direct mode (fewer supports than [`CLASSES_FROM`]): budgets are kept
-    /// per voter group in `glo`/`ghi` instead of in shared classes.
+    /// per voter group in `gb` (lo, hi) instead of in shared classes.
     direct: bool,
-    glo: Vec<u128>,
-    ghi: Vec<u128>,
+    gb: Vec<(u128, u128)>,
+    /// At least `hi − lo` of every budget in `gb`.
+    width: u128,
     /// Every voter group has weight 1.
     unit: bool,
     /// Scratch for the undecided walks of direct mode: (lo, hi, weight).
@@ -171,8 +166,8 @@ impl<'a> Fast<'a> {
             scratch: Vec::new(),
             heap: Vec::new(),
             direct: g.sup_items.len() < CLASSES_FROM,
-            glo: Vec::new(),
-            ghi: Vec::new(),
+            gb: Vec::new(),
+            width: 0,
             unit: g.group_w.iter().all(|&w| w == 1),
             sup: Vec::new(),
             init_f: 0,
@@ -204,10 +199,9 @@ impl<'a> Fast<'a> {
         let b_hi = num_hi / n as u128 + u128::from(num_hi % n as u128 != 0);
 
         if self.direct {
-            self.glo.clear();
-            self.glo.resize(g.group_w.len(), b_lo);
-            self.ghi.clear();
-            self.ghi.resize(g.group_w.len(), b_hi);
+            self.gb.clear();
+            self.gb.resize(g.group_w.len(), (b_lo, b_hi));
+            self.width = b_hi - b_lo;
         }
         self.lo.clear();
         self.hi.clear();
@@ -554,14 +548,14 @@ impl<'a> Fast<'a> {
         let sup = g.supporters(c);
         let full = self.cost[c] << self.f;
         let m0 = g.cand_votes[c];
-        let (glo, ghi, gw) = (&self.glo[..], &self.ghi[..], &g.group_w[..]);
+        let (gb, gw) = (&self.gb[..], &g.group_w[..]);
         // Surely capped: hi · m < rest_lo, i.e. hi ≤ (rest_lo − 1) / m (full > 0).
         let mut t = (full - 1) / m0 as u128;
         loop {
             // Capped weight, penniless weight, Σ lo·w and Σ hi·w of the capped (each
-            // below rest_lo: no overflow), least lo and least hi of the others.
-            let (cw, pen, s_lo, s_hi, min_lo, min_hi) =
-                if self.unit { pass::<true>(sup, glo, ghi, gw, t) } else { pass::<false>(sup, glo, ghi, gw, t) };
+            // below rest_lo: no overflow), least hi of the others.
+            let (cw, pen, s_lo, s_hi, min_hi) =
+                if self.unit { pass::<true>(sup, gb, gw, t) } else { pass::<false>(sup, gb, gw, t) };
             let m = m0 - cw;
             let rest_lo = full.saturating_sub(s_hi);
             let rest_hi = full - s_lo.min(full);
@@ -577,9 +571,14 @@ impl<'a> Fast<'a> {
                     continue;
                 }
             }
-            // Stable: every other supporter must surely cover the level.
-            if min_lo < rest_hi.div_ceil(m as u128) {
-                return Err(Ambiguous);
+            // Stable: every other supporter must surely cover the level. Their
+            // least lo is at least min_hi − width; below that, look it up.
+            let level = rest_hi.div_ceil(m as u128);
+            if min_hi.saturating_sub(self.width) < level {
+                let min_lo = sup.iter().map(|&grp| gb[grp as usize]).filter(|&(_, hi)| hi > t).map(|(lo, _)| lo).min();
+                if min_lo.is_some_and(|lo| lo < level) {
+                    return Err(Ambiguous);
+                }
             }
             return Ok(Some(if cw == pen {
                 // Nobody capped (but the penniless): the share is exactly cost / m.
@@ -598,7 +597,7 @@ impl<'a> Fast<'a> {
         sup.clear();
         sup.extend(g.supporters(c).iter().map(|&grp| {
             let grp = grp as usize;
-            (self.glo[grp], self.ghi[grp], g.group_w[grp])
+            (self.gb[grp].0, self.gb[grp].1, g.group_w[grp])
         }));
         let result = (|| {
             let (mut sum_lo, mut sum_hi) = (0u128, 0u128);
@@ -627,17 +626,13 @@ impl<'a> Fast<'a> {
     fn pay(&mut self, c: usize, w: &Walk) {
         let g = self.g;
         if self.direct {
+            // A budget that pays keeps its width, plus the share's at most.
+            self.width = self.width.saturating_add(w.x_hi - w.x_lo);
             for &grp in g.supporters(c) {
                 let grp = grp as usize;
-                let (lo, hi) = (self.glo[grp], self.ghi[grp]);
+                let (lo, hi) = self.gb[grp];
                 // New budget max(budget − share, 0), for every value in the intervals.
-                if hi <= w.x_lo {
-                    self.glo[grp] = 0;
-                    self.ghi[grp] = 0;
-                } else {
-                    self.glo[grp] = lo.saturating_sub(w.x_hi);
-                    self.ghi[grp] = hi - w.x_lo;
-                }
+                self.gb[grp] = if hi <= w.x_lo { (0, 0) } else { (lo.saturating_sub(w.x_hi), hi - w.x_lo) };
             }
             return;
         }
