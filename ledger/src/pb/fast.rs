@@ -43,13 +43,12 @@ fn level(full: u128, m0: u64, budgets: impl Iterator<Item = (u128, u64)>, round_
 }
 
 /// One pass of [`Fast::walk_direct`] with threshold `t`: over the
-/// supporters with `hi ≤ t` (capped), their weight, the weight of those
-/// without budget, Σ lo·w and Σ hi·w; over the others, the least hi (their
-/// least lo is at least that less the widest interval, [`Fast::width`]).
-/// `UNIT`: every group has weight 1.
+/// supporters with `hi ≤ t` (capped), their weight, Σ lo·w and Σ hi·w;
+/// over the others, the least hi (their least lo is at least that less the
+/// widest interval, [`Fast::width`]). `UNIT`: every group has weight 1.
 #[inline(always)]
-fn pass<const UNIT: bool>(sup: &[u32], gb: &[(u128, u128)], gw: &[u64], t: u128) -> (u64, u64, u128, u128, u128) {
-    let (mut cw, mut pen, mut s_lo, mut s_hi) = (0u64, 0u64, 0u128, 0u128);
+fn pass<const UNIT: bool>(sup: &[u32], gb: &[(u128, u128)], gw: &[u64], t: u128) -> (u64, u128, u128, u128) {
+    let (mut cw, mut s_lo, mut s_hi) = (0u64, 0u128, 0u128);
     let mut min_hi = u128::MAX;
     for &grp in sup {
         let grp = grp as usize;
@@ -57,15 +56,11 @@ fn pass<const UNIT: bool>(sup: &[u32], gb: &[(u128, u128)], gw: &[u64], t: u128)
         if hi <= t {
             if UNIT {
                 cw += 1;
-                pen += u64::from(hi == 0);
                 s_lo += lo;
                 s_hi += hi;
             } else {
                 let w = gw[grp];
                 cw += w;
-                if hi == 0 {
-                    pen += w;
-                }
                 s_lo += lo * w as u128;
                 s_hi += hi * w as u128;
             }
@@ -73,7 +68,7 @@ fn pass<const UNIT: bool>(sup: &[u32], gb: &[(u128, u128)], gw: &[u64], t: u128)
             min_hi = min_hi.min(hi);
         }
     }
-    (cw, pen, s_lo, s_hi, min_hi)
+    (cw, s_lo, s_hi, min_hi)
 }
 
 /// Least number of fractional bits for the intervals to be useful.
@@ -552,9 +547,9 @@ impl<'a> Fast<'a> {
         // Surely capped: hi · m < rest_lo, i.e. hi ≤ (rest_lo − 1) / m (full > 0).
         let mut t = (full - 1) / m0 as u128;
         loop {
-            // Capped weight, penniless weight, Σ lo·w and Σ hi·w of the capped (each
-            // below rest_lo: no overflow), least hi of the others.
-            let (cw, pen, s_lo, s_hi, min_hi) =
+            // Capped weight, Σ lo·w and Σ hi·w of the capped (each below
+            // rest_lo: no overflow), least hi of the others.
+            let (cw, s_lo, s_hi, min_hi) =
                 if self.unit { pass::<true>(sup, gb, gw, t) } else { pass::<false>(sup, gb, gw, t) };
             let m = m0 - cw;
             let rest_lo = full.saturating_sub(s_hi);
@@ -580,8 +575,9 @@ impl<'a> Fast<'a> {
                     return Err(Ambiguous);
                 }
             }
-            return Ok(Some(if cw == pen {
-                // Nobody capped (but the penniless): the share is exactly cost / m.
+            return Ok(Some(if s_hi == 0 {
+                // Nobody capped but the penniless (Σ hi·w of the capped is 0):
+                // the share is exactly cost / m.
                 self.exact_walk(c, m)
             } else {
                 Walk { x_lo: rest_lo / m as u128, x_hi: rest_hi.div_ceil(m as u128), m, exact: false }
