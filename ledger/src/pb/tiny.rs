@@ -219,6 +219,9 @@ impl Tiny {
         // as budgets fall): at first, everyone paying an equal share.
         let stale = &mut scratch.stale;
         stale.clear();
+        stale.reserve(nc);
+        // The longest supporter list at once (at most every group).
+        sup.reserve(self.groups.len());
         for &p in &self.cand {
             stale.push((self.cost[p].checked_mul(d)?, u_of(p).checked_mul(self.votes[p] as u128)?));
         }

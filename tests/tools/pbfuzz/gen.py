@@ -26,6 +26,11 @@ def gen(seed):
     small = rnd.random() < (0.0 if os.environ.get("GEN_LARGE") else 0.7)
     m = rnd.randint(3, 10 if small else 25)
     n = rnd.randint(5, 30 if small else 150)
+    if os.environ.get("GEN_VOTERS"):
+        # Many voters (e.g. 1500): past the tiny engine, onto the certified one.
+        top = int(os.environ["GEN_VOTERS"])
+        m = rnd.randint(15, 25)
+        n = rnd.randint(top // 2, top)
 
     # ids
     style = rnd.choice(["num", "num", "num", "alpha", "mixed"])
