@@ -240,8 +240,9 @@ impl<'a> Fast<'a> {
         let mut picks = Vec::new();
         let mut dead: Vec<usize> = Vec::new();
         loop {
-            // Most promising first (any order is correct: candidates are
-            // skipped only when their lower bound is proved worse).
+            // Most promising first: candidates are skipped only when their
+            // lower bound is proved worse, and the scan below ends at the
+            // first key above the best's upper end, which needs this order.
             if !self.direct {
                 let key = &self.key;
                 live.sort_unstable_by_key(|&c| (key[c], c));
