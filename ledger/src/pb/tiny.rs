@@ -107,7 +107,7 @@ impl Tiny {
         let mut groups: Vec<(u64, u64)> = Vec::with_capacity(masks.len());
         // Few voters: a search among the groups is cheaper than a table.
         let few = masks.len() <= 32;
-        let slots = if few { 0 } else { (masks.len() * 2).next_power_of_two() };
+        let slots = if few { 0 } else { (masks.len() + masks.len() / 2).next_power_of_two() };
         let shift = 64 - slots.trailing_zeros();
         let mut table: Vec<(u64, u32)> = vec![(0, 0); slots];
         for &m in &masks {
