@@ -31,7 +31,7 @@ pub(crate) struct Tiny {
     pub budget: u128,
     /// Scaled cost by project index.
     pub cost: Vec<u128>,
-    /// Votes by project index.
+    /// Votes by project index, for candidates (0 for the other projects).
     pub votes: Vec<u64>,
     /// Project indices in id order.
     pub id_order: Vec<usize>,
@@ -64,17 +64,6 @@ impl Tiny {
         for p in projects {
             cost.push(p.cost.scaled_u128(scale).filter(|&c| c < limit)?);
         }
-        // Every ballot as a mask of projects, and the votes.
-        let mut votes = vec![0u64; np];
-        let mut masks: Vec<u64> = Vec::with_capacity(inst.num_voters());
-        for b in inst.ballots() {
-            let mut m = 0u64;
-            for &p in b {
-                votes[p as usize] += 1;
-                m |= 1 << p;
-            }
-            masks.push(m);
-        }
         let mut id_order: Vec<usize> = (0..np).collect();
         if !id_order.is_sorted_by(|&a, &b| projects[a].id <= projects[b].id) {
             // By the first 8 bytes (zero-padded, as a number), then the whole id.
@@ -95,23 +84,41 @@ impl Tiny {
                 *slot = p;
             }
         }
-        let cand: Vec<usize> = id_order.iter().copied().filter(|&p| cost[p] > 0 && votes[p] > 0).collect();
-        let zero_supported: Vec<usize> = id_order.iter().copied().filter(|&p| cost[p] == 0 && votes[p] > 0).collect();
-        // Voter groups: identical masks of candidates (open addressing on the mask).
-        let mut cand_mask = 0u64;
-        let mut bit = [0u64; 64];
-        for (c, &p) in cand.iter().enumerate() {
-            bit[p] = 1 << c;
-            cand_mask |= 1 << p;
+        // Bit positions: the projects that cost something in id order, then
+        // the free ones; so when every costly project has a vote (the usual
+        // case), a ballot's mask is already a mask of candidate positions.
+        let mut pos_bit = [0u64; 64];
+        let mut at_pos = [0usize; 64];
+        let mut npos = 0;
+        for free in [false, true] {
+            for &p in &id_order {
+                if (cost[p] == 0) == free {
+                    pos_bit[p] = 1 << npos;
+                    at_pos[npos] = p;
+                    npos += 1;
+                }
+            }
         }
-        let mut groups: Vec<(u64, u64)> = Vec::with_capacity(masks.len());
+        let ncostly = id_order.iter().filter(|&&p| cost[p] > 0).count();
+        let costly = if ncostly == 64 { u64::MAX } else { (1u64 << ncostly) - 1 };
+        // Every ballot as a mask of positions; identical masks of costly
+        // projects are grouped (open addressing on the mask); `any` holds
+        // the positions with a vote.
+        let nv = inst.num_voters();
+        let mut any = 0u64;
+        let mut groups: Vec<(u64, u64)> = Vec::with_capacity(nv.min(inst.num_approvals()));
         // Few voters: a search among the groups is cheaper than a table.
-        let few = masks.len() <= 32;
-        let slots = if few { 0 } else { (masks.len() + masks.len() / 2).next_power_of_two() };
+        let few = nv <= 32;
+        let slots = if few { 0 } else { (nv + nv / 2).next_power_of_two() };
         let shift = 64 - slots.trailing_zeros();
         let mut table: Vec<(u64, u32)> = vec![(0, 0); slots];
-        for &m in &masks {
-            let m = m & cand_mask;
+        for b in inst.ballots() {
+            let mut m = 0u64;
+            for &p in b {
+                m |= pos_bit[p as usize];
+            }
+            any |= m;
+            let m = m & costly;
             if m == 0 {
                 continue;
             }
@@ -122,34 +129,59 @@ impl Tiny {
                 }
                 continue;
             }
-            let mut at = (m.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+            let mut slot = (m.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
             loop {
-                let (key, g) = table[at];
+                let (key, g) = table[slot];
                 if key == m {
                     groups[g as usize].1 += 1;
                     break;
                 }
                 if key == 0 {
-                    table[at] = (m, groups.len() as u32);
+                    table[slot] = (m, groups.len() as u32);
                     groups.push((m, 1));
                     break;
                 }
-                at = (at + 1) & (slots - 1);
+                slot = (slot + 1) & (slots - 1);
             }
         }
-        // Masks of projects to masks of candidate positions; the supports
-        // of every candidate counted meanwhile.
-        let mut sup_start = vec![0u32; cand.len() + 1];
-        for g in groups.iter_mut() {
-            let mut bits = g.0;
-            let mut cm = 0u64;
-            while bits != 0 {
-                let b = bit[bits.trailing_zeros() as usize];
-                cm |= b;
-                sup_start[b.trailing_zeros() as usize + 1] += 1;
-                bits &= bits - 1;
+        // Candidates: the costly projects with a vote, in id order.
+        let cand: Vec<usize> = (0..ncostly).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]).collect();
+        let zero_supported: Vec<usize> = (ncostly..npos).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]).collect();
+        if cand.len() < ncostly {
+            // Some costly project has no vote: close the gaps it leaves.
+            let mut to = [0u64; 64];
+            let mut c = 0;
+            for (i, t) in to.iter_mut().enumerate().take(ncostly) {
+                if any >> i & 1 == 1 {
+                    *t = 1 << c;
+                    c += 1;
+                }
             }
-            g.0 = cm;
+            for g in groups.iter_mut() {
+                let mut bits = g.0;
+                let mut cm = 0u64;
+                while bits != 0 {
+                    cm |= to[bits.trailing_zeros() as usize];
+                    bits &= bits - 1;
+                }
+                g.0 = cm;
+            }
+        }
+        // The supports and votes of every candidate.
+        let mut sup_start = vec![0u32; cand.len() + 1];
+        let mut cvotes = [0u64; 64];
+        for &(mask, w) in &groups {
+            let mut bits = mask;
+            while bits != 0 {
+                let c = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                sup_start[c + 1] += 1;
+                cvotes[c] += w;
+            }
+        }
+        let mut votes = vec![0u64; np];
+        for (c, &p) in cand.iter().enumerate() {
+            votes[p] = cvotes[c];
         }
         for c in 0..cand.len() {
             sup_start[c + 1] += sup_start[c];
@@ -209,8 +241,6 @@ impl Tiny {
         let budget = &mut scratch.budget;
         budget.clear();
         budget.resize(self.groups.len(), total);
-        let sup = &mut scratch.sup;
-        let supw = &mut scratch.supw;
         let u_of = |p: usize| match util {
             Utility::Cost => self.cost[p],
             Utility::Card => 1,
@@ -220,8 +250,6 @@ impl Tiny {
         let stale = &mut scratch.stale;
         stale.clear();
         stale.reserve(nc);
-        // The longest supporter list at once (at most every group).
-        sup.reserve(self.groups.len());
         for &p in &self.cand {
             stale.push((self.cost[p].checked_mul(d)?, u_of(p).checked_mul(self.votes[p] as u128)?));
         }
@@ -253,14 +281,11 @@ impl Tiny {
                     }
                 }
                 let p = self.cand[c];
-                sup.clear();
                 let m = self.votes[p];
                 let unit = self.unit_weights;
-                sup.extend(self.supporters(c).iter().map(|&gi| budget[gi as usize]));
-                if !unit {
-                    supw.clear();
-                    supw.extend(self.supporters(c).iter().map(|&gi| self.groups[gi as usize].1));
-                }
+                // Passed over in place: most walks take one pass (nobody
+                // capped), so gathering the budgets first costs more.
+                let sups = self.supporters(c);
                 // The water level by iteration: with rest / m the level when the
                 // capped so far pay their budget and the others the level, every
                 // budget below it is capped too; until none is added.
@@ -272,15 +297,18 @@ impl Tiny {
                     let t = div(rest - 1, mm as u128);
                     let (mut cw, mut paid) = (0u64, 0u128);
                     if unit {
-                        for &beta in sup.iter() {
+                        for &gi in sups {
+                            let beta = budget[gi as usize];
                             if beta <= t {
                                 cw += 1;
                                 paid += beta;
                             }
                         }
                     } else {
-                        for (&beta, &w) in sup.iter().zip(supw.iter()) {
+                        for &gi in sups {
+                            let beta = budget[gi as usize];
                             if beta <= t {
+                                let w = self.groups[gi as usize].1;
                                 cw += w;
                                 // Σ β · w over the capped is below `full`: no overflow.
                                 paid += if w == 1 { beta } else { beta * w as u128 };
@@ -726,8 +754,6 @@ impl Tiny {
 #[derive(Default)]
 pub(crate) struct Scratch {
     budget: Vec<u128>,
-    sup: Vec<u128>,
-    supw: Vec<u64>,
     stale: Vec<(u128, u128)>,
     aff: Vec<Aff>,
     astale: Vec<(Aff, i128)>,
