@@ -145,8 +145,10 @@ impl Tiny {
             }
         }
         // Candidates: the costly projects with a vote, in id order.
-        let cand: Vec<usize> = (0..ncostly).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]).collect();
-        let zero_supported: Vec<usize> = (ncostly..npos).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]).collect();
+        let mut cand: Vec<usize> = Vec::with_capacity((any & costly).count_ones() as usize);
+        cand.extend((0..ncostly).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]));
+        let mut zero_supported: Vec<usize> = Vec::with_capacity((any & !costly).count_ones() as usize);
+        zero_supported.extend((ncostly..npos).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]));
         if cand.len() < ncostly {
             // Some costly project has no vote: close the gaps it leaves.
             let mut to = [0u64; 64];
@@ -623,6 +625,7 @@ impl Tiny {
         // everyone paying an equal share.
         let stale = &mut scratch.astale;
         stale.clear();
+        stale.reserve(self.cand.len());
         for &p in &self.cand {
             let u = match util {
                 Utility::Cost => to_i(self.cost[p])?,
@@ -640,7 +643,7 @@ impl Tiny {
         let nc = self.cand.len();
         let mut live: u64 = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
         let mut mm_of = [0u64; 64];
-        let mut picks = Vec::new();
+        let mut picks = Vec::with_capacity(nc);
         let capped_of = scratch.capped.get_or_insert_with(Vec::new);
         while live != 0 {
             // Walk candidates in order of their lower bound at k1 while it may beat the best.
