@@ -806,9 +806,12 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
     // Steps are taken in spans over which the run's decisions are the same
     // (`mes_span`); should it overflow, single steps for a while (doubling).
     let (mut cooldown, mut wait) = (1u64, 0u64);
+    // Without exhaustion, the loop ends at step 0 only if MES selects every
+    // candidate, which it cannot when they cost more than the budget together.
+    let past_step_0 = stop == Stop::AllSelected && t.cand_cost_above_budget();
     loop {
         // The first step alone first: the loop often ends there.
-        let spanned = if k == 0 {
+        let spanned = if k == 0 && !past_step_0 {
             None
         } else if wait == 0 {
             match t.mes_span(util, k, k.saturating_add(TINY_SPAN_MAX), scratch) {
@@ -823,6 +826,7 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
             wait -= 1;
             None
         };
+        let single = spanned.is_none();
         let (picks, last) = match spanned {
             Some((p, last)) => {
                 #[cfg(debug_assertions)]
@@ -834,7 +838,7 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
                 (t.mes(util, total, scratch)?, k)
             }
         };
-        let (picks, last) = if k == 0 && !t.over_budget(&picks) && !stop_here(t, stop, &picks) {
+        let (picks, last) = if k == 0 && single && !t.over_budget(&picks) && !stop_here(t, stop, &picks) {
             // Going on: the span of steps with the same decisions as step 0.
             match t.mes_span(util, 0, TINY_SPAN_MAX, scratch) {
                 Ok((p, last)) => {
