@@ -391,6 +391,12 @@ impl Tiny {
         self.cand.iter().all(|&p| chosen >> p & 1 == 1 || spent + self.cost[p] > self.budget)
     }
 
+    /// Whether the candidates together cost more than the budget.
+    pub fn cand_cost_above_budget(&self) -> bool {
+        // Each cost is below 2^100 and there are at most 64: no overflow.
+        self.cand.iter().map(|&p| self.cost[p]).sum::<u128>() > self.budget
+    }
+
     /// Number of candidates.
     pub fn num_candidates(&self) -> usize {
         self.cand.len()
@@ -438,21 +444,104 @@ impl Tiny {
     }
 }
 
-/// `checked_mul` of `i128`, with one machine product when both factors
-/// fit in 64 bits (then the product surely fits).
-trait MulC: Sized {
-    fn mul_c(self, m: Self) -> Option<Self>;
+/// The integers the span engine runs on: `i64` first (one machine
+/// instruction per operation), `i128` when a value does not fit in it.
+trait SpanInt: Copy + Ord + std::fmt::Debug {
+    const ZERO: Self;
+    const ONE: Self;
+    fn of_u128(v: u128) -> Result<Self, Overflow>;
+    fn of_u64(v: u64) -> Result<Self, Overflow>;
+    fn add_c(self, o: Self) -> Option<Self>;
+    fn sub_c(self, o: Self) -> Option<Self>;
+    fn mul_c(self, o: Self) -> Option<Self>;
+    fn neg_c(self) -> Option<Self>;
+    /// Truncating division by a positive divisor.
+    fn div_t(self, o: Self) -> Self;
+    fn abs_u128(self) -> u128;
+    /// `self` as a step count (`self ≥ 0`).
+    fn as_steps(self) -> u64;
+    /// The reusable lists of [`Scratch`] for this width.
+    fn lists(s: &mut Scratch) -> (&mut Vec<Aff<Self>>, &mut Vec<(Aff<Self>, Self)>, &mut Vec<bool>);
 }
 
-impl MulC for i128 {
+macro_rules! span_int {
+    ($t:ty, $aff:ident, $astale:ident) => {
+        impl SpanInt for $t {
+            const ZERO: $t = 0;
+            const ONE: $t = 1;
+            #[inline]
+            fn of_u128(v: u128) -> Result<$t, Overflow> {
+                <$t>::try_from(v).map_err(|_| Overflow)
+            }
+            #[inline]
+            fn of_u64(v: u64) -> Result<$t, Overflow> {
+                <$t>::try_from(v).map_err(|_| Overflow)
+            }
+            #[inline]
+            fn add_c(self, o: $t) -> Option<$t> {
+                self.checked_add(o)
+            }
+            #[inline]
+            fn sub_c(self, o: $t) -> Option<$t> {
+                self.checked_sub(o)
+            }
+            #[inline]
+            fn mul_c(self, o: $t) -> Option<$t> {
+                mul_fast(self, o)
+            }
+            #[inline]
+            fn neg_c(self) -> Option<$t> {
+                self.checked_neg()
+            }
+            #[inline]
+            fn div_t(self, o: $t) -> $t {
+                self / o
+            }
+            #[inline]
+            fn abs_u128(self) -> u128 {
+                self.unsigned_abs() as u128
+            }
+            #[inline]
+            fn as_steps(self) -> u64 {
+                self as u64
+            }
+            fn lists(s: &mut Scratch) -> (&mut Vec<Aff<$t>>, &mut Vec<(Aff<$t>, $t)>, &mut Vec<bool>) {
+                (&mut s.$aff, &mut s.$astale, &mut s.capped)
+            }
+        }
+    };
+}
+
+span_int!(i64, aff64, astale64);
+span_int!(i128, aff128, astale128);
+
+/// `checked_mul`; for `i128`, one machine product when both factors fit in
+/// 64 bits (then the product surely fits).
+trait MulFast: Sized {
+    fn mul_fast(self, m: Self) -> Option<Self>;
+}
+
+impl MulFast for i64 {
     #[inline]
-    fn mul_c(self, m: i128) -> Option<i128> {
+    fn mul_fast(self, m: i64) -> Option<i64> {
+        self.checked_mul(m)
+    }
+}
+
+impl MulFast for i128 {
+    #[inline]
+    fn mul_fast(self, m: i128) -> Option<i128> {
         if self as i64 as i128 == self && m as i64 as i128 == m {
             Some((self as i64 as i128) * (m as i64 as i128))
         } else {
             self.checked_mul(m)
         }
     }
+}
+
+#[inline]
+fn mul_fast<T: MulFast>(a: T, b: T) -> Option<T> {
+    a.mul_fast(b)
 }
 
 /// A value of [`Tiny::mes_span`] does not fit.
@@ -462,48 +551,57 @@ pub(crate) struct Overflow;
 /// An affine function of the Add1 step `k1 + j`: `a + c · j` (over the
 /// run's common denominator), so `a` is its value at `k1`.
 #[derive(Clone, Copy, Debug)]
-struct Aff {
-    a: i128,
-    c: i128,
+struct Aff<T> {
+    a: T,
+    c: T,
 }
 
-impl Aff {
-    fn at(self, j: i128) -> Option<i128> {
-        self.a.checked_add(self.c.mul_c(j)?)
+impl<T: SpanInt> Aff<T> {
+    const ZERO: Aff<T> = Aff { a: T::ZERO, c: T::ZERO };
+
+    #[inline]
+    fn at(self, j: T) -> Option<T> {
+        self.a.add_c(self.c.mul_c(j)?)
     }
-    fn sub(self, o: Aff) -> Option<Aff> {
-        Some(Aff { a: self.a.checked_sub(o.a)?, c: self.c.checked_sub(o.c)? })
+    #[inline]
+    fn add(self, o: Aff<T>) -> Option<Aff<T>> {
+        Some(Aff { a: self.a.add_c(o.a)?, c: self.c.add_c(o.c)? })
     }
-    fn mul(self, f: i128) -> Option<Aff> {
+    #[inline]
+    fn sub(self, o: Aff<T>) -> Option<Aff<T>> {
+        Some(Aff { a: self.a.sub_c(o.a)?, c: self.c.sub_c(o.c)? })
+    }
+    #[inline]
+    fn mul(self, f: T) -> Option<Aff<T>> {
         Some(Aff { a: self.a.mul_c(f)?, c: self.c.mul_c(f)? })
     }
 }
 
 /// The steps `[k1, k1 + j2]` over which a run's decisions are known to
 /// hold; each decision taken at `k1` shortens `j2` to where it stops holding.
-struct Span {
-    j2: i128,
+struct Span<T> {
+    j2: T,
 }
 
-impl Span {
+impl<T: SpanInt> Span<T> {
     /// Whether `f < 0` (`strict`) or `f ≤ 0` at `k1`; `j2` is lowered to the
     /// last step where the answer is the same (`f` being affine, it then is
     /// the same all over the span).
     #[inline]
-    fn neg(&mut self, f: Aff, strict: bool) -> Result<bool, Overflow> {
+    fn neg(&mut self, f: Aff<T>, strict: bool) -> Result<bool, Overflow> {
         let v1 = f.a;
-        let holds = if strict { v1 < 0 } else { v1 <= 0 };
+        let holds = if strict { v1 < T::ZERO } else { v1 <= T::ZERO };
         // Only a slope against the answer can change it.
-        if f.c == 0 || (holds == (f.c < 0)) || self.j2 == 0 {
+        if f.c == T::ZERO || (holds == (f.c < T::ZERO)) || self.j2 == T::ZERO {
             return Ok(holds);
         }
         self.shorten(f, strict, holds)
     }
 
     #[cold]
-    fn shorten(&mut self, f: Aff, strict: bool, holds: bool) -> Result<bool, Overflow> {
+    fn shorten(&mut self, f: Aff<T>, strict: bool, holds: bool) -> Result<bool, Overflow> {
         if let Some(v2) = f.at(self.j2) {
-            if holds == if strict { v2 < 0 } else { v2 <= 0 } {
+            if holds == if strict { v2 < T::ZERO } else { v2 <= T::ZERO } {
                 return Ok(holds);
             }
         }
@@ -511,36 +609,30 @@ impl Span {
         // answer holds at j = 0.
         let (num, den) = match (holds, strict) {
             // a + c·k ≤ −1, c > 0
-            (true, true) => (f.a.checked_neg().and_then(|v| v.checked_sub(1)), f.c),
+            (true, true) => (f.a.neg_c().and_then(|v| v.sub_c(T::ONE)), f.c),
             // a + c·k ≤ 0, c > 0
-            (true, false) => (f.a.checked_neg(), f.c),
+            (true, false) => (f.a.neg_c(), f.c),
             // a + c·k ≥ 0, c < 0
-            (false, true) => (Some(f.a), f.c.checked_neg().ok_or(Overflow)?),
+            (false, true) => (Some(f.a), f.c.neg_c().ok_or(Overflow)?),
             // a + c·k ≥ 1, c < 0
-            (false, false) => (f.a.checked_sub(1), f.c.checked_neg().ok_or(Overflow)?),
+            (false, false) => (f.a.sub_c(T::ONE), f.c.neg_c().ok_or(Overflow)?),
         };
-        let last = num.ok_or(Overflow)? / den;
-        debug_assert!(last >= 0);
+        let last = num.ok_or(Overflow)?.div_t(den);
+        debug_assert!(last >= T::ZERO);
         self.j2 = self.j2.min(last);
         Ok(holds)
     }
-}
 
-fn gcd_i(a: i128, b: i128) -> u128 {
-    gcd(a.unsigned_abs(), b.unsigned_abs())
-}
-
-impl Span {
     /// Whether the answer of [`Span::neg`] is the same all over the span as
     /// it is now (without shortening it).
     #[inline]
-    fn neg_whole(&self, f: Aff, strict: bool) -> Option<bool> {
-        let holds = if strict { f.a < 0 } else { f.a <= 0 };
-        if f.c == 0 || (holds == (f.c < 0)) || self.j2 == 0 {
+    fn neg_whole(&self, f: Aff<T>, strict: bool) -> Option<bool> {
+        let holds = if strict { f.a < T::ZERO } else { f.a <= T::ZERO };
+        if f.c == T::ZERO || (holds == (f.c < T::ZERO)) || self.j2 == T::ZERO {
             return Some(holds);
         }
         let v2 = f.at(self.j2)?;
-        (holds == if strict { v2 < 0 } else { v2 <= 0 }).then_some(holds)
+        (holds == if strict { v2 < T::ZERO } else { v2 <= T::ZERO }).then_some(holds)
     }
 }
 
@@ -548,31 +640,31 @@ impl Tiny {
     /// `ρ` of candidate `c` over the span, as `rest / den` over the run's
     /// denominator, and its full payers; `None` when no longer affordable.
     /// The decisions taken (who is capped) shorten the span.
-    fn walk_span(
+    fn walk_span<T: SpanInt>(
         &self,
         util: Utility,
         c: usize,
-        budget: &[Aff],
-        d: i128,
-        span: &mut Span,
-    ) -> Result<Option<(Aff, i128, u64)>, Overflow> {
-        let ov = |o: Option<i128>| o.ok_or(Overflow);
-        let to_i = |v: u128| i128::try_from(v).map_err(|_| Overflow);
+        budget: &[Aff<T>],
+        d: T,
+        span: &mut Span<T>,
+    ) -> Result<Option<(Aff<T>, T, u64)>, Overflow> {
+        let ov = |o: Option<T>| o.ok_or(Overflow);
         let p = self.cand[c];
         let sup = self.supporters(c);
         let m = self.votes[p];
-        let full = Aff { a: ov(to_i(self.cost[p])?.mul_c(d))?, c: 0 };
+        let full = Aff { a: ov(T::of_u128(self.cost[p])?.mul_c(d))?, c: T::ZERO };
         // The water level by iteration, as in `mes`: capped when β · mm < rest.
         let (mut rest, mut mm, mut capped) = (full, m, 0u64);
         loop {
-            let (mut cw, mut paid) = (0u64, Aff { a: 0, c: 0 });
+            let (mut cw, mut paid) = (0u64, Aff::ZERO);
+            let mmt = T::of_u64(mm)?;
             for &gi in sup {
                 let (beta, w) = (budget[gi as usize], self.groups[gi as usize].1);
-                let diff = beta.mul(mm as i128).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
+                let diff = beta.mul(mmt).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
                 if span.neg(diff, true)? {
                     cw += w;
-                    let bw = if w == 1 { beta } else { beta.mul(w as i128).ok_or(Overflow)? };
-                    paid = Aff { a: ov(paid.a.checked_add(bw.a))?, c: ov(paid.c.checked_add(bw.c))? };
+                    let bw = if w == 1 { beta } else { beta.mul(T::of_u64(w)?).ok_or(Overflow)? };
+                    paid = paid.add(bw).ok_or(Overflow)?;
                 }
             }
             if cw == capped {
@@ -586,10 +678,10 @@ impl Tiny {
             }
         }
         let u = match util {
-            Utility::Cost => to_i(self.cost[p])?,
-            Utility::Card => 1,
+            Utility::Cost => T::of_u128(self.cost[p])?,
+            Utility::Card => T::ONE,
         };
-        Ok(Some((rest, ov(u.mul_c(mm as i128))?, mm)))
+        Ok(Some((rest, ov(u.mul_c(T::of_u64(mm)?))?, mm)))
     }
 
     /// The picks of MES for every Add1 step `k` in `[k1, k2]` (voters holding
@@ -603,6 +695,9 @@ impl Tiny {
     /// lower bound of its `ρ` now, at every step of the span: budgets only
     /// fall) may beat the best at `k1`; the best is then checked against
     /// every other candidate's `ρ` or lower bound over the span.
+    ///
+    /// Runs on `i64` while its values fit (from the first overflow on, for
+    /// the rest of the rule, on `i128`); every operation is checked.
     pub fn mes_span(
         &self,
         util: Utility,
@@ -610,41 +705,54 @@ impl Tiny {
         k_max: u64,
         scratch: &mut Scratch,
     ) -> Result<(Vec<usize>, u64), Overflow> {
+        if !scratch.wide {
+            match self.mes_span_in::<i64>(util, k1, k_max, scratch) {
+                Ok(r) => return Ok(r),
+                Err(Overflow) => scratch.wide = true,
+            }
+        }
+        self.mes_span_in::<i128>(util, k1, k_max, scratch)
+    }
+
+    fn mes_span_in<T: SpanInt>(
+        &self,
+        util: Utility,
+        k1: u64,
+        k_max: u64,
+        scratch: &mut Scratch,
+    ) -> Result<(Vec<usize>, u64), Overflow> {
         let n = self.n;
-        let mut span = Span { j2: (k_max.max(k1) - k1) as i128 };
-        let ov = |o: Option<i128>| o.ok_or(Overflow);
-        let to_i = |v: u128| i128::try_from(v).map_err(|_| Overflow);
+        let mut span = Span { j2: T::of_u64(k_max.max(k1) - k1)? };
+        let ov = |o: Option<T>| o.ok_or(Overflow);
         // β = (budget + k · n · unit) / n: numerators over D = n.
-        let mut d: i128 = to_i(n as u128)?;
-        let c = ov(to_i(self.unit)?.mul_c(n as i128))?;
-        let start = Aff { a: ov(c.mul_c(k1 as i128).and_then(|v| v.checked_add(to_i(self.budget).ok()?)))?, c };
-        let budget = &mut scratch.aff;
+        let mut d: T = T::of_u64(n)?;
+        let c = ov(T::of_u128(self.unit)?.mul_c(d))?;
+        let start = Aff { a: ov(c.mul_c(T::of_u64(k1)?).and_then(|v| v.add_c(T::of_u128(self.budget).ok()?)))?, c };
+        let (budget, stale, capped_of) = T::lists(scratch);
         budget.clear();
         budget.resize(self.groups.len(), start);
         // Lower bound of ρ · D of every candidate, as rest / den: at first,
         // everyone paying an equal share.
-        let stale = &mut scratch.astale;
         stale.clear();
         stale.reserve(self.cand.len());
         for &p in &self.cand {
             let u = match util {
-                Utility::Cost => to_i(self.cost[p])?,
-                Utility::Card => 1,
+                Utility::Cost => T::of_u128(self.cost[p])?,
+                Utility::Card => T::ONE,
             };
-            stale.push((Aff { a: ov(to_i(self.cost[p])?.mul_c(d))?, c: 0 }, ov(u.mul_c(self.votes[p] as i128))?));
+            stale.push((Aff { a: ov(T::of_u128(self.cost[p])?.mul_c(d))?, c: T::ZERO }, ov(u.mul_c(T::of_u64(self.votes[p])?))?));
         }
         // ρ(x) < ρ(y) at k1, for (rest, den) pairs.
-        let lt = |x: &(Aff, i128), y: &(Aff, i128)| -> Result<bool, Overflow> {
+        let lt = |x: &(Aff<T>, T), y: &(Aff<T>, T)| -> Result<bool, Overflow> {
             Ok(ov(x.0.a.mul_c(y.1))? < ov(y.0.a.mul_c(x.1))?)
         };
-        let eq = |x: &(Aff, i128), y: &(Aff, i128)| -> Result<bool, Overflow> {
+        let eq = |x: &(Aff<T>, T), y: &(Aff<T>, T)| -> Result<bool, Overflow> {
             Ok(ov(x.0.a.mul_c(y.1))? == ov(y.0.a.mul_c(x.1))?)
         };
         let nc = self.cand.len();
         let mut live: u64 = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
         let mut mm_of = [0u64; 64];
         let mut picks = Vec::with_capacity(nc);
-        let capped_of = scratch.capped.get_or_insert_with(Vec::new);
         while live != 0 {
             // Walk candidates in order of their lower bound at k1 while it may beat the best.
             let mut best: Option<usize> = None;
@@ -692,7 +800,7 @@ impl Tiny {
                 let c = others.trailing_zeros() as usize;
                 others &= others - 1;
                 // ρ(best) − ρ(c), cross-multiplied.
-                let diff_of = |b: &(Aff, i128), y: &(Aff, i128)| {
+                let diff_of = |b: &(Aff<T>, T), y: &(Aff<T>, T)| {
                     b.0.mul(y.1).and_then(|l| y.0.mul(b.1).and_then(|r| l.sub(r))).ok_or(Overflow)
                 };
                 let strict = c < bc;
@@ -721,16 +829,17 @@ impl Tiny {
             live &= !(1u64 << c);
             // Capped supporters pay all they have; the others x = rest / mm (over D).
             let sup = self.supporters(c);
+            let mm = T::of_u64(mm)?;
             capped_of.clear();
             for &gi in sup {
-                let diff = budget[gi as usize].mul(mm as i128).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
+                let diff = budget[gi as usize].mul(mm).and_then(|v| v.sub(rest)).ok_or(Overflow)?;
                 capped_of.push(span.neg(diff, true)?);
             }
-            let mm = mm as i128;
-            let g = gcd(gcd_i(rest.a, rest.c), mm as u128) as i128;
-            let f = mm / g;
-            let x = Aff { a: rest.a / g, c: rest.c / g };
-            if f > 1 {
+            // The gcd divides mm, which fits.
+            let g = T::of_u128(gcd(gcd(rest.a.abs_u128(), rest.c.abs_u128()), mm.abs_u128()))?;
+            let f = mm.div_t(g);
+            let x = Aff { a: rest.a.div_t(g), c: rest.c.div_t(g) };
+            if f > T::ONE {
                 d = ov(d.mul_c(f))?;
                 for b in budget.iter_mut() {
                     *b = b.mul(f).ok_or(Overflow)?;
@@ -740,26 +849,112 @@ impl Tiny {
                     let s = bits.trailing_zeros() as usize;
                     bits &= bits - 1;
                     // Lost (zero, always walked) when it no longer fits.
-                    stale[s].0 = stale[s].0.mul(f).unwrap_or(Aff { a: 0, c: 0 });
+                    stale[s].0 = stale[s].0.mul(f).unwrap_or(Aff::ZERO);
                 }
             }
             for (&gi, &cap) in sup.iter().zip(capped_of.iter()) {
                 let b = &mut budget[gi as usize];
-                *b = if cap { Aff { a: 0, c: 0 } } else { b.sub(x).ok_or(Overflow)? };
+                *b = if cap { Aff::ZERO } else { b.sub(x).ok_or(Overflow)? };
             }
             picks.push(self.cand[c]);
         }
-        Ok((picks, k1 + span.j2 as u64))
+        Ok((picks, k1 + span.j2.as_steps()))
     }
 }
 
-/// Reusable buffers of [`Tiny::mes`].
+/// Reusable buffers of [`Tiny::mes`] and [`Tiny::mes_span`].
 #[derive(Default)]
 pub(crate) struct Scratch {
     budget: Vec<u128>,
     stale: Vec<(u128, u128)>,
-    aff: Vec<Aff>,
-    astale: Vec<(Aff, i128)>,
-    capped: Option<Vec<bool>>,
+    aff64: Vec<Aff<i64>>,
+    astale64: Vec<(Aff<i64>, i64)>,
+    aff128: Vec<Aff<i128>>,
+    astale128: Vec<(Aff<i128>, i128)>,
+    capped: Vec<bool>,
+    /// `mes_span` overflowed `i64` once: `i128` from then on.
+    wide: bool,
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::{Cost, Project};
+
+    /// A small deterministic generator (xorshift), so that failures replay.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn random_instance(rng: &mut Rng, max_cost: u64) -> Instance {
+        let np = 2 + rng.below(6) as usize;
+        let nv = 2 + rng.below(10) as usize;
+        let costs: Vec<u64> = (0..np).map(|_| 1 + rng.below(max_cost)).collect();
+        let budget = 1 + rng.below(costs.iter().sum::<u64>());
+        let mut inst = Instance::new(Cost::new(budget as u128, 2).expect("scale"));
+        for (i, &c) in costs.iter().enumerate() {
+            inst.add_project(Project::new(format!("p{i}"), Cost::new(c as u128, 2).expect("scale"))).expect("unique");
+        }
+        for v in 0..nv {
+            let ids: Vec<String> = (0..np).filter(|_| rng.below(2) == 1).map(|i| format!("p{i}")).collect();
+            inst.add_ballot(&format!("v{v}"), &ids).expect("known projects");
+        }
+        inst
+    }
+
+    /// The span engine gives the same answer on `i64` as on `i128` whenever
+    /// `i64` suffices, its picks are the exact engine's at both ends and the
+    /// middle of the span, and an `i64` overflow hands over to `i128` (the
+    /// large costs make `i64` overflow in some runs that `i128` completes).
+    #[test]
+    fn spans_on_both_widths_agree_with_the_exact_engine() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut narrow_ok, mut handed_over) = (0, 0);
+        for round in 0..600 {
+            let max_cost = [10, 1_000, 1_000_000, 1_000_000_000_000, 1_000_000_000_000_000][round % 5];
+            let inst = random_instance(&mut rng, max_cost);
+            let Some(t) = Tiny::new(&inst) else { continue };
+            if t.n == 0 || t.num_candidates() == 0 {
+                continue;
+            }
+            for util in [Utility::Cost, Utility::Card] {
+                for k1 in [0u64, 1, 7, 1_000] {
+                    let mut s = Scratch::default();
+                    let wide = t.mes_span_in::<i128>(util, k1, k1 + TINY_SPAN, &mut s);
+                    let narrow = t.mes_span_in::<i64>(util, k1, k1 + TINY_SPAN, &mut s);
+                    match (&narrow, &wide) {
+                        (Ok(n), Ok(w)) => {
+                            assert_eq!(n, w, "round {round}: i64 and i128 differ");
+                            narrow_ok += 1;
+                        }
+                        (Err(Overflow), Ok(_)) => handed_over += 1,
+                        (Ok(_), Err(Overflow)) => panic!("round {round}: i64 fits where i128 does not"),
+                        (Err(_), Err(_)) => {}
+                    }
+                    // The public entry: i64 first, then i128.
+                    let mut s = Scratch::default();
+                    assert_eq!(t.mes_span(util, k1, k1 + TINY_SPAN, &mut s).ok(), wide.clone().ok());
+                    let Ok((picks, last)) = wide else { continue };
+                    let step = t.unit * t.n as u128;
+                    for k in [k1, k1 + (last - k1) / 2, last] {
+                        let total = t.budget + step * k as u128;
+                        if let Some(want) = t.mes(util, total, &mut s) {
+                            assert_eq!(picks, want, "round {round}: span [{k1}, {last}] differs at {k}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(narrow_ok > 100 && handed_over > 20, "both widths tested: {narrow_ok} on i64, {handed_over} handed over");
+    }
+
+    const TINY_SPAN: u64 = 1 << 40;
+}
