@@ -19,7 +19,7 @@ pub(crate) const TINY_APPROVALS: usize = 4096;
 /// The Add1 rules are run here up to this many approvals only.
 pub(crate) const TINY_ADD1_APPROVALS: usize = 128;
 
-use super::small::{div, gcd, rem};
+use super::small::{div, gcd, gcd_u64, rem};
 
 /// A tiny instance in machine integers.
 pub(crate) struct Tiny {
@@ -234,32 +234,44 @@ impl Tiny {
     /// The picks (project indices, in order) of MES when the voters hold
     /// `total` together (scaled units); `None` on overflow.
     pub fn mes(&self, util: Utility, total: u128, scratch: &mut Scratch) -> Option<Vec<usize>> {
+        if !scratch.wide_mes {
+            if let Some(picks) = self.mes_in::<u64>(util, total, scratch) {
+                return Some(picks);
+            }
+            scratch.wide_mes = true;
+        }
+        self.mes_in::<u128>(util, total, scratch)
+    }
+
+    /// [`Tiny::mes`] on machine integers of type `T`: `u64` while every
+    /// value fits (one instruction per operation), else `u128`.
+    fn mes_in<T: MesInt>(&self, util: Utility, total: u128, scratch: &mut Scratch) -> Option<Vec<usize>> {
         let n = self.n;
         if n == 0 {
             return Some(Vec::new());
         }
         let nc = self.cand.len();
-        let mut d: u128 = n as u128;
-        let budget = &mut scratch.budget;
+        let total = T::of_u128(total)?;
+        let mut d: T = T::of_u64(n)?;
+        let (budget, stale) = T::lists(scratch);
         budget.clear();
         budget.resize(self.groups.len(), total);
         let u_of = |p: usize| match util {
-            Utility::Cost => self.cost[p],
-            Utility::Card => 1,
+            Utility::Cost => T::of_u128(self.cost[p]),
+            Utility::Card => Some(T::ONE),
         };
         // Lower bound of ρ · D of every candidate, as num / den (ρ only rises
         // as budgets fall): at first, everyone paying an equal share.
-        let stale = &mut scratch.stale;
         stale.clear();
         stale.reserve(nc);
         for &p in &self.cand {
-            stale.push((self.cost[p].checked_mul(d)?, u_of(p).checked_mul(self.votes[p] as u128)?));
+            stale.push((T::of_u128(self.cost[p])?.checked_mul(d)?, u_of(p)?.checked_mul(T::of_u64(self.votes[p])?)?));
         }
         let mut live: u64 = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
         let mut picks = Vec::with_capacity(nc);
         while live != 0 {
             // Best (ρ, index): ρ = rest / (m · u · D); compared as rest / (m · u).
-            let mut best: Option<(usize, u128, u128, u64)> = None;
+            let mut best: Option<(usize, T, T, u64)> = None;
             // Walk candidates in order of their lower bound while it may beat the best.
             let mut todo = live;
             while todo != 0 {
@@ -269,14 +281,14 @@ impl Tiny {
                 while bits != 0 {
                     let c = bits.trailing_zeros() as usize;
                     bits &= bits - 1;
-                    if cmp_frac(stale[c].0, stale[c].1, stale[low].0, stale[low].1) == Ordering::Less {
+                    if T::cmp_frac(stale[c].0, stale[c].1, stale[low].0, stale[low].1) == Ordering::Less {
                         low = c;
                     }
                 }
                 let c = low;
                 todo &= !(1u64 << c);
                 if let Some((bc, brest, bden, _)) = best {
-                    match cmp_frac(stale[c].0, stale[c].1, brest, bden) {
+                    match T::cmp_frac(stale[c].0, stale[c].1, brest, bden) {
                         Ordering::Greater => break,
                         Ordering::Equal if c > bc => break,
                         _ => {}
@@ -291,19 +303,19 @@ impl Tiny {
                 // The water level by iteration: with rest / m the level when the
                 // capped so far pay their budget and the others the level, every
                 // budget below it is capped too; until none is added.
-                let full = self.cost[p].checked_mul(d)?;
+                let full = T::of_u128(self.cost[p])?.checked_mul(d)?;
                 let mut capped = 0u64;
                 let (mut rest, mut mm) = (full, m);
                 let found = loop {
                     // Capped: budget · mm < rest, i.e. budget ≤ (rest − 1) / mm (rest > 0).
-                    let t = div(rest - 1, mm as u128);
-                    let (mut cw, mut paid) = (0u64, 0u128);
+                    let t = (rest - T::ONE).div_fast(T::of_u64(mm)?);
+                    let (mut cw, mut paid) = (0u64, T::ZERO);
                     if unit {
                         for &gi in sups {
                             let beta = budget[gi as usize];
                             if beta <= t {
                                 cw += 1;
-                                paid += beta;
+                                paid = paid + beta;
                             }
                         }
                     } else {
@@ -313,7 +325,7 @@ impl Tiny {
                                 let w = self.groups[gi as usize].1;
                                 cw += w;
                                 // Σ β · w over the capped is below `full`: no overflow.
-                                paid += if w == 1 { beta } else { beta * w as u128 };
+                                paid = paid + if w == 1 { beta } else { beta * T::of_u64(w)? };
                             }
                         }
                     }
@@ -333,11 +345,11 @@ impl Tiny {
                     live &= !(1u64 << c);
                     continue;
                 }
-                let den = u_of(p).checked_mul(mm as u128)?;
+                let den = u_of(p)?.checked_mul(T::of_u64(mm)?)?;
                 stale[c] = (rest, den);
                 let better = match best {
                     None => true,
-                    Some((bc, brest, bden, _)) => match cmp_frac(rest, den, brest, bden) {
+                    Some((bc, brest, bden, _)) => match T::cmp_frac(rest, den, brest, bden) {
                         Ordering::Less => true,
                         Ordering::Equal => c < bc,
                         Ordering::Greater => false,
@@ -350,21 +362,21 @@ impl Tiny {
             let Some((c, rest, _, m)) = best else { break };
             live &= !(1u64 << c);
             // Every supporter pays min(budget, rest / (m · D)); D grows by m / gcd.
-            let m = m as u128;
-            let gg = gcd(rem(rest, m), m);
-            let f = div(m, gg);
-            let x = div(rest, gg);
-            if f > 1 {
+            let m = T::of_u64(m)?;
+            let gg = rest.rem_fast(m).gcd(m);
+            let f = m.div_fast(gg);
+            let x = rest.div_fast(gg);
+            if f > T::ONE {
                 d = d.checked_mul(f)?;
                 // Every budget is at most `total · d / n` (what it started
                 // with, scaled like `d`): if that fits, every product does.
-                total.checked_mul(d / n as u128)?;
+                total.checked_mul(d.div_fast(T::of_u64(n)?))?;
                 for b in budget.iter_mut() {
-                    *b *= f;
+                    *b = *b * f;
                 }
                 for s in stale.iter_mut() {
                     // Lost (zero, always walked) when it no longer fits.
-                    s.0 = s.0.checked_mul(f).unwrap_or(0);
+                    s.0 = s.0.checked_mul(f).unwrap_or(T::ZERO);
                 }
             }
             for &gi in self.supporters(c) {
@@ -441,6 +453,104 @@ impl Tiny {
             more_m += u64::from(m > g);
         }
         more_g > more_m
+    }
+}
+
+/// The integers [`Tiny::mes`] runs on: `u64` first, `u128` when a value
+/// does not fit in it.
+trait MesInt: Copy + Ord + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> {
+    const ZERO: Self;
+    const ONE: Self;
+    fn of_u128(v: u128) -> Option<Self>;
+    fn of_u64(v: u64) -> Option<Self>;
+    fn checked_mul(self, o: Self) -> Option<Self>;
+    fn saturating_sub(self, o: Self) -> Self;
+    fn div_fast(self, m: Self) -> Self;
+    fn rem_fast(self, m: Self) -> Self;
+    fn gcd(self, o: Self) -> Self;
+    /// `an / ad` against `bn / bd` (positive denominators), exactly.
+    fn cmp_frac(an: Self, ad: Self, bn: Self, bd: Self) -> Ordering;
+    /// The reusable lists of [`Scratch`] for this width.
+    fn lists(s: &mut Scratch) -> (&mut Vec<Self>, &mut Vec<(Self, Self)>);
+}
+
+impl MesInt for u64 {
+    const ZERO: u64 = 0;
+    const ONE: u64 = 1;
+    #[inline]
+    fn of_u128(v: u128) -> Option<u64> {
+        u64::try_from(v).ok()
+    }
+    #[inline]
+    fn of_u64(v: u64) -> Option<u64> {
+        Some(v)
+    }
+    #[inline]
+    fn checked_mul(self, o: u64) -> Option<u64> {
+        u64::checked_mul(self, o)
+    }
+    #[inline]
+    fn saturating_sub(self, o: u64) -> u64 {
+        u64::saturating_sub(self, o)
+    }
+    #[inline]
+    fn div_fast(self, m: u64) -> u64 {
+        self / m
+    }
+    #[inline]
+    fn rem_fast(self, m: u64) -> u64 {
+        self % m
+    }
+    #[inline]
+    fn gcd(self, o: u64) -> u64 {
+        gcd_u64(self, o)
+    }
+    #[inline]
+    fn cmp_frac(an: u64, ad: u64, bn: u64, bd: u64) -> Ordering {
+        (an as u128 * bd as u128).cmp(&(bn as u128 * ad as u128))
+    }
+    fn lists(s: &mut Scratch) -> (&mut Vec<u64>, &mut Vec<(u64, u64)>) {
+        (&mut s.budget64, &mut s.stale64)
+    }
+}
+
+impl MesInt for u128 {
+    const ZERO: u128 = 0;
+    const ONE: u128 = 1;
+    #[inline]
+    fn of_u128(v: u128) -> Option<u128> {
+        Some(v)
+    }
+    #[inline]
+    fn of_u64(v: u64) -> Option<u128> {
+        Some(v as u128)
+    }
+    #[inline]
+    fn checked_mul(self, o: u128) -> Option<u128> {
+        u128::checked_mul(self, o)
+    }
+    #[inline]
+    fn saturating_sub(self, o: u128) -> u128 {
+        u128::saturating_sub(self, o)
+    }
+    #[inline]
+    fn div_fast(self, m: u128) -> u128 {
+        div(self, m)
+    }
+    #[inline]
+    fn rem_fast(self, m: u128) -> u128 {
+        rem(self, m)
+    }
+    #[inline]
+    fn gcd(self, o: u128) -> u128 {
+        gcd(self, o)
+    }
+    #[inline]
+    fn cmp_frac(an: u128, ad: u128, bn: u128, bd: u128) -> Ordering {
+        cmp_frac(an, ad, bn, bd)
+    }
+    fn lists(s: &mut Scratch) -> (&mut Vec<u128>, &mut Vec<(u128, u128)>) {
+        (&mut s.budget, &mut s.stale)
     }
 }
 
@@ -867,6 +977,8 @@ impl Tiny {
 pub(crate) struct Scratch {
     budget: Vec<u128>,
     stale: Vec<(u128, u128)>,
+    budget64: Vec<u64>,
+    stale64: Vec<(u64, u64)>,
     aff64: Vec<Aff<i64>>,
     astale64: Vec<(Aff<i64>, i64)>,
     aff128: Vec<Aff<i128>>,
@@ -874,6 +986,8 @@ pub(crate) struct Scratch {
     capped: Vec<bool>,
     /// `mes_span` overflowed `i64` once: `i128` from then on.
     wide: bool,
+    /// `mes` overflowed `u64` once: `u128` from then on.
+    wide_mes: bool,
 }
 
 
@@ -897,11 +1011,11 @@ mod tests {
     fn random_instance(rng: &mut Rng, max_cost: u64) -> Instance {
         let np = 2 + rng.below(6) as usize;
         let nv = 2 + rng.below(10) as usize;
-        let costs: Vec<u64> = (0..np).map(|_| 1 + rng.below(max_cost)).collect();
-        let budget = 1 + rng.below(costs.iter().sum::<u64>());
-        let mut inst = Instance::new(Cost::new(budget as u128, 2).expect("scale"));
+        let costs: Vec<u128> = (0..np).map(|_| 1 + rng.below(max_cost) as u128).collect();
+        let budget = 1 + rng.below(u64::MAX) as u128 % costs.iter().sum::<u128>();
+        let mut inst = Instance::new(Cost::new(budget, 2).expect("scale"));
         for (i, &c) in costs.iter().enumerate() {
-            inst.add_project(Project::new(format!("p{i}"), Cost::new(c as u128, 2).expect("scale"))).expect("unique");
+            inst.add_project(Project::new(format!("p{i}"), Cost::new(c, 2).expect("scale"))).expect("unique");
         }
         for v in 0..nv {
             let ids: Vec<String> = (0..np).filter(|_| rng.below(2) == 1).map(|i| format!("p{i}")).collect();
@@ -954,6 +1068,41 @@ mod tests {
             }
         }
         assert!(narrow_ok > 100 && handed_over > 20, "both widths tested: {narrow_ok} on i64, {handed_over} handed over");
+    }
+
+    /// Single MES runs give the same picks on `u64` as on `u128` whenever
+    /// `u64` suffices, and an overflow of `u64` hands over to `u128`.
+    #[test]
+    fn single_runs_on_both_widths_agree() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut narrow_ok, mut handed_over) = (0, 0);
+        for round in 0..600 {
+            let max_cost = [10, 1_000, 1_000_000, 1_000_000_000_000_000, 10_000_000_000_000_000_000][round % 5];
+            let inst = random_instance(&mut rng, max_cost);
+            let Some(t) = Tiny::new(&inst) else { continue };
+            if t.n == 0 {
+                continue;
+            }
+            for util in [Utility::Cost, Utility::Card] {
+                for k in [0u128, 3, 1_000_000] {
+                    let total = t.budget + t.unit * t.n as u128 * k;
+                    let mut s = Scratch::default();
+                    let wide = t.mes_in::<u128>(util, total, &mut s);
+                    match (t.mes_in::<u64>(util, total, &mut s), &wide) {
+                        (Some(n), Some(w)) => {
+                            assert_eq!(&n, w, "round {round}: u64 and u128 differ");
+                            narrow_ok += 1;
+                        }
+                        (None, Some(_)) => handed_over += 1,
+                        (Some(_), None) => panic!("round {round}: u64 fits where u128 does not"),
+                        (None, None) => {}
+                    }
+                    let mut s = Scratch::default();
+                    assert_eq!(t.mes(util, total, &mut s), wide);
+                }
+            }
+        }
+        assert!(narrow_ok > 100 && handed_over > 20, "both widths tested: {narrow_ok} on u64, {handed_over} handed over");
     }
 
     const TINY_SPAN: u64 = 1 << 40;
