@@ -17,18 +17,34 @@ use std::time::{Duration, Instant};
 
 use ledger::pb::{self, Instance, Rule};
 
+// The allocator of the `meent` binary (whose `meent pb` runs these rules):
+// calls of a microsecond make a few allocations each, and glibc's allocator
+// measured up to twice as slow on them.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pabulib");
 const LARGEST: &str = "Poland_Warszawa_2026.pb";
 
-/// Median time of `f` over several runs (at least 3, at most 101, within
-/// `budget` after the third).
+/// Median time of one call of `f` over several samples (at least 3, at
+/// most 101, within `budget` after the third). A call shorter than
+/// [`SAMPLE_MIN`] is repeated within each sample until the sample lasts
+/// that long (the time is the sample's over its calls), so that reading the
+/// clock (tens of nanoseconds) does not count in sub-microsecond calls.
 fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
+    // Calls per sample, from a first (warming) call.
+    let t = Instant::now();
+    f();
+    let one = t.elapsed().max(Duration::from_nanos(1));
+    let reps = (SAMPLE_MIN.as_nanos() / one.as_nanos()).clamp(1, 10_000) as u32;
     let mut times = Vec::new();
     let start = Instant::now();
     for i in 0..101 {
         let t = Instant::now();
-        f();
-        times.push(t.elapsed());
+        for _ in 0..reps {
+            f();
+        }
+        times.push(t.elapsed() / reps);
         if i >= 2 && start.elapsed() > budget {
             break;
         }
@@ -36,6 +52,9 @@ fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
     times.sort();
     times[times.len() / 2].as_secs_f64()
 }
+
+/// The shortest sample of [`median`].
+const SAMPLE_MIN: Duration = Duration::from_micros(20);
 
 /// Median times of `select` and of `run` for `rule` on `inst`, and the
 /// sorted selection (the same from both, checked).
