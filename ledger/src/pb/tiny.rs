@@ -2,9 +2,11 @@
 //! straight from the instance: no big integers, few allocations.
 //!
 //! Ballots become bit masks of candidates, identical masks are grouped, and
-//! MES runs exactly as in [`super::small`]: budgets are `u128` numerators
-//! over one common `u128` denominator, `ρ` compared with 256-bit products.
-//! Every operation is checked; on overflow the caller runs the general
+//! MES runs exactly as in [`super::small`]: budgets are integer numerators
+//! over one common denominator, `ρ` compared with double-width products.
+//! The integers are `u64` (`i64` in the Add1 span engine) while every value
+//! fits, else `u128` (`i128`) from the first overflow on. Every operation
+//! is checked; on overflow of the wide type the caller runs the general
 //! path instead (`None`).
 
 use std::cmp::Ordering;
