@@ -826,7 +826,8 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
             wait -= 1;
             None
         };
-        let single = spanned.is_none();
+        // Step 0 was run alone (not when its span was tried and overflowed).
+        let single = spanned.is_none() && !past_step_0;
         let (picks, last) = match spanned {
             Some((p, last)) => {
                 #[cfg(debug_assertions)]
