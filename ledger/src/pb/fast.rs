@@ -42,6 +42,47 @@ fn level(full: u128, m0: u64, budgets: impl Iterator<Item = (u128, u64)>, round_
     Err(Ambiguous)
 }
 
+/// [`level`] over unsorted budgets `value(s)` with weights `s.2`: the
+/// capped set by iteration instead of by sorting. With `rest` and `m` what
+/// the capped so far leave, every budget `v` with `v · m < rest` is capped
+/// too; recounted until no budget is added. This is the same set as
+/// `level`'s ascending prefix (a budget equal to one already capped is
+/// capped with it: its test does not change), so the same level.
+fn level_unsorted(
+    full: u128,
+    m0: u64,
+    sup: &[(u128, u128, u64)],
+    value: impl Fn(&(u128, u128, u64)) -> u128,
+    round_up: bool,
+) -> R<u128> {
+    let (mut rest, mut m, mut capped) = (full, m0, 0u64);
+    loop {
+        if rest == 0 {
+            return Err(Ambiguous);
+        }
+        // Capped: v · m < rest, i.e. v ≤ (rest − 1) / m.
+        let t = (rest - 1) / m as u128;
+        let (mut cw, mut paid) = (0u64, 0u128);
+        for s in sup {
+            let v = value(s);
+            if v <= t {
+                cw += s.2;
+                paid = paid.checked_add(v.checked_mul(s.2 as u128).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
+            }
+        }
+        if cw == capped {
+            return Ok(if round_up { rest.div_ceil(m as u128) } else { rest / m as u128 });
+        }
+        if cw >= m0 || paid >= full {
+            // Everyone capped, or the budgets do not cover the cost.
+            return Err(Ambiguous);
+        }
+        capped = cw;
+        rest = full - paid;
+        m = m0 - cw;
+    }
+}
+
 /// One pass of [`Fast::walk_direct`] with threshold `t`: over the
 /// supporters with `hi ≤ t` (capped), their weight, Σ lo·w and Σ hi·w;
 /// over the others, the least hi (their least lo is at least that less the
@@ -609,10 +650,8 @@ impl<'a> Fast<'a> {
                 return Err(Ambiguous);
             }
             let m0 = g.cand_votes[c];
-            sup.sort_unstable_by_key(|s| s.0);
-            let x_hi = level(full, m0, sup.iter().map(|s| (s.0, s.2)), true)?;
-            sup.sort_unstable_by_key(|s| s.1);
-            let x_lo = level(full, m0, sup.iter().map(|s| (s.1, s.2)), false)?;
+            let x_hi = level_unsorted(full, m0, &sup, |s| s.0, true)?;
+            let x_lo = level_unsorted(full, m0, &sup, |s| s.1, false)?;
             Ok(Some(Walk { x_lo, x_hi, m: 0, exact: false }))
         })();
         self.sup = sup;
