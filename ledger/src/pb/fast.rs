@@ -701,3 +701,47 @@ impl<'a> Fast<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `level_unsorted` gives `level`'s answer (on the sorted budgets) for
+    /// random budgets, weights and costs: many ties, some costs the budgets
+    /// do not cover, some everyone capped.
+    #[test]
+    fn level_without_sorting_is_the_sorted_level() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut below = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let (mut decided, mut ambiguous) = (0, 0);
+        for round in 0..20_000 {
+            let len = 1 + below(12) as usize;
+            let top = [5, 100, 1 << 40][round % 3];
+            let sup: Vec<(u128, u128, u64)> =
+                (0..len).map(|_| (below(top) as u128, below(top) as u128, 1 + below(4))).collect();
+            let m0: u64 = sup.iter().map(|s| s.2).sum();
+            let full = 1 + below(top * m0) as u128;
+            for round_up in [true, false] {
+                for pick in [0, 1] {
+                    let value = |s: &(u128, u128, u64)| if pick == 0 { s.0 } else { s.1 };
+                    let mut sorted: Vec<(u128, u64)> = sup.iter().map(|s| (value(s), s.2)).collect();
+                    sorted.sort_unstable_by_key(|s| s.0);
+                    let want = level(full, m0, sorted.into_iter(), round_up).ok();
+                    let got = level_unsorted(full, m0, &sup, value, round_up).ok();
+                    assert_eq!(got, want, "round {round}: {sup:?}, full {full}, up {round_up}");
+                    if want.is_some() {
+                        decided += 1;
+                    } else {
+                        ambiguous += 1;
+                    }
+                }
+            }
+        }
+        assert!(decided > 10_000 && ambiguous > 1_000, "{decided} levels, {ambiguous} uncovered");
+    }
+}
