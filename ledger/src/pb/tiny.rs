@@ -69,22 +69,21 @@ impl Tiny {
         let mut id_order: Vec<usize> = (0..np).collect();
         if !id_order.is_sorted_by(|&a, &b| projects[a].id <= projects[b].id) {
             // By the first 8 bytes (zero-padded, as a number), then the whole id.
+            // (Built byte by byte: a copy into a buffer read back as one word
+            // stalls the load.)
             let key = |p: usize| {
                 let id = projects[p].id.as_bytes();
-                let mut k = [0u8; 8];
-                let l = id.len().min(8);
-                k[..l].copy_from_slice(&id[..l]);
-                u64::from_be_bytes(k)
+                let mut k = 0u64;
+                for i in 0..8 {
+                    k = k << 8 | u64::from(id.get(i).copied().unwrap_or(0));
+                }
+                k
             };
-            let mut keyed = [(0u64, 0usize); 64];
-            for (k, &p) in keyed.iter_mut().zip(&id_order) {
-                *k = (key(p), p);
+            let mut keys = [0u64; 64];
+            for (k, p) in keys.iter_mut().zip(0..np) {
+                *k = key(p);
             }
-            let keyed = &mut keyed[..np];
-            keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| projects[a.1].id.cmp(&projects[b.1].id)));
-            for (slot, &(_, p)) in id_order.iter_mut().zip(keyed.iter()) {
-                *slot = p;
-            }
+            id_order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| projects[a].id.cmp(&projects[b].id)));
         }
         // Bit positions: the projects that cost something in id order, then
         // the free ones; so when every costly project has a vote (the usual
@@ -1007,6 +1006,34 @@ mod tests {
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             self.0 % n
+        }
+    }
+
+    /// The id order (by the first 8 bytes as a number, then the whole id)
+    /// is the order of the ids as strings: ids sharing 8 or more bytes,
+    /// prefixes of each other, shorter than 8 bytes, and bytes past ASCII.
+    #[test]
+    fn id_order_is_string_order() {
+        let pool = ["10", "100", "9", "2", "abcdefgh", "abcdefghi", "abcdefgh0", "abcdefg", "é", "e", "éa", "zz", "0", "00", "abcdefgz", "a"];
+        let mut rng = Rng(0x1d5e_ed01_2345_6789);
+        for _ in 0..500 {
+            let mut ids: Vec<&str> = pool.iter().copied().filter(|_| rng.below(2) == 1).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            // A random order of adding them.
+            for i in (1..ids.len()).rev() {
+                ids.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            let mut inst = Instance::new(Cost::new(100, 0).expect("scale"));
+            for id in &ids {
+                inst.add_project(Project::new(id.to_string(), Cost::new(1, 0).expect("scale"))).expect("unique");
+            }
+            let t = Tiny::new(&inst).expect("tiny");
+            let got: Vec<&str> = t.id_order.iter().map(|&p| ids[p]).collect();
+            let mut want = ids.clone();
+            want.sort();
+            assert_eq!(got, want);
         }
     }
 
