@@ -14,7 +14,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,6 +23,10 @@ use ledger::ids::Author;
 use ledger::time::Timestamp;
 use rayon::prelude::*;
 use serde_json::json;
+
+#[path = "support/client.rs"]
+mod client;
+use client::cpu_of;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
@@ -69,11 +72,8 @@ fn applications(n: usize, tag: &str) -> Vec<VerifiedEntry> {
 }
 
 /// Submit all `bodies` with `connections` concurrent keep-alive HTTP/1.1
-/// connections; entries/s of 201s. The client is a minimal one (requests are
-/// pre-serialised, responses parsed by status line and Content-Length), like
-/// `wrk`, so that the machine's two cores go to the server as far as possible.
+/// connections; entries/s of 201s (the minimal client of [`client::hammer`]).
 fn ingest(url: &str, bodies: Vec<Vec<u8>>, connections: usize) -> f64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = url.trim_start_matches("http://").to_string();
     let requests: Vec<Vec<u8>> = bodies
         .into_iter()
@@ -84,59 +84,7 @@ fn ingest(url: &str, bodies: Vec<Vec<u8>>, connections: usize) -> f64 {
         })
         .collect();
     let n = requests.len();
-    let requests = Arc::new(requests);
-    let next = Arc::new(AtomicUsize::new(0));
-    let created = Arc::new(AtomicUsize::new(0));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let start = Instant::now();
-    rt.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..connections {
-            let (requests, next, created, addr) = (requests.clone(), next.clone(), created.clone(), addr.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
-                stream.set_nodelay(true).unwrap();
-                let mut buf: Vec<u8> = Vec::with_capacity(4096);
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= requests.len() {
-                        break;
-                    }
-                    stream.write_all(&requests[i]).await.expect("write");
-                    // Read one response: headers, then Content-Length bytes.
-                    buf.clear();
-                    let (head_end, status, len) = loop {
-                        let mut chunk = [0u8; 4096];
-                        let k = stream.read(&mut chunk).await.expect("read");
-                        assert!(k > 0, "server closed the connection");
-                        buf.extend_from_slice(&chunk[..k]);
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
-                            let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-                            let len: usize = head
-                                .lines()
-                                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-                                .unwrap_or(0);
-                            break (p + 4, status, len);
-                        }
-                    };
-                    while buf.len() < head_end + len {
-                        let mut chunk = [0u8; 4096];
-                        let k = stream.read(&mut chunk).await.expect("read");
-                        assert!(k > 0, "server closed the connection");
-                        buf.extend_from_slice(&chunk[..k]);
-                    }
-                    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&buf[head_end..]));
-                    created.fetch_add(1, Ordering::Relaxed);
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-    });
-    assert_eq!(created.load(Ordering::Relaxed), n);
-    n as f64 / start.elapsed().as_secs_f64()
+    client::hammer(&addr, Arc::new(requests), n, connections, 201)
 }
 
 /// Raw `verify_strict`/s over all cores.
@@ -172,17 +120,6 @@ fn own_cpu() -> f64 {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
     tv(u.ru_utime) + tv(u.ru_stime)
-}
-
-/// CPU seconds (user + system) used so far by process `pid`.
-fn cpu_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / ticks
 }
 
 /// The machine's CPU time so far from /proc/stat, in ticks: (busy, idle, steal);

@@ -7,7 +7,8 @@
 //!
 //! It starts `meent serve` (`MEENT`, default `target/release/meent`) on a fresh
 //! ledger and sends `N` (default 40 000) requests, three times, through 64
-//! keep-alive connections with the ingest benchmark's minimal client, printing
+//! keep-alive connections with the ingest benchmark's minimal client
+//! (`benches/support/client.rs`), printing
 //! requests/s and the server's CPU time per request for:
 //! - `GET /healthz`: HTTP alone (hyper, axum, the loopback TCP stack);
 //! - `POST /v1/entries` of a member application whose signature has one
@@ -19,19 +20,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-/// CPU seconds (user + system) used so far by process `pid`.
-fn cpu_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / ticks
-}
+#[path = "../benches/support/client.rs"]
+mod client;
+use client::{cpu_of, hammer};
 
 /// A member application with one bit of its signature's `S` flipped: it
 /// parses, and `verify_strict` runs to the end and refuses it.
@@ -52,47 +45,6 @@ fn refused_post(addr: &str) -> Vec<u8> {
     r
 }
 
-/// Send `req` `n` times over 64 connections; requests/s. Each response is
-/// read to its end (headers, then Content-Length bytes).
-fn hammer(rt: &tokio::runtime::Runtime, addr: &str, req: Arc<Vec<u8>>, n: usize, want: &'static str) -> f64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    rt.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..64 {
-            let (req, next, addr) = (req.clone(), next.clone(), addr.to_string());
-            tasks.push(tokio::spawn(async move {
-                let mut s = tokio::net::TcpStream::connect(&addr).await.expect("connect");
-                s.set_nodelay(true).expect("nodelay");
-                let mut buf = Vec::with_capacity(4096);
-                while next.fetch_add(1, Ordering::Relaxed) < n {
-                    s.write_all(&req).await.expect("write");
-                    buf.clear();
-                    loop {
-                        let mut chunk = [0u8; 4096];
-                        let k = s.read(&mut chunk).await.expect("read");
-                        assert!(k > 0, "server closed the connection");
-                        buf.extend_from_slice(&chunk[..k]);
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
-                            assert!(head.starts_with(want), "unexpected answer: {head}");
-                            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
-                            if buf.len() >= p + 4 + len {
-                                break;
-                            }
-                        }
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.expect("client task");
-        }
-    });
-    n as f64 / start.elapsed().as_secs_f64()
-}
-
 fn main() {
     let meent = std::env::var("MEENT").unwrap_or_else(|_| "target/release/meent".into());
     let n: usize = std::env::var("N").ok().and_then(|s| s.parse().ok()).unwrap_or(40_000);
@@ -110,17 +62,16 @@ fn main() {
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the address line");
     let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("an address").to_string();
     let addr = url.trim_start_matches("http://").to_string();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let cases: [(&str, Vec<u8>, &'static str); 2] = [
-        ("GET /healthz", format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").into_bytes(), "http/1.1 200"),
-        ("POST refused (bad signature)", refused_post(&addr), "http/1.1 401"),
+    let cases: [(&str, Vec<u8>, u16); 2] = [
+        ("GET /healthz", format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").into_bytes(), 200),
+        ("POST refused (bad signature)", refused_post(&addr), 401),
     ];
     println!("meent HTTP floor: {n} requests x 3, 64 connections");
     for (name, req, want) in cases {
-        let req = Arc::new(req);
+        let req = Arc::new(vec![req]);
         for round in 0..3 {
             let c0 = cpu_of(child.id());
-            let rate = hammer(&rt, &addr, req.clone(), n, want);
+            let rate = hammer(&addr, req.clone(), n, 64, want);
             let cpu = (cpu_of(child.id()) - c0) / n as f64 * 1e6;
             println!("  {name:<30} run {round}: {rate:>8.0} requests/s, server CPU {cpu:5.1} us/request");
         }
