@@ -12,18 +12,17 @@
 //! wakes the storage engine's I/O threads), so under load larger groups leave
 //! more of the machine to signature checks. The writer therefore gathers, up
 //! to [`GATHER`]:
-//! - while the previous group is still being flushed and other submissions are
-//!   on their way (announced with [`Ingest::arriving`] before their signature
-//!   is checked): the group could not be flushed sooner anyway;
+//! - while other submissions are on their way (announced with
+//!   [`Ingest::arriving`] before their signature is checked, so at most one
+//!   signature check away);
 //! - while it holds fewer than half of the submissions in flight (announced
 //!   and not yet answered): with many concurrent clients, one flush then
 //!   answers half of them while the other half are being verified.
 //!
-//! A lone submission waits at most for a flush already in progress (it could
-//! not be flushed sooner), and two clients take turns without waiting for
-//! each other.
+//! A lone submission does not wait, and two clients take turns without
+//! waiting for each other for longer than a signature check.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread;
@@ -100,17 +99,15 @@ impl Ingest {
         let (tx, rx) = sync_channel::<Job>(QUEUE_ENTRIES_MAX);
         let counts = Arc::new(Counts::default());
         let (writer_counts, flusher_counts) = (counts.clone(), counts.clone());
-        let flushing = Arc::new(AtomicBool::new(false));
-        let writer_flushing = flushing.clone();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(Prepared, Vec<Reply>)>();
         let flusher_log = log.clone();
         thread::Builder::new()
             .name("meent-flusher".into())
-            .spawn(move || flusher_loop(&flusher_log, done_rx, &flushing, &flusher_counts))
+            .spawn(move || flusher_loop(&flusher_log, done_rx, &flusher_counts))
             .expect("the OS can start two threads at start-up");
         thread::Builder::new()
             .name("meent-writer".into())
-            .spawn(move || writer_loop(&log, &clock, rx, done_tx, &writer_counts, &writer_flushing))
+            .spawn(move || writer_loop(&log, &clock, rx, done_tx, &writer_counts))
             .expect("the OS can start two threads at start-up");
         Ingest { tx, counts }
     }
@@ -142,7 +139,6 @@ fn writer_loop(
     rx: Receiver<Job>,
     done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>,
     counts: &Counts,
-    flushing: &AtomicBool,
 ) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -151,14 +147,13 @@ fn writer_loop(
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => {
-                    // Wait a little for others: while the last group is still being
-                    // flushed and others are being verified (this one could not be
-                    // flushed sooner anyway), and while this group holds fewer than
-                    // half of the submissions in flight.
+                    // Wait a little for others: while others are being verified
+                    // (each joins within one signature check), and while this group
+                    // holds fewer than half of the submissions in flight.
                     let left = deadline.saturating_duration_since(Instant::now());
-                    let behind_flush = flushing.load(Ordering::Acquire) && counts.arriving.load(Ordering::Acquire) > 0;
+                    let verifying = counts.arriving.load(Ordering::Acquire) > 0;
                     let few = jobs.len() < counts.in_flight() / 2;
-                    if !(behind_flush || few) || left.is_zero() {
+                    if !(verifying || few) || left.is_zero() {
                         break;
                     }
                     // Sleep rather than wait on the queue: a waiting receiver is
@@ -184,15 +179,6 @@ fn writer_loop(
     }
 }
 
-/// Clears the `flushing` flag when the flusher ends, however it ends.
-struct NotFlushing<'a>(&'a AtomicBool);
-
-impl Drop for NotFlushing<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
 /// Fails the log if the flusher ends by a panic: the groups it held are lost,
 /// and no later group may be written after them.
 struct FailOnPanic<'a>(&'a Log);
@@ -205,11 +191,9 @@ impl Drop for FailOnPanic<'_> {
     }
 }
 
-fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &AtomicBool, counts: &Counts) {
+fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, counts: &Counts) {
     let _fail = FailOnPanic(log);
-    let _clear = NotFlushing(flushing);
     while let Ok(first) = rx.recv() {
-        flushing.store(true, Ordering::Release);
         let mut groups = vec![first];
         while let Ok(g) = rx.try_recv() {
             groups.push(g);
@@ -225,6 +209,5 @@ fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, flushing: &Atom
                 reply(result);
             }
         }
-        flushing.store(false, Ordering::Release);
     }
 }
