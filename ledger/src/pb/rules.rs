@@ -761,25 +761,32 @@ fn select_tiny(inst: &Instance, rule: Rule) -> Option<Selection> {
         // Many Add1 steps: the certified engine, proving spans of steps, is faster.
         return None;
     }
-    let t = Tiny::new(inst)?;
+    tiny::with_scratch(|scratch| {
+        let t = Tiny::new_in(inst, scratch)?;
+        let sel = select_tiny_in(inst, rule, &t, scratch);
+        t.give_back(scratch);
+        sel
+    })
+}
+
+fn select_tiny_in(inst: &Instance, rule: Rule, t: &Tiny, scratch: &mut tiny::Scratch) -> Option<Selection> {
     let util = util_of(rule);
-    let mut scratch = tiny::Scratch::default();
     Some(match rule {
         Rule::GreedyAv | Rule::GreedyCard => return None,
         Rule::MesCost | Rule::MesCard => {
             if t.n == 0 {
                 return Some(Selection { rule, projects: t.projects(util, &[]), kept: None });
             }
-            let picks = t.mes(util, t.budget, &mut scratch)?;
+            let picks = t.mes(util, t.budget, scratch)?;
             Selection { rule, projects: t.projects(util, &picks), kept: Some(Kept { picks, k: 0 }) }
         }
         Rule::MesCostAdd1 | Rule::MesCardAdd1 | Rule::MesCostAdd1Noex => {
             let stop = if rule == Rule::MesCostAdd1Noex { Stop::AllSelected } else { Stop::Exhaustive };
-            let (projects, kept) = tiny_add1(&t, util, stop, &mut scratch)?;
+            let (projects, kept) = tiny_add1(t, util, stop, scratch)?;
             Selection { rule, projects, kept }
         }
         Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp => {
-            let (mut sel, kept) = tiny_add1(&t, util, Stop::Exhaustive, &mut scratch)?;
+            let (mut sel, kept) = tiny_add1(t, util, Stop::Exhaustive, scratch)?;
             t.greedy_fill(&mut sel);
             if rule == Rule::MesCostAdd1uCmp {
                 let mut gr = Vec::new();
@@ -804,16 +811,14 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
     let mut prev: Option<(Vec<usize>, u64)> = None;
     let mut k: u64 = 0;
     // Steps are taken in spans over which the run's decisions are the same
-    // (`mes_span`); should it overflow, single steps for a while (doubling).
+    // (`mes_span`, each run resuming at the first pick whose decisions
+    // changed); should one overflow, single steps for a while (doubling).
+    // Step 0 is spanned too, though the loop may end there: a span run then
+    // costs ~150 ns more than a single step, and saves the single step
+    // otherwise.
     let (mut cooldown, mut wait) = (1u64, 0u64);
-    // Without exhaustion, the loop ends at step 0 only if MES selects every
-    // candidate, which it cannot when they cost more than the budget together.
-    let past_step_0 = stop == Stop::AllSelected && t.cand_cost_above_budget();
     loop {
-        // The first step alone first: the loop often ends there.
-        let spanned = if k == 0 && !past_step_0 {
-            None
-        } else if wait == 0 {
+        let spanned = if wait == 0 {
             match t.mes_span(util, k, k.saturating_add(TINY_SPAN_MAX), scratch) {
                 Ok(r) => Some(r),
                 Err(_) => {
@@ -826,8 +831,6 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
             wait -= 1;
             None
         };
-        // Step 0 was run alone (not when its span was tried and overflowed).
-        let single = spanned.is_none() && !past_step_0;
         let (picks, last) = match spanned {
             Some((p, last)) => {
                 #[cfg(debug_assertions)]
@@ -838,19 +841,6 @@ fn tiny_add1(t: &Tiny, util: Utility, stop: Stop, scratch: &mut tiny::Scratch) -
                 let total = step.checked_mul(k as u128)?.checked_add(t.budget)?;
                 (t.mes(util, total, scratch)?, k)
             }
-        };
-        let (picks, last) = if k == 0 && single && !t.over_budget(&picks) && !stop_here(t, stop, &picks) {
-            // Going on: the span of steps with the same decisions as step 0.
-            match t.mes_span(util, 0, TINY_SPAN_MAX, scratch) {
-                Ok((p, last)) => {
-                    #[cfg(debug_assertions)]
-                    check_span(t, util, 0, last, &p, scratch);
-                    (p, last)
-                }
-                Err(_) => (picks, 0),
-            }
-        } else {
-            (picks, last)
         };
         // The zero-cost projects selected with the picks change neither test.
         if t.over_budget(&picks) {

@@ -52,7 +52,21 @@ pub(crate) struct Tiny {
 
 impl Tiny {
     /// `None` when the instance is not tiny or a value does not fit.
+    #[cfg(test)]
     pub fn new(inst: &Instance) -> Option<Tiny> {
+        Tiny::new_in(inst, &mut Scratch::default())
+    }
+
+    /// [`Tiny::new`] in the memory of a [`Tiny`] given back to `scratch`
+    /// ([`Tiny::give_back`]).
+    pub fn new_in(inst: &Instance, scratch: &mut Scratch) -> Option<Tiny> {
+        let spare = &mut scratch.spare;
+        // A reused list, emptied.
+        fn take<T>(v: &mut Vec<T>) -> Vec<T> {
+            let mut v = std::mem::take(v);
+            v.clear();
+            v
+        }
         let projects = inst.projects();
         let np = projects.len();
         if np > 64 || inst.num_approvals() > TINY_APPROVALS {
@@ -62,11 +76,12 @@ impl Tiny {
         let unit = 10u128.checked_pow(scale)?;
         let limit = 1u128 << 100;
         let budget = inst.budget().scaled_u128(scale).filter(|&b| b < limit)?;
-        let mut cost = Vec::with_capacity(np);
+        let mut cost = take(&mut spare.cost);
         for p in projects {
             cost.push(p.cost.scaled_u128(scale).filter(|&c| c < limit)?);
         }
-        let mut id_order: Vec<usize> = (0..np).collect();
+        let mut id_order = take(&mut spare.id_order);
+        id_order.extend(0..np);
         if !id_order.is_sorted_by(|&a, &b| projects[a].id <= projects[b].id) {
             // By the first 8 bytes (zero-padded, as a number), then the whole id.
             // (Built byte by byte: a copy into a buffer read back as one word
@@ -107,7 +122,8 @@ impl Tiny {
         // the positions with a vote.
         let nv = inst.num_voters();
         let mut any = 0u64;
-        let mut groups: Vec<(u64, u64)> = Vec::with_capacity(nv.min(inst.num_approvals()));
+        let mut groups = take(&mut spare.groups);
+        groups.reserve(nv.min(inst.num_approvals()));
         // Few voters: a search among the groups is cheaper than a table.
         let few = nv <= 32;
         let slots = if few { 0 } else { (nv + nv / 2).next_power_of_two() };
@@ -146,9 +162,9 @@ impl Tiny {
             }
         }
         // Candidates: the costly projects with a vote, in id order.
-        let mut cand: Vec<usize> = Vec::with_capacity((any & costly).count_ones() as usize);
+        let mut cand = take(&mut spare.cand);
         cand.extend((0..ncostly).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]));
-        let mut zero_supported: Vec<usize> = Vec::with_capacity((any & !costly).count_ones() as usize);
+        let mut zero_supported = take(&mut spare.zero_supported);
         zero_supported.extend((ncostly..npos).filter(|&i| any >> i & 1 == 1).map(|i| at_pos[i]));
         if cand.len() < ncostly {
             // Some costly project has no vote: close the gaps it leaves.
@@ -171,7 +187,8 @@ impl Tiny {
             }
         }
         // The supports and votes of every candidate.
-        let mut sup_start = vec![0u32; cand.len() + 1];
+        let mut sup_start = take(&mut spare.sup_start);
+        sup_start.resize(cand.len() + 1, 0);
         let mut cvotes = [0u64; 64];
         for &(mask, w) in &groups {
             let mut bits = mask;
@@ -182,7 +199,8 @@ impl Tiny {
                 cvotes[c] += w;
             }
         }
-        let mut votes = vec![0u64; np];
+        let mut votes = take(&mut spare.votes);
+        votes.resize(np, 0);
         for (c, &p) in cand.iter().enumerate() {
             votes[p] = cvotes[c];
         }
@@ -191,7 +209,8 @@ impl Tiny {
         }
         // Filled from each candidate's start, which moves to the next
         // candidate's start meanwhile, then is shifted back.
-        let mut sup_items = vec![0u32; sup_start[cand.len()] as usize];
+        let mut sup_items = take(&mut spare.sup_items);
+        sup_items.resize(sup_start[cand.len()] as usize, 0);
         for (gi, &(mask, _)) in groups.iter().enumerate() {
             let mut bits = mask;
             while bits != 0 {
@@ -218,6 +237,20 @@ impl Tiny {
             sup_items,
             unit_weights,
         })
+    }
+
+    /// Gives this instance's memory to `scratch`, for the next [`Tiny::new_in`].
+    pub fn give_back(self, scratch: &mut Scratch) {
+        scratch.spare = Spare {
+            cost: self.cost,
+            votes: self.votes,
+            id_order: self.id_order,
+            cand: self.cand,
+            groups: self.groups,
+            zero_supported: self.zero_supported,
+            sup_start: self.sup_start,
+            sup_items: self.sup_items,
+        };
     }
 
     #[inline]
@@ -404,12 +437,6 @@ impl Tiny {
         self.cand.iter().all(|&p| chosen >> p & 1 == 1 || spent + self.cost[p] > self.budget)
     }
 
-    /// Whether the candidates together cost more than the budget.
-    pub fn cand_cost_above_budget(&self) -> bool {
-        // Each cost is below 2^100 and there are at most 64: no overflow.
-        self.cand.iter().map(|&p| self.cost[p]).sum::<u128>() > self.budget
-    }
-
     /// Number of candidates.
     pub fn num_candidates(&self) -> usize {
         self.cand.len()
@@ -571,12 +598,13 @@ trait SpanInt: Copy + Ord + std::fmt::Debug {
     fn abs_u128(self) -> u128;
     /// `self` as a step count (`self ≥ 0`).
     fn as_steps(self) -> u64;
-    /// The reusable lists of [`Scratch`] for this width.
-    fn lists(s: &mut Scratch) -> (&mut Vec<Aff<Self>>, &mut Vec<(Aff<Self>, Self)>, &mut Vec<bool>);
+    /// The reusable lists of [`Scratch`] for this width, and what the last
+    /// span run left for the next one.
+    fn lists(s: &mut Scratch) -> (&mut Vec<Aff<Self>>, &mut Vec<(Aff<Self>, Self)>, &mut Vec<bool>, &mut Resume<Self>);
 }
 
 macro_rules! span_int {
-    ($t:ty, $aff:ident, $astale:ident) => {
+    ($t:ty, $aff:ident, $astale:ident, $resume:ident) => {
         impl SpanInt for $t {
             const ZERO: $t = 0;
             const ONE: $t = 1;
@@ -616,15 +644,15 @@ macro_rules! span_int {
             fn as_steps(self) -> u64 {
                 self as u64
             }
-            fn lists(s: &mut Scratch) -> (&mut Vec<Aff<$t>>, &mut Vec<(Aff<$t>, $t)>, &mut Vec<bool>) {
-                (&mut s.$aff, &mut s.$astale, &mut s.capped)
+            fn lists(s: &mut Scratch) -> (&mut Vec<Aff<$t>>, &mut Vec<(Aff<$t>, $t)>, &mut Vec<bool>, &mut Resume<$t>) {
+                (&mut s.$aff, &mut s.$astale, &mut s.capped, &mut s.$resume)
             }
         }
     };
 }
 
-span_int!(i64, aff64, astale64);
-span_int!(i128, aff128, astale128);
+span_int!(i64, aff64, astale64, resume64);
+span_int!(i128, aff128, astale128, resume128);
 
 /// `checked_mul`; for `i128`, one machine product when both factors fit in
 /// 64 bits (then the product surely fits).
@@ -685,6 +713,38 @@ impl<T: SpanInt> Aff<T> {
     #[inline]
     fn mul(self, f: T) -> Option<Aff<T>> {
         Some(Aff { a: self.a.mul_c(f)?, c: self.c.mul_c(f)? })
+    }
+    /// The same function of the step, taken `j` steps later as origin.
+    #[inline]
+    fn shift(self, j: T) -> Option<Aff<T>> {
+        Some(Aff { a: self.at(j)?, c: self.c })
+    }
+}
+
+/// What a span run of [`Tiny::mes_span`] leaves for the run of the next
+/// step after its span: the state at the start of each of its rounds (one
+/// pick each), and through which step the decisions of the rounds before
+/// that one hold. The span ends where the first decision changes; the rounds
+/// before the round of that decision hold beyond it, so the next run resumes
+/// there instead of starting again from the first pick.
+pub(crate) struct Resume<T> {
+    /// The last step of the last run's span; `None`: nothing to resume.
+    last: Option<u64>,
+    /// By round: the step its state is taken at (the origin of its affine
+    /// functions), the last step through which the rounds before it hold,
+    /// the common denominator and the live candidates.
+    rounds: Vec<(u64, u64, T, u64)>,
+    /// By round, the budgets (one per group) and the lower bounds of `ρ` (one
+    /// per candidate) at its start.
+    budgets: Vec<Aff<T>>,
+    stales: Vec<(Aff<T>, T)>,
+    /// The picks of the last run.
+    picks: Vec<usize>,
+}
+
+impl<T> Default for Resume<T> {
+    fn default() -> Self {
+        Resume { last: None, rounds: Vec::new(), budgets: Vec::new(), stales: Vec::new(), picks: Vec::new() }
     }
 }
 
@@ -835,23 +895,60 @@ impl Tiny {
         let n = self.n;
         let mut span = Span { j2: T::of_u64(k_max.max(k1) - k1)? };
         let ov = |o: Option<T>| o.ok_or(Overflow);
-        // β = (budget + k · n · unit) / n: numerators over D = n.
-        let mut d: T = T::of_u64(n)?;
-        let c = ov(T::of_u128(self.unit)?.mul_c(d))?;
-        let start = Aff { a: ov(c.mul_c(T::of_u64(k1)?).and_then(|v| v.add_c(T::of_u128(self.budget).ok()?)))?, c };
-        let (budget, stale, capped_of) = T::lists(scratch);
-        budget.clear();
-        budget.resize(self.groups.len(), start);
-        // Lower bound of ρ · D of every candidate, as rest / den: at first,
-        // everyone paying an equal share.
-        stale.clear();
-        stale.reserve(self.cand.len());
-        for &p in &self.cand {
-            let u = match util {
-                Utility::Cost => T::of_u128(self.cost[p])?,
-                Utility::Card => T::ONE,
-            };
-            stale.push((Aff { a: ov(T::of_u128(self.cost[p])?.mul_c(d))?, c: T::ZERO }, ov(u.mul_c(T::of_u64(self.votes[p])?))?));
+        let (budget, stale, capped_of, resume) = T::lists(scratch);
+        let (ng, nc) = (self.groups.len(), self.cand.len());
+        // The last round of the last run whose state holds at k1 (the
+        // rounds before it hold through k1), when k1 follows its span.
+        let from = match resume.last.take() {
+            Some(last) if last.checked_add(1) == Some(k1) => resume.rounds.iter().rposition(|r| r.1 >= k1),
+            _ => None,
+        };
+        let mut d: T;
+        let mut live: u64;
+        let mut picks = Vec::with_capacity(nc);
+        if let Some(r) = from {
+            // Resume at round r, its affine functions taken from k1.
+            let (at, held, dr, lr) = resume.rounds[r];
+            let j = T::of_u64(k1 - at)?;
+            span.j2 = span.j2.min(T::of_u64(held - k1)?);
+            budget.clear();
+            for b in &resume.budgets[r * ng..(r + 1) * ng] {
+                budget.push(b.shift(j).ok_or(Overflow)?);
+            }
+            stale.clear();
+            // A lower bound that no longer fits is lost (zero, always walked).
+            stale.extend(resume.stales[r * nc..(r + 1) * nc].iter().map(|&(x, den)| (x.shift(j).unwrap_or(Aff::ZERO), den)));
+            (d, live) = (dr, lr);
+            picks.extend_from_slice(&resume.picks[..r]);
+            resume.rounds.truncate(r);
+            resume.budgets.truncate(r * ng);
+            resume.stales.truncate(r * nc);
+        } else {
+            // At most one round per candidate, and the last.
+            resume.rounds.clear();
+            resume.rounds.reserve(nc + 1);
+            resume.budgets.clear();
+            resume.budgets.reserve((nc + 1) * ng);
+            resume.stales.clear();
+            resume.stales.reserve((nc + 1) * nc);
+            // β = (budget + k · n · unit) / n: numerators over D = n.
+            d = T::of_u64(n)?;
+            let c = ov(T::of_u128(self.unit)?.mul_c(d))?;
+            let start = Aff { a: ov(c.mul_c(T::of_u64(k1)?).and_then(|v| v.add_c(T::of_u128(self.budget).ok()?)))?, c };
+            budget.clear();
+            budget.resize(ng, start);
+            // Lower bound of ρ · D of every candidate, as rest / den: at first,
+            // everyone paying an equal share.
+            stale.clear();
+            stale.reserve(nc);
+            for &p in &self.cand {
+                let u = match util {
+                    Utility::Cost => T::of_u128(self.cost[p])?,
+                    Utility::Card => T::ONE,
+                };
+                stale.push((Aff { a: ov(T::of_u128(self.cost[p])?.mul_c(d))?, c: T::ZERO }, ov(u.mul_c(T::of_u64(self.votes[p])?))?));
+            }
+            live = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
         }
         // ρ(x) < ρ(y) at k1, for (rest, den) pairs.
         let lt = |x: &(Aff<T>, T), y: &(Aff<T>, T)| -> Result<bool, Overflow> {
@@ -860,13 +957,15 @@ impl Tiny {
         let eq = |x: &(Aff<T>, T), y: &(Aff<T>, T)| -> Result<bool, Overflow> {
             Ok(ov(x.0.a.mul_c(y.1))? == ov(y.0.a.mul_c(x.1))?)
         };
-        let nc = self.cand.len();
-        let mut live: u64 = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
-        let mut mm_of = [0u64; 64];
-        let mut picks = Vec::with_capacity(nc);
         while live != 0 {
+            // This round's state, for the run of the step after the span.
+            resume.rounds.push((k1, k1 + span.j2.as_steps(), d, live));
+            resume.budgets.extend_from_slice(budget);
+            resume.stales.extend_from_slice(stale);
             // Walk candidates in order of their lower bound at k1 while it may beat the best.
             let mut best: Option<usize> = None;
+            // The best's number of supporters paying the level (not capped).
+            let mut best_mm = 0u64;
             let mut fresh = 0u64;
             let mut todo = live;
             while todo != 0 {
@@ -891,7 +990,6 @@ impl Tiny {
                     None => live &= !(1u64 << c),
                     Some((rest, den, mm)) => {
                         stale[c] = (rest, den);
-                        mm_of[c] = mm;
                         fresh |= 1 << c;
                         let better = match best {
                             None => true,
@@ -899,6 +997,7 @@ impl Tiny {
                         };
                         if better {
                             best = Some(c);
+                            best_mm = mm;
                         }
                     }
                 }
@@ -925,9 +1024,8 @@ impl Tiny {
                             live &= !(1u64 << c);
                             continue;
                         }
-                        Some((rest, den, mm)) => {
+                        Some((rest, den, _)) => {
                             stale[c] = (rest, den);
-                            mm_of[c] = mm;
                             fresh |= 1 << c;
                         }
                     }
@@ -936,7 +1034,7 @@ impl Tiny {
                 debug_assert!(kept, "the best at k1 beats every other candidate at k1");
             }
             let c = bc;
-            let (rest, mm) = (stale[c].0, mm_of[c]);
+            let (rest, mm) = (stale[c].0, best_mm);
             live &= !(1u64 << c);
             // Capped supporters pay all they have; the others x = rest / mm (over D).
             let sup = self.supporters(c);
@@ -969,13 +1067,47 @@ impl Tiny {
             }
             picks.push(self.cand[c]);
         }
-        Ok((picks, k1 + span.j2.as_steps()))
+        let last = k1 + span.j2.as_steps();
+        resume.picks.clone_from(&picks);
+        resume.last = Some(last);
+        Ok((picks, last))
     }
 }
 
-/// Reusable buffers of [`Tiny::mes`] and [`Tiny::mes_span`].
+/// Runs `f` with this thread's [`Scratch`], its buffers kept from call to
+/// call (a rule on a tiny instance takes about a microsecond, and a dozen
+/// allocations were a fifth of it), its state reset.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => {
+            s.reset();
+            f(&mut s)
+        }
+        // In use further up this thread's stack: a fresh one.
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// The lists of a [`Tiny`] no longer used.
+#[derive(Default)]
+pub(crate) struct Spare {
+    cost: Vec<u128>,
+    votes: Vec<u64>,
+    id_order: Vec<usize>,
+    cand: Vec<usize>,
+    groups: Vec<(u64, u64)>,
+    zero_supported: Vec<usize>,
+    sup_start: Vec<u32>,
+    sup_items: Vec<u32>,
+}
+
+/// Reusable buffers of [`Tiny::new_in`], [`Tiny::mes`] and [`Tiny::mes_span`].
 #[derive(Default)]
 pub(crate) struct Scratch {
+    spare: Spare,
     budget: Vec<u128>,
     stale: Vec<(u128, u128)>,
     budget64: Vec<u64>,
@@ -984,11 +1116,23 @@ pub(crate) struct Scratch {
     astale64: Vec<(Aff<i64>, i64)>,
     aff128: Vec<Aff<i128>>,
     astale128: Vec<(Aff<i128>, i128)>,
+    resume64: Resume<i64>,
+    resume128: Resume<i128>,
     capped: Vec<bool>,
     /// `mes_span` overflowed `i64` once: `i128` from then on.
     wide: bool,
     /// `mes` overflowed `u64` once: `u128` from then on.
     wide_mes: bool,
+}
+
+impl Scratch {
+    /// As new, keeping the buffers' memory.
+    fn reset(&mut self) {
+        self.wide = false;
+        self.wide_mes = false;
+        self.resume64.last = None;
+        self.resume128.last = None;
+    }
 }
 
 
@@ -1104,6 +1248,46 @@ mod tests {
             }
         }
         assert!(narrow_ok > 100 && handed_over > 20, "both widths tested: {narrow_ok} on i64, {handed_over} handed over");
+    }
+
+    /// Consecutive span runs on one scratch (each resuming the last at the
+    /// first round whose decisions changed) pick what the exact engine picks
+    /// at every step, and what a run from scratch picks.
+    #[test]
+    fn resumed_spans_agree_with_the_exact_engine() {
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+        let (mut resumed, mut spans) = (0, 0);
+        for round in 0..400 {
+            let max_cost = [10, 1_000, 1_000_000][round % 3];
+            let inst = random_instance(&mut rng, max_cost);
+            let Some(t) = Tiny::new(&inst) else { continue };
+            if t.n == 0 || t.num_candidates() == 0 {
+                continue;
+            }
+            let step = t.unit * t.n as u128;
+            for util in [Utility::Cost, Utility::Card] {
+                let mut s = Scratch::default();
+                let mut k1 = 0u64;
+                for _ in 0..8 {
+                    let will_resume = s.resume64.last == k1.checked_sub(1) && s.resume64.rounds.iter().any(|r| r.1 >= k1);
+                    let Ok((picks, last)) = t.mes_span_in::<i64>(util, k1, k1 + TINY_SPAN, &mut s) else { break };
+                    resumed += usize::from(will_resume && k1 > 0);
+                    spans += 1;
+                    let fresh = t.mes_span_in::<i64>(util, k1, k1 + TINY_SPAN, &mut Scratch::default());
+                    assert_eq!(fresh.map(|f| f.0), Ok(picks.clone()), "round {round}: resumed and fresh runs at {k1} differ");
+                    let every: Vec<u64> = if last - k1 <= 16 { (k1..=last).collect() } else { vec![k1, k1 + 1, k1 + (last - k1) / 2, last - 1, last] };
+                    for k in every {
+                        let want = t.mes(util, t.budget + step * k as u128, &mut Scratch::default());
+                        assert_eq!(Some(picks.clone()), want, "round {round}: span [{k1}, {last}] differs at {k}");
+                    }
+                    if last >= 1 << 20 {
+                        break;
+                    }
+                    k1 = last + 1;
+                }
+            }
+        }
+        assert!(resumed > 200 && spans > 1000, "resumes tested: {resumed} of {spans} spans");
     }
 
     /// Single MES runs give the same picks on `u64` as on `u128` whenever
