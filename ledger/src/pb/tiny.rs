@@ -449,7 +449,7 @@ impl Tiny {
         let density = |p: usize| if self.cost[p] == 0 { 0 } else { self.votes[p] };
         let mut ord = self.id_order.clone();
         // Stable: equal densities keep id order.
-        ord.sort_by(|&a, &b| density(b).cmp(&density(a)));
+        ord.sort_by_key(|&p| std::cmp::Reverse(density(p)));
         let mut taken = 0u64;
         for &p in selected.iter() {
             taken |= 1 << p;
@@ -600,8 +600,11 @@ trait SpanInt: Copy + Ord + std::fmt::Debug {
     fn as_steps(self) -> u64;
     /// The reusable lists of [`Scratch`] for this width, and what the last
     /// span run left for the next one.
-    fn lists(s: &mut Scratch) -> (&mut Vec<Aff<Self>>, &mut Vec<(Aff<Self>, Self)>, &mut Vec<bool>, &mut Resume<Self>);
+    fn lists(s: &mut Scratch) -> SpanLists<'_, Self>;
 }
+
+/// The budgets, lower bounds of `ρ`, capped flags and [`Resume`] of a span run.
+type SpanLists<'a, T> = (&'a mut Vec<Aff<T>>, &'a mut Vec<(Aff<T>, T)>, &'a mut Vec<bool>, &'a mut Resume<T>);
 
 macro_rules! span_int {
     ($t:ty, $aff:ident, $astale:ident, $resume:ident) => {
@@ -644,7 +647,7 @@ macro_rules! span_int {
             fn as_steps(self) -> u64 {
                 self as u64
             }
-            fn lists(s: &mut Scratch) -> (&mut Vec<Aff<$t>>, &mut Vec<(Aff<$t>, $t)>, &mut Vec<bool>, &mut Resume<$t>) {
+            fn lists(s: &mut Scratch) -> SpanLists<'_, $t> {
                 (&mut s.$aff, &mut s.$astale, &mut s.capped, &mut s.$resume)
             }
         }
