@@ -447,7 +447,10 @@ impl Tiny {
     pub fn greedy_fill(&self, selected: &mut Vec<usize>) {
         // Density: votes (cost utility); zero without votes or for a free project.
         let density = |p: usize| if self.cost[p] == 0 { 0 } else { self.votes[p] };
-        let mut ord = self.id_order.clone();
+        // At most 64 projects: on the stack.
+        let mut buf = [0usize; 64];
+        let ord = &mut buf[..self.id_order.len()];
+        ord.copy_from_slice(&self.id_order);
         // Stable: equal densities keep id order.
         ord.sort_by_key(|&p| std::cmp::Reverse(density(p)));
         let mut taken = 0u64;
@@ -459,7 +462,7 @@ impl Tiny {
             return;
         }
         let mut left = self.budget - spent;
-        for p in ord {
+        for &mut p in ord {
             if taken >> p & 1 == 0 && self.cost[p] <= left {
                 left -= self.cost[p];
                 taken |= 1 << p;
