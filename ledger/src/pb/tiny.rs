@@ -873,6 +873,10 @@ impl Tiny {
     /// fall) may beat the best at `k1`; the best is then checked against
     /// every other candidate's `ρ` or lower bound over the span.
     ///
+    /// When `k1` is the step right after the last run's span (on this
+    /// scratch), the run resumes that one ([`Resume`]): the rounds whose
+    /// decisions still hold at `k1` are not run again.
+    ///
     /// Runs on `i64` while its values fit (from the first overflow on, for
     /// the rest of the rule, on `i128`); every operation is checked.
     pub fn mes_span(
