@@ -1147,15 +1147,15 @@ impl Scratch {
 
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::pb::{Cost, Project};
 
     /// A small deterministic generator (xorshift), so that failures replay.
-    struct Rng(u64);
+    pub(crate) struct Rng(pub u64);
 
     impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
+        pub(crate) fn below(&mut self, n: u64) -> u64 {
             self.0 ^= self.0 << 13;
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
@@ -1191,7 +1191,9 @@ mod tests {
         }
     }
 
-    fn random_instance(rng: &mut Rng, max_cost: u64) -> Instance {
+    /// A random instance for the tiny engine: 2–7 projects (some free),
+    /// 2–46 voters, costs up to `max_cost` cents.
+    pub(crate) fn random_instance(rng: &mut Rng, max_cost: u64) -> Instance {
         let np = 2 + rng.below(6) as usize;
         // Past 32 voters, the grouping of ballots takes its hash table.
         let nv = 2 + rng.below(45) as usize;
@@ -1262,14 +1264,23 @@ mod tests {
 
     /// Consecutive span runs on one scratch (each resuming the last at the
     /// first round whose decisions changed) pick what the exact engine picks
-    /// at every step, and what a run from scratch picks.
+    /// at every step of spans up to 64 steps (and at their ends, middle and
+    /// the steps next to them otherwise), and what a run from scratch picks;
+    /// on both widths, with costs large enough to overflow `i64`.
     #[test]
     fn resumed_spans_agree_with_the_exact_engine() {
-        let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+        let (r64, s64) = resumed_spans_check::<i64>(0xD1B5_4A32_D192_ED03, &[10, 1_000, 1_000_000]);
+        assert!(r64 > 300 && s64 > 1000, "i64: {r64} resumes past the first round in {s64} spans");
+        let (r128, s128) = resumed_spans_check::<i128>(0x8BB8_4B93_962E_ACC9, &[1_000_000, 1_000_000_000_000_000]);
+        assert!(r128 > 300 && s128 > 1000, "i128: {r128} resumes past the first round in {s128} spans");
+    }
+
+    /// Resumes past the first round, and spans run.
+    fn resumed_spans_check<T: SpanInt>(seed: u64, max_costs: &[u64]) -> (usize, usize) {
+        let mut rng = Rng(seed);
         let (mut resumed, mut spans) = (0, 0);
         for round in 0..400 {
-            let max_cost = [10, 1_000, 1_000_000][round % 3];
-            let inst = random_instance(&mut rng, max_cost);
+            let inst = random_instance(&mut rng, max_costs[round % max_costs.len()]);
             let Some(t) = Tiny::new(&inst) else { continue };
             if t.n == 0 || t.num_candidates() == 0 {
                 continue;
@@ -1279,13 +1290,25 @@ mod tests {
                 let mut s = Scratch::default();
                 let mut k1 = 0u64;
                 for _ in 0..8 {
-                    let will_resume = s.resume64.last == k1.checked_sub(1) && s.resume64.rounds.iter().any(|r| r.1 >= k1);
-                    let Ok((picks, last)) = t.mes_span_in::<i64>(util, k1, k1 + TINY_SPAN, &mut s) else { break };
-                    resumed += usize::from(will_resume && k1 > 0);
+                    // The round the run resumes at, if any (as `mes_span_in` finds it).
+                    let from = {
+                        let (_, _, _, resume) = T::lists(&mut s);
+                        match resume.last {
+                            Some(last) if last + 1 == k1 => resume.rounds.iter().rposition(|r| r.1 >= k1),
+                            _ => None,
+                        }
+                    };
+                    let Ok((picks, last)) = t.mes_span_in::<T>(util, k1, k1 + TINY_SPAN, &mut s) else { break };
+                    resumed += usize::from(from.is_some_and(|r| r >= 1));
                     spans += 1;
-                    let fresh = t.mes_span_in::<i64>(util, k1, k1 + TINY_SPAN, &mut Scratch::default());
+                    let fresh = t.mes_span_in::<T>(util, k1, k1 + TINY_SPAN, &mut Scratch::default());
                     assert_eq!(fresh.map(|f| f.0), Ok(picks.clone()), "round {round}: resumed and fresh runs at {k1} differ");
-                    let every: Vec<u64> = if last - k1 <= 16 { (k1..=last).collect() } else { vec![k1, k1 + 1, k1 + (last - k1) / 2, last - 1, last] };
+                    let every: Vec<u64> = if last - k1 <= 64 {
+                        (k1..=last).collect()
+                    } else {
+                        let mid = k1 + (last - k1) / 2;
+                        vec![k1, k1 + 1, mid - 1, mid, mid + 1, last - 1, last]
+                    };
                     for k in every {
                         let want = t.mes(util, t.budget + step * k as u128, &mut Scratch::default());
                         assert_eq!(Some(picks.clone()), want, "round {round}: span [{k1}, {last}] differs at {k}");
@@ -1297,7 +1320,7 @@ mod tests {
                 }
             }
         }
-        assert!(resumed > 200 && spans > 1000, "resumes tested: {resumed} of {spans} spans");
+        (resumed, spans)
     }
 
     /// Single MES runs give the same picks on `u64` as on `u128` whenever
