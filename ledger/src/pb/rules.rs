@@ -774,6 +774,7 @@ fn select_tiny(inst: &Instance, rule: Rule) -> Option<Selection> {
     })
 }
 
+/// [`select_tiny`] once `inst` is made tiny (`t`), with this thread's buffers.
 fn select_tiny_in(inst: &Instance, rule: Rule, t: &Tiny, scratch: &mut tiny::Scratch) -> Option<Selection> {
     let util = util_of(rule);
     Some(match rule {
