@@ -637,31 +637,67 @@ impl Prepared {
     }
 }
 
-/// The thread that serialises and persists state snapshots. A snapshot is only an
-/// optimisation of opening (the records are the truth), so a failed one is
-/// simply replaced by the next.
+/// The two threads that serialise and persist state snapshots. A snapshot is
+/// only an optimisation of opening (the records are the truth), so a failed one
+/// is simply replaced by the next.
+///
+/// Serialising a large state takes tens of milliseconds of CPU, which under load
+/// would be taken from checking signatures: the thread that serialises runs at
+/// the lowest scheduling priority (`SCHED_IDLE`), so it uses the time the
+/// machine would otherwise leave idle. It holds no lock meanwhile; the store's
+/// flush and the file's write and sync, which share the disk and sled's locks
+/// with the flusher, are done by a second thread at normal priority.
 fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<AtomicU64>, failed: Arc<Mutex<Option<String>>>) -> SyncSender<State> {
     let (tx, rx) = sync_channel::<State>(1);
-    let spawned = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
+    let (bytes_tx, bytes_rx) = sync_channel::<(u64, Vec<u8>)>(1);
+    let encoder_busy = busy.clone();
+    let encoder = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
+        lowest_priority();
         while let Ok(state) = rx.recv() {
+            let size = state.size;
+            match serde_json::to_vec(&state) {
+                Ok(bytes) => {
+                    drop(state);
+                    if bytes_tx.send((size, bytes)).is_err() {
+                        encoder_busy.store(false, Ordering::Release);
+                    }
+                }
+                Err(_) => encoder_busy.store(false, Ordering::Release),
+            }
+        }
+    });
+    let writer = std::thread::Builder::new().name("meent-snapshot-io".into()).spawn(move || {
+        while let Ok((size, bytes)) = bytes_rx.recv() {
             // The state was copied when its last group was prepared: wait until
             // that group is written (put_snapshot then flushes it). A write that
             // fails never gets there; that snapshot is skipped.
             let deadline = std::time::Instant::now() + SNAPSHOT_WAIT_WRITTEN;
             let failed = || failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
-            while written.load(Ordering::Acquire) < state.size && std::time::Instant::now() < deadline && !failed() {
+            while written.load(Ordering::Acquire) < size && std::time::Instant::now() < deadline && !failed() {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
-            if written.load(Ordering::Acquire) >= state.size {
-                let _ = store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other));
+            if written.load(Ordering::Acquire) >= size {
+                let _ = store.put_snapshot(&mut |w| w.write_all(&bytes));
             }
-            drop(state);
+            drop(bytes);
             busy.store(false, Ordering::Release);
         }
     });
-    // Without the thread no snapshot is taken and opening replays more; nothing is lost.
-    drop(spawned);
+    // Without the threads no snapshot is taken and opening replays more; nothing is lost.
+    drop((encoder, writer));
     tx
+}
+
+/// Run the calling thread only when the machine has nothing else to run
+/// (Linux `SCHED_IDLE`; elsewhere, or if refused, it keeps its priority).
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param
+        // that the call only reads.
+        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    }
 }
 
 /// The data directory layout, for tools.
@@ -753,5 +789,32 @@ mod tests {
         assert_all_refused(&log, [log.publish(second, &flushed), log.publish(first, &flushed)], "out of order");
         // A resubmission is not answered from the lost groups.
         assert!(log.pending.lock().unwrap().is_empty());
+    }
+
+    /// Past [`SNAPSHOT_EVERY_RECORDS`] the background threads (one of them at
+    /// the lowest priority) write a snapshot of the state, equal to the state.
+    #[test]
+    fn a_snapshot_is_written_in_the_background() {
+        let (_dir, log) = new_log();
+        let n = SNAPSHOT_EVERY_RECORDS as usize;
+        for chunk in 0..n / 512 {
+            let group = (0..512).map(|i| application(&format!("collectief-{chunk}-{i}"))).collect();
+            assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
+        }
+        let size = log.size();
+        assert_eq!(size, n as u64 + 1);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let snapshot = || log.store.snapshot().unwrap().map(|b| serde_json::from_slice::<State>(&b).unwrap());
+        loop {
+            match snapshot() {
+                Some(s) if s.size == size => {
+                    assert_eq!(s, *log.state());
+                    assert_eq!(s.register.len(), n);
+                    break;
+                }
+                last => assert!(std::time::Instant::now() < deadline, "no snapshot of {size} records written (last: {:?})", last.map(|s| s.size)),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
