@@ -644,9 +644,12 @@ impl Prepared {
 /// Serialising a large state takes tens of milliseconds of CPU, which under load
 /// would be taken from checking signatures: the thread that serialises runs at
 /// the lowest scheduling priority (`SCHED_IDLE`), so it uses the time the
-/// machine would otherwise leave idle. It holds no lock meanwhile; the store's
-/// flush and the file's write and sync, which share the disk and sled's locks
-/// with the flusher, are done by a second thread at normal priority.
+/// machine would otherwise leave idle. It takes none of the log's locks (only
+/// the allocator's and the kernel's, briefly: a thread that waits on one of
+/// those leaves its core idle, which lets this one run and release it); the
+/// store's flush and the file's write and sync, which share the disk and
+/// sled's locks with the flusher, are done by a second thread at normal
+/// priority.
 fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<AtomicU64>, failed: Arc<Mutex<Option<String>>>) -> SyncSender<State> {
     let (tx, rx) = sync_channel::<State>(1);
     let (bytes_tx, bytes_rx) = sync_channel::<(u64, Vec<u8>)>(1);
