@@ -37,8 +37,8 @@ use crate::time::Timestamp;
 /// constant as the state grows); opening replays only the records after it.
 pub const SNAPSHOT_EVERY_RECORDS: u64 = 8192;
 
-/// How long the snapshot thread waits for the records of its state copy to be
-/// written before it gives that snapshot up.
+/// How long the snapshot threads wait for the records of their state copy to be
+/// written before they give that snapshot up.
 const SNAPSHOT_WAIT_WRITTEN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// File name of the operator's key inside a data directory.
@@ -523,9 +523,9 @@ impl Log {
             let busy = self.snapshot_busy.load(Ordering::Acquire);
             if !busy && w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 3) {
                 // The state now holds exactly the prepared records: hand a copy to the
-                // snapshot thread (at most one waiting), off the writer's path. It waits
-                // until they are written and flushes the store before writing, so it
-                // never gets ahead of the durable records.
+                // snapshot threads (one snapshot at a time), off the writer's path. They
+                // wait until those records are written and flush the store before
+                // writing, so a snapshot never gets ahead of the durable records.
                 let copy = self.state.read().unwrap_or_else(|p| p.into_inner()).clone();
                 self.snapshot_busy.store(true, Ordering::Release);
                 match self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).try_send(copy) {
@@ -642,64 +642,85 @@ impl Prepared {
 /// is simply replaced by the next.
 ///
 /// Serialising a large state takes tens of milliseconds of CPU, which under load
-/// would be taken from checking signatures: the thread that serialises runs at
-/// the lowest scheduling priority (`SCHED_IDLE`), so it uses the time the
-/// machine would otherwise leave idle. It takes none of the log's locks (only
-/// the allocator's and the kernel's, briefly: a thread that waits on one of
-/// those leaves its core idle, which lets this one run and release it); the
-/// store's flush and the file's write and sync, which share the disk and
-/// sled's locks with the flusher, are done by a second thread at normal
-/// priority.
+/// would be taken from checking signatures, so it is done by a thread at the
+/// lowest scheduling priority (`SCHED_IDLE`) that uses the time the machine
+/// would otherwise leave idle. Such a thread may wait a long time for a core
+/// under load, so it must never hold what another thread needs: it takes none
+/// of the log's or the store's locks, and works only in memory it is handed
+/// ready (the state's copy, and an output buffer already allocated and touched,
+/// so that it neither allocates nor frees nor faults a page in the common
+/// case). Everything else is done by a second thread at normal priority:
+/// preparing the buffer, dropping the copy, and, once the copy's records are
+/// written, flushing the store and writing the file.
 fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<AtomicU64>, failed: Arc<Mutex<Option<String>>>) -> SyncSender<State> {
+    type Job = (State, Vec<u8>);
     let (tx, rx) = sync_channel::<State>(1);
-    let (bytes_tx, bytes_rx) = sync_channel::<(u64, Vec<u8>)>(1);
-    let encoder_busy = busy.clone();
+    let (to_encoder, encoder_rx) = sync_channel::<Job>(1);
+    let (encoder_tx, from_encoder) = sync_channel::<(Job, bool)>(1);
     let encoder = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
         lowest_priority();
-        while let Ok(state) = rx.recv() {
-            let size = state.size;
-            match serde_json::to_vec(&state) {
-                Ok(bytes) => {
-                    drop(state);
-                    if bytes_tx.send((size, bytes)).is_err() {
-                        encoder_busy.store(false, Ordering::Release);
-                    }
-                }
-                Err(_) => encoder_busy.store(false, Ordering::Release),
+        while let Ok((state, mut buf)) = encoder_rx.recv() {
+            let ok = serde_json::to_writer(&mut buf, &state).is_ok();
+            if encoder_tx.send(((state, buf), ok)).is_err() {
+                break;
             }
         }
     });
-    let writer = std::thread::Builder::new().name("meent-snapshot-io".into()).spawn(move || {
-        while let Ok((size, bytes)) = bytes_rx.recv() {
-            // The state was copied when its last group was prepared: wait until
-            // that group is written (put_snapshot then flushes it). A write that
-            // fails never gets there; that snapshot is skipped.
-            let deadline = std::time::Instant::now() + SNAPSHOT_WAIT_WRITTEN;
-            let failed = || failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
-            while written.load(Ordering::Acquire) < size && std::time::Instant::now() < deadline && !failed() {
-                std::thread::sleep(std::time::Duration::from_millis(1));
+    let io = std::thread::Builder::new().name("meent-snapshot-io".into()).spawn(move || {
+        // Bytes per record of the last snapshot, to size the next one's buffer.
+        let mut per_record = 512.0_f64;
+        let mut buf = Vec::new();
+        while let Ok(state) = rx.recv() {
+            let size = state.size;
+            buf.clear();
+            let want = (per_record * size as f64 * 1.25) as usize + (1 << 20);
+            if buf.capacity() < want {
+                // A new buffer (growing the old one would copy it), every page
+                // touched here, at normal priority.
+                buf = Vec::with_capacity(want);
+                buf.resize(want, 0);
+                buf.clear();
             }
-            if written.load(Ordering::Acquire) >= size {
-                let _ = store.put_snapshot(&mut |w| w.write_all(&bytes));
+            let encoded = to_encoder.send((state, buf)).ok().and_then(|()| from_encoder.recv().ok());
+            let Some(((state, bytes), ok)) = encoded else {
+                // The encoder is gone: no more snapshots (`busy` stays set, so the
+                // writer stops copying the state); opening replays more.
+                return;
+            };
+            drop(state);
+            buf = bytes;
+            if ok {
+                per_record = buf.len() as f64 / size.max(1) as f64;
+                // The state was copied when its last group was prepared: wait until
+                // that group is written (put_snapshot then flushes it). A write that
+                // fails never gets there; that snapshot is skipped.
+                let deadline = std::time::Instant::now() + SNAPSHOT_WAIT_WRITTEN;
+                let failed = || failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+                while written.load(Ordering::Acquire) < size && std::time::Instant::now() < deadline && !failed() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                if written.load(Ordering::Acquire) >= size {
+                    let _ = store.put_snapshot(&mut |w| w.write_all(&buf));
+                }
             }
-            drop(bytes);
             busy.store(false, Ordering::Release);
         }
     });
     // Without the threads no snapshot is taken and opening replays more; nothing is lost.
-    drop((encoder, writer));
+    drop((encoder, io));
     tx
 }
 
 /// Run the calling thread only when the machine has nothing else to run
-/// (Linux `SCHED_IDLE`; elsewhere, or if refused, it keeps its priority).
+/// (Linux `SCHED_IDLE`; threads it starts do not inherit it). Elsewhere, or if
+/// refused, it keeps its priority.
 fn lowest_priority() {
     #[cfg(target_os = "linux")]
     {
         let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param
-        // that the call only reads.
-        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+        // SAFETY: the system call reads `param`, a valid sched_param that lives
+        // across the call; pid 0 is the calling thread.
+        let _ = unsafe { libc::syscall(libc::SYS_sched_setscheduler, 0, libc::SCHED_IDLE | libc::SCHED_RESET_ON_FORK, &param as *const libc::sched_param) };
     }
 }
 
@@ -795,29 +816,32 @@ mod tests {
     }
 
     /// Past [`SNAPSHOT_EVERY_RECORDS`] the background threads (one of them at
-    /// the lowest priority) write a snapshot of the state, equal to the state.
+    /// the lowest priority) write a snapshot equal to the state; and again
+    /// after as many more (so each snapshot frees the way for the next).
     #[test]
-    fn a_snapshot_is_written_in_the_background() {
+    fn snapshots_are_written_in_the_background() {
         let (_dir, log) = new_log();
         let n = SNAPSHOT_EVERY_RECORDS as usize;
-        for chunk in 0..n / 512 {
-            let group = (0..512).map(|i| application(&format!("collectief-{chunk}-{i}"))).collect();
-            assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
-        }
-        let size = log.size();
-        assert_eq!(size, n as u64 + 1);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        let snapshot = || log.store.snapshot().unwrap().map(|b| serde_json::from_slice::<State>(&b).unwrap());
-        loop {
-            match snapshot() {
-                Some(s) if s.size == size => {
-                    assert_eq!(s, *log.state());
-                    assert_eq!(s.register.len(), n);
-                    break;
-                }
-                last => assert!(std::time::Instant::now() < deadline, "no snapshot of {size} records written (last: {:?})", last.map(|s| s.size)),
+        for round in 1..=2 {
+            for chunk in 0..n / 512 {
+                let group = (0..512).map(|i| application(&format!("collectief-{round}-{chunk}-{i}"))).collect();
+                assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
             }
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            let size = log.size();
+            assert_eq!(size, (round * n) as u64 + 1);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            let snapshot = || log.store.snapshot().unwrap().map(|b| serde_json::from_slice::<State>(&b).unwrap());
+            loop {
+                match snapshot() {
+                    Some(s) if s.size == size => {
+                        assert_eq!(s, *log.state());
+                        assert_eq!(s.register.len(), round * n);
+                        break;
+                    }
+                    last => assert!(std::time::Instant::now() < deadline, "no snapshot of {size} records written (last: {:?})", last.map(|s| s.size)),
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         }
     }
 }
