@@ -668,18 +668,27 @@ fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<
     });
     let io = std::thread::Builder::new().name("meent-snapshot-io".into()).spawn(move || {
         // Bytes per record of the last snapshot, to size the next one's buffer.
-        let mut per_record = 512.0_f64;
+        let mut per_record: usize = 512;
         let mut buf = Vec::new();
         while let Ok(state) = rx.recv() {
             let size = state.size;
             buf.clear();
-            let want = (per_record * size as f64 * 1.25) as usize + (1 << 20);
+            // A quarter more than the last snapshot's bytes per record, and 1 MiB.
+            let records = usize::try_from(size).unwrap_or(usize::MAX);
+            let want = per_record.saturating_add(per_record / 4).saturating_mul(records).saturating_add(1 << 20);
             if buf.capacity() < want {
                 // A new buffer (growing the old one would copy it), every page
-                // touched here, at normal priority.
-                buf = Vec::with_capacity(want);
-                buf.resize(want, 0);
-                buf.clear();
+                // touched here, at normal priority. Without the memory, the
+                // serialising thread grows the old one as it goes.
+                // The zeros are written on purpose: zeroed pages from the system
+                // would be faulted in later, by the idle-priority thread.
+                #[allow(clippy::slow_vector_initialization)]
+                let mut fresh = Vec::new();
+                if fresh.try_reserve_exact(want).is_ok() {
+                    fresh.resize(want, 0);
+                    fresh.clear();
+                    buf = fresh;
+                }
             }
             let encoded = to_encoder.send((state, buf)).ok().and_then(|()| from_encoder.recv().ok());
             let Some(((state, bytes), ok)) = encoded else {
@@ -690,7 +699,7 @@ fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<
             drop(state);
             buf = bytes;
             if ok {
-                per_record = buf.len() as f64 / size.max(1) as f64;
+                per_record = buf.len().div_ceil(records.max(1));
                 // The state was copied when its last group was prepared: wait until
                 // that group is written (put_snapshot then flushes it). A write that
                 // fails never gets there; that snapshot is skipped.
