@@ -669,26 +669,20 @@ fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<
     let io = std::thread::Builder::new().name("meent-snapshot-io".into()).spawn(move || {
         // Bytes per record of the last snapshot, to size the next one's buffer.
         let mut per_record: usize = 512;
-        let mut buf = Vec::new();
         while let Ok(state) = rx.recv() {
             let size = state.size;
-            buf.clear();
-            // A quarter more than the last snapshot's bytes per record, and 1 MiB.
+            // A quarter more than the last snapshot's bytes per record, and 1 MiB,
+            // every page touched here, at normal priority (the zeros are written
+            // on purpose: zeroed pages from the system would be faulted in later,
+            // by the idle-priority thread). Without the memory, the serialising
+            // thread grows the buffer as it goes.
             let records = usize::try_from(size).unwrap_or(usize::MAX);
             let want = per_record.saturating_add(per_record / 4).saturating_mul(records).saturating_add(1 << 20);
-            if buf.capacity() < want {
-                // A new buffer (growing the old one would copy it), every page
-                // touched here, at normal priority. Without the memory, the
-                // serialising thread grows the old one as it goes.
-                // The zeros are written on purpose: zeroed pages from the system
-                // would be faulted in later, by the idle-priority thread.
-                #[allow(clippy::slow_vector_initialization)]
-                let mut fresh = Vec::new();
-                if fresh.try_reserve_exact(want).is_ok() {
-                    fresh.resize(want, 0);
-                    fresh.clear();
-                    buf = fresh;
-                }
+            #[allow(clippy::slow_vector_initialization)]
+            let mut buf = Vec::new();
+            if buf.try_reserve_exact(want).is_ok() {
+                buf.resize(want, 0);
+                buf.clear();
             }
             let encoded = to_encoder.send((state, buf)).ok().and_then(|()| from_encoder.recv().ok());
             let Some(((state, bytes), ok)) = encoded else {
@@ -697,9 +691,8 @@ fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<
                 return;
             };
             drop(state);
-            buf = bytes;
             if ok {
-                per_record = buf.len().div_ceil(records.max(1));
+                per_record = bytes.len().div_ceil(records.max(1));
                 // The state was copied when its last group was prepared: wait until
                 // that group is written (put_snapshot then flushes it). A write that
                 // fails never gets there; that snapshot is skipped.
@@ -709,9 +702,11 @@ fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
                 if written.load(Ordering::Acquire) >= size {
-                    let _ = store.put_snapshot(&mut |w| w.write_all(&buf));
+                    let _ = store.put_snapshot(&mut |w| w.write_all(&bytes));
                 }
             }
+            // The buffer (as large as the state's JSON) is not kept between snapshots.
+            drop(bytes);
             busy.store(false, Ordering::Release);
         }
     });
