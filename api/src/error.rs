@@ -91,7 +91,11 @@ impl From<SubmitError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!("store error: {e}");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_error", "the store could not be read; the operator's log has the details")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_error",
+            "the store could not be read; the operator's log has the details",
+        )
     }
 }
 

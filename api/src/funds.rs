@@ -157,7 +157,12 @@ fn round_full(state: &LedgerState, r: &RoundState, now: &Timestamp) -> Value {
             "payments": payments,
         })
     });
-    let ballots: Option<Vec<Value>> = voting_closed.then(|| r.ballots.iter().map(|(m, b)| json!({"member": m, "id": b.id, "seq": b.seq, "cast_at": b.cast_at, "approve": b.approve})).collect());
+    let ballots: Option<Vec<Value>> = voting_closed.then(|| {
+        r.ballots
+            .iter()
+            .map(|(m, b)| json!({"member": m, "id": b.id, "seq": b.seq, "cast_at": b.cast_at, "approve": b.approve}))
+            .collect()
+    });
     json!({
         "id": r.id,
         "seq": r.seq,
@@ -213,7 +218,8 @@ pub async fn flows(State(s): State<AppState>, Path(id): Path<String>) -> ApiResu
     let id = fund_id(&id)?;
     let state = s.log.state();
     let f = find_fund(&state, &id)?;
-    let contributions: Vec<Value> = f.contributions.iter().filter_map(|c| state.funds.contributions.get(c)).map(|c| json!(c)).collect();
+    let contributions: Vec<Value> =
+        f.contributions.iter().filter_map(|c| state.funds.contributions.get(c)).map(|c| json!(c)).collect();
     let disbursements: Vec<Value> = f
         .disbursements
         .iter()
@@ -226,7 +232,9 @@ pub async fn flows(State(s): State<AppState>, Path(id): Path<String>) -> ApiResu
             v
         })
         .collect();
-    Ok(Json(json!({"fund": f.id, "balances": f.balances, "contributions": contributions, "disbursements": disbursements})))
+    Ok(Json(
+        json!({"fund": f.id, "balances": f.balances, "contributions": contributions, "disbursements": disbursements}),
+    ))
 }
 
 /// Query of `GET /v1/proposals`.
@@ -237,7 +245,10 @@ pub struct ProposalsQuery {
 }
 
 /// `GET /v1/proposals?fund=F`: a fund's proposals, or every proposal, in log order.
-pub async fn proposals(State(s): State<AppState>, q: Result<Query<ProposalsQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+pub async fn proposals(
+    State(s): State<AppState>,
+    q: Result<Query<ProposalsQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
     let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let state = s.log.state();
     let list: Vec<Value> = match &q.fund {
@@ -258,7 +269,10 @@ pub async fn proposals(State(s): State<AppState>, q: Result<Query<ProposalsQuery
 pub async fn proposal(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = entry_id(&id)?;
     let state = s.log.state();
-    let p = state.funds.proposal(&id).ok_or_else(|| ApiError::not_found("unknown_proposal", format!("no proposal {id}")))?;
+    let p = state
+        .funds
+        .proposal(&id)
+        .ok_or_else(|| ApiError::not_found("unknown_proposal", format!("no proposal {id}")))?;
     Ok(Json(proposal_json(p)))
 }
 

@@ -56,7 +56,8 @@ pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Respons
     );
     // No longer on its way once queued (counted as queued from here on).
     drop(arriving);
-    let ack = rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the writer stopped"))??;
+    let ack =
+        rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the writer stopped"))??;
     let status = if ack.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, [(header::CONTENT_TYPE, "application/json")], ack_body(&ack)).into_response())
 }
@@ -80,7 +81,8 @@ pub async fn list_entries(State(s): State<AppState>, q: Result<Query<Page>, Quer
         return Err(ApiError::bad_request("bad_query", format!("limit must be between 1 and {PAGE_RECORDS_MAX}")));
     }
     let log = s.log.clone();
-    let (records, next) = tokio::task::spawn_blocking(move || log.records(from, limit)).await.map_err(ApiError::internal)??;
+    let (records, next) =
+        tokio::task::spawn_blocking(move || log.records(from, limit)).await.map_err(ApiError::internal)??;
     // Records are stored as canonical JSON; they are sent byte for byte.
     let mut out = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 32);
     out.extend_from_slice(b"{\"entries\":[");
@@ -97,20 +99,25 @@ pub async fn list_entries(State(s): State<AppState>, q: Result<Query<Page>, Quer
 }
 
 fn parse_seq(s: &str) -> ApiResult<u64> {
-    s.parse::<u64>().map_err(|_| ApiError::bad_request("bad_seq", format!("{s:?} is not a record position (a non-negative integer)")))
+    s.parse::<u64>().map_err(|_| {
+        ApiError::bad_request("bad_seq", format!("{s:?} is not a record position (a non-negative integer)"))
+    })
 }
 
 pub async fn entry_by_seq(State(s): State<AppState>, Path(seq): Path<String>) -> ApiResult<Response> {
     let seq = parse_seq(&seq)?;
     match s.log.record(seq)? {
         Some(bytes) => Ok(json_raw(bytes)),
-        None => Err(ApiError::not_found("unknown_entry", format!("no record {seq}; the log has {} records", s.log.size()))),
+        None => {
+            Err(ApiError::not_found("unknown_entry", format!("no record {seq}; the log has {} records", s.log.size())))
+        }
     }
 }
 
 pub async fn entry_by_id(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id: EntryId = id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request("bad_id", e.to_string()))?;
-    let seq = s.log.seq_of(&id)?.ok_or_else(|| ApiError::not_found("unknown_entry", format!("no entry with id {id}")))?;
+    let seq =
+        s.log.seq_of(&id)?.ok_or_else(|| ApiError::not_found("unknown_entry", format!("no entry with id {id}")))?;
     match s.log.record(seq)? {
         Some(bytes) => Ok(json_raw(bytes)),
         None => Err(ApiError::not_found("unknown_entry", format!("no entry with id {id}"))),
@@ -129,11 +136,16 @@ pub struct InclusionQuery {
     size: Option<u64>,
 }
 
-pub async fn inclusion(State(s): State<AppState>, q: Result<Query<InclusionQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+pub async fn inclusion(
+    State(s): State<AppState>,
+    q: Result<Query<InclusionQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
     let q = query(q)?;
     let size = q.size.unwrap_or_else(|| s.log.size());
     let (leaf, proof) = s.log.inclusion_proof(q.seq, size)?;
-    Ok(Json(json!({"seq": q.seq, "size": size, "leaf_hash": hex::encode(leaf), "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"seq": q.seq, "size": size, "leaf_hash": hex::encode(leaf), "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -143,7 +155,10 @@ pub struct ConsistencyQuery {
     to: Option<u64>,
 }
 
-pub async fn consistency(State(s): State<AppState>, q: Result<Query<ConsistencyQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+pub async fn consistency(
+    State(s): State<AppState>,
+    q: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
     let q = query(q)?;
     let to = q.to.unwrap_or_else(|| s.log.size());
     let proof = s.log.consistency_proof(q.from, to)?;
@@ -159,7 +174,8 @@ pub async fn members(State(s): State<AppState>) -> Json<Value> {
 pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id: MemberId = id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request("bad_id", e.to_string()))?;
     let state = s.log.state();
-    let m = state.register.member(&id).ok_or_else(|| ApiError::not_found("unknown_member", format!("no member {id}")))?;
+    let m =
+        state.register.member(&id).ok_or_else(|| ApiError::not_found("unknown_member", format!("no member {id}")))?;
     Ok(Json(json!(m)))
 }
 
@@ -167,11 +183,15 @@ pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiRes
 /// before reading its body (bodies without a length are cut off by `DefaultBodyLimit`).
 pub async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let max = ledger::limits::REQUEST_BODY_BYTES_MAX;
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(len) if len > max as u64 => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("request body of {len} bytes is above the limit of {max} bytes")).into_response()
-        }
+        Some(len) if len > max as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request body of {len} bytes is above the limit of {max} bytes"),
+        )
+        .into_response(),
         _ => next.run(req).await,
     }
 }
@@ -179,12 +199,21 @@ pub async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::m
 /// After a failed write the in-memory state may hold entries that never became
 /// durable: the reads derived from it answer 503 until the server is restarted
 /// (which rebuilds the state from the store). The log's own reads stay available.
-pub async fn refuse_state_reads_after_failure(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn refuse_state_reads_after_failure(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let path = req.uri().path();
     let derived = ["/v1/members", "/v1/funds", "/v1/proposals", "/v1/rounds"].iter().any(|p| path.starts_with(p));
     if derived {
         if let Some(f) = s.log.failure() {
-            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("the ledger is not writable and its derived state may be ahead of the disk: {f}")).into_response();
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("the ledger is not writable and its derived state may be ahead of the disk: {f}"),
+            )
+            .into_response();
         }
     }
     next.run(req).await

@@ -76,7 +76,11 @@ pub fn router(state: AppState) -> Router {
 /// Serve the API on `listener` until `shutdown` resolves. While it serves, a
 /// background task submits the `proposal.close` of every proposal and the
 /// `round.close` of every budgeting round whose close is due ([`funds::closer`]).
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let closer = tokio::spawn(funds::closer(state.clone()));
     let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     closer.abort();

@@ -61,13 +61,18 @@ impl Env {
     }
 
     async fn post_json(&self, json: &Value) -> (StatusCode, Value) {
-        let req = Request::post("/v1/entries").header("content-type", "application/json").body(Body::from(serde_json::to_vec(json).unwrap())).unwrap();
+        let req = Request::post("/v1/entries")
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(json).unwrap()))
+            .unwrap();
         self.call(req).await
     }
 
     /// Sign and submit; the status and body.
     async fn submit(&self, author: &str, kind: Kind, body: Value) -> (StatusCode, Value) {
-        let e = sign_entry(kind, &author.parse().unwrap(), &self.keys[author], &Timestamp::from_instant(self.now()), body).unwrap();
+        let e =
+            sign_entry(kind, &author.parse().unwrap(), &self.keys[author], &Timestamp::from_instant(self.now()), body)
+                .unwrap();
         self.post_json(&e.json).await
     }
 
@@ -115,23 +120,42 @@ async fn vote_all(env: &Env, p: &str, choice: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_funds_life_over_http() {
     let mut env = Env::new();
-    for (id, kind) in [("coop", "collective"), ("food", "collective"), ("city", "municipality"), ("outsider", "collective")] {
+    for (id, kind) in
+        [("coop", "collective"), ("food", "collective"), ("city", "municipality"), ("outsider", "collective")]
+    {
         env.member(id, kind).await;
     }
-    env.ok("coop", Kind::FundCreate, json!({"id": "warmte", "name": "Warmtefonds Noord", "purpose": "heat pumps", "charter": charter()})).await;
+    env.ok(
+        "coop",
+        Kind::FundCreate,
+        json!({"id": "warmte", "name": "Warmtefonds Noord", "purpose": "heat pumps", "charter": charter()}),
+    )
+    .await;
     env.ok("food", Kind::FundJoin, json!({"fund": "warmte"})).await;
     env.ok("city", Kind::FundJoin, json!({"fund": "warmte"})).await;
 
     // A fresh fund shows zero balances as "0.00".
     let (s, f) = env.get("/v1/funds/warmte").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(f["balances"], json!({"pledged": "0.00", "confirmed": "0.00", "committed": "0.00", "disbursed": "0.00", "available": "0.00"}));
+    assert_eq!(
+        f["balances"],
+        json!({"pledged": "0.00", "confirmed": "0.00", "committed": "0.00", "disbursed": "0.00", "available": "0.00"})
+    );
     assert_eq!(f["dissolution"], Value::Null);
 
-    env.ok("city", Kind::PledgeMatching, json!({"fund": "warmte", "ratio": "1.0", "cap": "500.00", "until": "2099-12-31"})).await;
-    let c1 = env.ok("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "1000.00", "reference": "MEENT-1"})).await;
-    let c2 = env.ok("city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "MEENT-2"})).await;
-    let c3 = env.ok("food", Kind::Contribution, json!({"fund": "warmte", "amount": "20.00", "reference": "MEENT-3"})).await;
+    env.ok(
+        "city",
+        Kind::PledgeMatching,
+        json!({"fund": "warmte", "ratio": "1.0", "cap": "500.00", "until": "2099-12-31"}),
+    )
+    .await;
+    let c1 = env
+        .ok("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "1000.00", "reference": "MEENT-1"}))
+        .await;
+    let c2 =
+        env.ok("city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "MEENT-2"})).await;
+    let c3 =
+        env.ok("food", Kind::Contribution, json!({"fund": "warmte", "amount": "20.00", "reference": "MEENT-3"})).await;
     env.ok("coop", Kind::Reconciliation, recon(1, &[&c1, &c2])).await;
 
     // Allocation: every counted member votes, so the close is due at once; the server's closer submits it.
@@ -148,13 +172,25 @@ async fn a_funds_life_over_http() {
     assert!(pj["closes_at"].as_str().is_some_and(|t| t.ends_with('Z')));
 
     // Payout: requested by coop, approved by city.
-    let d = env.ok("coop", Kind::Disbursement, json!({"allocation": p, "amount": "800.00", "reference": "E2E-1"})).await;
-    env.refused("food", Kind::DisbursementApprove, json!({"disbursement": d}), StatusCode::FORBIDDEN, "not_treasurer").await;
-    env.refused("coop", Kind::DisbursementApprove, json!({"disbursement": d}), StatusCode::CONFLICT, "already_approved").await;
+    let d =
+        env.ok("coop", Kind::Disbursement, json!({"allocation": p, "amount": "800.00", "reference": "E2E-1"})).await;
+    env.refused("food", Kind::DisbursementApprove, json!({"disbursement": d}), StatusCode::FORBIDDEN, "not_treasurer")
+        .await;
+    env.refused(
+        "coop",
+        Kind::DisbursementApprove,
+        json!({"disbursement": d}),
+        StatusCode::CONFLICT,
+        "already_approved",
+    )
+    .await;
     env.ok("city", Kind::DisbursementApprove, json!({"disbursement": d})).await;
 
     let (_, f) = env.get("/v1/funds/warmte").await;
-    assert_eq!(f["balances"], json!({"pledged": "20.00", "confirmed": "1300.00", "committed": "0.00", "disbursed": "800.00", "available": "500.00"}));
+    assert_eq!(
+        f["balances"],
+        json!({"pledged": "20.00", "confirmed": "1300.00", "committed": "0.00", "disbursed": "800.00", "available": "500.00"})
+    );
     assert_eq!(f["members"], json!(["city", "coop", "food"]));
     assert_eq!(f["treasurers"], json!(["coop", "city"]));
     assert_eq!(f["charter"]["approvals_required"], 2);
@@ -167,11 +203,15 @@ async fn a_funds_life_over_http() {
     assert_eq!(list["funds"][0]["balances"]["available"], "500.00");
 
     let (_, flows) = env.get("/v1/funds/warmte/flows").await;
-    let statuses: Vec<&str> = flows["contributions"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> =
+        flows["contributions"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["confirmed", "confirmed", "pledged"]);
     assert_eq!(flows["contributions"][2]["id"], c3);
     let d0 = &flows["disbursements"][0];
-    assert_eq!((d0["status"].as_str(), &d0["approvals"], &d0["approvals_required"]), (Some("executed"), &json!(["coop", "city"]), &json!(2)));
+    assert_eq!(
+        (d0["status"].as_str(), &d0["approvals"], &d0["approvals_required"]),
+        (Some("executed"), &json!(["coop", "city"]), &json!(2))
+    );
 
     // The bank shows the payout: confirmed.
     env.ok("city", Kind::Reconciliation, recon(2, &[&d])).await;
@@ -179,16 +219,65 @@ async fn a_funds_life_over_http() {
     assert_eq!(flows["disbursements"][0]["status"], "confirmed");
 
     // Refusals and their statuses.
-    env.refused("outsider", Kind::Vote, json!({"proposal": p, "choice": "yes"}), StatusCode::CONFLICT, "proposal_closed").await;
-    env.refused("coop", Kind::Contribution, json!({"fund": "nergens", "amount": "1.00", "reference": "X"}), StatusCode::NOT_FOUND, "unknown_fund").await;
-    env.refused("outsider", Kind::Proposal, json!({"fund": "warmte", "proposal_kind": "dissolution", "title": "t", "description": ""}), StatusCode::FORBIDDEN, "not_fund_member").await;
+    env.refused(
+        "outsider",
+        Kind::Vote,
+        json!({"proposal": p, "choice": "yes"}),
+        StatusCode::CONFLICT,
+        "proposal_closed",
+    )
+    .await;
+    env.refused(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "nergens", "amount": "1.00", "reference": "X"}),
+        StatusCode::NOT_FOUND,
+        "unknown_fund",
+    )
+    .await;
+    env.refused(
+        "outsider",
+        Kind::Proposal,
+        json!({"fund": "warmte", "proposal_kind": "dissolution", "title": "t", "description": ""}),
+        StatusCode::FORBIDDEN,
+        "not_fund_member",
+    )
+    .await;
     env.refused("coop", Kind::Proposal, json!({"fund": "warmte", "proposal_kind": "allocation", "title": "t", "description": "", "amount": "1000.01", "recipient": "food"}), StatusCode::UNPROCESSABLE_ENTITY, "over_max_request").await;
-    env.refused("coop", Kind::Reversal, json!({"entry": c1, "reason": "x"}), StatusCode::CONFLICT, "contribution_confirmed").await;
-    env.refused("coop", Kind::Disbursement, json!({"allocation": p, "amount": "0.01", "reference": "X"}), StatusCode::UNPROCESSABLE_ENTITY, "over_allocation_remainder").await;
-    env.refused("coop", Kind::FundCreate, json!({"id": "warmte", "name": "W", "purpose": "", "charter": charter()}), StatusCode::CONFLICT, "duplicate_fund").await;
+    env.refused(
+        "coop",
+        Kind::Reversal,
+        json!({"entry": c1, "reason": "x"}),
+        StatusCode::CONFLICT,
+        "contribution_confirmed",
+    )
+    .await;
+    env.refused(
+        "coop",
+        Kind::Disbursement,
+        json!({"allocation": p, "amount": "0.01", "reference": "X"}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "over_allocation_remainder",
+    )
+    .await;
+    env.refused(
+        "coop",
+        Kind::FundCreate,
+        json!({"id": "warmte", "name": "W", "purpose": "", "charter": charter()}),
+        StatusCode::CONFLICT,
+        "duplicate_fund",
+    )
+    .await;
 
     // Malformed amounts never reach the rules: 400.
-    let e = sign_entry(Kind::Contribution, &"coop".parse().unwrap(), &env.keys["coop"], &Timestamp::from_instant(env.now()), json!({"fund": "warmte", "amount": "1.00", "reference": "X"})).unwrap();
+    let e = sign_entry(
+        Kind::Contribution,
+        &"coop".parse().unwrap(),
+        &env.keys["coop"],
+        &Timestamp::from_instant(env.now()),
+        json!({"fund": "warmte", "amount": "1.00", "reference": "X"}),
+    )
+    .unwrap();
     for bad in [json!("0.00"), json!(12), json!("12.5")] {
         let mut j = e.json.clone();
         j["body"]["amount"] = bad;
@@ -202,20 +291,30 @@ async fn a_funds_life_over_http() {
     env.refused("coop", Kind::ProposalClose, json!({"proposal": q}), StatusCode::CONFLICT, "too_early_to_close").await;
     assert_eq!(api::funds::close_due(&env.state).await, 0);
     env.advance(61);
-    env.refused("food", Kind::Vote, json!({"proposal": q, "choice": "yes"}), StatusCode::CONFLICT, "voting_closed").await;
+    env.refused("food", Kind::Vote, json!({"proposal": q, "choice": "yes"}), StatusCode::CONFLICT, "voting_closed")
+        .await;
     assert_eq!(api::funds::close_due(&env.state).await, 1);
     let (_, qj) = env.get(&format!("/v1/proposals/{q}")).await;
     assert_eq!((qj["status"].as_str(), qj["outcome"].as_str()), (Some("closed"), Some("rejected_no_quorum")));
     // The close is an operator entry in the log.
     let (_, rec) = env.get(&format!("/v1/entries/{}", qj["closed_seq"])).await;
-    assert_eq!((rec["entry"]["author"].as_str(), rec["entry"]["kind"].as_str()), (Some("operator"), Some("proposal.close")));
+    assert_eq!(
+        (rec["entry"]["author"].as_str(), rec["entry"]["kind"].as_str()),
+        (Some("operator"), Some("proposal.close"))
+    );
 
     let (_, ps) = env.get("/v1/proposals?fund=warmte").await;
     assert_eq!(ps["proposals"].as_array().unwrap().len(), 2);
     assert_eq!(ps["proposals"][1]["id"], q);
 
     // Dissolution: the 500.00 available goes back pro rata to coop (1000.00) and city (300.00).
-    let dp = env.ok("city", Kind::Proposal, json!({"fund": "warmte", "proposal_kind": "dissolution", "title": "The end", "description": ""})).await;
+    let dp = env
+        .ok(
+            "city",
+            Kind::Proposal,
+            json!({"fund": "warmte", "proposal_kind": "dissolution", "title": "The end", "description": ""}),
+        )
+        .await;
     vote_all(&env, &dp, "yes").await;
     env.ok("outsider", Kind::ProposalClose, json!({"proposal": dp})).await;
     let (_, f) = env.get("/v1/funds/warmte").await;
@@ -226,7 +325,14 @@ async fn a_funds_life_over_http() {
     assert_eq!((&refunds[1]["member"], &refunds[1]["owed"]), (&json!("coop"), &json!("384.62")));
     assert_eq!(f["balances"]["available"], "0.00");
     assert_eq!(f["balances"]["committed"], "500.00");
-    env.refused("food", Kind::Contribution, json!({"fund": "warmte", "amount": "1.00", "reference": "LATE"}), StatusCode::CONFLICT, "fund_dissolved").await;
+    env.refused(
+        "food",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": "1.00", "reference": "LATE"}),
+        StatusCode::CONFLICT,
+        "fund_dissolved",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -66,7 +66,14 @@ fn applications(n: usize, tag: &str) -> Vec<VerifiedEntry> {
             let id = format!("bench-{tag}-{i}");
             let key = SigningKey::from_bytes(&rand::random());
             let author: Author = id.parse().unwrap();
-            sign_entry(Kind::MemberApply, &author, &key, &at, json!({"id": id, "name": "Bench Collective", "member_kind": "collective", "legal_form": "informal"})).unwrap()
+            sign_entry(
+                Kind::MemberApply,
+                &author,
+                &key,
+                &at,
+                json!({"id": id, "name": "Bench Collective", "member_kind": "collective", "legal_form": "informal"}),
+            )
+            .unwrap()
         })
         .collect()
 }
@@ -126,7 +133,8 @@ fn own_cpu() -> f64 {
 /// time spent at a positive nice value (other work in the background) counts as idle.
 fn machine_ticks() -> (u64, u64, u64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let f: Vec<u64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let f: Vec<u64> =
+        stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
     let g = |i: usize| f.get(i).copied().unwrap_or(0);
     // user nice system idle iowait irq softirq steal
     (g(0) + g(2) + g(5) + g(6), g(3) + g(4) + g(1), g(7))
@@ -145,19 +153,40 @@ struct Scene {
 }
 
 fn scene(url: &str, reg: &SigningKey, voters: usize, silent: usize) -> Scene {
-    let members: Vec<(String, SigningKey)> = (0..voters + silent).map(|i| (format!("lid-{i}"), SigningKey::from_bytes(&rand::random()))).collect();
+    let members: Vec<(String, SigningKey)> =
+        (0..voters + silent).map(|i| (format!("lid-{i}"), SigningKey::from_bytes(&rand::random()))).collect();
     let applies: Vec<VerifiedEntry> = members
         .iter()
-        .map(|(id, k)| signed(Kind::MemberApply, id, k, json!({"id": id, "name": "Bench Collective", "member_kind": "collective", "legal_form": "informal"})))
+        .map(|(id, k)| {
+            signed(
+                Kind::MemberApply,
+                id,
+                k,
+                json!({"id": id, "name": "Bench Collective", "member_kind": "collective", "legal_form": "informal"}),
+            )
+        })
         .collect();
     post_all(url, &applies, 16);
-    let admits: Vec<VerifiedEntry> = members.iter().map(|(id, _)| signed(Kind::MemberAdmit, "bench-registrar", reg, json!({"member": id}))).collect();
+    let admits: Vec<VerifiedEntry> = members
+        .iter()
+        .map(|(id, _)| signed(Kind::MemberAdmit, "bench-registrar", reg, json!({"member": id})))
+        .collect();
     post_all(url, &admits, 16);
     let (creator, ck) = &members[0];
     let charter = json!({"admission": "open", "treasurers": [creator], "approvals_required": 1, "quorum": "0.5", "threshold": "0.5",
                          "voting_period_seconds": 86400, "max_request": "25000.00", "dissolution": "pro_rata_refund"});
-    post_all(url, &[signed(Kind::FundCreate, creator, ck, json!({"id": "bench-fund", "name": "Bench Fund", "purpose": "benchmark", "charter": charter}))], 1);
-    let joins: Vec<VerifiedEntry> = members[1..].iter().map(|(id, k)| signed(Kind::FundJoin, id, k, json!({"fund": "bench-fund"}))).collect();
+    post_all(
+        url,
+        &[signed(
+            Kind::FundCreate,
+            creator,
+            ck,
+            json!({"id": "bench-fund", "name": "Bench Fund", "purpose": "benchmark", "charter": charter}),
+        )],
+        1,
+    );
+    let joins: Vec<VerifiedEntry> =
+        members[1..].iter().map(|(id, k)| signed(Kind::FundJoin, id, k, json!({"fund": "bench-fund"}))).collect();
     post_all(url, &joins, 16);
     let proposals: Vec<VerifiedEntry> = (0..8)
         .map(|i| {
@@ -167,7 +196,10 @@ fn scene(url: &str, reg: &SigningKey, voters: usize, silent: usize) -> Scene {
         })
         .collect();
     post_all(url, &proposals, 8);
-    Scene { voters: members.into_iter().take(voters).collect(), proposals: proposals.iter().map(|p| p.id.to_hex()).collect() }
+    Scene {
+        voters: members.into_iter().take(voters).collect(),
+        proposals: proposals.iter().map(|p| p.id.to_hex()).collect(),
+    }
 }
 
 fn contributions(s: &Scene, n: usize, tag: &str) -> Vec<VerifiedEntry> {
@@ -175,7 +207,12 @@ fn contributions(s: &Scene, n: usize, tag: &str) -> Vec<VerifiedEntry> {
         .into_par_iter()
         .map(|i| {
             let (id, k) = &s.voters[i % s.voters.len()];
-            signed(Kind::Contribution, id, k, json!({"fund": "bench-fund", "amount": "25.00", "reference": format!("BENCH-{tag}-{i}")}))
+            signed(
+                Kind::Contribution,
+                id,
+                k,
+                json!({"fund": "bench-fund", "amount": "25.00", "reference": format!("BENCH-{tag}-{i}")}),
+            )
         })
         .collect()
 }
@@ -186,7 +223,12 @@ fn votes(s: &Scene, n: usize) -> Vec<VerifiedEntry> {
         .map(|i| {
             let (id, k) = &s.voters[i % s.voters.len()];
             let choice = ["yes", "no", "abstain"][i % 3];
-            signed(Kind::Vote, id, k, json!({"proposal": s.proposals[(i / s.voters.len()) % s.proposals.len()], "choice": choice}))
+            signed(
+                Kind::Vote,
+                id,
+                k,
+                json!({"proposal": s.proposals[(i / s.voters.len()) % s.proposals.len()], "choice": choice}),
+            )
         })
         .collect()
 }
@@ -196,7 +238,8 @@ fn votes(s: &Scene, n: usize) -> Vec<VerifiedEntry> {
 fn domain_cost(data: &std::path::Path) -> std::collections::BTreeMap<&'static str, (u64, f64)> {
     use ledger::store::Store;
     let store = ledger::store::sled_store::SledStore::open(&ledger::log::store_path(data)).expect("open the store");
-    let records: Vec<ledger::record::Record> = store.records_from(0).map(|r| ledger::record::Record::from_leaf_bytes(&r.unwrap().1).unwrap()).collect();
+    let records: Vec<ledger::record::Record> =
+        store.records_from(0).map(|r| ledger::record::Record::from_leaf_bytes(&r.unwrap().1).unwrap()).collect();
     let mut state = ledger::state::State::new();
     let mut cost: std::collections::BTreeMap<&'static str, (u64, f64)> = Default::default();
     for r in &records {
@@ -215,13 +258,27 @@ fn main() {
     let runs = env_usize("MEENT_BENCH_RUNS", 3);
     let verify_records = env_usize("MEENT_BENCH_VERIFY_RECORDS", 100_000);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("meent ingest benchmark: {entries} entries per kind x {runs} runs, {connections} connections, {cores} cores");
+    println!(
+        "meent ingest benchmark: {entries} entries per kind x {runs} runs, {connections} connections, {cores} cores"
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     let reg = SigningKey::from_bytes(&[1u8; 32]);
     let reg_pk = hex::encode(reg.verifying_key().to_bytes());
     let data = tmp.path().join("data");
-    let st = meent().args(["init", "--data", data.to_str().unwrap(), "--origin", "meent.bench/ingest", "--registrar", &format!("bench-registrar={reg_pk}")]).stdout(Stdio::null()).status().unwrap();
+    let st = meent()
+        .args([
+            "init",
+            "--data",
+            data.to_str().unwrap(),
+            "--origin",
+            "meent.bench/ingest",
+            "--registrar",
+            &format!("bench-registrar={reg_pk}"),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(st.success());
 
     let server = Server::start(&data);
@@ -282,10 +339,18 @@ fn main() {
     println!("raw verify_strict on {cores} cores: {verify_m:.0} signatures/s (median of {})", 3 * runs);
     println!(
         "{:<14} {:>10} {:>20} {:>16} {:>22} {:>17} {:>17} {:>13}",
-        "kind", "ingest/s", "ratio to raw verify", "domain us/entry", "domain share of ingest", "server cpu us/e", "client cpu us/e", "machine idle"
+        "kind",
+        "ingest/s",
+        "ratio to raw verify",
+        "domain us/entry",
+        "domain share of ingest",
+        "server cpu us/e",
+        "client cpu us/e",
+        "machine idle"
     );
     for (kind, v) in rates {
-        let (server_us, client_us, idle) = cpu.remove(kind).map(|(s, c, i)| (median(s), median(c), median(i))).unwrap_or_default();
+        let (server_us, client_us, idle) =
+            cpu.remove(kind).map(|(s, c, i)| (median(s), median(c), median(i))).unwrap_or_default();
         let m = median(v);
         let (n, secs) = domain.get(kind).copied().unwrap_or((0, 0.0));
         let us = if n > 0 { secs / n as f64 * 1e6 } else { 0.0 };

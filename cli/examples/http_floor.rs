@@ -40,7 +40,11 @@ fn refused_post(addr: &str) -> Vec<u8> {
     let flipped = if &sig[70..71] == "0" { "1" } else { "0" };
     j["sig"] = serde_json::Value::String(format!("{}{flipped}{}", &sig[..70], &sig[71..]));
     let b = serde_json::to_vec(&j).expect("serialises");
-    let mut r = format!("POST /v1/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", b.len()).into_bytes();
+    let mut r = format!(
+        "POST /v1/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        b.len()
+    )
+    .into_bytes();
     r.extend_from_slice(&b);
     r
 }
@@ -50,8 +54,14 @@ fn main() {
     let n: usize = std::env::var("N").ok().and_then(|s| s.parse().ok()).unwrap_or(40_000);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data = dir.path().join("ledger");
-    let st = Command::new(&meent).args(["init", "--data", data.to_str().expect("utf-8"), "--origin", "meent.bench/floor"]).stdout(Stdio::null()).status();
-    assert!(st.map(|s| s.success()).unwrap_or(false), "`{meent} init` failed (build with `cargo build --release -p cli`, or set MEENT)");
+    let st = Command::new(&meent)
+        .args(["init", "--data", data.to_str().expect("utf-8"), "--origin", "meent.bench/floor"])
+        .stdout(Stdio::null())
+        .status();
+    assert!(
+        st.map(|s| s.success()).unwrap_or(false),
+        "`{meent} init` failed (build with `cargo build --release -p cli`, or set MEENT)"
+    );
     let mut child = Command::new(&meent)
         .args(["serve", "--data", data.to_str().expect("utf-8"), "--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "error")

@@ -82,9 +82,12 @@ pub fn from_server(client: &Client, fund: &str, with_dates: bool) -> CmdResult<F
     let id = fund_id(fund)?;
     let f = client.get_json(&format!("/v1/funds/{id}"))?;
     let flows = client.get_json(&format!("/v1/funds/{id}/flows"))?;
-    let f: FundRead = serde_json::from_value(f).map_err(|e| CmdError::failed(anyhow!("the server's /v1/funds/{id} is not what this meent understands: {e}")))?;
-    let flows: FlowsRead =
-        serde_json::from_value(flows).map_err(|e| CmdError::failed(anyhow!("the server's /v1/funds/{id}/flows is not what this meent understands: {e}")))?;
+    let f: FundRead = serde_json::from_value(f).map_err(|e| {
+        CmdError::failed(anyhow!("the server's /v1/funds/{id} is not what this meent understands: {e}"))
+    })?;
+    let flows: FlowsRead = serde_json::from_value(flows).map_err(|e| {
+        CmdError::failed(anyhow!("the server's /v1/funds/{id}/flows is not what this meent understands: {e}"))
+    })?;
     let mut books = FundBooks {
         id: f.id,
         name: f.name,

@@ -103,6 +103,7 @@ impl Signer {
 
     /// Sign an entry of `kind` with `body`, dated now.
     pub fn sign(&self, kind: Kind, body: Value) -> CmdResult<VerifiedEntry> {
-        entry::sign_entry(kind, &self.author, &self.key, &Timestamp::from_instant(Utc::now()), body).input_ctx(format!("cannot build the {} entry", kind.as_str()))
+        entry::sign_entry(kind, &self.author, &self.key, &Timestamp::from_instant(Utc::now()), body)
+            .input_ctx(format!("cannot build the {} entry", kind.as_str()))
     }
 }

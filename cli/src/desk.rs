@@ -91,7 +91,10 @@ pub fn combine(mut stmts: Vec<Statement>) -> anyhow::Result<Combined> {
     }
     let accounts: BTreeSet<&str> = stmts.iter().map(|s| s.account.as_str()).collect();
     if accounts.len() > 1 {
-        return Err(anyhow!("the file holds statements of {} different accounts; reconcile one account at a time", accounts.len()));
+        return Err(anyhow!(
+            "the file holds statements of {} different accounts; reconcile one account at a time",
+            accounts.len()
+        ));
     }
     let mut parts = Vec::with_capacity(stmts.len());
     let mut chain_breaks = Vec::new();
@@ -101,12 +104,19 @@ pub fn combine(mut stmts: Vec<Statement>) -> anyhow::Result<Combined> {
         if i > 0 {
             let prev = &stmts[i - 1];
             if prev.closing.amount != s.opening.amount {
-                chain_breaks.push(ChainBreak { statement: i + 1, previous_closing: prev.closing.amount, opening: s.opening.amount });
+                chain_breaks.push(ChainBreak {
+                    statement: i + 1,
+                    previous_closing: prev.closing.amount,
+                    opening: s.opening.amount,
+                });
             }
         }
         for l in &s.lines {
             if let Some(first) = seen.insert(l.key.clone(), l.source.clone()) {
-                return Err(anyhow!("{}: the same bank line as {first} (is a statement repeated in the file?)", l.source));
+                return Err(anyhow!(
+                    "{}: the same bank line as {first} (is a statement repeated in the file?)",
+                    l.source
+                ));
             }
         }
         parts.push(Part {
@@ -171,7 +181,9 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
             };
             items.index.insert(item.entry_id.clone(), (books.id.clone(), item.amount));
             match c.status {
-                ContributionStatus::Reversed => items.inactive.push((item, "a contribution that was reversed (it never arrived, its author said)".into())),
+                ContributionStatus::Reversed => items
+                    .inactive
+                    .push((item, "a contribution that was reversed (it never arrived, its author said)".into())),
                 _ => items.active.push(item),
             }
         }
@@ -190,10 +202,15 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
             items.index.insert(item.entry_id.clone(), (books.id.clone(), -item.amount));
             match d.status {
                 DisbursementStatus::Pending => {
-                    let why = format!("a payout still waiting for approvals ({} so far): it left the bank before it was approved", d.approvals.len());
+                    let why = format!(
+                        "a payout still waiting for approvals ({} so far): it left the bank before it was approved",
+                        d.approvals.len()
+                    );
                     items.inactive.push((item, why))
                 }
-                DisbursementStatus::Reversed => items.inactive.push((item, "a payout request that was reversed".into())),
+                DisbursementStatus::Reversed => {
+                    items.inactive.push((item, "a payout request that was reversed".into()))
+                }
                 _ => items.active.push(item),
             }
         }
@@ -318,23 +335,41 @@ pub fn analyse(combined: Combined, input: Inputs<'_>) -> anyhow::Result<Analysis
     // reversed entry.
     let mut hints = BTreeMap::new();
     if !items.inactive.is_empty() {
-        let inactive: Vec<LedgerItem> = items.inactive.iter().map(|(i, _)| LedgerItem { already_confirmed: false, confirmed_bank_key: None, ..i.clone() }).collect();
-        let missing: BTreeSet<&str> =
-            report.missing_from_ledger.iter().filter(|m| m.reason == UnmatchedReason::NoCandidate).map(|m| m.line.key.as_str()).collect();
+        let inactive: Vec<LedgerItem> = items
+            .inactive
+            .iter()
+            .map(|(i, _)| LedgerItem { already_confirmed: false, confirmed_bank_key: None, ..i.clone() })
+            .collect();
+        let missing: BTreeSet<&str> = report
+            .missing_from_ledger
+            .iter()
+            .filter(|m| m.reason == UnmatchedReason::NoCandidate)
+            .map(|m| m.line.key.as_str())
+            .collect();
         let why: BTreeMap<&str, &str> = items.inactive.iter().map(|(i, w)| (i.entry_id.as_str(), w.as_str())).collect();
-        let again = bank::reconcile(&statement, &inactive, &MatchOptions { member_ibans: BTreeMap::new(), ..input.options.clone() });
+        let again = bank::reconcile(
+            &statement,
+            &inactive,
+            &MatchOptions { member_ibans: BTreeMap::new(), ..input.options.clone() },
+        );
         for m in again.matched.iter().filter(|m| m.method == bank::reconcile::MatchMethod::Reference) {
             if missing.contains(m.line.key.as_str()) {
                 let w = why.get(m.item.entry_id.as_str()).copied().unwrap_or("");
-                hints.insert(m.line.key.clone(), format!("its reference is that of {} {}: {w}", kind_word(m.item.kind), m.item.entry_id));
+                hints.insert(
+                    m.line.key.clone(),
+                    format!("its reference is that of {} {}: {w}", kind_word(m.item.kind), m.item.entry_id),
+                );
             }
         }
     }
 
     let balance = agreement(&statement, &report, &scope, &items.index, input.opening)?;
 
-    let confirmed: Vec<String> =
-        report.confirmed_entry_ids().into_iter().filter(|id| items.index.get(id).is_some_and(|(f, _)| f == &input.books.id)).collect();
+    let confirmed: Vec<String> = report
+        .confirmed_entry_ids()
+        .into_iter()
+        .filter(|id| items.index.get(id).is_some_and(|(f, _)| f == &input.books.id))
+        .collect();
     let body = json!({
         "fund": input.books.id,
         "statement_sha256": input.statement_sha256,
@@ -345,7 +380,8 @@ pub fn analyse(combined: Combined, input: Inputs<'_>) -> anyhow::Result<Analysis
         "confirmed": confirmed,
         "unmatched_bank_lines": report.unmatched_bank_lines(),
     });
-    let recorded_before = input.books.reconciliations.iter().find(|r| r.statement_sha256 == input.statement_sha256).map(|r| r.id);
+    let recorded_before =
+        input.books.reconciliations.iter().find(|r| r.statement_sha256 == input.statement_sha256).map(|r| r.id);
     Ok(Analysis {
         fund: input.books.id.clone(),
         with_funds: input.others.iter().map(|b| b.id.clone()).collect(),
@@ -405,8 +441,16 @@ fn agreement(
         }
     }
     let confirmed_by = scope.iter().flat_map(|b| {
-        let c = b.contributions.iter().filter(|c| c.status == ContributionStatus::Confirmed).map(|c| (c.id, c.confirmed_by));
-        let d = b.disbursements.iter().filter(|d| d.status == DisbursementStatus::Confirmed).map(|d| (d.id, d.confirmed_by));
+        let c = b
+            .contributions
+            .iter()
+            .filter(|c| c.status == ContributionStatus::Confirmed)
+            .map(|c| (c.id, c.confirmed_by));
+        let d = b
+            .disbursements
+            .iter()
+            .filter(|d| d.status == DisbursementStatus::Confirmed)
+            .map(|d| (d.id, d.confirmed_by));
         c.chain(d).collect::<Vec<_>>()
     });
     for (id, by) in confirmed_by {
@@ -429,9 +473,10 @@ fn agreement(
     let earliest = scope.iter().flat_map(|b| b.reconciliations.iter()).min_by_key(|r| (r.period_from, r.seq));
     let (base, base_from) = match (opening, earliest) {
         (Some(b), _) => (b, BaseSource::Given),
-        (None, Some(r)) if r.period_from.0 <= statement.period_from => {
-            (r.opening_balance.as_decimal(), BaseSource::Reconciliation { id: r.id.to_hex(), period_from: r.period_from.to_string() })
-        }
+        (None, Some(r)) if r.period_from.0 <= statement.period_from => (
+            r.opening_balance.as_decimal(),
+            BaseSource::Reconciliation { id: r.id.to_hex(), period_from: r.period_from.to_string() },
+        ),
         _ => (statement.opening.amount, BaseSource::Statement),
     };
     let expected = add(base, confirmed_in)?.checked_sub(confirmed_out).ok_or_else(|| anyhow!("arithmetic overflow"))?;
@@ -456,7 +501,10 @@ impl Analysis {
         let fc = &self.file_check;
         if !fc.ok {
             if !fc.chain_breaks.is_empty() {
-                out.push(format!("{} statement(s) in the file do not open with the previous closing balance", fc.chain_breaks.len()));
+                out.push(format!(
+                    "{} statement(s) in the file do not open with the previous closing balance",
+                    fc.chain_breaks.len()
+                ));
             }
             for (i, p) in fc.parts.iter().enumerate().filter(|(_, p)| !p.check.is_ok()) {
                 out.push(format!(
@@ -477,17 +525,33 @@ impl Analysis {
         let r = &self.report;
         let n = |k: usize, one: &str, many: &str| if k == 1 { format!("1 {one}") } else { format!("{k} {many}") };
         if !r.missing_from_ledger.is_empty() {
-            out.push(n(r.missing_from_ledger.len(), "bank line is missing from the ledger", "bank lines are missing from the ledger"));
+            out.push(n(
+                r.missing_from_ledger.len(),
+                "bank line is missing from the ledger",
+                "bank lines are missing from the ledger",
+            ));
         }
         if !r.ambiguous.is_empty() {
-            out.push(n(r.ambiguous.len(), "bank line is ambiguous (several entries could be it)", "bank lines are ambiguous (several entries could be them)"));
+            out.push(n(
+                r.ambiguous.len(),
+                "bank line is ambiguous (several entries could be it)",
+                "bank lines are ambiguous (several entries could be them)",
+            ));
         }
         let other = r.already_confirmed.iter().filter(|a| !a.is_explained()).count();
         if other > 0 {
-            out.push(n(other, "bank line matches an entry another bank line confirmed (a second payment?)", "bank lines match entries other bank lines confirmed (second payments?)"));
+            out.push(n(
+                other,
+                "bank line matches an entry another bank line confirmed (a second payment?)",
+                "bank lines match entries other bank lines confirmed (second payments?)",
+            ));
         }
         if !r.not_seen_at_bank.is_empty() {
-            out.push(n(r.not_seen_at_bank.len(), "ledger entry of the period was not seen at the bank", "ledger entries of the period were not seen at the bank"));
+            out.push(n(
+                r.not_seen_at_bank.len(),
+                "ledger entry of the period was not seen at the bank",
+                "ledger entries of the period were not seen at the bank",
+            ));
         }
         if !self.balance.agrees {
             out.push(format!(
@@ -528,7 +592,15 @@ pub(crate) mod tests {
     }
 
     /// A contribution: (id byte, member, amount, reference, day, status, confirmed by).
-    pub fn contribution(n: u8, member: &str, amount: &str, reference: &str, day: &str, status: &str, by: Option<u8>) -> Value {
+    pub fn contribution(
+        n: u8,
+        member: &str,
+        amount: &str,
+        reference: &str,
+        day: &str,
+        status: &str,
+        by: Option<u8>,
+    ) -> Value {
         let mut v = json!({"id": hex(n), "seq": n, "fund": "f-one", "author": member, "amount": amount, "reference": reference,
                            "received_at": format!("{day}T10:00:00Z"), "status": status});
         if let Some(b) = by {
@@ -538,7 +610,15 @@ pub(crate) mod tests {
     }
 
     /// A payout: (id byte, recipient, amount, reference, day, status, confirmed by).
-    pub fn payout(n: u8, recipient: &str, amount: &str, reference: &str, day: &str, status: &str, by: Option<u8>) -> Value {
+    pub fn payout(
+        n: u8,
+        recipient: &str,
+        amount: &str,
+        reference: &str,
+        day: &str,
+        status: &str,
+        by: Option<u8>,
+    ) -> Value {
         let mut v = json!({"id": hex(n), "seq": n, "fund": "f-one", "allocation": hex(200), "payout": "allocation", "recipient": recipient,
                            "amount": amount, "reference": reference, "requested_by": "tres-one", "requested_at": format!("{day}T10:00:00Z"),
                            "approvals": ["tres-one"], "status": status});
@@ -559,8 +639,10 @@ pub(crate) mod tests {
 
     pub fn books(id: &str, contributions: Vec<Value>, payouts: Vec<Value>, recons: Vec<Value>) -> FundBooks {
         let z = json!({"pledged": "0.00", "confirmed": "0.00", "committed": "0.00", "disbursed": "0.00", "available": "0.00"});
-        let mut contributions: Vec<ledger::funds::ContributionState> = contributions.into_iter().map(|v| serde_json::from_value(v).expect("contribution")).collect();
-        let mut disbursements: Vec<ledger::funds::DisbursementState> = payouts.into_iter().map(|v| serde_json::from_value(v).expect("payout")).collect();
+        let mut contributions: Vec<ledger::funds::ContributionState> =
+            contributions.into_iter().map(|v| serde_json::from_value(v).expect("contribution")).collect();
+        let mut disbursements: Vec<ledger::funds::DisbursementState> =
+            payouts.into_iter().map(|v| serde_json::from_value(v).expect("payout")).collect();
         let fid: FundId = id.parse().expect("fund id");
         for c in &mut contributions {
             c.fund = fid.clone();
@@ -589,7 +671,11 @@ pub(crate) mod tests {
             reversal: false,
             booking_date: date(day),
             value_date: None,
-            refs: References { acct_svcr_ref: Some(bank_ref.into()), remittance_text: Some(reference.into()), ..References::default() },
+            refs: References {
+                acct_svcr_ref: Some(bank_ref.into()),
+                remittance_text: Some(reference.into()),
+                ..References::default()
+            },
             counterparty_name: None,
             counterparty_iban: None,
             description: None,
@@ -621,22 +707,51 @@ pub(crate) mod tests {
         let combined = combine(vec![st]).expect("combine");
         let pinned = BTreeMap::new();
         let options = MatchOptions::default();
-        analyse(combined, Inputs { books: b, others, pinned: &pinned, options: &options, opening: opening.map(d), statement_sha256: "ab".repeat(32) }).expect("analyse")
+        analyse(
+            combined,
+            Inputs {
+                books: b,
+                others,
+                pinned: &pinned,
+                options: &options,
+                opening: opening.map(d),
+                statement_sha256: "ab".repeat(32),
+            },
+        )
+        .expect("analyse")
     }
 
     #[test]
     fn first_statement_base_is_its_opening() {
-        let b = books("f-one", vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "pledged", None)], vec![], vec![]);
-        let a = analyse_one(statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]), &b, &[], None);
+        let b = books(
+            "f-one",
+            vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "pledged", None)],
+            vec![],
+            vec![],
+        );
+        let a = analyse_one(
+            statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]),
+            &b,
+            &[],
+            None,
+        );
         assert_eq!(a.balance.base_from, BaseSource::Statement);
-        assert_eq!((a.balance.base, a.balance.confirmed_in, a.balance.expected_closing), (d("40.00"), d("100.00"), d("140.00")));
+        assert_eq!(
+            (a.balance.base, a.balance.confirmed_in, a.balance.expected_closing),
+            (d("40.00"), d("100.00"), d("140.00"))
+        );
         assert!(a.balance.agrees);
         assert!(a.all_explained(), "{:?}", a.unexplained());
         assert_eq!(a.body["confirmed"], json!([hex(1)]));
         assert_eq!(a.body["opening_balance"], "40.00");
         assert_eq!(a.body["closing_balance"], "140.00");
         // --opening says 50.00 of the account was never the fund's: 10.00 is not explained.
-        let a = analyse_one(statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]), &b, &[], Some("50.00"));
+        let a = analyse_one(
+            statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]),
+            &b,
+            &[],
+            Some("50.00"),
+        );
         assert_eq!(a.balance.base_from, BaseSource::Given);
         assert_eq!(a.balance.difference, d("-10.00"));
         assert!(!a.all_explained());
@@ -651,10 +766,14 @@ pub(crate) mod tests {
             vec![payout(2, "coop-two", "30.00", "P-1", "2026-02-02", "executed", None)],
             vec![recon(9, "2026-01-01", "2026-01-31", "40.00", "140.00")],
         );
-        let feb = statement("2026-02-01", "2026-02-28", "140.00", vec![line("B2", "30.00", false, "2026-02-03", "P-1")]);
+        let feb =
+            statement("2026-02-01", "2026-02-28", "140.00", vec![line("B2", "30.00", false, "2026-02-03", "P-1")]);
         let a = analyse_one(feb.clone(), &b, &[], None);
         assert_eq!(a.balance.base_from, BaseSource::Reconciliation { id: hex(9), period_from: "2026-01-01".into() });
-        assert_eq!((a.balance.confirmed_in, a.balance.confirmed_out, a.balance.expected_closing), (d("100.00"), d("30.00"), d("110.00")));
+        assert_eq!(
+            (a.balance.confirmed_in, a.balance.confirmed_out, a.balance.expected_closing),
+            (d("100.00"), d("30.00"), d("110.00"))
+        );
         assert!(a.balance.agrees && a.all_explained(), "{:?}", a.unexplained());
         // A bank fee in February is a line the ledger lacks, and a difference of the balance.
         let mut with_fee = feb;
@@ -669,7 +788,10 @@ pub(crate) mod tests {
             "f-one",
             vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "confirmed", Some(9))],
             vec![payout(2, "coop-two", "30.00", "P-1", "2026-02-02", "confirmed", Some(10))],
-            vec![recon(9, "2026-01-01", "2026-01-31", "40.00", "140.00"), recon(10, "2026-02-01", "2026-02-28", "140.00", "110.00")],
+            vec![
+                recon(9, "2026-01-01", "2026-01-31", "40.00", "140.00"),
+                recon(10, "2026-02-01", "2026-02-28", "140.00", "110.00"),
+            ],
         );
         let jan = statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]);
         let a = analyse_one(jan, &b2, &[], None);
@@ -681,9 +803,24 @@ pub(crate) mod tests {
 
     #[test]
     fn another_fund_in_the_same_account_explains_its_lines_but_is_not_confirmed_here() {
-        let f = books("f-one", vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "pledged", None)], vec![], vec![]);
-        let g = books("g-two", vec![contribution(2, "coop-two", "70.00", "G-1", "2026-01-03", "pledged", None)], vec![], vec![]);
-        let st = statement("2026-01-01", "2026-01-31", "0.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1"), line("B2", "70.00", true, "2026-01-05", "G-1")]);
+        let f = books(
+            "f-one",
+            vec![contribution(1, "coop-one", "100.00", "R-1", "2026-01-03", "pledged", None)],
+            vec![],
+            vec![],
+        );
+        let g = books(
+            "g-two",
+            vec![contribution(2, "coop-two", "70.00", "G-1", "2026-01-03", "pledged", None)],
+            vec![],
+            vec![],
+        );
+        let st = statement(
+            "2026-01-01",
+            "2026-01-31",
+            "0.00",
+            vec![line("B1", "100.00", true, "2026-01-04", "R-1"), line("B2", "70.00", true, "2026-01-05", "G-1")],
+        );
         let alone = analyse_one(st.clone(), &f, &[], None);
         assert_eq!(alone.report.missing_from_ledger.len(), 1);
         assert!(!alone.all_explained());
@@ -697,8 +834,14 @@ pub(crate) mod tests {
 
     #[test]
     fn a_line_of_a_pending_payout_gets_a_hint() {
-        let b = books("f-one", vec![], vec![payout(3, "coop-two", "30.00", "P-9", "2026-02-02", "pending", None)], vec![]);
-        let a = analyse_one(statement("2026-02-01", "2026-02-28", "100.00", vec![line("B9", "30.00", false, "2026-02-03", "P-9")]), &b, &[], None);
+        let b =
+            books("f-one", vec![], vec![payout(3, "coop-two", "30.00", "P-9", "2026-02-02", "pending", None)], vec![]);
+        let a = analyse_one(
+            statement("2026-02-01", "2026-02-28", "100.00", vec![line("B9", "30.00", false, "2026-02-03", "P-9")]),
+            &b,
+            &[],
+            None,
+        );
         assert_eq!(a.report.missing_from_ledger.len(), 1);
         let hint = &a.hints[&a.report.missing_from_ledger[0].line.key];
         assert!(hint.contains(&hex(3)) && hint.contains("waiting for approvals"), "{hint}");
@@ -707,7 +850,8 @@ pub(crate) mod tests {
     #[test]
     fn combining_statements() {
         let one = statement("2026-01-01", "2026-01-01", "10.00", vec![line("B1", "5.00", true, "2026-01-01", "x")]);
-        let mut two = statement("2026-01-02", "2026-01-02", "15.00", vec![line("B2", "1.00", false, "2026-01-02", "y")]);
+        let mut two =
+            statement("2026-01-02", "2026-01-02", "15.00", vec![line("B2", "1.00", false, "2026-01-02", "y")]);
         let c = combine(vec![one.clone(), two.clone()]).expect("chained");
         assert!(c.check.ok);
         assert_eq!((c.statement.opening.amount, c.statement.closing.amount), (d("10.00"), d("14.00")));

@@ -76,7 +76,9 @@ pub const FLOWS_CSV_HEADER: &[&str] = &[
 /// (money in positive, out negative) so that a spreadsheet can sum it.
 pub fn flows_csv(b: &FundBooks) -> String {
     let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
-    let through = |by: Option<EntryId>| by.and_then(|id| b.reconciliation(&id)).map(|r| r.period_to.to_string()).unwrap_or_default();
+    let through = |by: Option<EntryId>| {
+        by.and_then(|id| b.reconciliation(&id)).map(|r| r.period_to.to_string()).unwrap_or_default()
+    };
     for c in &b.contributions {
         rows.push((
             c.seq,
@@ -247,7 +249,13 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
         let member_acc = format!("{}:{}", acc.contributions, component(c.author.as_str()));
         let meta = vec![("entry", c.id.to_hex()), ("reference", text(&c.reference))];
         if c.status == ContributionStatus::Reversed {
-            comments.push(format!("reversed contribution {} by {} of {} EUR (ref {}): it never arrived", c.id, c.author, money(amount), text(&c.reference)));
+            comments.push(format!(
+                "reversed contribution {} by {} of {} EUR (ref {}): it never arrived",
+                c.id,
+                c.author,
+                money(amount),
+                text(&c.reference)
+            ));
             continue;
         }
         txns.push(Txn {
@@ -294,15 +302,26 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
             }
             DisbursementStatus::Executed | DisbursementStatus::Confirmed => {}
         }
-        let expense = format!("{}:{}:{}", acc.expenses, if kind == "refund" { "Refunds" } else { "Allocations" }, component(d.recipient.as_str()));
-        let executed = d.executed_seq.and_then(|s| b.executed_dates.get(&s).copied()).unwrap_or_else(|| d.requested_at.date());
-        let meta = vec![("entry", d.id.to_hex()), ("allocation", d.allocation.to_hex()), ("reference", text(&d.reference))];
+        let expense = format!(
+            "{}:{}:{}",
+            acc.expenses,
+            if kind == "refund" { "Refunds" } else { "Allocations" },
+            component(d.recipient.as_str())
+        );
+        let executed =
+            d.executed_seq.and_then(|s| b.executed_dates.get(&s).copied()).unwrap_or_else(|| d.requested_at.date());
+        let meta =
+            vec![("entry", d.id.to_hex()), ("allocation", d.allocation.to_hex()), ("reference", text(&d.reference))];
         txns.push(Txn {
             date: executed,
             order: (d.executed_seq.unwrap_or(d.seq), 0),
             code: code(&d.id),
             payee: d.recipient.to_string(),
-            narration: format!("{kind} payout approved by {}, ref {}", d.approvals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" and "), text(&d.reference)),
+            narration: format!(
+                "{kind} payout approved by {}, ref {}",
+                d.approvals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" and "),
+                text(&d.reference)
+            ),
             meta: meta.clone(),
             postings: vec![(expense, amount), (acc.approved.clone(), -amount)],
             assert_after: Vec::new(),
@@ -498,7 +517,15 @@ mod tests {
         let mut b = books(
             "f-one",
             vec![
-                contribution(1, "coop-one", "100.00", "R-1; \"quoted\" \\ back,slash", "2026-01-03", "confirmed", Some(20)),
+                contribution(
+                    1,
+                    "coop-one",
+                    "100.00",
+                    "R-1; \"quoted\" \\ back,slash",
+                    "2026-01-03",
+                    "confirmed",
+                    Some(20),
+                ),
                 contribution(2, "2-digit-start", "50.00", "=HYPERLINK(\"x\")", "2026-01-04", "confirmed", Some(21)),
                 contribution(3, "coop-one", "25.00", "R-3", "2026-01-05", "reversed", None),
                 contribution(4, "coop-one", "10.00", "R-4\nnewline", "2026-02-01", "pledged", None),
@@ -508,7 +535,10 @@ mod tests {
                 payout(6, "coop-two", "5.00", "P-2", "2026-01-11", "pending", None),
                 payout(7, "coop-one", "12.00", "P-3", "2026-01-12", "executed", None),
             ],
-            vec![recon(20, "2026-01-01", "2026-01-15", "-20.00", "80.00"), recon(21, "2026-01-10", "2026-01-15", "80.00", "97.50")],
+            vec![
+                recon(20, "2026-01-01", "2026-01-15", "-20.00", "80.00"),
+                recon(21, "2026-01-10", "2026-01-15", "80.00", "97.50"),
+            ],
         );
         b.disbursements[2].payout = serde_json::from_value(json!("refund")).expect("payout kind");
         b.balances = serde_json::from_value(json!({"pledged": "10.00", "confirmed": "150.00", "committed": "0.00", "disbursed": "42.00", "available": "108.00"})).expect("balances");
@@ -551,9 +581,17 @@ mod tests {
         let bp = dir.path().join("t.beancount");
         std::fs::write(&hp, h).expect("write");
         std::fs::write(&bp, bc).expect("write");
-        for (tool, args) in [("hledger", vec!["-f", hp.to_str().expect("path"), "check", "-s", "ordereddates"]), ("bean-check", vec![bp.to_str().expect("path")])] {
+        for (tool, args) in [
+            ("hledger", vec!["-f", hp.to_str().expect("path"), "check", "-s", "ordereddates"]),
+            ("bean-check", vec![bp.to_str().expect("path")]),
+        ] {
             match std::process::Command::new(tool).args(&args).output() {
-                Ok(o) => assert!(o.status.success() && o.stderr.is_empty(), "{tool}: {}\n{}", String::from_utf8_lossy(&o.stderr), if tool == "hledger" { h } else { bc }),
+                Ok(o) => assert!(
+                    o.status.success() && o.stderr.is_empty(),
+                    "{tool}: {}\n{}",
+                    String::from_utf8_lossy(&o.stderr),
+                    if tool == "hledger" { h } else { bc }
+                ),
                 Err(_) => println!("NOTICE: {tool} is not installed; skipping its check"),
             }
         }
@@ -562,7 +600,10 @@ mod tests {
     #[test]
     fn empty_books_make_a_valid_journal() {
         let b = books("f-one", vec![], vec![], vec![]);
-        check_with_tools(&journal(&b, Syntax::Hledger).expect("journal"), &journal(&b, Syntax::Beancount).expect("journal"));
+        check_with_tools(
+            &journal(&b, Syntax::Hledger).expect("journal"),
+            &journal(&b, Syntax::Beancount).expect("journal"),
+        );
         assert_eq!(flows_csv(&b).lines().count(), 1);
     }
 

@@ -31,7 +31,11 @@ pub const STATE_FORMAT: &str = "meent-reconcile-state-v1";
 fn read_limited(path: &Path, what: &str) -> CmdResult<String> {
     let meta = std::fs::metadata(path).input_ctx(format!("cannot read the {what} {}", path.display()))?;
     if meta.len() > LOCAL_FILE_BYTES_MAX {
-        return Err(CmdError::input(anyhow!("the {what} {} has {} bytes, more than the {LOCAL_FILE_BYTES_MAX} accepted", path.display(), meta.len())));
+        return Err(CmdError::input(anyhow!(
+            "the {what} {} has {} bytes, more than the {LOCAL_FILE_BYTES_MAX} accepted",
+            path.display(),
+            meta.len()
+        )));
     }
     std::fs::read_to_string(path).input_ctx(format!("cannot read the {what} {} (UTF-8 text expected)", path.display()))
 }
@@ -112,9 +116,14 @@ impl ReconcileState {
             return Ok(ReconcileState::default());
         }
         let text = read_limited(path, "reconcile state")?;
-        let s: ReconcileState = serde_json::from_str(&text).input_ctx(format!("{} is not a meent reconcile state file", path.display()))?;
+        let s: ReconcileState =
+            serde_json::from_str(&text).input_ctx(format!("{} is not a meent reconcile state file", path.display()))?;
         if s.format != STATE_FORMAT {
-            return Err(CmdError::input(anyhow!("{}: format {:?}, expected {STATE_FORMAT:?}", path.display(), s.format)));
+            return Err(CmdError::input(anyhow!(
+                "{}: format {:?}, expected {STATE_FORMAT:?}",
+                path.display(),
+                s.format
+            )));
         }
         Ok(s)
     }
@@ -135,7 +144,8 @@ impl ReconcileState {
 
     /// Write the state atomically (a temporary file beside it, then a rename), mode 0600.
     pub fn save(&self, path: &Path) -> CmdResult {
-        let text = serde_json::to_string_pretty(self).map_err(|e| CmdError::failed(anyhow!("cannot encode the reconcile state: {e}")))?;
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| CmdError::failed(anyhow!("cannot encode the reconcile state: {e}")))?;
         let tmp = tmp_path(path);
         {
             let mut opts = std::fs::OpenOptions::new();
@@ -164,7 +174,11 @@ fn tmp_path(p: &Path) -> PathBuf {
 pub fn state_path(explicit: Option<&Path>, statement: &Path) -> PathBuf {
     match explicit {
         Some(p) => p.to_path_buf(),
-        None => statement.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new(".")).join(DEFAULT_STATE_FILE),
+        None => statement
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."))
+            .join(DEFAULT_STATE_FILE),
     }
 }
 
@@ -175,7 +189,10 @@ mod tests {
     #[test]
     fn iban_mapping() {
         let o = parse_ibans("# member   IBAN\nenergie-coop-noord NL91 ABNA 0417 1643 00\n\nvoedselbank-west=nl02rabo0123456789 # the food bank\nenergie-coop-noord NL44INGB0001234567\n").unwrap();
-        assert_eq!(o.member_ibans["energie-coop-noord"], vec!["NL91ABNA0417164300".to_string(), "NL44INGB0001234567".to_string()]);
+        assert_eq!(
+            o.member_ibans["energie-coop-noord"],
+            vec!["NL91ABNA0417164300".to_string(), "NL44INGB0001234567".to_string()]
+        );
         assert_eq!(o.member_ibans["voedselbank-west"], vec!["NL02RABO0123456789".to_string()]);
     }
 
@@ -199,7 +216,17 @@ mod tests {
         assert!(s.funds.is_empty());
         let fund: FundId = "warmtefonds".parse().unwrap();
         let id: EntryId = "11".repeat(32).parse().unwrap();
-        s.pin(&fund, "ab", PinnedLine { entry: id, reconciliation: id, statement_sha256: "00".into(), format: "camt053".into(), booking_date: "2026-01-02".into() });
+        s.pin(
+            &fund,
+            "ab",
+            PinnedLine {
+                entry: id,
+                reconciliation: id,
+                statement_sha256: "00".into(),
+                format: "camt053".into(),
+                booking_date: "2026-01-02".into(),
+            },
+        );
         s.save(&p).unwrap();
         let back = ReconcileState::load(&p).unwrap();
         assert_eq!(back, s);

@@ -61,7 +61,12 @@ impl Default for Auditor {
 impl Auditor {
     /// Before genesis.
     pub fn new() -> Self {
-        Auditor { state: State::new(), tree: MemoryTree::default(), frontier: Frontier::default(), seen: Default::default() }
+        Auditor {
+            state: State::new(),
+            tree: MemoryTree::default(),
+            frontier: Frontier::default(),
+            seen: Default::default(),
+        }
     }
 
     /// Records checked so far.
@@ -81,7 +86,10 @@ impl Auditor {
                 return Err(AuditError::Record { seq, reason: format!("says it is record {}", rec.seq) });
             }
             if let Some(first) = self.seen.insert(rec.entry.id, seq) {
-                return Err(AuditError::Record { seq, reason: format!("repeats entry {} of record {first}", rec.entry.id) });
+                return Err(AuditError::Record {
+                    seq,
+                    reason: format!("repeats entry {} of record {first}", rec.entry.id),
+                });
             }
             self.state
                 .apply(seq, &rec.received_at, &rec.entry)
@@ -97,25 +105,36 @@ impl Auditor {
     pub fn finish(self, note: &str, trusted: Option<&str>) -> Result<AuditReport, AuditError> {
         let origin = self.state.origin.clone().ok_or_else(|| AuditError::Log("the log is empty: no genesis".into()))?;
         let key = self.state.operator_key.ok_or_else(|| AuditError::Log("the log has no operator key".into()))?;
-        let cp = checkpoint::open(note, &origin, key.verifying_key()).map_err(|e| AuditError::Log(format!("checkpoint: {e}")))?;
+        let cp = checkpoint::open(note, &origin, key.verifying_key())
+            .map_err(|e| AuditError::Log(format!("checkpoint: {e}")))?;
         let size = self.frontier.size();
         if cp.size != size {
-            return Err(AuditError::Log(format!("the signed checkpoint covers {} records but the log has {size}", cp.size)));
+            return Err(AuditError::Log(format!(
+                "the signed checkpoint covers {} records but the log has {size}",
+                cp.size
+            )));
         }
         let root = self.frontier.root();
         if cp.root != root {
-            return Err(AuditError::Log("the records do not hash to the root of the signed checkpoint: some record was altered".into()));
+            return Err(AuditError::Log(
+                "the records do not hash to the root of the signed checkpoint: some record was altered".into(),
+            ));
         }
         let trusted_cp = match trusted {
             None => None,
             Some(t) => {
-                let t = checkpoint::open(t, &origin, key.verifying_key()).map_err(|e| AuditError::Log(format!("trusted checkpoint: {e}")))?;
+                let t = checkpoint::open(t, &origin, key.verifying_key())
+                    .map_err(|e| AuditError::Log(format!("trusted checkpoint: {e}")))?;
                 if t.size > size {
                     return Err(AuditError::Log(format!("the log has {size} records, fewer than the {} of the trusted checkpoint: it was truncated or rolled back", t.size)));
                 }
-                let proof = merkle::consistency_proof(&self.tree, t.size, size).map_err(|e| AuditError::Log(format!("consistency proof: {e}")))?;
+                let proof = merkle::consistency_proof(&self.tree, t.size, size)
+                    .map_err(|e| AuditError::Log(format!("consistency proof: {e}")))?;
                 merkle::verify_consistency(t.size, size, &proof, &t.root, &root).map_err(|e| {
-                    AuditError::Log(format!("the log is not consistent with the trusted checkpoint of size {}: history was rewritten ({e})", t.size))
+                    AuditError::Log(format!(
+                        "the log is not consistent with the trusted checkpoint of size {}: history was rewritten ({e})",
+                        t.size
+                    ))
                 })?;
                 Some(t)
             }

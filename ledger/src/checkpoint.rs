@@ -178,12 +178,7 @@ pub struct SignatureLine {
 impl Checkpoint {
     /// The note text: origin, size and base64 root, each followed by `\n`.
     pub fn body_text(&self) -> String {
-        format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            STANDARD.encode(self.root)
-        )
+        format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root))
     }
 
     /// The whole signed note, signed by `key` under the key name
@@ -215,20 +210,14 @@ pub fn verifier_key(origin: &str, key: &VerifyingKey) -> String {
     let mut material = Vec::with_capacity(33);
     material.push(ED25519_TYPE);
     material.extend_from_slice(key.as_bytes());
-    format!(
-        "{origin}+{}+{}",
-        hex::encode(key_id(origin, key)),
-        STANDARD.encode(material)
-    )
+    format!("{origin}+{}+{}", hex::encode(key_id(origin, key)), STANDARD.encode(material))
 }
 
 /// Checks that `origin` can be the key name of a note and the first line of
 /// a checkpoint: non-empty, no Unicode white space, no `+`, no control
 /// characters.
 pub fn check_origin(origin: &str) -> Result<(), CheckpointError> {
-    name_problem(origin).map_or(Ok(()), |reason| {
-        Err(CheckpointError::InvalidOrigin { reason })
-    })
+    name_problem(origin).map_or(Ok(()), |reason| Err(CheckpointError::InvalidOrigin { reason }))
 }
 
 /// Why `name` is not a valid key name, if it is not.
@@ -253,35 +242,22 @@ fn sign_note(text: &str, name: &str, key: &SigningKey) -> String {
     let mut blob = Vec::with_capacity(4 + 64);
     blob.extend_from_slice(&key_id(name, &key.verifying_key()));
     blob.extend_from_slice(&signature.to_bytes());
-    format!(
-        "{text}\n{SIGNATURE_PREFIX}{name} {}\n",
-        STANDARD.encode(blob)
-    )
+    format!("{text}\n{SIGNATURE_PREFIX}{name} {}\n", STANDARD.encode(blob))
 }
 
 /// Splits a note into its text (with its final newline) and its signature
 /// lines, checking the syntax of C2SP `signed-note`.
 fn parse_note(note: &str) -> Result<(&str, Vec<SignatureLine>), CheckpointError> {
     if note.len() > MAX_NOTE_LEN {
-        return Err(CheckpointError::NoteTooLarge {
-            len: note.len(),
-            max: MAX_NOTE_LEN,
-        });
+        return Err(CheckpointError::NoteTooLarge { len: note.len(), max: MAX_NOTE_LEN });
     }
-    if let Some((offset, &code)) = note
-        .as_bytes()
-        .iter()
-        .enumerate()
-        .find(|&(_, &b)| b < 0x20 && b != b'\n')
-    {
+    if let Some((offset, &code)) = note.as_bytes().iter().enumerate().find(|&(_, &b)| b < 0x20 && b != b'\n') {
         return Err(CheckpointError::ControlCharacter { code, offset });
     }
     if !note.ends_with('\n') {
         return Err(CheckpointError::MissingFinalNewline);
     }
-    let split = note
-        .rfind("\n\n")
-        .ok_or(CheckpointError::MissingBlankLine)?;
+    let split = note.rfind("\n\n").ok_or(CheckpointError::MissingBlankLine)?;
     let text = &note[..split + 1];
     let block = &note[split + 2..];
     let Some(block) = block.strip_suffix('\n') else {
@@ -289,10 +265,7 @@ fn parse_note(note: &str) -> Result<(&str, Vec<SignatureLine>), CheckpointError>
     };
     let count = block.split('\n').count();
     if count > MAX_SIGNATURES {
-        return Err(CheckpointError::TooManySignatures {
-            count,
-            max: MAX_SIGNATURES,
-        });
+        return Err(CheckpointError::TooManySignatures { count, max: MAX_SIGNATURES });
     }
     let signatures = block
         .split('\n')
@@ -304,34 +277,22 @@ fn parse_note(note: &str) -> Result<(&str, Vec<SignatureLine>), CheckpointError>
 
 /// Parses `— <name> <base64(key id || signature)>` (without its newline).
 fn parse_signature_line(line: &str, number: usize) -> Result<SignatureLine, CheckpointError> {
-    let malformed = |reason| CheckpointError::MalformedSignatureLine {
-        line: number,
-        reason,
-    };
+    let malformed = |reason| CheckpointError::MalformedSignatureLine { line: number, reason };
     let rest = line
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or_else(|| malformed("it does not start with an em dash and a space"))?;
-    let (name, encoded) = rest
-        .split_once(' ')
-        .ok_or_else(|| malformed("it has no space between key name and signature"))?;
+    let (name, encoded) =
+        rest.split_once(' ').ok_or_else(|| malformed("it has no space between key name and signature"))?;
     if let Some(reason) = name_problem(name) {
         return Err(malformed(reason));
     }
-    let blob = STANDARD
-        .decode(encoded)
-        .map_err(|_| malformed("the signature is not valid base64"))?;
+    let blob = STANDARD.decode(encoded).map_err(|_| malformed("the signature is not valid base64"))?;
     if blob.len() < 5 {
-        return Err(malformed(
-            "the signature is shorter than a key id and one byte",
-        ));
+        return Err(malformed("the signature is shorter than a key id and one byte"));
     }
     let mut key_id = [0u8; 4];
     key_id.copy_from_slice(&blob[..4]);
-    Ok(SignatureLine {
-        name: name.to_owned(),
-        key_id,
-        signature: blob[4..].to_vec(),
-    })
+    Ok(SignatureLine { name: name.to_owned(), key_id, signature: blob[4..].to_vec() })
 }
 
 /// Checks the signature lines of `name`/`key` over `text`: every line with
@@ -344,28 +305,19 @@ fn verify_signatures(
 ) -> Result<(), CheckpointError> {
     let id = key_id(name, key);
     let mut verified = false;
-    for line in signatures
-        .iter()
-        .filter(|l| l.name == name && l.key_id == id)
-    {
+    for line in signatures.iter().filter(|l| l.name == name && l.key_id == id) {
         let ok = Signature::from_slice(&line.signature)
             .map(|sig| key.verify_strict(text.as_bytes(), &sig).is_ok())
             .unwrap_or(false);
         if !ok {
-            return Err(CheckpointError::InvalidSignature {
-                name: name.to_owned(),
-                key_id: hex::encode(id),
-            });
+            return Err(CheckpointError::InvalidSignature { name: name.to_owned(), key_id: hex::encode(id) });
         }
         verified = true;
     }
     if verified {
         Ok(())
     } else {
-        Err(CheckpointError::NoSignatureForKey {
-            name: name.to_owned(),
-            key_id: hex::encode(id),
-        })
+        Err(CheckpointError::NoSignatureForKey { name: name.to_owned(), key_id: hex::encode(id) })
     }
 }
 
@@ -384,28 +336,17 @@ fn parse_body(text: &str) -> Result<Checkpoint, CheckpointError> {
     let [origin, size_line, root_line, ..] = lines[..] else {
         return Err(CheckpointError::TooFewLines { got: lines.len() });
     };
-    let size = parse_size(size_line).ok_or_else(|| CheckpointError::BadSize {
-        text: clip(size_line, 40),
-    })?;
-    let decoded = STANDARD
-        .decode(root_line)
-        .map_err(|_| CheckpointError::BadRootBase64)?;
-    let root: Hash = decoded
-        .as_slice()
-        .try_into()
-        .map_err(|_| CheckpointError::BadRootLength { got: decoded.len() })?;
-    Ok(Checkpoint {
-        origin: origin.to_owned(),
-        size,
-        root,
-    })
+    let size = parse_size(size_line).ok_or_else(|| CheckpointError::BadSize { text: clip(size_line, 40) })?;
+    let decoded = STANDARD.decode(root_line).map_err(|_| CheckpointError::BadRootBase64)?;
+    let root: Hash =
+        decoded.as_slice().try_into().map_err(|_| CheckpointError::BadRootLength { got: decoded.len() })?;
+    Ok(Checkpoint { origin: origin.to_owned(), size, root })
 }
 
 /// ASCII decimal without sign or leading zeros ("0" alone for zero), within
 /// `u64`.
 fn parse_size(s: &str) -> Option<u64> {
-    let canonical =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if canonical {
         s.parse().ok()
     } else {
@@ -425,10 +366,7 @@ pub fn open(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, 
     let (text, signatures) = parse_note(note)?;
     let checkpoint = parse_body(text)?;
     if checkpoint.origin != origin {
-        return Err(CheckpointError::WrongOrigin {
-            expected: origin.to_owned(),
-            got: clip(&checkpoint.origin, 200),
-        });
+        return Err(CheckpointError::WrongOrigin { expected: origin.to_owned(), got: clip(&checkpoint.origin, 200) });
     }
     verify_signatures(text, &signatures, origin, key)?;
     Ok(checkpoint)
@@ -454,11 +392,7 @@ mod tests {
     }
 
     fn sample() -> Checkpoint {
-        Checkpoint {
-            origin: ORIGIN.to_owned(),
-            size: 42,
-            root: crate::merkle::leaf_hash(b"forty-two"),
-        }
+        Checkpoint { origin: ORIGIN.to_owned(), size: 42, root: crate::merkle::leaf_hash(b"forty-two") }
     }
 
     /// Builds `— name base64(id || sig)` by hand.
@@ -482,23 +416,10 @@ mod tests {
         assert_eq!(sigs[0].key_id, key_id(ORIGIN, &sk.verifying_key()));
         assert_eq!(sigs[0].signature.len(), 64);
         // Size 0 and the empty root.
-        let empty = Checkpoint {
-            origin: ORIGIN.to_owned(),
-            size: 0,
-            root: crate::merkle::empty_root(),
-        };
-        assert_eq!(
-            empty.body_text(),
-            format!("{ORIGIN}\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n")
-        );
-        assert_eq!(
-            open(&empty.sign(&sk), ORIGIN, &sk.verifying_key()),
-            Ok(empty)
-        );
-        let max = Checkpoint {
-            size: u64::MAX,
-            ..sample()
-        };
+        let empty = Checkpoint { origin: ORIGIN.to_owned(), size: 0, root: crate::merkle::empty_root() };
+        assert_eq!(empty.body_text(), format!("{ORIGIN}\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"));
+        assert_eq!(open(&empty.sign(&sk), ORIGIN, &sk.verifying_key()), Ok(empty));
+        let max = Checkpoint { size: u64::MAX, ..sample() };
         assert_eq!(open(&max.sign(&sk), ORIGIN, &sk.verifying_key()), Ok(max));
     }
 
@@ -520,28 +441,20 @@ mod tests {
         assert_eq!(hex::encode(vk.as_bytes()), GOLDEN_PUBLIC_KEY);
         assert_eq!(hex::encode(key_id(ORIGIN, &vk)), GOLDEN_KEY_ID);
 
-        let cp = Checkpoint {
-            origin: ORIGIN.to_owned(),
-            size: 42,
-            root: [0x42; 32],
-        };
+        let cp = Checkpoint { origin: ORIGIN.to_owned(), size: 42, root: [0x42; 32] };
         let note = cp.sign(&sk);
         assert_eq!(note, GOLDEN_NOTE);
         // Rebuild the signature line independently.
         let text = format!("{ORIGIN}\n42\n{}\n", STANDARD.encode([0x42u8; 32]));
         let sig = sk.sign(text.as_bytes()).to_bytes();
-        let want = format!(
-            "{text}\n{}",
-            line(ORIGIN, digest[..4].try_into().expect("4"), &sig)
-        );
+        let want = format!("{text}\n{}", line(ORIGIN, digest[..4].try_into().expect("4"), &sig));
         assert_eq!(note, want);
         assert_eq!(open(GOLDEN_NOTE, ORIGIN, &vk), Ok(cp));
     }
 
     // Cross-checked once with an independent implementation (Python's
     // `cryptography` Ed25519 and `hashlib`), which produced the same bytes.
-    const GOLDEN_PUBLIC_KEY: &str =
-        "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";
+    const GOLDEN_PUBLIC_KEY: &str = "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";
     const GOLDEN_KEY_ID: &str = "c9b7e29b";
     const GOLDEN_NOTE: &str = "meent.example.org/amsterdam\n42\n\
         QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n\n\
@@ -571,21 +484,12 @@ mod tests {
         assert_eq!(sign_note(text, "PeterNeumann", &sk), want);
         let (got_text, sigs) = parse_note(&want).expect("parses");
         assert_eq!(got_text, text);
-        assert_eq!(
-            verify_signatures(got_text, &sigs, "PeterNeumann", &vk),
-            Ok(())
-        );
+        assert_eq!(verify_signatures(got_text, &sigs, "PeterNeumann", &vk), Ok(()));
         let altered = want.replace("cryptography", "cryptographY");
         let (t, s) = parse_note(&altered).expect("parses");
-        assert!(matches!(
-            verify_signatures(t, &s, "PeterNeumann", &vk),
-            Err(CheckpointError::InvalidSignature { .. })
-        ));
+        assert!(matches!(verify_signatures(t, &s, "PeterNeumann", &vk), Err(CheckpointError::InvalidSignature { .. })));
         // Not a checkpoint: two body lines.
-        assert_eq!(
-            parse_unverified(&want),
-            Err(CheckpointError::TooFewLines { got: 2 })
-        );
+        assert_eq!(parse_unverified(&want), Err(CheckpointError::TooFewLines { got: 2 }));
     }
 
     /// The examples of the C2SP specs themselves (no public keys are given
@@ -599,10 +503,7 @@ mod tests {
         let (cp, sigs) = parse_unverified(checkpoint).expect("parses");
         assert_eq!(cp.origin, "example.com/behind-the-sofa");
         assert_eq!(cp.size, 20852163);
-        assert_eq!(
-            STANDARD.encode(cp.root),
-            "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="
-        );
+        assert_eq!(STANDARD.encode(cp.root), "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=");
         assert_eq!(sigs.len(), 1);
         assert_eq!(sigs[0].name, "example.com/behind-the-sofa");
         assert_eq!(hex::encode(sigs[0].key_id), "033de0ae");
@@ -617,10 +518,7 @@ mod tests {
         let (text, sigs) = parse_note(poem).expect("parses");
         assert!(text.ends_with("sole:\n\ned è subito sera.\n"));
         assert_eq!(sigs[0].name, "quasimodo.example/salvatore");
-        assert_eq!(
-            parse_unverified(poem),
-            Err(CheckpointError::EmptyLine { line: 3 })
-        );
+        assert_eq!(parse_unverified(poem), Err(CheckpointError::EmptyLine { line: 3 }));
     }
 
     #[test]
@@ -631,18 +529,12 @@ mod tests {
         let root_b64 = STANDARD.encode(sample().root);
 
         let bigger = note.replacen("\n42\n", "\n43\n", 1);
-        assert!(matches!(
-            open(&bigger, ORIGIN, &vk),
-            Err(CheckpointError::InvalidSignature { .. })
-        ));
+        assert!(matches!(open(&bigger, ORIGIN, &vk), Err(CheckpointError::InvalidSignature { .. })));
 
         let mut other_root = sample().root;
         other_root[31] ^= 1;
         let rerooted = note.replacen(&root_b64, &STANDARD.encode(other_root), 1);
-        assert!(matches!(
-            open(&rerooted, ORIGIN, &vk),
-            Err(CheckpointError::InvalidSignature { .. })
-        ));
+        assert!(matches!(open(&rerooted, ORIGIN, &vk), Err(CheckpointError::InvalidSignature { .. })));
 
         // Another origin in the body only: refused as the wrong log.
         let moved = note.replacen(ORIGIN, "meent.example.org/utrecht", 1);
@@ -654,10 +546,7 @@ mod tests {
             })
         );
         // The right note opened as another log.
-        assert!(matches!(
-            open(&note, "meent.example.org/utrecht", &vk),
-            Err(CheckpointError::WrongOrigin { .. })
-        ));
+        assert!(matches!(open(&note, "meent.example.org/utrecht", &vk), Err(CheckpointError::WrongOrigin { .. })));
         // Both origin and key name changed: no signature by our key.
         let renamed = note.replace(ORIGIN, "meent.example.org/utrecht");
         assert!(matches!(
@@ -671,24 +560,12 @@ mod tests {
             let mut sig = sigs[0].signature.clone();
             sig[bit / 8] ^= 1 << (bit % 8);
             let bad = format!("{text}\n{}", line(ORIGIN, sigs[0].key_id, &sig));
-            assert!(
-                matches!(
-                    open(&bad, ORIGIN, &vk),
-                    Err(CheckpointError::InvalidSignature { .. })
-                ),
-                "bit {bit}"
-            );
+            assert!(matches!(open(&bad, ORIGIN, &vk), Err(CheckpointError::InvalidSignature { .. })), "bit {bit}");
         }
         // Truncated or extended signature from our key.
-        for sig in [
-            &sigs[0].signature[..63],
-            &[&sigs[0].signature[..], &[0]].concat()[..],
-        ] {
+        for sig in [&sigs[0].signature[..63], &[&sigs[0].signature[..], &[0]].concat()[..]] {
             let bad = format!("{text}\n{}", line(ORIGIN, sigs[0].key_id, sig));
-            assert!(matches!(
-                open(&bad, ORIGIN, &vk),
-                Err(CheckpointError::InvalidSignature { .. })
-            ));
+            assert!(matches!(open(&bad, ORIGIN, &vk), Err(CheckpointError::InvalidSignature { .. })));
         }
     }
 
@@ -705,10 +582,7 @@ mod tests {
         );
         assert_eq!(
             open(&note, ORIGIN, &other).unwrap_err().to_string(),
-            format!(
-                "note has no signature by key {ORIGIN} with id {}",
-                hex::encode(key_id(ORIGIN, &other))
-            )
+            format!("note has no signature by key {ORIGIN} with id {}", hex::encode(key_id(ORIGIN, &other)))
         );
     }
 
@@ -736,34 +610,22 @@ mod tests {
         assert_eq!(open(&first, ORIGIN, &vk), Ok(sample()));
         // Only the others: refused.
         let without = format!("{text}\n{witness_line}{same_name}{same_id}");
-        assert!(matches!(
-            open(&without, ORIGIN, &vk),
-            Err(CheckpointError::NoSignatureForKey { .. })
-        ));
+        assert!(matches!(open(&without, ORIGIN, &vk), Err(CheckpointError::NoSignatureForKey { .. })));
         // A second line by our key that fails poisons the note.
         let bad_ours = line(ORIGIN, sigs[0].key_id, &bogus_sig);
         let mixed = format!("{text}\n{our_line}{bad_ours}");
-        assert!(matches!(
-            open(&mixed, ORIGIN, &vk),
-            Err(CheckpointError::InvalidSignature { .. })
-        ));
+        assert!(matches!(open(&mixed, ORIGIN, &vk), Err(CheckpointError::InvalidSignature { .. })));
         // 16 other signatures plus ours are accepted, as C2SP requires;
         // more than MAX_SIGNATURES lines are not.
-        let sixteen: String = (0..16)
-            .map(|i| line(&format!("w{i}.example"), [i; 4], &[i; 64]))
-            .collect();
+        let sixteen: String = (0..16).map(|i| line(&format!("w{i}.example"), [i; 4], &[i; 64])).collect();
         let busy = format!("{text}\n{sixteen}{our_line}");
         assert_eq!(open(&busy, ORIGIN, &vk), Ok(sample()));
-        let crowd: String = (0..MAX_SIGNATURES as u8)
-            .map(|i| line(&format!("w{i}.example"), [i; 4], &[i; 64]))
-            .collect();
+        let crowd: String =
+            (0..MAX_SIGNATURES as u8).map(|i| line(&format!("w{i}.example"), [i; 4], &[i; 64])).collect();
         let crowded = format!("{text}\n{crowd}{our_line}");
         assert_eq!(
             open(&crowded, ORIGIN, &vk),
-            Err(CheckpointError::TooManySignatures {
-                count: MAX_SIGNATURES + 1,
-                max: MAX_SIGNATURES,
-            })
+            Err(CheckpointError::TooManySignatures { count: MAX_SIGNATURES + 1, max: MAX_SIGNATURES })
         );
     }
 
@@ -777,15 +639,8 @@ mod tests {
         let dropped = note.replacen("extension one\n", "", 1);
         assert!(open(&dropped, ORIGIN, &sk.verifying_key()).is_err());
         // Extension lines must not be empty.
-        let hollow = sign_note(
-            &format!("{}ext\n\nmore\n", sample().body_text()),
-            ORIGIN,
-            &sk,
-        );
-        assert_eq!(
-            open(&hollow, ORIGIN, &sk.verifying_key()),
-            Err(CheckpointError::EmptyLine { line: 5 })
-        );
+        let hollow = sign_note(&format!("{}ext\n\nmore\n", sample().body_text()), ORIGIN, &sk);
+        assert_eq!(open(&hollow, ORIGIN, &sk.verifying_key()), Err(CheckpointError::EmptyLine { line: 5 }));
     }
 
     /// Signs `body` (the text lines, each ending in "\n") and opens it.
@@ -801,43 +656,16 @@ mod tests {
         assert_eq!(ok("0").map(|c| c.size), Ok(0));
         assert_eq!(ok("10").map(|c| c.size), Ok(10));
         assert_eq!(ok("18446744073709551615").map(|c| c.size), Ok(u64::MAX));
-        for bad in [
-            "042",
-            "00",
-            "+42",
-            "-1",
-            "4 2",
-            " 42",
-            "42 ",
-            "4_2",
-            "0x2a",
-            "18446744073709551616",
-            "٤٢",
-            "42.0",
-        ] {
-            assert_eq!(
-                ok(bad),
-                Err(CheckpointError::BadSize {
-                    text: bad.to_owned()
-                }),
-                "{bad:?}"
-            );
+        for bad in ["042", "00", "+42", "-1", "4 2", " 42", "42 ", "4_2", "0x2a", "18446744073709551616", "٤٢", "42.0"]
+        {
+            assert_eq!(ok(bad), Err(CheckpointError::BadSize { text: bad.to_owned() }), "{bad:?}");
         }
         let body = |root: &str| open_body(&format!("{ORIGIN}\n42\n{root}\n"));
-        assert_eq!(
-            body(&STANDARD.encode([7u8; 31])),
-            Err(CheckpointError::BadRootLength { got: 31 })
-        );
-        assert_eq!(
-            body(&STANDARD.encode([7u8; 33])),
-            Err(CheckpointError::BadRootLength { got: 33 })
-        );
+        assert_eq!(body(&STANDARD.encode([7u8; 31])), Err(CheckpointError::BadRootLength { got: 31 }));
+        assert_eq!(body(&STANDARD.encode([7u8; 33])), Err(CheckpointError::BadRootLength { got: 33 }));
         let unpadded = root.trim_end_matches('=').to_owned();
         assert_eq!(body(&unpadded), Err(CheckpointError::BadRootBase64));
-        let url_safe = STANDARD
-            .encode([0xfb; 32])
-            .replace('+', "-")
-            .replace('/', "_");
+        let url_safe = STANDARD.encode([0xfb; 32]).replace('+', "-").replace('/', "_");
         assert_eq!(body(&url_safe), Err(CheckpointError::BadRootBase64));
         assert_eq!(body("not base64!"), Err(CheckpointError::BadRootBase64));
         // Non-canonical trailing bits: 'B' instead of 'A' before the padding.
@@ -845,18 +673,9 @@ mod tests {
         sloppy.replace_range(42..43, "B");
         assert_eq!(body(&sloppy), Err(CheckpointError::BadRootBase64));
 
-        assert_eq!(
-            open_body(&format!("{ORIGIN}\n42\n")),
-            Err(CheckpointError::TooFewLines { got: 2 })
-        );
-        assert_eq!(
-            open_body(&format!("{ORIGIN}\n\n{root}\n")),
-            Err(CheckpointError::EmptyLine { line: 2 })
-        );
-        assert_eq!(
-            open_body(&format!("\n42\n{root}\n")),
-            Err(CheckpointError::EmptyLine { line: 1 })
-        );
+        assert_eq!(open_body(&format!("{ORIGIN}\n42\n")), Err(CheckpointError::TooFewLines { got: 2 }));
+        assert_eq!(open_body(&format!("{ORIGIN}\n\n{root}\n")), Err(CheckpointError::EmptyLine { line: 2 }));
+        assert_eq!(open_body(&format!("\n42\n{root}\n")), Err(CheckpointError::EmptyLine { line: 1 }));
     }
 
     #[test]
@@ -873,52 +692,26 @@ mod tests {
             // there is no separator at all.
             Err(CheckpointError::MissingBlankLine)
         );
-        assert_eq!(
-            open(note.trim_end_matches('\n'), ORIGIN, &vk),
-            Err(CheckpointError::MissingFinalNewline)
-        );
-        assert_eq!(
-            open(&format!("{text}\n"), ORIGIN, &vk),
-            Err(CheckpointError::NoSignatures)
-        );
-        assert_eq!(
-            open("", ORIGIN, &vk),
-            Err(CheckpointError::MissingFinalNewline)
-        );
-        assert_eq!(
-            open("\n", ORIGIN, &vk),
-            Err(CheckpointError::MissingBlankLine)
-        );
-        assert_eq!(
-            open("\n\n", ORIGIN, &vk),
-            Err(CheckpointError::NoSignatures)
-        );
+        assert_eq!(open(note.trim_end_matches('\n'), ORIGIN, &vk), Err(CheckpointError::MissingFinalNewline));
+        assert_eq!(open(&format!("{text}\n"), ORIGIN, &vk), Err(CheckpointError::NoSignatures));
+        assert_eq!(open("", ORIGIN, &vk), Err(CheckpointError::MissingFinalNewline));
+        assert_eq!(open("\n", ORIGIN, &vk), Err(CheckpointError::MissingBlankLine));
+        assert_eq!(open("\n\n", ORIGIN, &vk), Err(CheckpointError::NoSignatures));
         assert!(open(&format!("{note}\n"), ORIGIN, &vk).is_err());
         assert!(open(&format!("{text}\n\n{sig_line}"), ORIGIN, &vk).is_err());
         assert_eq!(
             open(&note.replace('\n', "\r\n"), ORIGIN, &vk),
-            Err(CheckpointError::ControlCharacter {
-                code: 0x0d,
-                offset: ORIGIN.len(),
-            })
+            Err(CheckpointError::ControlCharacter { code: 0x0d, offset: ORIGIN.len() })
         );
         assert!(matches!(
             open(&note.replacen("42", "4\t2", 1), ORIGIN, &vk),
             Err(CheckpointError::ControlCharacter { code: 9, .. })
         ));
         let huge = format!("{}{note}", "x".repeat(MAX_NOTE_LEN));
-        assert!(matches!(
-            open(&huge, ORIGIN, &vk),
-            Err(CheckpointError::NoteTooLarge { .. })
-        ));
+        assert!(matches!(open(&huge, ORIGIN, &vk), Err(CheckpointError::NoteTooLarge { .. })));
 
         // Malformed signature lines (from any key) make the note malformed.
-        let encoded = sig_line
-            .trim_end_matches('\n')
-            .rsplit(' ')
-            .next()
-            .expect("base64")
-            .to_owned();
+        let encoded = sig_line.trim_end_matches('\n').rsplit(' ').next().expect("base64").to_owned();
         let cases = [
             format!("- {ORIGIN} {encoded}\n"),
             format!("\u{2014}{ORIGIN} {encoded}\n"),
@@ -935,10 +728,7 @@ mod tests {
         for case in &cases {
             let bad = format!("{text}\n{sig_line}{case}");
             assert!(
-                matches!(
-                    open(&bad, ORIGIN, &vk),
-                    Err(CheckpointError::MalformedSignatureLine { line: 2, .. })
-                ),
+                matches!(open(&bad, ORIGIN, &vk), Err(CheckpointError::MalformedSignatureLine { line: 2, .. })),
                 "{case:?} gave {:?}",
                 open(&bad, ORIGIN, &vk)
             );
@@ -951,10 +741,7 @@ mod tests {
         for bad in ["", "a b", "a+b", "a\u{3000}b", "a\u{7f}b", "a\nb"] {
             assert!(check_origin(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(
-            check_origin("").unwrap_err().to_string(),
-            "origin is not a valid key name: the key name is empty"
-        );
+        assert_eq!(check_origin("").unwrap_err().to_string(), "origin is not a valid key name: the key name is empty");
     }
 
     fn valid_note() -> String {

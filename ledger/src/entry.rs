@@ -532,7 +532,11 @@ impl Body {
             Body::Genesis(g) => {
                 bytes("origin", &g.origin, ORIGIN_BYTES_MAX)?;
                 if g.registrars.len() > REGISTRARS_MAX {
-                    return Err(EntryError::FieldTooLong { field: "registrars", len: g.registrars.len(), max: REGISTRARS_MAX });
+                    return Err(EntryError::FieldTooLong {
+                        field: "registrars",
+                        len: g.registrars.len(),
+                        max: REGISTRARS_MAX,
+                    });
                 }
             }
             Body::MemberApply(a) => {
@@ -555,7 +559,11 @@ impl Body {
                 chars("name", &f.name, NAME_CHARS_MAX)?;
                 bytes("purpose", &f.purpose, PURPOSE_BYTES_MAX)?;
                 if f.charter.treasurers.len() > TREASURERS_MAX {
-                    return Err(EntryError::FieldTooLong { field: "treasurers", len: f.charter.treasurers.len(), max: TREASURERS_MAX });
+                    return Err(EntryError::FieldTooLong {
+                        field: "treasurers",
+                        len: f.charter.treasurers.len(),
+                        max: TREASURERS_MAX,
+                    });
                 }
             }
             Body::Contribution(c) => {
@@ -577,7 +585,11 @@ impl Body {
             }
             Body::Ballot(b) => {
                 if b.approve.len() > BALLOT_PROJECTS_MAX {
-                    return Err(EntryError::FieldTooLong { field: "approve", len: b.approve.len(), max: BALLOT_PROJECTS_MAX });
+                    return Err(EntryError::FieldTooLong {
+                        field: "approve",
+                        len: b.approve.len(),
+                        max: BALLOT_PROJECTS_MAX,
+                    });
                 }
             }
             Body::Disbursement(d) => {
@@ -586,10 +598,16 @@ impl Body {
             }
             Body::Reconciliation(r) => {
                 if crate::ids::parse_hex32(&r.statement_sha256).is_none() {
-                    return Err(EntryError::Malformed("body: statement_sha256 must be 64 lowercase hex characters".into()));
+                    return Err(EntryError::Malformed(
+                        "body: statement_sha256 must be 64 lowercase hex characters".into(),
+                    ));
                 }
                 if r.confirmed.len() > CONFIRMED_IDS_MAX {
-                    return Err(EntryError::FieldTooLong { field: "confirmed", len: r.confirmed.len(), max: CONFIRMED_IDS_MAX });
+                    return Err(EntryError::FieldTooLong {
+                        field: "confirmed",
+                        len: r.confirmed.len(),
+                        max: CONFIRMED_IDS_MAX,
+                    });
                 }
             }
             Body::Reversal(r) => {
@@ -701,7 +719,16 @@ impl VerifiedEntry {
             Some(c) => c,
             None => jcs::to_vec(&json).map_err(|e| EntryError::Malformed(e.to_string()))?,
         };
-        Ok(VerifiedEntry { id: entry_id(&sb), kind: raw.kind, author: raw.author, key: raw.key, at: raw.at, body, json, canonical })
+        Ok(VerifiedEntry {
+            id: entry_id(&sb),
+            kind: raw.kind,
+            author: raw.author,
+            key: raw.key,
+            at: raw.at,
+            body,
+            json,
+            canonical,
+        })
     }
 
     /// The entry's canonical JSON bytes (`JCS` of the whole entry, `sig` included).
@@ -711,7 +738,13 @@ impl VerifiedEntry {
 }
 
 /// Build and sign an entry (what a client does). `body` must be the kind's body as JSON.
-pub fn sign_entry(kind: Kind, author: &Author, key: &SigningKey, at: &Timestamp, body: Value) -> Result<VerifiedEntry, EntryError> {
+pub fn sign_entry(
+    kind: Kind,
+    author: &Author,
+    key: &SigningKey,
+    at: &Timestamp,
+    body: Value,
+) -> Result<VerifiedEntry, EntryError> {
     let nonce: [u8; 16] = rand::random();
     let public = PublicKey::from(key.verifying_key());
     let mut obj = serde_json::Map::new();
@@ -761,7 +794,9 @@ mod tests {
         assert_eq!(back.id, e.id);
         let sb = signing_bytes(&e.json).unwrap();
         assert_eq!(e.canonical(), jcs::to_vec(&e.json).unwrap().as_slice());
-        assert!(sb.starts_with(b"meent-entry-v1\n{\"at\":\"2026-11-27T12:00:00Z\",\"author\":\"energie-coop-noord\",\"body\":{"));
+        assert!(sb.starts_with(
+            b"meent-entry-v1\n{\"at\":\"2026-11-27T12:00:00Z\",\"author\":\"energie-coop-noord\",\"body\":{"
+        ));
     }
 
     fn mutate(f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Result<VerifiedEntry, EntryError> {
@@ -772,13 +807,48 @@ mod tests {
 
     #[test]
     fn tampering_is_refused() {
-        assert!(matches!(mutate(|m| { m["body"]["name"] = json!("Other"); }), Err(EntryError::BadSignature(_))));
-        assert!(matches!(mutate(|m| { m.insert("extra".into(), json!(1)); }), Err(EntryError::Malformed(_))));
-        assert!(matches!(mutate(|m| { m["body"].as_object_mut().unwrap().insert("x".into(), json!("y")); }), Err(EntryError::Malformed(_))));
-        assert!(matches!(mutate(|m| { m["body"].as_object_mut().unwrap().insert("kvk".into(), Value::Null); }), Err(EntryError::Malformed(_))));
-        assert!(matches!(mutate(|m| { m["v"] = json!(2); }), Err(EntryError::Malformed(_))));
-        assert!(matches!(mutate(|m| { m["nonce"] = json!("xyz"); }), Err(EntryError::Malformed(_))));
-        assert!(matches!(mutate(|m| { m["at"] = json!("2026-11-27T12:00:00+01:00"); }), Err(EntryError::Malformed(_))));
+        assert!(matches!(
+            mutate(|m| {
+                m["body"]["name"] = json!("Other");
+            }),
+            Err(EntryError::BadSignature(_))
+        ));
+        assert!(matches!(
+            mutate(|m| {
+                m.insert("extra".into(), json!(1));
+            }),
+            Err(EntryError::Malformed(_))
+        ));
+        assert!(matches!(
+            mutate(|m| {
+                m["body"].as_object_mut().unwrap().insert("x".into(), json!("y"));
+            }),
+            Err(EntryError::Malformed(_))
+        ));
+        assert!(matches!(
+            mutate(|m| {
+                m["body"].as_object_mut().unwrap().insert("kvk".into(), Value::Null);
+            }),
+            Err(EntryError::Malformed(_))
+        ));
+        assert!(matches!(
+            mutate(|m| {
+                m["v"] = json!(2);
+            }),
+            Err(EntryError::Malformed(_))
+        ));
+        assert!(matches!(
+            mutate(|m| {
+                m["nonce"] = json!("xyz");
+            }),
+            Err(EntryError::Malformed(_))
+        ));
+        assert!(matches!(
+            mutate(|m| {
+                m["at"] = json!("2026-11-27T12:00:00+01:00");
+            }),
+            Err(EntryError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -804,7 +874,9 @@ mod tests {
     fn oversized_entry_refused() {
         let mut b = apply_body();
         b["purpose"] = json!("x".repeat(16 * 1024));
-        assert!(sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b.clone()).is_ok());
+        assert!(
+            sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b.clone()).is_ok()
+        );
         b["purpose"] = json!("x".repeat(16 * 1024 + 1));
         assert!(matches!(
             sign_entry(Kind::MemberApply, &"energie-coop-noord".parse().unwrap(), &key(), &now(), b),

@@ -9,7 +9,9 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     /// Not of the member/fund id form.
-    #[error("{0:?} is not a valid id: 3 to 64 characters of a-z, 0-9 and '-', starting and ending with a letter or digit")]
+    #[error(
+        "{0:?} is not a valid id: 3 to 64 characters of a-z, 0-9 and '-', starting and ending with a letter or digit"
+    )]
     BadId(String),
     /// Not 64 lowercase hex characters.
     #[error("{0:?} is not an entry id: 64 lowercase hex characters")]
@@ -19,10 +21,7 @@ pub enum IdError {
 fn valid_id(s: &str) -> bool {
     let b = s.as_bytes();
     let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    (3..=64).contains(&b.len())
-        && ok(b[0])
-        && ok(b[b.len() - 1])
-        && b.iter().all(|&c| ok(c) || c == b'-')
+    (3..=64).contains(&b.len()) && ok(b[0]) && ok(b[b.len() - 1]) && b.iter().all(|&c| ok(c) || c == b'-')
 }
 
 macro_rules! id_type {

@@ -13,7 +13,9 @@ pub const SAFE_INTEGER_MAX: u64 = (1u64 << 53) - 1;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JcsError {
     /// A number with a fraction or exponent, or outside the exact integer range.
-    #[error("number {0} is not allowed: only integers with magnitude at most 2^53-1 (amounts and fractions are strings)")]
+    #[error(
+        "number {0} is not allowed: only integers with magnitude at most 2^53-1 (amounts and fractions are strings)"
+    )]
     Number(String),
 }
 

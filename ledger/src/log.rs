@@ -148,7 +148,9 @@ struct NodesOf<'a>(&'a dyn Store);
 impl NodeSource for NodesOf<'_> {
     type Error = StoreError;
     fn node(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
-        self.0.node(level, index)?.ok_or_else(|| StoreError::Corrupt(format!("tree node ({level}, {index}) is missing")))
+        self.0
+            .node(level, index)?
+            .ok_or_else(|| StoreError::Corrupt(format!("tree node ({level}, {index}) is missing")))
     }
 }
 
@@ -171,7 +173,8 @@ impl Log {
         if key_path.exists() || dir.join(STORE_DIR).exists() {
             return Err(OpenError::Exists(dir.display().to_string()));
         }
-        checkpoint::check_origin(origin).map_err(|e| OpenError::Genesis(Refusal::malformed("bad_origin", format!("origin {origin:?}: {e}"))))?;
+        checkpoint::check_origin(origin)
+            .map_err(|e| OpenError::Genesis(Refusal::malformed("bad_origin", format!("origin {origin:?}: {e}"))))?;
         std::fs::create_dir_all(dir).map_err(|err| OpenError::Io { path: dir.display().to_string(), err })?;
         let operator = crypto::generate_key();
         let operator_key = PublicKey::from(operator.verifying_key());
@@ -182,7 +185,8 @@ impl Log {
             "registrars": registrars,
             "currency": "EUR",
         });
-        let genesis = entry::sign_entry(Kind::Genesis, &Author::Operator, &operator, &at, body).map_err(|e| OpenError::Genesis(Refusal::malformed("malformed", e.to_string())))?;
+        let genesis = entry::sign_entry(Kind::Genesis, &Author::Operator, &operator, &at, body)
+            .map_err(|e| OpenError::Genesis(Refusal::malformed("malformed", e.to_string())))?;
         let mut state = State::new();
         state.apply(0, &at, &genesis).map_err(OpenError::Genesis)?;
         crypto::write_key_file(&key_path, &operator)?;
@@ -226,7 +230,8 @@ impl Log {
         let origin = String::from_utf8(origin).map_err(|_| corrupt("the stored origin is not UTF-8"))?;
         let note = store.meta(meta::CHECKPOINT)?.ok_or_else(|| corrupt("the store has no signed checkpoint"))?;
         let note = String::from_utf8(note).map_err(|_| corrupt("the stored checkpoint is not UTF-8"))?;
-        let cp = checkpoint::open(&note, &origin, &operator.verifying_key()).map_err(|e| corrupt(format!("the stored checkpoint does not verify with the operator key: {e}")))?;
+        let cp = checkpoint::open(&note, &origin, &operator.verifying_key())
+            .map_err(|e| corrupt(format!("the stored checkpoint does not verify with the operator key: {e}")))?;
 
         // Every record must be present, in order, and hash to its stored leaf; together they must give the signed root.
         let mut frontier = Frontier::default();
@@ -241,18 +246,26 @@ impl Log {
             }
             let lh = merkle::leaf_hash(&bytes);
             if stored_leaf != lh {
-                return Err(corrupt(format!("record {seq} does not match its leaf hash in the tree (altered on disk)")));
+                return Err(corrupt(format!(
+                    "record {seq} does not match its leaf hash in the tree (altered on disk)"
+                )));
             }
             // Every stored node that proofs are built from must be the one the records give
             // (the unstored ones are recomputed from the leaf hashes just checked).
             for (level, index, hash) in frontier.push(lh).map_err(corrupt)? {
                 if level > 0 && store.stores_level(level) && store.node(level, index)? != Some(hash) {
-                    return Err(corrupt(format!("tree node ({level}, {index}) above record {seq} does not match the records (altered on disk)")));
+                    return Err(corrupt(format!(
+                        "tree node ({level}, {index}) above record {seq} does not match the records (altered on disk)"
+                    )));
                 }
             }
         }
         if frontier.size() != cp.size {
-            return Err(corrupt(format!("record {} is missing: the signed checkpoint covers {} records", frontier.size(), cp.size)));
+            return Err(corrupt(format!(
+                "record {} is missing: the signed checkpoint covers {} records",
+                frontier.size(),
+                cp.size
+            )));
         }
         if frontier.root() != cp.root {
             return Err(corrupt("the records do not hash to the root of the signed checkpoint"));
@@ -280,7 +293,9 @@ impl Log {
             if rec.seq != seq {
                 return Err(corrupt(format!("record {seq} says it is record {}", rec.seq)));
             }
-            state.apply(seq, &rec.received_at, &rec.entry).map_err(|e| corrupt(format!("record {seq} breaks a rule on replay: {e}")))?;
+            state
+                .apply(seq, &rec.received_at, &rec.entry)
+                .map_err(|e| corrupt(format!("record {seq} breaks a rule on replay: {e}")))?;
         }
         if state.origin.as_deref() != Some(origin.as_str()) {
             return Err(corrupt("genesis origin does not match the store's origin"));
@@ -292,7 +307,12 @@ impl Log {
         let written = Arc::new(AtomicU64::new(cp.size));
         let failed = Arc::new(Mutex::new(None));
         Ok(Log {
-            snapshots: Mutex::new(spawn_snapshotter(store.clone(), snapshot_busy.clone(), written.clone(), failed.clone())),
+            snapshots: Mutex::new(spawn_snapshotter(
+                store.clone(),
+                snapshot_busy.clone(),
+                written.clone(),
+                failed.clone(),
+            )),
             snapshot_busy,
             store,
             operator,
@@ -317,7 +337,12 @@ impl Log {
     }
 
     /// Sign an entry as the operator (automatic closes).
-    pub fn operator_entry(&self, kind: Kind, body: Value, now: DateTime<Utc>) -> Result<VerifiedEntry, entry::EntryError> {
+    pub fn operator_entry(
+        &self,
+        kind: Kind,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedEntry, entry::EntryError> {
         entry::sign_entry(kind, &Author::Operator, &self.operator, &Timestamp::from_instant(now), body)
     }
 
@@ -362,10 +387,15 @@ impl Log {
     /// means a corrupt store, never a wrong answer).
     fn indexed_seq(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
         let Some(seq) = self.store.seq_of(id)? else { return Ok(None) };
-        let bytes = self.store.record(seq)?.ok_or_else(|| StoreError::Corrupt(format!("the id index points entry {id} at record {seq}, which is missing")))?;
+        let bytes = self.store.record(seq)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("the id index points entry {id} at record {seq}, which is missing"))
+        })?;
         let rec = Record::from_leaf_bytes(&bytes).map_err(|e| StoreError::Corrupt(format!("record {seq}: {e}")))?;
         if rec.entry.id != *id {
-            return Err(StoreError::Corrupt(format!("the id index points entry {id} at record {seq}, which holds entry {}", rec.entry.id)));
+            return Err(StoreError::Corrupt(format!(
+                "the id index points entry {id} at record {seq}, which holds entry {}",
+                rec.entry.id
+            )));
         }
         Ok(Some(seq))
     }
@@ -396,7 +426,9 @@ impl Log {
     pub fn inclusion_proof(&self, seq: Seq, size: u64) -> Result<(Hash, Vec<Hash>), ProofError> {
         let current = self.size();
         if size > current || size == 0 {
-            return Err(ProofError::Range(format!("size {size} must be between 1 and the current tree size {current}")));
+            return Err(ProofError::Range(format!(
+                "size {size} must be between 1 and the current tree size {current}"
+            )));
         }
         if seq >= size {
             return Err(ProofError::Range(format!("seq {seq} must be below size {size}")));
@@ -410,7 +442,9 @@ impl Log {
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
         let current = self.size();
         if to > current || from > to {
-            return Err(ProofError::Range(format!("need 0 <= from <= to <= current tree size {current}; got from={from}, to={to}")));
+            return Err(ProofError::Range(format!(
+                "need 0 <= from <= to <= current tree size {current}; got from={from}, to={to}"
+            )));
         }
         let src = NodesOf(self.store.as_ref());
         merkle::consistency_proof(&src, from, to).map_err(proof_error)
@@ -478,7 +512,13 @@ impl Log {
                         continue;
                     }
                     Ok(Some(seq)) => {
-                        let r = self.leaf_hash(seq).map(|leaf_hash| Ack { seq, id: e.id, leaf_hash, tree_size: 0, created: false });
+                        let r = self.leaf_hash(seq).map(|leaf_hash| Ack {
+                            seq,
+                            id: e.id,
+                            leaf_hash,
+                            tree_size: 0,
+                            created: false,
+                        });
                         results.push(Some(r.map_err(|err| SubmitError::Unavailable(err.to_string()))));
                         continue;
                     }
@@ -499,13 +539,20 @@ impl Log {
                             }
                         }
                         fresh.insert(record.entry.id, (seq, lh));
-                        results.push(Some(Ok(Ack { seq, id: record.entry.id, leaf_hash: lh, tree_size: 0, created: true })));
+                        results.push(Some(Ok(Ack {
+                            seq,
+                            id: record.entry.id,
+                            leaf_hash: lh,
+                            tree_size: 0,
+                            created: true,
+                        })));
                         commit.records.push((seq, record.entry.id, bytes));
                     }
                 }
             }
             if !commit.records.is_empty() {
-                let cp = Checkpoint { origin: self.origin.clone(), size: new_frontier.size(), root: new_frontier.root() };
+                let cp =
+                    Checkpoint { origin: self.origin.clone(), size: new_frontier.size(), root: new_frontier.root() };
                 note = cp.sign(&self.operator);
                 commit.meta.push((meta::CHECKPOINT, note.clone().into_bytes()));
                 commit.meta.push((meta::FRONTIER, new_frontier.to_bytes()));
@@ -518,7 +565,10 @@ impl Log {
             self.pending.lock().unwrap_or_else(|p| p.into_inner()).extend(fresh.iter().map(|(id, v)| (*id, *v)));
             w.since_snapshot += commit.records.len() as u64;
             to_write = Some(commit);
-            publish = Some(Published { note, checkpoint: Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() } });
+            publish = Some(Published {
+                note,
+                checkpoint: Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() },
+            });
             w.frontier = new_frontier;
             let busy = self.snapshot_busy.load(Ordering::Acquire);
             if !busy && w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 3) {
@@ -603,11 +653,12 @@ impl Log {
         results
             .into_iter()
             .map(|r| {
-                r.unwrap_or_else(|| Err(SubmitError::Unavailable("internal: unanswered submission".into())))
-                    .map(|mut a| {
+                r.unwrap_or_else(|| Err(SubmitError::Unavailable("internal: unanswered submission".into()))).map(
+                    |mut a| {
                         a.tree_size = tree_size;
                         a
-                    })
+                    },
+                )
             })
             .collect()
     }
@@ -652,7 +703,12 @@ impl Prepared {
 /// case). Everything else is done by a second thread at normal priority:
 /// preparing the buffer, dropping the copy, and, once the copy's records are
 /// written, flushing the store and writing the file.
-fn spawn_snapshotter(store: Arc<dyn Store>, busy: Arc<AtomicBool>, written: Arc<AtomicU64>, failed: Arc<Mutex<Option<String>>>) -> SyncSender<State> {
+fn spawn_snapshotter(
+    store: Arc<dyn Store>,
+    busy: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+    failed: Arc<Mutex<Option<String>>>,
+) -> SyncSender<State> {
     type Job = (State, Vec<u8>);
     let (tx, rx) = sync_channel::<State>(1);
     let (to_encoder, encoder_rx) = sync_channel::<Job>(1);
@@ -724,7 +780,14 @@ fn lowest_priority() {
         let param = libc::sched_param { sched_priority: 0 };
         // SAFETY: the system call reads `param`, a valid sched_param that lives
         // across the call; pid 0 is the calling thread.
-        let _ = unsafe { libc::syscall(libc::SYS_sched_setscheduler, 0, libc::SCHED_IDLE | libc::SCHED_RESET_ON_FORK, &param as *const libc::sched_param) };
+        let _ = unsafe {
+            libc::syscall(
+                libc::SYS_sched_setscheduler,
+                0,
+                libc::SCHED_IDLE | libc::SCHED_RESET_ON_FORK,
+                &param as *const libc::sched_param,
+            )
+        };
     }
 }
 
@@ -757,7 +820,10 @@ mod tests {
 
     /// Two groups of one new application each, judged one after the other.
     fn two_groups(log: &Log) -> (Prepared, Prepared) {
-        (log.prepare(vec![application("energie-coop-noord")], Utc::now()), log.prepare(vec![application("voedselbank-west")], Utc::now()))
+        (
+            log.prepare(vec![application("energie-coop-noord")], Utc::now()),
+            log.prepare(vec![application("voedselbank-west")], Utc::now()),
+        )
     }
 
     /// Every answer is a 503 giving `why`, and nothing beyond genesis was stored or published.
@@ -842,7 +908,11 @@ mod tests {
                         assert_eq!(s.register.len(), round * n);
                         break;
                     }
-                    last => assert!(std::time::Instant::now() < deadline, "no snapshot of {size} records written (last: {:?})", last.map(|s| s.size)),
+                    last => assert!(
+                        std::time::Instant::now() < deadline,
+                        "no snapshot of {size} records written (last: {:?})",
+                        last.map(|s| s.size)
+                    ),
                 }
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }

@@ -228,10 +228,7 @@ fn consistency_ranges(old: u64, new: u64) -> Vec<(u64, u64)> {
             b = false;
         }
     }
-    first
-        .into_iter()
-        .chain(outer_first.into_iter().rev())
-        .collect()
+    first.into_iter().chain(outer_first.into_iter().rev()).collect()
 }
 
 /// The Merkle tree hash `MTH(D[0:size])` of the first `size` leaves.
@@ -246,11 +243,7 @@ pub fn root<S: NodeSource>(src: &S, size: u64) -> Result<Hash, MerkleError<S::Er
 
 /// The inclusion proof `PATH(index, D[0:size])` of RFC 9162 §2.1.3.1: the
 /// sibling hashes from the leaf up to the root.
-pub fn inclusion_proof<S: NodeSource>(
-    src: &S,
-    index: u64,
-    size: u64,
-) -> Result<Vec<Hash>, MerkleError<S::Error>> {
+pub fn inclusion_proof<S: NodeSource>(src: &S, index: u64, size: u64) -> Result<Vec<Hash>, MerkleError<S::Error>> {
     if index >= size {
         return Err(MerkleError::IndexOutOfRange { index, size });
     }
@@ -287,22 +280,13 @@ pub fn consistency_proof<S: NodeSource>(
 /// checked against the one `index` and `size` call for before running the
 /// algorithm; this only makes the error more precise, since the algorithm
 /// refuses any other length itself.
-pub fn verify_inclusion(
-    leaf: &Hash,
-    index: u64,
-    size: u64,
-    proof: &[Hash],
-    root: &Hash,
-) -> Result<(), VerifyError> {
+pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<(), VerifyError> {
     // 1. leaf_index must be below tree_size.
     if index >= size {
         return Err(VerifyError::IndexOutOfRange { index, size });
     }
     let expected = inclusion_ranges(index, size).len();
-    let wrong_length = VerifyError::WrongProofLength {
-        got: proof.len(),
-        expected,
-    };
+    let wrong_length = VerifyError::WrongProofLength { got: proof.len(), expected };
     if proof.len() != expected {
         return Err(wrong_length);
     }
@@ -372,10 +356,7 @@ pub fn verify_consistency(
     }
     if old_size == 0 || old_size == new_size {
         if !proof.is_empty() {
-            return Err(VerifyError::WrongProofLength {
-                got: proof.len(),
-                expected: 0,
-            });
+            return Err(VerifyError::WrongProofLength { got: proof.len(), expected: 0 });
         }
         if old_size == 0 {
             let empty = empty_root();
@@ -391,10 +372,7 @@ pub fn verify_consistency(
         return Ok(());
     }
     let expected = consistency_ranges(old_size, new_size).len();
-    let wrong_length = VerifyError::WrongProofLength {
-        got: proof.len(),
-        expected,
-    };
+    let wrong_length = VerifyError::WrongProofLength { got: proof.len(), expected };
     // 1. An empty consistency path fails.
     if proof.len() != expected || proof.is_empty() {
         return Err(wrong_length);
@@ -456,9 +434,7 @@ pub fn verify_consistency(
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FrontierError {
     /// The encoding is shorter than its header.
-    #[error(
-        "frontier encoding is {got} bytes, shorter than its {FRONTIER_HEADER_LEN}-byte header"
-    )]
+    #[error("frontier encoding is {got} bytes, shorter than its {FRONTIER_HEADER_LEN}-byte header")]
     TooShort {
         /// Bytes given.
         got: usize,
@@ -540,10 +516,7 @@ impl Frontier {
         out.push((level, index, node));
         // Each trailing 1 bit of the old size is a complete left sibling.
         while index & 1 == 1 {
-            let left = self
-                .peaks
-                .pop()
-                .expect("every set bit of the size has a peak");
+            let left = self.peaks.pop().expect("every set bit of the size has a peak");
             node = node_hash(&left, &node);
             level += 1;
             index >>= 1;
@@ -562,10 +535,7 @@ impl Frontier {
         for level in (0..64u32).rev() {
             let width = 1u64 << level;
             if size & width != 0 {
-                peaks.push(
-                    src.node(level, offset >> level)
-                        .map_err(MerkleError::Source)?,
-                );
+                peaks.push(src.node(level, offset >> level).map_err(MerkleError::Source)?);
                 offset += width;
             }
         }
@@ -606,10 +576,7 @@ impl Frontier {
         let count = size.count_ones() as usize;
         let expected = FRONTIER_HEADER_LEN + 32 * count;
         if bytes.len() != expected {
-            return Err(FrontierError::WrongLength {
-                got: bytes.len(),
-                expected,
-            });
+            return Err(FrontierError::WrongLength { got: bytes.len(), expected });
         }
         let peaks = bytes[FRONTIER_HEADER_LEN..]
             .chunks_exact(32)
@@ -667,9 +634,7 @@ impl MemoryTree {
 
     /// The number of leaves.
     pub fn size(&self) -> u64 {
-        self.levels.first().map_or(0, |leaves| {
-            u64::try_from(leaves.len()).expect("usize fits in u64")
-        })
+        self.levels.first().map_or(0, |leaves| u64::try_from(leaves.len()).expect("usize fits in u64"))
     }
 
     /// The root hash of the whole tree.
@@ -716,16 +681,8 @@ mod tests {
     // The same vectors appear in certificate-transparency-go's merkle tests.
     // ----------------------------------------------------------------------
 
-    const LEAF_INPUTS: [&str; 8] = [
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    ];
+    const LEAF_INPUTS: [&str; 8] =
+        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
 
     /// NodeHashes(): [level][index] for the 8-leaf tree.
     const NODE_HASHES: [&[&str]; 4] = [
@@ -787,11 +744,7 @@ mod tests {
                 "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
             ],
         ),
-        (
-            2,
-            3,
-            &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
-        ),
+        (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
         (
             1,
             5,
@@ -865,11 +818,7 @@ mod tests {
 
     impl<'a> Bounded<'a> {
         fn new(tree: &'a MemoryTree, size: u64) -> Self {
-            Self {
-                tree,
-                size,
-                calls: Cell::new(0),
-            }
+            Self { tree, size, calls: Cell::new(0) }
         }
     }
 
@@ -877,15 +826,10 @@ mod tests {
         type Error = MissingNode;
         fn node(&self, level: u32, index: u64) -> Result<Hash, MissingNode> {
             self.calls.set(self.calls.get() + 1);
-            let end = index
-                .checked_add(1)
-                .and_then(|i| i.checked_mul(1u64 << level));
+            let end = index.checked_add(1).and_then(|i| i.checked_mul(1u64 << level));
             match end {
                 Some(end) if end <= self.size => self.tree.node(level, index),
-                _ => panic!(
-                    "asked for node ({level}, {index}) outside tree size {}",
-                    self.size
-                ),
+                _ => panic!("asked for node ({level}, {index}) outside tree size {}", self.size),
             }
         }
     }
@@ -894,10 +838,7 @@ mod tests {
     fn empty_root_and_hashing_primitives() {
         assert_eq!(empty_root(), h(ROOTS[0]));
         assert_eq!(leaf_hash(b""), h(NODE_HASHES[0][0]));
-        assert_eq!(
-            node_hash(&h(NODE_HASHES[0][0]), &h(NODE_HASHES[0][1])),
-            h(NODE_HASHES[1][0])
-        );
+        assert_eq!(node_hash(&h(NODE_HASHES[0][0]), &h(NODE_HASHES[0][1])), h(NODE_HASHES[1][0]));
     }
 
     #[test]
@@ -912,10 +853,7 @@ mod tests {
         let mut frontier = Frontier::new();
         assert_eq!(frontier.root(), h(ROOTS[0]));
         for size in 0..=8u64 {
-            assert_eq!(
-                root(&Bounded::new(&tree, size), size),
-                Ok(h(ROOTS[size as usize]))
-            );
+            assert_eq!(root(&Bounded::new(&tree, size), size), Ok(h(ROOTS[size as usize])));
             let rebuilt = Frontier::from_source(&Bounded::new(&tree, size), size).expect("nodes");
             assert_eq!(rebuilt, frontier, "size {size}");
             assert_eq!(frontier.root(), h(ROOTS[size as usize]));
@@ -1062,51 +1000,20 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        assert_eq!(
-            VerifyError::IndexOutOfRange { index: 7, size: 5 }.to_string(),
-            "index 7 is not below tree size 5"
-        );
+        assert_eq!(VerifyError::IndexOutOfRange { index: 7, size: 5 }.to_string(), "index 7 is not below tree size 5");
         let leaf = leaf_hash(b"x");
         assert_eq!(
             verify_inclusion(&leaf, 0, 5, &[leaf; 2], &leaf),
-            Err(VerifyError::WrongProofLength {
-                got: 2,
-                expected: 3
-            })
+            Err(VerifyError::WrongProofLength { got: 2, expected: 3 })
         );
-        assert_eq!(
-            VerifyError::WrongProofLength {
-                got: 3,
-                expected: 4
-            }
-            .to_string(),
-            "proof has 3 hashes, expected 4"
-        );
-        assert_eq!(
-            VerifyError::RootMismatch.to_string(),
-            "computed root does not match"
-        );
+        assert_eq!(VerifyError::WrongProofLength { got: 3, expected: 4 }.to_string(), "proof has 3 hashes, expected 4");
+        assert_eq!(VerifyError::RootMismatch.to_string(), "computed root does not match");
         let tree = golden_tree();
-        assert_eq!(
-            inclusion_proof(&tree, 7, 5),
-            Err(MerkleError::IndexOutOfRange { index: 7, size: 5 })
-        );
-        assert_eq!(
-            inclusion_proof(&tree, 7, 5).unwrap_err().to_string(),
-            "index 7 is not below tree size 5"
-        );
-        assert_eq!(
-            consistency_proof(&tree, 6, 5),
-            Err(MerkleError::SizeOrder {
-                old_size: 6,
-                new_size: 5
-            })
-        );
+        assert_eq!(inclusion_proof(&tree, 7, 5), Err(MerkleError::IndexOutOfRange { index: 7, size: 5 }));
+        assert_eq!(inclusion_proof(&tree, 7, 5).unwrap_err().to_string(), "index 7 is not below tree size 5");
+        assert_eq!(consistency_proof(&tree, 6, 5), Err(MerkleError::SizeOrder { old_size: 6, new_size: 5 }));
         // The tree has 8 leaves; asking for more is a clean source error.
-        assert_eq!(
-            root(&tree, 9),
-            Err(MerkleError::Source(MissingNode { level: 0, index: 8 }))
-        );
+        assert_eq!(root(&tree, 9), Err(MerkleError::Source(MissingNode { level: 0, index: 8 })));
         assert!(inclusion_proof(&tree, 3, 1000).is_err());
         assert!(consistency_proof(&tree, 3, 1000).is_err());
         assert!(Frontier::from_source(&tree, 1000).is_err());
@@ -1126,10 +1033,7 @@ mod tests {
     impl Reference {
         fn new(n: usize) -> Self {
             let d = (0..n).map(|i| format!("leaf {i}").into_bytes()).collect();
-            Self {
-                d,
-                memo: RefCell::new(HashMap::new()),
-            }
+            Self { d, memo: RefCell::new(HashMap::new()) }
         }
 
         /// k: the largest power of two smaller than n.
@@ -1226,10 +1130,7 @@ mod tests {
             assert_eq!(nodes[0], (0, i as u64, leaf));
             for (level, index, hash) in nodes {
                 assert_eq!(tree.node(level, index), Ok(hash), "node ({level}, {index})");
-                assert!(
-                    emitted.insert((level, index)),
-                    "node ({level}, {index}) emitted twice"
-                );
+                assert!(emitted.insert((level, index)), "node ({level}, {index}) emitted twice");
             }
             assert_eq!(frontier.size(), tree.size());
             assert_eq!(frontier.root(), reference.mth(0, i + 1));
@@ -1237,10 +1138,7 @@ mod tests {
             let decoded = Frontier::from_bytes(&frontier.to_bytes()).expect("decodes");
             assert_eq!(decoded, frontier);
             let size = tree.size();
-            assert_eq!(
-                Frontier::from_source(&Bounded::new(&tree, size), size).expect("from source"),
-                frontier
-            );
+            assert_eq!(Frontier::from_source(&Bounded::new(&tree, size), size).expect("from source"), frontier);
         }
         // Every complete node of the tree was emitted exactly once.
         let mut all = 0usize;
@@ -1248,10 +1146,7 @@ mod tests {
         while tree.node(level, 0).is_ok() {
             let mut index = 0u64;
             while tree.node(level, index).is_ok() {
-                assert!(
-                    emitted.contains(&(level, index)),
-                    "node ({level}, {index}) never emitted"
-                );
+                assert!(emitted.contains(&(level, index)), "node ({level}, {index}) never emitted");
                 index += 1;
                 all += 1;
             }
@@ -1282,13 +1177,10 @@ mod tests {
                 assert!(src.calls.get() - calls_before <= depth(n as u64) * depth(n as u64));
                 assert_eq!(proof, reference.path(m, 0, n), "PATH({m}, D[{n}])");
                 let leaf = tree.node(0, m as u64).expect("leaf");
-                verify_inclusion(&leaf, m as u64, n as u64, &proof, &want_root)
-                    .expect("valid proof verifies");
+                verify_inclusion(&leaf, m as u64, n as u64, &proof, &want_root).expect("valid proof verifies");
                 // Corruptions: every (m, n) up to size 128, a third beyond.
                 if n <= 128 || mix(m as u64, n as u64).is_multiple_of(3) {
-                    refuse_corrupt_inclusion(
-                        &reference, &leaf, m as u64, n as u64, &proof, &want_root,
-                    );
+                    refuse_corrupt_inclusion(&reference, &leaf, m as u64, n as u64, &proof, &want_root);
                 }
             }
         }
@@ -1301,19 +1193,9 @@ mod tests {
         x.wrapping_mul(0x94d0_49bb_1331_11eb) >> 7
     }
 
-    fn refuse_corrupt_inclusion(
-        reference: &Reference,
-        leaf: &Hash,
-        m: u64,
-        n: u64,
-        proof: &[Hash],
-        root: &Hash,
-    ) {
+    fn refuse_corrupt_inclusion(reference: &Reference, leaf: &Hash, m: u64, n: u64, proof: &[Hash], root: &Hash) {
         let refuse = |leaf: &Hash, m: u64, n: u64, proof: &[Hash], root: &Hash, what: &str| {
-            assert!(
-                verify_inclusion(leaf, m, n, proof, root).is_err(),
-                "{what} accepted for inclusion of {m} in {n}"
-            );
+            assert!(verify_inclusion(leaf, m, n, proof, root).is_err(), "{what} accepted for inclusion of {m} in {n}");
         };
         let seed = mix(m, n);
         // One flipped bit in each position for small trees, one sampled
@@ -1330,22 +1212,8 @@ mod tests {
             p[i] = flip(&p[i], (seed >> 8) as usize % 256);
             refuse(leaf, m, n, &p, root, "flipped proof bit");
         }
-        refuse(
-            &flip(leaf, seed as usize % 256),
-            m,
-            n,
-            proof,
-            root,
-            "flipped leaf bit",
-        );
-        refuse(
-            leaf,
-            m,
-            n,
-            proof,
-            &flip(root, (seed >> 16) as usize % 256),
-            "flipped root bit",
-        );
+        refuse(&flip(leaf, seed as usize % 256), m, n, proof, root, "flipped leaf bit");
+        refuse(leaf, m, n, proof, &flip(root, (seed >> 16) as usize % 256), "flipped root bit");
         if n > 1 {
             refuse(leaf, (m + 1) % n, n, proof, root, "index + 1");
             refuse(leaf, (m + n - 1) % n, n, proof, root, "index - 1");
@@ -1354,24 +1222,10 @@ mod tests {
         // Wrong size, with the root of the tree of that size.
         let n_us = n as usize;
         if n_us < MAX_N {
-            refuse(
-                leaf,
-                m,
-                n + 1,
-                proof,
-                &reference.mth(0, n_us + 1),
-                "size + 1",
-            );
+            refuse(leaf, m, n + 1, proof, &reference.mth(0, n_us + 1), "size + 1");
         }
         if m + 1 < n {
-            refuse(
-                leaf,
-                m,
-                n - 1,
-                proof,
-                &reference.mth(0, n_us - 1),
-                "size - 1",
-            );
+            refuse(leaf, m, n - 1, proof, &reference.mth(0, n_us - 1), "size - 1");
         }
         refuse(leaf, m, n * 2, proof, root, "size * 2");
         let mut longer = proof.to_vec();
@@ -1394,8 +1248,7 @@ mod tests {
                 let proof = consistency_proof(&src, m as u64, n as u64).expect("proof");
                 assert!(src.calls.get() - calls_before <= depth(n as u64) * depth(n as u64));
                 assert_eq!(proof, reference.proof(m, n), "PROOF({m}, D[{n}])");
-                verify_consistency(m as u64, n as u64, &proof, &roots[m], &roots[n])
-                    .expect("valid proof verifies");
+                verify_consistency(m as u64, n as u64, &proof, &roots[m], &roots[n]).expect("valid proof verifies");
                 // Corruptions: every pair up to size 100, a quarter beyond.
                 if n <= 100 || mix(n as u64, m as u64) % 4 == 1 {
                     refuse_corrupt_consistency(m as u64, n as u64, &proof, &roots);
@@ -1406,10 +1259,7 @@ mod tests {
 
     fn refuse_corrupt_consistency(m: u64, n: u64, proof: &[Hash], roots: &[Hash]) {
         let refuse = |m: u64, n: u64, proof: &[Hash], r1: &Hash, r2: &Hash, what: &str| {
-            assert!(
-                verify_consistency(m, n, proof, r1, r2).is_err(),
-                "{what} accepted for consistency {m} -> {n}"
-            );
+            assert!(verify_consistency(m, n, proof, r1, r2).is_err(), "{what} accepted for consistency {m} -> {n}");
         };
         let (r1, r2) = (&roots[m as usize], &roots[n as usize]);
         let seed = mix(n, m);
@@ -1425,24 +1275,10 @@ mod tests {
             p[i] = flip(&p[i], (seed >> 8) as usize % 256);
             refuse(m, n, &p, r1, r2, "flipped proof bit");
         }
-        refuse(
-            m,
-            n,
-            proof,
-            &flip(r1, seed as usize % 256),
-            r2,
-            "flipped old root bit",
-        );
+        refuse(m, n, proof, &flip(r1, seed as usize % 256), r2, "flipped old root bit");
         if m > 0 || n == 0 {
             // (Every tree extends the empty one, whatever its root.)
-            refuse(
-                m,
-                n,
-                proof,
-                r1,
-                &flip(r2, (seed >> 16) as usize % 256),
-                "flipped new root bit",
-            );
+            refuse(m, n, proof, r1, &flip(r2, (seed >> 16) as usize % 256), "flipped new root bit");
         }
         if m == 0 {
             refuse(m, n, &[*r2], r1, r2, "non-empty proof from the empty tree");
@@ -1487,11 +1323,7 @@ mod tests {
             for l in 1..64 {
                 filler[l] = node_hash(&filler[l - 1], &filler[l - 1]);
             }
-            Self {
-                specials: specials.to_vec(),
-                filler,
-                calls: Cell::new(0),
-            }
+            Self { specials: specials.to_vec(), filler, calls: Cell::new(0) }
         }
 
         fn leaf(&self, index: u64) -> Hash {
@@ -1511,10 +1343,7 @@ mod tests {
             if level == 0 {
                 return self.leaf(index);
             }
-            node_hash(
-                &self.eval(level - 1, 2 * index),
-                &self.eval(level - 1, 2 * index + 1),
-            )
+            node_hash(&self.eval(level - 1, 2 * index), &self.eval(level - 1, 2 * index + 1))
         }
     }
 
@@ -1523,24 +1352,14 @@ mod tests {
         fn node(&self, level: u32, index: u64) -> Result<Hash, Self::Error> {
             self.calls.set(self.calls.get() + 1);
             assert!(level < 64, "level {level}");
-            assert!(
-                index <= (u64::MAX - ((1u64 << level) - 1)) >> level,
-                "index {index} at level {level}"
-            );
+            assert!(index <= (u64::MAX - ((1u64 << level) - 1)) >> level, "index {index} at level {level}");
             Ok(self.eval(level, index))
         }
     }
 
     #[test]
     fn huge_trees_work_and_read_few_nodes() {
-        let sizes = [
-            u64::MAX,
-            u64::MAX - 1,
-            1 << 63,
-            (1 << 63) + 1,
-            (1 << 63) - 1,
-            0x5555_5555_5555_5555,
-        ];
+        let sizes = [u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) + 1, (1 << 63) - 1, 0x5555_5555_5555_5555];
         for size in sizes {
             let specials = [0, 1, 2, size / 3, size / 2, size - 3, size - 2, size - 1];
             let src = Fake::new(&specials);
@@ -1572,10 +1391,7 @@ mod tests {
         }
         let src = Fake::new(&[]);
         let mut full = Frontier::from_source(&src, u64::MAX).expect("frontier");
-        assert_eq!(
-            full.push([0; 32]),
-            Err(FrontierError::Full { size: u64::MAX })
-        );
+        assert_eq!(full.push([0; 32]), Err(FrontierError::Full { size: u64::MAX }));
         let mut almost = Frontier::from_source(&src, u64::MAX - 1).expect("frontier");
         let nodes = almost.push([0; 32]).expect("last push");
         assert_eq!(nodes.len(), 1);
@@ -1587,20 +1403,12 @@ mod tests {
         let src = Fake::new(&[0, 5]);
         let x = leaf_hash(b"x");
         let long = vec![x; 100];
-        for (index, size) in [
-            (0, 0),
-            (u64::MAX, u64::MAX),
-            (u64::MAX, 0),
-            (u64::MAX - 1, u64::MAX),
-            (0, u64::MAX),
-            (5, 3),
-        ] {
+        for (index, size) in
+            [(0, 0), (u64::MAX, u64::MAX), (u64::MAX, 0), (u64::MAX - 1, u64::MAX), (0, u64::MAX), (5, 3)]
+        {
             let _ = verify_inclusion(&x, index, size, &long, &x).expect_err("refused");
             let _ = verify_inclusion(&x, index, size, &[], &x).expect_err("refused");
-            assert!(matches!(
-                inclusion_proof(&src, index, size),
-                Ok(_) | Err(MerkleError::IndexOutOfRange { .. })
-            ));
+            assert!(matches!(inclusion_proof(&src, index, size), Ok(_) | Err(MerkleError::IndexOutOfRange { .. })));
             let _ = verify_consistency(index, size, &long, &x, &x).expect_err("refused");
             assert!(consistency_proof(&src, index, size).is_ok() == (index <= size));
         }
@@ -1624,26 +1432,14 @@ mod tests {
         assert_eq!(bytes.len(), 9 + 2 * 32);
         assert_eq!(&bytes[..9], &[1, 0, 0, 0, 0, 0, 0, 0, 5]);
         assert_eq!(Frontier::from_bytes(&bytes), Ok(f.clone()));
-        assert_eq!(
-            Frontier::from_bytes(&[]),
-            Err(FrontierError::TooShort { got: 0 })
-        );
-        assert_eq!(
-            Frontier::from_bytes(&bytes[..8]),
-            Err(FrontierError::TooShort { got: 8 })
-        );
+        assert_eq!(Frontier::from_bytes(&[]), Err(FrontierError::TooShort { got: 0 }));
+        assert_eq!(Frontier::from_bytes(&bytes[..8]), Err(FrontierError::TooShort { got: 8 }));
         let mut v2 = bytes.clone();
         v2[0] = 2;
-        assert_eq!(
-            Frontier::from_bytes(&v2),
-            Err(FrontierError::UnknownVersion(2))
-        );
+        assert_eq!(Frontier::from_bytes(&v2), Err(FrontierError::UnknownVersion(2)));
         assert_eq!(
             Frontier::from_bytes(&bytes[..bytes.len() - 1]),
-            Err(FrontierError::WrongLength {
-                got: 72,
-                expected: 73
-            })
+            Err(FrontierError::WrongLength { got: 72, expected: 73 })
         );
         let mut longer = bytes.clone();
         longer.push(0);

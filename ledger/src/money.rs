@@ -34,7 +34,9 @@ pub enum MoneyError {
     #[error("{0:?} is not a fraction: a decimal string in [0, 1] with at most 4 decimals (e.g. \"0.5\")")]
     BadFraction(String),
     /// A ratio of the wrong form or out of range.
-    #[error("{0:?} is not a ratio: a decimal string greater than 0 and at most 10, with at most 4 decimals (e.g. \"1.0\")")]
+    #[error(
+        "{0:?} is not a ratio: a decimal string greater than 0 and at most 10, with at most 4 decimals (e.g. \"1.0\")"
+    )]
     BadRatio(String),
     /// Arithmetic overflowed.
     #[error("arithmetic overflow")]
@@ -307,7 +309,24 @@ mod tests {
 
     #[test]
     fn non_canonical_amounts_refused() {
-        for s in ["12.5", "1e3", "-1.00", "0.00", "12.345", "012.50", "+1.00", " 1.00", "1.00 ", "", ".50", "1.", "1000000000.01", "99999999999999.00", "1,00", "１.00"] {
+        for s in [
+            "12.5",
+            "1e3",
+            "-1.00",
+            "0.00",
+            "12.345",
+            "012.50",
+            "+1.00",
+            " 1.00",
+            "1.00 ",
+            "",
+            ".50",
+            "1.",
+            "1000000000.01",
+            "99999999999999.00",
+            "1,00",
+            "１.00",
+        ] {
             assert!(s.parse::<Amount>().is_err(), "{s} accepted");
         }
     }

@@ -70,9 +70,14 @@ impl Record {
         };
         if m.len() != 3 {
             let keys: Vec<&String> = m.keys().collect();
-            return Err(RecordError::Malformed(format!("a record has exactly the fields entry, received_at, seq; found {keys:?}")));
+            return Err(RecordError::Malformed(format!(
+                "a record has exactly the fields entry, received_at, seq; found {keys:?}"
+            )));
         }
-        let seq = m.get("seq").and_then(Value::as_u64).ok_or_else(|| RecordError::Malformed("seq must be a non-negative integer".into()))?;
+        let seq = m
+            .get("seq")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| RecordError::Malformed("seq must be a non-negative integer".into()))?;
         let received_at: Timestamp = m
             .get("received_at")
             .and_then(Value::as_str)
@@ -94,8 +99,11 @@ mod tests {
         let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
         let at: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
         let body = serde_json::json!({"id": "buurt-kas", "name": "Buurt \"Kas\" \u{1f}€", "member_kind": "collective", "legal_form": "informal"});
-        let e = crate::entry::sign_entry(crate::entry::Kind::MemberApply, &"buurt-kas".parse().unwrap(), &key, &at, body).unwrap();
-        let r = Record { seq: 9_007_199_254_740_991, received_at: "2026-11-27T12:00:01.123Z".parse().unwrap(), entry: e };
+        let e =
+            crate::entry::sign_entry(crate::entry::Kind::MemberApply, &"buurt-kas".parse().unwrap(), &key, &at, body)
+                .unwrap();
+        let r =
+            Record { seq: 9_007_199_254_740_991, received_at: "2026-11-27T12:00:01.123Z".parse().unwrap(), entry: e };
         assert_eq!(r.leaf_bytes(), jcs::to_vec(&r.to_value()).unwrap());
         let back = Record::from_leaf_bytes(&r.leaf_bytes()).unwrap();
         assert_eq!(back.seq, r.seq);

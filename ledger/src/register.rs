@@ -95,7 +95,10 @@ impl Register {
             return Err(Refusal::malformed("weak_key", format!("key {key} is a weak (small-order) key")));
         }
         if self.keys_seen.contains(&key.to_bytes()) {
-            return Err(Refusal::conflict("key_reused", format!("key {key} is already registered; every member needs its own new key")));
+            return Err(Refusal::conflict(
+                "key_reused",
+                format!("key {key} is already registered; every member needs its own new key"),
+            ));
         }
         Ok(())
     }
@@ -138,10 +141,9 @@ impl Register {
     /// Check that `author` may sign with `key`: the member's current key.
     /// An applicant's own `member.apply` is checked by [`Register::apply`] instead.
     pub fn check_key(&self, author: &MemberId, key: &PublicKey) -> Result<&Member, Refusal> {
-        let m = self
-            .members
-            .get(author)
-            .ok_or_else(|| Refusal::unauthenticated("unknown_author", format!("author {author} is not in the register")))?;
+        let m = self.members.get(author).ok_or_else(|| {
+            Refusal::unauthenticated("unknown_author", format!("author {author} is not in the register"))
+        })?;
         if &m.key != key {
             let why = if m.previous_keys.contains(key) { "a rotated-out key" } else { "not its current key" };
             return Err(Refusal::unauthenticated("wrong_key", format!("entry is signed with {why} of {author}")));
@@ -152,7 +154,10 @@ impl Register {
     /// `member.apply`: the applicant, signing with its own new key.
     pub fn apply(&mut self, seq: Seq, author: &Author, key: &PublicKey, b: &MemberApply) -> Result<(), Refusal> {
         if author.member() != Some(&b.id) {
-            return Err(Refusal::forbidden("author_mismatch", format!("member.apply for {} must be authored by {} itself", b.id, b.id)));
+            return Err(Refusal::forbidden(
+                "author_mismatch",
+                format!("member.apply for {} must be authored by {} itself", b.id, b.id),
+            ));
         }
         if self.members.contains_key(&b.id) {
             return Err(Refusal::conflict("duplicate_member", format!("member id {} is already taken", b.id)));
@@ -184,11 +189,20 @@ impl Register {
     pub fn decide(&mut self, seq: Seq, author: &MemberId, b: &MemberDecision, admit: bool) -> Result<(), Refusal> {
         let is_registrar = self.members.get(author).is_some_and(|m| m.registrar);
         if !is_registrar {
-            return Err(Refusal::forbidden("not_registrar", format!("{author} is not a registrar; only registrars named in genesis admit or reject members")));
+            return Err(Refusal::forbidden(
+                "not_registrar",
+                format!("{author} is not a registrar; only registrars named in genesis admit or reject members"),
+            ));
         }
-        let m = self.members.get_mut(&b.member).ok_or_else(|| Refusal::not_found("unknown_member", format!("no application from {}", b.member)))?;
+        let m = self
+            .members
+            .get_mut(&b.member)
+            .ok_or_else(|| Refusal::not_found("unknown_member", format!("no application from {}", b.member)))?;
         if m.status != MemberStatus::Pending {
-            return Err(Refusal::conflict("already_decided", format!("{} is not pending (it is {:?})", b.member, m.status).to_lowercase()));
+            return Err(Refusal::conflict(
+                "already_decided",
+                format!("{} is not pending (it is {:?})", b.member, m.status).to_lowercase(),
+            ));
         }
         m.status = if admit { MemberStatus::Admitted } else { MemberStatus::Rejected };
         m.decided_seq = Some(seq);
@@ -203,7 +217,10 @@ impl Register {
             return Err(Refusal::forbidden("rejected_member", format!("{author} was rejected and cannot rotate keys")));
         }
         self.check_new_key(&b.new_key)?;
-        let m = self.members.get_mut(author).ok_or_else(|| Refusal::not_found("unknown_member", format!("{author} is not in the register")))?;
+        let m = self
+            .members
+            .get_mut(author)
+            .ok_or_else(|| Refusal::not_found("unknown_member", format!("{author} is not in the register")))?;
         self.keys_seen.insert(b.new_key.to_bytes());
         let old = std::mem::replace(&mut m.key, b.new_key);
         m.previous_keys.push(old);

@@ -45,11 +45,17 @@ impl State {
     /// On `Err`, the state is unchanged.
     pub fn apply(&mut self, seq: Seq, received_at: &Timestamp, e: &VerifiedEntry) -> Result<(), Refusal> {
         if seq != self.size {
-            return Err(Refusal::conflict("bad_seq", format!("record {seq} is out of order: {} records so far", self.size)));
+            return Err(Refusal::conflict(
+                "bad_seq",
+                format!("record {seq} is out of order: {} records so far", self.size),
+            ));
         }
         if let Some(last) = &self.last_received_at {
             if received_at.instant() < last.instant() {
-                return Err(Refusal::conflict("clock_backwards", format!("received_at {received_at} is before the previous record's {last}")));
+                return Err(Refusal::conflict(
+                    "clock_backwards",
+                    format!("received_at {received_at} is before the previous record's {last}"),
+                ));
             }
         }
         let skew_ms = (e.at.instant() - received_at.instant()).num_milliseconds().abs();
@@ -72,7 +78,10 @@ impl State {
 
     fn apply_genesis(&mut self, e: &VerifiedEntry) -> Result<(), Refusal> {
         let Body::Genesis(g) = &e.body else {
-            return Err(Refusal::conflict("genesis_expected", format!("record 0 must be a genesis entry, not {}", e.kind.as_str())));
+            return Err(Refusal::conflict(
+                "genesis_expected",
+                format!("record 0 must be a genesis entry, not {}", e.kind.as_str()),
+            ));
         };
         if e.author != Author::Operator {
             return Err(Refusal::forbidden("operator_only", "genesis is authored by the operator"));
@@ -81,7 +90,10 @@ impl State {
             return Err(Refusal::unauthenticated("wrong_key", "genesis must be signed with its operator_key"));
         }
         if g.currency != "EUR" {
-            return Err(Refusal::malformed("bad_currency", format!("currency {:?} is not supported; meent keeps euros (\"EUR\")", g.currency)));
+            return Err(Refusal::malformed(
+                "bad_currency",
+                format!("currency {:?} is not supported; meent keeps euros (\"EUR\")", g.currency),
+            ));
         }
         if g.origin.is_empty() || g.origin.contains('\n') || g.origin.chars().any(char::is_whitespace) {
             return Err(Refusal::malformed("bad_origin", "origin must be a non-empty name without whitespace"));
@@ -113,13 +125,21 @@ impl State {
         let kind = e.kind.as_str();
         // Who signs: the operator with its key, an applicant with its new key, anyone else with its current key.
         match (&e.author, &e.body) {
-            (_, Body::Genesis(_)) => return Err(Refusal::conflict("genesis_exists", "the log already has its genesis at record 0")),
+            (_, Body::Genesis(_)) => {
+                return Err(Refusal::conflict("genesis_exists", "the log already has its genesis at record 0"))
+            }
             (Author::Operator, body) => {
                 if Some(e.key) != self.operator_key {
-                    return Err(Refusal::unauthenticated("wrong_key", "operator entries must be signed with the operator key"));
+                    return Err(Refusal::unauthenticated(
+                        "wrong_key",
+                        "operator entries must be signed with the operator key",
+                    ));
                 }
                 if !matches!(body, Body::ProposalClose(_) | Body::RoundClose(_)) {
-                    return Err(Refusal::forbidden("operator_not_allowed", format!("the operator may not author {kind} entries")));
+                    return Err(Refusal::forbidden(
+                        "operator_not_allowed",
+                        format!("the operator may not author {kind} entries"),
+                    ));
                 }
             }
             (Author::Member(_), Body::MemberApply(_)) => {}
@@ -131,7 +151,10 @@ impl State {
                     MemberStatus::Rejected => false,
                 };
                 if !may_act {
-                    return Err(Refusal::forbidden("not_admitted", format!("{m} is not an admitted member and may not author {kind} entries")));
+                    return Err(Refusal::forbidden(
+                        "not_admitted",
+                        format!("{m} is not an admitted member and may not author {kind} entries"),
+                    ));
                 }
             }
         }
@@ -165,5 +188,7 @@ impl State {
 }
 
 fn author_member(e: &VerifiedEntry) -> Result<&crate::ids::MemberId, Refusal> {
-    e.author.member().ok_or_else(|| Refusal::forbidden("member_only", format!("{} entries are authored by members", e.kind.as_str())))
+    e.author.member().ok_or_else(|| {
+        Refusal::forbidden("member_only", format!("{} entries are authored by members", e.kind.as_str()))
+    })
 }

@@ -96,7 +96,11 @@ impl FromStr for Date {
     fn from_str(s: &str) -> Result<Self, TimeError> {
         let bad = || TimeError::BadDate(s.to_string());
         let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()) {
+        if b.len() != 10
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        {
             return Err(bad());
         }
         NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Date).map_err(|_| bad())
@@ -131,7 +135,13 @@ mod tests {
         for s in ["2026-11-27T12:00:00Z", "2026-11-27T12:00:01.123Z"] {
             assert_eq!(s.parse::<Timestamp>().unwrap().to_string(), s);
         }
-        for s in ["2026-11-27T12:00:00+01:00", "2026-11-27 12:00:00Z", "2026-11-27T12:00:00", "yesterday", "2026-13-01T00:00:00Z"] {
+        for s in [
+            "2026-11-27T12:00:00+01:00",
+            "2026-11-27 12:00:00Z",
+            "2026-11-27T12:00:00",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+        ] {
             assert!(s.parse::<Timestamp>().is_err(), "{s}");
         }
         let t = Timestamp::from_instant(Utc::now());

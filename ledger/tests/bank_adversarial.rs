@@ -69,25 +69,12 @@ fn batch(entry_amount: &str, details: &[&str]) -> String {
 #[test]
 fn empty_files() {
     for input in [&b""[..], b"   \n\t ", b"\xEF\xBB\xBF"] {
-        for result in [
-            bank::parse(input),
-            camt053::parse(input),
-            mt940::parse(input),
-        ] {
+        for result in [bank::parse(input), camt053::parse(input), mt940::parse(input)] {
             let e = result.expect_err("empty");
-            assert!(
-                matches!(
-                    e.kind,
-                    ErrorKind::Empty | ErrorKind::UnknownFormat | ErrorKind::NotCamt053(_)
-                ),
-                "{e}"
-            );
+            assert!(matches!(e.kind, ErrorKind::Empty | ErrorKind::UnknownFormat | ErrorKind::NotCamt053(_)), "{e}");
         }
     }
-    assert_eq!(
-        bank::parse(b"").expect_err("empty").to_string(),
-        "the file is empty"
-    );
+    assert_eq!(bank::parse(b"").expect_err("empty").to_string(), "the file is empty");
 }
 
 #[test]
@@ -96,26 +83,12 @@ fn truncated_xml_names_the_open_element() {
     // Cut between elements, inside the second entry.
     let cut = doc.find("<AcctSvcrRef>REF002").expect("present");
     let e = camt_err(&doc[..cut]);
-    assert_eq!(
-        e.kind,
-        ErrorKind::UnexpectedEof {
-            inside: "Stmt[1]/Ntry[2]".into()
-        }
-    );
-    assert!(
-        e.to_string()
-            .starts_with("unexpected end of file inside Stmt[1]/Ntry[2] (line "),
-        "{e}"
-    );
+    assert_eq!(e.kind, ErrorKind::UnexpectedEof { inside: "Stmt[1]/Ntry[2]".into() });
+    assert!(e.to_string().starts_with("unexpected end of file inside Stmt[1]/Ntry[2] (line "), "{e}");
     // Cut inside a tag.
     let cut = doc.find("<Amt Ccy=\"EUR\">50.00").expect("present") + 6;
     let e = camt_err(&doc[..cut]);
-    assert_eq!(
-        e.kind,
-        ErrorKind::UnexpectedEof {
-            inside: "Stmt[1]/Ntry[2]".into()
-        }
-    );
+    assert_eq!(e.kind, ErrorKind::UnexpectedEof { inside: "Stmt[1]/Ntry[2]".into() });
     // Every cut before the closing root tag is an error, never a panic.
     let end = doc.find("</Document>").expect("present");
     for cut in 0..doc.len() {
@@ -128,49 +101,25 @@ fn truncated_xml_names_the_open_element() {
 
 #[test]
 fn wrong_currency() {
-    let doc = once(
-        &sns(),
-        "<Amt Ccy=\"EUR\">50.00</Amt>",
-        "<Amt Ccy=\"USD\">50.00</Amt>",
-    );
+    let doc = once(&sns(), "<Amt Ccy=\"EUR\">50.00</Amt>", "<Amt Ccy=\"USD\">50.00</Amt>");
     let e = camt_err(&doc);
     assert_eq!(e.path, "Stmt[1]/Ntry[2]/Amt");
-    assert_eq!(
-        e.kind,
-        ErrorKind::Currency {
-            found: "USD".into()
-        }
-    );
+    assert_eq!(e.kind, ErrorKind::Currency { found: "USD".into() });
     assert!(e.to_string().ends_with("currency USD, expected EUR"));
 
     let doc = once(&sns(), "<Ccy>EUR</Ccy>", "<Ccy>GBP</Ccy>");
     assert_eq!(camt_err(&doc).path, "Stmt[1]/Acct/Ccy");
 
-    let doc = once(
-        &sns(),
-        "<Amt Ccy=\"EUR\">1000.00</Amt>",
-        "<Amt>1000.00</Amt>",
-    );
+    let doc = once(&sns(), "<Amt Ccy=\"EUR\">1000.00</Amt>", "<Amt>1000.00</Amt>");
     let e = camt_err(&doc);
-    assert_eq!(
-        (e.path.as_str(), &e.kind),
-        (
-            "Stmt[1]/Bal[1]/Amt",
-            &ErrorKind::Missing("Ccy attribute".into())
-        )
-    );
+    assert_eq!((e.path.as_str(), &e.kind), ("Stmt[1]/Bal[1]/Amt", &ErrorKind::Missing("Ccy attribute".into())));
 
     let mt = String::from_utf8(read("mt940/triodos.sta"))
         .expect("ascii")
         .replace(":60F:C121123EUR1000,00", ":60F:C121123USD1000,00");
     let e = mt940::parse(mt.as_bytes()).expect_err("USD");
     assert_eq!(e.path, "Stmt[1]/:60F:");
-    assert_eq!(
-        e.kind,
-        ErrorKind::Currency {
-            found: "USD".into()
-        }
-    );
+    assert_eq!(e.kind, ErrorKind::Currency { found: "USD".into() });
     assert_eq!(e.position.map(|p| p.line), Some(4));
 }
 
@@ -188,11 +137,8 @@ fn duplicate_acct_svcr_ref_is_refused() {
     }
     // The same in MT940: an ING line repeated with its bank reference.
     let ing = String::from_utf8(read("mt940/ing_structured_iban.sta")).expect("ascii");
-    let dup = once(
-        &ing,
-        ":61:1408250825D7,00NTRFNONREF//14237654096225",
-        ":61:1408250825D7,00NTRFNONREF//14237654096217",
-    );
+    let dup =
+        once(&ing, ":61:1408250825D7,00NTRFNONREF//14237654096225", ":61:1408250825D7,00NTRFNONREF//14237654096217");
     let e = mt940::parse(dup.as_bytes()).expect_err("duplicate bank reference");
     assert_eq!(e.path, "Stmt[1]/:61:[2]");
     assert!(matches!(e.kind, ErrorKind::DuplicateReference { .. }));
@@ -215,76 +161,43 @@ fn three_decimals_are_refused() {
     let e = camt_err(&doc);
     assert_eq!(e.path, "Stmt[1]/Ntry[2]/Amt");
     assert_eq!(e.kind, ErrorKind::TooManyDecimals("50.005".into()));
-    assert!(
-        e.to_string()
-            .ends_with(": \"50.005\" has more than two decimals"),
-        "{e}"
-    );
+    assert!(e.to_string().ends_with(": \"50.005\" has more than two decimals"), "{e}");
     let line = e.position.map(|p| p.line).unwrap_or(0);
-    assert_eq!(
-        doc.lines().nth(line - 1).map(str::trim),
-        Some("<Amt Ccy=\"EUR\">50.005</Amt>")
-    );
+    assert_eq!(doc.lines().nth(line - 1).map(str::trim), Some("<Amt Ccy=\"EUR\">50.005</Amt>"));
 
     let doc = once(&sns(), ">1000.00</Amt>", ">1000.001</Amt>");
     assert_eq!(camt_err(&doc).path, "Stmt[1]/Bal[1]/Amt");
 
     // Trailing zeros are not extra precision.
     let doc = once(&sns(), ">50.00</Amt>", ">50.000</Amt>");
-    assert_eq!(
-        camt053::parse(doc.as_bytes()).expect("parses")[0].lines[1].amount,
-        dec("50.00")
-    );
+    assert_eq!(camt053::parse(doc.as_bytes()).expect("parses")[0].lines[1].amount, dec("50.00"));
 
-    let mt = String::from_utf8(read("mt940/triodos.sta"))
-        .expect("ascii")
-        .replacen(
-            ":61:121123D10,00NIT NONREF",
-            ":61:121123D10,005NIT NONREF",
-            1,
-        );
+    let mt = String::from_utf8(read("mt940/triodos.sta")).expect("ascii").replacen(
+        ":61:121123D10,00NIT NONREF",
+        ":61:121123D10,005NIT NONREF",
+        1,
+    );
     let e = mt940::parse(mt.as_bytes()).expect_err("three decimals");
     assert_eq!(e.path, "Stmt[1]/:61:[1]");
     assert_eq!(e.kind, ErrorKind::TooManyDecimals("10,005".into()));
 
-    let mt = String::from_utf8(read("mt940/triodos.sta"))
-        .expect("ascii")
-        .replacen(
-            ":61:121123D10,00NIT NONREF",
-            ":61:121123D10.00NIT NONREF",
-            1,
-        );
-    assert_eq!(
-        mt940::parse(mt.as_bytes()).expect_err("dot").kind,
-        ErrorKind::NeedsComma("10.00".into())
+    let mt = String::from_utf8(read("mt940/triodos.sta")).expect("ascii").replacen(
+        ":61:121123D10,00NIT NONREF",
+        ":61:121123D10.00NIT NONREF",
+        1,
     );
+    assert_eq!(mt940::parse(mt.as_bytes()).expect_err("dot").kind, ErrorKind::NeedsComma("10.00".into()));
 }
 
 #[test]
 fn other_bad_values() {
     let cases = [
+        (once(&sns(), ">50.00</Amt>", ">-50.00</Amt>"), "Stmt[1]/Ntry[2]/Amt"),
+        (once(&sns(), ">50.00</Amt>", ">5e1</Amt>"), "Stmt[1]/Ntry[2]/Amt"),
+        (once(&sns(), ">50.00</Amt>", "></Amt>"), "Stmt[1]/Ntry[2]/Amt"),
+        (once(&sns(), ">50.00</Amt>", ">1000000000000000.00</Amt>"), "Stmt[1]/Ntry[2]/Amt"),
         (
-            once(&sns(), ">50.00</Amt>", ">-50.00</Amt>"),
-            "Stmt[1]/Ntry[2]/Amt",
-        ),
-        (
-            once(&sns(), ">50.00</Amt>", ">5e1</Amt>"),
-            "Stmt[1]/Ntry[2]/Amt",
-        ),
-        (
-            once(&sns(), ">50.00</Amt>", "></Amt>"),
-            "Stmt[1]/Ntry[2]/Amt",
-        ),
-        (
-            once(&sns(), ">50.00</Amt>", ">1000000000000000.00</Amt>"),
-            "Stmt[1]/Ntry[2]/Amt",
-        ),
-        (
-            once(
-                &sns(),
-                "<Dt>2026-04-10</Dt>\n        </BookgDt>",
-                "<Dt>2026-02-30</Dt>\n        </BookgDt>",
-            ),
+            once(&sns(), "<Dt>2026-04-10</Dt>\n        </BookgDt>", "<Dt>2026-02-30</Dt>\n        </BookgDt>"),
             "Stmt[1]/Ntry[2]/BookgDt/Dt",
         ),
         (
@@ -296,10 +209,7 @@ fn other_bad_values() {
             "Stmt[1]/Ntry[2]/CdtDbtInd",
         ),
         (once(&sns(), "<Cd>CLBD</Cd>", "<Cd>XXXX</Cd>"), "Stmt[1]"),
-        (
-            sns().replace("<Cd>CLBD</Cd>", "<Cd>OPBD</Cd>"),
-            "Stmt[1]/Bal[2]",
-        ),
+        (sns().replace("<Cd>CLBD</Cd>", "<Cd>OPBD</Cd>"), "Stmt[1]/Bal[2]"),
     ];
     for (doc, path) in cases {
         let e = camt_err(&doc);
@@ -311,99 +221,44 @@ fn other_bad_values() {
 #[test]
 fn batch_entries() {
     // A batch of three details: one line each, summing to the entry.
-    let doc = camt(
-        "001.02",
-        "100.00",
-        "160.00",
-        &batch("60.00", &["10.00", "20.00", "30.00"]),
-    );
+    let doc = camt("001.02", "100.00", "160.00", &batch("60.00", &["10.00", "20.00", "30.00"]));
     let s = &camt053::parse(doc.as_bytes()).expect("parses")[0];
     assert_eq!(s.lines.len(), 3);
-    assert_eq!(
-        s.lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
-        vec![dec("10"), dec("20"), dec("30")]
-    );
-    assert_eq!(
-        s.lines.iter().map(|l| l.batch_detail).collect::<Vec<_>>(),
-        vec![Some(1), Some(2), Some(3)]
-    );
-    assert!(s
-        .lines
-        .iter()
-        .all(|l| l.refs.acct_svcr_ref.as_deref() == Some("BATCH-1")));
+    assert_eq!(s.lines.iter().map(|l| l.amount).collect::<Vec<_>>(), vec![dec("10"), dec("20"), dec("30")]);
+    assert_eq!(s.lines.iter().map(|l| l.batch_detail).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3)]);
+    assert!(s.lines.iter().all(|l| l.refs.acct_svcr_ref.as_deref() == Some("BATCH-1")));
     assert_eq!(s.lines[1].refs.end_to_end_id.as_deref(), Some("E2E-1"));
     assert_eq!(s.lines[2].counterparty_name.as_deref(), Some("Payer 2"));
-    assert!(s.lines[1]
-        .source
-        .starts_with("Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]"));
+    assert!(s.lines[1].source.starts_with("Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]"));
     let mut keys: Vec<_> = s.lines.iter().map(|l| &l.key).collect();
     keys.dedup();
     assert_eq!(keys.len(), 3);
     assert!(s.balance_check().expect("no overflow").is_ok());
 
     // Details that do not add up.
-    let doc = camt(
-        "001.02",
-        "100.00",
-        "160.00",
-        &batch("60.00", &["10.00", "20.00", "25.00"]),
-    );
+    let doc = camt("001.02", "100.00", "160.00", &batch("60.00", &["10.00", "20.00", "25.00"]));
     let e = camt_err(&doc);
     assert_eq!(e.path, "Stmt[1]/Ntry[1]");
-    assert_eq!(
-        e.kind,
-        ErrorKind::BatchSum {
-            entry: dec("60.00"),
-            details: dec("55.00"),
-            count: 3
-        }
-    );
-    assert_eq!(
-        e.kind.to_string(),
-        "the 3 transaction details add up to 55.00 but the entry amount is 60.00"
-    );
+    assert_eq!(e.kind, ErrorKind::BatchSum { entry: dec("60.00"), details: dec("55.00"), count: 3 });
+    assert_eq!(e.kind.to_string(), "the 3 transaction details add up to 55.00 but the entry amount is 60.00");
 
     // Amounts from AmtDtls/TxAmt (camt.053.001.02 has no TxDtls/Amt).
-    let doc = camt(
-        "001.02",
-        "0.00",
-        "30.00",
-        &batch("30.00", &["10.00", "20.00"]),
-    )
-    .replace(
-        "<Amt Ccy=\"EUR\">10.00</Amt>",
-        "<AmtDtls><TxAmt><Amt Ccy=\"EUR\">10.00</Amt></TxAmt></AmtDtls>",
-    );
+    let doc = camt("001.02", "0.00", "30.00", &batch("30.00", &["10.00", "20.00"]))
+        .replace("<Amt Ccy=\"EUR\">10.00</Amt>", "<AmtDtls><TxAmt><Amt Ccy=\"EUR\">10.00</Amt></TxAmt></AmtDtls>");
     let s = &camt053::parse(doc.as_bytes()).expect("parses")[0];
     assert_eq!(s.lines[0].amount, dec("10.00"));
 
     // A detail without any amount.
-    let doc = camt(
-        "001.02",
-        "0.00",
-        "30.00",
-        &batch("30.00", &["10.00", "20.00"]),
-    )
-    .replace("<Amt Ccy=\"EUR\">10.00</Amt>", "");
+    let doc = camt("001.02", "0.00", "30.00", &batch("30.00", &["10.00", "20.00"]))
+        .replace("<Amt Ccy=\"EUR\">10.00</Amt>", "");
     let e = camt_err(&doc);
     assert_eq!(e.path, "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]");
     assert!(matches!(e.kind, ErrorKind::Missing(_)));
 
     // A detail in another currency.
-    let doc = camt(
-        "001.02",
-        "0.00",
-        "30.00",
-        &batch("30.00", &["10.00", "20.00"]),
-    )
-    .replace(
-        "<Amt Ccy=\"EUR\">20.00</Amt>",
-        "<Amt Ccy=\"USD\">20.00</Amt>",
-    );
-    assert_eq!(
-        camt_err(&doc).path,
-        "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/Amt"
-    );
+    let doc = camt("001.02", "0.00", "30.00", &batch("30.00", &["10.00", "20.00"]))
+        .replace("<Amt Ccy=\"EUR\">20.00</Amt>", "<Amt Ccy=\"USD\">20.00</Amt>");
+    assert_eq!(camt_err(&doc).path, "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/Amt");
 }
 
 #[test]
@@ -419,15 +274,8 @@ fn versions() {
     }
     for v in ["001.01", "001.14", "001.99", "002.02", "001.2"] {
         let e = camt_err(&camt(v, "10.00", "5.00", entry));
-        assert_eq!(
-            e.kind,
-            ErrorKind::UnsupportedVersion { version: v.into() },
-            "{v}"
-        );
-        assert!(
-            e.to_string().contains("unsupported version camt.053."),
-            "{e}"
-        );
+        assert_eq!(e.kind, ErrorKind::UnsupportedVersion { version: v.into() }, "{v}");
+        assert!(e.to_string().contains("unsupported version camt.053."), "{e}");
     }
     let e = camt_err(&sns().replace("camt.053.001.02", "camt.052.001.02"));
     assert!(matches!(e.kind, ErrorKind::NotCamt053(_)), "{e}");
@@ -455,10 +303,7 @@ fn unbooked_entries_are_skipped() {
     let s = &camt053::parse(doc.as_bytes()).expect("parses")[0];
     assert_eq!(s.lines.len(), 1);
     assert_eq!(s.skipped_unbooked, 1);
-    assert_eq!(
-        s.balance_check().expect("no overflow").difference,
-        dec("-100.00")
-    );
+    assert_eq!(s.balance_check().expect("no overflow").difference, dec("-100.00"));
 }
 
 #[test]
@@ -471,12 +316,7 @@ fn several_statements_in_one_file() {
     let stmts = camt053::parse(two.as_bytes()).expect("parses");
     assert_eq!(stmts.len(), 2);
     assert_eq!(stmts[1].id, "0000000001");
-    let broken = format!(
-        "{}{}{}",
-        &doc[..end],
-        second.replacen("<Sts>BOOK</Sts>", "", 1),
-        &doc[end..]
-    );
+    let broken = format!("{}{}{}", &doc[..end], second.replacen("<Sts>BOOK</Sts>", "", 1), &doc[end..]);
     let e = camt_err(&broken);
     assert_eq!(e.path, "Stmt[2]/Ntry[1]");
     assert_eq!(e.kind, ErrorKind::Missing("Sts".into()));
@@ -488,12 +328,7 @@ fn several_statements_in_one_file() {
 fn xml_abuse() {
     // Deep nesting: refused without recursion.
     let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
-    assert_eq!(
-        camt_err(&deep).kind,
-        ErrorKind::TooDeep {
-            max: bank::XML_DEPTH_MAX
-        }
-    );
+    assert_eq!(camt_err(&deep).kind, ErrorKind::TooDeep { max: bank::XML_DEPTH_MAX });
     // Entity expansion: custom entities are never expanded.
     let lol = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>&lol2;</Id></Stmt></BkToCstmrStmt></Document>"#;
@@ -501,62 +336,36 @@ fn xml_abuse() {
     assert!(matches!(e.kind, ErrorKind::Xml(_)), "{e}");
     assert_eq!(e.path, "Stmt[1]/Id");
     // Predefined and character entities are fine.
-    let doc = once(
-        &sns(),
-        "Payment for invoice 123",
-        "Payment &amp; invoice &#49;23",
-    );
+    let doc = once(&sns(), "Payment for invoice 123", "Payment &amp; invoice &#49;23");
     let s = &camt053::parse(doc.as_bytes()).expect("parses")[0];
-    assert_eq!(
-        s.lines[0].refs.remittance_text.as_deref(),
-        Some("Payment & invoice 123")
-    );
+    assert_eq!(s.lines[0].refs.remittance_text.as_deref(), Some("Payment & invoice 123"));
     // Two roots, mismatched tags, not UTF-8.
-    assert!(matches!(
-        camt_err(&format!("{}<x/>", sns())).kind,
-        ErrorKind::Xml(_)
-    ));
+    assert!(matches!(camt_err(&format!("{}<x/>", sns())).kind, ErrorKind::Xml(_)));
     let e = camt_err(&once(&sns(), "</TxId>", "</TxI>"));
     assert!(matches!(e.kind, ErrorKind::Xml(_)), "{e}");
     let mut bytes = sns().into_bytes();
     let at = bytes.len() / 2;
     bytes[at] = 0xFF;
-    assert_eq!(
-        camt053::parse(&bytes).expect_err("latin").kind,
-        ErrorKind::NotUtf8
-    );
+    assert_eq!(camt053::parse(&bytes).expect_err("latin").kind, ErrorKind::NotUtf8);
 }
 
 #[test]
 fn mt940_structure_errors() {
     let tri = String::from_utf8(read("mt940/triodos.sta")).expect("ascii");
-    let e = mt940::parse(tri.replacen(":62F:C121123EUR850,00\n", "", 1).as_bytes())
-        .expect_err("no closing");
+    let e = mt940::parse(tri.replacen(":62F:C121123EUR850,00\n", "", 1).as_bytes()).expect_err("no closing");
     assert_eq!(e.kind, ErrorKind::Missing(":62F: closing balance".into()));
     assert!(e.path.starts_with("Stmt[1]"));
-    let e = mt940::parse(
-        tri.replacen(":25:TRIODOSBANK/0666666666\n", "", 1)
-            .as_bytes(),
-    )
-    .expect_err("no account");
+    let e = mt940::parse(tri.replacen(":25:TRIODOSBANK/0666666666\n", "", 1).as_bytes()).expect_err("no account");
     assert_eq!(e.kind, ErrorKind::Missing(":25: account".into()));
     let e = mt940::parse(b":61:121123D10,00NIT NONREF\n:20:X\n").expect_err("before :20:");
     assert_eq!(e.path, ":61:");
     let e = mt940::parse(tri.replacen("D10,00NIT", "X10,00NIT", 1).as_bytes()).expect_err("mark");
-    assert_eq!(
-        (e.path.as_str(), e.kind),
-        ("Stmt[1]/:61:[1]", ErrorKind::BadIndicator("X1".into()))
-    );
-    let e = mt940::parse(tri.replacen(":61:121123D10", ":61:121323D10", 1).as_bytes())
-        .expect_err("month 13");
+    assert_eq!((e.path.as_str(), e.kind), ("Stmt[1]/:61:[1]", ErrorKind::BadIndicator("X1".into())));
+    let e = mt940::parse(tri.replacen(":61:121123D10", ":61:121323D10", 1).as_bytes()).expect_err("month 13");
     assert!(matches!(e.kind, ErrorKind::BadDate(_)));
-    let e = mt940::parse(tri.replacen("D10,00NIT NONREF", "D10,00", 1).as_bytes())
-        .expect_err("no type");
+    let e = mt940::parse(tri.replacen("D10,00NIT NONREF", "D10,00", 1).as_bytes()).expect_err("no type");
     assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
-    assert_eq!(
-        mt940::parse(b"hello world\n").expect_err("text").kind,
-        ErrorKind::UnknownFormat
-    );
+    assert_eq!(mt940::parse(b"hello world\n").expect_err("text").kind, ErrorKind::UnknownFormat);
     // Reversals: RC is a debit, RD a credit.
     let rev = tri.replacen("D10,00NIT", "RC10,00NIT", 1);
     let s = &mt940::parse(rev.as_bytes()).expect("parses")[0];
@@ -594,9 +403,7 @@ fn random_garbage_never_panics() {
         all_parsers(&bytes);
         // Garbage made of the formats' own characters.
         let alphabet = b"<>/=\"':CDRN0123456789,.-{}\n EURSmtNtryAmt>2061";
-        let text: Vec<u8> = (0..len)
-            .map(|_| alphabet[rng.below(alphabet.len())])
-            .collect();
+        let text: Vec<u8> = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
         all_parsers(&text);
     }
 }

@@ -23,25 +23,15 @@ fn date(s: &str) -> NaiveDate {
 }
 
 fn sum(s: &Statement, d: Direction) -> Decimal {
-    s.lines
-        .iter()
-        .filter(|l| l.direction == d)
-        .map(|l| l.amount)
-        .sum()
+    s.lines.iter().filter(|l| l.direction == d).map(|l| l.amount).sum()
 }
 
 fn keys_unique(s: &Statement) {
     let mut keys: Vec<&str> = s.lines.iter().map(|l| l.key.as_str()).collect();
-    assert!(keys
-        .iter()
-        .all(|k| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit())));
+    assert!(keys.iter().all(|k| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit())));
     keys.sort();
     keys.dedup();
-    assert_eq!(
-        keys.len(),
-        s.lines.len(),
-        "stable keys must be unique within a statement"
-    );
+    assert_eq!(keys.len(), s.lines.len(), "stable keys must be unique within a statement");
 }
 
 #[test]
@@ -55,10 +45,7 @@ fn sns_balanced_camt053_001_02() {
     assert_eq!(s.id, "0000000000");
     assert_eq!(s.account, "NL00SNSB0000000000");
     assert_eq!(s.currency, "EUR");
-    assert_eq!(
-        (s.period_from, s.period_to),
-        (date("2026-01-01"), date("2026-07-21"))
-    );
+    assert_eq!((s.period_from, s.period_to), (date("2026-01-01"), date("2026-07-21")));
     assert_eq!(s.opening.amount, dec("1000.00"));
     assert_eq!(s.opening.date, date("2026-01-01"));
     assert_eq!(s.closing.amount, dec("950.00"));
@@ -71,27 +58,14 @@ fn sns_balanced_camt053_001_02() {
     assert_eq!(debit.amount.to_string(), "100.00");
     assert_eq!(debit.direction, Direction::Debit);
     assert!(!debit.reversal);
-    assert_eq!(
-        debit.booking_date,
-        date("2026-03-05"),
-        "date part of BookgDt/DtTm"
-    );
+    assert_eq!(debit.booking_date, date("2026-03-05"), "date part of BookgDt/DtTm");
     assert_eq!(debit.value_date, Some(date("2026-03-05")));
     assert_eq!(debit.refs.acct_svcr_ref.as_deref(), Some("REF001"));
     assert_eq!(debit.refs.end_to_end_id.as_deref(), Some("E2E-001"));
-    assert_eq!(
-        debit.refs.remittance_text.as_deref(),
-        Some("Payment for invoice 123")
-    );
-    assert_eq!(
-        debit.refs.payment_reference(),
-        Some("Payment for invoice 123")
-    );
+    assert_eq!(debit.refs.remittance_text.as_deref(), Some("Payment for invoice 123"));
+    assert_eq!(debit.refs.payment_reference(), Some("Payment for invoice 123"));
     assert_eq!(debit.counterparty_name.as_deref(), Some("Some Shop B.V."));
-    assert_eq!(
-        debit.counterparty_iban.as_deref(),
-        Some("NL00ABNA0000000001")
-    );
+    assert_eq!(debit.counterparty_iban.as_deref(), Some("NL00ABNA0000000001"));
     assert!(debit.source.starts_with("Stmt[1]/Ntry[1] (line "));
 
     let credit = &s.lines[1];
@@ -139,22 +113,10 @@ fn generic_camt053_001_08_is_refused_for_its_foreign_currencies() {
     let raw = read("camt053/generic_camt053.001.08.xml");
     let err = camt053::parse(&raw).expect_err("CLBD is in SEK");
     assert_eq!(err.path, "Stmt[1]/Bal[2]/Amt");
-    assert_eq!(
-        err.kind,
-        ErrorKind::Currency {
-            found: "SEK".into()
-        }
-    );
+    assert_eq!(err.kind, ErrorKind::Currency { found: "SEK".into() });
     assert_eq!(err.position.map(|p| p.line), Some(80));
-    assert!(
-        err.to_string()
-            .starts_with("Stmt[1]/Bal[2]/Amt (line 80, byte "),
-        "{err}"
-    );
-    assert!(
-        err.to_string().ends_with(": currency SEK, expected EUR"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("Stmt[1]/Bal[2]/Amt (line 80, byte "), "{err}");
+    assert!(err.to_string().ends_with(": currency SEK, expected EUR"), "{err}");
 }
 
 #[test]
@@ -173,36 +135,19 @@ fn generic_camt053_001_08_structure_when_in_euro() {
     assert_eq!(s.id, "253EURNL26VAYB8060476890");
     assert_eq!(s.sequence.as_deref(), Some("12312"));
     assert_eq!(s.account, "NL26VAYB8060476890");
-    assert_eq!(
-        (s.period_from, s.period_to),
-        (date("2007-10-18"), date("2007-10-18"))
-    );
+    assert_eq!((s.period_from, s.period_to), (date("2007-10-18"), date("2007-10-18")));
     assert_eq!(s.opening.amount, dec("18.15"));
     assert_eq!(s.closing.amount, dec("-27.00"), "CLBD is DBIT");
     assert_eq!(s.lines.len(), 1);
     let l = &s.lines[0];
-    assert_eq!(
-        l.amount,
-        dec("8.85"),
-        "a single TxDtls keeps the entry amount"
-    );
+    assert_eq!(l.amount, dec("8.85"), "a single TxDtls keeps the entry amount");
     assert_eq!(l.direction, Direction::Credit);
     assert_eq!(l.booking_date, date("2014-12-31"));
     assert_eq!(l.value_date, Some(date("2015-01-02")));
-    assert_eq!(
-        l.refs.acct_svcr_ref.as_deref(),
-        Some("AAAASESS-FP-CN_98765/01")
-    );
+    assert_eq!(l.refs.acct_svcr_ref.as_deref(), Some("AAAASESS-FP-CN_98765/01"));
     assert_eq!(l.refs.end_to_end_id.as_deref(), Some("MUELL/FINP/RA12345"));
-    assert_eq!(
-        l.refs.creditor_reference.as_deref(),
-        Some("4654654654654654")
-    );
-    assert_eq!(
-        l.counterparty_name.as_deref(),
-        Some("NAME NAME"),
-        "the debtor pays a credit"
-    );
+    assert_eq!(l.refs.creditor_reference.as_deref(), Some("4654654654654654"));
+    assert_eq!(l.counterparty_name.as_deref(), Some("NAME NAME"), "the debtor pays a credit");
     assert_eq!(l.counterparty_iban.as_deref(), Some("NL56AGDH9619008421"));
     let check = s.balance_check().expect("no overflow");
     assert_eq!(check.expected_closing, dec("27.00"));
@@ -219,26 +164,14 @@ fn ing_structured_mt940() {
     assert_eq!(s.format, Format::Mt940);
     assert_eq!(s.id, "P123456000000001");
     assert_eq!(s.sequence.as_deref(), Some("00000"));
-    assert_eq!(
-        s.account, "NL68INGB0000012345",
-        "IBAN without the EUR suffix"
-    );
+    assert_eq!(s.account, "NL68INGB0000012345", "IBAN without the EUR suffix");
     assert_eq!(s.opening.amount, dec("436.90"));
     assert_eq!(s.opening.date, date("2014-07-31"));
     assert_eq!(s.closing.amount, dec("246.45"));
-    assert_eq!(
-        (s.period_from, s.period_to),
-        (date("2014-08-01"), date("2014-08-25"))
-    );
+    assert_eq!((s.period_from, s.period_to), (date("2014-08-01"), date("2014-08-25")));
     // The file's own :86:/SUM/18/3/14830,45/14640,00/ line.
     assert_eq!(s.lines.len(), 21);
-    assert_eq!(
-        s.lines
-            .iter()
-            .filter(|l| l.direction == Direction::Debit)
-            .count(),
-        18
-    );
+    assert_eq!(s.lines.iter().filter(|l| l.direction == Direction::Debit).count(), 18);
     assert_eq!(sum(s, Direction::Debit), dec("14830.45"));
     assert_eq!(sum(s, Direction::Credit), dec("14640.00"));
     assert!(s.balance_check().expect("no overflow").is_ok());
@@ -248,27 +181,16 @@ fn ing_structured_mt940() {
     assert_eq!(first.amount, dec("192.36"));
     assert_eq!(first.booking_date, date("2014-08-25"));
     assert_eq!(first.refs.acct_svcr_ref.as_deref(), Some("14237654096217"));
-    assert_eq!(
-        first.refs.remittance_text.as_deref(),
-        Some("22-08-2014 Omschrijving"),
-        "wrapped line joined"
-    );
+    assert_eq!(first.refs.remittance_text.as_deref(), Some("22-08-2014 Omschrijving"), "wrapped line joined");
     assert_eq!(first.counterparty_name.as_deref(), Some("B Bert"));
-    assert_eq!(
-        first.counterparty_iban.as_deref(),
-        Some("NL57ABNA0876543211")
-    );
+    assert_eq!(first.counterparty_iban.as_deref(), Some("NL57ABNA0876543211"));
 
     let kpn = &s.lines[8];
     assert_eq!(kpn.amount, dec("73.62"));
     assert_eq!(kpn.refs.end_to_end_id.as_deref(), Some("02164810730000043"));
     assert_eq!(kpn.refs.ntry_ref, None, "EREF in :61: only points at :86:");
     assert_eq!(kpn.counterparty_name.as_deref(), Some("KPN - MOBIEL"));
-    assert!(kpn
-        .refs
-        .remittance_text
-        .as_deref()
-        .is_some_and(|t| t.starts_with("Factuurnr: 2015/123456789.00.")));
+    assert!(kpn.refs.remittance_text.as_deref().is_some_and(|t| t.starts_with("Factuurnr: 2015/123456789.00.")));
 
     let tax = &s.lines[11];
     assert_eq!(tax.amount, dec("5241.00"));
@@ -277,10 +199,7 @@ fn ing_structured_mt940() {
     assert_eq!(tax.refs.remittance_text, None);
 
     let fee = &s.lines[18];
-    assert_eq!(
-        (fee.amount, fee.direction),
-        (dec("14520.00"), Direction::Credit)
-    );
+    assert_eq!((fee.amount, fee.direction), (dec("14520.00"), Direction::Credit));
     assert_eq!(fee.booking_date, date("2014-08-18"));
     assert_eq!(fee.refs.remittance_text.as_deref(), Some("Mijn fee"));
     assert_eq!(fee.counterparty_iban.as_deref(), Some("NL50RABO0222222222"));
@@ -295,62 +214,27 @@ fn rabobank_structured_mt940() {
     assert_eq!(a.id, "940S130403");
     assert_eq!(a.account, "NL50RABO0123456789");
     assert_eq!(a.lines.len(), 2);
-    assert_eq!(
-        (a.opening.amount, a.closing.amount),
-        (dec("1147.95"), dec("1190.35"))
-    );
-    assert_eq!(
-        (a.period_from, a.period_to),
-        (date("2013-04-03"), date("2013-04-03"))
-    );
+    assert_eq!((a.opening.amount, a.closing.amount), (dec("1147.95"), dec("1190.35")));
+    assert_eq!((a.period_from, a.period_to), (date("2013-04-03"), date("2013-04-03")));
     assert!(a.balance_check().expect("no overflow").is_ok());
     let nespresso = &a.lines[0];
-    assert_eq!(
-        (nespresso.amount, nespresso.direction),
-        (dec("127.50"), Direction::Debit)
-    );
-    assert_eq!(
-        nespresso.refs.end_to_end_id.as_deref(),
-        Some("02-04-2013 22:56 1120000153447185")
-    );
-    assert_eq!(
-        nespresso.counterparty_name.as_deref(),
-        Some("Nespresso Nederland B.V.")
-    );
-    assert_eq!(
-        nespresso.counterparty_iban.as_deref(),
-        Some("NL96RBOS0523149468"),
-        "from the :61: second line"
-    );
-    assert_eq!(
-        nespresso.refs.remittance_text.as_deref(),
-        Some("674725433 1120000153447185 14144467636004962")
-    );
-    assert_eq!(
-        a.lines[1].refs.remittance_text.as_deref(),
-        Some("NR.201303-111/11.3.2013NR.201303-112/11.3.2013")
-    );
+    assert_eq!((nespresso.amount, nespresso.direction), (dec("127.50"), Direction::Debit));
+    assert_eq!(nespresso.refs.end_to_end_id.as_deref(), Some("02-04-2013 22:56 1120000153447185"));
+    assert_eq!(nespresso.counterparty_name.as_deref(), Some("Nespresso Nederland B.V."));
+    assert_eq!(nespresso.counterparty_iban.as_deref(), Some("NL96RBOS0523149468"), "from the :61: second line");
+    assert_eq!(nespresso.refs.remittance_text.as_deref(), Some("674725433 1120000153447185 14144467636004962"));
+    assert_eq!(a.lines[1].refs.remittance_text.as_deref(), Some("NR.201303-111/11.3.2013NR.201303-112/11.3.2013"));
     assert_eq!(a.lines[1].counterparty_iban, None, "0663616476 is no IBAN");
 
     assert_eq!(b.id, "940S130404");
     assert_eq!(b.lines.len(), 7);
-    assert_eq!(
-        (b.opening.amount, b.closing.amount),
-        (dec("1190.35"), dec("18846.34"))
-    );
+    assert_eq!((b.opening.amount, b.closing.amount), (dec("1190.35"), dec("18846.34")));
     assert_eq!(sum(b, Direction::Credit), dec("19046.61"));
     assert_eq!(sum(b, Direction::Debit), dec("1390.62"));
     assert!(b.balance_check().expect("no overflow").is_ok());
-    assert_eq!(
-        b.lines[3].booking_date,
-        date("2013-04-01"),
-        "no entry date: the value date"
-    );
+    assert_eq!(b.lines[3].booking_date, date("2013-04-01"), "no entry date: the value date");
     assert_eq!(b.lines[5].refs.end_to_end_id.as_deref(), Some("1134027115"));
-    assert_eq!(
-        b.lines[5].refs.remittance_text.as_deref(),
-        Some("Ref: 201302-080")
-    );
+    assert_eq!(b.lines[5].refs.remittance_text.as_deref(), Some("Ref: 201302-080"));
     keys_unique(a);
     keys_unique(b);
 }
@@ -364,24 +248,13 @@ fn abnamro_mt940_both_statements_do_not_add_up() {
     assert_eq!(a.account, "123212321");
     assert_eq!(a.sequence.as_deref(), Some("1301/1"));
     assert_eq!(a.lines.len(), 3);
-    assert_eq!(
-        a.opening.amount,
-        dec("10000.90"),
-        "one decimal written: 10000,9"
-    );
+    assert_eq!(a.opening.amount, dec("10000.90"), "one decimal written: 10000,9");
     assert_eq!(a.lines[1].amount, dec("10.00"), "no decimals written: 10,");
     assert_eq!(a.lines[0].value_date, Some(date("2014-01-11")));
     assert_eq!(a.lines[0].booking_date, date("2014-01-13"));
-    assert!(a.lines[0]
-        .refs
-        .remittance_text
-        .as_deref()
-        .is_some_and(|t| t.starts_with("BEA NR:MA1402")));
+    assert!(a.lines[0].refs.remittance_text.as_deref().is_some_and(|t| t.starts_with("BEA NR:MA1402")));
     let sepa = &a.lines[2];
-    assert_eq!(
-        sepa.counterparty_iban.as_deref(),
-        Some("NL25ABNA0987654321")
-    );
+    assert_eq!(sepa.counterparty_iban.as_deref(), Some("NL25ABNA0987654321"));
     assert_eq!(sepa.counterparty_name.as_deref(), Some("FOOBAR"));
     assert_eq!(sepa.refs.remittance_text.as_deref(), Some("SAVINGS"));
     assert_eq!(sepa.refs.end_to_end_id, None, "NOTPROVIDED");
@@ -393,36 +266,15 @@ fn abnamro_mt940_both_statements_do_not_add_up() {
 
     assert_eq!(b.lines.len(), 7);
     let ideal = &b.lines[0];
-    assert_eq!(
-        (ideal.amount, ideal.direction),
-        (dec("4.00"), Direction::Credit)
-    );
-    assert_eq!(
-        ideal.counterparty_iban.as_deref(),
-        Some("NL70ABNA0888888888")
-    );
-    assert_eq!(
-        ideal.counterparty_name.as_deref(),
-        Some("NS GROEP INZAKE NSR IDEA")
-    );
-    assert_eq!(
-        ideal.refs.remittance_text.as_deref(),
-        Some("4851430136 0030000 735822580 NS E-TICKET(S)")
-    );
-    assert_eq!(
-        ideal.refs.end_to_end_id.as_deref(),
-        Some("26-01-2014 18:14 003000 0735822580")
-    );
+    assert_eq!((ideal.amount, ideal.direction), (dec("4.00"), Direction::Credit));
+    assert_eq!(ideal.counterparty_iban.as_deref(), Some("NL70ABNA0888888888"));
+    assert_eq!(ideal.counterparty_name.as_deref(), Some("NS GROEP INZAKE NSR IDEA"));
+    assert_eq!(ideal.refs.remittance_text.as_deref(), Some("4851430136 0030000 735822580 NS E-TICKET(S)"));
+    assert_eq!(ideal.refs.end_to_end_id.as_deref(), Some("26-01-2014 18:14 003000 0735822580"));
     assert_eq!(ideal.description.as_deref(), Some("SEPA IDEAL"));
     let acceptgiro = &b.lines[2];
-    assert_eq!(
-        acceptgiro.refs.creditor_reference.as_deref(),
-        Some("1234567890098876")
-    );
-    assert_eq!(
-        acceptgiro.counterparty_name.as_deref(),
-        Some("BELASTINGDIENST")
-    );
+    assert_eq!(acceptgiro.refs.creditor_reference.as_deref(), Some("1234567890098876"));
+    assert_eq!(acceptgiro.counterparty_name.as_deref(), Some("BELASTINGDIENST"));
     // Five identical lines without bank reference still get five different keys.
     keys_unique(b);
     // 9980.90 + 4.00 − 6 × 1000.00 = 3984.90, the file says 3976.90.
@@ -440,10 +292,7 @@ fn triodos_mt940() {
     assert_eq!(a.id, "1352294232659/1");
     assert_eq!(a.account, "TRIODOSBANK/0666666666");
     assert_eq!(b.account, "TRIODOSBANK/0999999999");
-    assert_eq!(
-        (a.period_from, a.period_to),
-        (date("2012-11-23"), date("2012-11-23"))
-    );
+    assert_eq!((a.period_from, a.period_to), (date("2012-11-23"), date("2012-11-23")));
     assert_eq!(a.lines.len(), 4);
     assert_eq!(b.lines.len(), 4);
     assert_eq!(
@@ -463,11 +312,7 @@ fn triodos_mt940() {
         Some("AA99BBBB0555555555"),
         ">21 holds the IBAN after a BIC in >20"
     );
-    assert!(a.lines[3]
-        .refs
-        .remittance_text
-        .as_deref()
-        .is_some_and(|t| t.ends_with("TRANSACTIE 1111222233334444")));
+    assert!(a.lines[3].refs.remittance_text.as_deref().is_some_and(|t| t.ends_with("TRANSACTIE 1111222233334444")));
     keys_unique(a);
     keys_unique(b);
 }
@@ -484,10 +329,7 @@ fn every_file_serialises_to_json_without_floats() {
         let stmts = bank::parse(&read(rel)).expect("parses");
         let json = serde_json::to_value(&stmts).expect("serialises");
         let first_amount = &json[0]["lines"][0]["amount"];
-        assert!(
-            first_amount.is_string(),
-            "{rel}: amounts are strings, got {first_amount}"
-        );
+        assert!(first_amount.is_string(), "{rel}: amounts are strings, got {first_amount}");
         assert!(json[0]["opening"]["date"].is_string());
     }
 }
@@ -497,8 +339,5 @@ fn statement_digest() {
     let raw = read("camt053/sns_balanced_camt053.001.02.xml");
     let h = bank::statement_sha256(&raw);
     assert_eq!(h.len(), 64);
-    assert_ne!(
-        h,
-        bank::statement_sha256(&read("camt053/sns_balance-mismatch_camt053.001.02.xml"))
-    );
+    assert_ne!(h, bank::statement_sha256(&read("camt053/sns_balance-mismatch_camt053.001.02.xml")));
 }

@@ -5,8 +5,8 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use ledger::bank::reconcile::{ConfirmedHow, MatchMethod, UnmatchedReason};
 use ledger::bank::{
-    camt053, line_key, mt940, reconcile, Balance, BankLine, Direction, Format, LedgerItem,
-    LedgerKind, MatchOptions, References, Report, Statement,
+    camt053, line_key, mt940, reconcile, Balance, BankLine, Direction, Format, LedgerItem, LedgerKind, MatchOptions,
+    References, Report, Statement,
 };
 use rust_decimal::Decimal;
 
@@ -38,11 +38,7 @@ fn line(l: L) -> BankLine {
     let mut b = BankLine {
         key: String::new(),
         amount: dec(l.amount),
-        direction: if l.credit {
-            Direction::Credit
-        } else {
-            Direction::Debit
-        },
+        direction: if l.credit { Direction::Credit } else { Direction::Debit },
         reversal: l.reversal,
         booking_date: date(l.day),
         value_date: None,
@@ -64,12 +60,7 @@ fn line(l: L) -> BankLine {
 }
 
 fn credit(amount: &'static str, day: &'static str) -> L {
-    L {
-        credit: true,
-        amount,
-        day,
-        ..L::default()
-    }
+    L { credit: true, amount, day, ..L::default() }
 }
 
 fn statement(lines: Vec<BankLine>) -> Statement {
@@ -82,27 +73,14 @@ fn statement(lines: Vec<BankLine>) -> Statement {
         currency: "EUR".into(),
         period_from: date("2026-01-01"),
         period_to: date("2026-01-31"),
-        opening: Balance {
-            amount: dec("0.00"),
-            date: date("2025-12-31"),
-        },
-        closing: Balance {
-            amount: closing,
-            date: date("2026-01-31"),
-        },
+        opening: Balance { amount: dec("0.00"), date: date("2025-12-31") },
+        closing: Balance { amount: closing, date: date("2026-01-31") },
         lines,
         skipped_unbooked: 0,
     }
 }
 
-fn item(
-    id: &str,
-    kind: LedgerKind,
-    amount: &str,
-    reference: &str,
-    day: &str,
-    member: &str,
-) -> LedgerItem {
+fn item(id: &str, kind: LedgerKind, amount: &str, reference: &str, day: &str, member: &str) -> LedgerItem {
     LedgerItem {
         entry_id: id.into(),
         kind,
@@ -122,34 +100,18 @@ fn contribution(id: &str, amount: &str, reference: &str, day: &str, member: &str
 fn run(s: &Statement, items: &[LedgerItem]) -> Report {
     let r = reconcile(s, items, &MatchOptions::default());
     // Every line lands in exactly one list.
-    let placed = r.matched.len()
-        + r.missing_from_ledger.len()
-        + r.ambiguous.len()
-        + r.already_confirmed.len();
+    let placed = r.matched.len() + r.missing_from_ledger.len() + r.ambiguous.len() + r.already_confirmed.len();
     assert_eq!(placed, s.lines.len());
     r
 }
 
 #[test]
 fn by_structured_reference_case_and_space_insensitive() {
-    let s = statement(vec![line(L {
-        cref: Some("MEENT-7F3K-21"),
-        ..credit("250.00", "2026-01-20")
-    })]);
-    let items = [contribution(
-        "c1",
-        "250.00",
-        "  meent-7f3k-21 ",
-        "2025-11-01",
-        "energie-coop",
-    )];
+    let s = statement(vec![line(L { cref: Some("MEENT-7F3K-21"), ..credit("250.00", "2026-01-20") })]);
+    let items = [contribution("c1", "250.00", "  meent-7f3k-21 ", "2025-11-01", "energie-coop")];
     let r = run(&s, &items);
     assert_eq!(r.matched.len(), 1);
-    assert_eq!(
-        r.matched[0].method,
-        MatchMethod::Reference,
-        "no date window for a reference match"
-    );
+    assert_eq!(r.matched[0].method, MatchMethod::Reference, "no date window for a reference match");
     assert_eq!(r.confirmed_entry_ids(), vec!["c1".to_string()]);
     assert!(r.all_explained());
     assert_eq!(r.unmatched_bank_lines(), 0);
@@ -158,14 +120,8 @@ fn by_structured_reference_case_and_space_insensitive() {
 #[test]
 fn by_reference_inside_unstructured_text() {
     let s = statement(vec![
-        line(L {
-            text: Some("Bijdrage MEENT-7F3K-21 januari"),
-            ..credit("25.00", "2026-01-05")
-        }),
-        line(L {
-            text: Some("Bijdrage MEENT-7F3K-210"),
-            ..credit("30.00", "2026-01-06")
-        }),
+        line(L { text: Some("Bijdrage MEENT-7F3K-21 januari"), ..credit("25.00", "2026-01-05") }),
+        line(L { text: Some("Bijdrage MEENT-7F3K-210"), ..credit("30.00", "2026-01-06") }),
     ]);
     let items = [
         contribution("c1", "25.00", "MEENT-7F3K-21", "2026-01-02", "a"),
@@ -176,55 +132,29 @@ fn by_reference_inside_unstructured_text() {
     assert_eq!(r.matched[0].item.entry_id, "c1");
     // "MEENT-7F3K-2" is no whole word of "MEENT-7F3K-210", and c2 is months away.
     assert_eq!(r.missing_from_ledger.len(), 1);
-    assert_eq!(
-        r.missing_from_ledger[0].reason,
-        UnmatchedReason::NoCandidate
-    );
-    assert!(
-        r.not_seen_at_bank.is_empty(),
-        "c2 is dated outside the period"
-    );
+    assert_eq!(r.missing_from_ledger[0].reason, UnmatchedReason::NoCandidate);
+    assert!(r.not_seen_at_bank.is_empty(), "c2 is dated outside the period");
     assert!(!r.all_explained());
 }
 
 #[test]
 fn disbursement_by_end_to_end_id_and_direction_matters() {
-    let s = statement(vec![line(L {
-        e2e: Some("E2E-001"),
-        ..L {
-            amount: "100.00",
-            day: "2026-01-10",
-            ..L::default()
-        }
-    })]);
+    let s =
+        statement(vec![line(L { e2e: Some("E2E-001"), ..L { amount: "100.00", day: "2026-01-10", ..L::default() } })]);
     let items = [
         contribution("c1", "100.00", "E2E-001", "2026-01-10", "a"),
-        item(
-            "d1",
-            LedgerKind::Disbursement,
-            "100.00",
-            "E2E-001",
-            "2026-01-09",
-            "b",
-        ),
+        item("d1", LedgerKind::Disbursement, "100.00", "E2E-001", "2026-01-09", "b"),
     ];
     let r = run(&s, &items);
     assert_eq!(r.matched.len(), 1);
     assert_eq!(r.matched[0].item.entry_id, "d1");
-    assert_eq!(
-        r.not_seen_at_bank.len(),
-        1,
-        "the contribution was never credited"
-    );
+    assert_eq!(r.not_seen_at_bank.len(), 1, "the contribution was never credited");
     assert_eq!(r.not_seen_at_bank[0].entry_id, "c1");
 }
 
 #[test]
 fn reference_with_another_amount_is_reported_not_matched() {
-    let s = statement(vec![line(L {
-        cref: Some("MEENT-1"),
-        ..credit("25.00", "2026-01-10")
-    })]);
+    let s = statement(vec![line(L { cref: Some("MEENT-1"), ..credit("25.00", "2026-01-10") })]);
     let items = [contribution("c1", "250.00", "MEENT-1", "2026-01-09", "a")];
     let r = run(&s, &items);
     assert!(r.matched.is_empty());
@@ -232,41 +162,23 @@ fn reference_with_another_amount_is_reported_not_matched() {
         UnmatchedReason::AmountDiffers { candidates } => assert_eq!(candidates[0].entry_id, "c1"),
         other => panic!("unexpected {other:?}"),
     }
-    assert!(
-        r.not_seen_at_bank.is_empty(),
-        "c1 is already reported with the line"
-    );
+    assert!(r.not_seen_at_bank.is_empty(), "c1 is already reported with the line");
     assert!(!r.all_explained());
 }
 
 #[test]
 fn by_amount_and_date_window() {
-    let s = statement(vec![
-        line(credit("40.00", "2026-01-15")),
-        line(credit("60.00", "2026-01-30")),
-    ]);
+    let s = statement(vec![line(credit("40.00", "2026-01-15")), line(credit("60.00", "2026-01-30"))]);
     let items = [
         contribution("near", "40.00", "MEENT-X", "2026-01-01", "a"), // 14 days: inside
         contribution("far", "60.00", "MEENT-Y", "2026-01-15", "b"),  // 15 days: outside
     ];
     let r = run(&s, &items);
     assert_eq!(r.matched.len(), 1);
-    assert_eq!(
-        (r.matched[0].item.entry_id.as_str(), r.matched[0].method),
-        ("near", MatchMethod::AmountDate)
-    );
+    assert_eq!((r.matched[0].item.entry_id.as_str(), r.matched[0].method), ("near", MatchMethod::AmountDate));
     assert_eq!(r.missing_from_ledger.len(), 1);
-    assert_eq!(
-        r.not_seen_at_bank
-            .iter()
-            .map(|i| i.entry_id.as_str())
-            .collect::<Vec<_>>(),
-        vec!["far"]
-    );
-    let wide = MatchOptions {
-        date_window_days: 15,
-        ..MatchOptions::default()
-    };
+    assert_eq!(r.not_seen_at_bank.iter().map(|i| i.entry_id.as_str()).collect::<Vec<_>>(), vec!["far"]);
+    let wide = MatchOptions { date_window_days: 15, ..MatchOptions::default() };
     let r = reconcile(&s, &items, &wide);
     assert_eq!(r.matched.len(), 2);
     assert!(r.all_explained());
@@ -275,39 +187,24 @@ fn by_amount_and_date_window() {
 #[test]
 fn two_same_amount_contributions_are_ambiguous() {
     let s = statement(vec![line(credit("25.00", "2026-01-10"))]);
-    let items = [
-        contribution("c1", "25.00", "R1", "2026-01-08", "a"),
-        contribution("c2", "25.00", "R2", "2026-01-09", "b"),
-    ];
+    let items =
+        [contribution("c1", "25.00", "R1", "2026-01-08", "a"), contribution("c2", "25.00", "R2", "2026-01-09", "b")];
     let r = run(&s, &items);
     assert!(r.matched.is_empty());
     assert_eq!(r.ambiguous.len(), 1);
-    let ids: Vec<&str> = r.ambiguous[0]
-        .candidates
-        .iter()
-        .map(|i| i.entry_id.as_str())
-        .collect();
+    let ids: Vec<&str> = r.ambiguous[0].candidates.iter().map(|i| i.entry_id.as_str()).collect();
     assert_eq!(ids, vec!["c1", "c2"]);
     assert_eq!(r.ambiguous[0].method, MatchMethod::AmountDate);
-    assert!(
-        r.not_seen_at_bank.is_empty(),
-        "candidates are listed with the ambiguity"
-    );
+    assert!(r.not_seen_at_bank.is_empty(), "candidates are listed with the ambiguity");
     assert!(!r.all_explained());
     assert_eq!(r.unmatched_bank_lines(), 1);
 
     // The IBAN mapping settles it.
-    let s = statement(vec![line(L {
-        iban: Some("NL02RABO0123456789"),
-        ..credit("25.00", "2026-01-10")
-    })]);
+    let s = statement(vec![line(L { iban: Some("NL02RABO0123456789"), ..credit("25.00", "2026-01-10") })]);
     let opts = MatchOptions::default().with_iban("b", "nl02 rabo 0123 4567 89");
     let r = reconcile(&s, &items, &opts);
     assert_eq!(r.matched.len(), 1);
-    assert_eq!(
-        (r.matched[0].item.entry_id.as_str(), r.matched[0].method),
-        ("c2", MatchMethod::AmountDateIban)
-    );
+    assert_eq!((r.matched[0].item.entry_id.as_str(), r.matched[0].method), ("c2", MatchMethod::AmountDateIban));
     assert_eq!(r.not_seen_at_bank.len(), 1);
 
     // An IBAN known to belong to another member: no match by amount.
@@ -319,10 +216,7 @@ fn two_same_amount_contributions_are_ambiguous() {
 
 #[test]
 fn two_lines_wanting_one_item_are_ambiguous() {
-    let s = statement(vec![
-        line(credit("25.00", "2026-01-10")),
-        line(credit("25.00", "2026-01-11")),
-    ]);
+    let s = statement(vec![line(credit("25.00", "2026-01-10")), line(credit("25.00", "2026-01-11"))]);
     let items = [contribution("c1", "25.00", "R1", "2026-01-09", "a")];
     let r = run(&s, &items);
     assert!(r.matched.is_empty(), "never pick one of the two lines");
@@ -331,30 +225,18 @@ fn two_lines_wanting_one_item_are_ambiguous() {
 
     // The same with a reference on both lines (a payment made twice).
     let s = statement(vec![
-        line(L {
-            cref: Some("R1"),
-            ..credit("25.00", "2026-01-10")
-        }),
-        line(L {
-            cref: Some("R1"),
-            ..credit("25.00", "2026-01-12")
-        }),
+        line(L { cref: Some("R1"), ..credit("25.00", "2026-01-10") }),
+        line(L { cref: Some("R1"), ..credit("25.00", "2026-01-12") }),
     ]);
     let r = run(&s, &items);
     assert!(r.matched.is_empty());
     assert_eq!(r.ambiguous.len(), 2);
-    assert!(r
-        .ambiguous
-        .iter()
-        .all(|a| a.method == MatchMethod::Reference));
+    assert!(r.ambiguous.iter().all(|a| a.method == MatchMethod::Reference));
 }
 
 #[test]
 fn already_confirmed_items_are_never_confirmed_twice() {
-    let l = line(L {
-        cref: Some("R1"),
-        ..credit("25.00", "2026-01-10")
-    });
+    let l = line(L { cref: Some("R1"), ..credit("25.00", "2026-01-10") });
     let s = statement(vec![l.clone()]);
 
     // Confirmed by this very bank line.
@@ -371,10 +253,7 @@ fn already_confirmed_items_are_never_confirmed_twice() {
     c1.confirmed_bank_key = None;
     let r = run(&s, std::slice::from_ref(&c1));
     assert!(r.matched.is_empty());
-    assert_eq!(
-        r.already_confirmed[0].how,
-        ConfirmedHow::ItemConfirmedEarlier
-    );
+    assert_eq!(r.already_confirmed[0].how, ConfirmedHow::ItemConfirmedEarlier);
     assert!(r.all_explained());
 
     // Confirmed by another bank line: this one is a second payment.
@@ -395,10 +274,7 @@ fn already_confirmed_items_are_never_confirmed_twice() {
     assert_eq!(r.ambiguous.len(), 1);
     // Alone, it is recognised as already confirmed.
     let r = run(&s, &[old]);
-    assert_eq!(
-        r.already_confirmed[0].how,
-        ConfirmedHow::ItemConfirmedEarlier
-    );
+    assert_eq!(r.already_confirmed[0].how, ConfirmedHow::ItemConfirmedEarlier);
 }
 
 #[test]
@@ -406,20 +282,9 @@ fn reversals_are_not_matched() {
     let s = statement(vec![line(L {
         reversal: true,
         cref: Some("R1"),
-        ..L {
-            amount: "25.00",
-            day: "2026-01-10",
-            ..L::default()
-        }
+        ..L { amount: "25.00", day: "2026-01-10", ..L::default() }
     })]);
-    let items = [item(
-        "d1",
-        LedgerKind::Disbursement,
-        "25.00",
-        "R1",
-        "2026-01-10",
-        "a",
-    )];
+    let items = [item("d1", LedgerKind::Disbursement, "25.00", "R1", "2026-01-10", "a")];
     let r = run(&s, &items);
     assert_eq!(r.missing_from_ledger[0].reason, UnmatchedReason::Reversal);
     assert_eq!(r.not_seen_at_bank.len(), 1);
@@ -427,21 +292,11 @@ fn reversals_are_not_matched() {
 
 #[test]
 fn balance_mismatch_is_never_all_explained() {
-    let raw = std::fs::read(format!(
-        "{DATA}/camt053/sns_balance-mismatch_camt053.001.02.xml"
-    ))
-    .expect("file");
+    let raw = std::fs::read(format!("{DATA}/camt053/sns_balance-mismatch_camt053.001.02.xml")).expect("file");
     let s = &camt053::parse(&raw).expect("parses")[0];
     let items = [
         contribution("c1", "50.00", "RF123456", "2026-04-09", "a"),
-        item(
-            "d1",
-            LedgerKind::Disbursement,
-            "100.00",
-            "E2E-001",
-            "2026-03-04",
-            "b",
-        ),
+        item("d1", LedgerKind::Disbursement, "100.00", "E2E-001", "2026-03-04", "b"),
     ];
     let r = run(s, &items);
     assert_eq!(r.matched.len(), 2);
@@ -449,22 +304,14 @@ fn balance_mismatch_is_never_all_explained() {
     assert!(!r.balance_ok());
     assert_eq!(r.balance.map(|b| b.difference), Some(dec("-50.00")));
     assert!(!r.all_explained());
-    let good =
-        std::fs::read(format!("{DATA}/camt053/sns_balanced_camt053.001.02.xml")).expect("file");
+    let good = std::fs::read(format!("{DATA}/camt053/sns_balanced_camt053.001.02.xml")).expect("file");
     let r = run(&camt053::parse(&good).expect("parses")[0], &items);
     assert!(r.all_explained());
 }
 
 /// Three days of entries for an overlapping-statements test, without bank references so that
 /// the content keys are exercised.
-fn camt_days(
-    id: &str,
-    from: &str,
-    to: &str,
-    opening: &str,
-    closing: &str,
-    entries: &[(&str, &str, &str)],
-) -> Vec<u8> {
+fn camt_days(id: &str, from: &str, to: &str, opening: &str, closing: &str, entries: &[(&str, &str, &str)]) -> Vec<u8> {
     let ntry: String = entries
         .iter()
         .map(|(amount, day, text)| {
@@ -510,17 +357,11 @@ fn overlapping_statement_rerun_confirms_nothing_twice() {
         "2026-01-05",
         "0.00",
         "30.00",
-        &[
-            ("10.00", "2026-01-03", "MEENT-A"),
-            ("20.00", "2026-01-05", "bijdrage MEENT-B"),
-        ],
+        &[("10.00", "2026-01-03", "MEENT-A"), ("20.00", "2026-01-05", "bijdrage MEENT-B")],
     );
     let s1 = &camt053::parse(&first).expect("parses")[0];
     let r1 = run(s1, &items);
-    assert_eq!(
-        r1.confirmed_entry_ids(),
-        vec!["c1".to_string(), "c2".to_string()]
-    );
+    assert_eq!(r1.confirmed_entry_ids(), vec!["c1".to_string(), "c2".to_string()]);
     assert!(r1.all_explained(), "c3 and c4 lie after this period");
     record(&mut items, &r1);
 
@@ -531,38 +372,23 @@ fn overlapping_statement_rerun_confirms_nothing_twice() {
         "2026-01-10",
         "10.00",
         "50.00",
-        &[
-            ("20.00", "2026-01-05", "bijdrage MEENT-B"),
-            ("20.00", "2026-01-07", "MEENT-C"),
-        ],
+        &[("20.00", "2026-01-05", "bijdrage MEENT-B"), ("20.00", "2026-01-07", "MEENT-C")],
     );
     let s2 = &camt053::parse(&second).expect("parses")[0];
-    assert_eq!(
-        s2.lines[0].key, s1.lines[1].key,
-        "the same bank line has the same key in both files"
-    );
+    assert_eq!(s2.lines[0].key, s1.lines[1].key, "the same bank line has the same key in both files");
     let r2 = run(s2, &items);
     assert_eq!(r2.confirmed_entry_ids(), vec!["c3".to_string()]);
     assert_eq!(r2.already_confirmed.len(), 1);
     assert_eq!(r2.already_confirmed[0].how, ConfirmedHow::SameBankLine);
     assert_eq!(r2.already_confirmed[0].entry_ids, vec!["c2".to_string()]);
-    assert_eq!(
-        r2.not_seen_at_bank
-            .iter()
-            .map(|i| i.entry_id.as_str())
-            .collect::<Vec<_>>(),
-        vec!["c4"]
-    );
+    assert_eq!(r2.not_seen_at_bank.iter().map(|i| i.entry_id.as_str()).collect::<Vec<_>>(), vec!["c4"]);
     record(&mut items, &r2);
 
     // Running the second statement again confirms nothing.
     let r3 = run(s2, &items);
     assert!(r3.matched.is_empty());
     assert_eq!(r3.already_confirmed.len(), 2);
-    assert!(r3
-        .already_confirmed
-        .iter()
-        .all(|a| a.how == ConfirmedHow::SameBankLine));
+    assert!(r3.already_confirmed.iter().all(|a| a.how == ConfirmedHow::SameBankLine));
 
     // Without recorded bank keys (only "confirmed"), the re-run still confirms nothing.
     for it in &mut items {
@@ -570,10 +396,7 @@ fn overlapping_statement_rerun_confirms_nothing_twice() {
     }
     let r4 = run(s2, &items);
     assert!(r4.matched.is_empty());
-    assert!(r4
-        .already_confirmed
-        .iter()
-        .all(|a| a.how == ConfirmedHow::ItemConfirmedEarlier));
+    assert!(r4.already_confirmed.iter().all(|a| a.how == ConfirmedHow::ItemConfirmedEarlier));
 }
 
 #[test]
@@ -582,14 +405,10 @@ fn mt940_content_keys_are_stable_across_files() {
     // statement embedded in another file (here: alone) keeps its keys.
     let raw = std::fs::read_to_string(format!("{DATA}/mt940/abnamro.sta")).expect("file");
     let both = mt940::parse(raw.as_bytes()).expect("parses");
-    let second_only = &raw[raw
-        .find("-\nABNANL2A")
-        .map(|i| i + 2)
-        .expect("two statements")..];
+    let second_only = &raw[raw.find("-\nABNANL2A").map(|i| i + 2).expect("two statements")..];
     let alone = mt940::parse(second_only.as_bytes()).expect("parses");
     assert_eq!(alone.len(), 1);
-    let keys =
-        |s: &ledger::bank::Statement| s.lines.iter().map(|l| l.key.clone()).collect::<Vec<_>>();
+    let keys = |s: &ledger::bank::Statement| s.lines.iter().map(|l| l.key.clone()).collect::<Vec<_>>();
     assert_eq!(keys(&alone[0]), keys(&both[1]));
     assert_eq!(alone[0].lines.len(), 7);
 }
@@ -597,16 +416,11 @@ fn mt940_content_keys_are_stable_across_files() {
 #[test]
 fn report_serialises_for_json_and_csv_rendering() {
     let s = statement(vec![
-        line(L {
-            cref: Some("R1"),
-            ..credit("25.00", "2026-01-10")
-        }),
+        line(L { cref: Some("R1"), ..credit("25.00", "2026-01-10") }),
         line(credit("99.99", "2026-01-11")),
     ]);
-    let items = [
-        contribution("c1", "25.00", "R1", "2026-01-09", "a"),
-        contribution("c2", "12.00", "R2", "2026-01-12", "b"),
-    ];
+    let items =
+        [contribution("c1", "25.00", "R1", "2026-01-09", "a"), contribution("c2", "12.00", "R2", "2026-01-12", "b")];
     let r = run(&s, &items);
     let v = serde_json::to_value(&r).expect("serialises");
     assert_eq!(v["matched"][0]["method"], "reference");

@@ -18,16 +18,29 @@ fn m(s: &str) -> MemberId {
 /// with two approvals; `confirmed` contributed and confirmed by coop.
 fn fund_with(admission: &str, confirmed: &[(&str, &str)]) -> World {
     let mut w = World::new();
-    for (id, kind) in [("coop", "collective"), ("food", "collective"), ("care", "collective"), ("city", "municipality"), ("late", "collective")] {
+    for (id, kind) in [
+        ("coop", "collective"),
+        ("food", "collective"),
+        ("care", "collective"),
+        ("city", "municipality"),
+        ("late", "collective"),
+    ] {
         w.member(id, kind);
     }
-    w.ok("coop", Kind::FundCreate, json!({"id": "fnd", "name": "F", "purpose": "", "charter": charter(&["coop", "care", "city"], 2, "open")}));
+    w.ok(
+        "coop",
+        Kind::FundCreate,
+        json!({"id": "fnd", "name": "F", "purpose": "", "charter": charter(&["coop", "care", "city"], 2, "open")}),
+    );
     for who in ["food", "care", "city"] {
         w.ok(who, Kind::FundJoin, json!({"fund": "fnd"}));
     }
     let mut ids = Vec::new();
     for (i, (who, amount)) in confirmed.iter().enumerate() {
-        ids.push(w.ok(who, Kind::Contribution, json!({"fund": "fnd", "amount": amount, "reference": format!("R-{i}")})).to_hex());
+        ids.push(
+            w.ok(who, Kind::Contribution, json!({"fund": "fnd", "amount": amount, "reference": format!("R-{i}")}))
+                .to_hex(),
+        );
     }
     if !ids.is_empty() {
         w.ok("coop", Kind::Reconciliation, recon("fnd", 200, &ids));
@@ -151,7 +164,8 @@ fn payout_needs_two_treasurers_and_never_the_recipient() {
     let mut w = fund_with("open", &[("coop", "100.00"), ("food", "50.00")]);
     let a = w.ok("coop", Kind::Proposal, allocation("fnd", "120.00", "care"));
     pass(&mut w, a);
-    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "70.00", "reference": "E2E-1"}));
+    let d =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "70.00", "reference": "E2E-1"}));
     assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Pending);
     assert_eq!(balances(&w), ["0.00", "150.00", "120.00", "0.00", "30.00"].map(String::from));
     assert!(w.apply("care", Kind::DisbursementApprove, json!({"disbursement": d.to_hex()})).is_err());
@@ -171,7 +185,8 @@ fn a_charter_change_executes_payouts_that_now_have_enough_approvals() {
     let mut w = fund_with("open", &[("coop", "100.00")]);
     let a = w.ok("coop", Kind::Proposal, allocation("fnd", "40.00", "food"));
     pass(&mut w, a);
-    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-1"}));
+    let d =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-1"}));
     let c = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "charter", "title": "one approval", "description": "", "charter": charter(&["coop", "care"], 1, "open")}));
     pass(&mut w, c);
     assert_eq!(w.fund("fnd").charter.approvals_required, 1);
@@ -183,7 +198,8 @@ fn a_charter_change_executes_payouts_that_now_have_enough_approvals() {
     // With one approval required, a request executes at once.
     let a2 = w.ok("coop", Kind::Proposal, allocation("fnd", "10.00", "food"));
     pass(&mut w, a2);
-    let d2 = w.ok("care", Kind::Disbursement, json!({"allocation": a2.to_hex(), "amount": "10.00", "reference": "E2E-2"}));
+    let d2 =
+        w.ok("care", Kind::Disbursement, json!({"allocation": a2.to_hex(), "amount": "10.00", "reference": "E2E-2"}));
     assert_eq!(w.state.funds.disbursements[&d2].status, DisbursementStatus::Executed);
 }
 
@@ -200,10 +216,12 @@ fn reversals_undo_pledges_and_pending_payouts() {
 
     let a = w.ok("coop", Kind::Proposal, allocation("fnd", "60.00", "food"));
     pass(&mut w, a);
-    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "60.00", "reference": "E2E-1"}));
+    let d =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "60.00", "reference": "E2E-1"}));
     w.ok("coop", Kind::Reversal, json!({"entry": d.to_hex(), "reason": "wrong account"}));
     // The reservation is freed: the whole allocation can be requested again.
-    let d2 = w.ok("care", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "60.00", "reference": "E2E-2"}));
+    let d2 =
+        w.ok("care", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "60.00", "reference": "E2E-2"}));
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d2.to_hex()}));
     assert_eq!(balances(&w), ["25.00", "100.00", "0.00", "60.00", "40.00"].map(String::from));
 }
@@ -223,7 +241,10 @@ fn leaving_keeps_open_votes_and_the_treasurer_role() {
     // A later proposal does not count it.
     let q = w.ok("coop", Kind::Proposal, allocation("fnd", "1.00", "food"));
     assert_eq!(proposal(&w, q).counted.len(), 3);
-    assert_eq!(w.apply("city", Kind::Vote, json!({"proposal": q.to_hex(), "choice": "yes"})).unwrap_err().code, "not_fund_member");
+    assert_eq!(
+        w.apply("city", Kind::Vote, json!({"proposal": q.to_hex(), "choice": "yes"})).unwrap_err().code,
+        "not_fund_member"
+    );
 }
 
 #[test]
@@ -234,7 +255,11 @@ fn dissolution_refunds_pro_rata_and_ends_the_fund() {
     let a = w.ok("coop", Kind::Proposal, allocation("fnd", "40.00", "food"));
     pass(&mut w, a);
     let open = w.ok("coop", Kind::Proposal, allocation("fnd", "5.00", "food"));
-    let d = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "the end", "description": ""}));
+    let d = w.ok(
+        "coop",
+        Kind::Proposal,
+        json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "the end", "description": ""}),
+    );
     pass(&mut w, d);
     let f = w.fund("fnd");
     assert_eq!(f.status, FundStatus::Dissolved);
@@ -250,14 +275,22 @@ fn dissolution_refunds_pro_rata_and_ends_the_fund() {
     assert!(w.state.due_closes(&w.at()).is_empty());
 
     // The passed allocation can still be paid.
-    let pay = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-A"}));
+    let pay =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-A"}));
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": pay.to_hex()}));
     // Refunds: 86.67 is owed to care and coop; requested by coop, it pays care (never the requester).
-    let r1 = w.ok("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-1"}));
+    let r1 =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-1"}));
     assert_eq!(w.state.funds.disbursements[&r1].recipient, m("care"));
     // Only coop's own 86.67 is left: coop may not request it.
-    assert_eq!(w.apply("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "R"})).unwrap_err().code, "recipient_cannot_request");
-    let r2 = w.ok("care", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-2"}));
+    assert_eq!(
+        w.apply("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "R"}))
+            .unwrap_err()
+            .code,
+        "recipient_cannot_request"
+    );
+    let r2 =
+        w.ok("care", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-2"}));
     assert_eq!(w.state.funds.disbursements[&r2].recipient, m("coop"));
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": r1.to_hex()}));
     assert_eq!(balances(&w), ["30.00", "300.00", "173.33", "126.67", "0.00"].map(String::from));
@@ -282,10 +315,16 @@ fn matching_pledge_owes_paid_outstanding() {
     w.ok("coop", Kind::Reconciliation, recon("fnd", 3, &[c1.to_hex(), c2.to_hex()]));
     let pl = &w.fund("fnd").matching[0];
     // 0.5 × 50.01 = 25.005 → 25.01 (half away from zero).
-    assert_eq!([pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()), ["50.01", "25.01", "10.00", "15.01"].map(String::from));
+    assert_eq!(
+        [pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()),
+        ["50.01", "25.01", "10.00", "15.01"].map(String::from)
+    );
     w.ok("coop", Kind::Reconciliation, recon("fnd", 4, &[c3.to_hex()]));
     let pl = &w.fund("fnd").matching[0];
-    assert_eq!([pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()), ["550.01", "100.00", "10.00", "90.00"].map(String::from));
+    assert_eq!(
+        [pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()),
+        ["550.01", "100.00", "10.00", "90.00"].map(String::from)
+    );
 }
 
 #[test]
@@ -296,7 +335,11 @@ fn the_state_survives_a_snapshot() {
     pass(&mut w, a);
     w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-1"}));
     w.ok("coop", Kind::Proposal, allocation("fnd", "4.00", "food"));
-    let d = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "end", "description": ""}));
+    let d = w.ok(
+        "coop",
+        Kind::Proposal,
+        json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "end", "description": ""}),
+    );
     pass(&mut w, d);
     let snap = serde_json::to_vec(&w.state).unwrap();
     let back: State = serde_json::from_slice(&snap).unwrap();

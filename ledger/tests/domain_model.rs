@@ -24,19 +24,55 @@ const CHOICES: [&str; 3] = ["yes", "no", "abstain"];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Contribute { who: usize, cents: i64 },
-    Confirm { by: usize, idx: usize },
-    ReverseContribution { by: usize, idx: usize },
-    Propose { by: usize, cents: i64, recipient: usize },
-    Vote { who: usize, idx: usize, choice: usize },
+    Contribute {
+        who: usize,
+        cents: i64,
+    },
+    Confirm {
+        by: usize,
+        idx: usize,
+    },
+    ReverseContribution {
+        by: usize,
+        idx: usize,
+    },
+    Propose {
+        by: usize,
+        cents: i64,
+        recipient: usize,
+    },
+    Vote {
+        who: usize,
+        idx: usize,
+        choice: usize,
+    },
     /// Every member votes `choice` on the same proposal (four entries).
-    VoteAll { idx: usize, choice: usize },
-    Wait { secs: i64 },
-    Close { idx: usize },
-    Disburse { by: usize, idx: usize, cents: i64 },
-    Approve { by: usize, idx: usize },
-    ReverseDisbursement { by: usize, idx: usize },
-    ConfirmDisbursement { idx: usize },
+    VoteAll {
+        idx: usize,
+        choice: usize,
+    },
+    Wait {
+        secs: i64,
+    },
+    Close {
+        idx: usize,
+    },
+    Disburse {
+        by: usize,
+        idx: usize,
+        cents: i64,
+    },
+    Approve {
+        by: usize,
+        idx: usize,
+    },
+    ReverseDisbursement {
+        by: usize,
+        idx: usize,
+    },
+    ConfirmDisbursement {
+        idx: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -145,14 +181,26 @@ impl Model {
         let sum = |s: CStatus| self.contributions.iter().filter(|c| c.status == s).map(|c| c.cents).sum::<i64>();
         let pledged = sum(CStatus::Pledged);
         let confirmed = sum(CStatus::Confirmed);
-        let committed = self.proposals.iter().filter(|p| p.outcome == POutcome::Passed).map(|p| p.cents - p.paid).sum::<i64>();
-        let disbursed = self.disbursements.iter().filter(|d| matches!(d.status, DStatus::Executed | DStatus::Confirmed)).map(|d| d.cents).sum::<i64>();
+        let committed =
+            self.proposals.iter().filter(|p| p.outcome == POutcome::Passed).map(|p| p.cents - p.paid).sum::<i64>();
+        let disbursed = self
+            .disbursements
+            .iter()
+            .filter(|d| matches!(d.status, DStatus::Executed | DStatus::Confirmed))
+            .map(|d| d.cents)
+            .sum::<i64>();
         [pledged, confirmed, committed, disbursed, confirmed - committed - disbursed]
     }
 
     /// Matching at ratio 0.5, cap 300.00: [owed, paid, outstanding].
     fn matching(&self) -> [i64; 3] {
-        let confirmed = |f: &dyn Fn(usize) -> bool| self.contributions.iter().filter(|c| c.status == CStatus::Confirmed && f(c.who)).map(|c| c.cents).sum::<i64>();
+        let confirmed = |f: &dyn Fn(usize) -> bool| {
+            self.contributions
+                .iter()
+                .filter(|c| c.status == CStatus::Confirmed && f(c.who))
+                .map(|c| c.cents)
+                .sum::<i64>()
+        };
         let collectives = confirmed(&|w| w != 3);
         let owed = ((collectives + 1) / 2).min(MATCH_CAP_CENTS);
         let paid = confirmed(&|w| w == 3);
@@ -203,7 +251,8 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
         }
         Op::Disburse { by, idx, cents } => {
             let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
-            let ok = treasurer(by) && p.outcome == POutcome::Passed && by != p.recipient && cents <= p.cents - p.requested;
+            let ok =
+                treasurer(by) && p.outcome == POutcome::Passed && by != p.recipient && cents <= p.cents - p.requested;
             (by, Kind::Disbursement, json!({"allocation": p.id, "amount": amount(cents), "reference": "E2E"}), ok)
         }
         Op::Approve { by, idx } => {
@@ -231,7 +280,9 @@ fn recon(n: u32, id: &str) -> Value {
 fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
     let received = w.now;
     match *op {
-        Op::Contribute { who, cents } => m.contributions.push(MContribution { id, who, cents, status: CStatus::Pledged }),
+        Op::Contribute { who, cents } => {
+            m.contributions.push(MContribution { id, who, cents, status: CStatus::Pledged })
+        }
         Op::Confirm { idx, .. } => {
             let n = m.contributions.len();
             m.contributions[pick(idx, n).unwrap_or(0)].status = CStatus::Confirmed;
@@ -280,7 +331,14 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             let n = m.proposals.len();
             let pi = pick(idx, n).unwrap_or(0);
             m.proposals[pi].requested += cents;
-            m.disbursements.push(MDisbursement { id, proposal: pi, cents, requester: by, approvals: vec![by], status: DStatus::Pending });
+            m.disbursements.push(MDisbursement {
+                id,
+                proposal: pi,
+                cents,
+                requester: by,
+                approvals: vec![by],
+                status: DStatus::Pending,
+            });
         }
         Op::Approve { by, idx } => {
             let n = m.disbursements.len();
@@ -312,7 +370,11 @@ fn setup() -> World {
     for id in &MEMBERS[1..] {
         w.ok(id, Kind::FundJoin, json!({"fund": "model"}));
     }
-    w.ok("mem-d", Kind::PledgeMatching, json!({"fund": "model", "ratio": "0.5", "cap": amount(MATCH_CAP_CENTS), "until": "2030-12-31"}));
+    w.ok(
+        "mem-d",
+        Kind::PledgeMatching,
+        json!({"fund": "model", "ratio": "0.5", "cap": amount(MATCH_CAP_CENTS), "until": "2030-12-31"}),
+    );
     w
 }
 

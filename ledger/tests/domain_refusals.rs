@@ -32,7 +32,14 @@ fn close(w: &mut World, proposal: &str) {
 /// The scene every refusal test starts from.
 fn build_scene() -> World {
     let mut w = World::new();
-    for (id, kind) in [("coop", "collective"), ("food", "collective"), ("care", "collective"), ("city", "municipality"), ("partner", "partner"), ("outsider", "collective")] {
+    for (id, kind) in [
+        ("coop", "collective"),
+        ("food", "collective"),
+        ("care", "collective"),
+        ("city", "municipality"),
+        ("partner", "partner"),
+        ("outsider", "collective"),
+    ] {
         w.member(id, kind);
     }
     w.apply_member("pending", "collective");
@@ -42,7 +49,12 @@ fn build_scene() -> World {
     for m in ["food", "city", "care"] {
         w.ok(m, Kind::FundJoin, json!({"fund": "warmte"}));
     }
-    w.named("pledge", "city", Kind::PledgeMatching, json!({"fund": "warmte", "ratio": "1.0", "cap": "1000.00", "until": "2027-12-31"}));
+    w.named(
+        "pledge",
+        "city",
+        Kind::PledgeMatching,
+        json!({"fund": "warmte", "ratio": "1.0", "cap": "1000.00", "until": "2027-12-31"}),
+    );
     w.named("c1", "coop", Kind::Contribution, json!({"fund": "warmte", "amount": "1000.00", "reference": "REF-1"}));
     w.named("c2", "food", Kind::Contribution, json!({"fund": "warmte", "amount": "500.00", "reference": "REF-2"}));
     w.named("c3", "city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "REF-3"}));
@@ -86,13 +98,22 @@ fn build_scene() -> World {
     w.named("join-food", "food", Kind::FundJoin, json!({"fund": "buurt"}));
 
     // oud: dissolved.
-    w.ok("coop", Kind::FundCreate, json!({"id": "oud", "name": "Oud fonds", "purpose": "old", "charter": charter(&["coop", "food"], 1, "open")}));
+    w.ok(
+        "coop",
+        Kind::FundCreate,
+        json!({"id": "oud", "name": "Oud fonds", "purpose": "old", "charter": charter(&["coop", "food"], 1, "open")}),
+    );
     w.ok("food", Kind::FundJoin, json!({"fund": "oud"}));
     w.named("oc1", "coop", Kind::Contribution, json!({"fund": "oud", "amount": "60.00", "reference": "OUD-1"}));
     w.named("oc2", "food", Kind::Contribution, json!({"fund": "oud", "amount": "40.00", "reference": "OUD-2"}));
     let oud = vec![w.id("oc1"), w.id("oc2")];
     w.ok("coop", Kind::Reconciliation, recon("oud", 2, &oud));
-    w.named("od", "coop", Kind::Proposal, json!({"fund": "oud", "proposal_kind": "dissolution", "title": "end", "description": ""}));
+    w.named(
+        "od",
+        "coop",
+        Kind::Proposal,
+        json!({"fund": "oud", "proposal_kind": "dissolution", "title": "end", "description": ""}),
+    );
     vote_all(&mut w, "od", &["coop", "food"], "yes");
     close(&mut w, "od");
     w
@@ -105,7 +126,14 @@ fn scene() -> World {
 
 /// Apply `body` as `kind` by `author` to the scene (after `advance_secs`), and
 /// check that it is refused with `code` of `class`, leaving the state as it was.
-fn refused_after(advance_secs: i64, author: &str, kind: Kind, body: impl FnOnce(&World) -> Value, code: &str, class: RefusalKind) {
+fn refused_after(
+    advance_secs: i64,
+    author: &str,
+    kind: Kind,
+    body: impl FnOnce(&World) -> Value,
+    code: &str,
+    class: RefusalKind,
+) {
     let mut w = scene();
     w.advance(advance_secs);
     let body = body(&w);
@@ -125,7 +153,8 @@ fn refused(author: &str, kind: Kind, body: impl FnOnce(&World) -> Value, code: &
 fn malformed(author: &str, kind: Kind, body: Value, needle: &str) {
     let w = scene();
     let key = &w.keys[author];
-    let err = sign_entry(kind, &author.parse().unwrap(), key, &w.at(), body).expect_err("a malformed entry was accepted");
+    let err =
+        sign_entry(kind, &author.parse().unwrap(), key, &w.at(), body).expect_err("a malformed entry was accepted");
     assert!(err.to_string().contains(needle), "{err}");
 }
 
@@ -137,8 +166,16 @@ fn the_scene_is_what_the_tests_assume() {
     let f = w.fund("warmte");
     let b = f.balances;
     // confirmed 1800; committed 800 + 100 - 200 paid = 700; disbursed 200; available 900; pledged 200 + 5.
-    assert_eq!((b.confirmed.to_string(), b.committed.to_string(), b.disbursed.to_string(), b.available.to_string(), b.pledged.to_string()),
-        ("1800.00".into(), "700.00".into(), "200.00".into(), "900.00".into(), "205.00".into()));
+    assert_eq!(
+        (
+            b.confirmed.to_string(),
+            b.committed.to_string(),
+            b.disbursed.to_string(),
+            b.available.to_string(),
+            b.pledged.to_string()
+        ),
+        ("1800.00".into(), "700.00".into(), "200.00".into(), "900.00".into(), "205.00".into())
+    );
     let p = |n: &str| w.state.funds.proposal(&w.id(n).parse().unwrap()).unwrap();
     assert_eq!(p("p1").outcome, Some(Outcome::Passed));
     assert_eq!(p("p5").outcome, Some(Outcome::Rejected));
@@ -151,7 +188,10 @@ fn the_scene_is_what_the_tests_assume() {
     assert_eq!(w.fund("oud").status, FundStatus::Dissolved);
     let m = &f.matching[0];
     // Collectives' confirmed: coop 1000 + food 500; city paid 300.
-    assert_eq!((m.owed.to_string(), m.paid.to_string(), m.outstanding.to_string()), ("1000.00".into(), "300.00".into(), "700.00".into()));
+    assert_eq!(
+        (m.owed.to_string(), m.paid.to_string(), m.outstanding.to_string()),
+        ("1000.00".into(), "300.00".into(), "700.00".into())
+    );
     let refunds = &w.fund("oud").dissolution.as_ref().unwrap().refunds;
     assert_eq!(refunds[&"coop".parse().unwrap()].owed.to_string(), "60.00");
     assert_eq!(refunds[&"food".parse().unwrap()].owed.to_string(), "40.00");
@@ -161,46 +201,94 @@ fn the_scene_is_what_the_tests_assume() {
 
 #[test]
 fn create_duplicate_fund_id() {
-    refused("food", Kind::FundCreate, |_| json!({"id": "warmte", "name": "X", "purpose": "", "charter": charter(&["food"], 1, "open")}), "duplicate_fund", Conflict);
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "warmte", "name": "X", "purpose": "", "charter": charter(&["food"], 1, "open")}),
+        "duplicate_fund",
+        Conflict,
+    );
 }
 
 #[test]
 fn create_approvals_required_zero() {
-    refused("food", Kind::FundCreate, |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food"], 0, "open")}), "approvals_required_zero", Rule);
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food"], 0, "open")}),
+        "approvals_required_zero",
+        Rule,
+    );
 }
 
 #[test]
 fn create_approvals_above_treasurers() {
-    refused("food", Kind::FundCreate, |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "coop"], 3, "open")}), "approvals_above_treasurers", Rule);
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "coop"], 3, "open")}),
+        "approvals_above_treasurers",
+        Rule,
+    );
 }
 
 #[test]
 fn create_duplicate_treasurer() {
-    refused("food", Kind::FundCreate, |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "food"], 2, "open")}), "duplicate_treasurer", Rule);
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "food"], 2, "open")}),
+        "duplicate_treasurer",
+        Rule,
+    );
 }
 
 #[test]
 fn create_treasurer_not_admitted() {
-    refused("food", Kind::FundCreate, |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "pending"], 1, "open")}), "unknown_treasurer", Rule);
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "pending"], 1, "open")}),
+        "unknown_treasurer",
+        Rule,
+    );
 }
 
 #[test]
 fn create_zero_voting_period() {
     let mut c = charter(&["food"], 1, "open");
     c["voting_period_seconds"] = json!(0);
-    refused("food", Kind::FundCreate, |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": c}), "bad_voting_period", Rule);
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": c}),
+        "bad_voting_period",
+        Rule,
+    );
 }
 
 #[test]
 fn create_unreachable_threshold() {
     let mut c = charter(&["food"], 1, "open");
     c["threshold"] = json!("1");
-    refused("food", Kind::FundCreate, |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": c}), "threshold_unreachable", Rule);
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": c}),
+        "threshold_unreachable",
+        Rule,
+    );
 }
 
 #[test]
 fn create_by_pending_member() {
-    refused("pending", Kind::FundCreate, |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food"], 1, "open")}), "not_admitted", Forbidden);
+    refused(
+        "pending",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food"], 1, "open")}),
+        "not_admitted",
+        Forbidden,
+    );
 }
 
 #[test]
@@ -214,7 +302,12 @@ fn create_with_bad_quorum_is_malformed() {
 fn create_with_unknown_charter_field_is_malformed() {
     let mut c = charter(&["food"], 1, "open");
     c["veto"] = json!("city");
-    malformed("food", Kind::FundCreate, json!({"id": "nieuw", "name": "X", "purpose": "", "charter": c}), "unknown field");
+    malformed(
+        "food",
+        Kind::FundCreate,
+        json!({"id": "nieuw", "name": "X", "purpose": "", "charter": c}),
+        "unknown field",
+    );
 }
 
 // fund.join / fund.leave
@@ -253,80 +346,168 @@ fn leave_as_last_member() {
 
 #[test]
 fn contribute_to_unknown_fund() {
-    refused("coop", Kind::Contribution, |_| json!({"fund": "nergens", "amount": "10.00", "reference": "X-1"}), "unknown_fund", NotFound);
+    refused(
+        "coop",
+        Kind::Contribution,
+        |_| json!({"fund": "nergens", "amount": "10.00", "reference": "X-1"}),
+        "unknown_fund",
+        NotFound,
+    );
 }
 
 #[test]
 fn contribute_to_dissolved_fund() {
-    refused("coop", Kind::Contribution, |_| json!({"fund": "oud", "amount": "10.00", "reference": "X-1"}), "fund_dissolved", Conflict);
+    refused(
+        "coop",
+        Kind::Contribution,
+        |_| json!({"fund": "oud", "amount": "10.00", "reference": "X-1"}),
+        "fund_dissolved",
+        Conflict,
+    );
 }
 
 #[test]
 fn contribute_with_reference_of_an_open_pledge() {
-    refused("food", Kind::Contribution, |_| json!({"fund": "warmte", "amount": "10.00", "reference": "REF-4"}), "duplicate_reference", Conflict);
+    refused(
+        "food",
+        Kind::Contribution,
+        |_| json!({"fund": "warmte", "amount": "10.00", "reference": "REF-4"}),
+        "duplicate_reference",
+        Conflict,
+    );
 }
 
 #[test]
 fn contribute_by_pending_member() {
-    refused("pending", Kind::Contribution, |_| json!({"fund": "warmte", "amount": "10.00", "reference": "X-1"}), "not_admitted", Forbidden);
+    refused(
+        "pending",
+        Kind::Contribution,
+        |_| json!({"fund": "warmte", "amount": "10.00", "reference": "X-1"}),
+        "not_admitted",
+        Forbidden,
+    );
 }
 
 #[test]
 fn contribute_zero_amount() {
-    malformed("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "0.00", "reference": "X-1"}), "greater than 0.00");
+    malformed(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": "0.00", "reference": "X-1"}),
+        "greater than 0.00",
+    );
 }
 
 #[test]
 fn contribute_json_number_amount() {
-    malformed("coop", Kind::Contribution, json!({"fund": "warmte", "amount": 10, "reference": "X-1"}), "JSON numbers are refused");
-    malformed("coop", Kind::Contribution, json!({"fund": "warmte", "amount": 10.5, "reference": "X-1"}), "amounts and fractions are strings");
+    malformed(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": 10, "reference": "X-1"}),
+        "JSON numbers are refused",
+    );
+    malformed(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": 10.5, "reference": "X-1"}),
+        "amounts and fractions are strings",
+    );
 }
 
 #[test]
 fn contribute_one_decimal_amount() {
-    malformed("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "10.5", "reference": "X-1"}), "not a canonical amount");
+    malformed(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": "10.5", "reference": "X-1"}),
+        "not a canonical amount",
+    );
 }
 
 #[test]
 fn contribute_negative_amount() {
-    malformed("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "-10.00", "reference": "X-1"}), "not a canonical amount");
+    malformed(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": "-10.00", "reference": "X-1"}),
+        "not a canonical amount",
+    );
 }
 
 #[test]
 fn contribute_with_null_note() {
-    malformed("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "10.00", "reference": "X-1", "note": null}), "");
+    malformed(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": "10.00", "reference": "X-1", "note": null}),
+        "",
+    );
 }
 
 #[test]
 fn contribute_with_iban_field() {
-    malformed("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "10.00", "reference": "X-1", "iban": "NL00BANK0123456789"}), "unknown field");
+    malformed(
+        "coop",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": "10.00", "reference": "X-1", "iban": "NL00BANK0123456789"}),
+        "unknown field",
+    );
 }
 
 // pledge.matching
 
 #[test]
 fn pledge_by_a_collective() {
-    refused("coop", Kind::PledgeMatching, |_| json!({"fund": "warmte", "ratio": "1.0", "cap": "100.00", "until": "2027-12-31"}), "not_municipality", Forbidden);
+    refused(
+        "coop",
+        Kind::PledgeMatching,
+        |_| json!({"fund": "warmte", "ratio": "1.0", "cap": "100.00", "until": "2027-12-31"}),
+        "not_municipality",
+        Forbidden,
+    );
 }
 
 #[test]
 fn pledge_until_in_the_past() {
-    refused("city", Kind::PledgeMatching, |_| json!({"fund": "buurt", "ratio": "1.0", "cap": "100.00", "until": "2026-01-01"}), "until_in_past", Rule);
+    refused(
+        "city",
+        Kind::PledgeMatching,
+        |_| json!({"fund": "buurt", "ratio": "1.0", "cap": "100.00", "until": "2026-01-01"}),
+        "until_in_past",
+        Rule,
+    );
 }
 
 #[test]
 fn pledge_overlapping_a_running_one() {
-    refused("city", Kind::PledgeMatching, |_| json!({"fund": "warmte", "ratio": "2.0", "cap": "100.00", "until": "2027-06-30"}), "overlapping_pledge", Conflict);
+    refused(
+        "city",
+        Kind::PledgeMatching,
+        |_| json!({"fund": "warmte", "ratio": "2.0", "cap": "100.00", "until": "2027-06-30"}),
+        "overlapping_pledge",
+        Conflict,
+    );
 }
 
 #[test]
 fn pledge_on_a_dissolved_fund() {
-    refused("city", Kind::PledgeMatching, |_| json!({"fund": "oud", "ratio": "1.0", "cap": "100.00", "until": "2027-12-31"}), "fund_dissolved", Conflict);
+    refused(
+        "city",
+        Kind::PledgeMatching,
+        |_| json!({"fund": "oud", "ratio": "1.0", "cap": "100.00", "until": "2027-12-31"}),
+        "fund_dissolved",
+        Conflict,
+    );
 }
 
 #[test]
 fn pledge_ratio_above_ten() {
-    malformed("city", Kind::PledgeMatching, json!({"fund": "warmte", "ratio": "11", "cap": "100.00", "until": "2027-12-31"}), "not a ratio");
+    malformed(
+        "city",
+        Kind::PledgeMatching,
+        json!({"fund": "warmte", "ratio": "11", "cap": "100.00", "until": "2027-12-31"}),
+        "not a ratio",
+    );
 }
 
 // proposal
@@ -343,7 +524,13 @@ fn propose_above_max_request() {
 
 #[test]
 fn propose_allocation_without_recipient() {
-    refused("coop", Kind::Proposal, |_| json!({"fund": "warmte", "proposal_kind": "allocation", "title": "t", "description": "", "amount": "10.00"}), "bad_proposal", Malformed);
+    refused(
+        "coop",
+        Kind::Proposal,
+        |_| json!({"fund": "warmte", "proposal_kind": "allocation", "title": "t", "description": "", "amount": "10.00"}),
+        "bad_proposal",
+        Malformed,
+    );
 }
 
 #[test]
@@ -353,12 +540,24 @@ fn propose_allocation_to_unknown_member() {
 
 #[test]
 fn propose_admission_of_a_member() {
-    refused("coop", Kind::Proposal, |_| json!({"fund": "warmte", "proposal_kind": "admission", "title": "t", "description": "", "member": "food"}), "already_member", Conflict);
+    refused(
+        "coop",
+        Kind::Proposal,
+        |_| json!({"fund": "warmte", "proposal_kind": "admission", "title": "t", "description": "", "member": "food"}),
+        "already_member",
+        Conflict,
+    );
 }
 
 #[test]
 fn propose_admission_already_being_voted() {
-    refused("coop", Kind::Proposal, |_| json!({"fund": "buurt", "proposal_kind": "admission", "title": "t", "description": "", "member": "food"}), "admission_pending", Conflict);
+    refused(
+        "coop",
+        Kind::Proposal,
+        |_| json!({"fund": "buurt", "proposal_kind": "admission", "title": "t", "description": "", "member": "food"}),
+        "admission_pending",
+        Conflict,
+    );
 }
 
 #[test]
@@ -374,7 +573,13 @@ fn propose_charter_with_approvals_above_treasurers() {
 
 #[test]
 fn propose_dissolution_with_amount() {
-    refused("coop", Kind::Proposal, |_| json!({"fund": "warmte", "proposal_kind": "dissolution", "title": "t", "description": "", "amount": "1.00"}), "bad_proposal", Malformed);
+    refused(
+        "coop",
+        Kind::Proposal,
+        |_| json!({"fund": "warmte", "proposal_kind": "dissolution", "title": "t", "description": "", "amount": "1.00"}),
+        "bad_proposal",
+        Malformed,
+    );
 }
 
 #[test]
@@ -386,7 +591,13 @@ fn propose_to_dissolved_fund() {
 
 #[test]
 fn vote_on_unknown_proposal() {
-    refused("coop", Kind::Vote, |_| json!({"proposal": "ab".repeat(32), "choice": "yes"}), "unknown_proposal", NotFound);
+    refused(
+        "coop",
+        Kind::Vote,
+        |_| json!({"proposal": "ab".repeat(32), "choice": "yes"}),
+        "unknown_proposal",
+        NotFound,
+    );
 }
 
 #[test]
@@ -407,7 +618,14 @@ fn vote_by_member_who_joined_after_opening() {
 
 #[test]
 fn vote_after_the_deadline_before_the_close() {
-    refused_after(3600, "coop", Kind::Vote, |w| json!({"proposal": w.id("p3"), "choice": "yes"}), "voting_closed", Conflict);
+    refused_after(
+        3600,
+        "coop",
+        Kind::Vote,
+        |w| json!({"proposal": w.id("p3"), "choice": "yes"}),
+        "voting_closed",
+        Conflict,
+    );
 }
 
 #[test]
@@ -443,7 +661,8 @@ fn close_by_operator_with_another_key() {
     let mut w = scene();
     w.advance(3600);
     let p3 = w.id("p3");
-    let e = sign_entry(Kind::ProposalClose, &Author::Operator, &w.keys["registrar"], &w.at(), json!({"proposal": p3})).unwrap();
+    let e = sign_entry(Kind::ProposalClose, &Author::Operator, &w.keys["registrar"], &w.at(), json!({"proposal": p3}))
+        .unwrap();
     let before = w.state.clone();
     let r = w.state.apply(w.state.size, &w.at(), &e).unwrap_err();
     assert_eq!(r.code, "wrong_key");
@@ -454,51 +673,101 @@ fn close_by_operator_with_another_key() {
 
 #[test]
 fn disburse_by_non_treasurer() {
-    refused("food", Kind::Disbursement, |w| json!({"allocation": w.id("p1"), "amount": "10.00", "reference": "X"}), "not_treasurer", Forbidden);
+    refused(
+        "food",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p1"), "amount": "10.00", "reference": "X"}),
+        "not_treasurer",
+        Forbidden,
+    );
 }
 
 #[test]
 fn disburse_unknown_allocation() {
-    refused("coop", Kind::Disbursement, |_| json!({"allocation": "ef".repeat(32), "amount": "10.00", "reference": "X"}), "unknown_allocation", NotFound);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |_| json!({"allocation": "ef".repeat(32), "amount": "10.00", "reference": "X"}),
+        "unknown_allocation",
+        NotFound,
+    );
 }
 
 #[test]
 fn disburse_open_allocation() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("p3"), "amount": "10.00", "reference": "X"}), "allocation_not_passed", Conflict);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p3"), "amount": "10.00", "reference": "X"}),
+        "allocation_not_passed",
+        Conflict,
+    );
 }
 
 #[test]
 fn disburse_rejected_allocation() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("p5"), "amount": "10.00", "reference": "X"}), "allocation_not_passed", Conflict);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p5"), "amount": "10.00", "reference": "X"}),
+        "allocation_not_passed",
+        Conflict,
+    );
 }
 
 #[test]
 fn disburse_a_charter_proposal() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("p4"), "amount": "10.00", "reference": "X"}), "not_an_allocation", Rule);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p4"), "amount": "10.00", "reference": "X"}),
+        "not_an_allocation",
+        Rule,
+    );
 }
 
 #[test]
 fn disburse_above_the_allocations_remainder() {
     // p1 is 800.00: 300.00 pending and 200.00 executed leave 300.00.
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("p1"), "amount": "300.01", "reference": "X"}), "over_allocation_remainder", Rule);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p1"), "amount": "300.01", "reference": "X"}),
+        "over_allocation_remainder",
+        Rule,
+    );
 }
 
 #[test]
 fn disburse_to_oneself() {
-    refused("care", Kind::Disbursement, |w| json!({"allocation": w.id("p2"), "amount": "1.00", "reference": "X"}), "over_allocation_remainder", Rule);
+    refused(
+        "care",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p2"), "amount": "1.00", "reference": "X"}),
+        "over_allocation_remainder",
+        Rule,
+    );
     let mut w = scene();
     let d3 = w.id("d3");
     w.ok("coop", Kind::Reversal, json!({"entry": d3, "reason": "again"}));
     let before = w.state.clone();
     let p2 = w.id("p2");
-    let r = w.apply("care", Kind::Disbursement, json!({"allocation": p2, "amount": "100.00", "reference": "X"})).unwrap_err();
+    let r = w
+        .apply("care", Kind::Disbursement, json!({"allocation": p2, "amount": "100.00", "reference": "X"}))
+        .unwrap_err();
     assert_eq!((r.code, r.kind), ("recipient_cannot_request", Forbidden));
     assert_eq!(w.state, before);
 }
 
 #[test]
 fn disburse_refund_of_no_one() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("od"), "amount": "50.00", "reference": "X"}), "refund_mismatch", Rule);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("od"), "amount": "50.00", "reference": "X"}),
+        "refund_mismatch",
+        Rule,
+    );
 }
 
 // disbursement.approve
@@ -520,17 +789,35 @@ fn approve_by_non_treasurer() {
 
 #[test]
 fn approve_unknown_disbursement() {
-    refused("city", Kind::DisbursementApprove, |_| json!({"disbursement": "01".repeat(32)}), "unknown_disbursement", NotFound);
+    refused(
+        "city",
+        Kind::DisbursementApprove,
+        |_| json!({"disbursement": "01".repeat(32)}),
+        "unknown_disbursement",
+        NotFound,
+    );
 }
 
 #[test]
 fn approve_executed_disbursement() {
-    refused("care", Kind::DisbursementApprove, |w| json!({"disbursement": w.id("d2")}), "disbursement_not_pending", Conflict);
+    refused(
+        "care",
+        Kind::DisbursementApprove,
+        |w| json!({"disbursement": w.id("d2")}),
+        "disbursement_not_pending",
+        Conflict,
+    );
 }
 
 #[test]
 fn approve_reversed_disbursement() {
-    refused("care", Kind::DisbursementApprove, |w| json!({"disbursement": w.id("d4")}), "disbursement_not_pending", Conflict);
+    refused(
+        "care",
+        Kind::DisbursementApprove,
+        |w| json!({"disbursement": w.id("d4")}),
+        "disbursement_not_pending",
+        Conflict,
+    );
 }
 
 // reconciliation
@@ -542,7 +829,13 @@ fn reconcile_by_non_treasurer() {
 
 #[test]
 fn reconcile_a_confirmed_contribution_again() {
-    refused("coop", Kind::Reconciliation, |w| recon("warmte", 9, &[w.id("c4"), w.id("c1")]), "already_confirmed", Conflict);
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon("warmte", 9, &[w.id("c4"), w.id("c1")]),
+        "already_confirmed",
+        Conflict,
+    );
 }
 
 #[test]
@@ -562,7 +855,13 @@ fn reconcile_another_funds_contribution() {
 
 #[test]
 fn reconcile_an_entry_listed_twice() {
-    refused("coop", Kind::Reconciliation, |w| recon("warmte", 9, &[w.id("c4"), w.id("c4")]), "duplicate_confirmation", Malformed);
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon("warmte", 9, &[w.id("c4"), w.id("c4")]),
+        "duplicate_confirmation",
+        Malformed,
+    );
 }
 
 #[test]
@@ -598,12 +897,24 @@ fn reconcile_with_uppercase_statement_hash() {
 
 #[test]
 fn reverse_a_confirmed_contribution() {
-    refused("coop", Kind::Reversal, |w| json!({"entry": w.id("c1"), "reason": "oops"}), "contribution_confirmed", Conflict);
+    refused(
+        "coop",
+        Kind::Reversal,
+        |w| json!({"entry": w.id("c1"), "reason": "oops"}),
+        "contribution_confirmed",
+        Conflict,
+    );
 }
 
 #[test]
 fn reverse_someone_elses_contribution() {
-    refused("food", Kind::Reversal, |w| json!({"entry": w.id("c4"), "reason": "oops"}), "not_allowed_to_reverse", Forbidden);
+    refused(
+        "food",
+        Kind::Reversal,
+        |w| json!({"entry": w.id("c4"), "reason": "oops"}),
+        "not_allowed_to_reverse",
+        Forbidden,
+    );
 }
 
 #[test]
@@ -613,7 +924,13 @@ fn reverse_twice() {
 
 #[test]
 fn reverse_an_executed_disbursement() {
-    refused("coop", Kind::Reversal, |w| json!({"entry": w.id("d2"), "reason": "oops"}), "disbursement_executed", Conflict);
+    refused(
+        "coop",
+        Kind::Reversal,
+        |w| json!({"entry": w.id("d2"), "reason": "oops"}),
+        "disbursement_executed",
+        Conflict,
+    );
 }
 
 #[test]
@@ -623,7 +940,13 @@ fn reverse_a_reversed_disbursement() {
 
 #[test]
 fn reverse_a_disbursement_as_non_treasurer() {
-    refused("food", Kind::Reversal, |w| json!({"entry": w.id("d1"), "reason": "oops"}), "not_allowed_to_reverse", Forbidden);
+    refused(
+        "food",
+        Kind::Reversal,
+        |w| json!({"entry": w.id("d1"), "reason": "oops"}),
+        "not_allowed_to_reverse",
+        Forbidden,
+    );
 }
 
 #[test]
@@ -642,7 +965,14 @@ fn reverse_without_reason() {
 #[test]
 fn operator_may_not_contribute() {
     let mut w = scene();
-    let e = sign_entry(Kind::Contribution, &Author::Operator, &w.keys["operator"], &w.at(), json!({"fund": "warmte", "amount": "1.00", "reference": "OP"})).unwrap();
+    let e = sign_entry(
+        Kind::Contribution,
+        &Author::Operator,
+        &w.keys["operator"],
+        &w.at(),
+        json!({"fund": "warmte", "amount": "1.00", "reference": "OP"}),
+    )
+    .unwrap();
     let before = w.state.clone();
     w.advance(1);
     let r = w.state.apply(w.state.size, &w.at(), &e).unwrap_err();

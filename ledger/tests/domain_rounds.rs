@@ -55,7 +55,8 @@ fn balances(w: &World, fund: &str) -> [String; 5] {
 }
 
 fn close_as_operator(w: &mut World, round: &str) -> Result<(), ledger::error::Refusal> {
-    let e = sign_entry(Kind::RoundClose, &Author::Operator, &w.keys["operator"], &w.at(), json!({"round": round})).unwrap();
+    let e =
+        sign_entry(Kind::RoundClose, &Author::Operator, &w.keys["operator"], &w.at(), json!({"round": round})).unwrap();
     w.advance(1);
     let seq = w.state.size;
     let at = w.at();
@@ -71,7 +72,14 @@ const NORTH: [&str; 3] = ["coop", "food", "care"];
 /// confirmed.
 fn fund() -> World {
     let mut w = World::new();
-    for (id, kind) in [("coop", "collective"), ("food", "collective"), ("care", "collective"), ("city", "municipality"), ("partner", "partner"), ("late", "collective")] {
+    for (id, kind) in [
+        ("coop", "collective"),
+        ("food", "collective"),
+        ("care", "collective"),
+        ("city", "municipality"),
+        ("partner", "partner"),
+        ("late", "collective"),
+    ] {
         w.member(id, kind);
     }
     let mut c = charter(&["coop", "city", "care"], 2, "open");
@@ -83,7 +91,10 @@ fn fund() -> World {
     let ids: Vec<String> = [("coop", "10000.00"), ("food", "4000.00"), ("city", "6000.00")]
         .iter()
         .enumerate()
-        .map(|(i, (who, amount))| w.ok(who, Kind::Contribution, json!({"fund": "fnd", "amount": amount, "reference": format!("R-{i}")})).to_hex())
+        .map(|(i, (who, amount))| {
+            w.ok(who, Kind::Contribution, json!({"fund": "fnd", "amount": amount, "reference": format!("R-{i}")}))
+                .to_hex()
+        })
         .collect();
     w.ok("coop", Kind::Reconciliation, recon("fnd", 1, &ids));
     w
@@ -98,12 +109,17 @@ fn example_round(w: &mut World, name: &'static str, rule: &str) {
     let body = open("fnd", "10000.00", rule, ts(w, 30), ts(w, 60));
     w.named(name, "coop", Kind::RoundOpen, body);
     let r = w.id(name);
-    for (suffix, title, cost, recipient) in [("heat", "Heat pumps north", "6000.00", "care"), ("play", "Playground north", "4000.00", "food"), ("pantry", "Food pantry south", "4000.00", "partner")] {
+    for (suffix, title, cost, recipient) in [
+        ("heat", "Heat pumps north", "6000.00", "care"),
+        ("play", "Playground north", "4000.00", "food"),
+        ("pantry", "Food pantry south", "4000.00", "partner"),
+    ] {
         let key: &'static str = Box::leak(format!("{name}-{suffix}").into_boxed_str());
         w.named(key, "coop", Kind::RoundProject, project(&r, title, cost, recipient));
     }
     advance_to(w, name, |r| &r.projects_until);
-    let (heat, play, pantry) = (w.id(&format!("{name}-heat")), w.id(&format!("{name}-play")), w.id(&format!("{name}-pantry")));
+    let (heat, play, pantry) =
+        (w.id(&format!("{name}-heat")), w.id(&format!("{name}-play")), w.id(&format!("{name}-pantry")));
     for m in NORTH {
         w.ok(m, Kind::Ballot, ballot(&r, &[&heat, &play]));
     }
@@ -166,7 +182,12 @@ fn build_scene() -> World {
     w.ok("food", Kind::Ballot, ballot(&v, &[v1, v2]));
     close(&mut w, "closed");
     let heat = w.id("closed-heat");
-    w.named("d-heat", "coop", Kind::Disbursement, json!({"allocation": heat, "amount": "1000.00", "reference": "E2E-HEAT-1"}));
+    w.named(
+        "d-heat",
+        "coop",
+        Kind::Disbursement,
+        json!({"allocation": heat, "amount": "1000.00", "reference": "E2E-HEAT-1"}),
+    );
 
     let body = open("fnd", "8000.00", "equal_shares", ts(&w, 3600), ts(&w, 7200));
     w.named("collecting", "coop", Kind::RoundOpen, body);
@@ -174,15 +195,26 @@ fn build_scene() -> World {
     w.named("c1", "food", Kind::RoundProject, project(&c, "Repair café", "800.00", "food"));
 
     // oud: dissolved while a round ran.
-    w.ok("coop", Kind::FundCreate, json!({"id": "oud", "name": "Oud fonds", "purpose": "old", "charter": charter(&["coop", "food"], 1, "open")}));
+    w.ok(
+        "coop",
+        Kind::FundCreate,
+        json!({"id": "oud", "name": "Oud fonds", "purpose": "old", "charter": charter(&["coop", "food"], 1, "open")}),
+    );
     w.ok("food", Kind::FundJoin, json!({"fund": "oud"}));
-    let oc = w.ok("coop", Kind::Contribution, json!({"fund": "oud", "amount": "100.00", "reference": "OUD-1"})).to_hex();
+    let oc =
+        w.ok("coop", Kind::Contribution, json!({"fund": "oud", "amount": "100.00", "reference": "OUD-1"})).to_hex();
     w.ok("coop", Kind::Reconciliation, recon("oud", 2, &[oc]));
     let body = open("oud", "60.00", "greedy", ts(&w, 3600), ts(&w, 7200));
     w.named("cancelled", "coop", Kind::RoundOpen, body);
     let c = w.id("cancelled");
     w.named("cancelled-p", "food", Kind::RoundProject, project(&c, "Last party", "50.00", "food"));
-    let d = w.ok("coop", Kind::Proposal, json!({"fund": "oud", "proposal_kind": "dissolution", "title": "end", "description": ""})).to_hex();
+    let d = w
+        .ok(
+            "coop",
+            Kind::Proposal,
+            json!({"fund": "oud", "proposal_kind": "dissolution", "title": "end", "description": ""}),
+        )
+        .to_hex();
     for m in ["coop", "food"] {
         w.ok(m, Kind::Vote, json!({"proposal": d, "choice": "yes"}));
     }
@@ -197,7 +229,14 @@ fn scene() -> World {
 
 /// Apply `body` as `kind` by `author` to the scene (after `advance_secs`), and
 /// check that it is refused with `code` of `class`, leaving the state as it was.
-fn refused_after(advance_secs: i64, author: &str, kind: Kind, body: impl FnOnce(&World) -> Value, code: &str, class: RefusalKind) {
+fn refused_after(
+    advance_secs: i64,
+    author: &str,
+    kind: Kind,
+    body: impl FnOnce(&World) -> Value,
+    code: &str,
+    class: RefusalKind,
+) {
     let mut w = scene();
     w.advance(advance_secs);
     let body = body(&w);
@@ -216,7 +255,8 @@ fn refused(author: &str, kind: Kind, body: impl FnOnce(&World) -> Value, code: &
 /// The entry does not even parse: refused before the rules, with `needle` in the error.
 fn malformed(author: &str, kind: Kind, body: impl FnOnce(&World) -> Value, needle: &str) {
     let w = scene();
-    let err = sign_entry(kind, &author.parse().unwrap(), &w.keys[author], &w.at(), body(&w)).expect_err("a malformed entry was accepted");
+    let err = sign_entry(kind, &author.parse().unwrap(), &w.keys[author], &w.at(), body(&w))
+        .expect_err("a malformed entry was accepted");
     assert!(err.to_string().contains(needle), "{err}");
 }
 
@@ -238,22 +278,46 @@ fn the_scene_is_what_the_tests_assume() {
 
 #[test]
 fn open_on_unknown_fund() {
-    refused("coop", Kind::RoundOpen, |w| open("nergens", "10.00", "greedy", ts(w, 60), ts(w, 120)), "unknown_fund", NotFound);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("nergens", "10.00", "greedy", ts(w, 60), ts(w, 120)),
+        "unknown_fund",
+        NotFound,
+    );
 }
 
 #[test]
 fn open_on_dissolved_fund() {
-    refused("coop", Kind::RoundOpen, |w| open("oud", "10.00", "greedy", ts(w, 60), ts(w, 120)), "fund_dissolved", Conflict);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("oud", "10.00", "greedy", ts(w, 60), ts(w, 120)),
+        "fund_dissolved",
+        Conflict,
+    );
 }
 
 #[test]
 fn open_by_non_member() {
-    refused("outsider", Kind::RoundOpen, |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 120)), "not_fund_member", Forbidden);
+    refused(
+        "outsider",
+        Kind::RoundOpen,
+        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 120)),
+        "not_fund_member",
+        Forbidden,
+    );
 }
 
 #[test]
 fn open_by_pending_member() {
-    refused("pending", Kind::RoundOpen, |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 120)), "not_admitted", Forbidden);
+    refused(
+        "pending",
+        Kind::RoundOpen,
+        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 120)),
+        "not_admitted",
+        Forbidden,
+    );
 }
 
 #[test]
@@ -271,32 +335,68 @@ fn open_by_the_operator() {
 #[test]
 fn open_with_projects_until_at_the_opening() {
     // The entry is received one second after its `at`: a deadline then is not after the opening.
-    refused("coop", Kind::RoundOpen, |w| open("fnd", "10.00", "greedy", ts(w, 1), ts(w, 120)), "projects_until_passed", Rule);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("fnd", "10.00", "greedy", ts(w, 1), ts(w, 120)),
+        "projects_until_passed",
+        Rule,
+    );
 }
 
 #[test]
 fn open_with_projects_until_in_the_past() {
-    refused("coop", Kind::RoundOpen, |w| open("fnd", "10.00", "greedy", ts(w, -60), ts(w, 120)), "projects_until_passed", Rule);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("fnd", "10.00", "greedy", ts(w, -60), ts(w, 120)),
+        "projects_until_passed",
+        Rule,
+    );
 }
 
 #[test]
 fn open_closing_when_projects_end() {
-    refused("coop", Kind::RoundOpen, |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 60)), "bad_round_deadlines", Rule);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 60)),
+        "bad_round_deadlines",
+        Rule,
+    );
 }
 
 #[test]
 fn open_closing_before_projects_end() {
-    refused("coop", Kind::RoundOpen, |w| open("fnd", "10.00", "greedy", ts(w, 120), ts(w, 60)), "bad_round_deadlines", Rule);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("fnd", "10.00", "greedy", ts(w, 120), ts(w, 60)),
+        "bad_round_deadlines",
+        Rule,
+    );
 }
 
 #[test]
 fn open_for_more_than_a_year() {
-    refused("coop", Kind::RoundOpen, |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 367 * 24 * 3600)), "round_too_long", Rule);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 367 * 24 * 3600)),
+        "round_too_long",
+        Rule,
+    );
 }
 
 #[test]
 fn open_with_budget_above_available() {
-    refused("coop", Kind::RoundOpen, |w| open("fnd", "1000.01", "greedy", ts(w, 60), ts(w, 120)), "insufficient_funds", Rule);
+    refused(
+        "coop",
+        Kind::RoundOpen,
+        |w| open("fnd", "1000.01", "greedy", ts(w, 60), ts(w, 120)),
+        "insufficient_funds",
+        Rule,
+    );
 }
 
 #[test]
@@ -311,7 +411,12 @@ fn open_with_zero_budget_is_malformed() {
 
 #[test]
 fn open_with_local_time_deadline_is_malformed() {
-    malformed("coop", Kind::RoundOpen, |_| open("fnd", "10.00", "greedy", "2026-12-01T12:00:00+01:00".into(), "2026-12-02T12:00:00Z".into()), "RFC 3339");
+    malformed(
+        "coop",
+        Kind::RoundOpen,
+        |_| open("fnd", "10.00", "greedy", "2026-12-01T12:00:00+01:00".into(), "2026-12-02T12:00:00Z".into()),
+        "RFC 3339",
+    );
 }
 
 // round.project
@@ -328,17 +433,35 @@ fn project_in_closed_round() {
 
 #[test]
 fn project_in_cancelled_round() {
-    refused("coop", Kind::RoundProject, |w| project(&w.id("cancelled"), "X", "10.00", "food"), "round_closed", Conflict);
+    refused(
+        "coop",
+        Kind::RoundProject,
+        |w| project(&w.id("cancelled"), "X", "10.00", "food"),
+        "round_closed",
+        Conflict,
+    );
 }
 
 #[test]
 fn project_by_non_member() {
-    refused("outsider", Kind::RoundProject, |w| project(&w.id("collecting"), "X", "10.00", "outsider"), "not_fund_member", Forbidden);
+    refused(
+        "outsider",
+        Kind::RoundProject,
+        |w| project(&w.id("collecting"), "X", "10.00", "outsider"),
+        "not_fund_member",
+        Forbidden,
+    );
 }
 
 #[test]
 fn project_after_projects_until() {
-    refused("coop", Kind::RoundProject, |w| project(&w.id("voting"), "X", "10.00", "food"), "projects_closed", Conflict);
+    refused(
+        "coop",
+        Kind::RoundProject,
+        |w| project(&w.id("voting"), "X", "10.00", "food"),
+        "projects_closed",
+        Conflict,
+    );
 }
 
 #[test]
@@ -353,22 +476,46 @@ fn project_exactly_at_projects_until() {
 
 #[test]
 fn project_costing_more_than_the_budget() {
-    refused("coop", Kind::RoundProject, |w| project(&w.id("collecting"), "X", "8000.01", "food"), "cost_above_budget", Rule);
+    refused(
+        "coop",
+        Kind::RoundProject,
+        |w| project(&w.id("collecting"), "X", "8000.01", "food"),
+        "cost_above_budget",
+        Rule,
+    );
 }
 
 #[test]
 fn project_above_max_request() {
-    refused("coop", Kind::RoundProject, |w| project(&w.id("collecting"), "X", "7000.01", "food"), "over_max_request", Rule);
+    refused(
+        "coop",
+        Kind::RoundProject,
+        |w| project(&w.id("collecting"), "X", "7000.01", "food"),
+        "over_max_request",
+        Rule,
+    );
 }
 
 #[test]
 fn project_for_a_pending_recipient() {
-    refused("coop", Kind::RoundProject, |w| project(&w.id("collecting"), "X", "10.00", "pending"), "unknown_member", NotFound);
+    refused(
+        "coop",
+        Kind::RoundProject,
+        |w| project(&w.id("collecting"), "X", "10.00", "pending"),
+        "unknown_member",
+        NotFound,
+    );
 }
 
 #[test]
 fn project_for_an_unregistered_recipient() {
-    refused("coop", Kind::RoundProject, |w| project(&w.id("collecting"), "X", "10.00", "nobody-here"), "unknown_member", NotFound);
+    refused(
+        "coop",
+        Kind::RoundProject,
+        |w| project(&w.id("collecting"), "X", "10.00", "nobody-here"),
+        "unknown_member",
+        NotFound,
+    );
 }
 
 #[test]
@@ -378,7 +525,12 @@ fn project_with_zero_cost_is_malformed() {
 
 #[test]
 fn project_without_title_is_malformed() {
-    malformed("coop", Kind::RoundProject, |w| project(&w.id("collecting"), " ", "1.00", "food"), "title must not be empty");
+    malformed(
+        "coop",
+        Kind::RoundProject,
+        |w| project(&w.id("collecting"), " ", "1.00", "food"),
+        "title must not be empty",
+    );
 }
 
 #[test]
@@ -444,12 +596,24 @@ fn ballot_exactly_at_closes_at() {
 
 #[test]
 fn ballot_approving_a_project_twice() {
-    refused("coop", Kind::Ballot, |w| ballot(&w.id("voting"), &[w.id("v1"), w.id("v2"), w.id("v1")]), "duplicate_approval", Malformed);
+    refused(
+        "coop",
+        Kind::Ballot,
+        |w| ballot(&w.id("voting"), &[w.id("v1"), w.id("v2"), w.id("v1")]),
+        "duplicate_approval",
+        Malformed,
+    );
 }
 
 #[test]
 fn ballot_approving_an_unknown_project() {
-    refused("coop", Kind::Ballot, |w| ballot(&w.id("voting"), &[w.id("v1"), w.id("d-heat")]), "unknown_project", NotFound);
+    refused(
+        "coop",
+        Kind::Ballot,
+        |w| ballot(&w.id("voting"), &[w.id("v1"), w.id("d-heat")]),
+        "unknown_project",
+        NotFound,
+    );
 }
 
 #[test]
@@ -459,7 +623,8 @@ fn ballot_approving_a_project_of_another_round() {
 
 #[test]
 fn ballot_approving_more_than_the_limit_is_malformed() {
-    let many: Vec<String> = (0..=ledger::limits::BALLOT_PROJECTS_MAX).map(|i| hex::encode([(i % 256) as u8; 32])).collect();
+    let many: Vec<String> =
+        (0..=ledger::limits::BALLOT_PROJECTS_MAX).map(|i| hex::encode([(i % 256) as u8; 32])).collect();
     malformed("coop", Kind::Ballot, |w| ballot(&w.id("voting"), &many), "approve");
 }
 
@@ -492,7 +657,14 @@ fn close_a_cancelled_round() {
 
 #[test]
 fn close_by_pending_member() {
-    refused_after(100_000, "pending", Kind::RoundClose, |w| json!({"round": w.id("voting")}), "not_admitted", Forbidden);
+    refused_after(
+        100_000,
+        "pending",
+        Kind::RoundClose,
+        |w| json!({"round": w.id("voting")}),
+        "not_admitted",
+        Forbidden,
+    );
 }
 
 #[test]
@@ -509,34 +681,70 @@ fn close_by_operator_before_closes_at() {
 
 #[test]
 fn disburse_a_project_not_selected() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("closed-play"), "amount": "10.00", "reference": "E2E-X"}), "allocation_not_passed", Conflict);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("closed-play"), "amount": "10.00", "reference": "E2E-X"}),
+        "allocation_not_passed",
+        Conflict,
+    );
 }
 
 #[test]
 fn disburse_a_project_of_an_open_round() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("v1"), "amount": "10.00", "reference": "E2E-X"}), "allocation_not_passed", Conflict);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("v1"), "amount": "10.00", "reference": "E2E-X"}),
+        "allocation_not_passed",
+        Conflict,
+    );
 }
 
 #[test]
 fn disburse_a_project_of_a_cancelled_round() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("cancelled-p"), "amount": "10.00", "reference": "E2E-X"}), "allocation_not_passed", Conflict);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("cancelled-p"), "amount": "10.00", "reference": "E2E-X"}),
+        "allocation_not_passed",
+        Conflict,
+    );
 }
 
 #[test]
 fn disburse_more_than_the_project_left() {
     // Heat pumps: 6 000.00, of which 1 000.00 requested.
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("closed-heat"), "amount": "5000.01", "reference": "E2E-X"}), "over_allocation_remainder", Rule);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("closed-heat"), "amount": "5000.01", "reference": "E2E-X"}),
+        "over_allocation_remainder",
+        Rule,
+    );
 }
 
 #[test]
 fn disburse_a_project_by_non_treasurer() {
-    refused("food", Kind::Disbursement, |w| json!({"allocation": w.id("closed-pantry"), "amount": "10.00", "reference": "E2E-X"}), "not_treasurer", Forbidden);
+    refused(
+        "food",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("closed-pantry"), "amount": "10.00", "reference": "E2E-X"}),
+        "not_treasurer",
+        Forbidden,
+    );
 }
 
 #[test]
 fn disburse_own_project() {
     // care is a treasurer and the heat pumps' recipient.
-    refused("care", Kind::Disbursement, |w| json!({"allocation": w.id("closed-heat"), "amount": "10.00", "reference": "E2E-X"}), "recipient_cannot_request", Forbidden);
+    refused(
+        "care",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("closed-heat"), "amount": "10.00", "reference": "E2E-X"}),
+        "recipient_cannot_request",
+        Forbidden,
+    );
 }
 
 #[test]
@@ -546,7 +754,13 @@ fn approve_own_project_payout() {
 
 #[test]
 fn disburse_an_unknown_allocation() {
-    refused("coop", Kind::Disbursement, |w| json!({"allocation": w.id("collecting"), "amount": "10.00", "reference": "E2E-X"}), "unknown_allocation", NotFound);
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("collecting"), "amount": "10.00", "reference": "E2E-X"}),
+        "unknown_allocation",
+        NotFound,
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -567,7 +781,10 @@ fn greedy_and_equal_shares_differ_on_the_worked_example() {
     // project partner wanted, gets nothing.
     assert_eq!(selected(&w, "g"), ids(&w, &["g-heat", "g-play"]));
     let g = round(&w, "g").outcome.clone().unwrap();
-    assert_eq!((g.rule.as_str(), g.voters, g.total_cost.to_string(), g.released.to_string()), ("greedy_av", 5, "10000.00".into(), "0.00".into()));
+    assert_eq!(
+        (g.rule.as_str(), g.voters, g.total_cost.to_string(), g.released.to_string()),
+        ("greedy_av", 5, "10000.00".into(), "0.00".into())
+    );
     assert_eq!(g.budget_per_voter, None);
     assert!(g.payments.iter().all(|p| p.funding == "greedy"), "{g:?}");
 
@@ -577,20 +794,41 @@ fn greedy_and_equal_shares_differ_on_the_worked_example() {
     // would exceed the budget, so the rule keeps the outcome of 2 833.
     assert_eq!(selected(&w, "m"), ids(&w, &["m-heat", "m-pantry"]));
     let m = round(&w, "m").outcome.clone().unwrap();
-    assert_eq!((m.rule.as_str(), m.voters, m.total_cost.to_string(), m.released.to_string()), ("mes_cost_add1_noex", 5, "10000.00".into(), "0.00".into()));
+    assert_eq!(
+        (m.rule.as_str(), m.voters, m.total_cost.to_string(), m.released.to_string()),
+        ("mes_cost_add1_noex", 5, "10000.00".into(), "0.00".into())
+    );
     assert_eq!(m.budget_per_voter.as_deref(), Some("2833"));
     assert_eq!(m.add1_steps, Some(833));
     let heat = &m.payments[0];
     assert_eq!(heat.project.to_hex(), w.id("m-heat"), "the heat pumps are bought first");
-    assert_eq!((heat.funding.as_str(), heat.supporters, heat.share.as_deref(), heat.full_share_payers, heat.capped_payers), ("equal_shares", 4, Some("1500"), 4, 0));
+    assert_eq!(
+        (heat.funding.as_str(), heat.supporters, heat.share.as_deref(), heat.full_share_payers, heat.capped_payers),
+        ("equal_shares", 4, Some("1500"), 4, 0)
+    );
     let pantry = &m.payments[1];
-    assert_eq!((pantry.supporters, pantry.share.as_deref(), pantry.full_share_payers, pantry.capped_payers, pantry.capped_total.as_str()), (2, Some("2667"), 1, 1, "1333"));
-    assert_eq!(pantry.display, "4000.00 paid by 2 supporters: 1 paid 2667.00 each, 1 paid 1333.00 together (all they had left)");
+    assert_eq!(
+        (
+            pantry.supporters,
+            pantry.share.as_deref(),
+            pantry.full_share_payers,
+            pantry.capped_payers,
+            pantry.capped_total.as_str()
+        ),
+        (2, Some("2667"), 1, 1, "1333")
+    );
+    assert_eq!(
+        pantry.display,
+        "4000.00 paid by 2 supporters: 1 paid 2667.00 each, 1 paid 1333.00 together (all they had left)"
+    );
 
     // Selected projects are committed allocations; nothing was left to release.
     assert_eq!(balances(&w, "fnd"), ["0.00", "20000.00", "20000.00", "0.00", "0.00"].map(String::from));
     let status = |n: &str| w.state.funds.project(&eid(&w.id(n))).unwrap().status;
-    assert_eq!([status("m-heat"), status("m-play"), status("m-pantry")], [ProjectStatus::Selected, ProjectStatus::NotSelected, ProjectStatus::Selected]);
+    assert_eq!(
+        [status("m-heat"), status("m-play"), status("m-pantry")],
+        [ProjectStatus::Selected, ProjectStatus::NotSelected, ProjectStatus::Selected]
+    );
 }
 
 #[test]
@@ -616,7 +854,10 @@ fn the_outcome_is_pb_run_on_the_rounds_pabulib_file() {
         assert_eq!(pb::sorted_ids(&back, &out.selected), want, "{name}");
         let recorded = round(&w, name).outcome.clone().unwrap();
         assert_eq!(out.budget_per_voter.map(|b| b.to_string()), recorded.budget_per_voter);
-        assert_eq!(out.payments.iter().map(|p| p.display()).collect::<Vec<_>>(), recorded.payments.iter().map(|p| p.display.clone()).collect::<Vec<_>>());
+        assert_eq!(
+            out.payments.iter().map(|p| p.display()).collect::<Vec<_>>(),
+            recorded.payments.iter().map(|p| p.display.clone()).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -647,7 +888,10 @@ fn the_unspent_budget_is_released_at_the_close() {
     let released = if sel[0] == a { "3800.00" } else { "500.00" };
     assert_eq!((out.total_cost.to_string(), out.released.to_string()), (spent.to_string(), released.to_string()));
     let available = if sel[0] == a { "18800.00" } else { "15500.00" };
-    assert_eq!(balances(&w, "fnd"), ["0.00".to_string(), "20000.00".into(), spent.into(), "0.00".into(), available.into()]);
+    assert_eq!(
+        balances(&w, "fnd"),
+        ["0.00".to_string(), "20000.00".into(), spent.into(), "0.00".into(), available.into()]
+    );
 }
 
 #[test]
@@ -691,7 +935,9 @@ fn a_selected_project_is_paid_out_like_an_allocation() {
     close(&mut w, "m");
     let pantry = w.id("m-pantry");
     // Two approvals: coop requests, city approves; partner (the recipient) is no treasurer.
-    let d1 = w.ok("coop", Kind::Disbursement, json!({"allocation": pantry, "amount": "2500.00", "reference": "E2E-PANTRY-1"})).to_hex();
+    let d1 = w
+        .ok("coop", Kind::Disbursement, json!({"allocation": pantry, "amount": "2500.00", "reference": "E2E-PANTRY-1"}))
+        .to_hex();
     assert_eq!(balances(&w, "fnd"), ["0.00", "20000.00", "10000.00", "0.00", "10000.00"].map(String::from));
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d1}));
     assert_eq!(balances(&w, "fnd"), ["0.00", "20000.00", "7500.00", "2500.00", "10000.00"].map(String::from));
@@ -701,9 +947,13 @@ fn a_selected_project_is_paid_out_like_an_allocation() {
     assert_eq!(d.recipient.as_str(), "partner");
     assert_eq!(d.fund.as_str(), "fnd");
     // The rest, then nothing more.
-    let d2 = w.ok("city", Kind::Disbursement, json!({"allocation": pantry, "amount": "1500.00", "reference": "E2E-PANTRY-2"})).to_hex();
+    let d2 = w
+        .ok("city", Kind::Disbursement, json!({"allocation": pantry, "amount": "1500.00", "reference": "E2E-PANTRY-2"}))
+        .to_hex();
     w.ok("care", Kind::DisbursementApprove, json!({"disbursement": d2}));
-    let r = w.apply("coop", Kind::Disbursement, json!({"allocation": pantry, "amount": "0.01", "reference": "E2E-PANTRY-3"})).unwrap_err();
+    let r = w
+        .apply("coop", Kind::Disbursement, json!({"allocation": pantry, "amount": "0.01", "reference": "E2E-PANTRY-3"}))
+        .unwrap_err();
     assert_eq!(r.code, "over_allocation_remainder");
     assert_eq!(balances(&w, "fnd"), ["0.00", "20000.00", "6000.00", "4000.00", "10000.00"].map(String::from));
     // Bank statement confirms the payouts like any other.
@@ -765,7 +1015,10 @@ fn an_empty_ballot_counts_as_a_voter() {
     close(&mut w, "r");
     let out = round(&w, "r").outcome.clone().unwrap();
     // n = 2: food alone has 500 + k; Add1 lifts it to 600.
-    assert_eq!((out.voters, out.selected.len(), out.budget_per_voter.as_deref(), out.add1_steps), (2, 1, Some("600"), Some(100)));
+    assert_eq!(
+        (out.voters, out.selected.len(), out.budget_per_voter.as_deref(), out.add1_steps),
+        (2, 1, Some("600"), Some(100))
+    );
 }
 
 #[test]
@@ -793,16 +1046,29 @@ fn a_dissolution_cancels_running_rounds_and_refunds_their_budget() {
     let mut w = fund();
     example_round(&mut w, "m", "equal_shares");
     close(&mut w, "m");
-    let d_heat = w.ok("coop", Kind::Disbursement, json!({"allocation": w.id("m-heat"), "amount": "6000.00", "reference": "E2E-HEAT"})).to_hex();
+    let d_heat = w
+        .ok(
+            "coop",
+            Kind::Disbursement,
+            json!({"allocation": w.id("m-heat"), "amount": "6000.00", "reference": "E2E-HEAT"}),
+        )
+        .to_hex();
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d_heat}));
     // 10 000 more confirmed, then a round of 3 000 runs when the fund dissolves.
-    let c = w.ok("coop", Kind::Contribution, json!({"fund": "fnd", "amount": "10000.00", "reference": "R-MORE"})).to_hex();
+    let c =
+        w.ok("coop", Kind::Contribution, json!({"fund": "fnd", "amount": "10000.00", "reference": "R-MORE"})).to_hex();
     w.ok("coop", Kind::Reconciliation, recon("fnd", 7, &[c]));
     let body = open("fnd", "3000.00", "greedy", ts(&w, 3600), ts(&w, 7200));
     w.named("running", "coop", Kind::RoundOpen, body);
     let p = w.ok("food", Kind::RoundProject, project(&w.id("running"), "X", "100.00", "food")).to_hex();
     assert_eq!(balances(&w, "fnd"), ["0.00", "30000.00", "7000.00", "6000.00", "17000.00"].map(String::from));
-    let d = w.ok("coop", Kind::Proposal, json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "end", "description": ""})).to_hex();
+    let d = w
+        .ok(
+            "coop",
+            Kind::Proposal,
+            json!({"fund": "fnd", "proposal_kind": "dissolution", "title": "end", "description": ""}),
+        )
+        .to_hex();
     for m in ["coop", "food", "care", "city", "partner"] {
         w.ok(m, Kind::Vote, json!({"proposal": d, "choice": "yes"}));
     }
@@ -815,7 +1081,13 @@ fn a_dissolution_cancels_running_rounds_and_refunds_their_budget() {
     assert_eq!(balances(&w, "fnd"), ["0.00", "30000.00", "24000.00", "6000.00", "0.00"].map(String::from));
     assert!(w.state.due_round_closes(&ts(&w, 10_000).parse().unwrap()).is_empty());
     // The pantry, selected before the end, can still be paid.
-    let d1 = w.ok("coop", Kind::Disbursement, json!({"allocation": w.id("m-pantry"), "amount": "4000.00", "reference": "E2E-PANTRY"})).to_hex();
+    let d1 = w
+        .ok(
+            "coop",
+            Kind::Disbursement,
+            json!({"allocation": w.id("m-pantry"), "amount": "4000.00", "reference": "E2E-PANTRY"}),
+        )
+        .to_hex();
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d1}));
     assert_eq!(balances(&w, "fnd"), ["0.00", "30000.00", "20000.00", "10000.00", "0.00"].map(String::from));
 }
@@ -864,7 +1136,9 @@ fn a_close_stays_quick_when_add1_must_climb_far() {
     c["max_request"] = json!("1000000000.00");
     w.ok("coop", Kind::FundCreate, json!({"id": "groot", "name": "Groot", "purpose": "", "charter": c}));
     w.ok("food", Kind::FundJoin, json!({"fund": "groot"}));
-    let cid = w.ok("coop", Kind::Contribution, json!({"fund": "groot", "amount": "1000000000.00", "reference": "BIG"})).to_hex();
+    let cid = w
+        .ok("coop", Kind::Contribution, json!({"fund": "groot", "amount": "1000000000.00", "reference": "BIG"}))
+        .to_hex();
     w.ok("coop", Kind::Reconciliation, recon("groot", 3, &[cid]));
     let body = open("groot", "1000000000.00", "equal_shares", ts(&w, 30), ts(&w, 60));
     let r = w.ok("coop", Kind::RoundOpen, body).to_hex();

@@ -19,8 +19,7 @@ fn rows() -> Vec<Row> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("a header").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("column {name}"));
-    let (f, r, p, b, s) =
-        (col("file"), col("rule"), col("projects"), col("ballots"), col("selected_ids_sorted"));
+    let (f, r, p, b, s) = (col("file"), col("rule"), col("projects"), col("ballots"), col("selected_ids_sorted"));
     lines
         .filter(|l| !l.trim().is_empty())
         .map(|l| {

@@ -71,14 +71,26 @@ fn clear_errors() {
     assert_eq!(err("META\nkey;value\nbudget;1\nPROJECTS\nproject_id;cost\n1;5\n"), "missing VOTES section");
     assert_eq!(err("META\nkey;value\nunit;x\nPROJECTS\nproject_id;cost\n"), "META section has no budget");
     assert_eq!(err(&GOOD.replace("budget;100", "budget;lots")), "line 3: budget is \"lots\", expected a decimal");
-    assert_eq!(err(&GOOD.replace("1;60;one", "17;abc;one")), "line 6: project \"17\" has cost \"abc\", expected a decimal");
-    assert_eq!(err(&GOOD.replace("1;60;one", "1;-60;one")), "line 6: project \"1\" has cost \"-60\", expected a non-negative decimal");
+    assert_eq!(
+        err(&GOOD.replace("1;60;one", "17;abc;one")),
+        "line 6: project \"17\" has cost \"abc\", expected a decimal"
+    );
+    assert_eq!(
+        err(&GOOD.replace("1;60;one", "1;-60;one")),
+        "line 6: project \"1\" has cost \"-60\", expected a non-negative decimal"
+    );
     assert_eq!(err(&GOOD.replace("2;50,5;two", "1;50,5;two")), "line 7: duplicate project id \"1\"");
     assert_eq!(err(&GOOD.replace("b;2", "b;2,99")), "line 11: voter \"b\" votes for unknown project \"99\"");
     assert_eq!(err(&GOOD.replace("b;2", "a;2")), "line 11: duplicate voter id \"a\"");
-    assert_eq!(err(&GOOD.replace("project_id;cost;name", "project_id;price;name")), "line 5: PROJECTS header has no \"cost\" column");
+    assert_eq!(
+        err(&GOOD.replace("project_id;cost;name", "project_id;price;name")),
+        "line 5: PROJECTS header has no \"cost\" column"
+    );
     assert_eq!(err(&GOOD.replace("voter_id;vote", "voter;vote")), "line 9: VOTES header has no \"voter_id\" column");
-    assert_eq!(err(&format!("hello\n{GOOD}")), "line 1: expected a section name (META, PROJECTS or VOTES), found \"hello\"");
+    assert_eq!(
+        err(&format!("hello\n{GOOD}")),
+        "line 1: expected a section name (META, PROJECTS or VOTES), found \"hello\""
+    );
     assert_eq!(err(&GOOD.replace("b;2", "b;\"2")), "line 11: quoted field is never closed");
     assert_eq!(err(&format!("{GOOD}VOTES\n")), "line 12: second VOTES section");
     assert_eq!(err(&GOOD.replace("b;2", "b;1,,2")), "line 11: voter \"b\" has an empty project id in vote \"1,,2\"");

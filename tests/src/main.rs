@@ -1,1 +1,3 @@
-fn main() { std::process::exit(cli::main_entry()) }
+fn main() {
+    std::process::exit(cli::main_entry())
+}

@@ -9,7 +9,16 @@ use ledger::entry::Kind;
 use serde_json::json;
 
 fn verify_log(log: &std::path::Path, checkpoint: &std::path::Path) -> bool {
-    let cli = cli::cmd::Cli::try_parse_from(["meent", "verify", "--log", log.to_str().unwrap(), "--checkpoint", checkpoint.to_str().unwrap(), "--json"]).unwrap();
+    let cli = cli::cmd::Cli::try_parse_from([
+        "meent",
+        "verify",
+        "--log",
+        log.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--json",
+    ])
+    .unwrap();
     cli::cmd::run(cli).is_ok()
 }
 
@@ -19,12 +28,38 @@ fn every_single_byte_change_is_detected() {
     let dir = tmp.path();
     let data = dir.join("data");
     let (reg_key, reg_pk) = keygen(dir, "registrar");
-    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/flips", "--registrar", &format!("registrar-een={reg_pk}")]);
+    meent_ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--origin",
+        "meent.test/flips",
+        "--registrar",
+        &format!("registrar-een={reg_pk}"),
+    ]);
     let mut server = Server::start(&data);
     let http = reqwest::blocking::Client::new();
     let k = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
-    assert_eq!(post(&http, &server.url, &sign(Kind::MemberApply, "buurtkas-zuid", &k, apply_body("buurtkas-zuid", "Buurtkas \"Zuid\" €", "collective"))).0, 201);
-    let admit = sign(Kind::MemberAdmit, "registrar-een", &load_key(&reg_key), json!({"member": "buurtkas-zuid", "reason": "KvK checked"}));
+    assert_eq!(
+        post(
+            &http,
+            &server.url,
+            &sign(
+                Kind::MemberApply,
+                "buurtkas-zuid",
+                &k,
+                apply_body("buurtkas-zuid", "Buurtkas \"Zuid\" €", "collective")
+            )
+        )
+        .0,
+        201
+    );
+    let admit = sign(
+        Kind::MemberAdmit,
+        "registrar-een",
+        &load_key(&reg_key),
+        json!({"member": "buurtkas-zuid", "reason": "KvK checked"}),
+    );
     assert_eq!(post(&http, &server.url, &admit).0, 201);
     let export = dir.join("small.jsonl");
     meent_ok(&["export", "--format", "jsonl", "--server", &server.url, "--out", export.to_str().unwrap()]);
@@ -42,7 +77,11 @@ fn every_single_byte_change_is_detected() {
             let mut b = original.clone();
             b[i] ^= m;
             std::fs::write(&bad, &b).unwrap();
-            assert!(!verify_log(&bad, &cp), "changing byte {i} ({:?}) with xor {m:#x} went unnoticed", original[i] as char);
+            assert!(
+                !verify_log(&bad, &cp),
+                "changing byte {i} ({:?}) with xor {m:#x} went unnoticed",
+                original[i] as char
+            );
             checked += 1;
         }
     }
@@ -59,7 +98,8 @@ fn every_single_byte_change_is_detected() {
     // Dropping or duplicating a record, or truncating the file, is caught too.
     let lines: Vec<&[u8]> = original.split_inclusive(|&c| c == b'\n').collect();
     for (i, _) in lines.iter().enumerate() {
-        let dropped: Vec<u8> = lines.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, l)| l.to_vec()).collect();
+        let dropped: Vec<u8> =
+            lines.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, l)| l.to_vec()).collect();
         std::fs::write(&bad, &dropped).unwrap();
         assert!(!verify_log(&bad, &cp), "dropping record {i} went unnoticed");
     }

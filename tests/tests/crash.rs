@@ -26,7 +26,15 @@ fn acknowledged_entries_survive_sigkill() {
     let dir = tmp.path();
     let data = dir.join("data");
     let (_, reg_pk) = keygen(dir, "registrar");
-    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/crash", "--registrar", &format!("registrar-een={reg_pk}")]);
+    meent_ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--origin",
+        "meent.test/crash",
+        "--registrar",
+        &format!("registrar-een={reg_pk}"),
+    ]);
 
     // id → seq, for every entry the server acknowledged.
     let acked: Arc<Mutex<HashMap<String, u64>>> = Arc::new(Mutex::new(HashMap::new()));

@@ -26,7 +26,11 @@ fn balances(sc: &Scene) -> [String; 5] {
 }
 
 fn assert_balances(sc: &Scene, want: [&str; 5], when: &str) {
-    assert_eq!(balances(sc), want.map(String::from), "balances (pledged, confirmed, committed, disbursed, available) {when}");
+    assert_eq!(
+        balances(sc),
+        want.map(String::from),
+        "balances (pledged, confirmed, committed, disbursed, available) {when}"
+    );
 }
 
 fn id(v: &Value) -> String {
@@ -34,7 +38,21 @@ fn id(v: &Value) -> String {
 }
 
 fn record(sc: &Scene, statement: &std::path::Path, treasurer: &str) -> Value {
-    let (code, out, err) = run(&["reconcile", "--fund", FUND, "--statement", s(statement), "--server", &sc.url, "--record", "--key", s(sc.key(treasurer)), "--as", treasurer, "--json"]);
+    let (code, out, err) = run(&[
+        "reconcile",
+        "--fund",
+        FUND,
+        "--statement",
+        s(statement),
+        "--server",
+        &sc.url,
+        "--record",
+        "--key",
+        s(sc.key(treasurer)),
+        "--as",
+        treasurer,
+        "--json",
+    ]);
     let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"));
     assert_eq!(code, 0, "reconcile {}: {v}\n{err}", statement.display());
     assert!(v["recorded"]["id"].is_string(), "{v}");
@@ -53,7 +71,16 @@ fn a_funds_whole_life() {
         sc.member(m, name, kind);
     }
     let members = sc.get("/v1/members");
-    assert_eq!(members["members"].as_array().unwrap().iter().filter(|m| m["status"] == "admitted" && m["registrar"] == false).count(), 4, "{members}");
+    assert_eq!(
+        members["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["status"] == "admitted" && m["registrar"] == false)
+            .count(),
+        4,
+        "{members}"
+    );
 
     // Created with a charter file; admission by vote; three treasurers, two approvals per payout.
     let charter = sc.write(
@@ -62,7 +89,21 @@ fn a_funds_whole_life() {
                 "voting_period_seconds": 4, "max_request": "25000.00", "dissolution": "pro_rata_refund"})
         .to_string(),
     );
-    sc.as_member(COOP, &["fund", "create", "--id", FUND, "--name", "Buurtfonds Oost", "--purpose", "Hulp tussen buren", "--charter", s(&charter)]);
+    sc.as_member(
+        COOP,
+        &[
+            "fund",
+            "create",
+            "--id",
+            FUND,
+            "--name",
+            "Buurtfonds Oost",
+            "--purpose",
+            "Hulp tussen buren",
+            "--charter",
+            s(&charter),
+        ],
+    );
     assert_eq!(sc.fund(FUND)["members"], json!([COOP]));
 
     // Joining opens an admission vote among the members at that moment; when they have all
@@ -80,12 +121,20 @@ fn a_funds_whole_life() {
         sc.as_member(m, &["vote", "--proposal", &id(&join), "--choice", c]);
     }
     let p = sc.wait_closed(&id(&join));
-    assert_eq!((p["outcome"].as_str(), p["tally"]["yes"].as_u64(), p["tally"]["no"].as_u64()), (Some("passed"), Some(2), Some(1)));
+    assert_eq!(
+        (p["outcome"].as_str(), p["tally"]["yes"].as_u64(), p["tally"]["no"].as_u64()),
+        (Some("passed"), Some(2), Some(1))
+    );
     assert_eq!(sc.fund(FUND)["members"].as_array().unwrap().len(), 4);
 
     // The municipality's matching pledge, then the contributions (pledged until the bank confirms them).
     sc.as_member(CITY, &["pledge", "--fund", FUND, "--ratio", "1.0", "--cap", "1000.00", "--until", &day(30)]);
-    for (m, amount, reference) in [(COOP, "600.00", "BO-COOP-1"), (FOOD, "300.00", "BO-FOOD-1"), (CARE, "100.00", "BO-CARE-1"), (CITY, "1000.00", "BO-GEM-1")] {
+    for (m, amount, reference) in [
+        (COOP, "600.00", "BO-COOP-1"),
+        (FOOD, "300.00", "BO-FOOD-1"),
+        (CARE, "100.00", "BO-CARE-1"),
+        (CITY, "1000.00", "BO-GEM-1"),
+    ] {
         sc.as_member(m, &["contribute", "--fund", FUND, "--amount", amount, "--reference", reference]);
     }
     assert_balances(&sc, ["2000.00", "0.00", "0.00", "0.00", "0.00"], "after the pledges");
@@ -112,10 +161,29 @@ fn a_funds_whole_life() {
     assert_eq!(v["entry"]["confirmed"].as_array().unwrap().len(), 4);
     assert_balances(&sc, ["0.00", "2000.00", "0.00", "0.00", "2000.00"], "after the reconciliation");
     let m = &sc.fund(FUND)["matching_pledges"][0];
-    assert_eq!((m["matched"].as_str(), m["owed"].as_str(), m["paid"].as_str(), m["outstanding"].as_str()), (Some("1000.00"), Some("1000.00"), Some("1000.00"), Some("0.00")), "{m}");
+    assert_eq!(
+        (m["matched"].as_str(), m["owed"].as_str(), m["paid"].as_str(), m["outstanding"].as_str()),
+        (Some("1000.00"), Some("1000.00"), Some("1000.00"), Some("0.00")),
+        "{m}"
+    );
 
     // An allocation: everyone votes, the server closes it as soon as all have voted.
-    let a = sc.as_member_json(CARE, &["propose", "--fund", FUND, "--kind", "allocation", "--title", "Boodschappenhulp", "--amount", "800.01", "--recipient", CARE]);
+    let a = sc.as_member_json(
+        CARE,
+        &[
+            "propose",
+            "--fund",
+            FUND,
+            "--kind",
+            "allocation",
+            "--title",
+            "Boodschappenhulp",
+            "--amount",
+            "800.01",
+            "--recipient",
+            CARE,
+        ],
+    );
     for (m, c) in [(COOP, "yes"), (FOOD, "yes"), (CARE, "yes"), (CITY, "abstain")] {
         sc.as_member(m, &["vote", "--proposal", &id(&a), "--choice", c]);
     }
@@ -126,7 +194,22 @@ fn a_funds_whole_life() {
 
     // A proposal that misses its quorum: one vote of four, closed at the deadline (by the
     // server's closer or by `meent close`, whichever comes first).
-    let b = sc.as_member_json(FOOD, &["propose", "--fund", FUND, "--kind", "allocation", "--title", "Te groot", "--amount", "5000.00", "--recipient", FOOD]);
+    let b = sc.as_member_json(
+        FOOD,
+        &[
+            "propose",
+            "--fund",
+            FUND,
+            "--kind",
+            "allocation",
+            "--title",
+            "Te groot",
+            "--amount",
+            "5000.00",
+            "--recipient",
+            FOOD,
+        ],
+    );
     sc.as_member(COOP, &["vote", "--proposal", &id(&b), "--choice", "no"]);
     let early = run(&["close", "--proposal", &id(&b), "--key", s(sc.key(COOP)), "--as", COOP, "--server", &sc.url]);
     assert_eq!(early.0, 1, "closing before the deadline is refused: {early:?}");
@@ -135,17 +218,34 @@ fn a_funds_whole_life() {
     let out = sc.as_member(CARE, &["close", "--proposal", &id(&b)]);
     assert!(out.contains("rejected_no_quorum"), "{out}");
     assert_eq!(sc.get(&format!("/v1/proposals/{}", id(&b)))["outcome"], "rejected_no_quorum");
-    let late = run(&["vote", "--proposal", &id(&b), "--choice", "yes", "--key", s(sc.key(CITY)), "--as", CITY, "--server", &sc.url]);
+    let late = run(&[
+        "vote",
+        "--proposal",
+        &id(&b),
+        "--choice",
+        "yes",
+        "--key",
+        s(sc.key(CITY)),
+        "--as",
+        CITY,
+        "--server",
+        &sc.url,
+    ]);
     assert_eq!(late.0, 1, "a vote after the close is refused: {late:?}");
 
     // The payout: requested by one treasurer, approved by a second; the recipient never approves.
-    let d = sc.as_member_json(COOP, &["disburse", "--allocation", &id(&a), "--amount", "800.01", "--reference", "BO-PAY-1"]);
-    let self_approval = run(&["approve", "--disbursement", &id(&d), "--key", s(sc.key(COOP)), "--as", COOP, "--server", &sc.url]);
+    let d = sc
+        .as_member_json(COOP, &["disburse", "--allocation", &id(&a), "--amount", "800.01", "--reference", "BO-PAY-1"]);
+    let self_approval =
+        run(&["approve", "--disbursement", &id(&d), "--key", s(sc.key(COOP)), "--as", COOP, "--server", &sc.url]);
     assert_eq!(self_approval.0, 1, "{self_approval:?}");
     assert_balances(&sc, ["0.00", "2000.00", "800.01", "0.00", "1199.99"], "with the payout pending");
     sc.as_member(CITY, &["approve", "--disbursement", &id(&d)]);
     assert_balances(&sc, ["0.00", "2000.00", "0.00", "800.01", "1199.99"], "after the payout executed");
-    let s2 = sc.write("s2.xml", &camt("BO-2", &day(0), &day(0), "2000.00", "1199.99", &[debit("A5", "800.01", &day(0), "BO-PAY-1")]));
+    let s2 = sc.write(
+        "s2.xml",
+        &camt("BO-2", &day(0), &day(0), "2000.00", "1199.99", &[debit("A5", "800.01", &day(0), "BO-PAY-1")]),
+    );
     let v = record(&sc, &s2, CITY);
     assert_eq!(v["entry"]["confirmed"], json!([id(&d)]));
     assert_eq!(sc.get(&format!("/v1/funds/{FUND}/flows"))["disbursements"][0]["status"], "confirmed");
@@ -160,7 +260,12 @@ fn a_funds_whole_life() {
     let f = sc.fund(FUND);
     assert_eq!(f["status"], "dissolved");
     assert_eq!(f["dissolution"]["pool"], "1199.99");
-    let owed: Vec<(String, String)> = f["dissolution"]["refunds"].as_array().unwrap().iter().map(|r| (r["member"].as_str().unwrap().to_string(), r["owed"].as_str().unwrap().to_string())).collect();
+    let owed: Vec<(String, String)> = f["dissolution"]["refunds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["member"].as_str().unwrap().to_string(), r["owed"].as_str().unwrap().to_string()))
+        .collect();
     let want = [(COOP, "360.00"), (CARE, "60.00"), (CITY, "599.99"), (FOOD, "180.00")];
     let mut got = owed.clone();
     got.sort();
@@ -168,21 +273,45 @@ fn a_funds_whole_life() {
     want.sort();
     assert_eq!(got, want);
     assert_balances(&sc, ["0.00", "2000.00", "1199.99", "800.01", "0.00"], "after the dissolution");
-    let refused = run(&["contribute", "--fund", FUND, "--amount", "5.00", "--reference", "TOO-LATE", "--key", s(sc.key(CARE)), "--as", CARE, "--server", &sc.url]);
+    let refused = run(&[
+        "contribute",
+        "--fund",
+        FUND,
+        "--amount",
+        "5.00",
+        "--reference",
+        "TOO-LATE",
+        "--key",
+        s(sc.key(CARE)),
+        "--as",
+        CARE,
+        "--server",
+        &sc.url,
+    ]);
     assert_eq!(refused.0, 1);
     assert!(refused.2.contains("fund_dissolved"), "{refused:?}");
 
     // The refunds, each requested by one treasurer and approved by another (never by its recipient).
     let mut lines = Vec::new();
-    for (recipient, amount, requester, approver, reference) in
-        [(COOP, "360.00", CITY, FOOD, "BO-REF-COOP"), (FOOD, "180.00", CITY, COOP, "BO-REF-FOOD"), (CARE, "60.00", COOP, FOOD, "BO-REF-CARE"), (CITY, "599.99", COOP, FOOD, "BO-REF-GEM")]
-    {
-        let r = sc.as_member_json(requester, &["disburse", "--allocation", &id(&x), "--amount", amount, "--reference", reference]);
+    for (recipient, amount, requester, approver, reference) in [
+        (COOP, "360.00", CITY, FOOD, "BO-REF-COOP"),
+        (FOOD, "180.00", CITY, COOP, "BO-REF-FOOD"),
+        (CARE, "60.00", COOP, FOOD, "BO-REF-CARE"),
+        (CITY, "599.99", COOP, FOOD, "BO-REF-GEM"),
+    ] {
+        let r = sc.as_member_json(
+            requester,
+            &["disburse", "--allocation", &id(&x), "--amount", amount, "--reference", reference],
+        );
         sc.as_member(approver, &["approve", "--disbursement", &id(&r)]);
         let flows = sc.get(&format!("/v1/funds/{FUND}/flows"));
         let ds = flows["disbursements"].as_array().unwrap();
         let this = ds.iter().find(|d| d["id"] == id(&r).as_str()).unwrap();
-        assert_eq!((this["recipient"].as_str(), this["status"].as_str()), (Some(recipient), Some("executed")), "{this}");
+        assert_eq!(
+            (this["recipient"].as_str(), this["status"].as_str()),
+            (Some(recipient), Some("executed")),
+            "{this}"
+        );
         lines.push(debit(&format!("R-{recipient}"), amount, &day(0), reference));
     }
     assert_balances(&sc, ["0.00", "2000.00", "0.00", "2000.00", "0.00"], "after the refunds");

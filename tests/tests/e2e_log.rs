@@ -15,7 +15,15 @@ fn register_restart_and_verify() {
     let dir = tmp.path();
     let data = dir.join("data");
     let (reg_key, reg_pk) = keygen(dir, "registrar");
-    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/amsterdam", "--registrar", &format!("kamer-van-commons={reg_pk}")]);
+    meent_ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--origin",
+        "meent.test/amsterdam",
+        "--registrar",
+        &format!("kamer-van-commons={reg_pk}"),
+    ]);
     let mut server = Server::start(&data);
     let url = server.url.clone();
     let http = reqwest::blocking::Client::new();
@@ -24,15 +32,46 @@ fn register_restart_and_verify() {
     let mut keys = Vec::new();
     for (id, name) in [("energie-coop-noord", "Energie Coöperatie Noord"), ("voedselbank-west", "Voedselbank West")] {
         let (k, _) = keygen(dir, id);
-        let out = meent_ok(&["member", "apply", "--key", k.to_str().unwrap(), "--as", id, "--name", name, "--kind", "collective", "--legal-form", "stichting", "--server", &url]);
+        let out = meent_ok(&[
+            "member",
+            "apply",
+            "--key",
+            k.to_str().unwrap(),
+            "--as",
+            id,
+            "--name",
+            name,
+            "--kind",
+            "collective",
+            "--legal-form",
+            "stichting",
+            "--server",
+            &url,
+        ]);
         assert!(out.contains("member.apply recorded"), "{out}");
-        meent_ok(&["member", "admit", "--key", reg_key.to_str().unwrap(), "--as", "kamer-van-commons", "--member", id, "--server", &url]);
+        meent_ok(&[
+            "member",
+            "admit",
+            "--key",
+            reg_key.to_str().unwrap(),
+            "--as",
+            "kamer-van-commons",
+            "--member",
+            id,
+            "--server",
+            &url,
+        ]);
         keys.push((id, k));
     }
 
     // The municipality applies over raw HTTP; resubmitting the same entry returns the same position with 200.
     let muni_key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
-    let apply = sign(Kind::MemberApply, "gemeente-amsterdam", &muni_key, json!({"id": "gemeente-amsterdam", "name": "Gemeente Amsterdam", "member_kind": "municipality", "legal_form": "public_body"}));
+    let apply = sign(
+        Kind::MemberApply,
+        "gemeente-amsterdam",
+        &muni_key,
+        json!({"id": "gemeente-amsterdam", "name": "Gemeente Amsterdam", "member_kind": "municipality", "legal_form": "public_body"}),
+    );
     let (s1, b1) = post(&http, &url, &apply);
     assert_eq!(s1, 201, "{b1}");
     let (s2, b2) = post(&http, &url, &apply);
@@ -45,7 +84,8 @@ fn register_restart_and_verify() {
     assert!(b1["tree_size"].as_u64().unwrap() > b1["seq"].as_u64().unwrap());
     let (_, proof) = get(&http, &url, &format!("/v1/proofs/inclusion?seq={}&size={}", b1["seq"], b1["tree_size"]));
     assert_eq!(proof["leaf_hash"], b1["leaf_hash"], "{proof}");
-    let admit = sign(Kind::MemberAdmit, "kamer-van-commons", &load_key(&reg_key), json!({"member": "gemeente-amsterdam"}));
+    let admit =
+        sign(Kind::MemberAdmit, "kamer-van-commons", &load_key(&reg_key), json!({"member": "gemeente-amsterdam"}));
     assert_eq!(post(&http, &url, &admit).0, 201);
 
     let size_before = get(&http, &url, "/healthz").1["tree_size"].as_u64().unwrap();
@@ -128,10 +168,26 @@ fn register_restart_and_verify() {
 
     // Key rotation: the old key stops working, the new one works.
     let (new_key_path, new_pk) = keygen(dir, "coop-new");
-    meent_ok(&["member", "rotate-key", "--key", keys[0].1.to_str().unwrap(), "--as", "energie-coop-noord", "--new-key", new_key_path.to_str().unwrap(), "--server", &url]);
+    meent_ok(&[
+        "member",
+        "rotate-key",
+        "--key",
+        keys[0].1.to_str().unwrap(),
+        "--as",
+        "energie-coop-noord",
+        "--new-key",
+        new_key_path.to_str().unwrap(),
+        "--server",
+        &url,
+    ]);
     let (_, m) = get(&http, &url, "/v1/members/energie-coop-noord");
     assert_eq!(m["key"], new_pk);
-    let again = sign(Kind::KeyRotate, "energie-coop-noord", &coop_key, json!({"new_key": hex::encode(ed25519_dalek::SigningKey::from_bytes(&rand::random()).verifying_key().to_bytes())}));
+    let again = sign(
+        Kind::KeyRotate,
+        "energie-coop-noord",
+        &coop_key,
+        json!({"new_key": hex::encode(ed25519_dalek::SigningKey::from_bytes(&rand::random()).verifying_key().to_bytes())}),
+    );
     let (s, b) = post(&http, &url, &again);
     assert_eq!((s, b["error"]["code"].as_str()), (401, Some("wrong_key")));
 
@@ -165,7 +221,12 @@ fn register_restart_and_verify() {
     let url = server.url.clone();
     let (_, m) = get(&http, &url, "/v1/members/gemeente-amsterdam");
     assert_eq!(m["status"], "admitted");
-    let extra = sign(Kind::MemberApply, "zorgcollectief-oost", &ed25519_dalek::SigningKey::from_bytes(&rand::random()), apply_body("zorgcollectief-oost", "Zorgcollectief Oost", "collective"));
+    let extra = sign(
+        Kind::MemberApply,
+        "zorgcollectief-oost",
+        &ed25519_dalek::SigningKey::from_bytes(&rand::random()),
+        apply_body("zorgcollectief-oost", "Zorgcollectief Oost", "collective"),
+    );
     assert_eq!(post(&http, &url, &extra).0, 201);
     let out = meent_ok(&["verify", "--server", &url, "--trusted", trusted.to_str().unwrap()]);
     assert!(out.contains("consistent with the trusted checkpoint"), "{out}");
@@ -186,7 +247,15 @@ fn verify_refuses_a_rewritten_history() {
     let dir = tmp.path();
     let data = dir.join("data");
     let (_, reg_pk) = keygen(dir, "registrar");
-    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/x", "--registrar", &format!("registrar-een={reg_pk}")]);
+    meent_ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--origin",
+        "meent.test/x",
+        "--registrar",
+        &format!("registrar-een={reg_pk}"),
+    ]);
     let out = meent(&["verify", "--data", data.join("nope").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let bogus = dir.join("bogus.checkpoint");
@@ -200,7 +269,11 @@ fn post_declared_length(url: &str, len: usize) -> u16 {
     use std::io::{Read, Write};
     let addr = url.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "POST /v1/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n").unwrap();
+    write!(
+        s,
+        "POST /v1/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+    )
+    .unwrap();
     s.write_all(&vec![b' '; 1024]).unwrap();
     let mut buf = [0u8; 1024];
     let n = s.read(&mut buf).unwrap();
@@ -217,13 +290,24 @@ fn a_tampered_store_is_refused_naming_the_record() {
     let dir = tmp.path();
     let data = dir.join("data");
     let (_, reg_pk) = keygen(dir, "registrar");
-    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/tamper", "--registrar", &format!("registrar-een={reg_pk}")]);
+    meent_ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--origin",
+        "meent.test/tamper",
+        "--registrar",
+        &format!("registrar-een={reg_pk}"),
+    ]);
     let mut server = Server::start(&data);
     let http = reqwest::blocking::Client::new();
     for i in 0..5 {
         let id = format!("lid-{i}");
         let k = ed25519_dalek::SigningKey::from_bytes(&rand::random());
-        assert_eq!(post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0, 201);
+        assert_eq!(
+            post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0,
+            201
+        );
     }
     server.stop();
 
@@ -232,7 +316,10 @@ fn a_tampered_store_is_refused_naming_the_record() {
         let store = open_store(&data.join("store"));
         let rec = store.record(3).unwrap().unwrap();
         let text = String::from_utf8(rec).unwrap().replacen("\"name\":\"Lid\"", "\"name\":\"Lia\"", 1);
-        let id = ledger::entry::VerifiedEntry::from_value(serde_json::from_str::<serde_json::Value>(&text).unwrap()["entry"].clone()).map(|e| e.id);
+        let id = ledger::entry::VerifiedEntry::from_value(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()["entry"].clone(),
+        )
+        .map(|e| e.id);
         let id = id.unwrap_or(ledger::ids::EntryId([0; 32]));
         store.commit(&Commit { records: vec![(3, id, text.into_bytes())], ..Commit::default() }).unwrap();
     }
@@ -254,13 +341,24 @@ fn a_replayed_entry_is_named() {
     let dir = tmp.path();
     let data = dir.join("data");
     let (_, reg_pk) = keygen(dir, "registrar");
-    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/replay", "--registrar", &format!("registrar-een={reg_pk}")]);
+    meent_ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--origin",
+        "meent.test/replay",
+        "--registrar",
+        &format!("registrar-een={reg_pk}"),
+    ]);
     let mut server = Server::start(&data);
     let http = reqwest::blocking::Client::new();
     for i in 0..3 {
         let id = format!("lid-{i}");
         let k = ed25519_dalek::SigningKey::from_bytes(&rand::random());
-        assert_eq!(post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0, 201);
+        assert_eq!(
+            post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0,
+            201
+        );
     }
     server.stop();
     let replay = |id: ledger::ids::EntryId| {
@@ -297,14 +395,25 @@ fn a_tampered_tree_node_is_refused() {
     let dir = tmp.path();
     let data = dir.join("data");
     let (_, reg_pk) = keygen(dir, "registrar");
-    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/node", "--registrar", &format!("registrar-een={reg_pk}")]);
+    meent_ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--origin",
+        "meent.test/node",
+        "--registrar",
+        &format!("registrar-een={reg_pk}"),
+    ]);
     let mut server = Server::start(&data);
     let http = reqwest::blocking::Client::new();
     // Nodes of levels 1-3 are recomputed from the leaf hashes; from level 4 up they are stored.
     for i in 0..16 {
         let id = format!("lid-{i}");
         let k = ed25519_dalek::SigningKey::from_bytes(&rand::random());
-        assert_eq!(post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0, 201);
+        assert_eq!(
+            post(&http, &server.url, &sign(Kind::MemberApply, &id, &k, apply_body(&id, "Lid", "collective"))).0,
+            201
+        );
     }
     server.stop();
     {

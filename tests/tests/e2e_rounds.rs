@@ -44,7 +44,8 @@ fn wait_round(sc: &Scene, round: &str, what: &str, done: impl Fn(&Value) -> bool
 }
 
 fn sorted(v: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = v.as_array().expect("a list").iter().map(|x| x.as_str().expect("an id").to_string()).collect();
+    let mut ids: Vec<String> =
+        v.as_array().expect("a list").iter().map(|x| x.as_str().expect("an id").to_string()).collect();
     ids.sort();
     ids
 }
@@ -67,7 +68,21 @@ fn rounds_through_the_server_and_the_cli() {
                 "voting_period_seconds": 3600, "max_request": "10000.00", "dissolution": "pro_rata_refund"})
         .to_string(),
     );
-    sc.as_member(COOP, &["fund", "create", "--id", FUND, "--name", "Buurtbudget Noord", "--purpose", "Wat de buurt kiest", "--charter", s(&charter)]);
+    sc.as_member(
+        COOP,
+        &[
+            "fund",
+            "create",
+            "--id",
+            FUND,
+            "--name",
+            "Buurtbudget Noord",
+            "--purpose",
+            "Wat de buurt kiest",
+            "--charter",
+            s(&charter),
+        ],
+    );
     for m in [FOOD, CARE, CITY, PARTNER] {
         sc.as_member(m, &["fund", "join", "--fund", FUND]);
     }
@@ -91,30 +106,100 @@ fn rounds_through_the_server_and_the_cli() {
     let key = |m: &str| s(sc.key(m)).to_string();
     let mut rounds = Vec::new();
     for rule in ["greedy", "equal_shares"] {
-        let v = sc.as_member_json(COOP, &["round", "open", "--fund", FUND, "--budget", "10000.00", "--rule", rule, "--projects-until", "+15s", "--closes-at", "+40s"]);
+        let v = sc.as_member_json(
+            COOP,
+            &[
+                "round",
+                "open",
+                "--fund",
+                FUND,
+                "--budget",
+                "10000.00",
+                "--rule",
+                rule,
+                "--projects-until",
+                "+15s",
+                "--closes-at",
+                "+40s",
+            ],
+        );
         rounds.push(id(&v));
     }
     let b = sc.balances(FUND);
-    assert_eq!((b["committed"].as_str(), b["available"].as_str()), ("20000.00", "0.00"), "both budgets are committed while the rounds run");
+    assert_eq!(
+        (b["committed"].as_str(), b["available"].as_str()),
+        ("20000.00", "0.00"),
+        "both budgets are committed while the rounds run"
+    );
     // A third round cannot be financed.
-    let (code, _, err) = run(&["round", "open", "--fund", FUND, "--budget", "0.01", "--rule", "greedy", "--projects-until", "+1h", "--closes-at", "+2h", "--key", &key(COOP), "--as", COOP, "--server", &sc.url]);
+    let (code, _, err) = run(&[
+        "round",
+        "open",
+        "--fund",
+        FUND,
+        "--budget",
+        "0.01",
+        "--rule",
+        "greedy",
+        "--projects-until",
+        "+1h",
+        "--closes-at",
+        "+2h",
+        "--key",
+        &key(COOP),
+        "--as",
+        COOP,
+        "--server",
+        &sc.url,
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("insufficient_funds"), "{err}");
 
     let mut projects: Vec<[String; 3]> = Vec::new();
     for r in &rounds {
         let mut ids = Vec::new();
-        for (author, title, cost, recipient) in
-            [(CARE, "Heat pumps north", "6000.00", CARE), (FOOD, "Playground north", "4000.00", FOOD), (PARTNER, "Food pantry south", "4000.00", PARTNER)]
-        {
-            let v = sc.as_member_json(author, &["round", "project", "--round", r, "--title", title, "--description", "for the worked example", "--cost", cost, "--recipient", recipient]);
+        for (author, title, cost, recipient) in [
+            (CARE, "Heat pumps north", "6000.00", CARE),
+            (FOOD, "Playground north", "4000.00", FOOD),
+            (PARTNER, "Food pantry south", "4000.00", PARTNER),
+        ] {
+            let v = sc.as_member_json(
+                author,
+                &[
+                    "round",
+                    "project",
+                    "--round",
+                    r,
+                    "--title",
+                    title,
+                    "--description",
+                    "for the worked example",
+                    "--cost",
+                    cost,
+                    "--recipient",
+                    recipient,
+                ],
+            );
             ids.push(id(&v));
         }
         projects.push(ids.try_into().expect("three projects"));
     }
     // Too early to vote.
     let [heat, play, _] = projects[0].clone();
-    let (code, _, err) = run(&["round", "ballot", "--round", &rounds[0], "--approve", &heat, "--key", &key(COOP), "--as", COOP, "--server", &sc.url]);
+    let (code, _, err) = run(&[
+        "round",
+        "ballot",
+        "--round",
+        &rounds[0],
+        "--approve",
+        &heat,
+        "--key",
+        &key(COOP),
+        "--as",
+        COOP,
+        "--server",
+        &sc.url,
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("voting_not_open"), "{err}");
     let show = meent_ok(&["round", "show", &rounds[0], "--server", &sc.url]);
@@ -130,7 +215,8 @@ fn rounds_through_the_server_and_the_cli() {
         sc.as_member(PARTNER, &["round", "ballot", "--round", r, "--approve", heat]);
         sc.as_member(PARTNER, &["round", "ballot", "--round", r, "--approve", pantry]);
     }
-    let v: Value = serde_json::from_str(&meent_ok(&["round", "show", &rounds[1], "--server", &sc.url, "--json"])).unwrap();
+    let v: Value =
+        serde_json::from_str(&meent_ok(&["round", "show", &rounds[1], "--server", &sc.url, "--json"])).unwrap();
     assert_eq!((v["phase"].as_str(), v["ballot_count"].as_u64()), (Some("voting"), Some(5)), "{v}");
     assert_eq!(v["projects"][0]["approvals"], Value::Null, "no tallies while people vote");
 
@@ -139,7 +225,11 @@ fn rounds_through_the_server_and_the_cli() {
     let shares = wait_round(&sc, &rounds[1], "the close", |v| v["status"] == "closed");
     for r in [&greedy, &shares] {
         let rec = sc.get(&format!("/v1/entries/{}", r["closed_seq"]));
-        assert_eq!((rec["entry"]["author"].as_str(), rec["entry"]["kind"].as_str()), (Some("operator"), Some("round.close")), "{rec}");
+        assert_eq!(
+            (rec["entry"]["author"].as_str(), rec["entry"]["kind"].as_str()),
+            (Some("operator"), Some("round.close")),
+            "{rec}"
+        );
         assert_eq!(r["outcome"]["voters"], 5);
         assert_eq!(r["outcome"]["total_cost"], "10000.00");
         assert_eq!(r["outcome"]["released"], "0.00");
@@ -154,10 +244,21 @@ fn rounds_through_the_server_and_the_cli() {
     want.sort();
     assert_eq!(sorted(&shares["outcome"]["selected"]), want, "equal shares: heat pumps and pantry");
     assert_eq!(shares["outcome"]["budget_per_voter"], "2833");
-    let pays: Vec<&str> = shares["outcome"]["payments"].as_array().unwrap().iter().map(|p| p["display"].as_str().unwrap()).collect();
-    assert_eq!(pays, ["6000.00 paid by 4 supporters: 4 paid 1500.00 each", "4000.00 paid by 2 supporters: 1 paid 2667.00 each, 1 paid 1333.00 together (all they had left)"]);
+    let pays: Vec<&str> =
+        shares["outcome"]["payments"].as_array().unwrap().iter().map(|p| p["display"].as_str().unwrap()).collect();
+    assert_eq!(
+        pays,
+        [
+            "6000.00 paid by 4 supporters: 4 paid 1500.00 each",
+            "4000.00 paid by 2 supporters: 1 paid 2667.00 each, 1 paid 1333.00 together (all they had left)"
+        ]
+    );
     let shown = meent_ok(&["round", "show", &rounds[1], "--server", &sc.url]);
-    assert!(shown.contains("per-voter budget reached: 2833") && shown.contains("Food pantry south: 4000.00 paid by 2 supporters"), "{shown}");
+    assert!(
+        shown.contains("per-voter budget reached: 2833")
+            && shown.contains("Food pantry south: 4000.00 paid by 2 supporters"),
+        "{shown}"
+    );
     // Closing again signs nothing.
     let again = sc.as_member(FOOD, &["round", "close", "--round", &rounds[1]]);
     assert!(again.contains("closed by record"), "{again}");
@@ -167,7 +268,12 @@ fn rounds_through_the_server_and_the_cli() {
         let file = sc.dir.join(format!("{rule}.pb"));
         meent_ok(&["export", "--format", "pabulib", "--round", r, "--server", &sc.url, "--out", s(&file)]);
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.starts_with("META\nkey;value\n") && text.contains("vote_type;approval") && text.contains(&format!("{PARTNER};")), "{text}");
+        assert!(
+            text.starts_with("META\nkey;value\n")
+                && text.contains("vote_type;approval")
+                && text.contains(&format!("{PARTNER};")),
+            "{text}"
+        );
         let out = meent_ok(&["pb", s(&file), "--rule", rule]);
         let got: Vec<String> = out.split_whitespace().map(String::from).collect();
         assert_eq!(got, sorted(&v["outcome"]["selected"]), "{rule}: meent pb on the export agrees with the ledger");
@@ -180,16 +286,39 @@ fn rounds_through_the_server_and_the_cli() {
     assert_eq!(stdout, std::fs::read_to_string(sc.dir.join("equal_shares.pb")).unwrap());
 
     // The pantry is paid like an allocation: requested by one treasurer, approved by another.
-    let (code, _, err) = run(&["disburse", "--allocation", &s_play, "--amount", "10.00", "--reference", "BB-PLAY", "--key", &key(COOP), "--as", COOP, "--server", &sc.url]);
+    let (code, _, err) = run(&[
+        "disburse",
+        "--allocation",
+        &s_play,
+        "--amount",
+        "10.00",
+        "--reference",
+        "BB-PLAY",
+        "--key",
+        &key(COOP),
+        "--as",
+        COOP,
+        "--server",
+        &sc.url,
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("allocation_not_passed"), "{err}");
-    let d = sc.as_member_json(COOP, &["disburse", "--allocation", &s_pantry, "--amount", "4000.00", "--reference", "BB-PANTRY"]);
+    let d = sc.as_member_json(
+        COOP,
+        &["disburse", "--allocation", &s_pantry, "--amount", "4000.00", "--reference", "BB-PANTRY"],
+    );
     sc.as_member(CITY, &["approve", "--disbursement", &id(&d)]);
     let b = sc.balances(FUND);
-    assert_eq!((b["confirmed"].as_str(), b["committed"].as_str(), b["disbursed"].as_str(), b["available"].as_str()), ("20000.00", "16000.00", "4000.00", "0.00"));
+    assert_eq!(
+        (b["confirmed"].as_str(), b["committed"].as_str(), b["disbursed"].as_str(), b["available"].as_str()),
+        ("20000.00", "16000.00", "4000.00", "0.00")
+    );
     let flows = sc.get(&format!("/v1/funds/{FUND}/flows"));
     let paid = &flows["disbursements"][0];
-    assert_eq!((paid["recipient"].as_str(), paid["status"].as_str(), paid["allocation"].as_str()), (Some(PARTNER), Some("executed"), Some(s_pantry.as_str())));
+    assert_eq!(
+        (paid["recipient"].as_str(), paid["status"].as_str(), paid["allocation"].as_str()),
+        (Some(PARTNER), Some("executed"), Some(s_pantry.as_str()))
+    );
     let fund = sc.fund(FUND);
     assert_eq!(fund["rounds"].as_array().map(Vec::len), Some(2));
     assert_eq!(fund["rounds"][1]["status"], "closed");

@@ -65,12 +65,31 @@ fn build() -> (Scene, BTreeIds) {
                 "voting_period_seconds": 3600, "max_request": "25000.00", "dissolution": "pro_rata_refund"})
         .to_string(),
     );
-    sc.as_member(COOP, &["fund", "create", "--id", FUND, "--name", "Warmtefonds Noord", "--purpose", "warmte", "--charter", s(&charter)]);
+    sc.as_member(
+        COOP,
+        &[
+            "fund",
+            "create",
+            "--id",
+            FUND,
+            "--name",
+            "Warmtefonds Noord",
+            "--purpose",
+            "warmte",
+            "--charter",
+            s(&charter),
+        ],
+    );
     for m in [FOOD, CARE, CITY] {
         sc.as_member(m, &["fund", "join", "--fund", FUND]);
     }
     let mut c = BTreeIds::default();
-    for (who, amount, reference) in [(COOP, "2500.00", "MEENT-WN-0001"), (FOOD, "500.00", "MEENT-WN-0002"), (CARE, "750.00", "MEENT-WN-0003"), (CITY, "2000.00", "GEM-AMS-2026-WN")] {
+    for (who, amount, reference) in [
+        (COOP, "2500.00", "MEENT-WN-0001"),
+        (FOOD, "500.00", "MEENT-WN-0002"),
+        (CARE, "750.00", "MEENT-WN-0003"),
+        (CITY, "2000.00", "GEM-AMS-2026-WN"),
+    ] {
         let v = sc.as_member_json(who, &["contribute", "--fund", FUND, "--amount", amount, "--reference", reference]);
         c.0.insert(reference.to_string(), v["id"].as_str().unwrap().to_string());
     }
@@ -102,9 +121,21 @@ fn treasurer_reconciles_records_and_exports() {
             "0.00",
             "5750.00",
             &[
-                Line { iban: Some(FOOD_IBAN.into()), name: Some("Stichting Energie Coop".into()), ..credit("BANK-0001", "2500.00", &day(-3), "MEENT-WN-0001 bijdrage") },
-                Line { iban: Some(FOOD_IBAN.into()), name: Some("Voedselbank West".into()), ..credit("BANK-0002", "500.00", &day(-3), "MEENT-WN-0002") },
-                Line { iban: Some(CARE_IBAN.into()), name: Some(PRIVATE_NAME.into()), ..credit("BANK-0003", "750.00", &day(-2), "Gift MEENT-WN-0003 zorg") },
+                Line {
+                    iban: Some(FOOD_IBAN.into()),
+                    name: Some("Stichting Energie Coop".into()),
+                    ..credit("BANK-0001", "2500.00", &day(-3), "MEENT-WN-0001 bijdrage")
+                },
+                Line {
+                    iban: Some(FOOD_IBAN.into()),
+                    name: Some("Voedselbank West".into()),
+                    ..credit("BANK-0002", "500.00", &day(-3), "MEENT-WN-0002")
+                },
+                Line {
+                    iban: Some(CARE_IBAN.into()),
+                    name: Some(PRIVATE_NAME.into()),
+                    ..credit("BANK-0003", "750.00", &day(-2), "Gift MEENT-WN-0003 zorg")
+                },
                 credit("BANK-0004", "2000.00", &day(-2), "GEM-AMS-2026-WN"),
             ],
         ),
@@ -166,7 +197,10 @@ fn treasurer_reconciles_records_and_exports() {
     assert_eq!(code, 0, "{v}");
     let rec1 = v["recorded"]["id"].as_str().expect("recorded id").to_string();
     let b = sc.balances(FUND);
-    assert_eq!((b["pledged"].as_str(), b["confirmed"].as_str(), b["available"].as_str()), ("0.00", "5750.00", "5750.00"));
+    assert_eq!(
+        (b["pledged"].as_str(), b["confirmed"].as_str(), b["available"].as_str()),
+        ("0.00", "5750.00", "5750.00")
+    );
     assert!(sc.dir.join("meent-reconcile.json").exists(), "the bank-line keys are kept beside the statement");
 
     // The signed entry in the log: exactly the SPEC fields, signed by the treasurer, nothing personal.
@@ -177,7 +211,19 @@ fn treasurer_reconciles_records_and_exports() {
     assert_eq!(e["author"], COOP);
     let mut keys: Vec<&str> = e["body"].as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["closing_balance", "confirmed", "fund", "opening_balance", "period_from", "period_to", "statement_sha256", "unmatched_bank_lines"]);
+    assert_eq!(
+        keys,
+        [
+            "closing_balance",
+            "confirmed",
+            "fund",
+            "opening_balance",
+            "period_from",
+            "period_to",
+            "statement_sha256",
+            "unmatched_bank_lines"
+        ]
+    );
     assert_eq!(e["body"]["statement_sha256"], ledger::bank::statement_sha256(&std::fs::read(&s1).unwrap()));
     let text = record.to_string();
     for secret in [FOOD_IBAN, CARE_IBAN, PRIVATE_NAME, ACCOUNT, "bijdrage", "Gift"] {
@@ -200,23 +246,46 @@ fn treasurer_reconciles_records_and_exports() {
     assert_eq!(sc.get("/healthz")["tree_size"], size);
 
     // Money out: an allocation passes (everyone votes yes; the server closes it), a payout with two approvals.
-    let p = sc.as_member_json(CARE, &["propose", "--fund", FUND, "--kind", "allocation", "--title", "Isolatie buurthuis", "--amount", "1200.00", "--recipient", CARE]);
+    let p = sc.as_member_json(
+        CARE,
+        &[
+            "propose",
+            "--fund",
+            FUND,
+            "--kind",
+            "allocation",
+            "--title",
+            "Isolatie buurthuis",
+            "--amount",
+            "1200.00",
+            "--recipient",
+            CARE,
+        ],
+    );
     let proposal = p["id"].as_str().unwrap().to_string();
     for m in [COOP, FOOD, CARE, CITY] {
         sc.as_member(m, &["vote", "--proposal", &proposal, "--choice", "yes"]);
     }
     assert_eq!(sc.wait_closed(&proposal)["outcome"], "passed");
-    let d = sc.as_member_json(COOP, &["disburse", "--allocation", &proposal, "--amount", "1200.00", "--reference", "WN-PAY-0001"]);
+    let d = sc.as_member_json(
+        COOP,
+        &["disburse", "--allocation", &proposal, "--amount", "1200.00", "--reference", "WN-PAY-0001"],
+    );
     let payout = d["id"].as_str().unwrap().to_string();
     sc.as_member(CITY, &["approve", "--disbursement", &payout]);
     let b = sc.balances(FUND);
     assert_eq!((b["disbursed"].as_str(), b["available"].as_str()), ("1200.00", "4550.00"));
-    let v = sc.as_member_json(FOOD, &["contribute", "--fund", FUND, "--amount", "300.00", "--reference", "MEENT-WN-0005"]);
+    let v =
+        sc.as_member_json(FOOD, &["contribute", "--fund", FUND, "--amount", "300.00", "--reference", "MEENT-WN-0005"]);
     ids_by_ref.0.insert("MEENT-WN-0005".into(), v["id"].as_str().unwrap().into());
 
     // Statement 2 overlaps statement 1 by a day (day -2 again), then the payout and the new transfer.
     let s2_lines = vec![
-        Line { iban: Some(CARE_IBAN.into()), name: Some(PRIVATE_NAME.into()), ..credit("BANK-0003", "750.00", &day(-2), "Gift MEENT-WN-0003 zorg") },
+        Line {
+            iban: Some(CARE_IBAN.into()),
+            name: Some(PRIVATE_NAME.into()),
+            ..credit("BANK-0003", "750.00", &day(-2), "Gift MEENT-WN-0003 zorg")
+        },
         credit("BANK-0004", "2000.00", &day(-2), "GEM-AMS-2026-WN"),
         Line { name: Some("Zorgcollectief Oost".into()), ..debit("BANK-0005", "1200.00", &day(-1), "WN-PAY-0001") },
         Line { iban: Some(FOOD_IBAN.into()), ..credit("BANK-0006", "300.00", &day(0), "MEENT-WN-0005") },
@@ -243,7 +312,10 @@ fn treasurer_reconciles_records_and_exports() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("recorded reconciliation"), "{out}");
     let b = sc.balances(FUND);
-    assert_eq!((b["pledged"].as_str(), b["confirmed"].as_str(), b["disbursed"].as_str(), b["available"].as_str()), ("0.00", "6050.00", "1200.00", "4850.00"));
+    assert_eq!(
+        (b["pledged"].as_str(), b["confirmed"].as_str(), b["disbursed"].as_str(), b["available"].as_str()),
+        ("0.00", "6050.00", "1200.00", "4850.00")
+    );
     let flows = sc.get(&format!("/v1/funds/{FUND}/flows"));
     assert_eq!(flows["disbursements"][0]["status"], "confirmed");
 
@@ -268,19 +340,32 @@ fn treasurer_reconciles_records_and_exports() {
     let f = sc.fund(FUND);
     assert_eq!(f["balances"]["confirmed"], "6050.00");
     assert_eq!(f["reconciliations"].as_array().unwrap().len(), 3);
-    let confirmed_total: u64 = f["reconciliations"].as_array().unwrap().iter().map(|r| r["confirmed"].as_u64().unwrap()).sum();
+    let confirmed_total: u64 =
+        f["reconciliations"].as_array().unwrap().iter().map(|r| r["confirmed"].as_u64().unwrap()).sum();
     assert_eq!(confirmed_total, 6, "each of the 5 contributions and the payout confirmed exactly once");
 
     // One line too many and one missing: reported, exit 1.
-    let v = sc.as_member_json(CARE, &["contribute", "--fund", FUND, "--amount", "80.00", "--reference", "MEENT-WN-0006"]);
+    let v =
+        sc.as_member_json(CARE, &["contribute", "--fund", FUND, "--amount", "80.00", "--reference", "MEENT-WN-0006"]);
     let missing_id = v["id"].as_str().unwrap().to_string();
     let s4 = sc.write(
         "2026-d.xml",
-        &camt("STMT-D", &day(0), &day(0), "4850.00", "4895.00", &[Line { name: Some(PRIVATE_NAME.into()), ..credit("BANK-0007", "45.00", &day(0), "gift zonder kenmerk") }]),
+        &camt(
+            "STMT-D",
+            &day(0),
+            &day(0),
+            "4850.00",
+            "4895.00",
+            &[Line { name: Some(PRIVATE_NAME.into()), ..credit("BANK-0007", "45.00", &day(0), "gift zonder kenmerk") }],
+        ),
     );
     let (code, out, _) = reconcile(&sc, &s4, &[]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("bank lines missing from the ledger (1)") && out.contains("ledger entries not seen at the bank (1)"), "{out}");
+    assert!(
+        out.contains("bank lines missing from the ledger (1)")
+            && out.contains("ledger entries not seen at the bank (1)"),
+        "{out}"
+    );
     let (code, v) = reconcile_json(&sc, &s4, &[]);
     assert_eq!(code, 1);
     assert_eq!(v["explained"], false);
@@ -292,12 +377,26 @@ fn treasurer_reconciles_records_and_exports() {
     assert_eq!(v["entry"]["unmatched_bank_lines"], 1);
     let (code, csv, _) = reconcile(&sc, &s4, &["--csv"]);
     assert_eq!(code, 1);
-    assert!(csv.lines().any(|r| r.starts_with("missing_from_ledger,")) && csv.lines().any(|r| r.starts_with("not_seen_at_bank,")), "{csv}");
+    assert!(
+        csv.lines().any(|r| r.starts_with("missing_from_ledger,"))
+            && csv.lines().any(|r| r.starts_with("not_seen_at_bank,")),
+        "{csv}"
+    );
 
     // Ambiguous: two pledges of 100.00, a bank line without reference. Never picked; the
     // treasurer's local IBAN mapping resolves it and stays local.
-    let a = sc.as_member_json(FOOD, &["contribute", "--fund", FUND, "--amount", "100.00", "--reference", "MEENT-WN-0007"])["id"].as_str().unwrap().to_string();
-    let c = sc.as_member_json(CARE, &["contribute", "--fund", FUND, "--amount", "100.00", "--reference", "MEENT-WN-0008"])["id"].as_str().unwrap().to_string();
+    let a = sc
+        .as_member_json(FOOD, &["contribute", "--fund", FUND, "--amount", "100.00", "--reference", "MEENT-WN-0007"])
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = sc
+        .as_member_json(CARE, &["contribute", "--fund", FUND, "--amount", "100.00", "--reference", "MEENT-WN-0008"])
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let s5 = sc.write(
         "2026-e.xml",
         &camt(
@@ -306,13 +405,18 @@ fn treasurer_reconciles_records_and_exports() {
             &day(0),
             "4850.00",
             "4950.00",
-            &[Line { iban: Some(FOOD_IBAN.into()), name: Some("Voedselbank West".into()), ..credit("BANK-0008", "100.00", &day(0), "donatie") }],
+            &[Line {
+                iban: Some(FOOD_IBAN.into()),
+                name: Some("Voedselbank West".into()),
+                ..credit("BANK-0008", "100.00", &day(0), "donatie")
+            }],
         ),
     );
     let (code, v) = reconcile_json(&sc, &s5, &[]);
     assert_eq!(code, 1);
     let amb = &v["ambiguous"][0];
-    let mut cands: Vec<String> = amb["candidates"].as_array().unwrap().iter().map(|x| x["entry_id"].as_str().unwrap().to_string()).collect();
+    let mut cands: Vec<String> =
+        amb["candidates"].as_array().unwrap().iter().map(|x| x["entry_id"].as_str().unwrap().to_string()).collect();
     cands.sort();
     let mut both = vec![a.clone(), c.clone()];
     both.sort();
@@ -320,16 +424,19 @@ fn treasurer_reconciles_records_and_exports() {
     assert_eq!(ids(&v["entry"]["confirmed"]), Vec::<String>::new(), "an ambiguous line confirms nothing");
     let (_, out, _) = reconcile(&sc, &s5, &[]);
     assert!(out.contains("never picks") && out.contains("candidate"), "{out}");
-    let ibans = sc.write("ibans.txt", &format!("# local only\n{FOOD} {}\n{CARE} {CARE_IBAN}\n", "NL02 RABO 0123 4567 89"));
+    let ibans =
+        sc.write("ibans.txt", &format!("# local only\n{FOOD} {}\n{CARE} {CARE_IBAN}\n", "NL02 RABO 0123 4567 89"));
     let (code, v) = reconcile_json(&sc, &s5, &["--ibans", s(&ibans)]);
     assert_eq!(v["matched"][0]["item"]["entry_id"], a.as_str(), "{v}");
     assert_eq!(v["matched"][0]["method"], "amount_date_iban");
     assert_eq!(code, 1, "the care collective's pledge and the 80.00 are still not seen at the bank");
-    let (code, out, err) = reconcile(&sc, &s5, &["--ibans", s(&ibans), "--record", "--key", s(sc.key(CITY)), "--as", CITY]);
+    let (code, out, err) =
+        reconcile(&sc, &s5, &["--ibans", s(&ibans), "--record", "--key", s(sc.key(CITY)), "--as", CITY]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("recorded reconciliation"), "{out}");
     let flows = sc.get(&format!("/v1/funds/{FUND}/flows"));
-    let status = |id: &str| flows["contributions"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap()["status"].clone();
+    let status =
+        |id: &str| flows["contributions"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap()["status"].clone();
     assert_eq!(status(&a), "confirmed");
     assert_eq!(status(&c), "pledged");
 
@@ -344,7 +451,10 @@ fn treasurer_reconciles_records_and_exports() {
     let rows: Vec<&str> = csv.lines().collect();
     assert!(rows[0].starts_with("date,kind,entry_id,record,member,direction,amount,"), "{csv}");
     assert_eq!(rows.len(), 1 + 9, "{csv}");
-    assert!(rows.iter().any(|r| r.contains(",disbursement,") && r.contains(",-1200.00,") && r.contains(",confirmed,")), "{csv}");
+    assert!(
+        rows.iter().any(|r| r.contains(",disbursement,") && r.contains(",-1200.00,") && r.contains(",confirmed,")),
+        "{csv}"
+    );
     let hl = sc.dir.join("books.journal");
     let bc = sc.dir.join("books.beancount");
     meent_ok(&["export", "--format", "hledger", "--fund", FUND, "--server", &sc.url, "--out", s(&hl)]);
@@ -392,12 +502,21 @@ fn bad_statements_are_refused_naming_the_place() {
         )
     };
     let whole = good("500.00", None, "BANK-2");
-    let cut = &whole[..whole.find("<Ntry>").unwrap() + whole[whole.find("<Ntry>").unwrap()..].find("</CdtDbtInd>").unwrap()];
+    let cut =
+        &whole[..whole.find("<Ntry>").unwrap() + whole[whole.find("<Ntry>").unwrap()..].find("</CdtDbtInd>").unwrap()];
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("truncated", cut.to_string(), vec!["unexpected end of file inside Stmt[1]/Ntry[1]"]),
-        ("wrong currency", good("500.00", Some("USD"), "BANK-2"), vec!["Stmt[1]/Ntry[2]", "currency USD, expected EUR", "line "]),
+        (
+            "wrong currency",
+            good("500.00", Some("USD"), "BANK-2"),
+            vec!["Stmt[1]/Ntry[2]", "currency USD, expected EUR", "line "],
+        ),
         ("duplicate entries", good("500.00", None, "BANK-1"), vec!["Stmt[1]/Ntry[2]", "BANK-1", "appears twice"]),
-        ("three decimals", good("500.005", None, "BANK-2"), vec!["Stmt[1]/Ntry[2]/Amt", "500.005", "more than two decimals"]),
+        (
+            "three decimals",
+            good("500.005", None, "BANK-2"),
+            vec!["Stmt[1]/Ntry[2]/Amt", "500.005", "more than two decimals"],
+        ),
         ("not a statement", "hello, bank".to_string(), vec!["adversarial-not a statement.xml"]),
         ("empty", String::new(), vec!["empty"]),
         ("camt.052", whole.replace("camt.053.001.02", "camt.052.001.02"), vec!["not a camt.053 document"]),
@@ -514,13 +633,31 @@ fn the_real_statements() {
     );
     let (code, out, err) = reconcile(&sc, &s1, &["--record", "--key", s(sc.key(CITY)), "--as", CITY]);
     assert_eq!(code, 0, "{out}{err}");
-    let p = sc.as_member_json(CARE, &["propose", "--fund", FUND, "--kind", "allocation", "--title", "Zonnepanelen", "--amount", "10.00", "--recipient", CARE]);
+    let p = sc.as_member_json(
+        CARE,
+        &[
+            "propose",
+            "--fund",
+            FUND,
+            "--kind",
+            "allocation",
+            "--title",
+            "Zonnepanelen",
+            "--amount",
+            "10.00",
+            "--recipient",
+            CARE,
+        ],
+    );
     let proposal = p["id"].as_str().unwrap().to_string();
     for m in [COOP, FOOD, CARE, CITY] {
         sc.as_member(m, &["vote", "--proposal", &proposal, "--choice", "yes"]);
     }
     assert_eq!(sc.wait_closed(&proposal)["outcome"], "passed");
-    let d = sc.as_member_json(COOP, &["disburse", "--allocation", &proposal, "--amount", "10.00", "--reference", "PAY-MT940-1"]);
+    let d = sc.as_member_json(
+        COOP,
+        &["disburse", "--allocation", &proposal, "--amount", "10.00", "--reference", "PAY-MT940-1"],
+    );
     let payout = d["id"].as_str().unwrap().to_string();
     // Pending (one approval of two): the bank line is not matched, but the hint says why.
     let (yy, mm, dd) = (&day(0)[2..4], &day(0)[5..7], &day(0)[8..10]);

@@ -39,7 +39,8 @@ pub fn hammer(addr: &str, requests: Arc<Vec<Vec<u8>>>, n: usize, connections: us
                         buf.extend_from_slice(&chunk[..k]);
                         if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                             let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
-                            let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+                            let status: u16 =
+                                head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
                             let len: usize = head
                                 .lines()
                                 .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))

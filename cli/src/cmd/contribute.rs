@@ -63,6 +63,9 @@ pub fn pledge(a: PledgeArgs) -> CmdResult {
     let ratio: Ratio = a.ratio.parse().input_ctx("--ratio")?;
     let cap: Amount = a.cap.parse().input_ctx("--cap")?;
     let until: Date = a.until.parse().input_ctx("--until")?;
-    a.sign.submit(Kind::PledgeMatching, json!({"fund": a.fund, "ratio": ratio.to_string(), "cap": cap.to_string(), "until": until.to_string()}))?;
+    a.sign.submit(
+        Kind::PledgeMatching,
+        json!({"fund": a.fund, "ratio": ratio.to_string(), "cap": cap.to_string(), "until": until.to_string()}),
+    )?;
     Ok(())
 }

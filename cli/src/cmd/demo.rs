@@ -20,12 +20,36 @@ pub const REGISTRAR: &str = "kamer-van-commons";
 
 /// The demo's members: id, name, member_kind, legal_form, purpose.
 pub const MEMBERS: &[(&str, &str, &str, &str, &str)] = &[
-    ("energie-coop-noord", "Energiecoöperatie Amsterdam-Noord", "collective", "cooperatie", "Solar roofs and a heat network for Noord"),
-    ("voedselbank-west", "Voedselbank Amsterdam West", "collective", "stichting", "Food parcels and a community kitchen"),
-    ("zorgcollectief-oost", "Zorgcollectief Oost", "collective", "vereniging", "Neighbours caring for neighbours in Oost"),
+    (
+        "energie-coop-noord",
+        "Energiecoöperatie Amsterdam-Noord",
+        "collective",
+        "cooperatie",
+        "Solar roofs and a heat network for Noord",
+    ),
+    (
+        "voedselbank-west",
+        "Voedselbank Amsterdam West",
+        "collective",
+        "stichting",
+        "Food parcels and a community kitchen",
+    ),
+    (
+        "zorgcollectief-oost",
+        "Zorgcollectief Oost",
+        "collective",
+        "vereniging",
+        "Neighbours caring for neighbours in Oost",
+    ),
     ("buurtwerkplaats-zuid", "Buurtwerkplaats Zuid", "collective", "stichting", "A repair café and tool library"),
     ("groene-daken-nieuw-west", "Groene Daken Nieuw-West", "collective", "informal", "Green roofs and rain gardens"),
-    ("gemeente-amsterdam", "Gemeente Amsterdam", "municipality", "public_body", "The municipality, as an equal partner"),
+    (
+        "gemeente-amsterdam",
+        "Gemeente Amsterdam",
+        "municipality",
+        "public_body",
+        "The municipality, as an equal partner",
+    ),
 ];
 
 /// Where the demo keeps its keys, so the visitor can sign entries too.
@@ -40,8 +64,10 @@ pub fn create(data: &Path) -> CmdResult<(DemoKeys, ledger::log::Log)> {
     std::fs::create_dir_all(&keys).input_ctx(format!("cannot create {}", keys.display()))?;
     let reg = crypto::generate_key();
     crypto::write_key_file(&keys.join(format!("{REGISTRAR}.pem")), &reg).input_ctx("demo key")?;
-    let registrar = Registrar { id: REGISTRAR.parse().input_ctx("registrar id")?, key: PublicKey::from(reg.verifying_key()) };
-    let log = ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], Utc::now()).input_ctx("cannot create the demo ledger")?;
+    let registrar =
+        Registrar { id: REGISTRAR.parse().input_ctx("registrar id")?, key: PublicKey::from(reg.verifying_key()) };
+    let log = ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], Utc::now())
+        .input_ctx("cannot create the demo ledger")?;
     Ok((DemoKeys { dir: keys }, log))
 }
 
@@ -59,13 +85,25 @@ pub fn seed(url: &str, keys: &DemoKeys) -> CmdResult {
     for (id, name, kind, form, purpose) in MEMBERS {
         let key = crypto::generate_key();
         crypto::write_key_file(&keys.dir.join(format!("{id}.pem")), &key).input_ctx("demo key")?;
-        submit(&client, Kind::MemberApply, id, &key, json!({"id": id, "name": name, "member_kind": kind, "legal_form": form, "purpose": purpose}))?;
+        submit(
+            &client,
+            Kind::MemberApply,
+            id,
+            &key,
+            json!({"id": id, "name": name, "member_kind": kind, "legal_form": form, "purpose": purpose}),
+        )?;
         submit(&client, Kind::MemberAdmit, REGISTRAR, &reg, json!({"member": id}))?;
     }
     seed_funds(&client, keys)?;
     let hopeful = crypto::generate_key();
     crypto::write_key_file(&keys.dir.join("wijkbudget-centrum.pem"), &hopeful).input_ctx("demo key")?;
-    submit(&client, Kind::MemberApply, "wijkbudget-centrum", &hopeful, json!({"id": "wijkbudget-centrum", "name": "Wijkbudget Centrum", "member_kind": "collective", "legal_form": "informal", "purpose": "Waiting for the registrar"}))?;
+    submit(
+        &client,
+        Kind::MemberApply,
+        "wijkbudget-centrum",
+        &hopeful,
+        json!({"id": "wijkbudget-centrum", "name": "Wijkbudget Centrum", "member_kind": "collective", "legal_form": "informal", "purpose": "Waiting for the registrar"}),
+    )?;
     Ok(())
 }
 
@@ -87,15 +125,27 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "max_request": "25000.00",
         "dissolution": "pro_rata_refund"
     });
-    submit(client, Kind::FundCreate, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+    submit(
+        client,
+        Kind::FundCreate,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
         "id": "warmtefonds-noord", "name": "Warmtefonds Noord",
         "purpose": "A shared pot for the heat transition in Amsterdam-Noord: insulation, heat pumps, and help for households who cannot pay the upfront cost.",
-        "charter": charter}))?;
+        "charter": charter}),
+    )?;
     for m in ["voedselbank-west", "zorgcollectief-oost", "buurtwerkplaats-zuid", "gemeente-amsterdam"] {
         submit(client, Kind::FundJoin, m, &k(m)?, json!({"fund": "warmtefonds-noord"}))?;
     }
-    submit(client, Kind::PledgeMatching, "gemeente-amsterdam", &k("gemeente-amsterdam")?, json!({
-        "fund": "warmtefonds-noord", "ratio": "1.0", "cap": "10000.00", "until": "2027-12-31"}))?;
+    submit(
+        client,
+        Kind::PledgeMatching,
+        "gemeente-amsterdam",
+        &k("gemeente-amsterdam")?,
+        json!({
+        "fund": "warmtefonds-noord", "ratio": "1.0", "cap": "10000.00", "until": "2027-12-31"}),
+    )?;
     let mut confirmed = Vec::new();
     for (m, amount, reference) in [
         ("energie-coop-noord", "2500.00", "MEENT-WN-0001"),
@@ -104,14 +154,25 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         ("gemeente-amsterdam", "2000.00", "GEM-AMS-2026-11-WN"),
         ("buurtwerkplaats-zuid", "250.00", "MEENT-WN-0004"),
     ] {
-        let c = submit(client, Kind::Contribution, m, &k(m)?, json!({"fund": "warmtefonds-noord", "amount": amount, "reference": reference}))?;
+        let c = submit(
+            client,
+            Kind::Contribution,
+            m,
+            &k(m)?,
+            json!({"fund": "warmtefonds-noord", "amount": amount, "reference": reference}),
+        )?;
         if m != "buurtwerkplaats-zuid" {
             confirmed.push(c["id"].clone());
         }
     }
     let today = Utc::now().date_naive();
     let statement = format!("demo statement Warmtefonds Noord {today}");
-    submit(client, Kind::Reconciliation, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+    submit(
+        client,
+        Kind::Reconciliation,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
         "fund": "warmtefonds-noord",
         "statement_sha256": ledger::bank::statement_sha256(statement.as_bytes()),
         "period_from": (today - chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
@@ -119,17 +180,36 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "opening_balance": "0.00",
         "closing_balance": "5750.00",
         "confirmed": confirmed,
-        "unmatched_bank_lines": 0}))?;
+        "unmatched_bank_lines": 0}),
+    )?;
     // A passed allocation: every member votes, so it closes at once.
-    let repair = submit(client, Kind::Proposal, "buurtwerkplaats-zuid", &k("buurtwerkplaats-zuid")?, json!({
+    let repair = submit(
+        client,
+        Kind::Proposal,
+        "buurtwerkplaats-zuid",
+        &k("buurtwerkplaats-zuid")?,
+        json!({
         "fund": "warmtefonds-noord", "proposal_kind": "allocation",
         "title": "Tools for the Noord repair café",
         "description": "Insulation tools to lend to households: a thermal camera, draught-proofing kits and a blower-door test set.",
-        "amount": "1200.00", "recipient": "buurtwerkplaats-zuid"}))?;
-    for (m, choice) in [("energie-coop-noord", "yes"), ("voedselbank-west", "yes"), ("zorgcollectief-oost", "abstain"), ("buurtwerkplaats-zuid", "yes"), ("gemeente-amsterdam", "yes")] {
+        "amount": "1200.00", "recipient": "buurtwerkplaats-zuid"}),
+    )?;
+    for (m, choice) in [
+        ("energie-coop-noord", "yes"),
+        ("voedselbank-west", "yes"),
+        ("zorgcollectief-oost", "abstain"),
+        ("buurtwerkplaats-zuid", "yes"),
+        ("gemeente-amsterdam", "yes"),
+    ] {
         submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": repair["id"], "choice": choice}))?;
     }
-    let close = submit(client, Kind::ProposalClose, "voedselbank-west", &k("voedselbank-west")?, json!({"proposal": repair["id"]}));
+    let close = submit(
+        client,
+        Kind::ProposalClose,
+        "voedselbank-west",
+        &k("voedselbank-west")?,
+        json!({"proposal": repair["id"]}),
+    );
     if let Err(e) = close {
         // The server's own closer may have been quicker: that is fine, if the proposal is closed.
         let p = client.get_json(&format!("/v1/proposals/{}", repair["id"].as_str().unwrap_or("")))?;
@@ -137,24 +217,60 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
             return Err(e);
         }
     }
-    let payout = submit(client, Kind::Disbursement, "energie-coop-noord", &k("energie-coop-noord")?, json!({
-        "allocation": repair["id"], "amount": "1200.00", "reference": "WN-2026-PAY-0001"}))?;
-    submit(client, Kind::DisbursementApprove, "gemeente-amsterdam", &k("gemeente-amsterdam")?, json!({"disbursement": payout["id"]}))?;
+    let payout = submit(
+        client,
+        Kind::Disbursement,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
+        "allocation": repair["id"], "amount": "1200.00", "reference": "WN-2026-PAY-0001"}),
+    )?;
+    submit(
+        client,
+        Kind::DisbursementApprove,
+        "gemeente-amsterdam",
+        &k("gemeente-amsterdam")?,
+        json!({"disbursement": payout["id"]}),
+    )?;
     // An open proposal with some votes.
-    let pilot = submit(client, Kind::Proposal, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+    let pilot = submit(
+        client,
+        Kind::Proposal,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
         "fund": "warmtefonds-noord", "proposal_kind": "allocation",
         "title": "Heat pump pilot: twelve homes in the Vogeldorp",
         "description": "Co-finance the upfront cost of twelve heat pumps; households repay into the fund through their energy savings.",
-        "amount": "3000.00", "recipient": "energie-coop-noord"}))?;
-    submit(client, Kind::Vote, "zorgcollectief-oost", &k("zorgcollectief-oost")?, json!({"proposal": pilot["id"], "choice": "yes"}))?;
-    submit(client, Kind::Vote, "voedselbank-west", &k("voedselbank-west")?, json!({"proposal": pilot["id"], "choice": "no"}))?;
+        "amount": "3000.00", "recipient": "energie-coop-noord"}),
+    )?;
+    submit(
+        client,
+        Kind::Vote,
+        "zorgcollectief-oost",
+        &k("zorgcollectief-oost")?,
+        json!({"proposal": pilot["id"], "choice": "yes"}),
+    )?;
+    submit(
+        client,
+        Kind::Vote,
+        "voedselbank-west",
+        &k("voedselbank-west")?,
+        json!({"proposal": pilot["id"], "choice": "no"}),
+    )?;
 
     // A participatory budgeting round with equal shares: projects now, ballots after a few seconds.
     let now = Utc::now();
     let ts = |d: chrono::Duration| Timestamp::from_instant(now + d).as_str().to_string();
-    let round = submit(client, Kind::RoundOpen, "energie-coop-noord", &k("energie-coop-noord")?, json!({
+    let round = submit(
+        client,
+        Kind::RoundOpen,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
         "fund": "warmtefonds-noord", "budget": "2000.00", "rule": "equal_shares",
-        "projects_until": ts(chrono::Duration::seconds(3)), "closes_at": ts(chrono::Duration::days(7))}))?;
+        "projects_until": ts(chrono::Duration::seconds(3)), "closes_at": ts(chrono::Duration::days(7))}),
+    )?;
     let mut projects = Vec::new();
     for (author, title, cost, recipient) in [
         ("buurtwerkplaats-zuid", "Draught-proofing workshop series", "800.00", "buurtwerkplaats-zuid"),
@@ -162,8 +278,14 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         ("zorgcollectief-oost", "Warm room for elderly neighbours this winter", "700.00", "zorgcollectief-oost"),
         ("energie-coop-noord", "Energy coaches visiting 50 households", "900.00", "energie-coop-noord"),
     ] {
-        let p = submit(client, Kind::RoundProject, author, &k(author)?, json!({
-            "round": round["id"], "title": title, "description": format!("{title}, proposed by {author}."), "cost": cost, "recipient": recipient}))?;
+        let p = submit(
+            client,
+            Kind::RoundProject,
+            author,
+            &k(author)?,
+            json!({
+            "round": round["id"], "title": title, "description": format!("{title}, proposed by {author}."), "cost": cost, "recipient": recipient}),
+        )?;
         projects.push(p["id"].clone());
     }
     std::thread::sleep(std::time::Duration::from_millis(3200));
@@ -182,11 +304,23 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 2,
         "quorum": "0.6667", "threshold": "0.5", "voting_period_seconds": 1209600, "max_request": "5000.00",
         "dissolution": "pro_rata_refund"});
-    submit(client, Kind::FundCreate, "zorgcollectief-oost", &k("zorgcollectief-oost")?, json!({
+    submit(
+        client,
+        Kind::FundCreate,
+        "zorgcollectief-oost",
+        &k("zorgcollectief-oost")?,
+        json!({
         "id": "zorgfonds-oost", "name": "Zorgfonds Oost",
         "purpose": "Emergency help between neighbours: groceries, transport to the doctor, a hand with paperwork.",
-        "charter": charter2}))?;
-    submit(client, Kind::Contribution, "zorgcollectief-oost", &k("zorgcollectief-oost")?, json!({"fund": "zorgfonds-oost", "amount": "300.00", "reference": "MEENT-ZO-0001"}))?;
+        "charter": charter2}),
+    )?;
+    submit(
+        client,
+        Kind::Contribution,
+        "zorgcollectief-oost",
+        &k("zorgcollectief-oost")?,
+        json!({"fund": "zorgfonds-oost", "amount": "300.00", "reference": "MEENT-ZO-0001"}),
+    )?;
     submit(client, Kind::FundJoin, "voedselbank-west", &k("voedselbank-west")?, json!({"fund": "zorgfonds-oost"}))?;
     Ok(())
 }

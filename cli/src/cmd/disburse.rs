@@ -29,7 +29,10 @@ pub struct DisburseArgs {
 pub fn disburse(a: DisburseArgs) -> CmdResult {
     let id: EntryId = a.allocation.parse().input_ctx("--allocation")?;
     let amount: Amount = a.amount.parse().input_ctx("--amount")?;
-    a.sign.submit(Kind::Disbursement, json!({"allocation": id.to_hex(), "amount": amount.to_string(), "reference": a.reference}))?;
+    a.sign.submit(
+        Kind::Disbursement,
+        json!({"allocation": id.to_hex(), "amount": amount.to_string(), "reference": a.reference}),
+    )?;
     Ok(())
 }
 

@@ -73,21 +73,29 @@ pub fn run(a: ExportArgs) -> CmdResult {
             if a.fund.is_some() {
                 return Err(CmdError::input(anyhow!("--format pabulib exports a round: give --round R, not --fund")));
             }
-            let round = a.round.as_deref().ok_or_else(|| CmdError::input(anyhow!("--format pabulib needs --round R")))?;
+            let round =
+                a.round.as_deref().ok_or_else(|| CmdError::input(anyhow!("--format pabulib needs --round R")))?;
             pabulib(&a, round)
         }
         Format::Jsonl => {
             if a.fund.is_some() {
-                return Err(CmdError::input(anyhow!("--format jsonl exports the whole log; --fund is for csv, beancount and hledger")));
+                return Err(CmdError::input(anyhow!(
+                    "--format jsonl exports the whole log; --fund is for csv, beancount and hledger"
+                )));
             }
             jsonl(&a)
         }
         Format::Csv | Format::Beancount | Format::Hledger => {
-            let fund = a.fund.as_deref().ok_or_else(|| CmdError::input(anyhow!("--format {} needs --fund F", format_name(a.format))))?;
+            let fund = a
+                .fund
+                .as_deref()
+                .ok_or_else(|| CmdError::input(anyhow!("--format {} needs --fund F", format_name(a.format))))?;
             let books = read_books(&a, fund)?;
             let text = match a.format {
                 Format::Csv => journal::flows_csv(&books),
-                Format::Hledger => journal::journal(&books, Syntax::Hledger).map_err(|e| CmdError::failed(anyhow!("{e}")))?,
+                Format::Hledger => {
+                    journal::journal(&books, Syntax::Hledger).map_err(|e| CmdError::failed(anyhow!("{e}")))?
+                }
                 _ => journal::journal(&books, Syntax::Beancount).map_err(|e| CmdError::failed(anyhow!("{e}")))?,
             };
             match &a.out {
@@ -186,7 +194,9 @@ fn jsonl(a: &ExportArgs) -> CmdResult {
     let note = source.checkpoint(None)?;
     let size = claimed_size(&note)?;
     let mut out: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).input_ctx(format!("cannot create {}", p.display()))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).input_ctx(format!("cannot create {}", p.display()))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let bar = progress::bar(size, "exporting");

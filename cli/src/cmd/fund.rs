@@ -71,7 +71,9 @@ impl CharterArgs {
             return Ok(None);
         }
         if self.treasurers.is_empty() {
-            return Err(CmdError::input(anyhow!("a charter needs at least one --treasurer (or give it as --charter FILE)")));
+            return Err(CmdError::input(anyhow!(
+                "a charter needs at least one --treasurer (or give it as --charter FILE)"
+            )));
         }
         let quorum = self.quorum.clone().unwrap_or_else(|| "0.5".into());
         let threshold = self.threshold.clone().unwrap_or_else(|| "0.5".into());
@@ -160,7 +162,9 @@ pub enum FundCommand {
 pub fn run(c: FundCommand) -> CmdResult {
     match c {
         FundCommand::Create { sign, id, name, purpose, charter } => {
-            let charter = charter.to_json()?.ok_or_else(|| CmdError::input(anyhow!("give the charter: --charter FILE, or at least one --treasurer")))?;
+            let charter = charter.to_json()?.ok_or_else(|| {
+                CmdError::input(anyhow!("give the charter: --charter FILE, or at least one --treasurer"))
+            })?;
             sign.submit(Kind::FundCreate, json!({"id": id, "name": name, "purpose": purpose, "charter": charter}))?;
         }
         FundCommand::Join { sign, fund } => {
@@ -168,9 +172,13 @@ pub fn run(c: FundCommand) -> CmdResult {
             if !sign.json {
                 let client = Client::new(&sign.server)?;
                 let f = client.get_json(&format!("/v1/funds/{fund}"))?;
-                let member = f["members"].as_array().is_some_and(|m| m.iter().any(|x| x.as_str() == Some(sign.as_id.as_str())));
+                let member =
+                    f["members"].as_array().is_some_and(|m| m.iter().any(|x| x.as_str() == Some(sign.as_id.as_str())));
                 if !member {
-                    println!("{fund} admits by vote: admission proposal {} is open", acc.body["id"].as_str().unwrap_or(""));
+                    println!(
+                        "{fund} admits by vote: admission proposal {} is open",
+                        acc.body["id"].as_str().unwrap_or("")
+                    );
                 }
             }
         }
@@ -192,7 +200,10 @@ pub fn run(c: FundCommand) -> CmdResult {
             if read.json {
                 println!("{v}");
             } else {
-                println!("{:<28} {:<10} {:>7} {:>14} {:>14} {:>14}", "fund", "status", "members", "confirmed", "committed", "available");
+                println!(
+                    "{:<28} {:<10} {:>7} {:>14} {:>14} {:>14}",
+                    "fund", "status", "members", "confirmed", "committed", "available"
+                );
                 for f in v["funds"].as_array().into_iter().flatten() {
                     let b = &f["balances"];
                     println!(
@@ -222,7 +233,8 @@ fn print_fund(f: &Value, proposals: &Value) {
     if !s(&f["purpose"]).is_empty() {
         println!("  {}", s(&f["purpose"]));
     }
-    let list = |v: &Value| v.as_array().into_iter().flatten().map(|x| x.as_str().unwrap_or("")).collect::<Vec<_>>().join(", ");
+    let list =
+        |v: &Value| v.as_array().into_iter().flatten().map(|x| x.as_str().unwrap_or("")).collect::<Vec<_>>().join(", ");
     println!("members     {}", list(&f["members"]));
     println!("treasurers  {} ({} approvals per payout)", list(&f["treasurers"]), c["approvals_required"]);
     println!(
@@ -261,8 +273,20 @@ fn print_fund(f: &Value, proposals: &Value) {
         println!("proposals");
         for p in ps {
             let t = &p["tally"];
-            let state = if p["status"] == "open" { format!("open until {}", s(&p["closes_at"])) } else { s(&p["outcome"]).to_string() };
-            println!("  {} {:<11} {:<40} yes {} no {} abstain {}  {state}", &s(&p["id"])[..12.min(s(&p["id"]).len())], s(&p["proposal_kind"]), s(&p["title"]), t["yes"], t["no"], t["abstain"]);
+            let state = if p["status"] == "open" {
+                format!("open until {}", s(&p["closes_at"]))
+            } else {
+                s(&p["outcome"]).to_string()
+            };
+            println!(
+                "  {} {:<11} {:<40} yes {} no {} abstain {}  {state}",
+                &s(&p["id"])[..12.min(s(&p["id"]).len())],
+                s(&p["proposal_kind"]),
+                s(&p["title"]),
+                t["yes"],
+                t["no"],
+                t["abstain"]
+            );
         }
     }
 }

@@ -25,16 +25,25 @@ pub struct InitArgs {
 
 /// Parse `ID=PUBKEY`.
 pub fn parse_registrar(s: &str) -> CmdResult<Registrar> {
-    let (id, key) = s.split_once('=').ok_or_else(|| CmdError::input(anyhow!("--registrar {s:?}: expected ID=PUBKEY")))?;
-    Ok(Registrar { id: id.parse().input_ctx(format!("--registrar {s:?}"))?, key: key.parse().input_ctx(format!("--registrar {s:?}"))? })
+    let (id, key) =
+        s.split_once('=').ok_or_else(|| CmdError::input(anyhow!("--registrar {s:?}: expected ID=PUBKEY")))?;
+    Ok(Registrar {
+        id: id.parse().input_ctx(format!("--registrar {s:?}"))?,
+        key: key.parse().input_ctx(format!("--registrar {s:?}"))?,
+    })
 }
 
 /// Create the ledger and print what was made.
 pub fn run(a: InitArgs) -> CmdResult {
     let registrars = a.registrars.iter().map(|s| parse_registrar(s)).collect::<CmdResult<Vec<_>>>()?;
-    let log = Log::create(&a.data, &a.origin, registrars, chrono::Utc::now()).input_ctx(format!("cannot create a ledger in {}", a.data.display()))?;
+    let log = Log::create(&a.data, &a.origin, registrars, chrono::Utc::now())
+        .input_ctx(format!("cannot create a ledger in {}", a.data.display()))?;
     println!("created ledger {} in {}", log.origin(), a.data.display());
-    println!("operator key: {} (secret in {})", log.operator_key(), a.data.join(ledger::log::OPERATOR_KEY_FILE).display());
+    println!(
+        "operator key: {} (secret in {})",
+        log.operator_key(),
+        a.data.join(ledger::log::OPERATOR_KEY_FILE).display()
+    );
     print!("{}", log.checkpoint().0);
     Ok(())
 }

@@ -37,7 +37,12 @@ impl SignArgs {
             println!("{}", acc.body);
         } else {
             let what = if acc.created { "recorded" } else { "already recorded" };
-            println!("{} {what} as record {} (entry {})", kind.as_str(), acc.body["seq"], acc.body["id"].as_str().unwrap_or(""));
+            println!(
+                "{} {what} as record {} (entry {})",
+                kind.as_str(),
+                acc.body["seq"],
+                acc.body["id"].as_str().unwrap_or("")
+            );
         }
         Ok(acc)
     }
@@ -168,8 +173,18 @@ pub fn run(c: MemberCommand) -> CmdResult {
             } else {
                 println!("{:<32} {:<10} {:<13} name", "id", "status", "kind");
                 for m in v["members"].as_array().into_iter().flatten() {
-                    let kind = if m["registrar"].as_bool() == Some(true) { "registrar" } else { m["member_kind"].as_str().unwrap_or("") };
-                    println!("{:<32} {:<10} {:<13} {}", m["id"].as_str().unwrap_or(""), m["status"].as_str().unwrap_or(""), kind, m["name"].as_str().unwrap_or(""));
+                    let kind = if m["registrar"].as_bool() == Some(true) {
+                        "registrar"
+                    } else {
+                        m["member_kind"].as_str().unwrap_or("")
+                    };
+                    println!(
+                        "{:<32} {:<10} {:<13} {}",
+                        m["id"].as_str().unwrap_or(""),
+                        m["status"].as_str().unwrap_or(""),
+                        kind,
+                        m["name"].as_str().unwrap_or("")
+                    );
                 }
             }
         }

@@ -5,7 +5,6 @@ pub mod demo;
 pub mod disburse;
 pub mod export;
 pub mod fund;
-pub mod source;
 pub mod init;
 pub mod keygen;
 pub mod member;
@@ -14,6 +13,7 @@ pub mod propose;
 pub mod reconcile;
 pub mod round;
 pub mod serve;
+pub mod source;
 pub mod verify;
 
 use clap::{Parser, Subcommand};

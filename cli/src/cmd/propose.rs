@@ -157,5 +157,13 @@ pub fn close(a: CloseArgs) -> CmdResult {
 
 fn print_outcome(p: &Value) {
     let t = &p["tally"];
-    println!("{}: {} (yes {}, no {}, abstain {} of {} counted)", s(&p["title"]), s(&p["outcome"]), t["yes"], t["no"], t["abstain"], p["counted"].as_array().map_or(0, Vec::len));
+    println!(
+        "{}: {} (yes {}, no {}, abstain {} of {} counted)",
+        s(&p["title"]),
+        s(&p["outcome"]),
+        t["yes"],
+        t["no"],
+        t["abstain"],
+        p["counted"].as_array().map_or(0, Vec::len)
+    );
 }

@@ -99,7 +99,11 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     }
     let fund: FundId = a.fund.parse().input_ctx(format!("--fund {}", a.fund))?;
     let opening = match &a.opening {
-        Some(s) => Some(s.parse::<Balance>().input_ctx(format!("--opening {s} (a balance with two decimals, e.g. 1500.00 or -20.00)"))?.as_decimal()),
+        Some(s) => Some(
+            s.parse::<Balance>()
+                .input_ctx(format!("--opening {s} (a balance with two decimals, e.g. 1500.00 or -20.00)"))?
+                .as_decimal(),
+        ),
         None => None,
     };
 
@@ -107,7 +111,8 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     let raw = read_statement(&a.statement)?;
     let sha = bank::statement_sha256(&raw);
     let stmts = bank::parse(&raw).map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
-    let stmts = pick_account(stmts, a.account.as_deref()).map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
+    let stmts = pick_account(stmts, a.account.as_deref())
+        .map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
     let format = stmts.first().map(|s| s.format);
     let combined = desk::combine(stmts).map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
 
@@ -135,8 +140,18 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     for b in std::iter::once(&books).chain(others.iter()) {
         pinned.extend(state.keys_by_entry(&b.id, format_family(format)));
     }
-    let analysis = desk::analyse(combined, Inputs { books: &books, others: &others, pinned: &pinned, options: &options, opening, statement_sha256: sha.clone() })
-        .map_err(|e| CmdError::failed(anyhow!("{}: {e}", a.statement.display())))?;
+    let analysis = desk::analyse(
+        combined,
+        Inputs {
+            books: &books,
+            others: &others,
+            pinned: &pinned,
+            options: &options,
+            opening,
+            statement_sha256: sha.clone(),
+        },
+    )
+    .map_err(|e| CmdError::failed(anyhow!("{}: {e}", a.statement.display())))?;
 
     // Recording.
     let mut notes: Vec<String> = Vec::new();
@@ -163,7 +178,10 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
             return Err(CmdError::input(anyhow!("--record needs --key FILE and --as TREASURER")));
         };
         if !books.treasurers.iter().any(|t| t == as_id) {
-            return Err(CmdError::failed(anyhow!("{as_id} is not a treasurer of {fund} (treasurers: {}); only treasurers reconcile", books.treasurers.join(", "))));
+            return Err(CmdError::failed(anyhow!(
+                "{as_id} is not a treasurer of {fund} (treasurers: {}); only treasurers reconcile",
+                books.treasurers.join(", ")
+            )));
         }
         let signer = Signer::load(key, as_id)?;
         let entry = signer.sign(Kind::Reconciliation, analysis.body.clone())?;
@@ -195,7 +213,10 @@ fn pick_account(stmts: Vec<bank::Statement>, account: Option<&str>) -> anyhow::R
             let want = norm(want);
             let kept: Vec<bank::Statement> = stmts.into_iter().filter(|s| norm(&s.account) == want).collect();
             if kept.is_empty() {
-                return Err(anyhow!("no statement of account {want} in the file (it holds {})", accounts.into_iter().collect::<Vec<_>>().join(", ")));
+                return Err(anyhow!(
+                    "no statement of account {want} in the file (it holds {})",
+                    accounts.into_iter().collect::<Vec<_>>().join(", ")
+                ));
             }
             Ok(kept)
         }
@@ -211,7 +232,12 @@ fn pick_account(stmts: Vec<bank::Statement>, account: Option<&str>) -> anyhow::R
 fn read_statement(p: &Path) -> CmdResult<Vec<u8>> {
     let meta = std::fs::metadata(p).input_ctx(format!("cannot read the statement {}", p.display()))?;
     if meta.len() > bank::STATEMENT_BYTES_MAX as u64 {
-        return Err(CmdError::input(anyhow!("{}: {} bytes, more than the {} accepted", p.display(), meta.len(), bank::STATEMENT_BYTES_MAX)));
+        return Err(CmdError::input(anyhow!(
+            "{}: {} bytes, more than the {} accepted",
+            p.display(),
+            meta.len(),
+            bank::STATEMENT_BYTES_MAX
+        )));
     }
     std::fs::read(p).input_ctx(format!("cannot read the statement {}", p.display()))
 }
@@ -224,7 +250,13 @@ fn pin_matched(an: &Analysis, reconciliation: EntryId, sha: &str, family: &str, 
             continue;
         }
         if let Ok(entry) = m.item.entry_id.parse::<EntryId>() {
-            let line = PinnedLine { entry, reconciliation, statement_sha256: sha.to_string(), format: family.to_string(), booking_date: m.line.booking_date.to_string() };
+            let line = PinnedLine {
+                entry,
+                reconciliation,
+                statement_sha256: sha.to_string(),
+                format: family.to_string(),
+                booking_date: m.line.booking_date.to_string(),
+            };
             state.pin(&an.fund, &m.line.key, line);
             n += 1;
         }
@@ -234,7 +266,14 @@ fn pin_matched(an: &Analysis, reconciliation: EntryId, sha: &str, family: &str, 
 
 /// The same file was recorded before: lines that match exactly one entry confirmed by that
 /// very reconciliation are its lines; remember their keys (rebuilds a lost state file).
-fn pin_recorded_before(an: &Analysis, books: &FundBooks, id: EntryId, sha: &str, family: &str, state: &mut ReconcileState) -> usize {
+fn pin_recorded_before(
+    an: &Analysis,
+    books: &FundBooks,
+    id: EntryId,
+    sha: &str,
+    family: &str,
+    state: &mut ReconcileState,
+) -> usize {
     let by: BTreeMap<String, Option<EntryId>> = books
         .contributions
         .iter()
@@ -251,7 +290,13 @@ fn pin_recorded_before(an: &Analysis, books: &FundBooks, id: EntryId, sha: &str,
             continue;
         }
         if let Ok(entry) = e.parse::<EntryId>() {
-            let line = PinnedLine { entry, reconciliation: id, statement_sha256: sha.to_string(), format: family.to_string(), booking_date: ac.line.booking_date.to_string() };
+            let line = PinnedLine {
+                entry,
+                reconciliation: id,
+                statement_sha256: sha.to_string(),
+                format: family.to_string(),
+                booking_date: ac.line.booking_date.to_string(),
+            };
             state.pin(&an.fund, &ac.line.key, line);
             n += 1;
         }
@@ -259,7 +304,13 @@ fn pin_recorded_before(an: &Analysis, books: &FundBooks, id: EntryId, sha: &str,
     n
 }
 
-fn print_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, recorded: &Recorded, notes: &[String]) -> CmdResult {
+fn print_report(
+    a: &ReconcileArgs,
+    format: Option<Format>,
+    an: &Analysis,
+    recorded: &Recorded,
+    notes: &[String],
+) -> CmdResult {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let r = if a.json {
@@ -360,7 +411,13 @@ fn signed(l: &BankLine) -> String {
 /// The most telling reference of a line, shortened.
 fn line_ref(l: &BankLine) -> String {
     let r = &l.refs;
-    let v = r.end_to_end_id.as_deref().or(r.creditor_reference.as_deref()).or(r.remittance_text.as_deref()).or(r.acct_svcr_ref.as_deref()).unwrap_or("");
+    let v = r
+        .end_to_end_id
+        .as_deref()
+        .or(r.creditor_reference.as_deref())
+        .or(r.remittance_text.as_deref())
+        .or(r.acct_svcr_ref.as_deref())
+        .unwrap_or("");
     cut(v, 28)
 }
 
@@ -384,7 +441,15 @@ fn item_text(i: &LedgerItem, an: &Analysis) -> String {
         Some(f) if f != &an.fund => format!(" [fund {f}]"),
         _ => String::new(),
     };
-    format!("{} {:<12} {:<24} {:>12} {} ref {}{fund}", short(&i.entry_id), desk::kind_word(i.kind), cut(&i.member, 24), dec(i.amount), i.date, cut(&i.reference, 28))
+    format!(
+        "{} {:<12} {:<24} {:>12} {} ref {}{fund}",
+        short(&i.entry_id),
+        desk::kind_word(i.kind),
+        cut(&i.member, 24),
+        dec(i.amount),
+        i.date,
+        cut(&i.reference, 28)
+    )
 }
 
 fn method_word(m: MatchMethod) -> &'static str {
@@ -407,12 +472,27 @@ fn counterparty(l: &BankLine) -> String {
     }
 }
 
-fn human_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, recorded: &Recorded, notes: &[String]) -> String {
+fn human_report(
+    a: &ReconcileArgs,
+    format: Option<Format>,
+    an: &Analysis,
+    recorded: &Recorded,
+    notes: &[String],
+) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
     let s = &an.statement;
     let r = &an.report;
-    let _ = writeln!(o, "fund {} · statement {} ({}) · {} … {} · {} bank lines", an.fund, s.id, format_name(format), s.period_from, s.period_to, s.lines.len());
+    let _ = writeln!(
+        o,
+        "fund {} · statement {} ({}) · {} … {} · {} bank lines",
+        an.fund,
+        s.id,
+        format_name(format),
+        s.period_from,
+        s.period_to,
+        s.lines.len()
+    );
     if !an.with_funds.is_empty() {
         let w: Vec<String> = an.with_funds.iter().map(|f| f.to_string()).collect();
         let _ = writeln!(o, "the account also keeps fund(s) {}", w.join(", "));
@@ -445,11 +525,21 @@ fn human_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, record
                 dec(p.opening),
                 dec(p.closing),
                 p.lines,
-                if p.check.is_ok() { "adds up".to_string() } else { format!("does not add up (difference {})", dec(p.check.difference)) }
+                if p.check.is_ok() {
+                    "adds up".to_string()
+                } else {
+                    format!("does not add up (difference {})", dec(p.check.difference))
+                }
             );
         }
         for b in &fc.chain_breaks {
-            let _ = writeln!(o, "  statement {} opens at {} but the one before closed at {}", b.statement, dec(b.opening), dec(b.previous_closing));
+            let _ = writeln!(
+                o,
+                "  statement {} opens at {} but the one before closed at {}",
+                b.statement,
+                dec(b.opening),
+                dec(b.previous_closing)
+            );
         }
     }
 
@@ -461,7 +551,9 @@ fn human_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, record
     for m in &r.missing_from_ledger {
         let why = match &m.reason {
             UnmatchedReason::NoCandidate => "no entry has its reference, nor its amount near its date".to_string(),
-            UnmatchedReason::Reversal => "the bank reversed an earlier booking: handle it by hand (e.g. meent reverse)".to_string(),
+            UnmatchedReason::Reversal => {
+                "the bank reversed an earlier booking: handle it by hand (e.g. meent reverse)".to_string()
+            }
             UnmatchedReason::AmountDiffers { .. } => "an entry has its reference but another amount".to_string(),
         };
         let _ = writeln!(o, "  {}{}  {why}", line_text(&m.line), counterparty(&m.line));
@@ -486,17 +578,23 @@ fn human_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, record
             let _ = writeln!(o, "      candidate {}{confirmed}", item_text(c, an));
         }
         if !amb.competing_lines.is_empty() {
-            let _ = writeln!(o, "      {} other line(s) of this statement want the same entry", amb.competing_lines.len());
+            let _ =
+                writeln!(o, "      {} other line(s) of this statement want the same entry", amb.competing_lines.len());
         }
     }
     if !r.ambiguous.is_empty() {
-        let _ = writeln!(o, "  to resolve: map the payers' IBANs (--ibans FILE), or reverse a duplicate pledge, and run again");
+        let _ = writeln!(
+            o,
+            "  to resolve: map the payers' IBANs (--ibans FILE), or reverse a duplicate pledge, and run again"
+        );
     }
     let _ = writeln!(o, "\nalready confirmed ({})", r.already_confirmed.len());
     for ac in &r.already_confirmed {
         let how = match ac.how {
             ConfirmedHow::SameBankLine => "this very bank line confirmed it before",
-            ConfirmedHow::ItemConfirmedEarlier => "matches an entry confirmed earlier (most likely this line, in an overlapping statement)",
+            ConfirmedHow::ItemConfirmedEarlier => {
+                "matches an entry confirmed earlier (most likely this line, in an overlapping statement)"
+            }
             ConfirmedHow::ByOtherBankLine => "NOT EXPLAINED: another bank line confirmed this entry; a second payment?",
         };
         let ids: Vec<&str> = ac.entry_ids.iter().map(|i| short(i)).collect();
@@ -506,13 +604,22 @@ fn human_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, record
     let b = &an.balance;
     let base = match &b.base_from {
         BaseSource::Given => "given with --opening".to_string(),
-        BaseSource::Reconciliation { id, period_from } => format!("opening balance of the first recorded reconciliation {}, from {period_from}", short(id)),
+        BaseSource::Reconciliation { id, period_from } => {
+            format!("opening balance of the first recorded reconciliation {}, from {period_from}", short(id))
+        }
         BaseSource::Statement => "this statement's opening balance".to_string(),
     };
     let _ = writeln!(o, "\nbalance: the bank says {} on {}", dec(b.bank_closing), b.closing_date);
-    let _ = writeln!(o, "  the ledger explains {} = {} before the ledger ({base})", dec(b.expected_closing), dec(b.base));
-    let _ = writeln!(o, "      + {} confirmed in − {} confirmed out (this statement's matches included)", dec(b.confirmed_in), dec(b.confirmed_out));
-    let _ = writeln!(o, "  {}", if b.agrees { "agrees".to_string() } else { format!("DIFFERS by {}", dec(b.difference)) });
+    let _ =
+        writeln!(o, "  the ledger explains {} = {} before the ledger ({base})", dec(b.expected_closing), dec(b.base));
+    let _ = writeln!(
+        o,
+        "      + {} confirmed in − {} confirmed out (this statement's matches included)",
+        dec(b.confirmed_in),
+        dec(b.confirmed_out)
+    );
+    let _ =
+        writeln!(o, "  {}", if b.agrees { "agrees".to_string() } else { format!("DIFFERS by {}", dec(b.difference)) });
 
     let unexplained = an.unexplained();
     if unexplained.is_empty() {
@@ -525,9 +632,11 @@ fn human_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, record
     }
     if matches!(recorded, Recorded::DryRun) {
         let pretty = serde_json::to_string_pretty(&an.body).unwrap_or_default();
-        let _ = writeln!(o, "\ndry run: --record would sign this reconciliation entry (nothing was submitted):\n{pretty}");
+        let _ =
+            writeln!(o, "\ndry run: --record would sign this reconciliation entry (nothing was submitted):\n{pretty}");
         if let Some(id) = an.recorded_before {
-            let _ = writeln!(o, "(but this statement file was recorded before, by {id}: --record would submit nothing)");
+            let _ =
+                writeln!(o, "(but this statement file was recorded before, by {id}: --record would submit nothing)");
         } else if !an.file_check.ok {
             let _ = writeln!(o, "(but --record would refuse: the statement does not add up)");
         }
@@ -657,7 +766,12 @@ fn csv_report(an: &Analysis) -> String {
     }
     for amb in &r.ambiguous {
         for c in &amb.candidates {
-            let d = format!("ambiguous by {}: candidate {} of {}", method_word(amb.method), 1 + amb.candidates.iter().position(|x| x == c).unwrap_or(0), amb.candidates.len());
+            let d = format!(
+                "ambiguous by {}: candidate {} of {}",
+                method_word(amb.method),
+                1 + amb.candidates.iter().position(|x| x == c).unwrap_or(0),
+                amb.candidates.len()
+            );
             rows.push(row("ambiguous", line_cols(&amb.line), item_cols(Some(c)), d));
         }
     }
@@ -681,7 +795,16 @@ fn csv_report(an: &Analysis) -> String {
     let mut l = no_line();
     l[0] = an.statement.closing.date.to_string();
     l[2] = dec(fc.total.difference);
-    rows.push(row("file_check", l.clone(), item_cols(None), if fc.ok { "the statement adds up".into() } else { "the statement does not add up; amount is the difference".into() }));
+    rows.push(row(
+        "file_check",
+        l.clone(),
+        item_cols(None),
+        if fc.ok {
+            "the statement adds up".into()
+        } else {
+            "the statement does not add up; amount is the difference".into()
+        },
+    ));
     let b = &an.balance;
     l[2] = dec(b.difference);
     let detail = format!(
@@ -696,7 +819,8 @@ fn csv_report(an: &Analysis) -> String {
     rows.push(row("balance", l, item_cols(None), detail));
     let mut out = String::new();
     for r in rows {
-        let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| crate::journal::csv_cell(c, i != 3 && i != 13)).collect();
+        let cells: Vec<String> =
+            r.iter().enumerate().map(|(i, c)| crate::journal::csv_cell(c, i != 3 && i != 13)).collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }

@@ -116,7 +116,10 @@ pub fn run(c: RoundCommand) -> CmdResult {
             let body = json!({"fund": fund, "budget": budget.to_string(), "rule": rule, "projects_until": projects_until.as_str(), "closes_at": closes_at.as_str()});
             let acc = sign.submit(Kind::RoundOpen, body)?;
             if !sign.json {
-                println!("round {} of {fund}: projects until {projects_until}, ballots until {closes_at}", s(&acc.body["id"]));
+                println!(
+                    "round {} of {fund}: projects until {projects_until}, ballots until {closes_at}",
+                    s(&acc.body["id"])
+                );
             }
         }
         RoundCommand::Project { sign, round, title, description, cost, recipient } => {
@@ -134,7 +137,9 @@ pub fn run(c: RoundCommand) -> CmdResult {
                 .map(|p| p.parse::<EntryId>().map(|id| id.to_hex()).input_ctx(format!("--approve {p}")))
                 .collect::<CmdResult<_>>()?;
             if approve.is_empty() && !none {
-                return Err(CmdError::input(anyhow!("give the projects you approve with --approve ID (or --none for an empty ballot)")));
+                return Err(CmdError::input(anyhow!(
+                    "give the projects you approve with --approve ID (or --none for an empty ballot)"
+                )));
             }
             sign.submit(Kind::Ballot, json!({"round": round.to_hex(), "approve": approve}))?;
         }
@@ -174,7 +179,9 @@ fn when(text: &str, now: DateTime<Utc>) -> anyhow::Result<Timestamp> {
     let Some(rel) = text.strip_prefix('+') else {
         return Ok(text.parse()?);
     };
-    let bad = || anyhow!("{text:?} is neither an RFC 3339 UTC time (2026-12-01T12:00:00Z) nor +N with s, m, h or d (+90s, +2h, +14d)");
+    let bad = || {
+        anyhow!("{text:?} is neither an RFC 3339 UTC time (2026-12-01T12:00:00Z) nor +N with s, m, h or d (+90s, +2h, +14d)")
+    };
     let split = rel.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (n, unit) = rel.split_at(split);
     let n: i64 = n.parse().map_err(|_| bad())?;
@@ -196,7 +203,14 @@ fn short(id: &str) -> &str {
 }
 
 fn print_round(r: &Value) {
-    println!("round {} of {} — budget {} EUR, rule {} ({})", s(&r["id"]), s(&r["fund"]), s(&r["budget"]), s(&r["rule"]), s(&r["rule_name"]));
+    println!(
+        "round {} of {} — budget {} EUR, rule {} ({})",
+        s(&r["id"]),
+        s(&r["fund"]),
+        s(&r["budget"]),
+        s(&r["rule"]),
+        s(&r["rule_name"])
+    );
     println!("  projects until {}, ballots until {}", s(&r["projects_until"]), s(&r["closes_at"]));
     let status = match s(&r["status"]) {
         "cancelled" => format!("cancelled: {}", s(&r["close_reason"])),
@@ -217,15 +231,30 @@ fn print_round(r: &Value) {
                 "not_selected" => "-",
                 _ => "",
             };
-            println!("  {}  {:>14}  {approvals:<14} {mark:<8}  {} → {}", short(s(&p["id"])), s(&p["cost"]), s(&p["title"]), s(&p["recipient"]));
+            println!(
+                "  {}  {:>14}  {approvals:<14} {mark:<8}  {} → {}",
+                short(s(&p["id"])),
+                s(&p["cost"]),
+                s(&p["title"]),
+                s(&p["recipient"])
+            );
         }
     }
     let o = &r["outcome"];
     if o.is_object() {
         let n = o["selected"].as_array().map_or(0, Vec::len);
-        println!("outcome ({}, {} voters): {n} selected for {} EUR, {} EUR back to the fund", s(&o["rule"]), o["voters"], s(&o["total_cost"]), s(&o["released"]));
+        println!(
+            "outcome ({}, {} voters): {n} selected for {} EUR, {} EUR back to the fund",
+            s(&o["rule"]),
+            o["voters"],
+            s(&o["total_cost"]),
+            s(&o["released"])
+        );
         if let Some(b) = o["budget_per_voter_display"].as_str() {
-            let add1 = o["add1_steps"].as_u64().map(|k| format!(" (the equal share plus {k} EUR of Add1)")).unwrap_or_default();
+            let add1 = o["add1_steps"]
+                .as_u64()
+                .map(|k| format!(" (the equal share plus {k} EUR of Add1)"))
+                .unwrap_or_default();
             println!("  per-voter budget reached: {b}{add1}");
         }
         for p in o["payments"].as_array().into_iter().flatten() {

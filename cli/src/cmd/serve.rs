@@ -31,25 +31,30 @@ pub fn run(a: ServeArgs) -> CmdResult {
         .try_init();
     // The demo's temporary directory lives as long as the server.
     let (_tmp, log, demo_keys) = if a.demo {
-        let tmp = tempfile::Builder::new().prefix("meent-demo-").tempdir().input_ctx("cannot make a temporary directory")?;
+        let tmp =
+            tempfile::Builder::new().prefix("meent-demo-").tempdir().input_ctx("cannot make a temporary directory")?;
         let (keys, log) = demo::create(tmp.path())?;
         (Some(tmp), log, Some(keys))
     } else {
         (None, Log::open(&a.data).input_ctx(format!("cannot open the ledger in {}", a.data.display()))?, None)
     };
     let log = Arc::new(log);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().input_ctx("cannot start the async runtime")?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().input_ctx("cannot start the async runtime")?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
+        let listener =
+            tokio::net::TcpListener::bind(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
         let addr = listener.local_addr().input_ctx("no local address")?;
         let url = format!("http://{addr}");
         let state = api::AppState::new(log.clone());
         let server = tokio::spawn(api::serve(listener, state, shutdown_signal()));
         if let Some(keys) = demo_keys {
             let (u, k) = (url.clone(), keys.dir.clone());
-            tokio::task::spawn_blocking(move || demo::seed(&u, &demo::DemoKeys { dir: k }).and_then(|_| demo::check(&u)))
-                .await
-                .input_ctx("demo seeding stopped")??;
+            tokio::task::spawn_blocking(move || {
+                demo::seed(&u, &demo::DemoKeys { dir: k }).and_then(|_| demo::check(&u))
+            })
+            .await
+            .input_ctx("demo seeding stopped")??;
             print_demo_tour(&url, &keys.dir);
         }
         println!("meent serving {} ({} records) on {url}", log.origin(), log.size());

@@ -35,7 +35,10 @@ impl LogSource {
                     return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));
                 }
                 let store = SledStore::open(&ledger::log::store_path(d)).map_err(|e| {
-                    CmdError::input(anyhow!("cannot open the store in {}: {e} (if the server is running on it, use --server)", d.display()))
+                    CmdError::input(anyhow!(
+                        "cannot open the store in {}: {e} (if the server is running on it, use --server)",
+                        d.display()
+                    ))
                 })?;
                 if store.meta(meta::CHECKPOINT).ok().flatten().is_none() {
                     return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));
@@ -52,13 +55,17 @@ impl LogSource {
     pub fn checkpoint(&self, checkpoint_file: Option<&Path>) -> CmdResult<String> {
         match self {
             LogSource::Data(store) => {
-                let b = store.meta(meta::CHECKPOINT).input_ctx("reading the checkpoint")?.ok_or_else(|| CmdError::input(anyhow!("the store has no checkpoint")))?;
+                let b = store
+                    .meta(meta::CHECKPOINT)
+                    .input_ctx("reading the checkpoint")?
+                    .ok_or_else(|| CmdError::input(anyhow!("the store has no checkpoint")))?;
                 String::from_utf8(b).map_err(|_| CmdError::failed(anyhow!("the stored checkpoint is not UTF-8")))
             }
             LogSource::Server(c) => c.checkpoint(),
             LogSource::File(f) => {
                 let p = checkpoint_file.map(Path::to_path_buf).unwrap_or_else(|| sibling_checkpoint(f));
-                std::fs::read_to_string(&p).input_ctx(format!("cannot read the checkpoint {} (give it with --checkpoint FILE)", p.display()))
+                std::fs::read_to_string(&p)
+                    .input_ctx(format!("cannot read the checkpoint {} (give it with --checkpoint FILE)", p.display()))
             }
         }
     }
@@ -86,12 +93,17 @@ impl LogSource {
                 while count < size {
                     let limit = (size - count).min(ledger::limits::PAGE_RECORDS_MAX);
                     let page = c.get_json(&format!("/v1/entries?from={count}&limit={limit}"))?;
-                    let entries = page["entries"].as_array().ok_or_else(|| CmdError::failed(anyhow!("page at {count} has no entries")))?;
+                    let entries = page["entries"]
+                        .as_array()
+                        .ok_or_else(|| CmdError::failed(anyhow!("page at {count} has no entries")))?;
                     if entries.is_empty() {
                         break;
                     }
-                    let leaves: Vec<Vec<u8>> =
-                        entries.iter().map(jcs::to_vec).collect::<Result<_, _>>().map_err(|e| CmdError::failed(anyhow!("record near {count}: {e}")))?;
+                    let leaves: Vec<Vec<u8>> = entries
+                        .iter()
+                        .map(jcs::to_vec)
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| CmdError::failed(anyhow!("record near {count}: {e}")))?;
                     count += leaves.len() as u64;
                     each(&leaves)?;
                 }
@@ -109,7 +121,9 @@ impl LogSource {
                     if line.last() == Some(&b'\n') {
                         line.pop();
                     } else {
-                        return Err(CmdError::failed(anyhow!("record {count}: the last line does not end with a newline (truncated file?)")));
+                        return Err(CmdError::failed(anyhow!(
+                            "record {count}: the last line does not end with a newline (truncated file?)"
+                        )));
                     }
                     chunk.push(line.clone());
                     count += 1;

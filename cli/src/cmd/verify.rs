@@ -39,7 +39,9 @@ pub struct VerifyArgs {
 pub fn run(a: VerifyArgs) -> CmdResult {
     let source = LogSource::from_args(a.data.as_deref(), a.server.as_deref(), a.log.as_deref())?;
     let trusted = match &a.trusted {
-        Some(p) => Some(std::fs::read_to_string(p).input_ctx(format!("cannot read the trusted checkpoint {}", p.display()))?),
+        Some(p) => {
+            Some(std::fs::read_to_string(p).input_ctx(format!("cannot read the trusted checkpoint {}", p.display()))?)
+        }
         None => None,
     };
     let note = source.checkpoint(a.checkpoint.as_deref())?;

@@ -29,9 +29,8 @@ use quick_xml::reader::NsReader;
 use rust_decimal::Decimal;
 
 use super::{
-    assign_keys, check_size, clean_ref, clean_text, normalize_iban, parse_amount, quote, Balance,
-    BankError, BankLine, Direction, ErrorKind, Format, Position, References, Statement,
-    BANK_LINES_MAX, CURRENCY, XML_DEPTH_MAX,
+    assign_keys, check_size, clean_ref, clean_text, normalize_iban, parse_amount, quote, Balance, BankError, BankLine,
+    Direction, ErrorKind, Format, Position, References, Statement, BANK_LINES_MAX, CURRENCY, XML_DEPTH_MAX,
 };
 
 const NS_PREFIX: &str = "urn:iso:std:iso:20022:tech:xsd:camt.053.";
@@ -44,35 +43,23 @@ pub fn parse(input: &[u8]) -> Result<Vec<Statement>, BankError> {
     check_size(input)?;
     let text = std::str::from_utf8(input).map_err(|e| {
         let offset = e.valid_up_to();
-        let line = input
-            .get(..offset)
-            .map_or(1, |p| p.iter().filter(|b| **b == b'\n').count() + 1);
-        BankError::new(
-            String::new(),
-            Some(Position { line, offset }),
-            ErrorKind::NotUtf8,
-        )
+        let line = input.get(..offset).map_or(1, |p| p.iter().filter(|b| **b == b'\n').count() + 1);
+        BankError::new(String::new(), Some(Position { line, offset }), ErrorKind::NotUtf8)
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let bom = input.len() - text.len();
     let doc = Doc::read(text, bom)?;
     let version = doc.version()?;
     let root = 0;
-    let msg = doc
-        .child(root, "BkToCstmrStmt")
-        .ok_or_else(|| doc.err(root, ErrorKind::Missing("BkToCstmrStmt".into())))?;
+    let msg =
+        doc.child(root, "BkToCstmrStmt").ok_or_else(|| doc.err(root, ErrorKind::Missing("BkToCstmrStmt".into())))?;
     let mut statements = Vec::new();
     let mut total_lines = 0usize;
     for stmt in doc.children(msg, "Stmt") {
         let s = doc.statement(stmt, version)?;
         total_lines = total_lines.saturating_add(s.lines.len());
         if total_lines > BANK_LINES_MAX {
-            return Err(doc.err(
-                stmt,
-                ErrorKind::TooManyLines {
-                    max: BANK_LINES_MAX,
-                },
-            ));
+            return Err(doc.err(stmt, ErrorKind::TooManyLines { max: BANK_LINES_MAX }));
         }
         statements.push(s);
     }
@@ -100,17 +87,9 @@ struct Doc {
 
 impl Doc {
     fn read(text: &str, base: usize) -> Result<Doc, BankError> {
-        let newlines: Vec<usize> = text
-            .bytes()
-            .enumerate()
-            .filter(|(_, b)| *b == b'\n')
-            .map(|(i, _)| i + base)
-            .collect();
-        let mut doc = Doc {
-            nodes: Vec::new(),
-            newlines,
-            namespace: String::new(),
-        };
+        let newlines: Vec<usize> =
+            text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + base).collect();
+        let mut doc = Doc { nodes: Vec::new(), newlines, namespace: String::new() };
         let mut reader = NsReader::from_str(text);
         let mut stack: Vec<usize> = Vec::new();
         loop {
@@ -118,9 +97,7 @@ impl Doc {
             let event = match reader.read_resolved_event() {
                 Ok((ns, ev)) => {
                     if stack.is_empty() {
-                        if let (ResolveResult::Bound(n), Event::Start(_) | Event::Empty(_)) =
-                            (&ns, &ev)
-                        {
+                        if let (ResolveResult::Bound(n), Event::Start(_) | Event::Empty(_)) = (&ns, &ev) {
                             doc.namespace = n.into_inner().to_string();
                         }
                     }
@@ -129,12 +106,8 @@ impl Doc {
                 Err(e) => {
                     let offset = reader.error_position() as usize + base;
                     let eof = match &e {
-                        quick_xml::Error::Syntax(s) => {
-                            !matches!(s, quick_xml::errors::SyntaxError::InvalidBangMarkup)
-                        }
-                        quick_xml::Error::IllFormed(
-                            quick_xml::errors::IllFormedError::MissingEndTag(_),
-                        ) => true,
+                        quick_xml::Error::Syntax(s) => !matches!(s, quick_xml::errors::SyntaxError::InvalidBangMarkup),
+                        quick_xml::Error::IllFormed(quick_xml::errors::IllFormedError::MissingEndTag(_)) => true,
                         _ => false,
                     };
                     if eof && !stack.is_empty() {
@@ -218,11 +191,7 @@ impl Doc {
             }
         }
         if doc.nodes.is_empty() {
-            return Err(BankError::new(
-                String::new(),
-                None,
-                ErrorKind::NotCamt053("no XML element".into()),
-            ));
+            return Err(BankError::new(String::new(), None, ErrorKind::NotCamt053("no XML element".into())));
         }
         Ok(doc)
     }
@@ -245,28 +214,20 @@ impl Doc {
                     )
                 })?;
                 if attr.key.local_name().into_inner() == "Ccy" {
-                    let v = attr
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| {
-                            BankError::new(
-                                self.path_of_parent(parent, &name),
-                                Some(self.position(offset)),
-                                ErrorKind::Xml(err.to_string()),
-                            )
-                        })?;
+                    let v = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|err| {
+                        BankError::new(
+                            self.path_of_parent(parent, &name),
+                            Some(self.position(offset)),
+                            ErrorKind::Xml(err.to_string()),
+                        )
+                    })?;
                     ccy = Some(v.trim().to_string());
                 }
             }
         }
         let id = self.nodes.len();
         let index = match parent {
-            Some(p) => {
-                1 + self.nodes[p]
-                    .children
-                    .iter()
-                    .filter(|&&c| self.nodes[c].name == name)
-                    .count()
-            }
+            Some(p) => 1 + self.nodes[p].children.iter().filter(|&&c| self.nodes[c].name == name).count(),
             None => 1,
         };
         self.nodes.push(Node {
@@ -290,18 +251,11 @@ impl Doc {
             None => String::new(),
         };
         let inside = if inside.is_empty() {
-            stack
-                .last()
-                .map(|&id| self.nodes[id].name.clone())
-                .unwrap_or_default()
+            stack.last().map(|&id| self.nodes[id].name.clone()).unwrap_or_default()
         } else {
             inside
         };
-        BankError::new(
-            String::new(),
-            Some(self.position(offset)),
-            ErrorKind::UnexpectedEof { inside },
-        )
+        BankError::new(String::new(), Some(self.position(offset)), ErrorKind::UnexpectedEof { inside })
     }
 
     fn open_path(&self, stack: &[usize]) -> String {
@@ -346,11 +300,7 @@ impl Doc {
     }
 
     fn err(&self, id: usize, kind: ErrorKind) -> BankError {
-        BankError::new(
-            self.path(id),
-            Some(self.position(self.nodes[id].offset)),
-            kind,
-        )
+        BankError::new(self.path(id), Some(self.position(self.nodes[id].offset)), kind)
     }
 
     fn missing(&self, id: usize, what: &str) -> BankError {
@@ -358,19 +308,11 @@ impl Doc {
     }
 
     fn child(&self, id: usize, name: &str) -> Option<usize> {
-        self.nodes[id]
-            .children
-            .iter()
-            .copied()
-            .find(|&c| self.nodes[c].name == name)
+        self.nodes[id].children.iter().copied().find(|&c| self.nodes[c].name == name)
     }
 
     fn children<'a>(&'a self, id: usize, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.nodes[id]
-            .children
-            .iter()
-            .copied()
-            .filter(move |&c| self.nodes[c].name == name)
+        self.nodes[id].children.iter().copied().filter(move |&c| self.nodes[c].name == name)
     }
 
     /// Follow a path of child names.
@@ -383,9 +325,7 @@ impl Doc {
     }
 
     fn text_at(&self, id: usize, path: &[&str]) -> Option<&str> {
-        self.at(id, path)
-            .map(|n| self.text(n))
-            .filter(|t| !t.is_empty())
+        self.at(id, path).map(|n| self.text(n)).filter(|t| !t.is_empty())
     }
 
     fn required(&self, id: usize, name: &str) -> Result<usize, BankError> {
@@ -404,24 +344,14 @@ impl Doc {
             return Err(self.err(0, ErrorKind::NotCamt053(what)));
         };
         if root.name != "Document" {
-            return Err(self.err(
-                0,
-                ErrorKind::NotCamt053(format!("root element {}", quote(&root.name))),
-            ));
+            return Err(self.err(0, ErrorKind::NotCamt053(format!("root element {}", quote(&root.name)))));
         }
         let version = rest
             .strip_prefix("001.")
             .filter(|v| v.len() == 2 && v.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|v| v.parse::<u8>().ok())
             .filter(|v| (2..=13).contains(v));
-        version.ok_or_else(|| {
-            self.err(
-                0,
-                ErrorKind::UnsupportedVersion {
-                    version: quote(rest),
-                },
-            )
-        })
+        version.ok_or_else(|| self.err(0, ErrorKind::UnsupportedVersion { version: quote(rest) }))
     }
 
     /// An `Amt` element: EUR, non-negative, at most two decimals.
@@ -429,14 +359,7 @@ impl Doc {
         let n = &self.nodes[id];
         match n.ccy.as_deref() {
             Some(CURRENCY) => {}
-            Some(other) => {
-                return Err(self.err(
-                    id,
-                    ErrorKind::Currency {
-                        found: quote(other),
-                    },
-                ))
-            }
+            Some(other) => return Err(self.err(id, ErrorKind::Currency { found: quote(other) })),
             None => return Err(self.err(id, ErrorKind::Missing("Ccy attribute".into()))),
         }
         parse_amount(self.text(id), '.', false).map_err(|k| self.err(id, k))
@@ -493,10 +416,7 @@ impl Doc {
             Direction::Debit if amount.is_zero() => amount,
             Direction::Debit => -amount,
         };
-        Ok(Balance {
-            amount: signed,
-            date,
-        })
+        Ok(Balance { amount: signed, date })
     }
 
     fn statement(&self, stmt: usize, version: u8) -> Result<Statement, BankError> {
@@ -505,10 +425,8 @@ impl Doc {
         if id.is_empty() {
             return Err(self.err(id_node, ErrorKind::Missing("statement id".into())));
         }
-        let sequence = self
-            .text_at(stmt, &["LglSeqNb"])
-            .or_else(|| self.text_at(stmt, &["ElctrncSeqNb"]))
-            .map(str::to_string);
+        let sequence =
+            self.text_at(stmt, &["LglSeqNb"]).or_else(|| self.text_at(stmt, &["ElctrncSeqNb"])).map(str::to_string);
         let acct = self.required(stmt, "Acct")?;
         let acct_id = self.required(acct, "Id")?;
         let account = self
@@ -541,11 +459,9 @@ impl Doc {
             }
             *slot = Some(self.balance(bal)?);
         }
-        let opening = opbd
-            .or(prcd)
-            .ok_or_else(|| self.missing(stmt, "opening booked balance (Bal with OPBD or PRCD)"))?;
-        let closing =
-            clbd.ok_or_else(|| self.missing(stmt, "closing booked balance (Bal with CLBD)"))?;
+        let opening =
+            opbd.or(prcd).ok_or_else(|| self.missing(stmt, "opening booked balance (Bal with OPBD or PRCD)"))?;
+        let closing = clbd.ok_or_else(|| self.missing(stmt, "closing booked balance (Bal with CLBD)"))?;
         let (period_from, period_to) = match self.child(stmt, "FrToDt") {
             Some(ft) => {
                 let from = self.required(ft, "FrDtTm")?;
@@ -561,10 +477,8 @@ impl Doc {
         let mut skipped_unbooked = 0;
         for (n, ntry) in self.children(stmt, "Ntry").enumerate() {
             let sts = self.required(ntry, "Sts")?;
-            let status = self
-                .text_at(sts, &["Cd"])
-                .or_else(|| self.text_at(sts, &["Prtry"]))
-                .unwrap_or_else(|| self.text(sts));
+            let status =
+                self.text_at(sts, &["Cd"]).or_else(|| self.text_at(sts, &["Prtry"])).unwrap_or_else(|| self.text(sts));
             if status != "BOOK" {
                 skipped_unbooked += 1;
                 continue;
@@ -572,20 +486,12 @@ impl Doc {
             let before = lines.len();
             self.entry(ntry, &mut lines)?;
             if lines.len() > BANK_LINES_MAX {
-                return Err(self.err(
-                    ntry,
-                    ErrorKind::TooManyLines {
-                        max: BANK_LINES_MAX,
-                    },
-                ));
+                return Err(self.err(ntry, ErrorKind::TooManyLines { max: BANK_LINES_MAX }));
             }
             let ref_node = self.child(ntry, "AcctSvcrRef").unwrap_or(ntry);
             for _ in before..lines.len() {
                 entry_of.push(n);
-                ref_paths.push((
-                    self.path(ref_node),
-                    Some(self.position(self.nodes[ref_node].offset)),
-                ));
+                ref_paths.push((self.path(ref_node), Some(self.position(self.nodes[ref_node].offset))));
             }
         }
         assign_keys(&account, &mut lines, &entry_of, &ref_paths)?;
@@ -605,11 +511,7 @@ impl Doc {
     }
 
     fn source(&self, id: usize) -> String {
-        format!(
-            "{} (line {})",
-            self.path(id),
-            self.position(self.nodes[id].offset).line
-        )
+        format!("{} (line {})", self.path(id), self.position(self.nodes[id].offset).line)
     }
 
     fn entry(&self, ntry: usize, out: &mut Vec<BankLine>) -> Result<(), BankError> {
@@ -622,10 +524,7 @@ impl Doc {
                 "true" | "1" => true,
                 "false" | "0" => false,
                 other => {
-                    return Err(self.err(
-                        r,
-                        ErrorKind::Invalid(format!("{:?} is not true or false", quote(other))),
-                    ))
+                    return Err(self.err(r, ErrorKind::Invalid(format!("{:?} is not true or false", quote(other)))))
                 }
             },
         };
@@ -641,10 +540,7 @@ impl Doc {
             ..References::default()
         };
         let entry_info = self.text_at(ntry, &["AddtlNtryInf"]).and_then(clean_text);
-        let details: Vec<usize> = self
-            .children(ntry, "NtryDtls")
-            .flat_map(|d| self.children(d, "TxDtls"))
-            .collect();
+        let details: Vec<usize> = self.children(ntry, "NtryDtls").flat_map(|d| self.children(d, "TxDtls")).collect();
         let base = BankLine {
             key: String::new(),
             amount,
@@ -670,18 +566,11 @@ impl Doc {
                         .child(tx, "Amt")
                         .or_else(|| self.at(tx, &["AmtDtls", "TxAmt", "Amt"]))
                         .or_else(|| self.at(tx, &["AmtDtls", "InstdAmt", "Amt"]))
-                        .ok_or_else(|| {
-                            self.missing(tx, "Amt or AmtDtls (needed for each detail of a batch)")
-                        })?;
+                        .ok_or_else(|| self.missing(tx, "Amt or AmtDtls (needed for each detail of a batch)"))?;
                     let tx_amount = self.amount(amt_node)?;
-                    let tx_dir = if self.child(tx, "CdtDbtInd").is_some() {
-                        self.indicator(tx)?
-                    } else {
-                        direction
-                    };
-                    sum = sum
-                        .checked_add(signed(tx_amount, tx_dir))
-                        .ok_or_else(|| self.err(tx, ErrorKind::Overflow))?;
+                    let tx_dir = if self.child(tx, "CdtDbtInd").is_some() { self.indicator(tx)? } else { direction };
+                    sum =
+                        sum.checked_add(signed(tx_amount, tx_dir)).ok_or_else(|| self.err(tx, ErrorKind::Overflow))?;
                     let mut line = base.clone();
                     line.amount = tx_amount;
                     line.direction = tx_dir;
@@ -706,39 +595,26 @@ impl Doc {
 
     /// Fill references, counterparty and texts of a line from one `TxDtls`.
     fn detail(&self, tx: usize, mut line: BankLine, direction: Direction) -> BankLine {
-        if let Some(r) = self
-            .text_at(tx, &["Refs", "AcctSvcrRef"])
-            .and_then(clean_ref)
-        {
+        if let Some(r) = self.text_at(tx, &["Refs", "AcctSvcrRef"]).and_then(clean_ref) {
             line.refs.acct_svcr_ref = Some(r);
         }
-        line.refs.end_to_end_id = self
-            .text_at(tx, &["Refs", "EndToEndId"])
-            .and_then(clean_ref);
+        line.refs.end_to_end_id = self.text_at(tx, &["Refs", "EndToEndId"]).and_then(clean_ref);
         if let Some(rmt) = self.child(tx, "RmtInf") {
-            line.refs.creditor_reference = self
-                .children(rmt, "Strd")
-                .find_map(|s| self.text_at(s, &["CdtrRefInf", "Ref"]))
-                .and_then(clean_ref);
+            line.refs.creditor_reference =
+                self.children(rmt, "Strd").find_map(|s| self.text_at(s, &["CdtrRefInf", "Ref"])).and_then(clean_ref);
             let ustrd: Vec<&str> = self.children(rmt, "Ustrd").map(|u| self.text(u)).collect();
             line.refs.remittance_text = clean_text(&ustrd.join(" "));
         }
         // The other party: the debtor of money coming in, the creditor of money going out
         // (for a reversal the other way round).
         let incoming = (direction == Direction::Credit) != line.reversal;
-        let (party, account) = if incoming {
-            ("Dbtr", "DbtrAcct")
-        } else {
-            ("Cdtr", "CdtrAcct")
-        };
+        let (party, account) = if incoming { ("Dbtr", "DbtrAcct") } else { ("Cdtr", "CdtrAcct") };
         if let Some(parties) = self.child(tx, "RltdPties") {
             line.counterparty_name = self
                 .text_at(parties, &[party, "Nm"])
                 .or_else(|| self.text_at(parties, &[party, "Pty", "Nm"]))
                 .and_then(clean_text);
-            line.counterparty_iban = self
-                .text_at(parties, &[account, "Id", "IBAN"])
-                .and_then(normalize_iban);
+            line.counterparty_iban = self.text_at(parties, &[account, "Id", "IBAN"]).and_then(normalize_iban);
         }
         if let Some(info) = self.text_at(tx, &["AddtlTxInf"]).and_then(clean_text) {
             line.description = Some(info);

@@ -111,9 +111,7 @@ impl References {
     /// The payment reference: the structured creditor reference when there is one, else the
     /// unstructured remittance text.
     pub fn payment_reference(&self) -> Option<&str> {
-        self.creditor_reference
-            .as_deref()
-            .or(self.remittance_text.as_deref())
+        self.creditor_reference.as_deref().or(self.remittance_text.as_deref())
     }
 }
 
@@ -226,25 +224,13 @@ impl Statement {
         let mut debits = Decimal::ZERO;
         for line in &self.lines {
             match line.direction {
-                Direction::Credit => {
-                    credits = credits.checked_add(line.amount).ok_or_else(overflow)?
-                }
-                Direction::Debit => {
-                    debits = debits.checked_add(line.amount).ok_or_else(overflow)?
-                }
+                Direction::Credit => credits = credits.checked_add(line.amount).ok_or_else(overflow)?,
+                Direction::Debit => debits = debits.checked_add(line.amount).ok_or_else(overflow)?,
             }
         }
-        let expected_closing = self
-            .opening
-            .amount
-            .checked_add(credits)
-            .and_then(|v| v.checked_sub(debits))
-            .ok_or_else(overflow)?;
-        let difference = self
-            .closing
-            .amount
-            .checked_sub(expected_closing)
-            .ok_or_else(overflow)?;
+        let expected_closing =
+            self.opening.amount.checked_add(credits).and_then(|v| v.checked_sub(debits)).ok_or_else(overflow)?;
+        let difference = self.closing.amount.checked_sub(expected_closing).ok_or_else(overflow)?;
         Ok(BalanceCheck {
             opening: self.opening.amount,
             credits: with_scale2(credits),
@@ -301,9 +287,7 @@ pub enum ErrorKind {
     #[error("not a camt.053 document: {0}")]
     NotCamt053(String),
     /// A camt.053 version this reader does not know.
-    #[error(
-        "unsupported version camt.053.{version}: accepted are camt.053.001.02 to camt.053.001.13"
-    )]
+    #[error("unsupported version camt.053.{version}: accepted are camt.053.001.02 to camt.053.001.13")]
     UnsupportedVersion {
         /// The version part of the namespace, e.g. `001.14`.
         version: String,
@@ -391,11 +375,7 @@ pub struct Position {
 
 impl BankError {
     pub(crate) fn new(path: String, position: Option<Position>, kind: ErrorKind) -> Self {
-        BankError {
-            path,
-            position,
-            kind,
-        }
+        BankError { path, position, kind }
     }
 }
 
@@ -438,10 +418,7 @@ pub(crate) fn check_size(input: &[u8]) -> Result<(), BankError> {
         return Err(BankError::new(
             String::new(),
             None,
-            ErrorKind::TooLarge {
-                size: input.len(),
-                max: STATEMENT_BYTES_MAX,
-            },
+            ErrorKind::TooLarge { size: input.len(), max: STATEMENT_BYTES_MAX },
         ));
     }
     if input.iter().all(|b| b.is_ascii_whitespace()) {
@@ -471,11 +448,7 @@ pub(crate) fn with_scale2(mut d: Decimal) -> Decimal {
 /// Parse a non-negative amount: digits, optionally `mark` and decimals. More than two
 /// decimals are refused unless the extra ones are zeros (`"12.340"` is 12.34). With
 /// `mark_required` (MT940) the mark must be there (`"10,"` is ten).
-pub(crate) fn parse_amount(
-    raw: &str,
-    mark: char,
-    mark_required: bool,
-) -> Result<Decimal, ErrorKind> {
+pub(crate) fn parse_amount(raw: &str, mark: char, mark_required: bool) -> Result<Decimal, ErrorKind> {
     let s = raw.trim();
     if s.is_empty() {
         return Err(ErrorKind::NotAnAmount(String::new()));
@@ -503,34 +476,21 @@ pub(crate) fn parse_amount(
     if int.len() >= AMOUNT_INT_DIGITS_MAX {
         return Err(ErrorKind::AmountTooLarge(quote(s)));
     }
-    let int_v: i64 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| ErrorKind::NotAnAmount(quote(s)))?
-    };
+    let int_v: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| ErrorKind::NotAnAmount(quote(s)))? };
     let mut cents_s = String::with_capacity(2);
     cents_s.push_str(frac.get(..frac.len().min(2)).unwrap_or(""));
     while cents_s.len() < 2 {
         cents_s.push('0');
     }
-    let frac_v: i64 = cents_s
-        .parse()
-        .map_err(|_| ErrorKind::NotAnAmount(quote(s)))?;
-    let cents = int_v
-        .checked_mul(100)
-        .and_then(|v| v.checked_add(frac_v))
-        .ok_or(ErrorKind::Overflow)?;
+    let frac_v: i64 = cents_s.parse().map_err(|_| ErrorKind::NotAnAmount(quote(s)))?;
+    let cents = int_v.checked_mul(100).and_then(|v| v.checked_add(frac_v)).ok_or(ErrorKind::Overflow)?;
     Ok(Decimal::new(cents, 2))
 }
 
 /// An IBAN-shaped string (two letters, two digits, 11 to 30 letters or digits), normalised to
 /// uppercase without spaces. The check digits are not verified (test files use fake IBANs).
 pub fn normalize_iban(s: &str) -> Option<String> {
-    let n: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
+    let n: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
     let b = n.as_bytes();
     if b.len() < 15 || b.len() > 34 {
         return None;
@@ -639,10 +599,7 @@ pub(crate) fn assign_keys(
                     return Err(BankError::new(
                         path,
                         pos,
-                        ErrorKind::DuplicateReference {
-                            reference: quote(r),
-                            first: first.clone(),
-                        },
+                        ErrorKind::DuplicateReference { reference: quote(r), first: first.clone() },
                     ));
                 }
                 Some(_) => {}
@@ -675,10 +632,7 @@ pub(crate) fn ser_date<S: serde::Serializer>(d: &NaiveDate, s: S) -> Result<S::O
     s.collect_str(&d.format("%Y-%m-%d"))
 }
 
-pub(crate) fn ser_opt_date<S: serde::Serializer>(
-    d: &Option<NaiveDate>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_opt_date<S: serde::Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
     match d {
         Some(d) => s.collect_str(&d.format("%Y-%m-%d")),
         None => s.serialize_none(),
@@ -703,54 +657,21 @@ mod tests {
         assert_eq!(parse_amount("10000,9", ',', true), Ok(d("10000.90")));
         assert_eq!(parse_amount("10,", ',', true), Ok(d("10.00")));
         assert_eq!(parse_amount("000000001147,95", ',', true), Ok(d("1147.95")));
-        assert_eq!(
-            parse_amount("12.345", '.', false),
-            Err(ErrorKind::TooManyDecimals("12.345".into()))
-        );
-        assert_eq!(
-            parse_amount("12,50", '.', false),
-            Err(ErrorKind::NotAnAmount("12,50".into()))
-        );
-        assert_eq!(
-            parse_amount("12.50", ',', true),
-            Err(ErrorKind::NeedsComma("12.50".into()))
-        );
-        assert!(matches!(
-            parse_amount("-1.00", '.', false),
-            Err(ErrorKind::NotAnAmount(_))
-        ));
-        assert!(matches!(
-            parse_amount("1e3", '.', false),
-            Err(ErrorKind::NotAnAmount(_))
-        ));
-        assert!(matches!(
-            parse_amount(".", '.', false),
-            Err(ErrorKind::NotAnAmount(_))
-        ));
-        assert!(matches!(
-            parse_amount("", '.', false),
-            Err(ErrorKind::NotAnAmount(_))
-        ));
-        assert!(matches!(
-            parse_amount("1000000000000000.00", '.', false),
-            Err(ErrorKind::AmountTooLarge(_))
-        ));
-        assert_eq!(
-            parse_amount("99999999999999.99", '.', false),
-            Ok(d("99999999999999.99"))
-        );
-        assert_eq!(
-            parse_amount("12.50", '.', false).map(|v| v.to_string()),
-            Ok("12.50".into())
-        );
+        assert_eq!(parse_amount("12.345", '.', false), Err(ErrorKind::TooManyDecimals("12.345".into())));
+        assert_eq!(parse_amount("12,50", '.', false), Err(ErrorKind::NotAnAmount("12,50".into())));
+        assert_eq!(parse_amount("12.50", ',', true), Err(ErrorKind::NeedsComma("12.50".into())));
+        assert!(matches!(parse_amount("-1.00", '.', false), Err(ErrorKind::NotAnAmount(_))));
+        assert!(matches!(parse_amount("1e3", '.', false), Err(ErrorKind::NotAnAmount(_))));
+        assert!(matches!(parse_amount(".", '.', false), Err(ErrorKind::NotAnAmount(_))));
+        assert!(matches!(parse_amount("", '.', false), Err(ErrorKind::NotAnAmount(_))));
+        assert!(matches!(parse_amount("1000000000000000.00", '.', false), Err(ErrorKind::AmountTooLarge(_))));
+        assert_eq!(parse_amount("99999999999999.99", '.', false), Ok(d("99999999999999.99")));
+        assert_eq!(parse_amount("12.50", '.', false).map(|v| v.to_string()), Ok("12.50".into()));
     }
 
     #[test]
     fn ibans() {
-        assert_eq!(
-            normalize_iban("nl91 abna 0417 1643 00"),
-            Some("NL91ABNA0417164300".into())
-        );
+        assert_eq!(normalize_iban("nl91 abna 0417 1643 00"), Some("NL91ABNA0417164300".into()));
         assert_eq!(normalize_iban("0663616476"), None);
         assert_eq!(normalize_iban("P004500018"), None);
     }
@@ -759,15 +680,9 @@ mod tests {
     fn error_display() {
         let e = BankError::new(
             "Stmt[1]/Ntry[3]/Amt".into(),
-            Some(Position {
-                line: 70,
-                offset: 2345,
-            }),
+            Some(Position { line: 70, offset: 2345 }),
             ErrorKind::TooManyDecimals("12.345".into()),
         );
-        assert_eq!(
-            e.to_string(),
-            "Stmt[1]/Ntry[3]/Amt (line 70, byte 2345): \"12.345\" has more than two decimals"
-        );
+        assert_eq!(e.to_string(), "Stmt[1]/Ntry[3]/Amt (line 70, byte 2345): \"12.345\" has more than two decimals");
     }
 }

@@ -25,9 +25,8 @@
 use chrono::{Datelike, Days, NaiveDate};
 
 use super::{
-    assign_keys, check_size, clean_ref, clean_text, collapse_ws, normalize_iban, parse_amount,
-    quote, Balance, BankError, BankLine, Direction, ErrorKind, Format, Position, References,
-    Statement, BANK_LINES_MAX, CURRENCY,
+    assign_keys, check_size, clean_ref, clean_text, collapse_ws, normalize_iban, parse_amount, quote, Balance,
+    BankError, BankLine, Direction, ErrorKind, Format, Position, References, Statement, BANK_LINES_MAX, CURRENCY,
 };
 
 /// Read an MT940 file: one [`Statement`] per `:20:` block, in file order.
@@ -62,9 +61,7 @@ pub fn parse(input: &[u8]) -> Result<Vec<Statement>, BankError> {
                                 return Err(BankError::new(
                                     b.path(&f),
                                     Some(f.pos),
-                                    ErrorKind::TooManyLines {
-                                        max: BANK_LINES_MAX,
-                                    },
+                                    ErrorKind::TooManyLines { max: BANK_LINES_MAX },
                                 ));
                             }
                         }
@@ -73,9 +70,7 @@ pub fn parse(input: &[u8]) -> Result<Vec<Statement>, BankError> {
                         return Err(BankError::new(
                             format!(":{}:", f.tag),
                             Some(f.pos),
-                            ErrorKind::Invalid(
-                                "field before the first :20: (statement start)".into(),
-                            ),
+                            ErrorKind::Invalid("field before the first :20: (statement start)".into()),
                         ));
                     }
                     None => {}
@@ -91,11 +86,7 @@ pub fn parse(input: &[u8]) -> Result<Vec<Statement>, BankError> {
         return Err(BankError::new(
             String::new(),
             None,
-            if looks_like {
-                ErrorKind::NoStatement
-            } else {
-                ErrorKind::UnknownFormat
-            },
+            if looks_like { ErrorKind::NoStatement } else { ErrorKind::UnknownFormat },
         ));
     }
     Ok(statements)
@@ -112,10 +103,7 @@ fn decode(input: &[u8]) -> String {
 }
 
 fn is_statement_tag(tag: &str) -> bool {
-    matches!(
-        tag,
-        "25" | "28" | "28C" | "60F" | "60M" | "61" | "86" | "62F" | "62M" | "64" | "65"
-    )
+    matches!(tag, "25" | "28" | "28C" | "60F" | "60M" | "61" | "86" | "62F" | "62M" | "64" | "65")
 }
 
 struct Field {
@@ -147,10 +135,7 @@ fn split_fields(text: &str) -> Vec<Item> {
     let mut current: Option<Field> = None;
     let mut offset = 0usize;
     for (n, raw) in text.split('\n').enumerate() {
-        let pos = Position {
-            line: n + 1,
-            offset,
-        };
+        let pos = Position { line: n + 1, offset };
         offset += raw.len() + 1;
         let mut line = raw.strip_suffix('\r').unwrap_or(raw);
         if line.starts_with('{') {
@@ -160,13 +145,7 @@ fn split_fields(text: &str) -> Vec<Item> {
                 None => continue,
             }
         }
-        if line.starts_with('-')
-            && line
-                .trim_start_matches('-')
-                .trim_start_matches('}')
-                .trim()
-                .is_empty()
-        {
+        if line.starts_with('-') && line.trim_start_matches('-').trim_start_matches('}').trim().is_empty() {
             if let Some(f) = current.take() {
                 items.push(Item::Field(f));
             }
@@ -177,11 +156,7 @@ fn split_fields(text: &str) -> Vec<Item> {
             if let Some(f) = current.take() {
                 items.push(Item::Field(f));
             }
-            current = Some(Field {
-                tag: tag.to_string(),
-                lines: vec![rest.to_string()],
-                pos,
-            });
+            current = Some(Field { tag: tag.to_string(), lines: vec![rest.to_string()], pos });
         } else if line.trim().is_empty() {
             continue;
         } else if let Some(f) = current.as_mut() {
@@ -275,11 +250,7 @@ impl Builder {
                 self.n61 += 1;
                 self.last_tag = "61".into();
                 let line = self.line61(f)?;
-                self.lines.push(Pending {
-                    line,
-                    pos: f.pos,
-                    n: self.n61,
-                });
+                self.lines.push(Pending { line, pos: f.pos, n: self.n61 });
                 return Ok(());
             }
             "86" if self.last_tag == "61" => {
@@ -305,14 +276,11 @@ impl Builder {
             .get(1..7)
             .and_then(yymmdd)
             .ok_or_else(|| self.err(f, ErrorKind::BadDate(quote(v.get(1..7).unwrap_or(v)))))?;
-        let ccy = v
-            .get(7..10)
-            .ok_or_else(|| self.err(f, ErrorKind::Missing("currency".into())))?;
+        let ccy = v.get(7..10).ok_or_else(|| self.err(f, ErrorKind::Missing("currency".into())))?;
         if ccy != CURRENCY {
             return Err(self.err(f, ErrorKind::Currency { found: quote(ccy) }));
         }
-        let amount =
-            parse_amount(v.get(10..).unwrap_or(""), ',', true).map_err(|k| self.err(f, k))?;
+        let amount = parse_amount(v.get(10..).unwrap_or(""), ',', true).map_err(|k| self.err(f, k))?;
         let amount = match direction {
             Direction::Debit if !amount.is_zero() => -amount,
             _ => amount,
@@ -332,8 +300,8 @@ impl Builder {
         let mut rest = &s[6..];
         let mut booking_date = value_date;
         if rest.len() >= 4 && rest.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
-            booking_date = entry_date(value_date, &rest[..4])
-                .ok_or_else(|| self.err(f, ErrorKind::BadDate(quote(&rest[..4]))))?;
+            booking_date =
+                entry_date(value_date, &rest[..4]).ok_or_else(|| self.err(f, ErrorKind::BadDate(quote(&rest[..4]))))?;
             rest = &rest[4..];
         }
         let (direction, reversal, after) = if let Some(r) = rest.strip_prefix("RC") {
@@ -345,28 +313,20 @@ impl Builder {
         } else if let Some(r) = rest.strip_prefix('D') {
             (Direction::Debit, false, r)
         } else {
-            return Err(self.err(
-                f,
-                ErrorKind::BadIndicator(quote(rest.get(..2).unwrap_or(rest))),
-            ));
+            return Err(self.err(f, ErrorKind::BadIndicator(quote(rest.get(..2).unwrap_or(rest)))));
         };
         rest = after;
         if rest.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
             rest = &rest[1..]; // funds code: third letter of the currency code
         }
-        let amount_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
-            .unwrap_or(rest.len());
+        let amount_len = rest.find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.')).unwrap_or(rest.len());
         let amount = parse_amount(&rest[..amount_len], ',', true).map_err(|k| self.err(f, k))?;
         rest = &rest[amount_len..];
         let ty: String = rest.chars().take(4).collect();
         if ty.chars().count() < 4 || !matches!(ty.chars().next(), Some('N' | 'F' | 'S')) {
             return Err(self.err(
                 f,
-                ErrorKind::Invalid(format!(
-                    "{:?} is not a transaction type (N/F/S and 3 characters)",
-                    quote(&ty)
-                )),
+                ErrorKind::Invalid(format!("{:?} is not a transaction type (N/F/S and 3 characters)", quote(&ty))),
             ));
         }
         rest = &rest[ty.len()..];
@@ -375,13 +335,7 @@ impl Builder {
             None => (rest, None),
         };
         let owner_ref = clean_ref(owner_ref).filter(|r| r != "EREF");
-        let supplementary: String = f
-            .lines
-            .iter()
-            .skip(1)
-            .map(|l| l.trim())
-            .collect::<Vec<_>>()
-            .join("");
+        let supplementary: String = f.lines.iter().skip(1).map(|l| l.trim()).collect::<Vec<_>>().join("");
         Ok(BankLine {
             key: String::new(),
             amount,
@@ -398,10 +352,7 @@ impl Builder {
             counterparty_iban: normalize_iban(&supplementary),
             description: None,
             batch_detail: None,
-            source: format!(
-                "Stmt[{}]/:61:[{}] (line {})",
-                self.index, self.n61, f.pos.line
-            ),
+            source: format!("Stmt[{}]/:61:[{}] (line {})", self.index, self.n61, f.pos.line),
         })
     }
 
@@ -478,9 +429,8 @@ fn entry_date(value: NaiveDate, mmdd: &str) -> Option<NaiveDate> {
 
 /// Structured `:86:` codes recognised as `/CODE/` separators.
 const CODES: &[&str] = &[
-    "EREF", "MARF", "CSID", "CNTP", "REMI", "NAME", "IBAN", "BIC", "ORDP", "BENM", "ADDR", "ISDT",
-    "TRTP", "PREF", "RTRN", "PURP", "ULTC", "ULTD", "ULTB", "ID", "SVCL", "BUSP", "SUM", "TRCD",
-    "IREF", "CDTRREF", "RTYP",
+    "EREF", "MARF", "CSID", "CNTP", "REMI", "NAME", "IBAN", "BIC", "ORDP", "BENM", "ADDR", "ISDT", "TRTP", "PREF",
+    "RTRN", "PURP", "ULTC", "ULTD", "ULTB", "ID", "SVCL", "BUSP", "SUM", "TRCD", "IREF", "CDTRREF", "RTYP",
 ];
 
 /// Fill a line's references, counterparty and texts from its `:86:` lines.
@@ -503,10 +453,10 @@ fn structured_codes(s: &str) -> Vec<(usize, &'static str)> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'/' && b.get(i + 1).is_some_and(u8::is_ascii_uppercase) {
-            if let Some(code) = CODES.iter().find(|c| {
-                s.get(i + 1..).is_some_and(|r| r.starts_with(*c))
-                    && b.get(i + 1 + c.len()) == Some(&b'/')
-            }) {
+            if let Some(code) = CODES
+                .iter()
+                .find(|c| s.get(i + 1..).is_some_and(|r| r.starts_with(*c)) && b.get(i + 1 + c.len()) == Some(&b'/'))
+            {
                 out.push((i, *code));
                 i += code.len() + 1;
                 continue;
@@ -537,9 +487,7 @@ fn apply_structured(line: &mut BankLine, s: &str) {
                 }
             }
             "NAME" => line.counterparty_name = clean_text(value),
-            "IBAN" => {
-                line.counterparty_iban = normalize_iban(value).or(line.counterparty_iban.take())
-            }
+            "IBAN" => line.counterparty_iban = normalize_iban(value).or(line.counterparty_iban.take()),
             "CNTP" => {
                 let mut parts = value.split('/');
                 if let Some(acct) = parts.next().and_then(normalize_iban) {
@@ -573,10 +521,7 @@ fn apply_gvc(line: &mut BankLine, s: &str) {
     let mut i = 3;
     while i < b.len() {
         // at a '>' followed by two digits
-        let num: u32 = s
-            .get(i + 1..i + 3)
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(0);
+        let num: u32 = s.get(i + 1..i + 3).and_then(|d| d.parse().ok()).unwrap_or(0);
         let start = i + 3;
         let mut j = start;
         while j < b.len() {
@@ -591,12 +536,7 @@ fn apply_gvc(line: &mut BankLine, s: &str) {
         fields.push((num, s.get(start..j).unwrap_or("").to_string()));
         i = j;
     }
-    let get = |n: u32| {
-        fields
-            .iter()
-            .find(|(k, _)| *k == n)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |n: u32| fields.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str());
     let iban_in_21 = get(21).and_then(|v| normalize_iban(v.get(..v.len().min(34)).unwrap_or(v)));
     let skip: &[u32] = if iban_in_21.is_some() { &[20, 21] } else { &[] };
     if let Some(iban) = iban_in_21 {
@@ -608,11 +548,7 @@ fn apply_gvc(line: &mut BankLine, s: &str) {
         .map(|(_, v)| v.as_str())
         .collect();
     line.refs.remittance_text = clean_text(&text);
-    let name: String = fields
-        .iter()
-        .filter(|(k, _)| *k == 32 || *k == 33)
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let name: String = fields.iter().filter(|(k, _)| *k == 32 || *k == 33).map(|(_, v)| v.as_str()).collect();
     line.counterparty_name = clean_text(&name);
 }
 
@@ -684,9 +620,6 @@ mod tests {
         let c = structured_codes("/ORDP//ID/203798473");
         assert_eq!(c, vec![(0, "ORDP"), (6, "ID")]);
         let c = structured_codes("/CNTP/0007654332/////REMI/USTD//x/");
-        assert_eq!(
-            c.iter().map(|x| x.1).collect::<Vec<_>>(),
-            vec!["CNTP", "REMI"]
-        );
+        assert_eq!(c.iter().map(|x| x.1).collect::<Vec<_>>(), vec!["CNTP", "REMI"]);
     }
 }

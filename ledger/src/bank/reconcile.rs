@@ -87,20 +87,14 @@ pub const DEFAULT_DATE_WINDOW_DAYS: u32 = 14;
 
 impl Default for MatchOptions {
     fn default() -> Self {
-        MatchOptions {
-            date_window_days: DEFAULT_DATE_WINDOW_DAYS,
-            member_ibans: BTreeMap::new(),
-        }
+        MatchOptions { date_window_days: DEFAULT_DATE_WINDOW_DAYS, member_ibans: BTreeMap::new() }
     }
 }
 
 impl MatchOptions {
     /// Add one IBAN for a member (builder style).
     pub fn with_iban(mut self, member: &str, iban: &str) -> Self {
-        self.member_ibans
-            .entry(member.to_string())
-            .or_default()
-            .push(iban.to_string());
+        self.member_ibans.entry(member.to_string()).or_default().push(iban.to_string());
         self
     }
 }
@@ -240,19 +234,12 @@ impl Report {
             && self.missing_from_ledger.is_empty()
             && self.not_seen_at_bank.is_empty()
             && self.ambiguous.is_empty()
-            && self
-                .already_confirmed
-                .iter()
-                .all(AlreadyConfirmed::is_explained)
+            && self.already_confirmed.iter().all(AlreadyConfirmed::is_explained)
     }
 
     /// Entry ids to list as `confirmed` in a `reconciliation` entry, sorted.
     pub fn confirmed_entry_ids(&self) -> Vec<String> {
-        let ids: BTreeSet<String> = self
-            .matched
-            .iter()
-            .map(|m| m.item.entry_id.clone())
-            .collect();
+        let ids: BTreeSet<String> = self.matched.iter().map(|m| m.item.entry_id.clone()).collect();
         ids.into_iter().collect()
     }
 
@@ -261,11 +248,7 @@ impl Report {
     pub fn unmatched_bank_lines(&self) -> usize {
         self.missing_from_ledger.len()
             + self.ambiguous.len()
-            + self
-                .already_confirmed
-                .iter()
-                .filter(|a| !a.is_explained())
-                .count()
+            + self.already_confirmed.iter().filter(|a| !a.is_explained()).count()
     }
 }
 
@@ -291,12 +274,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
         }
     }
     let pinned: BTreeSet<usize> = by_key.values().flatten().copied().collect();
-    let ctx = Ctx {
-        ledger,
-        opts,
-        iban_members: &iban_members,
-        pinned: &pinned,
-    };
+    let ctx = Ctx { ledger, opts, iban_members: &iban_members, pinned: &pinned };
 
     // Stage 0 and 1: same key, reversals, references.
     let mut outcomes: Vec<Option<Outcome>> = statement
@@ -312,8 +290,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
             ctx.by_reference(line)
         })
         .collect();
-    let claimed_by_reference: BTreeSet<usize> =
-        outcomes.iter().flatten().flat_map(items_of).collect();
+    let claimed_by_reference: BTreeSet<usize> = outcomes.iter().flatten().flat_map(items_of).collect();
 
     // Stage 2: amount and date, for lines without any reference match.
     for (line, outcome) in statement.lines.iter().zip(outcomes.iter_mut()) {
@@ -321,10 +298,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
             *outcome = Some(ctx.by_amount(line, &claimed_by_reference));
         }
     }
-    let mut outcomes: Vec<Outcome> = outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or(Outcome::NoCandidate))
-        .collect();
+    let mut outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.unwrap_or(Outcome::NoCandidate)).collect();
 
     // Never pick: an item wanted by several lines makes all of them ambiguous.
     let mut wanted: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -351,9 +325,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
         }
         match o {
             Outcome::Match(i, m) => *o = Outcome::Ambiguous(vec![*i], *m),
-            Outcome::Confirmed(c, ConfirmedHow::ItemConfirmedEarlier, m) => {
-                *o = Outcome::Ambiguous(c.clone(), *m)
-            }
+            Outcome::Confirmed(c, ConfirmedHow::ItemConfirmedEarlier, m) => *o = Outcome::Ambiguous(c.clone(), *m),
             _ => {}
         }
     }
@@ -372,11 +344,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
     };
     let mut accounted: BTreeSet<usize> = BTreeSet::new();
     let items = |idx: &[usize]| idx.iter().map(|&i| ledger[i].clone()).collect::<Vec<_>>();
-    let ids = |idx: &[usize]| {
-        idx.iter()
-            .map(|&i| ledger[i].entry_id.clone())
-            .collect::<Vec<_>>()
-    };
+    let ids = |idx: &[usize]| idx.iter().map(|&i| ledger[i].entry_id.clone()).collect::<Vec<_>>();
     for (l, (line, o)) in statement.lines.iter().zip(outcomes).enumerate() {
         let line = line.clone();
         match o {
@@ -385,49 +353,31 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
                 entry_ids: ids(&c),
                 how: ConfirmedHow::SameBankLine,
             }),
-            Outcome::Reversal => report.missing_from_ledger.push(UnmatchedLine {
-                line,
-                reason: UnmatchedReason::Reversal,
-            }),
-            Outcome::NoCandidate => report.missing_from_ledger.push(UnmatchedLine {
-                line,
-                reason: UnmatchedReason::NoCandidate,
-            }),
+            Outcome::Reversal => {
+                report.missing_from_ledger.push(UnmatchedLine { line, reason: UnmatchedReason::Reversal })
+            }
+            Outcome::NoCandidate => {
+                report.missing_from_ledger.push(UnmatchedLine { line, reason: UnmatchedReason::NoCandidate })
+            }
             Outcome::AmountDiffers(c) => {
                 accounted.extend(c.iter().copied());
-                report.missing_from_ledger.push(UnmatchedLine {
-                    line,
-                    reason: UnmatchedReason::AmountDiffers {
-                        candidates: items(&c),
-                    },
-                })
+                report
+                    .missing_from_ledger
+                    .push(UnmatchedLine { line, reason: UnmatchedReason::AmountDiffers { candidates: items(&c) } })
             }
             Outcome::Match(i, method) => {
                 accounted.insert(i);
-                report.matched.push(Matched {
-                    line,
-                    item: ledger[i].clone(),
-                    method,
-                })
+                report.matched.push(Matched { line, item: ledger[i].clone(), method })
             }
             Outcome::Ambiguous(c, method) => {
                 accounted.extend(c.iter().copied());
-                let competing_lines = competitors[l]
-                    .iter()
-                    .filter_map(|&o| statement.lines.get(o).map(|x| x.key.clone()))
-                    .collect();
-                report.ambiguous.push(Ambiguous {
-                    line,
-                    method,
-                    candidates: items(&c),
-                    competing_lines,
-                })
+                let competing_lines =
+                    competitors[l].iter().filter_map(|&o| statement.lines.get(o).map(|x| x.key.clone())).collect();
+                report.ambiguous.push(Ambiguous { line, method, candidates: items(&c), competing_lines })
             }
-            Outcome::Confirmed(c, how, _) => report.already_confirmed.push(AlreadyConfirmed {
-                line,
-                entry_ids: ids(&c),
-                how,
-            }),
+            Outcome::Confirmed(c, how, _) => {
+                report.already_confirmed.push(AlreadyConfirmed { line, entry_ids: ids(&c), how })
+            }
         }
     }
     let mut unseen: Vec<&LedgerItem> = ledger
@@ -449,9 +399,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
 fn items_of(o: &Outcome) -> Vec<usize> {
     match o {
         Outcome::Match(i, _) => vec![*i],
-        Outcome::Ambiguous(c, _) | Outcome::Confirmed(c, _, _) | Outcome::AmountDiffers(c) => {
-            c.clone()
-        }
+        Outcome::Ambiguous(c, _) | Outcome::Confirmed(c, _, _) | Outcome::AmountDiffers(c) => c.clone(),
         Outcome::SameKey(_) | Outcome::Reversal | Outcome::NoCandidate => Vec::new(),
     }
 }
@@ -461,11 +409,8 @@ fn iban_index(opts: &MatchOptions) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (member, ibans) in &opts.member_ibans {
         for iban in ibans {
-            let n = normalize_iban(iban).unwrap_or_else(|| {
-                iban.split_whitespace()
-                    .collect::<String>()
-                    .to_ascii_uppercase()
-            });
+            let n = normalize_iban(iban)
+                .unwrap_or_else(|| iban.split_whitespace().collect::<String>().to_ascii_uppercase());
             out.entry(n).or_default().insert(member.clone());
         }
     }
@@ -489,48 +434,32 @@ impl Ctx<'_> {
 
     /// Items of the kind the line's direction calls for. With `include_pinned`, items that
     /// another bank line confirmed are included (a reference match to them is reported).
-    fn candidates(
-        &self,
-        line: &BankLine,
-        include_pinned: bool,
-    ) -> impl Iterator<Item = usize> + '_ {
+    fn candidates(&self, line: &BankLine, include_pinned: bool) -> impl Iterator<Item = usize> + '_ {
         let kind = Self::kind_for(line);
         self.ledger
             .iter()
             .enumerate()
-            .filter(move |(i, item)| {
-                item.kind == kind && (include_pinned || !self.pinned.contains(i))
-            })
+            .filter(move |(i, item)| item.kind == kind && (include_pinned || !self.pinned.contains(i)))
             .map(|(i, _)| i)
     }
 
     fn in_window(&self, line: &BankLine, i: usize) -> bool {
-        let days = (self.ledger[i].date - line.booking_date)
-            .num_days()
-            .unsigned_abs();
+        let days = (self.ledger[i].date - line.booking_date).num_days().unsigned_abs();
         days <= u64::from(self.opts.date_window_days)
     }
 
     /// Members the line's counterparty IBAN belongs to, per the local mapping.
     fn iban_owners(&self, line: &BankLine) -> Option<&BTreeSet<String>> {
-        line.counterparty_iban
-            .as_ref()
-            .and_then(|iban| self.iban_members.get(iban))
+        line.counterparty_iban.as_ref().and_then(|iban| self.iban_members.get(iban))
     }
 
     fn by_reference(&self, line: &BankLine) -> Option<Outcome> {
-        let refs: Vec<usize> = self
-            .candidates(line, true)
-            .filter(|&i| reference_matches(&self.ledger[i].reference, line))
-            .collect();
+        let refs: Vec<usize> =
+            self.candidates(line, true).filter(|&i| reference_matches(&self.ledger[i].reference, line)).collect();
         if refs.is_empty() {
             return None;
         }
-        let same: Vec<usize> = refs
-            .iter()
-            .copied()
-            .filter(|&i| self.ledger[i].amount == line.amount)
-            .collect();
+        let same: Vec<usize> = refs.iter().copied().filter(|&i| self.ledger[i].amount == line.amount).collect();
         if same.is_empty() {
             return Some(Outcome::AmountDiffers(refs));
         }
@@ -555,12 +484,9 @@ impl Ctx<'_> {
     }
 
     fn resolve(&self, line: &BankLine, cands: Vec<usize>, method: MatchMethod) -> Outcome {
-        let (by_other, mut cands): (Vec<usize>, Vec<usize>) = cands.into_iter().partition(|&i| {
-            self.ledger[i]
-                .confirmed_bank_key
-                .as_ref()
-                .is_some_and(|k| *k != line.key)
-        });
+        let (by_other, mut cands): (Vec<usize>, Vec<usize>) = cands
+            .into_iter()
+            .partition(|&i| self.ledger[i].confirmed_bank_key.as_ref().is_some_and(|k| *k != line.key));
         if cands.is_empty() {
             return if by_other.is_empty() {
                 Outcome::NoCandidate
@@ -569,27 +495,19 @@ impl Ctx<'_> {
             };
         }
         if method == MatchMethod::Reference && cands.len() > 1 {
-            let near: Vec<usize> = cands
-                .iter()
-                .copied()
-                .filter(|&i| self.in_window(line, i))
-                .collect();
+            let near: Vec<usize> = cands.iter().copied().filter(|&i| self.in_window(line, i)).collect();
             if !near.is_empty() {
                 cands = near;
             }
             if let Some(owners) = self.iban_owners(line) {
-                let own: Vec<usize> = cands
-                    .iter()
-                    .copied()
-                    .filter(|&i| owners.contains(&self.ledger[i].member))
-                    .collect();
+                let own: Vec<usize> =
+                    cands.iter().copied().filter(|&i| owners.contains(&self.ledger[i].member)).collect();
                 if !own.is_empty() {
                     cands = own;
                 }
             }
         }
-        let (earlier, open): (Vec<usize>, Vec<usize>) =
-            cands.iter().partition(|&&i| self.ledger[i].confirmed());
+        let (earlier, open): (Vec<usize>, Vec<usize>) = cands.iter().partition(|&&i| self.ledger[i].confirmed());
         match (open.as_slice(), earlier.is_empty()) {
             ([one], true) => Outcome::Match(*one, method),
             ([], false) => Outcome::Confirmed(earlier, ConfirmedHow::ItemConfirmedEarlier, method),
@@ -610,10 +528,7 @@ fn reference_matches(reference: &str, line: &BankLine) -> bool {
         .iter()
         .filter_map(|o| o.as_deref())
         .any(|v| v.trim().to_lowercase() == needle);
-    equal
-        || r.remittance_text
-            .as_deref()
-            .is_some_and(|t| contains_word(&t.to_lowercase(), &needle))
+    equal || r.remittance_text.as_deref().is_some_and(|t| contains_word(&t.to_lowercase(), &needle))
 }
 
 /// Letters, digits, `-` and `_` continue a reference; anything else ends it.
@@ -628,10 +543,7 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     while let Some(i) = hay.get(from..).and_then(|h| h.find(needle)) {
         let start = from + i;
         let end = start + needle.len();
-        let before_ok = hay[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !is_word_char(c));
+        let before_ok = hay[..start].chars().next_back().is_none_or(|c| !is_word_char(c));
         let after_ok = hay[end..].chars().next().is_none_or(|c| !is_word_char(c));
         if before_ok && after_ok {
             return true;
@@ -647,10 +559,7 @@ mod tests {
 
     #[test]
     fn words() {
-        assert!(contains_word(
-            "betaling meent-7f3k-21 dank",
-            "meent-7f3k-21"
-        ));
+        assert!(contains_word("betaling meent-7f3k-21 dank", "meent-7f3k-21"));
         assert!(contains_word("meent-7f3k-21", "meent-7f3k-21"));
         assert!(!contains_word("meent-7f3k-212", "meent-7f3k-21"));
         assert!(!contains_word("xmeent-7f3k-21", "meent-7f3k-21"));

@@ -15,7 +15,10 @@ use crate::register::Register;
 /// passed (yes / (yes + no) must be strictly greater, so 1 never passes).
 pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
     if c.approvals_required == 0 {
-        return Err(Refusal::rule("approvals_required_zero", "approvals_required must be at least 1: a payout needs at least one treasurer"));
+        return Err(Refusal::rule(
+            "approvals_required_zero",
+            "approvals_required must be at least 1: a payout needs at least one treasurer",
+        ));
     }
     let mut seen = BTreeSet::new();
     for t in &c.treasurers {
@@ -23,13 +26,20 @@ pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
             return Err(Refusal::rule("duplicate_treasurer", format!("treasurer {t} is named twice")));
         }
         if !register.is_admitted(t) {
-            return Err(Refusal::rule("unknown_treasurer", format!("treasurer {t} is not an admitted member of the register")));
+            return Err(Refusal::rule(
+                "unknown_treasurer",
+                format!("treasurer {t} is not an admitted member of the register"),
+            ));
         }
     }
     if c.approvals_required as usize > c.treasurers.len() {
         return Err(Refusal::rule(
             "approvals_above_treasurers",
-            format!("approvals_required is {} but the charter names {} treasurers; no payout could ever be approved", c.approvals_required, c.treasurers.len()),
+            format!(
+                "approvals_required is {} but the charter names {} treasurers; no payout could ever be approved",
+                c.approvals_required,
+                c.treasurers.len()
+            ),
         ));
     }
     if !(VOTING_PERIOD_SECONDS_MIN..=VOTING_PERIOD_SECONDS_MAX).contains(&c.voting_period_seconds) {
@@ -39,7 +49,10 @@ pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
         ));
     }
     if c.threshold.as_decimal() >= Decimal::ONE {
-        return Err(Refusal::rule("threshold_unreachable", format!("threshold {} can never be passed: yes / (yes + no) must be strictly greater", c.threshold)));
+        return Err(Refusal::rule(
+            "threshold_unreachable",
+            format!("threshold {} can never be passed: yes / (yes + no) must be strictly greater", c.threshold),
+        ));
     }
     Ok(())
 }

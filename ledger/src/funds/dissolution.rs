@@ -55,12 +55,16 @@ fn from_cents(c: i128) -> Result<Balance, MoneyError> {
 /// Share `pool` among `weights` (confirmed contributions) pro rata, to the cent:
 /// floors first, then one cent each to the largest remainders, ties by member id.
 /// Members with a zero weight get nothing; the parts sum exactly to `pool`.
-pub fn pro_rata(pool: Balance, weights: &BTreeMap<MemberId, Balance>) -> Result<BTreeMap<MemberId, Balance>, MoneyError> {
+pub fn pro_rata(
+    pool: Balance,
+    weights: &BTreeMap<MemberId, Balance>,
+) -> Result<BTreeMap<MemberId, Balance>, MoneyError> {
     let pool_c = cents(pool);
     if pool_c < 0 {
         return Err(MoneyError::Negative);
     }
-    let total: i128 = weights.values().map(|w| cents(*w)).try_fold(0i128, |a, w| a.checked_add(w)).ok_or(MoneyError::Overflow)?;
+    let total: i128 =
+        weights.values().map(|w| cents(*w)).try_fold(0i128, |a, w| a.checked_add(w)).ok_or(MoneyError::Overflow)?;
     let mut shares: Vec<(&MemberId, i128, i128)> = Vec::with_capacity(weights.len());
     let mut given: i128 = 0;
     for (m, w) in weights {

@@ -143,12 +143,15 @@ impl ProposalState {
         let t = self.tally();
         let cast = Decimal::from(t.yes + t.no + t.abstain);
         // quorum <= 1 with 4 decimals times a member count cannot overflow a Decimal.
-        let needed = self.quorum.as_decimal().checked_mul(Decimal::from(self.counted.len() as u64)).unwrap_or(Decimal::MAX);
+        let needed =
+            self.quorum.as_decimal().checked_mul(Decimal::from(self.counted.len() as u64)).unwrap_or(Decimal::MAX);
         if cast < needed {
             return Outcome::RejectedNoQuorum;
         }
         let decided = t.yes + t.no;
-        let above = decided > 0 && Decimal::from(t.yes) > self.threshold.as_decimal().checked_mul(Decimal::from(decided)).unwrap_or(Decimal::MAX);
+        let above = decided > 0
+            && Decimal::from(t.yes)
+                > self.threshold.as_decimal().checked_mul(Decimal::from(decided)).unwrap_or(Decimal::MAX);
         if !above {
             return Outcome::Rejected;
         }
@@ -163,11 +166,22 @@ impl ProposalState {
     }
 
     /// A new open proposal in `fund` by `author`, counted over the fund's members now.
-    pub(super) fn open(ctx: &Ctx<'_>, fund: &Fund, author: &MemberId, kind: ProposalKind, title: String, description: String, terms: Terms) -> Result<Self, Refusal> {
+    pub(super) fn open(
+        ctx: &Ctx<'_>,
+        fund: &Fund,
+        author: &MemberId,
+        kind: ProposalKind,
+        title: String,
+        description: String,
+        terms: Terms,
+    ) -> Result<Self, Refusal> {
         let period = i64::try_from(fund.charter.voting_period_seconds).ok().and_then(chrono::TimeDelta::try_seconds);
         let closes = period.and_then(|d| ctx.received_at.instant().checked_add_signed(d));
         let Some(closes) = closes else {
-            return Err(Refusal::rule("bad_voting_period", format!("voting period of {} seconds is out of range", fund.charter.voting_period_seconds)));
+            return Err(Refusal::rule(
+                "bad_voting_period",
+                format!("voting period of {} seconds is out of range", fund.charter.voting_period_seconds),
+            ));
         };
         Ok(ProposalState {
             id: ctx.id,
@@ -226,9 +240,14 @@ impl Funds {
     }
 
     pub(super) fn check_no_pending_admission(&self, fund: &FundId, member: &MemberId) -> Result<(), Refusal> {
-        let pending = self.open_proposals().find(|p| &p.fund == fund && p.proposal_kind == ProposalKind::Admission && p.member.as_ref() == Some(member));
+        let pending = self.open_proposals().find(|p| {
+            &p.fund == fund && p.proposal_kind == ProposalKind::Admission && p.member.as_ref() == Some(member)
+        });
         match pending {
-            Some(p) => Err(Refusal::conflict("admission_pending", format!("the admission of {member} to {fund} is already being voted on in {}", p.id))),
+            Some(p) => Err(Refusal::conflict(
+                "admission_pending",
+                format!("the admission of {member} to {fund} is already being voted on in {}", p.id),
+            )),
             None => Ok(()),
         }
     }
@@ -238,19 +257,29 @@ impl Funds {
         let author = ctx.member("proposal")?;
         let fund = self.active_fund(&b.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden("not_fund_member", format!("{author} is not a member of {}; only members propose", b.fund)));
+            return Err(Refusal::forbidden(
+                "not_fund_member",
+                format!("{author} is not a member of {}; only members propose", b.fund),
+            ));
         }
         let mut terms = Terms::default();
         match b.proposal_kind {
             ProposalKind::Allocation => {
-                let (Some(amount), Some(recipient), None, None) = (b.amount, &b.recipient, &b.member, &b.charter) else {
+                let (Some(amount), Some(recipient), None, None) = (b.amount, &b.recipient, &b.member, &b.charter)
+                else {
                     return Err(bad_fields("allocation", "has an amount and a recipient, and no member or charter"));
                 };
                 if amount > fund.charter.max_request {
-                    return Err(Refusal::rule("over_max_request", format!("{amount} is above the charter's max_request of {}", fund.charter.max_request)));
+                    return Err(Refusal::rule(
+                        "over_max_request",
+                        format!("{amount} is above the charter's max_request of {}", fund.charter.max_request),
+                    ));
                 }
                 if !ctx.register.is_admitted(recipient) {
-                    return Err(Refusal::not_found("unknown_member", format!("recipient {recipient} is not an admitted member")));
+                    return Err(Refusal::not_found(
+                        "unknown_member",
+                        format!("recipient {recipient} is not an admitted member"),
+                    ));
                 }
                 terms.amount = Some(amount);
                 terms.recipient = Some(recipient.clone());
@@ -260,10 +289,16 @@ impl Funds {
                     return Err(bad_fields("admission", "has a member, and no amount, recipient or charter"));
                 };
                 if !ctx.register.is_admitted(member) {
-                    return Err(Refusal::not_found("unknown_member", format!("{member} is not an admitted member of the register")));
+                    return Err(Refusal::not_found(
+                        "unknown_member",
+                        format!("{member} is not an admitted member of the register"),
+                    ));
                 }
                 if fund.is_member(member) {
-                    return Err(Refusal::conflict("already_member", format!("{member} is already a member of {}", b.fund)));
+                    return Err(Refusal::conflict(
+                        "already_member",
+                        format!("{member} is already a member of {}", b.fund),
+                    ));
                 }
                 self.check_no_pending_admission(&b.fund, member)?;
                 terms.member = Some(member.clone());
@@ -288,20 +323,38 @@ impl Funds {
     /// `vote`: by a counted member, before the deadline and the close.
     pub(super) fn vote(&mut self, ctx: &Ctx<'_>, b: &Vote) -> Result<(), Refusal> {
         let author = ctx.member("vote")?;
-        let p = self.proposals.get(&b.proposal).ok_or_else(|| Refusal::not_found("unknown_proposal", format!("no proposal {}", b.proposal)))?;
+        let p = self
+            .proposals
+            .get(&b.proposal)
+            .ok_or_else(|| Refusal::not_found("unknown_proposal", format!("no proposal {}", b.proposal)))?;
         if p.status == ProposalStatus::Closed {
             return Err(Refusal::conflict("proposal_closed", format!("proposal {} is closed", b.proposal)));
         }
         if !p.counted.contains(author) {
             let member_now = self.funds.get(&p.fund).is_some_and(|f| f.is_member(author));
             return Err(if member_now {
-                Refusal::forbidden("not_counted", format!("{author} joined {} after proposal {} opened; only the members at opening vote", p.fund, b.proposal))
+                Refusal::forbidden(
+                    "not_counted",
+                    format!(
+                        "{author} joined {} after proposal {} opened; only the members at opening vote",
+                        p.fund, b.proposal
+                    ),
+                )
             } else {
-                Refusal::forbidden("not_fund_member", format!("{author} is not a member of {}; only its members vote", p.fund))
+                Refusal::forbidden(
+                    "not_fund_member",
+                    format!("{author} is not a member of {}; only its members vote", p.fund),
+                )
             });
         }
         if ctx.received_at.instant() >= p.closes_at.instant() {
-            return Err(Refusal::conflict("voting_closed", format!("voting on {} ended at {}; this vote was received at {}", b.proposal, p.closes_at, ctx.received_at)));
+            return Err(Refusal::conflict(
+                "voting_closed",
+                format!(
+                    "voting on {} ended at {}; this vote was received at {}",
+                    b.proposal, p.closes_at, ctx.received_at
+                ),
+            ));
         }
         if let Some(p) = self.proposals.get_mut(&b.proposal) {
             p.votes.insert(author.clone(), b.choice);
@@ -311,14 +364,23 @@ impl Funds {
 
     /// `proposal.close`: by anyone once the deadline passed or every counted member voted.
     pub(super) fn close(&mut self, ctx: &Ctx<'_>, b: &ProposalClose) -> Result<(), Refusal> {
-        let p = self.proposals.get(&b.proposal).ok_or_else(|| Refusal::not_found("unknown_proposal", format!("no proposal {}", b.proposal)))?;
+        let p = self
+            .proposals
+            .get(&b.proposal)
+            .ok_or_else(|| Refusal::not_found("unknown_proposal", format!("no proposal {}", b.proposal)))?;
         if p.status == ProposalStatus::Closed {
             return Err(Refusal::conflict("proposal_closed", format!("proposal {} is already closed", b.proposal)));
         }
         if ctx.received_at.instant() < p.closes_at.instant() && !p.all_voted() {
             return Err(Refusal::conflict(
                 "too_early_to_close",
-                format!("proposal {} is open until {}, and {} of {} counted members have voted", b.proposal, p.closes_at, p.votes.len(), p.counted.len()),
+                format!(
+                    "proposal {} is open until {}, and {} of {} counted members have voted",
+                    b.proposal,
+                    p.closes_at,
+                    p.votes.len(),
+                    p.counted.len()
+                ),
             ));
         }
         let plan = self.plan_close(ctx, p)?;
@@ -388,7 +450,8 @@ impl Funds {
         }
         let effect = match p.proposal_kind {
             ProposalKind::Allocation => {
-                let amount = p.amount.ok_or_else(|| Refusal::rule("bad_proposal", "an allocation without an amount"))?;
+                let amount =
+                    p.amount.ok_or_else(|| Refusal::rule("bad_proposal", "an allocation without an amount"))?;
                 balances.available = money(balances.available.minus(amount), "available")?;
                 balances.committed = money(balances.committed.plus(amount), "committed")?;
                 Effect::None
@@ -398,7 +461,10 @@ impl Funds {
                 _ => Effect::None,
             },
             ProposalKind::Charter => {
-                let charter = p.charter.clone().ok_or_else(|| Refusal::rule("bad_proposal", "a charter proposal without a charter"))?;
+                let charter = p
+                    .charter
+                    .clone()
+                    .ok_or_else(|| Refusal::rule("bad_proposal", "a charter proposal without a charter"))?;
                 let execute = self.executable(fund, &charter, &mut balances)?;
                 Effect::Charter { charter, execute }
             }
@@ -417,9 +483,16 @@ impl Funds {
                     .collect();
                 balances.committed = money(balances.committed.checked_add(pool), "committed")?;
                 balances.available = Balance::ZERO;
-                let also_closed = self.open_proposals().filter(|o| o.fund == p.fund && o.id != p.id).map(|o| o.id).collect();
+                let also_closed =
+                    self.open_proposals().filter(|o| o.fund == p.fund && o.id != p.id).map(|o| o.id).collect();
                 Effect::Dissolve {
-                    dissolution: Dissolution { proposal: p.id, seq: ctx.seq, at: ctx.received_at.clone(), pool, refunds },
+                    dissolution: Dissolution {
+                        proposal: p.id,
+                        seq: ctx.seq,
+                        at: ctx.received_at.clone(),
+                        pool,
+                        refunds,
+                    },
                     also_closed,
                     cancelled_rounds,
                 }

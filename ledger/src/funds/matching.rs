@@ -78,7 +78,10 @@ impl Funds {
         let author = ctx.member("pledge.matching")?;
         let kind = ctx.register.member(author).and_then(|m| m.member_kind);
         if kind != Some(MemberKind::Municipality) {
-            return Err(Refusal::forbidden("not_municipality", format!("{author} is not a municipality; only a municipality pledges matching")));
+            return Err(Refusal::forbidden(
+                "not_municipality",
+                format!("{author} is not a municipality; only a municipality pledges matching"),
+            ));
         }
         let fund = self.active_fund(&b.fund)?;
         let today = ctx.received_at.date();
@@ -86,7 +89,10 @@ impl Funds {
             return Err(Refusal::rule("until_in_past", format!("until {} is before today ({today})", b.until)));
         }
         if let Some(p) = fund.matching.iter().find(|p| &p.municipality == author && p.until.0 >= today) {
-            return Err(Refusal::conflict("overlapping_pledge", format!("{author} already has pledge {} on {} running until {}", p.id, b.fund, p.until)));
+            return Err(Refusal::conflict(
+                "overlapping_pledge",
+                format!("{author} already has pledge {} on {} running until {}", p.id, b.fund, p.until),
+            ));
         }
         let pledge = MatchingPledge {
             id: ctx.id,

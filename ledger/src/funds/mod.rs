@@ -24,7 +24,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::entry::{Admission, Body, Charter, Contribution, FundCreate, FundRef, ProposalKind, Reconciliation, Reversal};
+use crate::entry::{
+    Admission, Body, Charter, Contribution, FundCreate, FundRef, ProposalKind, Reconciliation, Reversal,
+};
 use crate::error::Refusal;
 use crate::ids::{Author, EntryId, FundId, MemberId, Seq};
 use crate::money::{Amount, Balance, MoneyError};
@@ -36,7 +38,9 @@ pub use dissolution::{pro_rata, Dissolution, Refund};
 pub use governance::{Outcome, ProposalState, ProposalStatus, Tally};
 pub use matching::MatchingPledge;
 pub use payouts::{DisbursementState, DisbursementStatus};
-pub use rounds::{BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus};
+pub use rounds::{
+    BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus,
+};
 
 /// What a handler needs to know about the entry besides its body.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +60,9 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The author as a member; the operator may author only closes.
     fn member(&self, kind: &str) -> Result<&MemberId, Refusal> {
-        self.author.member().ok_or_else(|| Refusal::forbidden("member_only", format!("{kind} entries are authored by members")))
+        self.author
+            .member()
+            .ok_or_else(|| Refusal::forbidden("member_only", format!("{kind} entries are authored by members")))
     }
 }
 
@@ -79,7 +85,9 @@ impl Balances {
     /// Conservation: `confirmed = available + committed + disbursed`, to the cent, and nothing negative.
     pub fn check(&self, fund: &FundId) -> Result<(), Refusal> {
         let sum = self.available.checked_add(self.committed).and_then(|s| s.checked_add(self.disbursed));
-        let negative = [self.pledged, self.confirmed, self.committed, self.disbursed, self.available].iter().any(Balance::is_negative);
+        let negative = [self.pledged, self.confirmed, self.committed, self.disbursed, self.available]
+            .iter()
+            .any(Balance::is_negative);
         match sum {
             Ok(sum) if sum == self.confirmed && !negative => Ok(()),
             _ => Err(Refusal::rule(
@@ -281,9 +289,11 @@ impl Funds {
             Body::RoundProject(b) => self.add_project(ctx, b),
             Body::Ballot(b) => self.cast_ballot(ctx, b),
             Body::RoundClose(b) => self.close_round(ctx, b),
-            Body::Genesis(_) | Body::MemberApply(_) | Body::MemberAdmit(_) | Body::MemberReject(_) | Body::KeyRotate(_) => {
-                Err(Refusal::rule("unsupported_kind", "not a fund entry"))
-            }
+            Body::Genesis(_)
+            | Body::MemberApply(_)
+            | Body::MemberAdmit(_)
+            | Body::MemberReject(_)
+            | Body::KeyRotate(_) => Err(Refusal::rule("unsupported_kind", "not a fund entry")),
         }
     }
 
@@ -309,7 +319,10 @@ impl Funds {
     fn active_fund(&self, id: &FundId) -> Result<&Fund, Refusal> {
         let f = self.known_fund(id)?;
         if f.status == FundStatus::Dissolved {
-            return Err(Refusal::conflict("fund_dissolved", format!("fund {id} is dissolved: it takes no new members, contributions, proposals or rounds")));
+            return Err(Refusal::conflict(
+                "fund_dissolved",
+                format!("fund {id} is dissolved: it takes no new members, contributions, proposals or rounds"),
+            ));
         }
         Ok(f)
     }
@@ -436,18 +449,30 @@ impl Funds {
         let author = ctx.member("reconciliation")?;
         let fund = self.known_fund(&b.fund)?;
         if !fund.is_treasurer(author) {
-            return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers reconcile", b.fund)));
+            return Err(Refusal::forbidden(
+                "not_treasurer",
+                format!("{author} is not a treasurer of {}; only treasurers reconcile", b.fund),
+            ));
         }
         if b.period_from > b.period_to {
-            return Err(Refusal::rule("bad_period", format!("period_from {} is after period_to {}", b.period_from, b.period_to)));
+            return Err(Refusal::rule(
+                "bad_period",
+                format!("period_from {} is after period_to {}", b.period_from, b.period_to),
+            ));
         }
         if let Some(r) = fund.reconciliations.iter().find(|r| r.statement_sha256 == b.statement_sha256) {
-            return Err(Refusal::conflict("duplicate_statement", format!("statement {} was already reconciled by {}", b.statement_sha256, r.id)));
+            return Err(Refusal::conflict(
+                "duplicate_statement",
+                format!("statement {} was already reconciled by {}", b.statement_sha256, r.id),
+            ));
         }
         let mut seen = BTreeSet::new();
         for id in &b.confirmed {
             if !seen.insert(*id) {
-                return Err(Refusal::malformed("duplicate_confirmation", format!("entry {id} is listed twice in confirmed")));
+                return Err(Refusal::malformed(
+                    "duplicate_confirmation",
+                    format!("entry {id} is listed twice in confirmed"),
+                ));
             }
         }
 
@@ -462,15 +487,24 @@ impl Funds {
         for id in &b.confirmed {
             if let Some(c) = self.contributions.get(id) {
                 if c.fund != b.fund {
-                    return Err(Refusal::rule("wrong_fund", format!("contribution {id} is to fund {}, not {}", c.fund, b.fund)));
+                    return Err(Refusal::rule(
+                        "wrong_fund",
+                        format!("contribution {id} is to fund {}, not {}", c.fund, b.fund),
+                    ));
                 }
                 match c.status {
                     ContributionStatus::Pledged => {}
                     ContributionStatus::Confirmed => {
-                        return Err(Refusal::conflict("already_confirmed", format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by))));
+                        return Err(Refusal::conflict(
+                            "already_confirmed",
+                            format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by)),
+                        ));
                     }
                     ContributionStatus::Reversed => {
-                        return Err(Refusal::conflict("entry_reversed", format!("contribution {id} was reversed by {}", opt_id(c.reversed_by))));
+                        return Err(Refusal::conflict(
+                            "entry_reversed",
+                            format!("contribution {id} was reversed by {}", opt_id(c.reversed_by)),
+                        ));
                     }
                 }
                 balances.pledged = money(balances.pledged.minus(c.amount), "pledged")?;
@@ -497,15 +531,24 @@ impl Funds {
                 references.push(c.reference.clone());
             } else if let Some(d) = self.disbursements.get(id) {
                 if d.fund != b.fund {
-                    return Err(Refusal::rule("wrong_fund", format!("disbursement {id} is from fund {}, not {}", d.fund, b.fund)));
+                    return Err(Refusal::rule(
+                        "wrong_fund",
+                        format!("disbursement {id} is from fund {}, not {}", d.fund, b.fund),
+                    ));
                 }
                 match d.status {
                     DisbursementStatus::Executed => {}
                     DisbursementStatus::Confirmed => {
-                        return Err(Refusal::conflict("already_confirmed", format!("disbursement {id} was already confirmed by {}", opt_id(d.confirmed_by))));
+                        return Err(Refusal::conflict(
+                            "already_confirmed",
+                            format!("disbursement {id} was already confirmed by {}", opt_id(d.confirmed_by)),
+                        ));
                     }
                     DisbursementStatus::Reversed => {
-                        return Err(Refusal::conflict("entry_reversed", format!("disbursement {id} was reversed by {}", opt_id(d.reversed_by))));
+                        return Err(Refusal::conflict(
+                            "entry_reversed",
+                            format!("disbursement {id} was reversed by {}", opt_id(d.reversed_by)),
+                        ));
                     }
                     DisbursementStatus::Pending => {
                         return Err(Refusal::conflict(
@@ -565,7 +608,10 @@ impl Funds {
         if let Some(c) = self.contributions.get(&b.entry) {
             let fund = self.known_fund(&c.fund)?;
             if &c.author != author && !fund.is_treasurer(author) {
-                return Err(Refusal::forbidden("not_allowed_to_reverse", format!("only {} or a treasurer of {} may reverse contribution {}", c.author, c.fund, b.entry)));
+                return Err(Refusal::forbidden(
+                    "not_allowed_to_reverse",
+                    format!("only {} or a treasurer of {} may reverse contribution {}", c.author, c.fund, b.entry),
+                ));
             }
             match c.status {
                 ContributionStatus::Pledged => {}
@@ -576,7 +622,10 @@ impl Funds {
                     ));
                 }
                 ContributionStatus::Reversed => {
-                    return Err(Refusal::conflict("already_reversed", format!("contribution {} was already reversed by {}", b.entry, opt_id(c.reversed_by))));
+                    return Err(Refusal::conflict(
+                        "already_reversed",
+                        format!("contribution {} was already reversed by {}", b.entry, opt_id(c.reversed_by)),
+                    ));
                 }
             }
             let mut balances = fund.balances;
@@ -596,15 +645,21 @@ impl Funds {
         if self.disbursements.contains_key(&b.entry) {
             return self.reverse_disbursement(ctx, author, b);
         }
-        Err(Refusal::not_found("unknown_entry", format!("no contribution or disbursement {}; only those can be reversed", b.entry)))
+        Err(Refusal::not_found(
+            "unknown_entry",
+            format!("no contribution or disbursement {}; only those can be reversed", b.entry),
+        ))
     }
 
     /// The proposals whose close is due at `now`: the deadline has passed, or
     /// every member counted at opening has voted. The server submits a
     /// `proposal.close` for each.
     pub fn due_closes(&self, now: &Timestamp) -> Vec<EntryId> {
-        let mut due: Vec<(&Timestamp, EntryId)> =
-            self.open_proposals().filter(|p| p.closes_at.instant() <= now.instant() || p.all_voted()).map(|p| (&p.closes_at, p.id)).collect();
+        let mut due: Vec<(&Timestamp, EntryId)> = self
+            .open_proposals()
+            .filter(|p| p.closes_at.instant() <= now.instant() || p.all_voted())
+            .map(|p| (&p.closes_at, p.id))
+            .collect();
         due.sort();
         due.into_iter().map(|(_, id)| id).collect()
     }

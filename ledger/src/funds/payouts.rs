@@ -110,7 +110,12 @@ impl Funds {
                 Some(p) => Some((p.requested, p.paid)),
                 None => self.projects.get(id).map(|p| (p.requested, p.paid)),
             },
-            Account::Refund(f, m) => self.funds.get(f).and_then(|f| f.dissolution.as_ref()).and_then(|d| d.refunds.get(m)).map(|r| (r.requested, r.paid)),
+            Account::Refund(f, m) => self
+                .funds
+                .get(f)
+                .and_then(|f| f.dissolution.as_ref())
+                .and_then(|d| d.refunds.get(m))
+                .map(|r| (r.requested, r.paid)),
         };
         found.ok_or_else(|| Refusal::not_found("unknown_allocation", "the allocation of this disbursement is gone"))
     }
@@ -144,18 +149,30 @@ impl Funds {
         let (fund, payout, recipient) = if let Some(p) = self.proposals.get(&b.allocation) {
             let fund = self.known_fund(&p.fund)?;
             if !fund.is_treasurer(author) {
-                return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund)));
+                return Err(Refusal::forbidden(
+                    "not_treasurer",
+                    format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund),
+                ));
             }
             if !matches!(p.proposal_kind, ProposalKind::Allocation | ProposalKind::Dissolution) {
-                return Err(Refusal::rule("not_an_allocation", format!("proposal {} is not an allocation or a dissolution; it pays nothing", b.allocation)));
+                return Err(Refusal::rule(
+                    "not_an_allocation",
+                    format!("proposal {} is not an allocation or a dissolution; it pays nothing", b.allocation),
+                ));
             }
             if p.outcome != Some(Outcome::Passed) {
-                return Err(Refusal::conflict("allocation_not_passed", format!("proposal {} has not passed (it is {})", b.allocation, describe(p.outcome))));
+                return Err(Refusal::conflict(
+                    "allocation_not_passed",
+                    format!("proposal {} has not passed (it is {})", b.allocation, describe(p.outcome)),
+                ));
             }
             match p.proposal_kind {
                 ProposalKind::Allocation => {
                     let (Some(total), Some(recipient)) = (p.amount, &p.recipient) else {
-                        return Err(Refusal::rule("not_an_allocation", format!("proposal {} has no amount or recipient", b.allocation)));
+                        return Err(Refusal::rule(
+                            "not_an_allocation",
+                            format!("proposal {} has no amount or recipient", b.allocation),
+                        ));
                     };
                     check_remainder(b, total, p.requested)?;
                     (fund, PayoutKind::Allocation, recipient.clone())
@@ -166,24 +183,39 @@ impl Funds {
             // A project selected in a budgeting round is an allocation of its cost to its recipient.
             let fund = self.known_fund(&p.fund)?;
             if !fund.is_treasurer(author) {
-                return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund)));
+                return Err(Refusal::forbidden(
+                    "not_treasurer",
+                    format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund),
+                ));
             }
             match p.status {
                 ProjectStatus::Selected => {}
                 ProjectStatus::Candidate => {
-                    return Err(Refusal::conflict("allocation_not_passed", format!("project {} is in round {}, which has not closed", b.allocation, p.round)));
+                    return Err(Refusal::conflict(
+                        "allocation_not_passed",
+                        format!("project {} is in round {}, which has not closed", b.allocation, p.round),
+                    ));
                 }
                 ProjectStatus::NotSelected => {
-                    return Err(Refusal::conflict("allocation_not_passed", format!("project {} was not selected in round {}", b.allocation, p.round)));
+                    return Err(Refusal::conflict(
+                        "allocation_not_passed",
+                        format!("project {} was not selected in round {}", b.allocation, p.round),
+                    ));
                 }
             }
             check_remainder(b, p.cost, p.requested)?;
             (fund, PayoutKind::Allocation, p.recipient.clone())
         } else {
-            return Err(Refusal::not_found("unknown_allocation", format!("no proposal or round project {}", b.allocation)));
+            return Err(Refusal::not_found(
+                "unknown_allocation",
+                format!("no proposal or round project {}", b.allocation),
+            ));
         };
         if &recipient == author {
-            return Err(Refusal::forbidden("recipient_cannot_request", format!("{author} is the recipient; another treasurer must request its payout")));
+            return Err(Refusal::forbidden(
+                "recipient_cannot_request",
+                format!("{author} is the recipient; another treasurer must request its payout"),
+            ));
         }
         let account = match payout {
             PayoutKind::Allocation => Account::Allocation(b.allocation),
@@ -193,7 +225,10 @@ impl Funds {
         let requested = money(requested.plus(b.amount), "requested")?;
         let mut balances = fund.balances;
         if Balance::from(b.amount) > balances.committed {
-            return Err(Refusal::rule("insufficient_funds", format!("{} is above the fund's committed balance {}", b.amount, balances.committed)));
+            return Err(Refusal::rule(
+                "insufficient_funds",
+                format!("{} is above the fund's committed balance {}", b.amount, balances.committed),
+            ));
         }
         let executes = fund.charter.approvals_required <= 1;
         let paid = if executes { Some(execute(&mut balances, b.amount, paid)?) } else { None };
@@ -229,19 +264,34 @@ impl Funds {
     /// `disbursement.approve`: another treasurer, not the recipient, once.
     pub(super) fn approve(&mut self, ctx: &Ctx<'_>, b: &DisbursementApprove) -> Result<(), Refusal> {
         let author = ctx.member("disbursement.approve")?;
-        let d = self.disbursements.get(&b.disbursement).ok_or_else(|| Refusal::not_found("unknown_disbursement", format!("no disbursement {}", b.disbursement)))?;
+        let d = self
+            .disbursements
+            .get(&b.disbursement)
+            .ok_or_else(|| Refusal::not_found("unknown_disbursement", format!("no disbursement {}", b.disbursement)))?;
         let fund = self.known_fund(&d.fund)?;
         if !fund.is_treasurer(author) {
-            return Err(Refusal::forbidden("not_treasurer", format!("{author} is not a treasurer of {}; only treasurers approve payouts", d.fund)));
+            return Err(Refusal::forbidden(
+                "not_treasurer",
+                format!("{author} is not a treasurer of {}; only treasurers approve payouts", d.fund),
+            ));
         }
         if &d.recipient == author {
-            return Err(Refusal::forbidden("self_approval", format!("{author} is the recipient of disbursement {}; it may not approve its own payout", d.id)));
+            return Err(Refusal::forbidden(
+                "self_approval",
+                format!("{author} is the recipient of disbursement {}; it may not approve its own payout", d.id),
+            ));
         }
         if d.status != DisbursementStatus::Pending {
-            return Err(Refusal::conflict("disbursement_not_pending", format!("disbursement {} is {}, no longer pending", d.id, status_word(d.status))));
+            return Err(Refusal::conflict(
+                "disbursement_not_pending",
+                format!("disbursement {} is {}, no longer pending", d.id, status_word(d.status)),
+            ));
         }
         if d.approvals.contains(author) {
-            return Err(Refusal::conflict("already_approved", format!("{author} has already approved disbursement {}", d.id)));
+            return Err(Refusal::conflict(
+                "already_approved",
+                format!("{author} has already approved disbursement {}", d.id),
+            ));
         }
         let count = d.approvals.iter().filter(|a| fund.is_treasurer(a)).count() + 1;
         let executes = count >= fund.charter.approvals_required as usize;
@@ -269,19 +319,36 @@ impl Funds {
     }
 
     /// `reversal` of a disbursement: only while pending; frees its reservation.
-    pub(super) fn reverse_disbursement(&mut self, ctx: &Ctx<'_>, author: &MemberId, b: &Reversal) -> Result<(), Refusal> {
-        let d = self.disbursements.get(&b.entry).ok_or_else(|| Refusal::not_found("unknown_entry", format!("no disbursement {}", b.entry)))?;
+    pub(super) fn reverse_disbursement(
+        &mut self,
+        ctx: &Ctx<'_>,
+        author: &MemberId,
+        b: &Reversal,
+    ) -> Result<(), Refusal> {
+        let d = self
+            .disbursements
+            .get(&b.entry)
+            .ok_or_else(|| Refusal::not_found("unknown_entry", format!("no disbursement {}", b.entry)))?;
         let fund = self.known_fund(&d.fund)?;
         if &d.requested_by != author && !fund.is_treasurer(author) {
-            return Err(Refusal::forbidden("not_allowed_to_reverse", format!("only {} or a treasurer of {} may reverse disbursement {}", d.requested_by, d.fund, d.id)));
+            return Err(Refusal::forbidden(
+                "not_allowed_to_reverse",
+                format!("only {} or a treasurer of {} may reverse disbursement {}", d.requested_by, d.fund, d.id),
+            ));
         }
         match d.status {
             DisbursementStatus::Pending => {}
             DisbursementStatus::Executed | DisbursementStatus::Confirmed => {
-                return Err(Refusal::conflict("disbursement_executed", format!("disbursement {} has been executed; a payout that went out cannot be reversed", d.id)));
+                return Err(Refusal::conflict(
+                    "disbursement_executed",
+                    format!("disbursement {} has been executed; a payout that went out cannot be reversed", d.id),
+                ));
             }
             DisbursementStatus::Reversed => {
-                return Err(Refusal::conflict("already_reversed", format!("disbursement {} was already reversed by {}", d.id, super::opt_id(d.reversed_by))));
+                return Err(Refusal::conflict(
+                    "already_reversed",
+                    format!("disbursement {} was already reversed by {}", d.id, super::opt_id(d.reversed_by)),
+                ));
             }
         }
         let account = account_of(d);
@@ -298,7 +365,12 @@ impl Funds {
     }
 
     /// The pending disbursements of `fund` that have enough approvals under `charter`; updates `balances`.
-    pub(super) fn executable(&self, fund: &Fund, charter: &Charter, balances: &mut Balances) -> Result<Executions, Refusal> {
+    pub(super) fn executable(
+        &self,
+        fund: &Fund,
+        charter: &Charter,
+        balances: &mut Balances,
+    ) -> Result<Executions, Refusal> {
         let mut out = Executions { disbursements: Vec::new(), paid: BTreeMap::new() };
         for id in &fund.disbursements {
             let Some(d) = self.disbursements.get(id) else { continue };
@@ -340,7 +412,10 @@ fn check_remainder(b: &Disbursement, total: Amount, requested: Balance) -> Resul
     if Balance::from(b.amount) > remainder {
         return Err(Refusal::rule(
             "over_allocation_remainder",
-            format!("{} is above what is left of allocation {}: {remainder} of {total} ({requested} already requested)", b.amount, b.allocation),
+            format!(
+                "{} is above what is left of allocation {}: {remainder} of {total} ({requested} already requested)",
+                b.amount, b.allocation
+            ),
         ));
     }
     Ok(())
@@ -349,7 +424,10 @@ fn check_remainder(b: &Disbursement, total: Amount, requested: Balance) -> Resul
 /// Move `amount` from committed to disbursed; the account's new `paid`.
 fn execute(balances: &mut Balances, amount: Amount, paid: Balance) -> Result<Balance, Refusal> {
     balances.committed = money(balances.committed.minus(amount), "committed").map_err(|_| {
-        Refusal::rule("insufficient_funds", format!("{amount} is above the fund's committed balance {}", balances.committed))
+        Refusal::rule(
+            "insufficient_funds",
+            format!("{amount} is above the fund's committed balance {}", balances.committed),
+        )
     })?;
     balances.disbursed = money(balances.disbursed.plus(amount), "disbursed")?;
     money(paid.plus(amount), "paid")
@@ -360,7 +438,12 @@ fn execute(balances: &mut Balances, amount: Amount, paid: Balance) -> Result<Bal
 fn refund_recipient(fund: &Fund, b: &Disbursement, author: &MemberId) -> Result<MemberId, Refusal> {
     let d = match (&fund.dissolution, fund.status) {
         (Some(d), FundStatus::Dissolved) if d.proposal == b.allocation => d,
-        _ => return Err(Refusal::conflict("allocation_not_passed", format!("{} is not the dissolution of {}", b.allocation, fund.id))),
+        _ => {
+            return Err(Refusal::conflict(
+                "allocation_not_passed",
+                format!("{} is not the dissolution of {}", b.allocation, fund.id),
+            ))
+        }
     };
     let mut own = None;
     for (m, r) in &d.refunds {

@@ -241,7 +241,8 @@ pub struct RoundProjectState {
 
 /// A round amount as an exact pabulib cost.
 fn cost_of(a: Amount) -> Result<pb::Cost, Refusal> {
-    pb::Cost::parse(&a.to_string()).map_err(|e| Refusal::rule("money_overflow", format!("{a} is not a cost the rules can use: {e:?}")))
+    pb::Cost::parse(&a.to_string())
+        .map_err(|e| Refusal::rule("money_overflow", format!("{a} is not a cost the rules can use: {e:?}")))
 }
 
 fn instance_error(e: pb::InstanceError) -> Refusal {
@@ -272,8 +273,11 @@ impl Funds {
     /// The open rounds whose `round.close` is due at `now` (`closes_at`
     /// passed), earliest deadline first. The server submits a close for each.
     pub fn due_round_closes(&self, now: &Timestamp) -> Vec<EntryId> {
-        let mut due: Vec<(&Timestamp, EntryId)> =
-            self.open_rounds().filter(|r| r.closes_at.instant() <= now.instant()).map(|r| (&r.closes_at, r.id)).collect();
+        let mut due: Vec<(&Timestamp, EntryId)> = self
+            .open_rounds()
+            .filter(|r| r.closes_at.instant() <= now.instant())
+            .map(|r| (&r.closes_at, r.id))
+            .collect();
         due.sort();
         due.into_iter().map(|(_, id)| id).collect()
     }
@@ -287,7 +291,9 @@ impl Funds {
         match r.status {
             RoundStatus::Open => Ok(r),
             RoundStatus::Closed => Err(Refusal::conflict("round_closed", format!("round {id} is closed"))),
-            RoundStatus::Cancelled => Err(Refusal::conflict("round_closed", format!("round {id} was cancelled: its fund was dissolved"))),
+            RoundStatus::Cancelled => {
+                Err(Refusal::conflict("round_closed", format!("round {id} was cancelled: its fund was dissolved")))
+            }
         }
     }
 
@@ -312,10 +318,13 @@ impl Funds {
             ("num_votes", &r.ballots.len().to_string()),
             ("vote_type", "approval"),
             ("rule", rule),
-            ("meent_rule", match r.rule {
-                RoundRule::Greedy => "greedy",
-                RoundRule::EqualShares => "equal_shares",
-            }),
+            (
+                "meent_rule",
+                match r.rule {
+                    RoundRule::Greedy => "greedy",
+                    RoundRule::EqualShares => "equal_shares",
+                },
+            ),
             ("pabutools_rule", r.pb_rule().name()),
             ("date_begin", &pabulib_date(&r.opened_at)),
             ("date_end", &pabulib_date(&r.closes_at)),
@@ -325,7 +334,9 @@ impl Funds {
             inst.set_meta(k, v);
         }
         for pid in &r.projects {
-            let p = self.projects.get(pid).ok_or_else(|| Refusal::not_found("unknown_project", format!("round {id} lists a project {pid} that is missing")))?;
+            let p = self.projects.get(pid).ok_or_else(|| {
+                Refusal::not_found("unknown_project", format!("round {id} lists a project {pid} that is missing"))
+            })?;
             let mut project = pb::Project::new(pid.to_hex(), cost_of(p.cost)?);
             project.extra = vec![
                 ("name".into(), p.title.clone()),
@@ -353,7 +364,10 @@ impl Funds {
         let author = ctx.member("round.open")?;
         let fund = self.active_fund(&b.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden("not_fund_member", format!("{author} is not a member of {}; only members open rounds", b.fund)));
+            return Err(Refusal::forbidden(
+                "not_fund_member",
+                format!("{author} is not a member of {}; only members open rounds", b.fund),
+            ));
         }
         let now = ctx.received_at.instant();
         if b.projects_until.instant() <= now {
@@ -363,7 +377,10 @@ impl Funds {
             ));
         }
         if b.closes_at.instant() <= b.projects_until.instant() {
-            return Err(Refusal::rule("bad_round_deadlines", format!("closes_at {} must be after projects_until {}", b.closes_at, b.projects_until)));
+            return Err(Refusal::rule(
+                "bad_round_deadlines",
+                format!("closes_at {} must be after projects_until {}", b.closes_at, b.projects_until),
+            ));
         }
         if b.closes_at.instant().signed_duration_since(now).num_seconds() > ROUND_PERIOD_SECONDS_MAX {
             return Err(Refusal::rule(
@@ -373,7 +390,10 @@ impl Funds {
         }
         let mut balances = fund.balances;
         if Balance::from(b.budget) > balances.available {
-            return Err(Refusal::rule("insufficient_funds", format!("budget {} is above the fund's available balance {}", b.budget, balances.available)));
+            return Err(Refusal::rule(
+                "insufficient_funds",
+                format!("budget {} is above the fund's available balance {}", b.budget, balances.available),
+            ));
         }
         balances.available = money(balances.available.minus(b.budget), "available")?;
         balances.committed = money(balances.committed.plus(b.budget), "committed")?;
@@ -411,16 +431,25 @@ impl Funds {
         let r = self.open_round(&b.round)?;
         let fund = self.known_fund(&r.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden("not_fund_member", format!("{author} is not a member of {}; only members submit projects", r.fund)));
+            return Err(Refusal::forbidden(
+                "not_fund_member",
+                format!("{author} is not a member of {}; only members submit projects", r.fund),
+            ));
         }
         if ctx.received_at.instant() >= r.projects_until.instant() {
             return Err(Refusal::conflict(
                 "projects_closed",
-                format!("round {} took projects until {}; this one was received at {}", b.round, r.projects_until, ctx.received_at),
+                format!(
+                    "round {} took projects until {}; this one was received at {}",
+                    b.round, r.projects_until, ctx.received_at
+                ),
             ));
         }
         if r.projects.len() >= ROUND_PROJECTS_MAX {
-            return Err(Refusal::rule("too_many_projects", format!("round {} already has {ROUND_PROJECTS_MAX} projects, the most a round may have", b.round)));
+            return Err(Refusal::rule(
+                "too_many_projects",
+                format!("round {} already has {ROUND_PROJECTS_MAX} projects, the most a round may have", b.round),
+            ));
         }
         if b.cost > r.budget {
             return Err(Refusal::rule(
@@ -429,10 +458,16 @@ impl Funds {
             ));
         }
         if b.cost > fund.charter.max_request {
-            return Err(Refusal::rule("over_max_request", format!("cost {} is above the charter's max_request of {}", b.cost, fund.charter.max_request)));
+            return Err(Refusal::rule(
+                "over_max_request",
+                format!("cost {} is above the charter's max_request of {}", b.cost, fund.charter.max_request),
+            ));
         }
         if !ctx.register.is_admitted(&b.recipient) {
-            return Err(Refusal::not_found("unknown_member", format!("recipient {} is not an admitted member", b.recipient)));
+            return Err(Refusal::not_found(
+                "unknown_member",
+                format!("recipient {} is not an admitted member", b.recipient),
+            ));
         }
         let project = RoundProjectState {
             id: ctx.id,
@@ -463,32 +498,51 @@ impl Funds {
         let r = self.open_round(&b.round)?;
         let fund = self.known_fund(&r.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden("not_fund_member", format!("{author} is not a member of {}; only its members vote", r.fund)));
+            return Err(Refusal::forbidden(
+                "not_fund_member",
+                format!("{author} is not a member of {}; only its members vote", r.fund),
+            ));
         }
         let now = ctx.received_at.instant();
         if now < r.projects_until.instant() {
             return Err(Refusal::conflict(
                 "voting_not_open",
-                format!("voting in round {} opens at {} when the projects are in; this ballot was received at {}", b.round, r.projects_until, ctx.received_at),
+                format!(
+                    "voting in round {} opens at {} when the projects are in; this ballot was received at {}",
+                    b.round, r.projects_until, ctx.received_at
+                ),
             ));
         }
         if now >= r.closes_at.instant() {
-            return Err(Refusal::conflict("voting_closed", format!("voting in round {} ended at {}; this ballot was received at {}", b.round, r.closes_at, ctx.received_at)));
+            return Err(Refusal::conflict(
+                "voting_closed",
+                format!(
+                    "voting in round {} ended at {}; this ballot was received at {}",
+                    b.round, r.closes_at, ctx.received_at
+                ),
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for p in &b.approve {
             if !seen.insert(*p) {
-                return Err(Refusal::malformed("duplicate_approval", format!("project {p} is approved twice in one ballot")));
+                return Err(Refusal::malformed(
+                    "duplicate_approval",
+                    format!("project {p} is approved twice in one ballot"),
+                ));
             }
             match self.projects.get(p) {
                 Some(project) if project.round == b.round => {}
                 Some(project) => {
-                    return Err(Refusal::rule("wrong_round", format!("project {p} belongs to round {}, not {}", project.round, b.round)));
+                    return Err(Refusal::rule(
+                        "wrong_round",
+                        format!("project {p} belongs to round {}, not {}", project.round, b.round),
+                    ));
                 }
                 None => return Err(Refusal::not_found("unknown_project", format!("no project {p}"))),
             }
         }
-        let ballot = BallotState { id: ctx.id, seq: ctx.seq, cast_at: ctx.received_at.clone(), approve: b.approve.clone() };
+        let ballot =
+            BallotState { id: ctx.id, seq: ctx.seq, cast_at: ctx.received_at.clone(), approve: b.approve.clone() };
         if let Some(r) = self.rounds.get_mut(&b.round) {
             r.ballots.insert(author.clone(), ballot);
         }
@@ -517,15 +571,25 @@ impl Funds {
         let mut selected = Vec::with_capacity(result.selected.len());
         let mut total = Balance::ZERO;
         for s in &result.selected {
-            let id: EntryId = s.parse().map_err(|_| Refusal::rule("round_too_large", format!("the rule selected an unknown project {s:?}")))?;
-            let p = self.projects.get(&id).filter(|p| p.round == b.round).ok_or_else(|| Refusal::not_found("unknown_project", format!("the rule selected {id}, not a project of round {}", b.round)))?;
+            let id: EntryId = s
+                .parse()
+                .map_err(|_| Refusal::rule("round_too_large", format!("the rule selected an unknown project {s:?}")))?;
+            let p = self.projects.get(&id).filter(|p| p.round == b.round).ok_or_else(|| {
+                Refusal::not_found(
+                    "unknown_project",
+                    format!("the rule selected {id}, not a project of round {}", b.round),
+                )
+            })?;
             total = money(total.plus(p.cost), "total cost")?;
             selected.push(id);
         }
         let budget = Balance::from(r.budget);
         if total > budget {
             // Cannot happen: both rules stay within the budget.
-            return Err(Refusal::rule("conservation_violated", format!("round {} would select {total}, above its budget {budget}", b.round)));
+            return Err(Refusal::rule(
+                "conservation_violated",
+                format!("round {} would select {total}, above its budget {budget}", b.round),
+            ));
         }
         let released = money(budget.checked_sub(total), "released")?;
         let mut balances = fund.balances;
@@ -535,7 +599,11 @@ impl Funds {
 
         let mut payments = Vec::with_capacity(result.payments.len());
         for (p, id) in result.payments.iter().zip(&selected) {
-            let cost = self.projects.get(id).map(|x| x.cost).ok_or_else(|| Refusal::not_found("unknown_project", format!("no project {id}")))?;
+            let cost = self
+                .projects
+                .get(id)
+                .map(|x| x.cost)
+                .ok_or_else(|| Refusal::not_found("unknown_project", format!("no project {id}")))?;
             payments.push(ProjectPayment {
                 project: *id,
                 cost,

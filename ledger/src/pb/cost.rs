@@ -108,10 +108,7 @@ impl Cost {
         }
         let mut units: u128 = 0;
         for b in int.bytes().chain(frac.bytes()) {
-            units = units
-                .checked_mul(10)
-                .and_then(|u| u.checked_add((b - b'0') as u128))
-                .ok_or(CostError::TooLarge)?;
+            units = units.checked_mul(10).and_then(|u| u.checked_add((b - b'0') as u128)).ok_or(CostError::TooLarge)?;
         }
         // Keep headroom so that scaled values stay far from the u128 limit.
         if units > (1u128 << 100) {
@@ -149,11 +146,8 @@ impl fmt::Display for Cost {
         }
         let digits = self.units.to_string();
         let scale = self.scale as usize;
-        let padded = if digits.len() <= scale {
-            format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits)
-        } else {
-            digits
-        };
+        let padded =
+            if digits.len() <= scale { format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits) } else { digits };
         let (int, frac) = padded.split_at(padded.len() - scale);
         write!(f, "{int}.{frac}")
     }

@@ -400,4 +400,3 @@ fn rem_u64(v: &BigUint, m: u64) -> u64 {
     }
     r as u64
 }
-

@@ -293,7 +293,9 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
                     }
                 }
                 inst.add_ballot_indices(voter, &ballot).map_err(|e| match e {
-                    InstanceError::DuplicateVoter(v) => ParseError::at(line, format!("duplicate voter id {}", shown(&v))),
+                    InstanceError::DuplicateVoter(v) => {
+                        ParseError::at(line, format!("duplicate voter id {}", shown(&v)))
+                    }
                     other => ParseError::at(line, other.to_string()),
                 })?;
             }

@@ -51,12 +51,8 @@ const GROUP_FROM: usize = 4096;
 impl Base {
     pub fn new(inst: &Instance) -> Base {
         let projects = inst.projects();
-        let scale = projects
-            .iter()
-            .map(|p| p.cost.scale())
-            .chain(std::iter::once(inst.budget().scale()))
-            .max()
-            .unwrap_or(0);
+        let scale =
+            projects.iter().map(|p| p.cost.scale()).chain(std::iter::once(inst.budget().scale())).max().unwrap_or(0);
         let cost: Vec<BigUint> = projects.iter().map(|p| p.cost.scaled_biguint(scale)).collect();
         let budget = inst.budget().scaled_biguint(scale);
         let to_small = |v: &BigUint| u128::try_from(v).ok().filter(|&x| x < SMALL_LIMIT);

@@ -97,7 +97,8 @@ fn with_point(digits: String, places: usize) -> String {
     if places == 0 {
         return digits;
     }
-    let padded = if digits.len() <= places { format!("{}{}", "0".repeat(places + 1 - digits.len()), digits) } else { digits };
+    let padded =
+        if digits.len() <= places { format!("{}{}", "0".repeat(places + 1 - digits.len()), digits) } else { digits };
     let (int, frac) = padded.split_at(padded.len() - places);
     format!("{int}.{frac}")
 }

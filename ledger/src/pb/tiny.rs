@@ -489,7 +489,9 @@ impl Tiny {
 
 /// The integers [`Tiny::mes`] runs on: `u64` first, `u128` when a value
 /// does not fit in it.
-trait MesInt: Copy + Ord + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> {
+trait MesInt:
+    Copy + Ord + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self>
+{
     const ZERO: Self;
     const ONE: Self;
     fn of_u128(v: u128) -> Option<Self>;
@@ -927,7 +929,9 @@ impl Tiny {
             }
             stale.clear();
             // A lower bound that no longer fits is lost (zero, always walked).
-            stale.extend(resume.stales[r * nc..(r + 1) * nc].iter().map(|&(x, den)| (x.shift(j).unwrap_or(Aff::ZERO), den)));
+            stale.extend(
+                resume.stales[r * nc..(r + 1) * nc].iter().map(|&(x, den)| (x.shift(j).unwrap_or(Aff::ZERO), den)),
+            );
             (d, live) = (dr, lr);
             picks.extend_from_slice(&resume.picks[..r]);
             resume.rounds.truncate(r);
@@ -956,7 +960,10 @@ impl Tiny {
                     Utility::Cost => T::of_u128(self.cost[p])?,
                     Utility::Card => T::ONE,
                 };
-                stale.push((Aff { a: ov(T::of_u128(self.cost[p])?.mul_c(d))?, c: T::ZERO }, ov(u.mul_c(T::of_u64(self.votes[p])?))?));
+                stale.push((
+                    Aff { a: ov(T::of_u128(self.cost[p])?.mul_c(d))?, c: T::ZERO },
+                    ov(u.mul_c(T::of_u64(self.votes[p])?))?,
+                ));
             }
             live = if nc == 64 { u64::MAX } else { (1u64 << nc) - 1 };
         }
@@ -1145,7 +1152,6 @@ impl Scratch {
     }
 }
 
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1168,7 +1174,24 @@ pub(crate) mod tests {
     /// prefixes of each other, shorter than 8 bytes, and bytes past ASCII.
     #[test]
     fn id_order_is_string_order() {
-        let pool = ["10", "100", "9", "2", "abcdefgh", "abcdefghi", "abcdefgh0", "abcdefg", "é", "e", "éa", "zz", "0", "00", "abcdefgz", "a"];
+        let pool = [
+            "10",
+            "100",
+            "9",
+            "2",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgh0",
+            "abcdefg",
+            "é",
+            "e",
+            "éa",
+            "zz",
+            "0",
+            "00",
+            "abcdefgz",
+            "a",
+        ];
         let mut rng = Rng(0x1d5e_ed01_2345_6789);
         for _ in 0..500 {
             let mut ids: Vec<&str> = pool.iter().copied().filter(|_| rng.below(2) == 1).collect();
@@ -1259,7 +1282,10 @@ pub(crate) mod tests {
                 }
             }
         }
-        assert!(narrow_ok > 100 && handed_over > 20, "both widths tested: {narrow_ok} on i64, {handed_over} handed over");
+        assert!(
+            narrow_ok > 100 && handed_over > 20,
+            "both widths tested: {narrow_ok} on i64, {handed_over} handed over"
+        );
     }
 
     /// Consecutive span runs on one scratch (each resuming the last at the
@@ -1302,7 +1328,11 @@ pub(crate) mod tests {
                     resumed += usize::from(from.is_some_and(|r| r >= 1));
                     spans += 1;
                     let fresh = t.mes_span_in::<T>(util, k1, k1 + TINY_SPAN, &mut Scratch::default());
-                    assert_eq!(fresh.map(|f| f.0), Ok(picks.clone()), "round {round}: resumed and fresh runs at {k1} differ");
+                    assert_eq!(
+                        fresh.map(|f| f.0),
+                        Ok(picks.clone()),
+                        "round {round}: resumed and fresh runs at {k1} differ"
+                    );
                     let every: Vec<u64> = if last - k1 <= 64 {
                         (k1..=last).collect()
                     } else {
@@ -1355,7 +1385,10 @@ pub(crate) mod tests {
                 }
             }
         }
-        assert!(narrow_ok > 100 && handed_over > 20, "both widths tested: {narrow_ok} on u64, {handed_over} handed over");
+        assert!(
+            narrow_ok > 100 && handed_over > 20,
+            "both widths tested: {narrow_ok} on u64, {handed_over} handed over"
+        );
     }
 
     const TINY_SPAN: u64 = 1 << 40;

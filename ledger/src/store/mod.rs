@@ -85,7 +85,10 @@ pub trait Store: Send + Sync {
     /// Replace the state snapshot with what `write` writes, durably and atomically,
     /// after making every record written so far durable (so a snapshot never
     /// covers records that a crash could lose).
-    fn put_snapshot(&self, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), StoreError>;
+    fn put_snapshot(
+        &self,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), StoreError>;
     /// The last state snapshot, if there is one.
     fn snapshot(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The highest stored record position, if any.

@@ -77,7 +77,11 @@ fn segment_key(first: Seq) -> [u8; 9] {
 
 /// The first position of a segment key.
 fn segment_first(key: &[u8]) -> Result<Seq, StoreError> {
-    let b: [u8; 8] = key.get(1..9).filter(|_| key.len() == 9).and_then(|s| s.try_into().ok()).ok_or_else(|| StoreError::Corrupt("segment key is not 9 bytes".into()))?;
+    let b: [u8; 8] = key
+        .get(1..9)
+        .filter(|_| key.len() == 9)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt("segment key is not 9 bytes".into()))?;
     Ok(u64::from_be_bytes(b))
 }
 
@@ -100,7 +104,8 @@ fn decode_segment(first: Seq, v: &[u8]) -> Result<Vec<SegRecord<'_>>, StoreError
     let mut out = Vec::new();
     let mut at = 0usize;
     while at < v.len() {
-        let expected = first.checked_add(out.len() as u64).ok_or_else(|| bad("it runs past the last position".into()))?;
+        let expected =
+            first.checked_add(out.len() as u64).ok_or_else(|| bad("it runs past the last position".into()))?;
         let head = v.get(at..at + RECORD_HEADER).ok_or_else(|| bad(format!("record {expected} is cut short")))?;
         let seq = u64::from_be_bytes(head[..8].try_into().expect("8 bytes"));
         if seq != expected {
@@ -146,7 +151,8 @@ impl SledStore {
                     .into(),
             ));
         }
-        let store = SledStore { db, tree, ids: RwLock::new(HashMap::new()), snapshot_path: dir.join("state-snapshot.json") };
+        let store =
+            SledStore { db, tree, ids: RwLock::new(HashMap::new()), snapshot_path: dir.join("state-snapshot.json") };
         let mut ids = HashMap::new();
         for kv in store.tree.scan_prefix([SEGMENT]) {
             let (k, v) = kv.map_err(engine)?;
@@ -188,16 +194,23 @@ impl SledStore {
     ) -> Result<(Vec<EntryId>, Vec<(EntryId, Seq)>), StoreError> {
         let Some(first) = records.first().map(|r| r.0) else {
             return match leaves.keys().next() {
-                Some(seq) => Err(StoreError::Engine(format!("the leaf hash of record {seq} can only be written with the record"))),
+                Some(seq) => Err(StoreError::Engine(format!(
+                    "the leaf hash of record {seq} can only be written with the record"
+                ))),
                 None => Ok((Vec::new(), Vec::new())),
             };
         };
         if let Some(seq) = leaves.keys().find(|&&s| s < first || s >= first + records.len() as u64) {
-            return Err(StoreError::Engine(format!("the leaf hash of record {seq} can only be written with the record")));
+            return Err(StoreError::Engine(format!(
+                "the leaf hash of record {seq} can only be written with the record"
+            )));
         }
         for (i, r) in records.iter().enumerate() {
             if r.0 != first + i as u64 {
-                return Err(StoreError::Engine(format!("the records of one commit must be consecutive: record {} follows record {first}", r.0)));
+                return Err(StoreError::Engine(format!(
+                    "the records of one commit must be consecutive: record {} follows record {first}",
+                    r.0
+                )));
             }
         }
         let last = first + (records.len() as u64 - 1);
@@ -219,7 +232,8 @@ impl SledStore {
         let mut dropped = Vec::new();
         let mut merged: Vec<SegRecord<'_>> = Vec::new();
         let mut old_leaf: HashMap<Seq, Hash> = HashMap::new();
-        let decoded: Vec<Vec<SegRecord<'_>>> = old.iter().map(|(f, v)| decode_segment(*f, v)).collect::<Result<_, _>>()?;
+        let decoded: Vec<Vec<SegRecord<'_>>> =
+            old.iter().map(|(f, v)| decode_segment(*f, v)).collect::<Result<_, _>>()?;
         for ((f, _), recs) in old.iter().zip(&decoded) {
             batch.remove(&segment_key(*f)[..]);
             for &(seq, id, leaf, bytes) in recs {
@@ -232,7 +246,8 @@ impl SledStore {
             }
         }
         merged.extend(records.iter().map(|(seq, id, b)| {
-            let leaf = leaves.get(seq).or_else(|| old_leaf.get(seq)).copied().unwrap_or_else(|| crate::merkle::leaf_hash(b));
+            let leaf =
+                leaves.get(seq).or_else(|| old_leaf.get(seq)).copied().unwrap_or_else(|| crate::merkle::leaf_hash(b));
             (*seq, *id, leaf, b.as_slice())
         }));
         merged.sort_by_key(|r| r.0);
@@ -362,7 +377,10 @@ impl Store for SledStore {
         level == 0 || level > UNSTORED_LEVELS
     }
 
-    fn put_snapshot(&self, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), StoreError> {
+    fn put_snapshot(
+        &self,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
         use std::io::Write;
         self.flush()?;
         let tmp = self.snapshot_path.with_extension("json.tmp");

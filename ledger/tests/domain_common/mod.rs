@@ -51,7 +51,8 @@ impl World {
 
     pub fn entry(&self, author: &str, kind: Kind, body: Value) -> VerifiedEntry {
         let key = self.keys.get(author).unwrap_or_else(|| panic!("no key for {author}"));
-        sign_entry(kind, &author.parse().unwrap(), key, &self.at(), body).unwrap_or_else(|e| panic!("{kind:?} by {author}: {e}"))
+        sign_entry(kind, &author.parse().unwrap(), key, &self.at(), body)
+            .unwrap_or_else(|e| panic!("{kind:?} by {author}: {e}"))
     }
 
     pub fn apply(&mut self, author: &str, kind: Kind, body: Value) -> Result<EntryId, Refusal> {
@@ -79,7 +80,11 @@ impl World {
     pub fn apply_member(&mut self, id: &str, member_kind: &str) {
         self.keys.insert(id.into(), crypto::generate_key());
         let legal = if member_kind == "municipality" { "public_body" } else { "stichting" };
-        self.ok(id, Kind::MemberApply, json!({"id": id, "name": format!("{id} (test)"), "member_kind": member_kind, "legal_form": legal}));
+        self.ok(
+            id,
+            Kind::MemberApply,
+            json!({"id": id, "name": format!("{id} (test)"), "member_kind": member_kind, "legal_form": legal}),
+        );
     }
 
     pub fn member(&mut self, id: &str, member_kind: &str) {
@@ -115,4 +120,3 @@ pub fn recon(fund: &str, tag: u8, confirmed: &[String]) -> Value {
         "opening_balance": "0.00", "closing_balance": "0.00", "confirmed": confirmed, "unmatched_bank_lines": 0,
     })
 }
-

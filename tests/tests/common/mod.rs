@@ -26,7 +26,13 @@ pub fn meent(args: &[&str]) -> Output {
 /// Run and require success; return stdout.
 pub fn meent_ok(args: &[&str]) -> String {
     let out = meent(args);
-    assert!(out.status.success(), "meent {args:?} failed ({:?}):\n{}\n{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "meent {args:?} failed ({:?}):\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -59,7 +65,11 @@ impl Server {
         let mut line = String::new();
         let mut reader = BufReader::new(stdout);
         reader.read_line(&mut line).expect("read the server's first line");
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut sink = String::new();
@@ -110,7 +120,12 @@ pub fn load_key(p: &Path) -> SigningKey {
 
 /// POST raw bytes to /v1/entries; (status, JSON body).
 pub fn post_raw(http: &reqwest::blocking::Client, url: &str, body: Vec<u8>) -> (u16, Value) {
-    let r = http.post(format!("{url}/v1/entries")).header("content-type", "application/json").body(body).send().expect("POST");
+    let r = http
+        .post(format!("{url}/v1/entries"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .expect("POST");
     let status = r.status().as_u16();
     let v: Value = r.json().unwrap_or(Value::Null);
     (status, v)

@@ -37,7 +37,15 @@ impl Scene {
         let dir = tmp.path().to_path_buf();
         let (reg_key, reg_pk) = keygen(&dir, REGISTRAR);
         let data = dir.join("data");
-        meent_ok(&["init", "--data", s(&data), "--origin", "meent.test/amsterdam", "--registrar", &format!("{REGISTRAR}={reg_pk}")]);
+        meent_ok(&[
+            "init",
+            "--data",
+            s(&data),
+            "--origin",
+            "meent.test/amsterdam",
+            "--registrar",
+            &format!("{REGISTRAR}={reg_pk}"),
+        ]);
         let server = Server::start(&data);
         let url = server.url.clone();
         let mut keys = BTreeMap::new();
@@ -49,7 +57,22 @@ impl Scene {
     pub fn member(&mut self, id: &str, name: &str, kind: &str) {
         let (k, _) = keygen(&self.dir, id);
         let legal = if kind == "municipality" { "public-body" } else { "stichting" };
-        meent_ok(&["member", "apply", "--key", s(&k), "--as", id, "--name", name, "--kind", kind, "--legal-form", legal, "--server", &self.url]);
+        meent_ok(&[
+            "member",
+            "apply",
+            "--key",
+            s(&k),
+            "--as",
+            id,
+            "--name",
+            name,
+            "--kind",
+            kind,
+            "--legal-form",
+            legal,
+            "--server",
+            &self.url,
+        ]);
         self.keys.insert(id.to_string(), k);
         self.as_member(REGISTRAR, &["member", "admit", "--member", id]);
     }
@@ -90,7 +113,12 @@ impl Scene {
     /// The fund's balances as strings.
     pub fn balances(&self, id: &str) -> BTreeMap<String, String> {
         let f = self.fund(id);
-        f["balances"].as_object().expect("balances").iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect()
+        f["balances"]
+            .as_object()
+            .expect("balances")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .collect()
     }
 
     /// Wait until the proposal is closed (the server closes due proposals every second).
@@ -122,7 +150,11 @@ pub fn s(p: &Path) -> &str {
 /// `meent reconcile` with these arguments: (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
     let out: Output = meent(args);
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// One booked CAMT.053 entry.
@@ -150,12 +182,26 @@ pub struct Line {
 
 /// A credit line.
 pub fn credit(bank_ref: &str, amount: &str, day: &str, text: &str) -> Line {
-    Line { bank_ref: bank_ref.into(), amount: amount.into(), credit: true, day: day.into(), text: Some(text.into()), ..Line::default() }
+    Line {
+        bank_ref: bank_ref.into(),
+        amount: amount.into(),
+        credit: true,
+        day: day.into(),
+        text: Some(text.into()),
+        ..Line::default()
+    }
 }
 
 /// A debit line with an end-to-end id.
 pub fn debit(bank_ref: &str, amount: &str, day: &str, e2e: &str) -> Line {
-    Line { bank_ref: bank_ref.into(), amount: amount.into(), credit: false, day: day.into(), e2e: Some(e2e.into()), ..Line::default() }
+    Line {
+        bank_ref: bank_ref.into(),
+        amount: amount.into(),
+        credit: false,
+        day: day.into(),
+        e2e: Some(e2e.into()),
+        ..Line::default()
+    }
 }
 
 fn bal(code: &str, amount: &str, day: &str) -> String {
@@ -183,8 +229,14 @@ pub fn camt(id: &str, from: &str, to: &str, opening: &str, closing: &str, lines:
     for l in lines {
         let cd = if l.credit { "CRDT" } else { "DBIT" };
         let ccy = l.currency.as_deref().unwrap_or("EUR");
-        x.push_str(&format!("<Ntry>\n<Amt Ccy=\"{ccy}\">{}</Amt><CdtDbtInd>{cd}</CdtDbtInd><Sts>BOOK</Sts>\n", l.amount));
-        x.push_str(&format!("<BookgDt><Dt>{}</Dt></BookgDt><ValDt><Dt>{}</Dt></ValDt><AcctSvcrRef>{}</AcctSvcrRef>\n", l.day, l.day, l.bank_ref));
+        x.push_str(&format!(
+            "<Ntry>\n<Amt Ccy=\"{ccy}\">{}</Amt><CdtDbtInd>{cd}</CdtDbtInd><Sts>BOOK</Sts>\n",
+            l.amount
+        ));
+        x.push_str(&format!(
+            "<BookgDt><Dt>{}</Dt></BookgDt><ValDt><Dt>{}</Dt></ValDt><AcctSvcrRef>{}</AcctSvcrRef>\n",
+            l.day, l.day, l.bank_ref
+        ));
         x.push_str("<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>\n<NtryDtls><TxDtls>\n");
         if let Some(e) = &l.e2e {
             x.push_str(&format!("<Refs><EndToEndId>{e}</EndToEndId></Refs>\n"));
@@ -219,7 +271,9 @@ pub fn run_tool(tool: &str, args: &[&str]) -> Option<Output> {
     match std::process::Command::new(tool).args(args).output() {
         Ok(o) => Some(o),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("NOTICE: {tool} is not installed; skipping its check (apt-get install hledger / pip install beancount)");
+            println!(
+                "NOTICE: {tool} is not installed; skipping its check (apt-get install hledger / pip install beancount)"
+            );
             None
         }
         Err(e) => panic!("cannot run {tool}: {e}"),
@@ -229,7 +283,12 @@ pub fn run_tool(tool: &str, args: &[&str]) -> Option<Output> {
 /// Check a journal with hledger and beancount when they are installed.
 pub fn check_journals(hledger_file: &Path, beancount_file: &Path) {
     if let Some(o) = run_tool("hledger", &["-f", s(hledger_file), "check", "-s", "ordereddates"]) {
-        assert!(o.status.success(), "hledger check failed:\n{}\n{}", String::from_utf8_lossy(&o.stderr), std::fs::read_to_string(hledger_file).unwrap_or_default());
+        assert!(
+            o.status.success(),
+            "hledger check failed:\n{}\n{}",
+            String::from_utf8_lossy(&o.stderr),
+            std::fs::read_to_string(hledger_file).unwrap_or_default()
+        );
     }
     if let Some(o) = run_tool("bean-check", &[s(beancount_file)]) {
         assert!(
