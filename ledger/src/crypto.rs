@@ -14,6 +14,10 @@ pub enum CryptoError {
     /// Not 64 lowercase hex characters, or not a curve point.
     #[error("{0:?} is not an ed25519 public key: 64 lowercase hex characters of a valid point")]
     BadKey(String),
+    /// A valid point written in a non-canonical encoding (y ≥ p, or the sign of
+    /// x = 0 set): the same point has another, canonical, encoding.
+    #[error("{0:?} is a non-canonical encoding of an ed25519 point; its canonical form is {1}")]
+    NonCanonicalKey(String, String),
     /// A small-order (weak) key.
     #[error("public key {0} is a weak (small-order) key and is refused")]
     WeakKey(String),
@@ -90,7 +94,7 @@ impl FromStr for PublicKey {
     type Err = CryptoError;
     fn from_str(s: &str) -> Result<Self, CryptoError> {
         let bytes = crate::ids::parse_hex32(s).ok_or_else(|| CryptoError::BadKey(s.to_string()))?;
-        decompress(&bytes).map(PublicKey).ok_or_else(|| CryptoError::BadKey(s.to_string()))
+        decompress(&bytes, s).map(PublicKey)
     }
 }
 
@@ -98,23 +102,33 @@ impl FromStr for PublicKey {
 const KEY_CACHE_MAX: usize = 1 << 16;
 
 /// `VerifyingKey::from_bytes` (a point decompression, about as costly as a
-/// fifth of a signature check), remembered for keys seen recently: every
-/// entry carries its author's key, and authors sign many entries.
-fn decompress(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+/// fifth of a signature check) and the canonical-encoding check, remembered
+/// for keys seen recently: every entry carries its author's key, and authors
+/// sign many entries.
+fn decompress(bytes: &[u8; 32], text: &str) -> Result<VerifyingKey, CryptoError> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static CACHE: OnceLock<Mutex<HashMap<[u8; 32], VerifyingKey>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    // The cache holds plain values, so a panic elsewhere cannot leave it half-written.
     if let Some(k) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(bytes) {
-        return Some(*k);
+        return Ok(*k);
     }
-    let key = VerifyingKey::from_bytes(bytes).ok()?;
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| CryptoError::BadKey(text.to_string()))?;
+    // Decompression accepts y ≥ p and a set sign bit on x = 0; compressing
+    // again gives the one canonical encoding (`VerifyingKey::to_bytes` would
+    // give back the bytes it was made from). Two encodings of one point would
+    // let one key be registered twice, and other verifiers refuse them.
+    let canonical = key.to_edwards().compress().to_bytes();
+    if &canonical != bytes {
+        return Err(CryptoError::NonCanonicalKey(text.to_string(), hex::encode(canonical)));
+    }
     let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
     if c.len() >= KEY_CACHE_MAX {
         c.clear();
     }
     c.insert(*bytes, key);
-    Some(key)
+    Ok(key)
 }
 
 impl Serialize for PublicKey {
@@ -181,9 +195,13 @@ pub fn generate_key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }
 
-/// The key as PKCS#8 PEM (RFC 8410), as `openssl genpkey -algorithm ed25519` writes it.
+/// The key as PKCS#8 v1 PEM (RFC 8410 `PrivateKeyInfo`, the seed only), byte for
+/// byte the form `openssl genpkey -algorithm ed25519` writes. (The v2 form with
+/// the public key attached, `OneAsymmetricKey`, is what dalek writes by default;
+/// OpenSSL 3 cannot read it.)
 pub fn key_to_pem(key: &SigningKey) -> String {
-    key.to_pkcs8_pem(Default::default()).expect("an ed25519 key always encodes as PKCS#8").to_string()
+    let v1 = ed25519_dalek::pkcs8::KeypairBytes { secret_key: key.to_bytes(), public_key: None };
+    v1.to_pkcs8_pem(Default::default()).expect("an ed25519 seed always encodes as PKCS#8").to_string()
 }
 
 /// Parse a PKCS#8 PEM key.
@@ -337,5 +355,50 @@ mod tests {
             hex::encode(k.verifying_key().to_bytes()),
             "19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1"
         );
+        // And we write exactly that form back (PKCS#8 v1: no public key attached).
+        assert_eq!(key_to_pem(&k), openssl);
+    }
+
+    /// y + p for small y, little-endian, with the sign bit of x as given.
+    fn y_plus_p(y: u8, sign: bool) -> [u8; 32] {
+        // p = 2^255 - 19: little-endian bytes ed ff .. ff 7f; y + p for y < 19 fits.
+        let mut b = [0xffu8; 32];
+        b[0] = 0xed + y;
+        b[31] = 0x7f | if sign { 0x80 } else { 0 };
+        b
+    }
+
+    #[test]
+    fn non_canonical_encodings_refused() {
+        let mut seen = 0;
+        for y in 0u8..19 {
+            for sign in [false, true] {
+                let bytes = y_plus_p(y, sign);
+                let text = hex::encode(bytes);
+                // Only encodings that decompress at all are interesting.
+                if VerifyingKey::from_bytes(&bytes).is_err() {
+                    continue;
+                }
+                seen += 1;
+                match text.parse::<PublicKey>() {
+                    Err(CryptoError::NonCanonicalKey(got, canonical)) => {
+                        assert_eq!(got, text);
+                        assert_ne!(canonical, text);
+                    }
+                    other => panic!("{text} (y = {y} + p) was accepted or misnamed: {other:?}"),
+                }
+            }
+        }
+        assert!(seen > 0, "no non-canonical encoding decompressed: the test checks nothing");
+        // x = 0 with the sign bit set: y = 1 (the identity), written 01 00 .. 80.
+        let mut neg_zero = [0u8; 32];
+        neg_zero[0] = 1;
+        neg_zero[31] = 0x80;
+        if VerifyingKey::from_bytes(&neg_zero).is_ok() {
+            assert!(matches!(hex::encode(neg_zero).parse::<PublicKey>(), Err(CryptoError::NonCanonicalKey(..))));
+        }
+        // Canonical keys still parse.
+        let k = generate_key().verifying_key();
+        assert_eq!(hex::encode(k.to_bytes()).parse::<PublicKey>().unwrap(), PublicKey::from(k));
     }
 }

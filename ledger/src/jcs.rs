@@ -202,7 +202,12 @@ impl<'de> serde::de::Visitor<'de> for StrictValue {
         Ok(Value::from(v))
     }
     fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Value, E> {
-        Err(E::custom("numbers with a fraction or an exponent are not allowed (amounts and fractions are strings, e.g. \"12.50\")"))
+        // serde_json reads a number as a float when it has a fraction or an
+        // exponent, and also when it is a whole number outside i64/u64.
+        Err(E::custom(
+            "only whole numbers from -2^63 to 2^64-1, without a fraction or an exponent, are allowed \
+             (amounts and fractions are strings, e.g. \"12.50\")",
+        ))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_string()))
@@ -244,5 +249,14 @@ mod strict_tests {
         assert!(super::parse_strict(br#"{"a":{"b":1,"b":2}}"#).is_err());
         assert!(super::parse_strict(br#"[{"b":1},{"b":2}]"#).is_ok());
         assert!(super::parse_strict(br#"{"a":1} x"#).is_err());
+    }
+
+    #[test]
+    fn numbers_outside_the_integers_named_for_what_they_are() {
+        for text in [&br#"{"a":18446744073709551616}"#[..], br#"{"a":1.5}"#, br#"{"a":1e3}"#] {
+            let e = super::parse_strict(text).unwrap_err().to_string();
+            assert!(e.contains("2^64-1") && e.contains("fraction"), "{e}");
+        }
+        assert!(super::parse_strict(br#"{"a":18446744073709551615}"#).is_ok());
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Timelike, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a timestamp or date was refused.
@@ -64,6 +64,11 @@ impl FromStr for Timestamp {
             return Err(bad());
         }
         let instant = DateTime::parse_from_rfc3339(s).map_err(|_| bad())?.with_timezone(&Utc);
+        // A leap second (`:60`) parses here, but most other languages' parsers
+        // refuse it, so an auditor could not read the entry: refused.
+        if instant.nanosecond() >= 1_000_000_000 {
+            return Err(bad());
+        }
         Ok(Timestamp { instant, text: s.to_string() })
     }
 }
@@ -141,6 +146,8 @@ mod tests {
             "2026-11-27T12:00:00",
             "yesterday",
             "2026-13-01T00:00:00Z",
+            "2016-12-31T23:59:60Z",
+            "2016-12-31T23:59:60.5Z",
         ] {
             assert!(s.parse::<Timestamp>().is_err(), "{s}");
         }
