@@ -44,6 +44,14 @@ pub enum MoneyError {
     /// Subtraction would go below zero.
     #[error("result would be negative")]
     Negative,
+    /// An amount as a person typed it that cannot be read without guessing.
+    #[error("{input:?} is not an amount: {reason}")]
+    Unreadable {
+        /// What was typed.
+        input: String,
+        /// Why it cannot be read, and how to write it.
+        reason: &'static str,
+    },
 }
 
 /// Parse `digits "." d d` with no leading zeros and no sign, into a Decimal with scale 2.
@@ -104,6 +112,59 @@ impl FromStr for Amount {
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.2}", self.0)
+    }
+}
+
+impl Amount {
+    /// Read an amount as people type it on a command line: `12`, `12.5`,
+    /// `12,50`, `€ 12,50`, `12,50 EUR`. A point or a comma is the decimal
+    /// separator when one or two digits follow it. Anything that needs a guess
+    /// is refused with the reason: a separator followed by three digits
+    /// (`1.000` is a thousand in Dutch and one in English), more than one
+    /// separator (`1,000.50`, `1.000,50`), more than two decimals, a sign. The
+    /// result is the canonical amount that will be signed.
+    pub fn parse_typed(input: &str) -> Result<Amount, MoneyError> {
+        let bad = |reason| MoneyError::Unreadable { input: input.to_string(), reason };
+        let mut t = input.trim();
+        for symbol in ["€", "EUR", "eur"] {
+            if let Some(rest) = t.strip_prefix(symbol) {
+                t = rest.trim_start();
+            } else if let Some(rest) = t.strip_suffix(symbol) {
+                t = rest.trim_end();
+            }
+        }
+        if t.starts_with('-') || t.starts_with('+') {
+            return Err(bad("an amount has no sign; it must be more than 0.00"));
+        }
+        if t.is_empty() {
+            return Err(bad("no digits"));
+        }
+        if !t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+            return Err(bad("only digits and one decimal point or comma, e.g. 12.50 or 12,50"));
+        }
+        let separators = t.bytes().filter(|&b| b == b'.' || b == b',').count();
+        let (int, frac) = match separators {
+            0 => (t, ""),
+            1 => t.split_once(['.', ',']).expect("one separator is there"),
+            _ => return Err(bad("thousands separators are ambiguous: write the amount without them, e.g. 1000.50")),
+        };
+        if int.is_empty() {
+            return Err(bad("digits must come before the decimal separator, e.g. 0.50"));
+        }
+        match frac.len() {
+            0 if separators == 1 => return Err(bad("digits must follow the decimal separator, e.g. 12.50")),
+            3 => {
+                return Err(bad(
+                    "three digits after a point or comma could be a thousands separator or decimals: \
+                     write 1000 or 1.00",
+                ))
+            }
+            n if n > 3 => return Err(bad("more than two decimals: amounts are in whole cents")),
+            _ => {}
+        }
+        let int = int.trim_start_matches('0');
+        let canonical = format!("{}.{:0<2}", if int.is_empty() { "0" } else { int }, frac);
+        canonical.parse::<Amount>()
     }
 }
 
@@ -398,5 +459,51 @@ mod tests {
             }
             proptest::prop_assert_eq!(b.as_decimal(), Decimal::from_i128_with_scale(total, 2));
         }
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+
+    #[test]
+    fn amounts_as_people_type_them() {
+        for (typed, canonical) in [
+            ("12", "12.00"),
+            ("12.5", "12.50"),
+            ("12,50", "12.50"),
+            ("€ 12,50", "12.50"),
+            ("€12,50", "12.50"),
+            ("12,50 EUR", "12.50"),
+            (" 0,01 ", "0.01"),
+            ("007", "7.00"),
+            ("1000000000", "1000000000.00"),
+        ] {
+            assert_eq!(Amount::parse_typed(typed).map(|a| a.to_string()), Ok(canonical.to_string()), "{typed}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_amounts_refused_with_the_reason() {
+        for (typed, says) in [
+            ("1.000", "thousands separator"),
+            ("1,000", "thousands separator"),
+            ("1,000.50", "ambiguous"),
+            ("1.000,50", "ambiguous"),
+            ("12.345", "thousands separator"),
+            ("12.3456", "whole cents"),
+            ("-12.50", "sign"),
+            ("12.", "follow"),
+            (",50", "before"),
+            ("12 50", "only digits"),
+            ("twelve", "only digits"),
+            ("", "no digits"),
+            ("€", "no digits"),
+        ] {
+            let e = Amount::parse_typed(typed).unwrap_err().to_string();
+            assert!(e.contains(says), "{typed:?}: {e}");
+        }
+        assert_eq!(Amount::parse_typed("0"), Err(MoneyError::Zero));
+        assert!(matches!(Amount::parse_typed("1000000000,01"), Err(MoneyError::TooLarge(_))));
     }
 }
