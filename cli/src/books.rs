@@ -82,11 +82,10 @@ pub fn from_server(client: &Client, fund: &str, with_dates: bool) -> CmdResult<F
     let id = fund_id(fund)?;
     let f = client.get_json(&format!("/v1/funds/{id}"))?;
     let flows = client.get_json(&format!("/v1/funds/{id}/flows"))?;
-    let f: FundRead = serde_json::from_value(f).map_err(|e| {
-        CmdError::failed(anyhow!("the server's /v1/funds/{id} is not what this meent understands: {e}"))
-    })?;
+    let f: FundRead = serde_json::from_value(f)
+        .map_err(|e| CmdError::io(anyhow!("the server's /v1/funds/{id} is not what this meent understands: {e}")))?;
     let flows: FlowsRead = serde_json::from_value(flows).map_err(|e| {
-        CmdError::failed(anyhow!("the server's /v1/funds/{id}/flows is not what this meent understands: {e}"))
+        CmdError::io(anyhow!("the server's /v1/funds/{id}/flows is not what this meent understands: {e}"))
     })?;
     let mut books = FundBooks {
         id: f.id,
@@ -126,7 +125,7 @@ pub fn from_data(dir: &Path, fund: &str) -> CmdResult<FundBooks> {
     result?;
     let report = auditor.finish(&note, None).map_err(|e| CmdError::failed(anyhow!("{}: {e}", dir.display())))?;
     let state = report.state;
-    let f = state.funds.fund(&id).ok_or_else(|| CmdError::failed(anyhow!("no fund {id} in {}", dir.display())))?;
+    let f = state.funds.fund(&id).ok_or_else(|| CmdError::refused(anyhow!("no fund {id} in {}", dir.display())))?;
     let mut books = FundBooks {
         id: f.id.clone(),
         name: f.name.clone(),

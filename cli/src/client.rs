@@ -11,7 +11,7 @@ use ledger::ids::Author;
 use ledger::time::Timestamp;
 use serde_json::Value;
 
-use crate::exit::{CmdError, CmdResult, InputContext};
+use crate::exit::{CmdError, CmdResult, Failure, InputContext};
 
 /// The default server.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -37,33 +37,30 @@ impl Client {
         let http = reqwest::blocking::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()
-            .input_ctx("cannot make an HTTP client")?;
+            .map_err(|e| CmdError::io(anyhow!(e).context("cannot make an HTTP client")))?;
         Ok(Client { base: base.trim_end_matches('/').to_string(), http })
     }
 
-    /// Submit a signed entry. A refusal is a `failed` error naming status, code and message.
+    /// Submit a signed entry. A refusal is a `refused` error naming status, code and message.
     pub fn submit(&self, e: &VerifiedEntry) -> CmdResult<Accepted> {
         let url = format!("{}/v1/entries", self.base);
-        let resp = self.http.post(&url).json(&e.json).send().input_ctx(format!("cannot reach {url}"))?;
-        let status = resp.status();
-        let body: Value = resp.json().input_ctx(format!("{url} did not answer with JSON"))?;
-        if status.as_u16() == 201 || status.as_u16() == 200 {
-            return Ok(Accepted { created: status.as_u16() == 201, body });
+        let resp = self.http.post(&url).json(&e.json).send().map_err(|e| unreachable(&url, e))?;
+        let status = resp.status().as_u16();
+        let body = json_of(&url, resp)?;
+        if status == 201 || status == 200 {
+            return Ok(Accepted { created: status == 201, body });
         }
-        let code = body["error"]["code"].as_str().unwrap_or("unknown");
-        let msg = body["error"]["message"].as_str().unwrap_or("");
-        Err(CmdError::failed(anyhow!("refused by the ledger ({} {code}): {msg}", status.as_u16())))
+        Err(answer_error(&url, status, &body))
     }
 
-    /// GET a JSON document; 404 and other errors are reported with the server's message.
+    /// GET a JSON document; 404 and other errors are reported with the server's code and message.
     pub fn get_json(&self, path: &str) -> CmdResult<Value> {
         let url = format!("{}{path}", self.base);
-        let resp = self.http.get(&url).send().input_ctx(format!("cannot reach {url}"))?;
+        let resp = self.http.get(&url).send().map_err(|e| unreachable(&url, e))?;
         let status = resp.status();
-        let body: Value = resp.json().input_ctx(format!("{url} did not answer with JSON"))?;
+        let body = json_of(&url, resp)?;
         if !status.is_success() {
-            let msg = body["error"]["message"].as_str().unwrap_or("");
-            return Err(CmdError::failed(anyhow!("{url}: {} {msg}", status.as_u16())));
+            return Err(answer_error(&url, status.as_u16(), &body));
         }
         Ok(body)
     }
@@ -71,17 +68,20 @@ impl Client {
     /// GET raw bytes.
     pub fn get_bytes(&self, path: &str) -> CmdResult<Vec<u8>> {
         let url = format!("{}{path}", self.base);
-        let resp = self.http.get(&url).send().input_ctx(format!("cannot reach {url}"))?;
-        if !resp.status().is_success() {
-            return Err(CmdError::input(anyhow!("{url}: HTTP {}", resp.status().as_u16())));
+        let resp = self.http.get(&url).send().map_err(|e| unreachable(&url, e))?;
+        let status = resp.status();
+        let bytes = resp.bytes().map_err(|e| CmdError::io(anyhow!(e).context(format!("reading {url}"))))?;
+        if !status.is_success() {
+            let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            return Err(answer_error(&url, status.as_u16(), &body));
         }
-        Ok(resp.bytes().input_ctx(format!("reading {url}"))?.to_vec())
+        Ok(bytes.to_vec())
     }
 
     /// The current signed checkpoint.
     pub fn checkpoint(&self) -> CmdResult<String> {
         let b = self.get_bytes("/v1/checkpoint")?;
-        String::from_utf8(b).input_ctx("the checkpoint is not UTF-8")
+        String::from_utf8(b).map_err(|_| CmdError::io(anyhow!("the server's checkpoint is not UTF-8")))
     }
 }
 
@@ -105,5 +105,121 @@ impl Signer {
     pub fn sign(&self, kind: Kind, body: Value) -> CmdResult<VerifiedEntry> {
         entry::sign_entry(kind, &self.author, &self.key, &Timestamp::from_instant(Utc::now()), body)
             .input_ctx(format!("cannot build the {} entry", kind.as_str()))
+    }
+}
+
+/// The class of a server's answer that is not a success, in one place: a 4xx is
+/// the ledger refusing (a refused entry, an unknown fund or round: exit 1); a
+/// 5xx or anything else is the server failing (exit 2, as when it is unreachable).
+pub fn answer_failure(status: u16) -> Failure {
+    if (400..500).contains(&status) {
+        Failure::Refused
+    } else {
+        Failure::Io
+    }
+}
+
+/// The error for a non-success answer: its status, code and message.
+fn answer_error(url: &str, status: u16, body: &Value) -> CmdError {
+    let code = body["error"]["code"].as_str().unwrap_or("unknown");
+    let msg = body["error"]["message"].as_str().unwrap_or("");
+    let class = answer_failure(status);
+    let what = if class == Failure::Refused { "refused by the ledger" } else { "the server failed" };
+    CmdError::new(class, anyhow!("{what} ({status} {code}): {msg} [{url}]"))
+}
+
+fn unreachable(url: &str, e: reqwest::Error) -> CmdError {
+    CmdError::io(anyhow!(e).context(format!("cannot reach {url}")))
+}
+
+fn json_of(url: &str, resp: reqwest::blocking::Response) -> CmdResult<Value> {
+    let status = resp.status().as_u16();
+    resp.json().map_err(|e| {
+        // A proxy's HTML error page: classify by its status, not as a bad answer.
+        let class = if (200..300).contains(&status) { Failure::Io } else { answer_failure(status) };
+        CmdError::new(class, anyhow!(e).context(format!("{url} did not answer with JSON (HTTP {status})")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A server on 127.0.0.1 that answers every request with `status` and `body`.
+    fn answering(status: u16, body: &'static str) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 8192];
+                let _ = s.read(&mut buf);
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(body.as_bytes());
+            }
+        });
+        url
+    }
+
+    fn entry() -> VerifiedEntry {
+        let key = crypto::generate_key();
+        let author: Author = "coop-one".parse().expect("author");
+        entry::sign_entry(
+            Kind::FundJoin,
+            &author,
+            &key,
+            &Timestamp::from_instant(Utc::now()),
+            serde_json::json!({"fund": "f-one"}),
+        )
+        .expect("entry")
+    }
+
+    const REFUSED: &str = r#"{"error":{"code":"unknown_fund","message":"no fund f-one","detail":{}}}"#;
+    const DOWN: &str = r#"{"error":{"code":"unavailable","message":"try later","detail":{}}}"#;
+
+    #[test]
+    fn a_refusal_exits_1_in_every_call() {
+        let c = Client::new(&answering(404, REFUSED)).expect("client");
+        let e = c.submit(&entry()).err().expect("refused");
+        assert_eq!((e.class, e.status()), (Failure::Refused, 1));
+        assert!(format!("{:#}", e.error).contains("unknown_fund"), "{:#}", e.error);
+        assert_eq!(c.get_json("/v1/funds/f-one").err().expect("404").status(), 1);
+        assert_eq!(c.get_bytes("/v1/funds/f-one").err().expect("404").status(), 1);
+        let c = Client::new(&answering(422, REFUSED)).expect("client");
+        assert_eq!(c.submit(&entry()).err().expect("refused").status(), 1);
+    }
+
+    #[test]
+    fn a_failing_or_unreachable_server_exits_2_in_every_call() {
+        let c = Client::new(&answering(503, DOWN)).expect("client");
+        let e = c.submit(&entry()).err().expect("unavailable");
+        assert_eq!((e.class, e.status()), (Failure::Io, 2));
+        assert_eq!(c.get_json("/v1/funds").err().expect("503").status(), 2);
+        assert_eq!(c.get_bytes("/v1/checkpoint").err().expect("503").status(), 2);
+        // Nothing listens on a port just released.
+        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let c = Client::new(&format!("http://127.0.0.1:{port}")).expect("client");
+        assert_eq!(c.get_json("/v1/funds").err().expect("unreachable").status(), 2);
+        assert_eq!(c.submit(&entry()).err().expect("unreachable").status(), 2);
+        // A success that is not JSON is the server failing, not the ledger refusing.
+        let c = Client::new(&answering(200, "<html>")).expect("client");
+        assert_eq!(c.get_json("/v1/funds").err().expect("not JSON").class, Failure::Io);
+    }
+
+    #[test]
+    fn the_class_of_an_answer() {
+        for s in [400, 401, 403, 404, 409, 413, 422] {
+            assert_eq!(answer_failure(s), Failure::Refused, "{s}");
+        }
+        for s in [500, 502, 503, 302] {
+            assert_eq!(answer_failure(s), Failure::Io, "{s}");
+        }
     }
 }

@@ -1,24 +1,75 @@
-//! The command error type: it decides the exit status (SPEC §6).
+//! The command error type: its class decides the exit status (SPEC §6), in one
+//! place ([`Failure::status`]), so the same failure exits the same way in every
+//! command.
 
 use std::fmt::Display;
+
+/// The class of a failed command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A check failed: `verify` found a bad record, a reconciliation leaves
+    /// something unexplained, a log read from `--data` does not verify.
+    CheckFailed,
+    /// The ledger refused: a submitted entry was refused (any 4xx answer of the
+    /// server, an unknown fund or round included), or the same thing found
+    /// locally before submitting (not a treasurer, no such fund in `--data`).
+    Refused,
+    /// The command line does not make sense (flags missing or in conflict).
+    Usage,
+    /// A file or value given by the user is unreadable or malformed.
+    Input,
+    /// The server cannot be reached, failed (5xx) or answered something this
+    /// meent does not understand; a local write failed.
+    Io,
+}
+
+impl Failure {
+    /// The exit status: 1 a check failed or the ledger refused; 2 usage, input or I/O.
+    pub const fn status(self) -> i32 {
+        match self {
+            Failure::CheckFailed | Failure::Refused => 1,
+            Failure::Usage | Failure::Input | Failure::Io => 2,
+        }
+    }
+}
 
 /// A failed command.
 #[derive(Debug)]
 pub struct CmdError {
-    /// 1: a check failed or the ledger refused; 2: usage, input or I/O.
-    pub status: i32,
+    /// The class; it gives the exit status.
+    pub class: Failure,
     /// What to tell the user.
     pub error: anyhow::Error,
 }
 
 impl CmdError {
-    /// Exit 1: a check failed or the ledger refused.
-    pub fn failed(e: impl Into<anyhow::Error>) -> Self {
-        CmdError { status: 1, error: e.into() }
+    /// An error of `class`.
+    pub fn new(class: Failure, e: impl Into<anyhow::Error>) -> Self {
+        CmdError { class, error: e.into() }
     }
-    /// Exit 2: bad input, usage or I/O.
+    /// A check failed (exit 1).
+    pub fn failed(e: impl Into<anyhow::Error>) -> Self {
+        Self::new(Failure::CheckFailed, e)
+    }
+    /// The ledger refused (exit 1).
+    pub fn refused(e: impl Into<anyhow::Error>) -> Self {
+        Self::new(Failure::Refused, e)
+    }
+    /// The command line does not make sense (exit 2).
+    pub fn usage(e: impl Into<anyhow::Error>) -> Self {
+        Self::new(Failure::Usage, e)
+    }
+    /// Bad input: a file or value (exit 2).
     pub fn input(e: impl Into<anyhow::Error>) -> Self {
-        CmdError { status: 2, error: e.into() }
+        Self::new(Failure::Input, e)
+    }
+    /// The server or the disk failed (exit 2).
+    pub fn io(e: impl Into<anyhow::Error>) -> Self {
+        Self::new(Failure::Io, e)
+    }
+    /// The exit status.
+    pub fn status(&self) -> i32 {
+        self.class.status()
     }
     /// Print to stderr and give the exit status. A closed pipe is not an error.
     pub fn report(&self) -> i32 {
@@ -28,7 +79,7 @@ impl CmdError {
             }
         }
         eprintln!("meent: {:#}", self.error);
-        self.status
+        self.status()
     }
 }
 
@@ -44,5 +95,29 @@ pub trait InputContext<T> {
 impl<T, E: Into<anyhow::Error>> InputContext<T> for Result<T, E> {
     fn input_ctx(self, what: impl Display) -> CmdResult<T> {
         self.map_err(|e| CmdError::input(e.into().context(what.to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::anyhow;
+
+    use super::*;
+
+    #[test]
+    fn each_class_has_the_status_of_spec_6() {
+        assert_eq!(CmdError::failed(anyhow!("x")).status(), 1);
+        assert_eq!(CmdError::refused(anyhow!("x")).status(), 1);
+        assert_eq!(CmdError::usage(anyhow!("x")).status(), 2);
+        assert_eq!(CmdError::input(anyhow!("x")).status(), 2);
+        assert_eq!(CmdError::io(anyhow!("x")).status(), 2);
+        let e: CmdResult = Err(std::io::Error::other("disk")).input_ctx("writing");
+        assert_eq!(e.unwrap_err().status(), 2);
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_quietly() {
+        let e = CmdError::io(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(e.report(), 0);
     }
 }

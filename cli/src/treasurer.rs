@@ -145,7 +145,7 @@ impl ReconcileState {
     /// Write the state atomically (a temporary file beside it, then a rename), mode 0600.
     pub fn save(&self, path: &Path) -> CmdResult {
         let text = serde_json::to_string_pretty(self)
-            .map_err(|e| CmdError::failed(anyhow!("cannot encode the reconcile state: {e}")))?;
+            .map_err(|e| CmdError::io(anyhow!("cannot encode the reconcile state: {e}")))?;
         let tmp = tmp_path(path);
         {
             let mut opts = std::fs::OpenOptions::new();

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use crate::checkpoint::{self, Checkpoint};
 use crate::crypto::{self, PublicKey};
 use crate::entry::{self, Kind, Registrar, VerifiedEntry};
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::ids::{Author, EntryId, Seq};
 use crate::merkle::{self, Frontier, Hash, NodeSource};
 use crate::record::Record;
@@ -174,7 +174,7 @@ impl Log {
             return Err(OpenError::Exists(dir.display().to_string()));
         }
         checkpoint::check_origin(origin)
-            .map_err(|e| OpenError::Genesis(Refusal::malformed("bad_origin", format!("origin {origin:?}: {e}"))))?;
+            .map_err(|e| OpenError::Genesis(Refusal::new(Code::BadOrigin, format!("origin {origin:?}: {e}"))))?;
         std::fs::create_dir_all(dir).map_err(|err| OpenError::Io { path: dir.display().to_string(), err })?;
         let operator = crypto::generate_key();
         let operator_key = PublicKey::from(operator.verifying_key());
@@ -186,7 +186,7 @@ impl Log {
             "currency": "EUR",
         });
         let genesis = entry::sign_entry(Kind::Genesis, &Author::Operator, &operator, &at, body)
-            .map_err(|e| OpenError::Genesis(Refusal::malformed("malformed", e.to_string())))?;
+            .map_err(|e| OpenError::Genesis(Refusal::new(Code::Malformed, e.to_string())))?;
         let mut state = State::new();
         state.apply(0, &at, &genesis).map_err(OpenError::Genesis)?;
         crypto::write_key_file(&key_path, &operator)?;

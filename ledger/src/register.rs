@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
 use crate::entry::{KeyRotate, LegalForm, MemberApply, MemberDecision, MemberKind};
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::ids::{Author, MemberId, Seq};
 
 /// Where a member stands in the register.
@@ -92,11 +92,11 @@ impl Register {
 
     fn check_new_key(&self, key: &PublicKey) -> Result<(), Refusal> {
         if key.is_weak() {
-            return Err(Refusal::malformed("weak_key", format!("key {key} is a weak (small-order) key")));
+            return Err(Refusal::new(Code::WeakKey, format!("key {key} is a weak (small-order) key")));
         }
         if self.keys_seen.contains(&key.to_bytes()) {
-            return Err(Refusal::conflict(
-                "key_reused",
+            return Err(Refusal::new(
+                Code::KeyReused,
                 format!("key {key} is already registered; every member needs its own new key"),
             ));
         }
@@ -113,7 +113,7 @@ impl Register {
     /// Add a registrar named in genesis.
     pub(crate) fn add_registrar(&mut self, id: &MemberId, key: &PublicKey) -> Result<(), Refusal> {
         if self.members.contains_key(id) {
-            return Err(Refusal::conflict("duplicate_member", format!("registrar {id} is named twice")));
+            return Err(Refusal::new(Code::DuplicateMember, format!("registrar {id} is named twice")));
         }
         self.check_new_key(key)?;
         self.keys_seen.insert(key.to_bytes());
@@ -141,12 +141,13 @@ impl Register {
     /// Check that `author` may sign with `key`: the member's current key.
     /// An applicant's own `member.apply` is checked by [`Register::apply`] instead.
     pub fn check_key(&self, author: &MemberId, key: &PublicKey) -> Result<&Member, Refusal> {
-        let m = self.members.get(author).ok_or_else(|| {
-            Refusal::unauthenticated("unknown_author", format!("author {author} is not in the register"))
-        })?;
+        let m = self
+            .members
+            .get(author)
+            .ok_or_else(|| Refusal::new(Code::UnknownAuthor, format!("author {author} is not in the register")))?;
         if &m.key != key {
             let why = if m.previous_keys.contains(key) { "a rotated-out key" } else { "not its current key" };
-            return Err(Refusal::unauthenticated("wrong_key", format!("entry is signed with {why} of {author}")));
+            return Err(Refusal::new(Code::WrongKey, format!("entry is signed with {why} of {author}")));
         }
         Ok(m)
     }
@@ -154,13 +155,13 @@ impl Register {
     /// `member.apply`: the applicant, signing with its own new key.
     pub fn apply(&mut self, seq: Seq, author: &Author, key: &PublicKey, b: &MemberApply) -> Result<(), Refusal> {
         if author.member() != Some(&b.id) {
-            return Err(Refusal::forbidden(
-                "author_mismatch",
+            return Err(Refusal::new(
+                Code::AuthorMismatch,
                 format!("member.apply for {} must be authored by {} itself", b.id, b.id),
             ));
         }
         if self.members.contains_key(&b.id) {
-            return Err(Refusal::conflict("duplicate_member", format!("member id {} is already taken", b.id)));
+            return Err(Refusal::new(Code::DuplicateMember, format!("member id {} is already taken", b.id)));
         }
         self.check_new_key(key)?;
         self.keys_seen.insert(key.to_bytes());
@@ -189,18 +190,18 @@ impl Register {
     pub fn decide(&mut self, seq: Seq, author: &MemberId, b: &MemberDecision, admit: bool) -> Result<(), Refusal> {
         let is_registrar = self.members.get(author).is_some_and(|m| m.registrar);
         if !is_registrar {
-            return Err(Refusal::forbidden(
-                "not_registrar",
+            return Err(Refusal::new(
+                Code::NotRegistrar,
                 format!("{author} is not a registrar; only registrars named in genesis admit or reject members"),
             ));
         }
         let m = self
             .members
             .get_mut(&b.member)
-            .ok_or_else(|| Refusal::not_found("unknown_member", format!("no application from {}", b.member)))?;
+            .ok_or_else(|| Refusal::new(Code::UnknownMember, format!("no application from {}", b.member)))?;
         if m.status != MemberStatus::Pending {
-            return Err(Refusal::conflict(
-                "already_decided",
+            return Err(Refusal::new(
+                Code::AlreadyDecided,
                 format!("{} is not pending (it is {:?})", b.member, m.status).to_lowercase(),
             ));
         }
@@ -214,13 +215,13 @@ impl Register {
     pub fn rotate(&mut self, author: &MemberId, b: &KeyRotate) -> Result<(), Refusal> {
         let status = self.members.get(author).map(|m| m.status);
         if status == Some(MemberStatus::Rejected) {
-            return Err(Refusal::forbidden("rejected_member", format!("{author} was rejected and cannot rotate keys")));
+            return Err(Refusal::new(Code::RejectedMember, format!("{author} was rejected and cannot rotate keys")));
         }
         self.check_new_key(&b.new_key)?;
         let m = self
             .members
             .get_mut(author)
-            .ok_or_else(|| Refusal::not_found("unknown_member", format!("{author} is not in the register")))?;
+            .ok_or_else(|| Refusal::new(Code::UnknownMember, format!("{author} is not in the register")))?;
         self.keys_seen.insert(b.new_key.to_bytes());
         let old = std::mem::replace(&mut m.key, b.new_key);
         m.previous_keys.push(old);

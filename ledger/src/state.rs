@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
 use crate::entry::{Body, VerifiedEntry};
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::funds::{Ctx, Funds};
 use crate::ids::{Author, EntryId, Seq};
 use crate::limits::CLOCK_SKEW_SECONDS_MAX;
@@ -45,15 +45,15 @@ impl State {
     /// On `Err`, the state is unchanged.
     pub fn apply(&mut self, seq: Seq, received_at: &Timestamp, e: &VerifiedEntry) -> Result<(), Refusal> {
         if seq != self.size {
-            return Err(Refusal::conflict(
-                "bad_seq",
+            return Err(Refusal::new(
+                Code::BadSeq,
                 format!("record {seq} is out of order: {} records so far", self.size),
             ));
         }
         if let Some(last) = &self.last_received_at {
             if received_at.instant() < last.instant() {
-                return Err(Refusal::conflict(
-                    "clock_backwards",
+                return Err(Refusal::new(
+                    Code::ClockBackwards,
                     format!("received_at {received_at} is before the previous record's {last}"),
                 ));
             }
@@ -61,8 +61,8 @@ impl State {
         let skew_ms = (e.at.instant() - received_at.instant()).num_milliseconds().abs();
         let skew = skew_ms / 1000;
         if skew_ms > CLOCK_SKEW_SECONDS_MAX * 1000 {
-            return Err(Refusal::malformed(
-                "clock_skew",
+            return Err(Refusal::new(
+                Code::ClockSkew,
                 format!("entry time {} is {skew} s away from the server's clock {received_at}; at most {CLOCK_SKEW_SECONDS_MAX} s allowed", e.at),
             ));
         }
@@ -78,25 +78,25 @@ impl State {
 
     fn apply_genesis(&mut self, e: &VerifiedEntry) -> Result<(), Refusal> {
         let Body::Genesis(g) = &e.body else {
-            return Err(Refusal::conflict(
-                "genesis_expected",
+            return Err(Refusal::new(
+                Code::GenesisExpected,
                 format!("record 0 must be a genesis entry, not {}", e.kind.as_str()),
             ));
         };
         if e.author != Author::Operator {
-            return Err(Refusal::forbidden("operator_only", "genesis is authored by the operator"));
+            return Err(Refusal::new(Code::OperatorOnly, "genesis is authored by the operator"));
         }
         if g.operator_key != e.key {
-            return Err(Refusal::unauthenticated("wrong_key", "genesis must be signed with its operator_key"));
+            return Err(Refusal::new(Code::WrongKey, "genesis must be signed with its operator_key"));
         }
         if g.currency != "EUR" {
-            return Err(Refusal::malformed(
-                "bad_currency",
+            return Err(Refusal::new(
+                Code::BadCurrency,
                 format!("currency {:?} is not supported; meent keeps euros (\"EUR\")", g.currency),
             ));
         }
         if g.origin.is_empty() || g.origin.contains('\n') || g.origin.chars().any(char::is_whitespace) {
-            return Err(Refusal::malformed("bad_origin", "origin must be a non-empty name without whitespace"));
+            return Err(Refusal::new(Code::BadOrigin, "origin must be a non-empty name without whitespace"));
         }
         let mut register = Register::default();
         register.reserve_key(&g.operator_key)?;
@@ -126,18 +126,15 @@ impl State {
         // Who signs: the operator with its key, an applicant with its new key, anyone else with its current key.
         match (&e.author, &e.body) {
             (_, Body::Genesis(_)) => {
-                return Err(Refusal::conflict("genesis_exists", "the log already has its genesis at record 0"))
+                return Err(Refusal::new(Code::GenesisExists, "the log already has its genesis at record 0"))
             }
             (Author::Operator, body) => {
                 if Some(e.key) != self.operator_key {
-                    return Err(Refusal::unauthenticated(
-                        "wrong_key",
-                        "operator entries must be signed with the operator key",
-                    ));
+                    return Err(Refusal::new(Code::WrongKey, "operator entries must be signed with the operator key"));
                 }
                 if !matches!(body, Body::ProposalClose(_) | Body::RoundClose(_)) {
-                    return Err(Refusal::forbidden(
-                        "operator_not_allowed",
+                    return Err(Refusal::new(
+                        Code::OperatorNotAllowed,
                         format!("the operator may not author {kind} entries"),
                     ));
                 }
@@ -151,8 +148,8 @@ impl State {
                     MemberStatus::Rejected => false,
                 };
                 if !may_act {
-                    return Err(Refusal::forbidden(
-                        "not_admitted",
+                    return Err(Refusal::new(
+                        Code::NotAdmitted,
                         format!("{m} is not an admitted member and may not author {kind} entries"),
                     ));
                 }
@@ -182,13 +179,13 @@ impl State {
                 let ctx = Ctx { seq, received_at, id: e.id, author: &e.author, register: &self.register };
                 self.funds.apply(&ctx, &e.body)
             }
-            Body::Genesis(_) => Err(Refusal::conflict("genesis_exists", "the log already has its genesis at record 0")),
+            Body::Genesis(_) => Err(Refusal::new(Code::GenesisExists, "the log already has its genesis at record 0")),
         }
     }
 }
 
 fn author_member(e: &VerifiedEntry) -> Result<&crate::ids::MemberId, Refusal> {
-    e.author.member().ok_or_else(|| {
-        Refusal::forbidden("member_only", format!("{} entries are authored by members", e.kind.as_str()))
-    })
+    e.author
+        .member()
+        .ok_or_else(|| Refusal::new(Code::MemberOnly, format!("{} entries are authored by members", e.kind.as_str())))
 }

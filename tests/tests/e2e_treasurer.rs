@@ -552,6 +552,68 @@ fn bad_statements_are_refused_naming_the_place() {
     let (code, out, err) = reconcile(&sc, &ok, &[]);
     assert_eq!(code, 1, "{out}{err}"); // two pledges are not on this statement
     assert!(out.contains("matched (2)"), "{out}");
+    same_class_same_status(&sc, &ok);
+}
+
+/// SPEC §6: the same class of failure exits the same way in every command.
+fn same_class_same_status(sc: &Scene, statement: &std::path::Path) {
+    let key = s(sc.key(COOP));
+    // An unknown fund is the ledger refusing (1): submitting, reading, reconciling, exporting.
+    let unknown_fund: Vec<Vec<&str>> = vec![
+        vec![
+            "contribute",
+            "--fund",
+            "no-such-fund",
+            "--amount",
+            "5.00",
+            "--reference",
+            "R",
+            "--key",
+            key,
+            "--as",
+            COOP,
+        ],
+        vec!["fund", "show", "no-such-fund"],
+        vec!["reconcile", "--fund", "no-such-fund", "--statement", s(statement)],
+        vec!["export", "--format", "csv", "--fund", "no-such-fund"],
+    ];
+    for mut args in unknown_fund {
+        if !args.contains(&"--server") {
+            args.extend(["--server", &sc.url]);
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 1, "{args:?}: exit {code}\n{out}\n{err}");
+        assert!(err.contains("no-such-fund") || err.contains("unknown_fund"), "{args:?}: {err}");
+    }
+    // A server that cannot be reached is an I/O error (2), in every command.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = format!("http://127.0.0.1:{port}");
+    let unreachable: Vec<Vec<&str>> = vec![
+        vec!["contribute", "--fund", FUND, "--amount", "5.00", "--reference", "R", "--key", key, "--as", COOP],
+        vec!["fund", "show", FUND],
+        vec!["reconcile", "--fund", FUND, "--statement", s(statement)],
+        vec!["export", "--format", "csv", "--fund", FUND],
+        vec!["verify"],
+    ];
+    for mut args in unreachable {
+        args.extend(["--server", &down]);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: exit {code}\n{out}\n{err}");
+        assert!(err.contains("cannot reach"), "{args:?}: {err}");
+    }
+    // A bad file given by the user is an input error (2), whatever the command reads it for.
+    let junk = sc.write("junk.pem", "not a key");
+    let no_log = sc.dir.join("no-such-log.jsonl");
+    let bad_files: Vec<Vec<&str>> = vec![
+        vec!["contribute", "--fund", FUND, "--amount", "5.00", "--reference", "R", "--key", s(&junk), "--as", COOP],
+        vec!["reconcile", "--fund", FUND, "--statement", s(&junk), "--server", &sc.url],
+        vec!["verify", "--log", s(&no_log)],
+        vec!["pb", s(&junk), "--rule", "greedy"],
+    ];
+    for args in bad_files {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: exit {code}\n{out}\n{err}");
+    }
 }
 
 #[test]

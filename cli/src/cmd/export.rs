@@ -66,20 +66,20 @@ pub struct ExportArgs {
 /// Write the export.
 pub fn run(a: ExportArgs) -> CmdResult {
     if a.round.is_some() && a.format != Format::Pabulib {
-        return Err(CmdError::input(anyhow!("--round is for --format pabulib")));
+        return Err(CmdError::usage(anyhow!("--round is for --format pabulib")));
     }
     match a.format {
         Format::Pabulib => {
             if a.fund.is_some() {
-                return Err(CmdError::input(anyhow!("--format pabulib exports a round: give --round R, not --fund")));
+                return Err(CmdError::usage(anyhow!("--format pabulib exports a round: give --round R, not --fund")));
             }
             let round =
-                a.round.as_deref().ok_or_else(|| CmdError::input(anyhow!("--format pabulib needs --round R")))?;
+                a.round.as_deref().ok_or_else(|| CmdError::usage(anyhow!("--format pabulib needs --round R")))?;
             pabulib(&a, round)
         }
         Format::Jsonl => {
             if a.fund.is_some() {
-                return Err(CmdError::input(anyhow!(
+                return Err(CmdError::usage(anyhow!(
                     "--format jsonl exports the whole log; --fund is for csv, beancount and hledger"
                 )));
             }
@@ -89,7 +89,7 @@ pub fn run(a: ExportArgs) -> CmdResult {
             let fund = a
                 .fund
                 .as_deref()
-                .ok_or_else(|| CmdError::input(anyhow!("--format {} needs --fund F", format_name(a.format))))?;
+                .ok_or_else(|| CmdError::usage(anyhow!("--format {} needs --fund F", format_name(a.format))))?;
             let books = read_books(&a, fund)?;
             let text = match a.format {
                 Format::Csv => journal::flows_csv(&books),
@@ -137,7 +137,7 @@ fn pabulib(a: &ExportArgs, round: &str) -> CmdResult {
     let id: EntryId = round.parse().input_ctx(format!("--round {round}"))?;
     let source = match (&a.data, &a.server) {
         (Some(_), None) | (None, Some(_)) => LogSource::from_args(a.data.as_deref(), a.server.as_deref(), None)?,
-        _ => return Err(CmdError::input(anyhow!("give exactly one of --data DIR, --server URL"))),
+        _ => return Err(CmdError::usage(anyhow!("give exactly one of --data DIR, --server URL"))),
     };
     let note = source.checkpoint(None)?;
     let size = claimed_size(&note)?;
@@ -152,7 +152,7 @@ fn pabulib(a: &ExportArgs, round: &str) -> CmdResult {
     result?;
     let report = auditor.finish(&note, None).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
     let state = report.state;
-    let r = state.funds.round(&id).ok_or_else(|| CmdError::failed(anyhow!("no round {id} in the log")))?;
+    let r = state.funds.round(&id).ok_or_else(|| CmdError::refused(anyhow!("no round {id} in the log")))?;
     let inst = state.funds.round_instance(&id).map_err(|e| CmdError::failed(anyhow!("round {id}: {e}")))?;
     let text = pb::write(&inst);
     match &a.out {
@@ -185,7 +185,7 @@ fn read_books(a: &ExportArgs, fund: &str) -> CmdResult<FundBooks> {
     match (&a.data, &a.server) {
         (Some(d), None) => books::from_data(d, fund),
         (None, Some(s)) => books::from_server(&Client::new(s)?, fund, true),
-        _ => Err(CmdError::input(anyhow!("give exactly one of --data DIR, --server URL"))),
+        _ => Err(CmdError::usage(anyhow!("give exactly one of --data DIR, --server URL"))),
     }
 }
 

@@ -95,7 +95,7 @@ enum Recorded {
 /// Run the reconciliation.
 pub fn run(a: ReconcileArgs) -> CmdResult {
     if a.record && !a.dry_run && (a.key.is_none() || a.as_id.is_none()) {
-        return Err(CmdError::input(anyhow!("--record needs --key FILE and --as TREASURER")));
+        return Err(CmdError::usage(anyhow!("--record needs --key FILE and --as TREASURER")));
     }
     let fund: FundId = a.fund.parse().input_ctx(format!("--fund {}", a.fund))?;
     let opening = match &a.opening {
@@ -132,7 +132,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     for g in &a.with_funds {
         let gid: FundId = g.parse().input_ctx(format!("--with-fund {g}"))?;
         if gid == fund || others.iter().any(|o: &FundBooks| o.id == gid) {
-            return Err(CmdError::input(anyhow!("--with-fund {g} is given twice (or is the fund itself)")));
+            return Err(CmdError::usage(anyhow!("--with-fund {g} is given twice (or is the fund itself)")));
         }
         others.push(books::from_server(&client, gid.as_str(), false)?);
     }
@@ -175,10 +175,10 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
             )));
         }
         let (Some(key), Some(as_id)) = (&a.key, &a.as_id) else {
-            return Err(CmdError::input(anyhow!("--record needs --key FILE and --as TREASURER")));
+            return Err(CmdError::usage(anyhow!("--record needs --key FILE and --as TREASURER")));
         };
         if !books.treasurers.iter().any(|t| t == as_id) {
-            return Err(CmdError::failed(anyhow!(
+            return Err(CmdError::refused(anyhow!(
                 "{as_id} is not a treasurer of {fund} (treasurers: {}); only treasurers reconcile",
                 books.treasurers.join(", ")
             )));

@@ -95,7 +95,7 @@ impl LogSource {
                     let page = c.get_json(&format!("/v1/entries?from={count}&limit={limit}"))?;
                     let entries = page["entries"]
                         .as_array()
-                        .ok_or_else(|| CmdError::failed(anyhow!("page at {count} has no entries")))?;
+                        .ok_or_else(|| CmdError::io(anyhow!("the server's page at {count} has no entries")))?;
                     if entries.is_empty() {
                         break;
                     }

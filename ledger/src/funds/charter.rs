@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use rust_decimal::Decimal;
 
 use crate::entry::Charter;
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::limits::{VOTING_PERIOD_SECONDS_MAX, VOTING_PERIOD_SECONDS_MIN};
 use crate::register::Register;
 
@@ -15,26 +15,26 @@ use crate::register::Register;
 /// passed (yes / (yes + no) must be strictly greater, so 1 never passes).
 pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
     if c.approvals_required == 0 {
-        return Err(Refusal::rule(
-            "approvals_required_zero",
+        return Err(Refusal::new(
+            Code::ApprovalsRequiredZero,
             "approvals_required must be at least 1: a payout needs at least one treasurer",
         ));
     }
     let mut seen = BTreeSet::new();
     for t in &c.treasurers {
         if !seen.insert(t) {
-            return Err(Refusal::rule("duplicate_treasurer", format!("treasurer {t} is named twice")));
+            return Err(Refusal::new(Code::DuplicateTreasurer, format!("treasurer {t} is named twice")));
         }
         if !register.is_admitted(t) {
-            return Err(Refusal::rule(
-                "unknown_treasurer",
+            return Err(Refusal::new(
+                Code::UnknownTreasurer,
                 format!("treasurer {t} is not an admitted member of the register"),
             ));
         }
     }
     if c.approvals_required as usize > c.treasurers.len() {
-        return Err(Refusal::rule(
-            "approvals_above_treasurers",
+        return Err(Refusal::new(
+            Code::ApprovalsAboveTreasurers,
             format!(
                 "approvals_required is {} but the charter names {} treasurers; no payout could ever be approved",
                 c.approvals_required,
@@ -43,14 +43,14 @@ pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
         ));
     }
     if !(VOTING_PERIOD_SECONDS_MIN..=VOTING_PERIOD_SECONDS_MAX).contains(&c.voting_period_seconds) {
-        return Err(Refusal::rule(
-            "bad_voting_period",
+        return Err(Refusal::new(
+            Code::BadVotingPeriod,
             format!("voting_period_seconds is {}; it must be between {VOTING_PERIOD_SECONDS_MIN} and {VOTING_PERIOD_SECONDS_MAX}", c.voting_period_seconds),
         ));
     }
     if c.threshold.as_decimal() >= Decimal::ONE {
-        return Err(Refusal::rule(
-            "threshold_unreachable",
+        return Err(Refusal::new(
+            Code::ThresholdUnreachable,
             format!("threshold {} can never be passed: yes / (yes + no) must be strictly greater", c.threshold),
         ));
     }

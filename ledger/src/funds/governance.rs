@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{money, payouts, Balances, Ctx, Dissolution, Fund, FundStatus, Funds, Refund};
 use crate::entry::{Charter, Choice, Proposal, ProposalClose, ProposalKind, Vote};
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::ids::{EntryId, FundId, MemberId, Seq};
 use crate::money::{Amount, Balance, Fraction};
 use crate::time::Timestamp;
@@ -178,8 +178,8 @@ impl ProposalState {
         let period = i64::try_from(fund.charter.voting_period_seconds).ok().and_then(chrono::TimeDelta::try_seconds);
         let closes = period.and_then(|d| ctx.received_at.instant().checked_add_signed(d));
         let Some(closes) = closes else {
-            return Err(Refusal::rule(
-                "bad_voting_period",
+            return Err(Refusal::new(
+                Code::BadVotingPeriod,
                 format!("voting period of {} seconds is out of range", fund.charter.voting_period_seconds),
             ));
         };
@@ -227,7 +227,7 @@ enum Effect {
 }
 
 fn bad_fields(kind: &str, msg: &str) -> Refusal {
-    Refusal::malformed("bad_proposal", format!("a {kind} proposal {msg}"))
+    Refusal::new(Code::BadProposal, format!("a {kind} proposal {msg}"))
 }
 
 impl Funds {
@@ -244,8 +244,8 @@ impl Funds {
             &p.fund == fund && p.proposal_kind == ProposalKind::Admission && p.member.as_ref() == Some(member)
         });
         match pending {
-            Some(p) => Err(Refusal::conflict(
-                "admission_pending",
+            Some(p) => Err(Refusal::new(
+                Code::AdmissionPending,
                 format!("the admission of {member} to {fund} is already being voted on in {}", p.id),
             )),
             None => Ok(()),
@@ -257,8 +257,8 @@ impl Funds {
         let author = ctx.member("proposal")?;
         let fund = self.active_fund(&b.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden(
-                "not_fund_member",
+            return Err(Refusal::new(
+                Code::NotFundMember,
                 format!("{author} is not a member of {}; only members propose", b.fund),
             ));
         }
@@ -270,14 +270,14 @@ impl Funds {
                     return Err(bad_fields("allocation", "has an amount and a recipient, and no member or charter"));
                 };
                 if amount > fund.charter.max_request {
-                    return Err(Refusal::rule(
-                        "over_max_request",
+                    return Err(Refusal::new(
+                        Code::OverMaxRequest,
                         format!("{amount} is above the charter's max_request of {}", fund.charter.max_request),
                     ));
                 }
                 if !ctx.register.is_admitted(recipient) {
-                    return Err(Refusal::not_found(
-                        "unknown_member",
+                    return Err(Refusal::new(
+                        Code::UnknownMember,
                         format!("recipient {recipient} is not an admitted member"),
                     ));
                 }
@@ -289,14 +289,14 @@ impl Funds {
                     return Err(bad_fields("admission", "has a member, and no amount, recipient or charter"));
                 };
                 if !ctx.register.is_admitted(member) {
-                    return Err(Refusal::not_found(
-                        "unknown_member",
+                    return Err(Refusal::new(
+                        Code::UnknownMember,
                         format!("{member} is not an admitted member of the register"),
                     ));
                 }
                 if fund.is_member(member) {
-                    return Err(Refusal::conflict(
-                        "already_member",
+                    return Err(Refusal::new(
+                        Code::AlreadyMember,
                         format!("{member} is already a member of {}", b.fund),
                     ));
                 }
@@ -326,30 +326,30 @@ impl Funds {
         let p = self
             .proposals
             .get(&b.proposal)
-            .ok_or_else(|| Refusal::not_found("unknown_proposal", format!("no proposal {}", b.proposal)))?;
+            .ok_or_else(|| Refusal::new(Code::UnknownProposal, format!("no proposal {}", b.proposal)))?;
         if p.status == ProposalStatus::Closed {
-            return Err(Refusal::conflict("proposal_closed", format!("proposal {} is closed", b.proposal)));
+            return Err(Refusal::new(Code::ProposalClosed, format!("proposal {} is closed", b.proposal)));
         }
         if !p.counted.contains(author) {
             let member_now = self.funds.get(&p.fund).is_some_and(|f| f.is_member(author));
             return Err(if member_now {
-                Refusal::forbidden(
-                    "not_counted",
+                Refusal::new(
+                    Code::NotCounted,
                     format!(
                         "{author} joined {} after proposal {} opened; only the members at opening vote",
                         p.fund, b.proposal
                     ),
                 )
             } else {
-                Refusal::forbidden(
-                    "not_fund_member",
+                Refusal::new(
+                    Code::NotFundMember,
                     format!("{author} is not a member of {}; only its members vote", p.fund),
                 )
             });
         }
         if ctx.received_at.instant() >= p.closes_at.instant() {
-            return Err(Refusal::conflict(
-                "voting_closed",
+            return Err(Refusal::new(
+                Code::VotingClosed,
                 format!(
                     "voting on {} ended at {}; this vote was received at {}",
                     b.proposal, p.closes_at, ctx.received_at
@@ -367,13 +367,13 @@ impl Funds {
         let p = self
             .proposals
             .get(&b.proposal)
-            .ok_or_else(|| Refusal::not_found("unknown_proposal", format!("no proposal {}", b.proposal)))?;
+            .ok_or_else(|| Refusal::new(Code::UnknownProposal, format!("no proposal {}", b.proposal)))?;
         if p.status == ProposalStatus::Closed {
-            return Err(Refusal::conflict("proposal_closed", format!("proposal {} is already closed", b.proposal)));
+            return Err(Refusal::new(Code::ProposalClosed, format!("proposal {} is already closed", b.proposal)));
         }
         if ctx.received_at.instant() < p.closes_at.instant() && !p.all_voted() {
-            return Err(Refusal::conflict(
-                "too_early_to_close",
+            return Err(Refusal::new(
+                Code::TooEarlyToClose,
                 format!(
                     "proposal {} is open until {}, and {} of {} counted members have voted",
                     b.proposal,
@@ -390,7 +390,7 @@ impl Funds {
 
         // Write: nothing below can fail (the fund was found by plan_close).
         let Some(fund) = self.funds.get_mut(&fund_id) else {
-            return Err(Refusal::not_found("unknown_fund", format!("no fund {fund_id}")));
+            return Err(Refusal::new(Code::UnknownFund, format!("no fund {fund_id}")));
         };
         fund.balances = plan.balances;
         let mut executions = None;
@@ -451,7 +451,7 @@ impl Funds {
         let effect = match p.proposal_kind {
             ProposalKind::Allocation => {
                 let amount =
-                    p.amount.ok_or_else(|| Refusal::rule("bad_proposal", "an allocation without an amount"))?;
+                    p.amount.ok_or_else(|| Refusal::new(Code::BadProposal, "an allocation without an amount"))?;
                 balances.available = money(balances.available.minus(amount), "available")?;
                 balances.committed = money(balances.committed.plus(amount), "committed")?;
                 Effect::None
@@ -464,7 +464,7 @@ impl Funds {
                 let charter = p
                     .charter
                     .clone()
-                    .ok_or_else(|| Refusal::rule("bad_proposal", "a charter proposal without a charter"))?;
+                    .ok_or_else(|| Refusal::new(Code::BadProposal, "a charter proposal without a charter"))?;
                 let execute = self.executable(fund, &charter, &mut balances)?;
                 Effect::Charter { charter, execute }
             }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{money, ContributionState, Ctx, Funds};
 use crate::entry::{MemberKind, PledgeMatching};
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::ids::{EntryId, MemberId, Seq};
 use crate::money::{Amount, Balance, MoneyError, Ratio};
 use crate::time::{Date, Timestamp};
@@ -78,19 +78,19 @@ impl Funds {
         let author = ctx.member("pledge.matching")?;
         let kind = ctx.register.member(author).and_then(|m| m.member_kind);
         if kind != Some(MemberKind::Municipality) {
-            return Err(Refusal::forbidden(
-                "not_municipality",
+            return Err(Refusal::new(
+                Code::NotMunicipality,
                 format!("{author} is not a municipality; only a municipality pledges matching"),
             ));
         }
         let fund = self.active_fund(&b.fund)?;
         let today = ctx.received_at.date();
         if b.until.0 < today {
-            return Err(Refusal::rule("until_in_past", format!("until {} is before today ({today})", b.until)));
+            return Err(Refusal::new(Code::UntilInPast, format!("until {} is before today ({today})", b.until)));
         }
         if let Some(p) = fund.matching.iter().find(|p| &p.municipality == author && p.until.0 >= today) {
-            return Err(Refusal::conflict(
-                "overlapping_pledge",
+            return Err(Refusal::new(
+                Code::OverlappingPledge,
                 format!("{author} already has pledge {} on {} running until {}", p.id, b.fund, p.until),
             ));
         }

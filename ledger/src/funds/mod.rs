@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::entry::{
     Admission, Body, Charter, Contribution, FundCreate, FundRef, ProposalKind, Reconciliation, Reversal,
 };
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::ids::{Author, EntryId, FundId, MemberId, Seq};
 use crate::money::{Amount, Balance, MoneyError};
 use crate::register::Register;
@@ -62,7 +62,7 @@ impl Ctx<'_> {
     fn member(&self, kind: &str) -> Result<&MemberId, Refusal> {
         self.author
             .member()
-            .ok_or_else(|| Refusal::forbidden("member_only", format!("{kind} entries are authored by members")))
+            .ok_or_else(|| Refusal::new(Code::MemberOnly, format!("{kind} entries are authored by members")))
     }
 }
 
@@ -90,8 +90,8 @@ impl Balances {
             .any(Balance::is_negative);
         match sum {
             Ok(sum) if sum == self.confirmed && !negative => Ok(()),
-            _ => Err(Refusal::rule(
-                "conservation_violated",
+            _ => Err(Refusal::new(
+                Code::ConservationViolated,
                 format!(
                     "fund {fund} would break conservation: confirmed {} must equal available {} + committed {} + disbursed {}, none negative (pledged {})",
                     self.confirmed, self.available, self.committed, self.disbursed, self.pledged
@@ -266,7 +266,7 @@ pub struct Funds {
 
 /// A money error as a refusal (checked arithmetic overflowed or went negative).
 pub(crate) fn money<T>(r: Result<T, MoneyError>, what: &str) -> Result<T, Refusal> {
-    r.map_err(|e| Refusal::rule("money_overflow", format!("{what}: {e}")))
+    r.map_err(|e| Refusal::new(Code::MoneyOverflow, format!("{what}: {e}")))
 }
 
 impl Funds {
@@ -293,7 +293,7 @@ impl Funds {
             | Body::MemberApply(_)
             | Body::MemberAdmit(_)
             | Body::MemberReject(_)
-            | Body::KeyRotate(_) => Err(Refusal::rule("unsupported_kind", "not a fund entry")),
+            | Body::KeyRotate(_) => Err(Refusal::new(Code::UnsupportedKind, "not a fund entry")),
         }
     }
 
@@ -313,14 +313,14 @@ impl Funds {
     }
 
     fn known_fund(&self, id: &FundId) -> Result<&Fund, Refusal> {
-        self.funds.get(id).ok_or_else(|| Refusal::not_found("unknown_fund", format!("no fund {id}")))
+        self.funds.get(id).ok_or_else(|| Refusal::new(Code::UnknownFund, format!("no fund {id}")))
     }
 
     fn active_fund(&self, id: &FundId) -> Result<&Fund, Refusal> {
         let f = self.known_fund(id)?;
         if f.status == FundStatus::Dissolved {
-            return Err(Refusal::conflict(
-                "fund_dissolved",
+            return Err(Refusal::new(
+                Code::FundDissolved,
                 format!("fund {id} is dissolved: it takes no new members, contributions, proposals or rounds"),
             ));
         }
@@ -328,14 +328,14 @@ impl Funds {
     }
 
     fn fund_mut(&mut self, id: &FundId) -> Result<&mut Fund, Refusal> {
-        self.funds.get_mut(id).ok_or_else(|| Refusal::not_found("unknown_fund", format!("no fund {id}")))
+        self.funds.get_mut(id).ok_or_else(|| Refusal::new(Code::UnknownFund, format!("no fund {id}")))
     }
 
     /// `fund.create`: the author becomes the first member.
     fn create(&mut self, ctx: &Ctx<'_>, b: &FundCreate) -> Result<(), Refusal> {
         let author = ctx.member("fund.create")?;
         if self.funds.contains_key(&b.id) {
-            return Err(Refusal::conflict("duplicate_fund", format!("fund id {} is already taken", b.id)));
+            return Err(Refusal::new(Code::DuplicateFund, format!("fund id {} is already taken", b.id)));
         }
         charter::validate(&b.charter, ctx.register)?;
         let fund = Fund {
@@ -369,7 +369,7 @@ impl Funds {
         let author = ctx.member("fund.join")?;
         let fund = self.active_fund(&b.fund)?;
         if fund.is_member(author) {
-            return Err(Refusal::conflict("already_member", format!("{author} is already a member of {}", b.fund)));
+            return Err(Refusal::new(Code::AlreadyMember, format!("{author} is already a member of {}", b.fund)));
         }
         match fund.charter.admission {
             Admission::Open => {
@@ -397,11 +397,11 @@ impl Funds {
         let author = ctx.member("fund.leave")?;
         let fund = self.known_fund(&b.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden("not_fund_member", format!("{author} is not a member of {}", b.fund)));
+            return Err(Refusal::new(Code::NotFundMember, format!("{author} is not a member of {}", b.fund)));
         }
         if fund.members.len() == 1 {
-            return Err(Refusal::conflict(
-                "last_member",
+            return Err(Refusal::new(
+                Code::LastMember,
                 format!("{author} is the last member of {}; a fund without members could never decide again (dissolve it instead)", b.fund),
             ));
         }
@@ -414,8 +414,8 @@ impl Funds {
         let author = ctx.member("contribution")?;
         let fund = self.active_fund(&b.fund)?;
         if let Some(other) = fund.pledged_references.get(&b.reference) {
-            return Err(Refusal::conflict(
-                "duplicate_reference",
+            return Err(Refusal::new(
+                Code::DuplicateReference,
                 format!("payment reference {:?} is already used by pledged contribution {other} to {}; a bank line could not tell them apart", b.reference, b.fund),
             ));
         }
@@ -449,28 +449,28 @@ impl Funds {
         let author = ctx.member("reconciliation")?;
         let fund = self.known_fund(&b.fund)?;
         if !fund.is_treasurer(author) {
-            return Err(Refusal::forbidden(
-                "not_treasurer",
+            return Err(Refusal::new(
+                Code::NotTreasurer,
                 format!("{author} is not a treasurer of {}; only treasurers reconcile", b.fund),
             ));
         }
         if b.period_from > b.period_to {
-            return Err(Refusal::rule(
-                "bad_period",
+            return Err(Refusal::new(
+                Code::BadPeriod,
                 format!("period_from {} is after period_to {}", b.period_from, b.period_to),
             ));
         }
         if let Some(r) = fund.reconciliations.iter().find(|r| r.statement_sha256 == b.statement_sha256) {
-            return Err(Refusal::conflict(
-                "duplicate_statement",
+            return Err(Refusal::new(
+                Code::DuplicateStatement,
                 format!("statement {} was already reconciled by {}", b.statement_sha256, r.id),
             ));
         }
         let mut seen = BTreeSet::new();
         for id in &b.confirmed {
             if !seen.insert(*id) {
-                return Err(Refusal::malformed(
-                    "duplicate_confirmation",
+                return Err(Refusal::new(
+                    Code::DuplicateConfirmation,
                     format!("entry {id} is listed twice in confirmed"),
                 ));
             }
@@ -487,22 +487,22 @@ impl Funds {
         for id in &b.confirmed {
             if let Some(c) = self.contributions.get(id) {
                 if c.fund != b.fund {
-                    return Err(Refusal::rule(
-                        "wrong_fund",
+                    return Err(Refusal::new(
+                        Code::WrongFund,
                         format!("contribution {id} is to fund {}, not {}", c.fund, b.fund),
                     ));
                 }
                 match c.status {
                     ContributionStatus::Pledged => {}
                     ContributionStatus::Confirmed => {
-                        return Err(Refusal::conflict(
-                            "already_confirmed",
+                        return Err(Refusal::new(
+                            Code::AlreadyConfirmed,
                             format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by)),
                         ));
                     }
                     ContributionStatus::Reversed => {
-                        return Err(Refusal::conflict(
-                            "entry_reversed",
+                        return Err(Refusal::new(
+                            Code::EntryReversed,
                             format!("contribution {id} was reversed by {}", opt_id(c.reversed_by)),
                         ));
                     }
@@ -531,35 +531,35 @@ impl Funds {
                 references.push(c.reference.clone());
             } else if let Some(d) = self.disbursements.get(id) {
                 if d.fund != b.fund {
-                    return Err(Refusal::rule(
-                        "wrong_fund",
+                    return Err(Refusal::new(
+                        Code::WrongFund,
                         format!("disbursement {id} is from fund {}, not {}", d.fund, b.fund),
                     ));
                 }
                 match d.status {
                     DisbursementStatus::Executed => {}
                     DisbursementStatus::Confirmed => {
-                        return Err(Refusal::conflict(
-                            "already_confirmed",
+                        return Err(Refusal::new(
+                            Code::AlreadyConfirmed,
                             format!("disbursement {id} was already confirmed by {}", opt_id(d.confirmed_by)),
                         ));
                     }
                     DisbursementStatus::Reversed => {
-                        return Err(Refusal::conflict(
-                            "entry_reversed",
+                        return Err(Refusal::new(
+                            Code::EntryReversed,
                             format!("disbursement {id} was reversed by {}", opt_id(d.reversed_by)),
                         ));
                     }
                     DisbursementStatus::Pending => {
-                        return Err(Refusal::conflict(
-                            "disbursement_not_executed",
+                        return Err(Refusal::new(
+                            Code::DisbursementNotExecuted,
                             format!("disbursement {id} has {} of the approvals it needs; a payout is confirmed only after it is executed", d.approvals.len()),
                         ));
                     }
                 }
                 disbursements.push(*id);
             } else {
-                return Err(Refusal::not_found("unknown_entry", format!("no contribution or disbursement {id}")));
+                return Err(Refusal::new(Code::UnknownEntry, format!("no contribution or disbursement {id}")));
             }
         }
         balances.check(&b.fund)?;
@@ -608,22 +608,22 @@ impl Funds {
         if let Some(c) = self.contributions.get(&b.entry) {
             let fund = self.known_fund(&c.fund)?;
             if &c.author != author && !fund.is_treasurer(author) {
-                return Err(Refusal::forbidden(
-                    "not_allowed_to_reverse",
+                return Err(Refusal::new(
+                    Code::NotAllowedToReverse,
                     format!("only {} or a treasurer of {} may reverse contribution {}", c.author, c.fund, b.entry),
                 ));
             }
             match c.status {
                 ContributionStatus::Pledged => {}
                 ContributionStatus::Confirmed => {
-                    return Err(Refusal::conflict(
-                        "contribution_confirmed",
+                    return Err(Refusal::new(
+                        Code::ContributionConfirmed,
                         format!("contribution {} was confirmed by the bank statement of {}; money that arrived cannot be reversed", b.entry, opt_id(c.confirmed_by)),
                     ));
                 }
                 ContributionStatus::Reversed => {
-                    return Err(Refusal::conflict(
-                        "already_reversed",
+                    return Err(Refusal::new(
+                        Code::AlreadyReversed,
                         format!("contribution {} was already reversed by {}", b.entry, opt_id(c.reversed_by)),
                     ));
                 }
@@ -645,8 +645,8 @@ impl Funds {
         if self.disbursements.contains_key(&b.entry) {
             return self.reverse_disbursement(ctx, author, b);
         }
-        Err(Refusal::not_found(
-            "unknown_entry",
+        Err(Refusal::new(
+            Code::UnknownEntry,
             format!("no contribution or disbursement {}; only those can be reversed", b.entry),
         ))
     }

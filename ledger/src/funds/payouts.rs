@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{money, Balances, Ctx, Fund, FundStatus, Funds, Outcome, ProjectStatus};
 use crate::entry::{Charter, Disbursement, DisbursementApprove, ProposalKind, Reversal};
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::ids::{EntryId, FundId, MemberId, Seq};
 use crate::money::{Amount, Balance};
 use crate::time::Timestamp;
@@ -117,7 +117,7 @@ impl Funds {
                 .and_then(|d| d.refunds.get(m))
                 .map(|r| (r.requested, r.paid)),
         };
-        found.ok_or_else(|| Refusal::not_found("unknown_allocation", "the allocation of this disbursement is gone"))
+        found.ok_or_else(|| Refusal::new(Code::UnknownAllocation, "the allocation of this disbursement is gone"))
     }
 
     fn set_account(&mut self, a: &Account, requested: Option<Balance>, paid: Option<Balance>) {
@@ -149,28 +149,28 @@ impl Funds {
         let (fund, payout, recipient) = if let Some(p) = self.proposals.get(&b.allocation) {
             let fund = self.known_fund(&p.fund)?;
             if !fund.is_treasurer(author) {
-                return Err(Refusal::forbidden(
-                    "not_treasurer",
+                return Err(Refusal::new(
+                    Code::NotTreasurer,
                     format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund),
                 ));
             }
             if !matches!(p.proposal_kind, ProposalKind::Allocation | ProposalKind::Dissolution) {
-                return Err(Refusal::rule(
-                    "not_an_allocation",
+                return Err(Refusal::new(
+                    Code::NotAnAllocation,
                     format!("proposal {} is not an allocation or a dissolution; it pays nothing", b.allocation),
                 ));
             }
             if p.outcome != Some(Outcome::Passed) {
-                return Err(Refusal::conflict(
-                    "allocation_not_passed",
+                return Err(Refusal::new(
+                    Code::AllocationNotPassed,
                     format!("proposal {} has not passed (it is {})", b.allocation, describe(p.outcome)),
                 ));
             }
             match p.proposal_kind {
                 ProposalKind::Allocation => {
                     let (Some(total), Some(recipient)) = (p.amount, &p.recipient) else {
-                        return Err(Refusal::rule(
-                            "not_an_allocation",
+                        return Err(Refusal::new(
+                            Code::NotAnAllocation,
                             format!("proposal {} has no amount or recipient", b.allocation),
                         ));
                     };
@@ -183,22 +183,22 @@ impl Funds {
             // A project selected in a budgeting round is an allocation of its cost to its recipient.
             let fund = self.known_fund(&p.fund)?;
             if !fund.is_treasurer(author) {
-                return Err(Refusal::forbidden(
-                    "not_treasurer",
+                return Err(Refusal::new(
+                    Code::NotTreasurer,
                     format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund),
                 ));
             }
             match p.status {
                 ProjectStatus::Selected => {}
                 ProjectStatus::Candidate => {
-                    return Err(Refusal::conflict(
-                        "allocation_not_passed",
+                    return Err(Refusal::new(
+                        Code::AllocationNotPassed,
                         format!("project {} is in round {}, which has not closed", b.allocation, p.round),
                     ));
                 }
                 ProjectStatus::NotSelected => {
-                    return Err(Refusal::conflict(
-                        "allocation_not_passed",
+                    return Err(Refusal::new(
+                        Code::AllocationNotPassed,
                         format!("project {} was not selected in round {}", b.allocation, p.round),
                     ));
                 }
@@ -206,14 +206,14 @@ impl Funds {
             check_remainder(b, p.cost, p.requested)?;
             (fund, PayoutKind::Allocation, p.recipient.clone())
         } else {
-            return Err(Refusal::not_found(
-                "unknown_allocation",
+            return Err(Refusal::new(
+                Code::UnknownAllocation,
                 format!("no proposal or round project {}", b.allocation),
             ));
         };
         if &recipient == author {
-            return Err(Refusal::forbidden(
-                "recipient_cannot_request",
+            return Err(Refusal::new(
+                Code::RecipientCannotRequest,
                 format!("{author} is the recipient; another treasurer must request its payout"),
             ));
         }
@@ -225,8 +225,8 @@ impl Funds {
         let requested = money(requested.plus(b.amount), "requested")?;
         let mut balances = fund.balances;
         if Balance::from(b.amount) > balances.committed {
-            return Err(Refusal::rule(
-                "insufficient_funds",
+            return Err(Refusal::new(
+                Code::InsufficientFunds,
                 format!("{} is above the fund's committed balance {}", b.amount, balances.committed),
             ));
         }
@@ -267,29 +267,29 @@ impl Funds {
         let d = self
             .disbursements
             .get(&b.disbursement)
-            .ok_or_else(|| Refusal::not_found("unknown_disbursement", format!("no disbursement {}", b.disbursement)))?;
+            .ok_or_else(|| Refusal::new(Code::UnknownDisbursement, format!("no disbursement {}", b.disbursement)))?;
         let fund = self.known_fund(&d.fund)?;
         if !fund.is_treasurer(author) {
-            return Err(Refusal::forbidden(
-                "not_treasurer",
+            return Err(Refusal::new(
+                Code::NotTreasurer,
                 format!("{author} is not a treasurer of {}; only treasurers approve payouts", d.fund),
             ));
         }
         if &d.recipient == author {
-            return Err(Refusal::forbidden(
-                "self_approval",
+            return Err(Refusal::new(
+                Code::SelfApproval,
                 format!("{author} is the recipient of disbursement {}; it may not approve its own payout", d.id),
             ));
         }
         if d.status != DisbursementStatus::Pending {
-            return Err(Refusal::conflict(
-                "disbursement_not_pending",
+            return Err(Refusal::new(
+                Code::DisbursementNotPending,
                 format!("disbursement {} is {}, no longer pending", d.id, status_word(d.status)),
             ));
         }
         if d.approvals.contains(author) {
-            return Err(Refusal::conflict(
-                "already_approved",
+            return Err(Refusal::new(
+                Code::AlreadyApproved,
                 format!("{author} has already approved disbursement {}", d.id),
             ));
         }
@@ -328,25 +328,25 @@ impl Funds {
         let d = self
             .disbursements
             .get(&b.entry)
-            .ok_or_else(|| Refusal::not_found("unknown_entry", format!("no disbursement {}", b.entry)))?;
+            .ok_or_else(|| Refusal::new(Code::UnknownEntry, format!("no disbursement {}", b.entry)))?;
         let fund = self.known_fund(&d.fund)?;
         if &d.requested_by != author && !fund.is_treasurer(author) {
-            return Err(Refusal::forbidden(
-                "not_allowed_to_reverse",
+            return Err(Refusal::new(
+                Code::NotAllowedToReverse,
                 format!("only {} or a treasurer of {} may reverse disbursement {}", d.requested_by, d.fund, d.id),
             ));
         }
         match d.status {
             DisbursementStatus::Pending => {}
             DisbursementStatus::Executed | DisbursementStatus::Confirmed => {
-                return Err(Refusal::conflict(
-                    "disbursement_executed",
+                return Err(Refusal::new(
+                    Code::DisbursementExecuted,
                     format!("disbursement {} has been executed; a payout that went out cannot be reversed", d.id),
                 ));
             }
             DisbursementStatus::Reversed => {
-                return Err(Refusal::conflict(
-                    "already_reversed",
+                return Err(Refusal::new(
+                    Code::AlreadyReversed,
                     format!("disbursement {} was already reversed by {}", d.id, super::opt_id(d.reversed_by)),
                 ));
             }
@@ -410,8 +410,8 @@ impl Funds {
 fn check_remainder(b: &Disbursement, total: Amount, requested: Balance) -> Result<(), Refusal> {
     let remainder = money(Balance::from(total).checked_sub(requested), "remainder")?;
     if Balance::from(b.amount) > remainder {
-        return Err(Refusal::rule(
-            "over_allocation_remainder",
+        return Err(Refusal::new(
+            Code::OverAllocationRemainder,
             format!(
                 "{} is above what is left of allocation {}: {remainder} of {total} ({requested} already requested)",
                 b.amount, b.allocation
@@ -424,8 +424,8 @@ fn check_remainder(b: &Disbursement, total: Amount, requested: Balance) -> Resul
 /// Move `amount` from committed to disbursed; the account's new `paid`.
 fn execute(balances: &mut Balances, amount: Amount, paid: Balance) -> Result<Balance, Refusal> {
     balances.committed = money(balances.committed.minus(amount), "committed").map_err(|_| {
-        Refusal::rule(
-            "insufficient_funds",
+        Refusal::new(
+            Code::InsufficientFunds,
             format!("{amount} is above the fund's committed balance {}", balances.committed),
         )
     })?;
@@ -439,8 +439,8 @@ fn refund_recipient(fund: &Fund, b: &Disbursement, author: &MemberId) -> Result<
     let d = match (&fund.dissolution, fund.status) {
         (Some(d), FundStatus::Dissolved) if d.proposal == b.allocation => d,
         _ => {
-            return Err(Refusal::conflict(
-                "allocation_not_passed",
+            return Err(Refusal::new(
+                Code::AllocationNotPassed,
                 format!("{} is not the dissolution of {}", b.allocation, fund.id),
             ))
         }
@@ -457,8 +457,8 @@ fn refund_recipient(fund: &Fund, b: &Disbursement, author: &MemberId) -> Result<
         }
     }
     own.ok_or_else(|| {
-        Refusal::rule(
-            "refund_mismatch",
+        Refusal::new(
+            Code::RefundMismatch,
             format!("no contributor of {} is owed exactly {} that has not been requested; a refund pays one contributor's whole share", fund.id, b.amount),
         )
     })

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{money, Balances, Ctx, FundStatus, Funds};
 use crate::entry::{Ballot, RoundClose, RoundOpen, RoundProject, RoundRule};
-use crate::error::Refusal;
+use crate::error::{Code, Refusal};
 use crate::ids::{EntryId, FundId, MemberId, Seq};
 use crate::limits::{ROUND_PERIOD_SECONDS_MAX, ROUND_PROJECTS_MAX};
 use crate::money::{Amount, Balance};
@@ -242,11 +242,11 @@ pub struct RoundProjectState {
 /// A round amount as an exact pabulib cost.
 fn cost_of(a: Amount) -> Result<pb::Cost, Refusal> {
     pb::Cost::parse(&a.to_string())
-        .map_err(|e| Refusal::rule("money_overflow", format!("{a} is not a cost the rules can use: {e:?}")))
+        .map_err(|e| Refusal::new(Code::MoneyOverflow, format!("{a} is not a cost the rules can use: {e:?}")))
 }
 
 fn instance_error(e: pb::InstanceError) -> Refusal {
-    Refusal::rule("round_too_large", format!("the round cannot be counted: {e}"))
+    Refusal::new(Code::RoundTooLarge, format!("the round cannot be counted: {e}"))
 }
 
 /// `dd.mm.yyyy`, as pabulib writes dates.
@@ -283,16 +283,16 @@ impl Funds {
     }
 
     fn known_round(&self, id: &EntryId) -> Result<&RoundState, Refusal> {
-        self.rounds.get(id).ok_or_else(|| Refusal::not_found("unknown_round", format!("no round {id}")))
+        self.rounds.get(id).ok_or_else(|| Refusal::new(Code::UnknownRound, format!("no round {id}")))
     }
 
     fn open_round(&self, id: &EntryId) -> Result<&RoundState, Refusal> {
         let r = self.known_round(id)?;
         match r.status {
             RoundStatus::Open => Ok(r),
-            RoundStatus::Closed => Err(Refusal::conflict("round_closed", format!("round {id} is closed"))),
+            RoundStatus::Closed => Err(Refusal::new(Code::RoundClosed, format!("round {id} is closed"))),
             RoundStatus::Cancelled => {
-                Err(Refusal::conflict("round_closed", format!("round {id} was cancelled: its fund was dissolved")))
+                Err(Refusal::new(Code::RoundClosed, format!("round {id} was cancelled: its fund was dissolved")))
             }
         }
     }
@@ -335,7 +335,7 @@ impl Funds {
         }
         for pid in &r.projects {
             let p = self.projects.get(pid).ok_or_else(|| {
-                Refusal::not_found("unknown_project", format!("round {id} lists a project {pid} that is missing"))
+                Refusal::new(Code::UnknownProject, format!("round {id} lists a project {pid} that is missing"))
             })?;
             let mut project = pb::Project::new(pid.to_hex(), cost_of(p.cost)?);
             project.extra = vec![
@@ -364,34 +364,34 @@ impl Funds {
         let author = ctx.member("round.open")?;
         let fund = self.active_fund(&b.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden(
-                "not_fund_member",
+            return Err(Refusal::new(
+                Code::NotFundMember,
                 format!("{author} is not a member of {}; only members open rounds", b.fund),
             ));
         }
         let now = ctx.received_at.instant();
         if b.projects_until.instant() <= now {
-            return Err(Refusal::rule(
-                "projects_until_passed",
+            return Err(Refusal::new(
+                Code::ProjectsUntilPassed,
                 format!("projects_until {} is not after the round's opening at {}", b.projects_until, ctx.received_at),
             ));
         }
         if b.closes_at.instant() <= b.projects_until.instant() {
-            return Err(Refusal::rule(
-                "bad_round_deadlines",
+            return Err(Refusal::new(
+                Code::BadRoundDeadlines,
                 format!("closes_at {} must be after projects_until {}", b.closes_at, b.projects_until),
             ));
         }
         if b.closes_at.instant().signed_duration_since(now).num_seconds() > ROUND_PERIOD_SECONDS_MAX {
-            return Err(Refusal::rule(
-                "round_too_long",
+            return Err(Refusal::new(
+                Code::RoundTooLong,
                 format!("closes_at {} is more than {ROUND_PERIOD_SECONDS_MAX} seconds after the opening at {}; the budget would be locked too long", b.closes_at, ctx.received_at),
             ));
         }
         let mut balances = fund.balances;
         if Balance::from(b.budget) > balances.available {
-            return Err(Refusal::rule(
-                "insufficient_funds",
+            return Err(Refusal::new(
+                Code::InsufficientFunds,
                 format!("budget {} is above the fund's available balance {}", b.budget, balances.available),
             ));
         }
@@ -431,14 +431,14 @@ impl Funds {
         let r = self.open_round(&b.round)?;
         let fund = self.known_fund(&r.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden(
-                "not_fund_member",
+            return Err(Refusal::new(
+                Code::NotFundMember,
                 format!("{author} is not a member of {}; only members submit projects", r.fund),
             ));
         }
         if ctx.received_at.instant() >= r.projects_until.instant() {
-            return Err(Refusal::conflict(
-                "projects_closed",
+            return Err(Refusal::new(
+                Code::ProjectsClosed,
                 format!(
                     "round {} took projects until {}; this one was received at {}",
                     b.round, r.projects_until, ctx.received_at
@@ -446,26 +446,26 @@ impl Funds {
             ));
         }
         if r.projects.len() >= ROUND_PROJECTS_MAX {
-            return Err(Refusal::rule(
-                "too_many_projects",
+            return Err(Refusal::new(
+                Code::TooManyProjects,
                 format!("round {} already has {ROUND_PROJECTS_MAX} projects, the most a round may have", b.round),
             ));
         }
         if b.cost > r.budget {
-            return Err(Refusal::rule(
-                "cost_above_budget",
+            return Err(Refusal::new(
+                Code::CostAboveBudget,
                 format!("cost {} is above the round's budget {}; no rule could ever select it", b.cost, r.budget),
             ));
         }
         if b.cost > fund.charter.max_request {
-            return Err(Refusal::rule(
-                "over_max_request",
+            return Err(Refusal::new(
+                Code::OverMaxRequest,
                 format!("cost {} is above the charter's max_request of {}", b.cost, fund.charter.max_request),
             ));
         }
         if !ctx.register.is_admitted(&b.recipient) {
-            return Err(Refusal::not_found(
-                "unknown_member",
+            return Err(Refusal::new(
+                Code::UnknownMember,
                 format!("recipient {} is not an admitted member", b.recipient),
             ));
         }
@@ -498,15 +498,15 @@ impl Funds {
         let r = self.open_round(&b.round)?;
         let fund = self.known_fund(&r.fund)?;
         if !fund.is_member(author) {
-            return Err(Refusal::forbidden(
-                "not_fund_member",
+            return Err(Refusal::new(
+                Code::NotFundMember,
                 format!("{author} is not a member of {}; only its members vote", r.fund),
             ));
         }
         let now = ctx.received_at.instant();
         if now < r.projects_until.instant() {
-            return Err(Refusal::conflict(
-                "voting_not_open",
+            return Err(Refusal::new(
+                Code::VotingNotOpen,
                 format!(
                     "voting in round {} opens at {} when the projects are in; this ballot was received at {}",
                     b.round, r.projects_until, ctx.received_at
@@ -514,8 +514,8 @@ impl Funds {
             ));
         }
         if now >= r.closes_at.instant() {
-            return Err(Refusal::conflict(
-                "voting_closed",
+            return Err(Refusal::new(
+                Code::VotingClosed,
                 format!(
                     "voting in round {} ended at {}; this ballot was received at {}",
                     b.round, r.closes_at, ctx.received_at
@@ -525,20 +525,20 @@ impl Funds {
         let mut seen = std::collections::BTreeSet::new();
         for p in &b.approve {
             if !seen.insert(*p) {
-                return Err(Refusal::malformed(
-                    "duplicate_approval",
+                return Err(Refusal::new(
+                    Code::DuplicateApproval,
                     format!("project {p} is approved twice in one ballot"),
                 ));
             }
             match self.projects.get(p) {
                 Some(project) if project.round == b.round => {}
                 Some(project) => {
-                    return Err(Refusal::rule(
-                        "wrong_round",
+                    return Err(Refusal::new(
+                        Code::WrongRound,
                         format!("project {p} belongs to round {}, not {}", project.round, b.round),
                     ));
                 }
-                None => return Err(Refusal::not_found("unknown_project", format!("no project {p}"))),
+                None => return Err(Refusal::new(Code::UnknownProject, format!("no project {p}"))),
             }
         }
         let ballot =
@@ -555,15 +555,15 @@ impl Funds {
     pub(super) fn close_round(&mut self, ctx: &Ctx<'_>, b: &RoundClose) -> Result<(), Refusal> {
         let r = self.open_round(&b.round)?;
         if ctx.received_at.instant() < r.closes_at.instant() {
-            return Err(Refusal::conflict(
-                "too_early_to_close",
+            return Err(Refusal::new(
+                Code::TooEarlyToClose,
                 format!("round {} takes ballots until {}; {} cast so far", b.round, r.closes_at, r.ballots.len()),
             ));
         }
         let fund = self.known_fund(&r.fund)?;
         if fund.status == FundStatus::Dissolved {
             // Cannot happen: a dissolution cancels the fund's open rounds.
-            return Err(Refusal::conflict("fund_dissolved", format!("fund {} is dissolved", r.fund)));
+            return Err(Refusal::new(Code::FundDissolved, format!("fund {} is dissolved", r.fund)));
         }
         let inst = self.round_instance(&b.round)?;
         let result = pb::run(&inst, r.pb_rule());
@@ -571,12 +571,12 @@ impl Funds {
         let mut selected = Vec::with_capacity(result.selected.len());
         let mut total = Balance::ZERO;
         for s in &result.selected {
-            let id: EntryId = s
-                .parse()
-                .map_err(|_| Refusal::rule("round_too_large", format!("the rule selected an unknown project {s:?}")))?;
+            let id: EntryId = s.parse().map_err(|_| {
+                Refusal::new(Code::RoundTooLarge, format!("the rule selected an unknown project {s:?}"))
+            })?;
             let p = self.projects.get(&id).filter(|p| p.round == b.round).ok_or_else(|| {
-                Refusal::not_found(
-                    "unknown_project",
+                Refusal::new(
+                    Code::UnknownProject,
                     format!("the rule selected {id}, not a project of round {}", b.round),
                 )
             })?;
@@ -586,8 +586,8 @@ impl Funds {
         let budget = Balance::from(r.budget);
         if total > budget {
             // Cannot happen: both rules stay within the budget.
-            return Err(Refusal::rule(
-                "conservation_violated",
+            return Err(Refusal::new(
+                Code::ConservationViolated,
                 format!("round {} would select {total}, above its budget {budget}", b.round),
             ));
         }
@@ -603,7 +603,7 @@ impl Funds {
                 .projects
                 .get(id)
                 .map(|x| x.cost)
-                .ok_or_else(|| Refusal::not_found("unknown_project", format!("no project {id}")))?;
+                .ok_or_else(|| Refusal::new(Code::UnknownProject, format!("no project {id}")))?;
             payments.push(ProjectPayment {
                 project: *id,
                 cost,
