@@ -239,3 +239,64 @@ fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, counts: &Counts
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::crypto;
+    use crate::entry::{sign_entry, Kind};
+    use crate::store::faulty::{Effect, FaultyStore, Op, Times};
+    use crate::store::memory::MemStore;
+    use crate::time::Timestamp;
+
+    fn application(id: &str) -> VerifiedEntry {
+        let body = json!({"id": id, "name": id, "member_kind": "collective", "legal_form": "cooperatie"});
+        let at = Timestamp::from_instant(Utc::now());
+        sign_entry(Kind::MemberApply, &id.parse().unwrap(), &crypto::generate_key(), &at, body).unwrap()
+    }
+
+    /// Submit through the pipeline and wait for the answer (it must come).
+    fn submit(ingest: &Ingest, id: &str) -> Result<Ack, SubmitError> {
+        let (tx, rx) = channel();
+        ingest.submit(
+            application(id),
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv_timeout(Duration::from_secs(60)).expect("the pipeline answers every submission")
+    }
+
+    fn pipeline() -> (FaultyStore<MemStore>, Arc<Log>, Ingest) {
+        let store = FaultyStore::new(MemStore::new());
+        let log = Log::create_in(store.clone(), crypto::generate_key(), "meent.test/ingest", vec![], Utc::now());
+        let log = Arc::new(log.unwrap());
+        let ingest = Ingest::start(log.clone(), Arc::new(Utc::now));
+        (store, log, ingest)
+    }
+
+    fn unavailable(r: Result<Ack, SubmitError>, why: &str) {
+        assert!(matches!(&r, Err(SubmitError::Unavailable(m)) if m.contains(why)), "{r:?}");
+    }
+
+    /// A panic in the writer thread (judging) or in the flusher thread (the
+    /// store's write, or its flush) answers the submission with 503, fails the
+    /// log, and the pipeline goes on answering every later submission with 503.
+    #[test]
+    fn a_panic_in_either_thread_answers_503_and_fails_the_log() {
+        for op in [Op::Read, Op::Write, Op::Flush] {
+            let (store, log, ingest) = pipeline();
+            assert!(submit(&ingest, "energie-coop-noord").is_ok());
+            store.inject(op, 1, Effect::Panic, Times::Once);
+            unavailable(submit(&ingest, "voedselbank-west"), "panicked");
+            assert!(log.failure().is_some_and(|f| f.contains("panicked")), "{op:?}: {:?}", log.failure());
+            unavailable(submit(&ingest, "buurtfonds-oost"), "panicked");
+            assert_eq!(log.size(), 2, "{op:?}");
+        }
+    }
+}

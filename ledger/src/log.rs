@@ -898,6 +898,8 @@ fn write_snapshots(store: &dyn Store, shared: &Shared) {
         // The buffer (as large as the state's JSON) is not kept between snapshots.
         drop(bytes);
         shared.snapshots().busy = false;
+        // For whoever waits for the snapshot (tests).
+        shared.wake.notify_all();
     }
 }
 
@@ -920,7 +922,11 @@ pub fn store_path(dir: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use std::panic::AssertUnwindSafe;
+
     use super::*;
+    use crate::store::faulty::{Effect, FaultyStore, Op, Times};
+    use crate::store::memory::MemStore;
 
     fn application(id: &str) -> VerifiedEntry {
         let key = crypto::generate_key();
@@ -1039,5 +1045,110 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
+    }
+
+    /// A log over a fault-injecting store in memory, and its operator key
+    /// (to open the store again, as a restart would).
+    fn faulty_log() -> (FaultyStore<MemStore>, SigningKey, Log) {
+        let store = FaultyStore::new(MemStore::new());
+        let key = crypto::generate_key();
+        let log = Log::create_in(store.clone(), key.clone(), "meent.test/log", vec![], Utc::now()).unwrap();
+        (store, key, log)
+    }
+
+    fn applications(ids: &[&str]) -> Vec<VerifiedEntry> {
+        ids.iter().map(|id| application(id)).collect()
+    }
+
+    fn registered(log: &Log) -> Vec<String> {
+        let mut ids: Vec<String> = log.state().register.members().map(|m| m.id.to_string()).collect();
+        ids.sort();
+        ids
+    }
+
+    fn assert_unavailable(answers: &[Result<Ack, SubmitError>], why: &str) {
+        for r in answers {
+            assert!(matches!(r, Err(SubmitError::Unavailable(m)) if m.contains(why)), "{r:?}");
+        }
+    }
+
+    /// A panic in the middle of judging a group leaves a half-changed state:
+    /// the log fails (refusing every later write), keeps serving what it
+    /// acknowledged, and a restart rebuilds the state from the store.
+    #[test]
+    fn a_panic_while_judging_fails_the_log_until_a_restart() {
+        let (store, key, log) = faulty_log();
+        assert!(log.append(applications(&["energie-coop-noord"]), Utc::now()).iter().all(|r| r.is_ok()));
+        let (note, _) = log.checkpoint();
+        // The store is asked for each entry's id while the state is changed:
+        // the first entry is applied, the second panics.
+        store.inject(Op::Read, 2, Effect::Panic, Times::Once);
+        let group = applications(&["voedselbank-west", "buurtfonds-oost"]);
+        assert!(std::panic::catch_unwind(AssertUnwindSafe(|| log.append(group, Utc::now()))).is_err());
+        assert!(log.failure().is_some_and(|f| f.contains("panicked")), "{:?}", log.failure());
+        // Half-changed indeed (what derived reads must no longer serve).
+        assert_eq!(registered(&log), ["energie-coop-noord", "voedselbank-west"]);
+        assert_unavailable(&log.append(applications(&["wijkraad-zuid"]), Utc::now()), "panicked");
+        // What was acknowledged is still served, with its proofs and checkpoint.
+        assert_eq!((log.size(), log.checkpoint().0), (2, note));
+        assert!(log.record(1).unwrap().is_some());
+        assert!(log.inclusion_proof(1, 2).is_ok() && log.consistency_proof(1, 2).is_ok());
+        drop(log);
+
+        let log = Log::open_with(store.inner().clone(), key).unwrap();
+        assert_eq!(log.failure(), None);
+        assert_eq!(registered(&log), ["energie-coop-noord"]);
+        assert!(log.append(applications(&["voedselbank-west"]), Utc::now()).iter().all(|r| r.is_ok()));
+        assert_eq!(log.size(), 3);
+    }
+
+    /// A failed flush fails the log; the group is not acknowledged and may be
+    /// lost by a crash, every acknowledged record survives it, and once
+    /// restarted the log takes writes again.
+    #[test]
+    fn a_failed_flush_fails_the_log_and_loses_nothing_acknowledged() {
+        let (store, key, log) = faulty_log();
+        let acked = log.append(applications(&["energie-coop-noord", "voedselbank-west"]), Utc::now());
+        assert!(acked.iter().all(|r| r.is_ok()));
+        store.inject(Op::Flush, 1, Effect::Fail, Times::Once);
+        assert_unavailable(&log.append(applications(&["buurtfonds-oost"]), Utc::now()), "injected fault");
+        // The disk works again, but the log stays failed until a restart.
+        assert_unavailable(&log.append(applications(&["wijkraad-zuid"]), Utc::now()), "injected fault");
+        assert!(log.failure().is_some());
+        assert_eq!(log.size(), 3);
+        assert_eq!(log.seq_of(&acked[1].as_ref().unwrap().id).unwrap(), Some(2));
+        drop(log);
+
+        store.inner().crash();
+        let log = Log::open_with(store.inner().clone(), key).unwrap();
+        assert_eq!(log.size(), 3);
+        assert_eq!(registered(&log), ["energie-coop-noord", "voedselbank-west"]);
+        for (seq, ack) in acked.iter().enumerate() {
+            let ack = ack.as_ref().unwrap();
+            assert_eq!((log.seq_of(&ack.id).unwrap(), log.leaf_hash(ack.seq).unwrap()), (Some(seq as u64 + 1), ack.leaf_hash));
+        }
+        assert!(log.append(applications(&["buurtfonds-oost"]), Utc::now()).iter().all(|r| r.is_ok()));
+    }
+
+    /// The snapshot thread waits for its copy's records to be written; if
+    /// their write fails it is woken, writes no snapshot of them, and is free
+    /// again (a snapshot covering records that are not on disk would make a
+    /// restart serve a state the records do not give).
+    #[test]
+    fn no_snapshot_covers_a_failed_write() {
+        let (store, _key, log) = faulty_log();
+        let n = SNAPSHOT_EVERY_RECORDS as usize - 1;
+        let group = (0..n).map(|i| application(&format!("collectief-{i}"))).collect();
+        assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
+        store.inject(Op::Write, 1, Effect::Fail, Times::Once);
+        assert_unavailable(&log.append(applications(&["buurtfonds-oost"]), Utc::now()), "injected fault");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let guard = log.shared.snapshots();
+        let (guard, _) = log.shared.wake.wait_timeout_while(guard, deadline - std::time::Instant::now(), |s| s.busy).unwrap();
+        assert!(!guard.busy, "the snapshot thread was not woken by the failure");
+        drop(guard);
+        let snapshot: State = serde_json::from_slice(&store.inner().snapshot().unwrap().unwrap()).unwrap();
+        assert_eq!(snapshot.size, 1, "a snapshot was written over records whose write failed");
+        assert_eq!(store.calls(Op::PutSnapshot), 1, "only genesis's snapshot was written");
     }
 }
