@@ -36,6 +36,13 @@ impl ApiError {
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
+    /// 503 `unavailable`, the one code for every 503: the ledger failed (a
+    /// failed write or flush, an internal panic) and refuses writes and
+    /// derived reads until a restart, the store could not be read, or the
+    /// writer's queue is full.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
     /// 500, logged; the client learns nothing internal.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {e}");
@@ -83,7 +90,7 @@ impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         match e {
             SubmitError::Refused(r) => r.into(),
-            SubmitError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            SubmitError::Unavailable(m) => ApiError::unavailable(m),
         }
     }
 }
@@ -91,11 +98,7 @@ impl From<SubmitError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!("store error: {e}");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_error",
-            "the store could not be read; the operator's log has the details",
-        )
+        ApiError::unavailable("the store could not be read; the operator's log has the details")
     }
 }
 

@@ -24,10 +24,17 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     q.map(|Query(t)| t).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
 }
 
+/// `{"status": "ok", "tree_size": …}`; once the ledger has failed, 503
+/// `unavailable` (the error body, with the size of the last checkpoint in
+/// `detail`) until a restart.
 pub async fn healthz(State(s): State<AppState>) -> Response {
     match s.log.failure() {
         None => Json(json!({"status": "ok", "tree_size": s.log.size()})).into_response(),
-        Some(f) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "failed", "reason": f}))).into_response(),
+        Some(f) => {
+            let mut e = ApiError::unavailable(format!("the ledger refuses writes until the server is restarted: {f}"));
+            e.detail = json!({"status": "failed", "tree_size": s.log.size()});
+            e.into_response()
+        }
     }
 }
 
@@ -196,9 +203,13 @@ pub async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::m
     }
 }
 
-/// After a failed write the in-memory state may hold entries that never became
-/// durable: the reads derived from it answer 503 until the server is restarted
-/// (which rebuilds the state from the store). The log's own reads stay available.
+/// Once the ledger has failed (a failed write or flush, a panic while judging)
+/// its in-memory state may hold entries that never became durable, or be
+/// half-changed: the reads derived from it answer 503 `unavailable` until the
+/// server is restarted (which rebuilds the state from the store). The failure
+/// is checked again after the handler has read the state, as a panic may
+/// fail the ledger meanwhile (it fails before the state can be read again).
+/// The log's own reads (records, proofs, the checkpoint) stay available.
 pub async fn refuse_state_reads_after_failure(
     State(s): State<AppState>,
     req: axum::extract::Request,
@@ -206,17 +217,21 @@ pub async fn refuse_state_reads_after_failure(
 ) -> Response {
     let path = req.uri().path();
     let derived = ["/v1/members", "/v1/funds", "/v1/proposals", "/v1/rounds"].iter().any(|p| path.starts_with(p));
-    if derived {
-        if let Some(f) = s.log.failure() {
-            return ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                format!("the ledger is not writable and its derived state may be ahead of the disk: {f}"),
-            )
-            .into_response();
-        }
+    let refusal = |f: String| {
+        ApiError::unavailable(format!("the ledger has failed and its derived state may be ahead of the disk: {f}"))
+            .into_response()
+    };
+    if !derived {
+        return next.run(req).await;
     }
-    next.run(req).await
+    if let Some(f) = s.log.failure() {
+        return refusal(f);
+    }
+    let response = next.run(req).await;
+    match s.log.failure() {
+        Some(f) => refusal(f),
+        None => response,
+    }
 }
 
 /// The public audit page.
@@ -237,6 +252,10 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
 }
 
-pub fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
-    ApiError::internal("a handler panicked").into_response()
+/// A handler panicked: 500, with the panic's message in the server's log
+/// only. (A panic in the ledger's writer does not get here: it fails the
+/// ledger, and the submission gets 503 `unavailable`.)
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    ApiError::internal(format!("a handler panicked: {}", message.unwrap_or("(no message)"))).into_response()
 }

@@ -21,9 +21,15 @@
 //!
 //! A lone submission does not wait, and two clients take turns without
 //! waiting for each other for longer than a signature check.
+//!
+//! A panic in either thread (judging a group, writing to the store) fails the
+//! log ([`Log::failure`]) and answers the groups it held with 503; the
+//! threads go on answering every later submission with 503 until a restart.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -140,6 +146,7 @@ fn writer_loop(
     done: std::sync::mpsc::Sender<(Prepared, Vec<Reply>)>,
     counts: &Counts,
 ) {
+    let _fail = FailOnPanic(log);
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         let deadline = Instant::now() + GATHER;
@@ -164,7 +171,12 @@ fn writer_loop(
             }
         }
         let (entries, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.entry, j.reply)).unzip();
-        let prepared = log.prepare(entries, clock());
+        let n = entries.len();
+        // A panic while judging (the log has failed by then) answers the group with 503.
+        let prepared = catch_unwind(AssertUnwindSafe(|| log.prepare(entries, clock()))).unwrap_or_else(|panic| {
+            let why = log.fail(format!("internal error: judging a group panicked: {}", panic_message(&*panic)));
+            Prepared::failed(n, &why)
+        });
         if let Err(std::sync::mpsc::SendError((mut prepared, replies))) = done.send((prepared, replies)) {
             // The flusher is gone (it panicked), and with it any group it had not
             // written: refuse this one rather than write it after a gap.
@@ -179,15 +191,25 @@ fn writer_loop(
     }
 }
 
-/// Fails the log if the flusher ends by a panic: the groups it held are lost,
-/// and no later group may be written after them.
+/// Fails the log if a thread of the pipeline ends by a panic (one not caught
+/// where it is expected): the groups it held are lost, and no later group may
+/// be written after them.
 struct FailOnPanic<'a>(&'a Log);
 
 impl Drop for FailOnPanic<'_> {
     fn drop(&mut self) {
         if thread::panicking() {
-            self.0.fail("the flusher thread stopped; restart the server to recheck the store".into());
+            self.0.fail("internal error: a writer thread stopped; restart the server to recheck the store".into());
         }
+    }
+}
+
+/// The message a panic was given, if it was a string.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(s), _) => s,
+        (_, Some(s)) => s,
+        _ => "(no message)",
     }
 }
 
@@ -198,16 +220,83 @@ fn flusher_loop(log: &Log, rx: Receiver<(Prepared, Vec<Reply>)>, counts: &Counts
         while let Ok(g) = rx.try_recv() {
             groups.push(g);
         }
-        for (prepared, _) in &mut groups {
-            log.write(prepared);
-        }
-        // One flush covers every group written before it.
-        let flushed = log.flush();
+        // Write every group, then one flush covers them all. A panic in the
+        // store fails the log, and every group here is answered with 503.
+        let flushed = catch_unwind(AssertUnwindSafe(|| {
+            for (prepared, _) in &mut groups {
+                log.write(prepared);
+            }
+            log.flush()
+        }))
+        .unwrap_or_else(|panic| {
+            Err(log.fail(format!("internal error: writing to the store panicked: {}", panic_message(&*panic))))
+        });
         for (prepared, replies) in groups {
             counts.answered(replies.len());
             for (reply, result) in replies.into_iter().zip(log.publish(prepared, &flushed)) {
                 reply(result);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::crypto;
+    use crate::entry::{sign_entry, Kind};
+    use crate::store::faulty::{Effect, FaultyStore, Op, Times};
+    use crate::store::memory::MemStore;
+    use crate::time::Timestamp;
+
+    fn application(id: &str) -> VerifiedEntry {
+        let body = json!({"id": id, "name": id, "member_kind": "collective", "legal_form": "cooperatie"});
+        let at = Timestamp::from_instant(Utc::now());
+        sign_entry(Kind::MemberApply, &id.parse().unwrap(), &crypto::generate_key(), &at, body).unwrap()
+    }
+
+    /// Submit through the pipeline and wait for the answer (it must come).
+    fn submit(ingest: &Ingest, id: &str) -> Result<Ack, SubmitError> {
+        let (tx, rx) = channel();
+        ingest.submit(
+            application(id),
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv_timeout(Duration::from_secs(60)).expect("the pipeline answers every submission")
+    }
+
+    fn pipeline() -> (FaultyStore<MemStore>, Arc<Log>, Ingest) {
+        let store = FaultyStore::new(MemStore::new());
+        let log = Log::create_in(store.clone(), crypto::generate_key(), "meent.test/ingest", vec![], Utc::now());
+        let log = Arc::new(log.unwrap());
+        let ingest = Ingest::start(log.clone(), Arc::new(Utc::now));
+        (store, log, ingest)
+    }
+
+    fn unavailable(r: Result<Ack, SubmitError>, why: &str) {
+        assert!(matches!(&r, Err(SubmitError::Unavailable(m)) if m.contains(why)), "{r:?}");
+    }
+
+    /// A panic in the writer thread (judging) or in the flusher thread (the
+    /// store's write, or its flush) answers the submission with 503, fails the
+    /// log, and the pipeline goes on answering every later submission with 503.
+    #[test]
+    fn a_panic_in_either_thread_answers_503_and_fails_the_log() {
+        for op in [Op::Read, Op::Write, Op::Flush] {
+            let (store, log, ingest) = pipeline();
+            assert!(submit(&ingest, "energie-coop-noord").is_ok());
+            store.inject(op, 1, Effect::Panic, Times::Once);
+            unavailable(submit(&ingest, "voedselbank-west"), "panicked");
+            assert!(log.failure().is_some_and(|f| f.contains("panicked")), "{op:?}: {:?}", log.failure());
+            unavailable(submit(&ingest, "buurtfonds-oost"), "panicked");
+            assert_eq!(log.size(), 2, "{op:?}");
         }
     }
 }

@@ -8,13 +8,19 @@
 //! - the log never signs a checkpoint smaller than, or inconsistent with, the last
 //!   one: the tree only grows by appending to the persisted frontier;
 //! - opening a store whose records do not hash to the signed root fails, naming
-//!   the first bad record.
+//!   the first bad record;
+//! - a panic while the state is being changed, a failed write or flush, or a
+//!   lock poisoned by a panic puts the log in a failed state ([`Log::failure`]):
+//!   it refuses every write from then on, and the state it holds may be ahead
+//!   of the disk or half-changed, so reads derived from it must be refused too;
+//!   a restart rebuilds the state from the store. Its records, proofs and
+//!   checkpoint (read from the store and the last published checkpoint) stay
+//!   readable.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Condvar, LockResult, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
@@ -36,10 +42,6 @@ use crate::time::Timestamp;
 /// third of the log, whichever is more, so that its cost per record stays
 /// constant as the state grows); opening replays only the records after it.
 pub const SNAPSHOT_EVERY_RECORDS: u64 = 8192;
-
-/// How long the snapshot threads wait for the records of their state copy to be
-/// written before they give that snapshot up.
-const SNAPSHOT_WAIT_WRITTEN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// File name of the operator's key inside a data directory.
 pub const OPERATOR_KEY_FILE: &str = "operator.pem";
@@ -127,20 +129,100 @@ struct Published {
 /// An open log.
 pub struct Log {
     store: Arc<dyn Store>,
-    snapshots: Mutex<SyncSender<State>>,
-    snapshot_busy: Arc<std::sync::atomic::AtomicBool>,
     operator: SigningKey,
     origin: String,
     writer: Mutex<Writer>,
-    /// Why writes are refused (a failed write or flush), until a restart rechecks the store.
-    failed: Arc<Mutex<Option<String>>>,
+    /// The failure and the snapshot hand-off, shared with the snapshot thread.
+    shared: Arc<Shared>,
+    /// The snapshot thread (none if the system would not start it: then no
+    /// snapshot is taken, and opening replays more).
+    snapshotter: Option<JoinHandle<()>>,
     /// Entries judged by [`Log::prepare`] whose group [`Log::write`] has not yet
     /// stored, by id: their position and leaf hash (so a resubmission is found).
     pending: Mutex<HashMap<EntryId, (Seq, Hash)>>,
-    /// How many records the store holds (all groups written so far).
-    written: Arc<AtomicU64>,
     state: RwLock<State>,
     published: RwLock<Published>,
+}
+
+/// What the log shares with its snapshot thread.
+struct Shared {
+    /// Why the log failed (set once; only a restart clears it).
+    failed: OnceLock<String>,
+    snapshots: Mutex<Snapshots>,
+    /// Wakes the snapshot thread: a copy to write, records written, failure, closing.
+    wake: Condvar,
+}
+
+/// The hand-off between the writer and the snapshot thread.
+#[derive(Default)]
+struct Snapshots {
+    /// A copy of the state for the snapshot thread to write.
+    copy: Option<State>,
+    /// A copy was handed over and its snapshot is not yet written (or given
+    /// up): no other is taken meanwhile.
+    busy: bool,
+    /// How many records the store holds (all groups written so far).
+    written: u64,
+    /// The log is being dropped: the thread ends.
+    closing: bool,
+}
+
+impl Shared {
+    /// Fail the log with this reason unless it failed before; the reason it failed with.
+    fn fail(&self, msg: String) -> String {
+        let why = self.failed.get_or_init(|| msg).clone();
+        // Taking the lock orders this with the snapshot thread's check and
+        // wait, so it cannot miss the wake.
+        drop(self.snapshots.lock());
+        self.wake.notify_all();
+        why
+    }
+
+    /// A lock's guard; a poisoned lock (a thread panicked holding it, so what
+    /// it guards may be half-changed) fails the log, and the caller, which
+    /// then refuses, may still finish its bookkeeping with the guard.
+    fn unpoisoned<G>(&self, r: LockResult<G>, what: &str) -> G {
+        r.unwrap_or_else(|p| {
+            self.fail(format!(
+                "internal error: a thread panicked holding the {what}; restart the server to rebuild the state from the store"
+            ));
+            p.into_inner()
+        })
+    }
+
+    fn snapshots(&self) -> MutexGuard<'_, Snapshots> {
+        self.snapshots.lock().unwrap_or_else(|p| {
+            // As `unpoisoned`, without taking this lock again to wake the thread
+            // (holding it orders the wake with the thread's wait just the same).
+            self.failed.get_or_init(|| "internal error: a thread panicked holding the snapshot hand-off".into());
+            self.wake.notify_all();
+            p.into_inner()
+        })
+    }
+
+    fn wait<'a>(&self, g: MutexGuard<'a, Snapshots>) -> MutexGuard<'a, Snapshots> {
+        self.wake.wait(g).unwrap_or_else(|p| {
+            self.failed.get_or_init(|| "internal error: a thread panicked holding the snapshot hand-off".into());
+            p.into_inner()
+        })
+    }
+}
+
+/// Fails the log if dropped by a panic: held while the state is being changed,
+/// and declared after the state's guard, so the log has failed before the
+/// state (perhaps half-changed) can be read again.
+struct FailOnPanic<'a>(&'a Shared);
+
+impl Drop for FailOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fail(
+                "internal error: the writer panicked while judging a group (the server's log has the message); \
+                 restart the server to rebuild the state from the store"
+                    .into(),
+            );
+        }
+    }
 }
 
 struct NodesOf<'a>(&'a dyn Store);
@@ -167,16 +249,44 @@ fn corrupt(e: impl std::fmt::Display) -> OpenError {
 }
 
 impl Log {
-    /// Create a new ledger in `dir`: an operator key, the store, and genesis.
+    /// Create a new ledger in `dir`: an operator key, the store (sled), and genesis.
     pub fn create(dir: &Path, origin: &str, registrars: Vec<Registrar>, now: DateTime<Utc>) -> Result<Log, OpenError> {
         let key_path = dir.join(OPERATOR_KEY_FILE);
         if key_path.exists() || dir.join(STORE_DIR).exists() {
             return Err(OpenError::Exists(dir.display().to_string()));
         }
+        let operator = crypto::generate_key();
+        // Genesis is judged before anything is written.
+        let (record, state) = Self::genesis(origin, registrars, &operator, now)?;
+        std::fs::create_dir_all(dir).map_err(|err| OpenError::Io { path: dir.display().to_string(), err })?;
+        crypto::write_key_file(&key_path, &operator)?;
+        let store = SledStore::open(&dir.join(STORE_DIR))?;
+        // This handle is reused: sled releases its file lock only when its background threads end.
+        Self::init_store(Box::new(store), operator, record, state)
+    }
+
+    /// Create a new ledger in an empty `store`, with genesis signed by `operator`
+    /// (whose key the caller keeps: opening the store again needs it).
+    pub fn create_in(
+        store: impl Store + 'static,
+        operator: SigningKey,
+        origin: &str,
+        registrars: Vec<Registrar>,
+        now: DateTime<Utc>,
+    ) -> Result<Log, OpenError> {
+        let (record, state) = Self::genesis(origin, registrars, &operator, now)?;
+        Self::init_store(Box::new(store), operator, record, state)
+    }
+
+    /// The genesis record of a new ledger, and the state after it.
+    fn genesis(
+        origin: &str,
+        registrars: Vec<Registrar>,
+        operator: &SigningKey,
+        now: DateTime<Utc>,
+    ) -> Result<(Record, State), OpenError> {
         checkpoint::check_origin(origin)
             .map_err(|e| OpenError::Genesis(Refusal::new(Code::BadOrigin, format!("origin {origin:?}: {e}"))))?;
-        std::fs::create_dir_all(dir).map_err(|err| OpenError::Io { path: dir.display().to_string(), err })?;
-        let operator = crypto::generate_key();
         let operator_key = PublicKey::from(operator.verifying_key());
         let at = Timestamp::from_instant(now);
         let body = json!({
@@ -185,34 +295,40 @@ impl Log {
             "registrars": registrars,
             "currency": "EUR",
         });
-        let genesis = entry::sign_entry(Kind::Genesis, &Author::Operator, &operator, &at, body)
+        let genesis = entry::sign_entry(Kind::Genesis, &Author::Operator, operator, &at, body)
             .map_err(|e| OpenError::Genesis(Refusal::new(Code::Malformed, e.to_string())))?;
         let mut state = State::new();
         state.apply(0, &at, &genesis).map_err(OpenError::Genesis)?;
-        crypto::write_key_file(&key_path, &operator)?;
-        let store = SledStore::open(&dir.join(STORE_DIR))?;
-        let record = Record { seq: 0, received_at: at, entry: genesis };
+        Ok((Record { seq: 0, received_at: at, entry: genesis }, state))
+    }
+
+    /// Store genesis, its checkpoint and the first snapshot in an empty store, and open it.
+    fn init_store(store: Box<dyn Store>, operator: SigningKey, record: Record, state: State) -> Result<Log, OpenError> {
+        if store.last_seq()?.is_some() || store.meta(meta::CHECKPOINT)?.is_some() {
+            return Err(OpenError::Exists("the store".into()));
+        }
+        let origin = state.origin.clone().unwrap_or_default();
         let bytes = record.leaf_bytes();
         let mut frontier = Frontier::default();
         let nodes = frontier.push(merkle::leaf_hash(&bytes)).map_err(corrupt)?;
-        let cp = Checkpoint { origin: origin.to_string(), size: frontier.size(), root: frontier.root() };
+        let cp = Checkpoint { origin: origin.clone(), size: frontier.size(), root: frontier.root() };
         let note = cp.sign(&operator);
         let commit = Commit {
             records: vec![(0, record.entry.id, bytes)],
             nodes,
             meta: vec![
-                (meta::ORIGIN, origin.as_bytes().to_vec()),
-                (meta::CHECKPOINT, note.as_bytes().to_vec()),
+                (meta::ORIGIN, origin.into_bytes()),
+                (meta::CHECKPOINT, note.into_bytes()),
                 (meta::FRONTIER, frontier.to_bytes()),
             ],
         };
         store.commit(&commit)?;
         store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other))?;
-        // Reuse this handle: sled releases its file lock only when its background threads end.
-        Self::open_store(Box::new(store), operator)
+        Self::open_store(store, operator)
     }
 
-    /// Open the ledger in `dir`, checking every record against the signed checkpoint.
+    /// Open the ledger in `dir` (its sled store and operator key), checking every
+    /// record against the signed checkpoint.
     pub fn open(dir: &Path) -> Result<Log, OpenError> {
         let key_path = dir.join(OPERATOR_KEY_FILE);
         let store_path = dir.join(STORE_DIR);
@@ -221,6 +337,12 @@ impl Log {
         }
         let operator = crypto::read_key_file(&key_path)?;
         let store = SledStore::open(&store_path)?;
+        Self::open_store(Box::new(store), operator)
+    }
+
+    /// Open the ledger in any `store`, checking every record against the signed
+    /// checkpoint, which must verify with `operator`'s key.
+    pub fn open_with(store: impl Store + 'static, operator: SigningKey) -> Result<Log, OpenError> {
         Self::open_store(Box::new(store), operator)
     }
 
@@ -303,24 +425,19 @@ impl Log {
         if state.operator_key != Some(PublicKey::from(operator.verifying_key())) {
             return Err(corrupt("the operator key file does not match the genesis operator_key"));
         }
-        let snapshot_busy = Arc::new(AtomicBool::new(false));
-        let written = Arc::new(AtomicU64::new(cp.size));
-        let failed = Arc::new(Mutex::new(None));
+        let shared = Arc::new(Shared {
+            failed: OnceLock::new(),
+            snapshots: Mutex::new(Snapshots { written: cp.size, ..Snapshots::default() }),
+            wake: Condvar::new(),
+        });
         Ok(Log {
-            snapshots: Mutex::new(spawn_snapshotter(
-                store.clone(),
-                snapshot_busy.clone(),
-                written.clone(),
-                failed.clone(),
-            )),
-            snapshot_busy,
+            snapshotter: spawn_snapshotter(store.clone(), shared.clone()),
+            shared,
             store,
             operator,
             origin,
             writer: Mutex::new(Writer { frontier, since_snapshot: replayed }),
-            failed,
             pending: Mutex::new(HashMap::new()),
-            written,
             state: RwLock::new(state),
             published: RwLock::new(Published { note, checkpoint: cp }),
         })
@@ -348,24 +465,45 @@ impl Log {
 
     /// Read access to the state (register, funds). It may include entries whose
     /// group is not yet written or is being flushed.
+    ///
+    /// Once the log has failed ([`Log::failure`]) the state may be ahead of the
+    /// disk or half-changed, and reads derived from it must be refused. The
+    /// log fails before a state half-changed by a panic can be read again, so
+    /// a caller that checks [`Log::failure`] after it has read the state (and
+    /// refuses what it read if it is set) never serves such a state.
     pub fn state(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(|p| p.into_inner())
+        self.shared.unpoisoned(self.state.read(), "state")
     }
 
-    /// Why writes are refused, if they are.
+    /// Why the log refuses writes and derived reads, if it does: a panic while
+    /// judging, a failed write or flush, a poisoned lock. Only a restart (which
+    /// rebuilds the state from the store) clears it.
     pub fn failure(&self) -> Option<String> {
-        self.failed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        if self.state.is_poisoned() {
+            self.fail("internal error: a thread panicked holding the state; restart the server to rebuild it".into());
+        }
+        self.shared.failed.get().cloned()
     }
 
     /// The latest signed checkpoint: the note text and its parsed form.
     pub fn checkpoint(&self) -> (String, Checkpoint) {
-        let p = self.published.read().unwrap_or_else(|p| p.into_inner());
+        let p = self.published();
         (p.note.clone(), p.checkpoint.clone())
     }
 
     /// Size of the latest signed checkpoint.
     pub fn size(&self) -> u64 {
-        self.published.read().unwrap_or_else(|p| p.into_inner()).checkpoint.size
+        self.published().checkpoint.size
+    }
+
+    /// The published checkpoint. It is replaced whole, so a panic cannot leave
+    /// it half-changed, but a poisoned lock fails the log all the same.
+    fn published(&self) -> RwLockReadGuard<'_, Published> {
+        self.shared.unpoisoned(self.published.read(), "published checkpoint")
+    }
+
+    fn pending(&self) -> MutexGuard<'_, HashMap<EntryId, (Seq, Hash)>> {
+        self.shared.unpoisoned(self.pending.lock(), "index of entries being written")
     }
 
     /// Leaf bytes of record `seq`, if the signed checkpoint covers it.
@@ -459,9 +597,10 @@ impl Log {
         merkle::root(&NodesOf(self.store.as_ref()), size).map_err(proof_error)
     }
 
-    /// Append a group of verified entries and make it durable: [`Log::prepare`],
-    /// [`Log::write`], [`Log::flush`], [`Log::publish`] in one call. Returns one
-    /// result per entry, in order.
+    /// Append a group of verified entries and make it durable, in one call
+    /// (the server's writer uses [`crate::ingest::Ingest`], which overlaps the
+    /// judging of one group with the writing of the last). Returns one result
+    /// per entry, in order.
     pub fn append(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Vec<Result<Ack, SubmitError>> {
         let mut prepared = self.prepare(batch, now);
         self.write(&mut prepared);
@@ -476,8 +615,8 @@ impl Log {
     /// [`Log::publish`]. Groups must be written and published in the order
     /// they were prepared (the ingest pipeline does), so that the next group
     /// can be judged while the previous one is being written and flushed.
-    pub fn prepare(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Prepared {
-        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+    pub(crate) fn prepare(&self, batch: Vec<VerifiedEntry>, now: DateTime<Utc>) -> Prepared {
+        let mut w = self.shared.unpoisoned(self.writer.lock(), "writer");
         if let Some(f) = self.failure() {
             return Prepared::failed(batch.len(), &f);
         }
@@ -487,8 +626,12 @@ impl Log {
         let mut dup_of_fresh: Vec<(usize, EntryId)> = Vec::new();
         let mut new_frontier = w.frontier.clone();
         let mut note = String::new();
+        let mut snapshot = None;
         {
-            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.shared.unpoisoned(self.state.write(), "state");
+            // After the state's guard: a panic from here on fails the log before
+            // the state's lock is released.
+            let _fail = FailOnPanic(&self.shared);
             let received_at = match &state.last_received_at {
                 Some(last) if last.instant() > now => last.clone(),
                 _ => Timestamp::from_instant(now),
@@ -502,7 +645,7 @@ impl Log {
                 // Already in the log (perhaps in a group still being written or
                 // flushed: this answer is published after that flush, as groups
                 // publish in order).
-                if let Some(&(seq, leaf_hash)) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).get(&e.id) {
+                if let Some(&(seq, leaf_hash)) = self.pending().get(&e.id) {
                     results.push(Some(Ok(Ack { seq, id: e.id, leaf_hash, tree_size: 0, created: false })));
                     continue;
                 }
@@ -556,13 +699,19 @@ impl Log {
                 note = cp.sign(&self.operator);
                 commit.meta.push((meta::CHECKPOINT, note.clone().into_bytes()));
                 commit.meta.push((meta::FRONTIER, new_frontier.to_bytes()));
+                // The state now holds exactly the prepared records: a copy of it
+                // for a snapshot when one is due (one at a time).
+                let due = w.since_snapshot + commit.records.len() as u64 >= SNAPSHOT_EVERY_RECORDS.max(state.size / 3);
+                if due && self.snapshotter.is_some() && !self.shared.snapshots().busy {
+                    snapshot = Some(state.clone());
+                }
             }
         }
         let tree_size = new_frontier.size();
         let mut publish = None;
         let mut to_write = None;
         if !commit.records.is_empty() {
-            self.pending.lock().unwrap_or_else(|p| p.into_inner()).extend(fresh.iter().map(|(id, v)| (*id, *v)));
+            self.pending().extend(fresh.iter().map(|(id, v)| (*id, *v)));
             w.since_snapshot += commit.records.len() as u64;
             to_write = Some(commit);
             publish = Some(Published {
@@ -570,27 +719,26 @@ impl Log {
                 checkpoint: Checkpoint { origin: self.origin.clone(), size: tree_size, root: new_frontier.root() },
             });
             w.frontier = new_frontier;
-            let busy = self.snapshot_busy.load(Ordering::Acquire);
-            if !busy && w.since_snapshot >= SNAPSHOT_EVERY_RECORDS.max(tree_size / 3) {
-                // The state now holds exactly the prepared records: hand a copy to the
-                // snapshot threads (one snapshot at a time), off the writer's path. They
-                // wait until those records are written and flush the store before
-                // writing, so a snapshot never gets ahead of the durable records.
-                let copy = self.state.read().unwrap_or_else(|p| p.into_inner()).clone();
-                self.snapshot_busy.store(true, Ordering::Release);
-                match self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).try_send(copy) {
-                    Ok(()) => w.since_snapshot = 0,
-                    Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
-                }
-            }
+        }
+        if let Some(copy) = snapshot {
+            // The snapshot thread waits until these records are written and
+            // flushes the store before writing, so a snapshot never gets ahead
+            // of the durable records.
+            let mut s = self.shared.snapshots();
+            s.copy = Some(copy);
+            s.busy = true;
+            drop(s);
+            self.shared.wake.notify_all();
+            w.since_snapshot = 0;
         }
         Prepared { results, dup_of_fresh, fresh, tree_size, publish, commit: to_write }
     }
 
-    /// Refuse every write from now on (until a restart rechecks the store),
-    /// with this reason unless one was given before; returns the reason.
+    /// Refuse every write and derived read from now on (until a restart
+    /// rebuilds the state from the store), with this reason unless one was
+    /// given before; returns the reason.
     pub(crate) fn fail(&self, msg: String) -> String {
-        self.failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(msg).clone()
+        self.shared.fail(msg)
     }
 
     /// Store a prepared group as one atomic write (not yet durable). Groups
@@ -599,10 +747,10 @@ impl Log {
     /// leave a gap); this runs apart from [`Log::prepare`] because the
     /// engine's write waits for a flush in progress, and the next group can be
     /// judged meanwhile. A failure fails the group and stops all later writes.
-    pub fn write(&self, p: &mut Prepared) {
+    pub(crate) fn write(&self, p: &mut Prepared) {
         let Some(commit) = p.commit.take() else { return };
         let first = p.tree_size - commit.records.len() as u64;
-        let stored = self.written.load(Ordering::Acquire);
+        let stored = self.shared.snapshots().written;
         let result = match self.failure() {
             Some(f) => Err(f),
             None if first != stored => Err(self.fail(format!(
@@ -613,19 +761,27 @@ impl Log {
         };
         // Stored (the store's index finds them now) or never to be: no longer pending.
         {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.pending();
             for id in p.fresh.keys() {
                 pending.remove(id);
             }
         }
         match result {
-            Ok(()) => self.written.store(p.tree_size, Ordering::Release),
+            Ok(()) => {
+                let mut s = self.shared.snapshots();
+                s.written = p.tree_size;
+                // The snapshot thread may be waiting for these records.
+                if s.busy {
+                    drop(s);
+                    self.shared.wake.notify_all();
+                }
+            }
             Err(msg) => *p = Prepared::failed(p.results.len(), &msg),
         }
     }
 
     /// Make every written group durable. A failure stops all later writes.
-    pub fn flush(&self) -> Result<(), String> {
+    pub(crate) fn flush(&self) -> Result<(), String> {
         if let Some(f) = self.failure() {
             return Err(f);
         }
@@ -634,12 +790,12 @@ impl Log {
 
     /// After the flush that covers it: publish a prepared group's checkpoint and
     /// give its answers.
-    pub fn publish(&self, p: Prepared, flushed: &Result<(), String>) -> Vec<Result<Ack, SubmitError>> {
+    pub(crate) fn publish(&self, p: Prepared, flushed: &Result<(), String>) -> Vec<Result<Ack, SubmitError>> {
         if let Err(msg) = flushed {
             return p.results.iter().map(|_| Err(SubmitError::Unavailable(msg.clone()))).collect();
         }
         if let Some(next) = p.publish {
-            let mut published = self.published.write().unwrap_or_else(|p| p.into_inner());
+            let mut published = self.shared.unpoisoned(self.published.write(), "published checkpoint");
             if next.checkpoint.size > published.checkpoint.size {
                 *published = next;
             }
@@ -665,7 +821,7 @@ impl Log {
 }
 
 /// A group that [`Log::prepare`] judged, waiting for [`Log::write`] and its flush.
-pub struct Prepared {
+pub(crate) struct Prepared {
     results: Vec<Option<Result<Ack, SubmitError>>>,
     dup_of_fresh: Vec<(usize, EntryId)>,
     fresh: HashMap<EntryId, (Seq, Hash)>,
@@ -676,7 +832,8 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    fn failed(n: usize, msg: &str) -> Prepared {
+    /// Every one of `n` submissions answered 503 with `msg`.
+    pub(crate) fn failed(n: usize, msg: &str) -> Prepared {
         Prepared {
             results: (0..n).map(|_| Some(Err(SubmitError::Unavailable(msg.to_string())))).collect(),
             dup_of_fresh: vec![],
@@ -688,106 +845,73 @@ impl Prepared {
     }
 }
 
-/// The two threads that serialise and persist state snapshots. A snapshot is
-/// only an optimisation of opening (the records are the truth), so a failed one
-/// is simply replaced by the next.
-///
-/// Serialising a large state takes tens of milliseconds of CPU, which under load
-/// would be taken from checking signatures, so it is done by a thread at the
-/// lowest scheduling priority (`SCHED_IDLE`) that uses the time the machine
-/// would otherwise leave idle. Such a thread may wait a long time for a core
-/// under load, so it must never hold what another thread needs: it takes none
-/// of the log's or the store's locks, and works only in memory it is handed
-/// ready (the state's copy, and an output buffer already allocated and touched,
-/// so that it neither allocates nor frees nor faults a page in the common
-/// case). Everything else is done by a second thread at normal priority:
-/// preparing the buffer, dropping the copy, and, once the copy's records are
-/// written, flushing the store and writing the file.
-fn spawn_snapshotter(
-    store: Arc<dyn Store>,
-    busy: Arc<AtomicBool>,
-    written: Arc<AtomicU64>,
-    failed: Arc<Mutex<Option<String>>>,
-) -> SyncSender<State> {
-    type Job = (State, Vec<u8>);
-    let (tx, rx) = sync_channel::<State>(1);
-    let (to_encoder, encoder_rx) = sync_channel::<Job>(1);
-    let (encoder_tx, from_encoder) = sync_channel::<(Job, bool)>(1);
-    let encoder = std::thread::Builder::new().name("meent-snapshot".into()).spawn(move || {
-        lowest_priority();
-        while let Ok((state, mut buf)) = encoder_rx.recv() {
-            let ok = serde_json::to_writer(&mut buf, &state).is_ok();
-            if encoder_tx.send(((state, buf), ok)).is_err() {
-                break;
-            }
-        }
-    });
-    let io = std::thread::Builder::new().name("meent-snapshot-io".into()).spawn(move || {
-        // Bytes per record of the last snapshot, to size the next one's buffer.
-        let mut per_record: usize = 512;
-        while let Ok(state) = rx.recv() {
-            let size = state.size;
-            // A quarter more than the last snapshot's bytes per record, and 1 MiB,
-            // every page touched here, at normal priority (the zeros are written
-            // on purpose: zeroed pages from the system would be faulted in later,
-            // by the idle-priority thread). Without the memory, the serialising
-            // thread grows the buffer as it goes.
-            let records = usize::try_from(size).unwrap_or(usize::MAX);
-            let want = per_record.saturating_add(per_record / 4).saturating_mul(records).saturating_add(1 << 20);
-            #[allow(clippy::slow_vector_initialization)]
-            let mut buf = Vec::new();
-            if buf.try_reserve_exact(want).is_ok() {
-                buf.resize(want, 0);
-                buf.clear();
-            }
-            let encoded = to_encoder.send((state, buf)).ok().and_then(|()| from_encoder.recv().ok());
-            let Some(((state, bytes), ok)) = encoded else {
-                // The encoder is gone: no more snapshots (`busy` stays set, so the
-                // writer stops copying the state); opening replays more.
-                return;
-            };
-            drop(state);
-            if ok {
-                per_record = bytes.len().div_ceil(records.max(1));
-                // The state was copied when its last group was prepared: wait until
-                // that group is written (put_snapshot then flushes it). A write that
-                // fails never gets there; that snapshot is skipped.
-                let deadline = std::time::Instant::now() + SNAPSHOT_WAIT_WRITTEN;
-                let failed = || failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
-                while written.load(Ordering::Acquire) < size && std::time::Instant::now() < deadline && !failed() {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-                if written.load(Ordering::Acquire) >= size {
-                    let _ = store.put_snapshot(&mut |w| w.write_all(&bytes));
-                }
-            }
-            // The buffer (as large as the state's JSON) is not kept between snapshots.
-            drop(bytes);
-            busy.store(false, Ordering::Release);
-        }
-    });
-    // Without the threads no snapshot is taken and opening replays more; nothing is lost.
-    drop((encoder, io));
-    tx
+/// Start the thread that writes state snapshots. A snapshot is only an
+/// optimisation of opening (the records are the truth), so a failed one is
+/// simply replaced by the next, and without the thread opening replays more.
+fn spawn_snapshotter(store: Arc<dyn Store>, shared: Arc<Shared>) -> Option<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("meent-snapshot".into())
+        .spawn(move || write_snapshots(store.as_ref(), &shared))
+        .ok()
 }
 
-/// Run the calling thread only when the machine has nothing else to run
-/// (Linux `SCHED_IDLE`; threads it starts do not inherit it). Elsewhere, or if
-/// refused, it keeps its priority.
-fn lowest_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: the system call reads `param`, a valid sched_param that lives
-        // across the call; pid 0 is the calling thread.
-        let _ = unsafe {
-            libc::syscall(
-                libc::SYS_sched_setscheduler,
-                0,
-                libc::SCHED_IDLE | libc::SCHED_RESET_ON_FORK,
-                &param as *const libc::sched_param,
-            )
+/// The snapshot thread: an ordinary thread, asleep on the condition variable
+/// until the writer hands it a copy of the state; it serialises the copy
+/// (holding no lock), waits until the copy's records are written, and writes
+/// the snapshot (which flushes those records first).
+fn write_snapshots(store: &dyn Store, shared: &Shared) {
+    // The last snapshot's size, to size the next one's buffer.
+    let mut last_len = 0usize;
+    loop {
+        let copy = {
+            let mut s = shared.snapshots();
+            loop {
+                if s.closing {
+                    return;
+                }
+                if let Some(copy) = s.copy.take() {
+                    break copy;
+                }
+                s = shared.wait(s);
+            }
         };
+        let size = copy.size;
+        let mut bytes = Vec::new();
+        // Without the memory for it, the buffer grows as it is written.
+        let _ = bytes.try_reserve_exact(last_len.saturating_add(last_len / 8));
+        let encoded = serde_json::to_writer(&mut bytes, &copy).is_ok();
+        drop(copy);
+        if encoded {
+            last_len = bytes.len();
+            // Wait until the copy's records are written; a write that fails
+            // never gets there, and a failed log writes no more snapshots.
+            let mut s = shared.snapshots();
+            while s.written < size && !s.closing && shared.failed.get().is_none() {
+                s = shared.wait(s);
+            }
+            let ready = s.written >= size && !s.closing && shared.failed.get().is_none();
+            drop(s);
+            if ready {
+                let _ = store.put_snapshot(&mut |w| w.write_all(&bytes));
+            }
+        }
+        // The buffer (as large as the state's JSON) is not kept between snapshots.
+        drop(bytes);
+        shared.snapshots().busy = false;
+        // For whoever waits for the snapshot (tests).
+        shared.wake.notify_all();
+    }
+}
+
+impl Drop for Log {
+    /// Stops the snapshot thread (waiting for a snapshot being serialised), so
+    /// that the store is released when the log is.
+    fn drop(&mut self) {
+        self.shared.snapshots().closing = true;
+        self.shared.wake.notify_all();
+        if let Some(t) = self.snapshotter.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -798,7 +922,11 @@ pub fn store_path(dir: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use std::panic::AssertUnwindSafe;
+
     use super::*;
+    use crate::store::faulty::{Effect, FaultyStore, Op, Times};
+    use crate::store::memory::MemStore;
 
     fn application(id: &str) -> VerifiedEntry {
         let key = crypto::generate_key();
@@ -917,5 +1045,110 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
+    }
+
+    /// A log over a fault-injecting store in memory, and its operator key
+    /// (to open the store again, as a restart would).
+    fn faulty_log() -> (FaultyStore<MemStore>, SigningKey, Log) {
+        let store = FaultyStore::new(MemStore::new());
+        let key = crypto::generate_key();
+        let log = Log::create_in(store.clone(), key.clone(), "meent.test/log", vec![], Utc::now()).unwrap();
+        (store, key, log)
+    }
+
+    fn applications(ids: &[&str]) -> Vec<VerifiedEntry> {
+        ids.iter().map(|id| application(id)).collect()
+    }
+
+    fn registered(log: &Log) -> Vec<String> {
+        let mut ids: Vec<String> = log.state().register.members().map(|m| m.id.to_string()).collect();
+        ids.sort();
+        ids
+    }
+
+    fn assert_unavailable(answers: &[Result<Ack, SubmitError>], why: &str) {
+        for r in answers {
+            assert!(matches!(r, Err(SubmitError::Unavailable(m)) if m.contains(why)), "{r:?}");
+        }
+    }
+
+    /// A panic in the middle of judging a group leaves a half-changed state:
+    /// the log fails (refusing every later write), keeps serving what it
+    /// acknowledged, and a restart rebuilds the state from the store.
+    #[test]
+    fn a_panic_while_judging_fails_the_log_until_a_restart() {
+        let (store, key, log) = faulty_log();
+        assert!(log.append(applications(&["energie-coop-noord"]), Utc::now()).iter().all(|r| r.is_ok()));
+        let (note, _) = log.checkpoint();
+        // The store is asked for each entry's id while the state is changed:
+        // the first entry is applied, the second panics.
+        store.inject(Op::Read, 2, Effect::Panic, Times::Once);
+        let group = applications(&["voedselbank-west", "buurtfonds-oost"]);
+        assert!(std::panic::catch_unwind(AssertUnwindSafe(|| log.append(group, Utc::now()))).is_err());
+        assert!(log.failure().is_some_and(|f| f.contains("panicked")), "{:?}", log.failure());
+        // Half-changed indeed (what derived reads must no longer serve).
+        assert_eq!(registered(&log), ["energie-coop-noord", "voedselbank-west"]);
+        assert_unavailable(&log.append(applications(&["wijkraad-zuid"]), Utc::now()), "panicked");
+        // What was acknowledged is still served, with its proofs and checkpoint.
+        assert_eq!((log.size(), log.checkpoint().0), (2, note));
+        assert!(log.record(1).unwrap().is_some());
+        assert!(log.inclusion_proof(1, 2).is_ok() && log.consistency_proof(1, 2).is_ok());
+        drop(log);
+
+        let log = Log::open_with(store.inner().clone(), key).unwrap();
+        assert_eq!(log.failure(), None);
+        assert_eq!(registered(&log), ["energie-coop-noord"]);
+        assert!(log.append(applications(&["voedselbank-west"]), Utc::now()).iter().all(|r| r.is_ok()));
+        assert_eq!(log.size(), 3);
+    }
+
+    /// A failed flush fails the log; the group is not acknowledged and may be
+    /// lost by a crash, every acknowledged record survives it, and once
+    /// restarted the log takes writes again.
+    #[test]
+    fn a_failed_flush_fails_the_log_and_loses_nothing_acknowledged() {
+        let (store, key, log) = faulty_log();
+        let acked = log.append(applications(&["energie-coop-noord", "voedselbank-west"]), Utc::now());
+        assert!(acked.iter().all(|r| r.is_ok()));
+        store.inject(Op::Flush, 1, Effect::Fail, Times::Once);
+        assert_unavailable(&log.append(applications(&["buurtfonds-oost"]), Utc::now()), "injected fault");
+        // The disk works again, but the log stays failed until a restart.
+        assert_unavailable(&log.append(applications(&["wijkraad-zuid"]), Utc::now()), "injected fault");
+        assert!(log.failure().is_some());
+        assert_eq!(log.size(), 3);
+        assert_eq!(log.seq_of(&acked[1].as_ref().unwrap().id).unwrap(), Some(2));
+        drop(log);
+
+        store.inner().crash();
+        let log = Log::open_with(store.inner().clone(), key).unwrap();
+        assert_eq!(log.size(), 3);
+        assert_eq!(registered(&log), ["energie-coop-noord", "voedselbank-west"]);
+        for (seq, ack) in acked.iter().enumerate() {
+            let ack = ack.as_ref().unwrap();
+            assert_eq!((log.seq_of(&ack.id).unwrap(), log.leaf_hash(ack.seq).unwrap()), (Some(seq as u64 + 1), ack.leaf_hash));
+        }
+        assert!(log.append(applications(&["buurtfonds-oost"]), Utc::now()).iter().all(|r| r.is_ok()));
+    }
+
+    /// The snapshot thread waits for its copy's records to be written; if
+    /// their write fails it is woken, writes no snapshot of them, and is free
+    /// again (a snapshot covering records that are not on disk would make a
+    /// restart serve a state the records do not give).
+    #[test]
+    fn no_snapshot_covers_a_failed_write() {
+        let (store, _key, log) = faulty_log();
+        let n = SNAPSHOT_EVERY_RECORDS as usize - 1;
+        let group = (0..n).map(|i| application(&format!("collectief-{i}"))).collect();
+        assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
+        store.inject(Op::Write, 1, Effect::Fail, Times::Once);
+        assert_unavailable(&log.append(applications(&["buurtfonds-oost"]), Utc::now()), "injected fault");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let guard = log.shared.snapshots();
+        let (guard, _) = log.shared.wake.wait_timeout_while(guard, deadline - std::time::Instant::now(), |s| s.busy).unwrap();
+        assert!(!guard.busy, "the snapshot thread was not woken by the failure");
+        drop(guard);
+        let snapshot: State = serde_json::from_slice(&store.inner().snapshot().unwrap().unwrap()).unwrap();
+        assert_eq!(snapshot.size, 1, "a snapshot was written over records whose write failed");
+        assert_eq!(store.calls(Op::PutSnapshot), 1, "only genesis's snapshot was written");
     }
 }

@@ -9,7 +9,16 @@
 //! state. One [`Commit`] is applied atomically
 //! ([`Store::write`]) and is durable once [`Store::flush`] returns; the log
 //! acknowledges nothing before that flush.
+//!
+//! [`sled_store`] is the engine the server uses; the log opens any store
+//! (`Log::open_with`). For tests (and with the `test-stores` feature),
+//! [`memory`] keeps a store in memory that can lose its unflushed writes as a
+//! crash would, and [`faulty`] wraps a store to fail or panic at chosen calls.
 
+#[cfg(any(test, feature = "test-stores"))]
+pub mod faulty;
+#[cfg(any(test, feature = "test-stores"))]
+pub mod memory;
 pub mod sled_store;
 
 use crate::ids::{EntryId, Seq};
@@ -37,7 +46,7 @@ pub mod meta {
 }
 
 /// One atomic, durable group of writes.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Commit {
     /// New records: position, entry id, leaf bytes.
     pub records: Vec<(Seq, EntryId, Vec<u8>)>,
