@@ -956,7 +956,7 @@ pub(crate) mod tests {
         assert_eq!((kept.len(), kept[0].account.as_str()), (1, "NL02RABO0123456789"));
         let held = vec!["NL02RABO0123456789".to_string(), "NL91ABNA0417164300".to_string()];
         assert_eq!(select_account(both.clone(), None).err(), Some(DeskError::AccountNotChosen { held: held.clone() }));
-        let e = select_account(both, Some("NL44INGB0001234567")).err().expect("no such account");
+        let e = select_account(both, Some("NL44INGB0001234567")).expect_err("no such account");
         assert_eq!(e, DeskError::NoSuchAccount { want: "NL44INGB0001234567".into(), held });
         assert_eq!(select_account(vec![one], None).map(|v| v.len()), Ok(1));
     }
