@@ -3,8 +3,9 @@
 //! balances, from a running server (`GET /v1/funds/{id}` and `/flows`) or from
 //! a data directory (every record replayed and verified, as `meent verify`).
 //!
-//! Both sources give the ledger's own types (`ledger::funds::*`), so the
-//! reconciliation and the exports see exactly what the domain computed.
+//! Both sources give the ledger's own [`FundBooks`] (`ledger::books`), so the
+//! reconciliation and the exports see exactly what the domain computed; this
+//! module only reads.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +14,7 @@ use anyhow::anyhow;
 use chrono::NaiveDate;
 use ledger::audit::Auditor;
 use ledger::funds::{Balances, ContributionState, DisbursementState, FundStatus, ReconciliationRecord};
-use ledger::ids::{EntryId, FundId, Seq};
+use ledger::ids::{FundId, Seq};
 use ledger::record::Record;
 use ledger::store::Store;
 use serde::Deserialize;
@@ -24,36 +25,7 @@ use crate::cmd::source::{claimed_size, LogSource};
 use crate::exit::{CmdError, CmdResult, InputContext};
 use crate::progress;
 
-/// Everything about one fund that reconciliation and exports need.
-#[derive(Debug, Clone)]
-pub struct FundBooks {
-    /// The fund.
-    pub id: FundId,
-    /// Its name.
-    pub name: String,
-    /// Active or dissolved.
-    pub status: FundStatus,
-    /// The charter's treasurers.
-    pub treasurers: Vec<String>,
-    /// Its balances (SPEC §4.3).
-    pub balances: Balances,
-    /// Contributions, in log order.
-    pub contributions: Vec<ContributionState>,
-    /// Disbursements, in log order.
-    pub disbursements: Vec<DisbursementState>,
-    /// Recorded reconciliations, in log order.
-    pub reconciliations: Vec<ReconciliationRecord>,
-    /// The `received_at` date of the records that executed a disbursement
-    /// (`executed_seq`), for the journals.
-    pub executed_dates: BTreeMap<Seq, NaiveDate>,
-}
-
-impl FundBooks {
-    /// A recorded reconciliation by entry id.
-    pub fn reconciliation(&self, id: &EntryId) -> Option<&ReconciliationRecord> {
-        self.reconciliations.iter().find(|r| &r.id == id)
-    }
-}
+pub use ledger::books::FundBooks;
 
 #[derive(Deserialize)]
 struct FundRead {
@@ -99,7 +71,7 @@ pub fn from_server(client: &Client, fund: &str, with_dates: bool) -> CmdResult<F
         executed_dates: BTreeMap::new(),
     };
     if with_dates {
-        for seq in books.disbursements.iter().filter_map(|d| d.executed_seq).collect::<Vec<_>>() {
+        for seq in books.executed_seqs() {
             let v = client.get_json(&format!("/v1/entries/{seq}"))?;
             books.executed_dates.insert(seq, record_date(v, seq)?);
         }
@@ -124,24 +96,13 @@ pub fn from_data(dir: &Path, fund: &str) -> CmdResult<FundBooks> {
     bar.finish_and_clear();
     result?;
     let report = auditor.finish(&note, None).map_err(|e| CmdError::failed(anyhow!("{}: {e}", dir.display())))?;
-    let state = report.state;
-    let f = state.funds.fund(&id).ok_or_else(|| CmdError::refused(anyhow!("no fund {id} in {}", dir.display())))?;
-    let mut books = FundBooks {
-        id: f.id.clone(),
-        name: f.name.clone(),
-        status: f.status,
-        treasurers: f.charter.treasurers.iter().map(|t| t.to_string()).collect(),
-        balances: f.balances,
-        contributions: f.contributions.iter().filter_map(|c| state.funds.contributions.get(c)).cloned().collect(),
-        disbursements: f.disbursements.iter().filter_map(|d| state.funds.disbursements.get(d)).cloned().collect(),
-        reconciliations: f.reconciliations.clone(),
-        executed_dates: BTreeMap::new(),
-    };
+    let mut books = FundBooks::from_state(&report.state, &id)
+        .ok_or_else(|| CmdError::refused(anyhow!("no fund {id} in {}", dir.display())))?;
     if let LogSource::Data(store) = &source {
-        for seq in books.disbursements.iter().filter_map(|d| d.executed_seq).collect::<Vec<_>>() {
+        for seq in books.executed_seqs() {
             let bytes = store
                 .record(seq)
-                .map_err(|e| CmdError::failed(anyhow!("record {seq}: {e}")))?
+                .map_err(|e| CmdError::io(anyhow!("record {seq}: {e}")))?
                 .ok_or_else(|| CmdError::failed(anyhow!("record {seq} is missing from {}", dir.display())))?;
             let rec = Record::from_leaf_bytes(&bytes).map_err(|e| CmdError::failed(anyhow!("record {seq}: {e}")))?;
             books.executed_dates.insert(seq, rec.received_at.date());
@@ -151,6 +112,6 @@ pub fn from_data(dir: &Path, fund: &str) -> CmdResult<FundBooks> {
 }
 
 fn record_date(v: Value, seq: Seq) -> CmdResult<NaiveDate> {
-    let rec = Record::from_value(v).map_err(|e| CmdError::failed(anyhow!("record {seq}: {e}")))?;
+    let rec = Record::from_value(v).map_err(|e| CmdError::io(anyhow!("the server's record {seq}: {e}")))?;
     Ok(rec.received_at.date())
 }

@@ -187,30 +187,30 @@ mod tests {
     #[test]
     fn a_refusal_exits_1_in_every_call() {
         let c = Client::new(&answering(404, REFUSED)).expect("client");
-        let e = c.submit(&entry()).err().expect("refused");
+        let e = c.submit(&entry()).expect_err("refused");
         assert_eq!((e.class, e.status()), (Failure::Refused, 1));
         assert!(format!("{:#}", e.error).contains("unknown_fund"), "{:#}", e.error);
-        assert_eq!(c.get_json("/v1/funds/f-one").err().expect("404").status(), 1);
-        assert_eq!(c.get_bytes("/v1/funds/f-one").err().expect("404").status(), 1);
+        assert_eq!(c.get_json("/v1/funds/f-one").expect_err("404").status(), 1);
+        assert_eq!(c.get_bytes("/v1/funds/f-one").expect_err("404").status(), 1);
         let c = Client::new(&answering(422, REFUSED)).expect("client");
-        assert_eq!(c.submit(&entry()).err().expect("refused").status(), 1);
+        assert_eq!(c.submit(&entry()).expect_err("refused").status(), 1);
     }
 
     #[test]
     fn a_failing_or_unreachable_server_exits_2_in_every_call() {
         let c = Client::new(&answering(503, DOWN)).expect("client");
-        let e = c.submit(&entry()).err().expect("unavailable");
+        let e = c.submit(&entry()).expect_err("unavailable");
         assert_eq!((e.class, e.status()), (Failure::Io, 2));
-        assert_eq!(c.get_json("/v1/funds").err().expect("503").status(), 2);
-        assert_eq!(c.get_bytes("/v1/checkpoint").err().expect("503").status(), 2);
+        assert_eq!(c.get_json("/v1/funds").expect_err("503").status(), 2);
+        assert_eq!(c.get_bytes("/v1/checkpoint").expect_err("503").status(), 2);
         // Nothing listens on a port just released.
         let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let c = Client::new(&format!("http://127.0.0.1:{port}")).expect("client");
-        assert_eq!(c.get_json("/v1/funds").err().expect("unreachable").status(), 2);
-        assert_eq!(c.submit(&entry()).err().expect("unreachable").status(), 2);
+        assert_eq!(c.get_json("/v1/funds").expect_err("unreachable").status(), 2);
+        assert_eq!(c.submit(&entry()).expect_err("unreachable").status(), 2);
         // A success that is not JSON is the server failing, not the ledger refusing.
         let c = Client::new(&answering(200, "<html>")).expect("client");
-        assert_eq!(c.get_json("/v1/funds").err().expect("not JSON").class, Failure::Io);
+        assert_eq!(c.get_json("/v1/funds").expect_err("not JSON").class, Failure::Io);
     }
 
     #[test]

@@ -8,9 +8,7 @@
 pub mod books;
 pub mod client;
 pub mod cmd;
-pub mod desk;
 pub mod exit;
-pub mod journal;
 pub mod progress;
 pub mod treasurer;
 

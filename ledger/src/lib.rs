@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod bank;
+pub mod books;
 pub mod checkpoint;
 pub mod crypto;
 pub mod entry;

@@ -22,8 +22,8 @@ use super::source::{claimed_size, sibling_checkpoint, LogSource};
 use crate::books::{self, FundBooks};
 use crate::client::Client;
 use crate::exit::{CmdError, CmdResult, InputContext};
-use crate::journal::{self, Syntax};
 use crate::progress;
+use ledger::books::journal::{self, Syntax};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

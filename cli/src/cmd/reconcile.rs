@@ -23,9 +23,9 @@ use serde_json::{json, Value};
 
 use crate::books::{self, FundBooks};
 use crate::client::{Client, Signer, DEFAULT_SERVER};
-use crate::desk::{self, Analysis, BaseSource, Inputs};
 use crate::exit::{CmdError, CmdResult, InputContext};
 use crate::treasurer::{self, PinnedLine, ReconcileState};
+use ledger::books::desk::{self, Analysis, BaseSource, Inputs};
 
 /// Arguments of `meent reconcile`.
 #[derive(Debug, Args)]
@@ -151,7 +151,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
             statement_sha256: sha.clone(),
         },
     )
-    .map_err(|e| CmdError::failed(anyhow!("{}: {e}", a.statement.display())))?;
+    .map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
 
     // Recording.
     let mut notes: Vec<String> = Vec::new();
@@ -184,7 +184,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
             )));
         }
         let signer = Signer::load(key, as_id)?;
-        let entry = signer.sign(Kind::Reconciliation, analysis.body.clone())?;
+        let entry = signer.sign(Kind::Reconciliation, body_json(&analysis)?)?;
         let acc = client.submit(&entry)?;
         let n = pin_matched(&analysis, entry.id, &sha, format_family(format), &mut state);
         state.save(&state_path)?;
@@ -205,28 +205,16 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
 }
 
 /// Keep the statements of one account: the one given with `--account`, or the only one.
-fn pick_account(stmts: Vec<bank::Statement>, account: Option<&str>) -> anyhow::Result<Vec<bank::Statement>> {
-    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
-    let accounts: std::collections::BTreeSet<String> = stmts.iter().map(|s| s.account.clone()).collect();
-    match account {
-        Some(want) => {
-            let want = norm(want);
-            let kept: Vec<bank::Statement> = stmts.into_iter().filter(|s| norm(&s.account) == want).collect();
-            if kept.is_empty() {
-                return Err(anyhow!(
-                    "no statement of account {want} in the file (it holds {})",
-                    accounts.into_iter().collect::<Vec<_>>().join(", ")
-                ));
-            }
-            Ok(kept)
-        }
-        None if accounts.len() > 1 => Err(anyhow!(
-            "the file holds statements of {} accounts ({}); pick one with --account",
-            accounts.len(),
-            accounts.into_iter().collect::<Vec<_>>().join(", ")
-        )),
-        None => Ok(stmts),
-    }
+fn pick_account(stmts: Vec<bank::Statement>, account: Option<&str>) -> Result<Vec<bank::Statement>, String> {
+    desk::select_account(stmts, account).map_err(|e| match e {
+        desk::DeskError::AccountNotChosen { .. } => format!("{e}; pick one with --account"),
+        _ => e.to_string(),
+    })
+}
+
+/// The `reconciliation` entry's body as JSON, to sign.
+fn body_json(an: &Analysis) -> CmdResult<Value> {
+    serde_json::to_value(&an.body).map_err(|e| CmdError::io(anyhow!("cannot encode the reconciliation entry: {e}")))
 }
 
 fn read_statement(p: &Path) -> CmdResult<Vec<u8>> {
@@ -652,8 +640,8 @@ fn human_report(
 
 /// One line about the entry: recorded now, recorded before, or how to record.
 fn record_line(a: &ReconcileArgs, an: &Analysis, recorded: &Recorded) -> Option<String> {
-    let confirms = an.body["confirmed"].as_array().map_or(0, Vec::len);
-    let unmatched = an.body["unmatched_bank_lines"].as_u64().unwrap_or(0);
+    let confirms = an.body.confirmed.len();
+    let unmatched = an.body.unmatched_bank_lines;
     match recorded {
         Recorded::Now(v) => {
             let b = &v["balances"];
@@ -820,7 +808,7 @@ fn csv_report(an: &Analysis) -> String {
     let mut out = String::new();
     for r in rows {
         let cells: Vec<String> =
-            r.iter().enumerate().map(|(i, c)| crate::journal::csv_cell(c, i != 3 && i != 13)).collect();
+            r.iter().enumerate().map(|(i, c)| ledger::books::journal::csv_cell(c, i != 3 && i != 13)).collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }

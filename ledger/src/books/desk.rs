@@ -1,5 +1,6 @@
-//! The treasurer's desk: everything `meent reconcile` computes, as pure functions over a
-//! parsed statement file and the fund's books, so that it can be tested without a server.
+//! The treasurer's desk: everything a reconciliation computes, as pure functions over a
+//! parsed statement file and the fund's books (`meent reconcile` reads the files, prints
+//! and submits).
 //!
 //! * [`combine`] joins the statements of one file (several MT940 days, several CAMT `Stmt`)
 //!   into one, checking that they are of one account and chain (each opening balance is the
@@ -13,18 +14,74 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::anyhow;
 use chrono::NaiveDate;
-use ledger::bank::reconcile::{ConfirmedHow, UnmatchedReason};
-use ledger::bank::{self, BalanceCheck, BankLine, Direction, LedgerItem, LedgerKind, MatchOptions, Report, Statement};
-use ledger::funds::{ContributionStatus, DisbursementStatus};
-use ledger::ids::{EntryId, FundId};
-use ledger::money::Balance;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{json, Value};
 
-use crate::books::FundBooks;
+use super::FundBooks;
+use crate::bank::reconcile::{ConfirmedHow, UnmatchedReason};
+use crate::bank::{
+    self, BalanceCheck, BankError, BankLine, Direction, LedgerItem, LedgerKind, MatchOptions, Report, Statement,
+};
+use crate::entry::Reconciliation;
+use crate::funds::{ContributionStatus, DisbursementStatus};
+use crate::ids::{EntryId, FundId};
+use crate::money::{Balance, MoneyError};
+use crate::time::Date;
+
+/// Why the desk cannot read a statement file or compute a reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeskError {
+    /// The file holds no statement.
+    #[error("no statement in the file")]
+    NoStatement,
+    /// The file holds statements of several accounts.
+    #[error("the file holds statements of {0} different accounts; reconcile one account at a time")]
+    SeveralAccounts(usize),
+    /// `account` was asked for, and the file holds no statement of it.
+    #[error("no statement of account {want} in the file (it holds {})", held.join(", "))]
+    NoSuchAccount {
+        /// The account asked for, normalised.
+        want: String,
+        /// The accounts in the file.
+        held: Vec<String>,
+    },
+    /// The file holds statements of several accounts and none was chosen.
+    #[error("the file holds statements of {} accounts ({})", held.len(), held.join(", "))]
+    AccountNotChosen {
+        /// The accounts in the file.
+        held: Vec<String>,
+    },
+    /// The same bank line (same stable key) in two statements of the file.
+    #[error("{line}: the same bank line as {first} (is a statement repeated in the file?)")]
+    RepeatedLine {
+        /// Where the second one is.
+        line: String,
+        /// Where the first one is.
+        first: String,
+    },
+    /// A statement's own sums cannot be computed.
+    #[error("statement {index}: {error}")]
+    Statement {
+        /// 1-based position of the statement in the file.
+        index: usize,
+        /// Why.
+        error: BankError,
+    },
+    /// The whole file's sums cannot be computed.
+    #[error("{0}")]
+    File(BankError),
+    /// Checked arithmetic overflowed.
+    #[error("arithmetic overflow")]
+    Overflow,
+    /// A balance that the `reconciliation` entry cannot carry.
+    #[error("{0}")]
+    Balance(MoneyError),
+    /// A matched entry id that is not an entry id (cannot happen: the items are built from ids).
+    #[error("{0:?} is not an entry id")]
+    EntryId(String),
+}
 
 /// One statement of the file, as read.
 #[derive(Debug, Clone, Serialize)]
@@ -85,22 +142,19 @@ pub struct Combined {
 
 /// Join the statements of one file. Refused (an input error): statements of different
 /// accounts, and the same bank line (same stable key) in two statements of the file.
-pub fn combine(mut stmts: Vec<Statement>) -> anyhow::Result<Combined> {
+pub fn combine(mut stmts: Vec<Statement>) -> Result<Combined, DeskError> {
     if stmts.is_empty() {
-        return Err(anyhow!("no statement in the file"));
+        return Err(DeskError::NoStatement);
     }
     let accounts: BTreeSet<&str> = stmts.iter().map(|s| s.account.as_str()).collect();
     if accounts.len() > 1 {
-        return Err(anyhow!(
-            "the file holds statements of {} different accounts; reconcile one account at a time",
-            accounts.len()
-        ));
+        return Err(DeskError::SeveralAccounts(accounts.len()));
     }
     let mut parts = Vec::with_capacity(stmts.len());
     let mut chain_breaks = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (i, s) in stmts.iter().enumerate() {
-        let check = s.balance_check().map_err(|e| anyhow!("statement {}: {e}", i + 1))?;
+        let check = s.balance_check().map_err(|error| DeskError::Statement { index: i + 1, error })?;
         if i > 0 {
             let prev = &stmts[i - 1];
             if prev.closing.amount != s.opening.amount {
@@ -113,10 +167,7 @@ pub fn combine(mut stmts: Vec<Statement>) -> anyhow::Result<Combined> {
         }
         for l in &s.lines {
             if let Some(first) = seen.insert(l.key.clone(), l.source.clone()) {
-                return Err(anyhow!(
-                    "{}: the same bank line as {first} (is a statement repeated in the file?)",
-                    l.source
-                ));
+                return Err(DeskError::RepeatedLine { line: l.source.clone(), first });
             }
         }
         parts.push(Part {
@@ -146,9 +197,28 @@ pub fn combine(mut stmts: Vec<Statement>) -> anyhow::Result<Combined> {
         statement.id = ids.join("+");
         statement.sequence = None;
     }
-    let total = statement.balance_check().map_err(|e| anyhow!("{e}"))?;
+    let total = statement.balance_check().map_err(DeskError::File)?;
     let ok = total.is_ok() && chain_breaks.is_empty() && parts.iter().all(|p| p.check.is_ok());
     Ok(Combined { statement, check: FileCheck { ok, total, parts, chain_breaks } })
+}
+
+/// Keep the statements of one account: `account` (an IBAN, compared without spaces and
+/// case), or the only one the file holds.
+pub fn select_account(stmts: Vec<Statement>, account: Option<&str>) -> Result<Vec<Statement>, DeskError> {
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let held: BTreeSet<String> = stmts.iter().map(|s| s.account.clone()).collect();
+    match account {
+        Some(want) => {
+            let want = norm(want);
+            let kept: Vec<Statement> = stmts.into_iter().filter(|s| norm(&s.account) == want).collect();
+            if kept.is_empty() {
+                return Err(DeskError::NoSuchAccount { want, held: held.into_iter().collect() });
+            }
+            Ok(kept)
+        }
+        None if held.len() > 1 => Err(DeskError::AccountNotChosen { held: held.into_iter().collect() }),
+        None => Ok(stmts),
+    }
 }
 
 /// What the matcher may match, and what it may only hint at.
@@ -281,7 +351,7 @@ pub struct Analysis {
     /// The balance check against the ledger.
     pub balance: BalanceAgreement,
     /// The `reconciliation` entry's body (SPEC §4.1) this run would record.
-    pub body: Value,
+    pub body: Reconciliation,
     /// The reconciliation already recorded for this very file, if any.
     pub recorded_before: Option<EntryId>,
 }
@@ -298,13 +368,13 @@ fn scale2(mut d: Decimal) -> Decimal {
     d
 }
 
-fn add(a: Decimal, b: Decimal) -> anyhow::Result<Decimal> {
-    a.checked_add(b).ok_or_else(|| anyhow!("arithmetic overflow"))
+fn add(a: Decimal, b: Decimal) -> Result<Decimal, DeskError> {
+    a.checked_add(b).ok_or(DeskError::Overflow)
 }
 
-/// A balance string as the `reconciliation` entry wants it (`"-12.50"`, `"0.00"`).
-pub fn balance_string(d: Decimal) -> anyhow::Result<String> {
-    Ok(Balance::new(scale2(d)).map_err(|e| anyhow!("{e}"))?.to_string())
+/// A balance as the `reconciliation` entry wants it (`"-12.50"`, `"0.00"`).
+pub fn entry_balance(d: Decimal) -> Result<Balance, DeskError> {
+    Balance::new(scale2(d)).map_err(DeskError::Balance)
 }
 
 /// The inputs of [`analyse`] besides the statement.
@@ -324,7 +394,7 @@ pub struct Inputs<'a> {
 }
 
 /// Match the statement against the ledger and check the balances.
-pub fn analyse(combined: Combined, input: Inputs<'_>) -> anyhow::Result<Analysis> {
+pub fn analyse(combined: Combined, input: Inputs<'_>) -> Result<Analysis, DeskError> {
     let Combined { statement, check: file_check } = combined;
     let mut scope: Vec<&FundBooks> = vec![input.books];
     scope.extend(input.others.iter());
@@ -365,21 +435,22 @@ pub fn analyse(combined: Combined, input: Inputs<'_>) -> anyhow::Result<Analysis
 
     let balance = agreement(&statement, &report, &scope, &items.index, input.opening)?;
 
-    let confirmed: Vec<String> = report
+    let confirmed = report
         .confirmed_entry_ids()
         .into_iter()
         .filter(|id| items.index.get(id).is_some_and(|(f, _)| f == &input.books.id))
-        .collect();
-    let body = json!({
-        "fund": input.books.id,
-        "statement_sha256": input.statement_sha256,
-        "period_from": statement.period_from.format("%Y-%m-%d").to_string(),
-        "period_to": statement.period_to.format("%Y-%m-%d").to_string(),
-        "opening_balance": balance_string(statement.opening.amount)?,
-        "closing_balance": balance_string(statement.closing.amount)?,
-        "confirmed": confirmed,
-        "unmatched_bank_lines": report.unmatched_bank_lines(),
-    });
+        .map(|id| id.parse::<EntryId>().map_err(|_| DeskError::EntryId(id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = Reconciliation {
+        fund: input.books.id.clone(),
+        statement_sha256: input.statement_sha256.clone(),
+        period_from: Date(statement.period_from),
+        period_to: Date(statement.period_to),
+        opening_balance: entry_balance(statement.opening.amount)?,
+        closing_balance: entry_balance(statement.closing.amount)?,
+        confirmed,
+        unmatched_bank_lines: report.unmatched_bank_lines() as u64,
+    };
     let recorded_before =
         input.books.reconciliations.iter().find(|r| r.statement_sha256 == input.statement_sha256).map(|r| r.id);
     Ok(Analysis {
@@ -413,10 +484,10 @@ fn agreement(
     scope: &[&FundBooks],
     index: &BTreeMap<String, (FundId, Decimal)>,
     opening: Option<Decimal>,
-) -> anyhow::Result<BalanceAgreement> {
+) -> Result<BalanceAgreement, DeskError> {
     let mut confirmed_in = Decimal::ZERO;
     let mut confirmed_out = Decimal::ZERO;
-    let mut count = |line: &BankLine| -> anyhow::Result<()> {
+    let mut count = |line: &BankLine| -> Result<(), DeskError> {
         match line.direction {
             Direction::Credit => confirmed_in = add(confirmed_in, line.amount)?,
             Direction::Debit => confirmed_out = add(confirmed_out, line.amount)?,
@@ -479,8 +550,8 @@ fn agreement(
         ),
         _ => (statement.opening.amount, BaseSource::Statement),
     };
-    let expected = add(base, confirmed_in)?.checked_sub(confirmed_out).ok_or_else(|| anyhow!("arithmetic overflow"))?;
-    let difference = statement.closing.amount.checked_sub(expected).ok_or_else(|| anyhow!("arithmetic overflow"))?;
+    let expected = add(base, confirmed_in)?.checked_sub(confirmed_out).ok_or(DeskError::Overflow)?;
+    let difference = statement.closing.amount.checked_sub(expected).ok_or(DeskError::Overflow)?;
     Ok(BalanceAgreement {
         bank_closing: scale2(statement.closing.amount),
         closing_date: statement.closing.date,
@@ -575,9 +646,12 @@ impl Analysis {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::*;
-    use ledger::bank::{line_key, Balance as BankBalance, Format, References};
     use std::str::FromStr;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::bank::{line_key, Balance as BankBalance, Format, References};
 
     pub fn hex(n: u8) -> String {
         format!("{n:02x}").repeat(32)
@@ -639,9 +713,9 @@ pub(crate) mod tests {
 
     pub fn books(id: &str, contributions: Vec<Value>, payouts: Vec<Value>, recons: Vec<Value>) -> FundBooks {
         let z = json!({"pledged": "0.00", "confirmed": "0.00", "committed": "0.00", "disbursed": "0.00", "available": "0.00"});
-        let mut contributions: Vec<ledger::funds::ContributionState> =
+        let mut contributions: Vec<crate::funds::ContributionState> =
             contributions.into_iter().map(|v| serde_json::from_value(v).expect("contribution")).collect();
-        let mut disbursements: Vec<ledger::funds::DisbursementState> =
+        let mut disbursements: Vec<crate::funds::DisbursementState> =
             payouts.into_iter().map(|v| serde_json::from_value(v).expect("payout")).collect();
         let fid: FundId = id.parse().expect("fund id");
         for c in &mut contributions {
@@ -653,7 +727,7 @@ pub(crate) mod tests {
         FundBooks {
             id: fid,
             name: "Fund".into(),
-            status: ledger::funds::FundStatus::Active,
+            status: crate::funds::FundStatus::Active,
             treasurers: vec!["tres-one".into()],
             balances: serde_json::from_value(z).expect("balances"),
             contributions,
@@ -742,9 +816,15 @@ pub(crate) mod tests {
         );
         assert!(a.balance.agrees);
         assert!(a.all_explained(), "{:?}", a.unexplained());
-        assert_eq!(a.body["confirmed"], json!([hex(1)]));
-        assert_eq!(a.body["opening_balance"], "40.00");
-        assert_eq!(a.body["closing_balance"], "140.00");
+        let body = serde_json::to_value(&a.body).expect("body");
+        assert_eq!(body["confirmed"], json!([hex(1)]));
+        assert_eq!(body["opening_balance"], "40.00");
+        assert_eq!(body["closing_balance"], "140.00");
+        assert_eq!(
+            (body["period_from"].as_str(), body["period_to"].as_str()),
+            (Some("2026-01-01"), Some("2026-01-31"))
+        );
+        assert_eq!(body["unmatched_bank_lines"], 0);
         // --opening says 50.00 of the account was never the fund's: 10.00 is not explained.
         let a = analyse_one(
             statement("2026-01-01", "2026-01-31", "40.00", vec![line("B1", "100.00", true, "2026-01-04", "R-1")]),
@@ -781,7 +861,7 @@ pub(crate) mod tests {
         with_fee.closing.amount = d("107.50");
         let a = analyse_one(with_fee, &b, &[], None);
         assert_eq!(a.balance.difference, d("-2.50"));
-        assert_eq!(a.body["unmatched_bank_lines"], 1);
+        assert_eq!(a.body.unmatched_bank_lines, 1);
         assert_eq!(a.unexplained().len(), 2, "{:?}", a.unexplained());
         // Re-running January after February was recorded does not count February's payout.
         let b2 = books(
@@ -798,7 +878,7 @@ pub(crate) mod tests {
         assert_eq!(a.report.already_confirmed.len(), 1);
         assert_eq!((a.balance.confirmed_in, a.balance.confirmed_out), (d("100.00"), d("0.00")));
         assert!(a.all_explained(), "{:?}", a.unexplained());
-        assert_eq!(a.body["confirmed"], json!([]));
+        assert!(a.body.confirmed.is_empty());
     }
 
     #[test]
@@ -827,8 +907,12 @@ pub(crate) mod tests {
         let shared = analyse_one(st, &f, &[g], None);
         assert_eq!(shared.report.matched.len(), 2);
         assert!(shared.all_explained(), "{:?}", shared.unexplained());
-        assert_eq!(shared.body["confirmed"], json!([hex(1)]), "only this fund's entries are confirmed");
-        assert_eq!(shared.body["unmatched_bank_lines"], 0);
+        assert_eq!(
+            shared.body.confirmed.iter().map(|i| i.to_hex()).collect::<Vec<_>>(),
+            vec![hex(1)],
+            "only this fund's entries are confirmed"
+        );
+        assert_eq!(shared.body.unmatched_bank_lines, 0);
         assert_eq!(shared.fund_of(&hex(2)).map(|f| f.as_str()), Some("g-two"));
     }
 
@@ -865,6 +949,15 @@ pub(crate) mod tests {
         assert!(e.contains("the same bank line as"), "{e}");
         let mut other = two;
         other.account = "NL02RABO0123456789".into();
-        assert!(combine(vec![one, other]).is_err());
+        assert_eq!(combine(vec![one.clone(), other.clone()]).err(), Some(DeskError::SeveralAccounts(2)));
+        // Choosing the account: by IBAN without spaces or case, or the only one.
+        let both = vec![one.clone(), other.clone()];
+        let kept = select_account(both.clone(), Some("nl02 rabo 0123 4567 89")).expect("that account");
+        assert_eq!((kept.len(), kept[0].account.as_str()), (1, "NL02RABO0123456789"));
+        let held = vec!["NL02RABO0123456789".to_string(), "NL91ABNA0417164300".to_string()];
+        assert_eq!(select_account(both.clone(), None).err(), Some(DeskError::AccountNotChosen { held: held.clone() }));
+        let e = select_account(both, Some("NL44INGB0001234567")).expect_err("no such account");
+        assert_eq!(e, DeskError::NoSuchAccount { want: "NL44INGB0001234567".into(), held });
+        assert_eq!(select_account(vec![one], None).map(|v| v.len()), Ok(1));
     }
 }

@@ -21,13 +21,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use anyhow::anyhow;
 use chrono::{Days, NaiveDate};
-use ledger::funds::{ContributionStatus, DisbursementStatus};
-use ledger::ids::EntryId;
 use rust_decimal::Decimal;
 
-use crate::books::FundBooks;
+use super::FundBooks;
+use crate::funds::{ContributionStatus, DisbursementStatus};
+use crate::ids::EntryId;
+
+/// Why a journal cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// Checked arithmetic overflowed.
+    #[error("arithmetic overflow")]
+    Overflow,
+}
 
 /// A CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. A text cell
 /// that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
@@ -152,7 +160,7 @@ fn payout_status_word(s: DisbursementStatus) -> &'static str {
 }
 
 /// "allocation" or "refund" (the payout kind as the API writes it).
-fn payout_word(d: &ledger::funds::DisbursementState) -> &'static str {
+fn payout_word(d: &crate::funds::DisbursementState) -> &'static str {
     match serde_json::to_value(d.payout).ok().as_ref().and_then(|v| v.as_str()) {
         Some("refund") => "refund",
         _ => "allocation",
@@ -237,9 +245,9 @@ impl Accounts {
 }
 
 /// The fund's books as a journal. Errors only on arithmetic overflow.
-pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
+pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
     let acc = Accounts::of(b.id.as_str());
-    let add = |x: Decimal, y: Decimal| x.checked_add(y).ok_or_else(|| anyhow!("arithmetic overflow"));
+    let add = |x: Decimal, y: Decimal| x.checked_add(y).ok_or(JournalError::Overflow);
     let mut txns: Vec<Txn> = Vec::new();
     let mut comments: Vec<String> = Vec::new();
     let recon_date = |by: Option<EntryId>| by.and_then(|id| b.reconciliation(&id)).map(|r| (r.period_to.0, r.seq));
@@ -345,7 +353,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
 
     // Reconciliations: the opening balance, then after each one's confirmations the bank
     // difference the ledger does not explain and the assertion of the bank's closing balance.
-    let mut recs: Vec<&ledger::funds::ReconciliationRecord> = b.reconciliations.iter().collect();
+    let mut recs: Vec<&crate::funds::ReconciliationRecord> = b.reconciliations.iter().collect();
     if let Some(first) = recs.iter().min_by_key(|r| (r.period_from, r.seq)) {
         let opening = first.opening_balance.as_decimal();
         if !opening.is_zero() {
@@ -379,7 +387,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> anyhow::Result<String> {
             out_txns.push(t);
         }
         let closing = r.closing_balance.as_decimal();
-        let diff = closing.checked_sub(bank).ok_or_else(|| anyhow!("arithmetic overflow"))?;
+        let diff = closing.checked_sub(bank).ok_or(JournalError::Overflow)?;
         let mut t = Txn {
             date: r.period_to.0,
             order: (r.seq, 2),
@@ -506,9 +514,10 @@ fn render(b: &FundBooks, acc: &Accounts, syntax: Syntax, txns: &[Txn], comments:
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::desk::tests::{books, contribution, hex, payout, recon};
     use serde_json::json;
+
+    use super::*;
+    use crate::books::desk::tests::{books, contribution, hex, payout, recon};
 
     /// Books with every kind of flow: a reversed pledge, a pending payout, a refund, an
     /// unexplained bank difference, a negative opening balance, two reconciliations ending
