@@ -163,6 +163,8 @@ struct Snapshots {
     busy: bool,
     /// How many records the store holds (all groups written so far).
     written: u64,
+    /// The snapshot thread waits until `written` reaches this.
+    waiting_for: Option<u64>,
     /// The log is being dropped: the thread ends.
     closing: bool,
 }
@@ -770,8 +772,7 @@ impl Log {
             Ok(()) => {
                 let mut s = self.shared.snapshots();
                 s.written = p.tree_size;
-                // The snapshot thread may be waiting for these records.
-                if s.busy {
+                if s.waiting_for.is_some_and(|size| p.tree_size >= size) {
                     drop(s);
                     self.shared.wake.notify_all();
                 }
@@ -886,9 +887,13 @@ fn write_snapshots(store: &dyn Store, shared: &Shared) {
             // Wait until the copy's records are written; a write that fails
             // never gets there, and a failed log writes no more snapshots.
             let mut s = shared.snapshots();
+            s.waiting_for = Some(size);
+            // For whoever waits for the thread to wait (tests).
+            shared.wake.notify_all();
             while s.written < size && !s.closing && shared.failed.get().is_none() {
                 s = shared.wait(s);
             }
+            s.waiting_for = None;
             let ready = s.written >= size && !s.closing && shared.failed.get().is_none();
             drop(s);
             if ready {
@@ -1125,7 +1130,10 @@ mod tests {
         assert_eq!(registered(&log), ["energie-coop-noord", "voedselbank-west"]);
         for (seq, ack) in acked.iter().enumerate() {
             let ack = ack.as_ref().unwrap();
-            assert_eq!((log.seq_of(&ack.id).unwrap(), log.leaf_hash(ack.seq).unwrap()), (Some(seq as u64 + 1), ack.leaf_hash));
+            assert_eq!(
+                (log.seq_of(&ack.id).unwrap(), log.leaf_hash(ack.seq).unwrap()),
+                (Some(seq as u64 + 1), ack.leaf_hash)
+            );
         }
         assert!(log.append(applications(&["buurtfonds-oost"]), Utc::now()).iter().all(|r| r.is_ok()));
     }
@@ -1140,13 +1148,21 @@ mod tests {
         let n = SNAPSHOT_EVERY_RECORDS as usize - 1;
         let group = (0..n).map(|i| application(&format!("collectief-{i}"))).collect();
         assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
+        // This group makes a snapshot due: its copy is handed to the thread,
+        // which waits for the group to be written.
+        let mut p = log.prepare(applications(&["buurtfonds-oost"]), Utc::now());
+        let wait_for = |what: &str, until: &dyn Fn(&Snapshots) -> bool| {
+            let guard = log.shared.snapshots();
+            let timeout = std::time::Duration::from_secs(60);
+            let (guard, _) = log.shared.wake.wait_timeout_while(guard, timeout, |s| !until(s)).unwrap();
+            assert!(until(&guard), "{what}");
+        };
+        wait_for("the snapshot thread waits for the records", &|s| s.waiting_for == Some(SNAPSHOT_EVERY_RECORDS + 1));
         store.inject(Op::Write, 1, Effect::Fail, Times::Once);
-        assert_unavailable(&log.append(applications(&["buurtfonds-oost"]), Utc::now()), "injected fault");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let guard = log.shared.snapshots();
-        let (guard, _) = log.shared.wake.wait_timeout_while(guard, deadline - std::time::Instant::now(), |s| s.busy).unwrap();
-        assert!(!guard.busy, "the snapshot thread was not woken by the failure");
-        drop(guard);
+        log.write(&mut p);
+        let flushed = log.flush();
+        assert_unavailable(&log.publish(p, &flushed), "injected fault");
+        wait_for("the snapshot thread was not woken by the failure", &|s| !s.busy);
         let snapshot: State = serde_json::from_slice(&store.inner().snapshot().unwrap().unwrap()).unwrap();
         assert_eq!(snapshot.size, 1, "a snapshot was written over records whose write failed");
         assert_eq!(store.calls(Op::PutSnapshot), 1, "only genesis's snapshot was written");
