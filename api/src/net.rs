@@ -219,7 +219,9 @@ impl Gate {
         let (body, timed_out) = self.with_deadline(body);
         let reads_entry = parts.method == Method::POST && parts.uri.path() == "/v1/entries";
         let body = match limits {
-            Some(l) if reads_entry && !declared_oversize(&parts.headers) => self.buffer_and_check_apply(body, l, key).await,
+            Some(l) if reads_entry && !declared_oversize(&parts.headers) => {
+                self.buffer_and_check_apply(body, l, key).await
+            }
             _ => Ok(body),
         };
         let mut response = match body {
@@ -270,7 +272,11 @@ impl Gate {
                 )
                 .into_response())
             }
-            Err(e) => return Err(ApiError::bad_request("bad_body", format!("cannot read the request body: {e}")).into_response()),
+            Err(e) => {
+                return Err(
+                    ApiError::bad_request("bad_body", format!("cannot read the request body: {e}")).into_response()
+                )
+            }
         };
         if is_member_apply(&bytes) {
             if let Err(wait) = l.apply.take(key, std::time::Instant::now()) {
@@ -308,7 +314,8 @@ fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
 /// A declared `Content-Length` above the request body limit: the router
 /// refuses it before reading a byte.
 fn declared_oversize(headers: &axum::http::HeaderMap) -> bool {
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     declared.is_some_and(|n| n > ledger::limits::REQUEST_BODY_BYTES_MAX as u64)
 }
 

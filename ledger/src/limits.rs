@@ -63,6 +63,10 @@ pub const CONNECTIONS_MAX: usize = 10_000;
 /// File descriptors `meent serve` keeps for its store and its own use when it
 /// fits [`CONNECTIONS_MAX`] to the open-file limit.
 pub const CONNECTIONS_FD_RESERVE: usize = 256;
+/// Connections the kernel may hold for the server before it accepts them (the
+/// listen backlog; Linux caps it at `net.core.somaxconn`). The common default
+/// of 128 drops the connections of a burst, which then wait a second to retry.
+pub const LISTEN_BACKLOG: u32 = 4096;
 /// Refused requests (4xx answers) one client address may cause at once; past
 /// them it is answered 429 until the budget refills.
 pub const REFUSED_PER_ADDRESS_BURST: u32 = 300;

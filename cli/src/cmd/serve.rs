@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use ledger::limits::{
-    BODY_TIMEOUT_SECONDS, CONNECTIONS_FD_RESERVE, CONNECTIONS_MAX, HEADER_TIMEOUT_SECONDS, WRITE_TIMEOUT_SECONDS,
+    BODY_TIMEOUT_SECONDS, CONNECTIONS_FD_RESERVE, CONNECTIONS_MAX, HEADER_TIMEOUT_SECONDS, LISTEN_BACKLOG,
+    WRITE_TIMEOUT_SECONDS,
 };
 use ledger::log::Log;
 
@@ -137,8 +138,7 @@ pub fn run(a: ServeArgs) -> CmdResult {
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().input_ctx("cannot start the async runtime")?;
     rt.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
+        let listener = listen(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
         let addr = listener.local_addr().input_ctx("no local address")?;
         let url = format!("http://{addr}");
         let state = api::AppState::new(log.clone());
@@ -157,6 +157,22 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let _ = std::io::stdout().flush();
         server.await.input_ctx("server task failed")?.input_ctx("server failed")
     })
+}
+
+/// Listen on `addr` (the first address it resolves to that binds) with a
+/// backlog of [`LISTEN_BACKLOG`].
+async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for sa in tokio::net::lookup_host(addr).await? {
+        let socket = if sa.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(sa).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")))
 }
 
 fn print_demo_tour(url: &str, keys: &std::path::Path) {
