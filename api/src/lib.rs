@@ -8,6 +8,8 @@
 pub mod error;
 pub mod funds;
 mod handlers;
+pub mod net;
+pub mod rate_limit;
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use ledger::log::Log;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub use net::ServeConfig;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -73,16 +76,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve the API on `listener` until `shutdown` resolves. While it serves, a
-/// background task submits the `proposal.close` of every proposal and the
-/// `round.close` of every budgeting round whose close is due ([`funds::closer`]).
+/// Serve the API on `listener` until `shutdown` resolves, with the default
+/// [`ServeConfig`] (see [`serve_with`]).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, ServeConfig::default(), shutdown).await
+}
+
+/// Serve the API on `listener` with `config`'s timeouts, connection cap and
+/// rate limits ([`net`]) until `shutdown` resolves; then stop accepting, let
+/// each connection finish its response, and return once all are closed. While
+/// it serves, a background task submits the `proposal.close` of every proposal
+/// and the `round.close` of every budgeting round whose close is due
+/// ([`funds::closer`]).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    config: ServeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let closer = tokio::spawn(funds::closer(state.clone()));
-    let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    let served = net::run(listener, router(state), config, shutdown).await;
     closer.abort();
     served
 }

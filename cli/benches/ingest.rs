@@ -41,7 +41,7 @@ struct Server(Child, String);
 impl Server {
     fn start(data: &std::path::Path) -> Server {
         let mut child = meent()
-            .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0", "--rate-limit", "off"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -119,6 +119,9 @@ fn signed(kind: Kind, author: &str, key: &SigningKey, body: serde_json::Value) -
     let at = Timestamp::from_instant(chrono::Utc::now());
     sign_entry(kind, &author.parse::<Author>().unwrap(), key, &at, body).unwrap()
 }
+
+/// Per run: server CPU µs per entry, client CPU µs per entry, idle share (%).
+type CpuSamples = (Vec<f64>, Vec<f64>, Vec<f64>);
 
 /// CPU seconds (user + system) used so far by this process.
 fn own_cpu() -> f64 {
@@ -286,7 +289,7 @@ fn main() {
     let mut rates: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     // Per kind: CPU µs per entry of the server process and of this (client) process.
     // And the share of the machine left idle meanwhile (a server that is not CPU-bound leaves some).
-    let mut cpu: std::collections::BTreeMap<&str, (Vec<f64>, Vec<f64>, Vec<f64>)> = Default::default();
+    let mut cpu: std::collections::BTreeMap<&str, CpuSamples> = Default::default();
     // Raw verify_strict is measured on each batch just before it is posted, so
     // that on a shared machine both sides of the ratio see the same moment.
     let mut verify_rates = Vec::new();

@@ -63,7 +63,7 @@ fn main() {
         "`{meent} init` failed (build with `cargo build --release -p cli`, or set MEENT)"
     );
     let mut child = Command::new(&meent)
-        .args(["serve", "--data", data.to_str().expect("utf-8"), "--listen", "127.0.0.1:0"])
+        .args(["serve", "--data", data.to_str().expect("utf-8"), "--listen", "127.0.0.1:0", "--rate-limit", "off"])
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .spawn()

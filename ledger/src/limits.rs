@@ -42,3 +42,42 @@ pub const ROUND_PROJECTS_MAX: usize = 1000;
 /// Longest a budgeting round may run, from its opening to `closes_at`, in
 /// seconds (one year, like a vote): its budget is committed meanwhile.
 pub const ROUND_PERIOD_SECONDS_MAX: i64 = 366 * 24 * 3600;
+
+// The server's connection limits (SPEC §5 says no input may take it down).
+// `meent serve` takes each as a flag; these are its defaults.
+
+/// How long a client has to send a request's head (request line and headers),
+/// in seconds, counted from when the server starts waiting for it: on a new
+/// connection from its accept, on a kept-alive one from the end of the
+/// previous response, so it is also how long an idle connection is kept.
+pub const HEADER_TIMEOUT_SECONDS: u64 = 20;
+/// How long a client has to send a request's whole body, in seconds, counted
+/// from the end of its head.
+pub const BODY_TIMEOUT_SECONDS: u64 = 60;
+/// How long a response may wait on a client that does not read it, in seconds
+/// without a byte written.
+pub const WRITE_TIMEOUT_SECONDS: u64 = 60;
+/// Most connections served at once; above it a new connection is answered 503
+/// and closed. `meent serve` lowers it to fit the open-file limit.
+pub const CONNECTIONS_MAX: usize = 10_000;
+/// File descriptors `meent serve` keeps for its store and its own use when it
+/// fits [`CONNECTIONS_MAX`] to the open-file limit.
+pub const CONNECTIONS_FD_RESERVE: usize = 256;
+/// Connections the kernel may hold for the server before it accepts them (the
+/// listen backlog; Linux caps it at `net.core.somaxconn`). The common default
+/// of 128 drops the connections of a burst, which then wait a second to retry.
+pub const LISTEN_BACKLOG: u32 = 4096;
+/// Refused requests (4xx answers) one client address may cause at once; past
+/// them it is answered 429 until the budget refills.
+pub const REFUSED_PER_ADDRESS_BURST: u32 = 300;
+/// How fast the refused-request budget of one address refills, per minute.
+pub const REFUSED_PER_ADDRESS_PER_MINUTE: u32 = 60;
+/// `member.apply` submissions one client address may send at once (a workshop
+/// registering fifty collectives from one office stays far below it).
+pub const APPLY_PER_ADDRESS_BURST: u32 = 200;
+/// How fast the `member.apply` budget of one address refills, per hour.
+pub const APPLY_PER_ADDRESS_PER_HOUR: u32 = 120;
+/// Most client addresses the rate limiter tracks at once (an IPv6 address
+/// counts by its /64); past them new addresses go untracked until the table
+/// sheds the addresses whose budget is whole again.
+pub const RATE_LIMITED_ADDRESSES_MAX: usize = 100_000;

@@ -1,9 +1,16 @@
-//! `meent serve [--data DIR] [--listen ADDR] [--demo]`
+//! `meent serve [--data DIR] [--listen ADDR] [--demo]`, and the connection
+//! limits: `--header-timeout-ms`, `--body-timeout-ms`, `--write-timeout-ms`,
+//! `--connections-max`, `--rate-limit on|off` (see `api::net`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use ledger::limits::{
+    BODY_TIMEOUT_SECONDS, CONNECTIONS_FD_RESERVE, CONNECTIONS_MAX, HEADER_TIMEOUT_SECONDS, LISTEN_BACKLOG,
+    WRITE_TIMEOUT_SECONDS,
+};
 use ledger::log::Log;
 
 use super::demo;
@@ -21,6 +28,85 @@ pub struct ServeArgs {
     /// Start on a temporary ledger seeded with an Amsterdam demo scene (ignores --data).
     #[arg(long)]
     demo: bool,
+    /// Milliseconds a client has to send a request's head (request line and
+    /// headers), counted from its connection, or on a kept-alive connection
+    /// from the end of the previous response: so also how long an idle
+    /// connection is kept. Silent clients and headers sent a byte at a time
+    /// are closed after it.
+    #[arg(long, value_name = "MS", default_value_t = HEADER_TIMEOUT_SECONDS * 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's whole body after its
+    /// head; a body still unfinished is answered 408 and the connection closed.
+    #[arg(long, value_name = "MS", default_value_t = BODY_TIMEOUT_SECONDS * 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_ms: u64,
+    /// Milliseconds a response may wait on a client that reads none of it
+    /// before the connection is closed.
+    #[arg(long, value_name = "MS", default_value_t = WRITE_TIMEOUT_SECONDS * 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    write_timeout_ms: u64,
+    /// Most connections served at once, lowered to fit the open-file limit
+    /// (raised to its hard limit at start); one more is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = CONNECTIONS_MAX, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1 << 24))]
+    connections_max: usize,
+    /// Rate limits per client address: refused requests (4xx answers, 300 at
+    /// once then 60 a minute) and member.apply submissions (200 at once then
+    /// 120 an hour), answered 429 with Retry-After past them. `off` is for
+    /// benchmarks.
+    #[arg(long, value_name = "on|off", value_enum, default_value_t = Switch::On)]
+    rate_limit: Switch,
+}
+
+/// A setting that is on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
+impl ServeArgs {
+    /// The server's connection settings, the cap fitted to `open_files` (the
+    /// soft open-file limit).
+    fn config(&self, open_files: u64) -> api::ServeConfig {
+        let fits = usize::try_from(open_files).unwrap_or(usize::MAX);
+        let fits = fits.saturating_sub(CONNECTIONS_FD_RESERVE).max(fits / 2).max(1);
+        api::ServeConfig {
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            body_timeout: Duration::from_millis(self.body_timeout_ms),
+            write_timeout: Duration::from_millis(self.write_timeout_ms),
+            connections_max: self.connections_max.min(fits),
+            rate_limits: (self.rate_limit == Switch::On).then(api::rate_limit::RateLimits::default),
+        }
+    }
+}
+
+/// Raise this process's soft limit on open files to its hard limit; the soft
+/// limit in force afterwards. Each connection costs one file descriptor, and
+/// the common soft limit (1024) is far below what a server should hold.
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // rlim_t differs between platforms
+pub fn raise_open_files_limit() -> std::io::Result<u64> {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes into the struct we own.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if r.rlim_cur >= r.rlim_max {
+            return Ok(r.rlim_cur as u64);
+        }
+        // macOS refuses an unlimited soft limit for files: then try OPEN_MAX's 10240.
+        for want in [r.rlim_max, r.rlim_max.min(10240)] {
+            let new = libc::rlimit { rlim_cur: want, rlim_max: r.rlim_max };
+            // SAFETY: setrlimit reads the struct we own.
+            if want > r.rlim_cur && unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+                return Ok(want as u64);
+            }
+        }
+        Ok(r.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    Ok(u64::MAX)
 }
 
 /// Open the ledger, listen, and serve until Ctrl-C or SIGTERM.
@@ -29,6 +115,16 @@ pub fn run(a: ServeArgs) -> CmdResult {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .try_init();
+    let open_files = raise_open_files_limit().unwrap_or_else(|e| {
+        tracing::warn!("cannot read the open-file limit: {e}");
+        1024
+    });
+    let config = a.config(open_files);
+    tracing::info!(
+        "serving at most {} connections at once (open-file limit {open_files}); rate limits {}",
+        config.connections_max,
+        if config.rate_limits.is_some() { "on" } else { "off" }
+    );
     // The demo's temporary directory lives as long as the server.
     let (_tmp, log, demo_keys) = if a.demo {
         let tmp =
@@ -42,12 +138,11 @@ pub fn run(a: ServeArgs) -> CmdResult {
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().input_ctx("cannot start the async runtime")?;
     rt.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
+        let listener = listen(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
         let addr = listener.local_addr().input_ctx("no local address")?;
         let url = format!("http://{addr}");
         let state = api::AppState::new(log.clone());
-        let server = tokio::spawn(api::serve(listener, state, shutdown_signal()));
+        let server = tokio::spawn(api::serve_with(listener, state, config, shutdown_signal()));
         if let Some(keys) = demo_keys {
             let (u, k) = (url.clone(), keys.dir.clone());
             tokio::task::spawn_blocking(move || {
@@ -62,6 +157,22 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let _ = std::io::stdout().flush();
         server.await.input_ctx("server task failed")?.input_ctx("server failed")
     })
+}
+
+/// Listen on `addr` (the first address it resolves to that binds) with a
+/// backlog of [`LISTEN_BACKLOG`].
+async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for sa in tokio::net::lookup_host(addr).await? {
+        let socket = if sa.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(sa).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")))
 }
 
 fn print_demo_tour(url: &str, keys: &std::path::Path) {
