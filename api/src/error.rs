@@ -8,7 +8,72 @@ use ledger::entry::EntryError;
 use ledger::error::{Refusal, RefusalKind};
 use ledger::log::{ProofError, SubmitError};
 use ledger::store::StoreError;
+use ledger::views::{ErrorBody, ErrorDetail};
 use serde_json::{json, Value};
+
+/// The codes the API itself answers with (the ledger's refusals carry their own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiCode {
+    /// A query parameter has a value of the wrong form, or a limit out of range.
+    BadQuery,
+    /// A query parameter the endpoint does not take.
+    UnknownParameter,
+    /// A member, fund or entry id of the wrong form.
+    BadId,
+    /// A record position that is not a non-negative integer.
+    BadSeq,
+    /// A proof asked for sizes or positions the log does not have.
+    BadRange,
+    /// No record at that position or with that id.
+    UnknownEntry,
+    /// No such member.
+    UnknownMember,
+    /// No such fund.
+    UnknownFund,
+    /// No such proposal.
+    UnknownProposal,
+    /// No such round.
+    UnknownRound,
+    /// No such endpoint.
+    NoSuchRoute,
+    /// The endpoint does not take that method.
+    MethodNotAllowed,
+    /// The body is above the size limit.
+    TooLarge,
+    /// The body is not an entry.
+    Malformed,
+    /// A field of the entry is above its length limit.
+    FieldTooLong,
+    /// The signature does not verify.
+    BadSignature,
+    /// Something the operator must look at.
+    Internal,
+}
+
+impl ApiCode {
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiCode::BadQuery => "bad_query",
+            ApiCode::UnknownParameter => "unknown_parameter",
+            ApiCode::BadId => "bad_id",
+            ApiCode::BadSeq => "bad_seq",
+            ApiCode::BadRange => "bad_range",
+            ApiCode::UnknownEntry => "unknown_entry",
+            ApiCode::UnknownMember => "unknown_member",
+            ApiCode::UnknownFund => "unknown_fund",
+            ApiCode::UnknownProposal => "unknown_proposal",
+            ApiCode::UnknownRound => "unknown_round",
+            ApiCode::NoSuchRoute => "no_such_route",
+            ApiCode::MethodNotAllowed => "method_not_allowed",
+            ApiCode::TooLarge => "too_large",
+            ApiCode::Malformed => "malformed",
+            ApiCode::FieldTooLong => "field_too_long",
+            ApiCode::BadSignature => "bad_signature",
+            ApiCode::Internal => "internal",
+        }
+    }
+}
 
 /// An error response.
 #[derive(Debug)]
@@ -28,24 +93,33 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into(), detail: json!({}) }
     }
+    /// An error with one of the API's own codes.
+    pub fn api(status: StatusCode, code: ApiCode, message: impl Into<String>) -> Self {
+        Self::new(status, code.as_str(), message)
+    }
     /// 400.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+    pub fn bad_request(code: ApiCode, message: impl Into<String>) -> Self {
+        Self::api(StatusCode::BAD_REQUEST, code, message)
     }
     /// 404.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
+    pub fn not_found(code: ApiCode, message: impl Into<String>) -> Self {
+        Self::api(StatusCode::NOT_FOUND, code, message)
     }
     /// 500, logged; the client learns nothing internal.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {e}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the operator's log has the details")
+        Self::api(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ApiCode::Internal,
+            "internal error; the operator's log has the details",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message, "detail": self.detail}});
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code.into(), message: self.message, detail: self.detail } };
         (self.status, Json(body)).into_response()
     }
 }
@@ -67,14 +141,16 @@ impl From<Refusal> for ApiError {
 impl From<EntryError> for ApiError {
     fn from(e: EntryError) -> Self {
         match &e {
-            EntryError::Malformed(_) => ApiError::bad_request("malformed", e.to_string()),
-            EntryError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string()),
+            EntryError::Malformed(_) => ApiError::bad_request(ApiCode::Malformed, e.to_string()),
+            EntryError::TooLarge(_) => ApiError::api(StatusCode::PAYLOAD_TOO_LARGE, ApiCode::TooLarge, e.to_string()),
             EntryError::FieldTooLong { field, .. } => {
-                let mut err = ApiError::bad_request("field_too_long", e.to_string());
+                let mut err = ApiError::bad_request(ApiCode::FieldTooLong, e.to_string());
                 err.detail = json!({"field": field});
                 err
             }
-            EntryError::BadSignature(_) => ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()),
+            EntryError::BadSignature(_) => {
+                ApiError::api(StatusCode::UNAUTHORIZED, ApiCode::BadSignature, e.to_string())
+            }
         }
     }
 }
@@ -102,7 +178,7 @@ impl From<StoreError> for ApiError {
 impl From<ProofError> for ApiError {
     fn from(e: ProofError) -> Self {
         match e {
-            ProofError::Range(m) => ApiError::bad_request("bad_range", m),
+            ProofError::Range(m) => ApiError::bad_request(ApiCode::BadRange, m),
             ProofError::Store(s) => s.into(),
         }
     }

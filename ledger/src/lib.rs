@@ -32,3 +32,4 @@ pub mod register;
 pub mod state;
 pub mod store;
 pub mod time;
+pub mod views;
