@@ -255,6 +255,7 @@ async fn lists_are_paged_in_log_order_and_filtered() {
     env.bad("/v1/members?fund=A", "bad_query").await;
     env.bad("/v1/entries?limit=1001", "bad_query").await;
     env.bad("/v1/funds?from=-1", "bad_query").await;
+    env.bad("/v1/proposals?from=9223372036854775808", "bad_query").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

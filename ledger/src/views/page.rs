@@ -16,19 +16,33 @@ pub struct Page {
     pub limit: u64,
 }
 
+/// The largest log position a page may start from (the OpenAPI document's
+/// integers are `int64`).
+pub const POSITION_MAX: u64 = i64::MAX as u64;
+
 /// A page request out of range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("limit must be between 1 and {max}; got {0}", max = PAGE_RECORDS_MAX)]
-pub struct PageError(pub u64);
+pub enum PageError {
+    /// `limit` is 0 or above [`PAGE_RECORDS_MAX`].
+    #[error("limit must be between 1 and {max}; got {0}", max = PAGE_RECORDS_MAX)]
+    Limit(u64),
+    /// `from` is above [`POSITION_MAX`].
+    #[error("from must be between 0 and {max}; got {0}", max = POSITION_MAX)]
+    From(u64),
+}
 
 impl Page {
     /// A page from the query's `from` and `limit`, refusing a limit out of range.
     pub fn new(from: Option<u64>, limit: Option<u64>) -> Result<Page, PageError> {
         let limit = limit.unwrap_or(PAGE_RECORDS_MAX);
         if limit == 0 || limit > PAGE_RECORDS_MAX {
-            return Err(PageError(limit));
+            return Err(PageError::Limit(limit));
         }
-        Ok(Page { from: from.unwrap_or(0), limit })
+        let from = from.unwrap_or(0);
+        if from > POSITION_MAX {
+            return Err(PageError::From(from));
+        }
+        Ok(Page { from, limit })
     }
 
     /// The page of `items` (in log order, each with its position) and the next position.
@@ -57,7 +71,9 @@ mod tests {
         assert_eq!(p.take(items.clone()), (vec![12, 40], None));
         let p = Page::new(None, None).unwrap();
         assert_eq!(p.take(items), (vec![3, 5, 9, 12, 40], None));
-        assert_eq!(Page::new(None, Some(0)), Err(PageError(0)));
-        assert_eq!(Page::new(None, Some(PAGE_RECORDS_MAX + 1)), Err(PageError(PAGE_RECORDS_MAX + 1)));
+        assert_eq!(Page::new(None, Some(0)), Err(PageError::Limit(0)));
+        assert_eq!(Page::new(None, Some(PAGE_RECORDS_MAX + 1)), Err(PageError::Limit(PAGE_RECORDS_MAX + 1)));
+        assert_eq!(Page::new(Some(POSITION_MAX), None).map(|p| p.from), Ok(POSITION_MAX));
+        assert_eq!(Page::new(Some(POSITION_MAX + 1), None), Err(PageError::From(POSITION_MAX + 1)));
     }
 }

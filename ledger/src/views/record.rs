@@ -48,6 +48,34 @@ impl RecordView {
         out.extend_from_slice(rest);
         Ok(out)
     }
+
+    /// The stored (leaf) bytes of a record as read: `JCS` of the record
+    /// without `id` and `leaf_hash`, after checking both against it (the
+    /// entry's signature is left to the caller, e.g. the auditor).
+    pub fn leaf_bytes_of(v: &Value) -> Result<Vec<u8>, RecordError> {
+        let Value::Object(m) = v else {
+            return Err(RecordError::Malformed("a record is a JSON object".into()));
+        };
+        let mut stored = m.clone();
+        let id = stored.remove("id");
+        let leaf = stored.remove("leaf_hash");
+        let bytes = crate::jcs::to_vec(&Value::Object(stored)).map_err(|e| RecordError::Malformed(e.to_string()))?;
+        let (real_id, real_leaf) = Record::ids_of_leaf(&bytes)?;
+        let seq = &m["seq"];
+        if id.as_ref().and_then(Value::as_str).is_none_or(|c| c != real_id.to_hex()) {
+            return Err(RecordError::Malformed(format!(
+                "record {seq}: its id is missing or not its entry's id {real_id}"
+            )));
+        }
+        let real_leaf = hex32(&real_leaf);
+        if leaf.as_ref().and_then(Value::as_str).is_none_or(|c| c != real_leaf.as_str()) {
+            return Err(RecordError::Malformed(format!(
+                "record {seq}: its leaf_hash is missing or not its leaf hash {}",
+                real_leaf.as_str()
+            )));
+        }
+        Ok(bytes)
+    }
 }
 
 /// A page of the log (`GET /v1/entries`).
