@@ -1,8 +1,7 @@
 //! Reads of the fund domain (SPEC §5) and the automatic closes.
 //!
-//! The handlers read `log.state()` and render; nothing here decides anything.
-//! Amounts are strings with two decimals (`"0.00"` included); ids are
-//! lowercase hex; `outcome` is `null` while a proposal or a round is open.
+//! The handlers read `log.state()` and answer with a view of `ledger::views`;
+//! nothing here decides anything.
 
 use std::time::Duration;
 
@@ -10,279 +9,241 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use ledger::entry::Kind;
-use ledger::funds::{Fund, ProposalState, RoundPhase, RoundState};
+use ledger::funds::{Fund, FundStatus, ProposalStatus, RoundStatus};
 use ledger::ids::{EntryId, FundId, IdError};
 use ledger::log::SubmitError;
 use ledger::state::State as LedgerState;
 use ledger::time::Timestamp;
+use ledger::views::{ErrorBody, FlowsView, FundList, FundView, ProposalList, ProposalView, RoundList, RoundView};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
+use utoipa::IntoParams;
 
-use crate::error::ApiError;
+use crate::error::{ApiCode, ApiError};
+use crate::handlers::{page, query};
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
 fn fund_id(s: &str) -> ApiResult<FundId> {
-    s.parse().map_err(|e: IdError| ApiError::bad_request("bad_id", e.to_string()))
+    s.parse().map_err(|e: IdError| ApiError::bad_request(ApiCode::BadId, e.to_string()))
 }
 
 fn entry_id(s: &str) -> ApiResult<EntryId> {
-    s.parse().map_err(|e: IdError| ApiError::bad_request("bad_id", e.to_string()))
+    s.parse().map_err(|e: IdError| ApiError::bad_request(ApiCode::BadId, e.to_string()))
 }
 
-fn find_fund<'a>(state: &'a LedgerState, id: &FundId) -> ApiResult<&'a Fund> {
-    state.funds.fund(id).ok_or_else(|| ApiError::not_found("unknown_fund", format!("no fund {id}")))
+/// The fund `id`, or a 404.
+pub(crate) fn find_fund<'a>(state: &'a LedgerState, id: &FundId) -> ApiResult<&'a Fund> {
+    state.funds.fund(id).ok_or_else(|| ApiError::not_found(ApiCode::UnknownFund, format!("no fund {id}")))
 }
 
-/// A fund's summary: what the list shows.
-fn fund_summary(f: &Fund) -> Value {
-    json!({
-        "id": f.id,
-        "name": f.name,
-        "purpose": f.purpose,
-        "status": f.status,
-        "members": f.members,
-        "treasurers": f.charter.treasurers,
-        "balances": f.balances,
-    })
+/// Query of `GET /v1/funds`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FundsQuery {
+    /// The first log position (the funds' `created_seq`) to include (default 0).
+    #[param(minimum = 0)]
+    from: Option<u64>,
+    /// The most funds to return (default and maximum 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+    /// Only funds with this status.
+    status: Option<FundStatus>,
 }
 
-/// Everything about a fund.
-fn fund_full(state: &LedgerState, f: &Fund) -> Value {
-    let open = f.proposals.iter().filter_map(|id| state.funds.proposal(id)).filter(|p| p.outcome.is_none()).count();
-    let dissolution = f.dissolution.as_ref().map(|d| {
-        let refunds: Vec<Value> = d
-            .refunds
-            .iter()
-            .map(|(m, r)| {
-                let outstanding = r.owed.checked_sub(r.paid).map(|b| b.to_string()).unwrap_or_default();
-                json!({"member": m, "contributed": r.contributed, "owed": r.owed, "requested": r.requested, "paid": r.paid, "outstanding": outstanding})
-            })
-            .collect();
-        json!({"proposal": d.proposal, "seq": d.seq, "at": d.at, "pool": d.pool, "refunds": refunds})
-    });
-    let contributors: Vec<Value> = f.contributed.iter().map(|(m, b)| json!({"member": m, "confirmed": b})).collect();
-    json!({
-        "id": f.id,
-        "name": f.name,
-        "purpose": f.purpose,
-        "status": f.status,
-        "creator": f.creator,
-        "created_seq": f.created_seq,
-        "created_at": f.created_at,
-        "charter": f.charter,
-        "charter_seq": f.charter_seq,
-        "members": f.members,
-        "treasurers": f.charter.treasurers,
-        "balances": f.balances,
-        "matching_pledges": f.matching,
-        "contributors": contributors,
-        "dissolution": dissolution,
-        "proposals": {"total": f.proposals.len(), "open": open},
-        "rounds": f.rounds.iter().filter_map(|id| state.funds.round(id)).map(round_summary).collect::<Vec<_>>(),
-        "reconciliations": f.reconciliations,
-    })
-}
-
-/// A round in a fund's list.
-fn round_summary(r: &RoundState) -> Value {
-    json!({
-        "id": r.id,
-        "budget": r.budget,
-        "rule": r.rule,
-        "status": r.status,
-        "projects_until": r.projects_until,
-        "closes_at": r.closes_at,
-        "projects": r.projects.len(),
-        "ballots": r.ballots.len(),
-    })
-}
-
-/// Everything about a round. Approval counts and the ballots are shown once
-/// voting has closed (`closes_at` passed, or the round closed); before that
-/// only how many ballots were cast (the ballots are in the public log all the
-/// same, this read just does not tally them while people still vote).
-fn round_full(state: &LedgerState, r: &RoundState, now: &Timestamp) -> Value {
-    let phase = r.phase(now);
-    let voting_closed = !matches!(phase, RoundPhase::Projects | RoundPhase::Voting);
-    let approvals = r.approvals();
-    let projects: Vec<Value> = r
-        .projects
-        .iter()
-        .filter_map(|id| state.funds.project(id))
-        .map(|p| {
-            let mut v = json!({
-                "id": p.id,
-                "seq": p.seq,
-                "author": p.author,
-                "title": p.title,
-                "description": p.description,
-                "cost": p.cost,
-                "recipient": p.recipient,
-                "submitted_at": p.submitted_at,
-                "status": p.status,
-                "requested": p.requested,
-                "paid": p.paid,
-            });
-            if voting_closed {
-                v["approvals"] = json!(approvals.get(&p.id).copied().unwrap_or(0));
-            }
-            v
-        })
-        .collect();
-    let outcome = r.outcome.as_ref().map(|o| {
-        let mut selected: Vec<String> = o.selected.iter().map(|id| id.to_hex()).collect();
-        selected.sort();
-        let payments: Vec<Value> = o
-            .payments
-            .iter()
-            .map(|p| {
-                let title = state.funds.project(&p.project).map(|x| x.title.as_str()).unwrap_or("");
-                let mut v = json!(p);
-                v["title"] = json!(title);
-                v
-            })
-            .collect();
-        json!({
-            "rule": o.rule,
-            "voters": o.voters,
-            "selected": selected,
-            "selection_order": o.selected,
-            "total_cost": o.total_cost,
-            "released": o.released,
-            "budget_per_voter": o.budget_per_voter,
-            "budget_per_voter_display": o.budget_per_voter_display,
-            "add1_steps": o.add1_steps,
-            "payments": payments,
-        })
-    });
-    let ballots: Option<Vec<Value>> = voting_closed.then(|| {
-        r.ballots
-            .iter()
-            .map(|(m, b)| json!({"member": m, "id": b.id, "seq": b.seq, "cast_at": b.cast_at, "approve": b.approve}))
-            .collect()
-    });
-    json!({
-        "id": r.id,
-        "seq": r.seq,
-        "fund": r.fund,
-        "author": r.author,
-        "budget": r.budget,
-        "rule": r.rule,
-        "rule_name": r.pb_rule().name(),
-        "opened_at": r.opened_at,
-        "projects_until": r.projects_until,
-        "closes_at": r.closes_at,
-        "status": r.status,
-        "phase": phase,
-        "voting_closed": voting_closed,
-        "projects": projects,
-        "ballot_count": r.ballots.len(),
-        "ballots": ballots,
-        "outcome": outcome,
-        "closed_seq": r.closed_seq,
-        "closed_at": r.closed_at,
-        "close_reason": r.close_reason,
-    })
-}
-
-/// A proposal, with its tally.
-fn proposal_json(p: &ProposalState) -> Value {
-    let mut v = json!(p);
-    if let Value::Object(m) = &mut v {
-        m.insert("tally".into(), json!(p.tally()));
-        m.insert("votes_cast".into(), json!(p.votes.len()));
-        m.insert("all_voted".into(), json!(p.all_voted()));
-    }
-    v
-}
-
-/// `GET /v1/funds`
-pub async fn funds(State(s): State<AppState>) -> Json<Value> {
+/// The funds, in the order of creation.
+#[utoipa::path(
+    get,
+    path = "/v1/funds",
+    tag = "funds",
+    params(FundsQuery),
+    responses(
+        (status = 200, description = "A page of funds.", body = FundList),
+        (status = 400, description = "A parameter of the wrong form, unknown, or out of range.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn funds(
+    State(s): State<AppState>,
+    q: Result<Query<FundsQuery>, QueryRejection>,
+) -> ApiResult<Json<FundList>> {
+    let q = query(q)?;
+    let p = page(q.from, q.limit)?;
     let state = s.log.state();
-    let funds: Vec<Value> = state.funds.funds.values().map(fund_summary).collect();
-    Json(json!({"funds": funds}))
+    Ok(Json(FundList::of(&state, q.status, p)))
 }
 
-/// `GET /v1/funds/{id}`
-pub async fn fund(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Charter, members, treasurers, balances, matching pledges, rounds.
+#[utoipa::path(
+    get,
+    path = "/v1/funds/{id}",
+    tag = "funds",
+    params(("id" = FundId, Path, description = "The fund's id.")),
+    responses(
+        (status = 200, description = "The fund.", body = FundView),
+        (status = 400, description = "Not a fund id, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No such fund.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn fund(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<FundView>> {
     let id = fund_id(&id)?;
     let state = s.log.state();
     let f = find_fund(&state, &id)?;
-    Ok(Json(fund_full(&state, f)))
+    Ok(Json(FundView::of(&state, f)))
 }
 
-/// `GET /v1/funds/{id}/flows`
-pub async fn flows(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// A fund's contributions and disbursements with their status (its whole history, not paged).
+#[utoipa::path(
+    get,
+    path = "/v1/funds/{id}/flows",
+    tag = "funds",
+    params(("id" = FundId, Path, description = "The fund's id.")),
+    responses(
+        (status = 200, description = "The fund's flows.", body = FlowsView),
+        (status = 400, description = "Not a fund id, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No such fund.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn flows(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<FlowsView>> {
     let id = fund_id(&id)?;
     let state = s.log.state();
     let f = find_fund(&state, &id)?;
-    let contributions: Vec<Value> =
-        f.contributions.iter().filter_map(|c| state.funds.contributions.get(c)).map(|c| json!(c)).collect();
-    let disbursements: Vec<Value> = f
-        .disbursements
-        .iter()
-        .filter_map(|d| state.funds.disbursements.get(d))
-        .map(|d| {
-            let mut v = json!(d);
-            if let Value::Object(m) = &mut v {
-                m.insert("approvals_required".into(), json!(f.charter.approvals_required));
-            }
-            v
-        })
-        .collect();
-    Ok(Json(
-        json!({"fund": f.id, "balances": f.balances, "contributions": contributions, "disbursements": disbursements}),
-    ))
+    Ok(Json(FlowsView::of(&state, f)))
 }
 
 /// Query of `GET /v1/proposals`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ProposalsQuery {
-    fund: Option<String>,
+    /// The first log position (the proposals' `seq`) to include (default 0).
+    #[param(minimum = 0)]
+    from: Option<u64>,
+    /// The most proposals to return (default and maximum 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+    /// Only this fund's proposals.
+    fund: Option<FundId>,
+    /// Only proposals with this status.
+    status: Option<ProposalStatus>,
 }
 
-/// `GET /v1/proposals?fund=F`: a fund's proposals, or every proposal, in log order.
+/// Proposals, in log order: tally, status, outcome.
+#[utoipa::path(
+    get,
+    path = "/v1/proposals",
+    tag = "funds",
+    params(ProposalsQuery),
+    responses(
+        (status = 200, description = "A page of proposals.", body = ProposalList),
+        (status = 400, description = "A parameter of the wrong form, unknown, or out of range.", body = ErrorBody),
+        (status = 404, description = "The `fund` filter names no fund.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
 pub async fn proposals(
     State(s): State<AppState>,
     q: Result<Query<ProposalsQuery>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+) -> ApiResult<Json<ProposalList>> {
+    let q = query(q)?;
+    let p = page(q.from, q.limit)?;
     let state = s.log.state();
-    let list: Vec<Value> = match &q.fund {
-        Some(f) => {
-            let f = find_fund(&state, &fund_id(f)?)?;
-            f.proposals.iter().filter_map(|id| state.funds.proposal(id)).map(proposal_json).collect()
-        }
-        None => {
-            let mut all: Vec<&ProposalState> = state.funds.proposals.values().collect();
-            all.sort_by_key(|p| p.seq);
-            all.into_iter().map(proposal_json).collect()
-        }
-    };
-    Ok(Json(json!({"proposals": list})))
+    if let Some(f) = &q.fund {
+        find_fund(&state, f)?;
+    }
+    Ok(Json(ProposalList::of(&state, q.fund.as_ref(), q.status, p)))
 }
 
-/// `GET /v1/proposals/{id}`
-pub async fn proposal(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// One proposal: tally, status, outcome, votes.
+#[utoipa::path(
+    get,
+    path = "/v1/proposals/{id}",
+    tag = "funds",
+    params(("id" = EntryId, Path, description = "The proposal's entry id.")),
+    responses(
+        (status = 200, description = "The proposal.", body = ProposalView),
+        (status = 400, description = "Not an entry id, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No such proposal.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn proposal(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ProposalView>> {
     let id = entry_id(&id)?;
     let state = s.log.state();
     let p = state
         .funds
         .proposal(&id)
-        .ok_or_else(|| ApiError::not_found("unknown_proposal", format!("no proposal {id}")))?;
-    Ok(Json(proposal_json(p)))
+        .ok_or_else(|| ApiError::not_found(ApiCode::UnknownProposal, format!("no proposal {id}")))?;
+    Ok(Json(ProposalView::of(p)))
 }
 
-/// `GET /v1/rounds/{id}`
-pub async fn round(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Query of `GET /v1/rounds`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RoundsQuery {
+    /// The first log position (the rounds' `seq`) to include (default 0).
+    #[param(minimum = 0)]
+    from: Option<u64>,
+    /// The most rounds to return (default and maximum 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+    /// Only this fund's rounds.
+    fund: Option<FundId>,
+    /// Only rounds with this status.
+    status: Option<RoundStatus>,
+}
+
+/// Budgeting rounds, in log order.
+#[utoipa::path(
+    get,
+    path = "/v1/rounds",
+    tag = "funds",
+    params(RoundsQuery),
+    responses(
+        (status = 200, description = "A page of rounds.", body = RoundList),
+        (status = 400, description = "A parameter of the wrong form, unknown, or out of range.", body = ErrorBody),
+        (status = 404, description = "The `fund` filter names no fund.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn rounds(
+    State(s): State<AppState>,
+    q: Result<Query<RoundsQuery>, QueryRejection>,
+) -> ApiResult<Json<RoundList>> {
+    let q = query(q)?;
+    let p = page(q.from, q.limit)?;
+    let state = s.log.state();
+    if let Some(f) = &q.fund {
+        find_fund(&state, f)?;
+    }
+    Ok(Json(RoundList::of(&state, q.fund.as_ref(), q.status, p)))
+}
+
+/// One round: projects, ballots (once voting closed), outcome.
+#[utoipa::path(
+    get,
+    path = "/v1/rounds/{id}",
+    tag = "funds",
+    params(("id" = EntryId, Path, description = "The round's id (its `round.open` entry).")),
+    responses(
+        (status = 200, description = "The round.", body = RoundView),
+        (status = 400, description = "Not an entry id, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No such round.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn round(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RoundView>> {
     let id = entry_id(&id)?;
     let now = Timestamp::from_instant((s.clock)());
     let state = s.log.state();
-    let r = state.funds.round(&id).ok_or_else(|| ApiError::not_found("unknown_round", format!("no round {id}")))?;
-    Ok(Json(round_full(&state, r, &now)))
+    let r =
+        state.funds.round(&id).ok_or_else(|| ApiError::not_found(ApiCode::UnknownRound, format!("no round {id}")))?;
+    Ok(Json(RoundView::of(&state, r, &now)))
 }
 
 /// Submit, as the operator, a `proposal.close` for every proposal whose close

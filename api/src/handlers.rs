@@ -1,27 +1,39 @@
-//! The handlers: parse, call the ledger, render.
+//! The handlers of the log and the register: parse, call the ledger, render a
+//! view of `ledger::views`. Every query is checked against the operation's
+//! parameters in the generated OpenAPI document first
+//! ([`refuse_unknown_parameters`]), so an unknown one is a 400.
 
 use std::any::Any;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{MatchedPath, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ledger::entry::VerifiedEntry;
-use ledger::ids::{EntryId, MemberId};
-use ledger::limits::PAGE_RECORDS_MAX;
+use ledger::ids::{EntryId, FundId, MemberId};
 use ledger::log::Ack;
+use ledger::register::MemberStatus;
+use ledger::views::{
+    ConsistencyProofView, EntryList, ErrorBody, InclusionProofView, MemberList, MemberView, Page, RecordView,
+    SubmitReceipt,
+};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
+use utoipa::IntoParams;
 
-use crate::error::ApiError;
+use crate::error::{ApiCode, ApiError};
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(t)| t).map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(t)| t).map_err(|e| ApiError::bad_request(ApiCode::BadQuery, e.body_text()))
+}
+
+pub(crate) fn page(from: Option<u64>, limit: Option<u64>) -> ApiResult<Page> {
+    Page::new(from, limit).map_err(|e| ApiError::bad_request(ApiCode::BadQuery, e.to_string()))
 }
 
 /// `{"status": "ok", "tree_size": …}`; once the ledger has failed, 503
@@ -38,8 +50,8 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
     }
 }
 
-/// `{"seq":…,"id":…,"leaf_hash":…,"tree_size":…}`, written directly (every
-/// submission answers with one).
+/// `{"seq":…,"id":…,"leaf_hash":…,"tree_size":…}` ([`SubmitReceipt`]), written
+/// directly (every submission answers with one).
 fn ack_body(a: &Ack) -> Vec<u8> {
     format!(
         r#"{{"seq":{},"id":"{}","leaf_hash":"{}","tree_size":{}}}"#,
@@ -51,6 +63,26 @@ fn ack_body(a: &Ack) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Submit one signed entry.
+#[utoipa::path(
+    post,
+    path = "/v1/entries",
+    tag = "log",
+    request_body(content = ledger::views::schema::Envelope, description = "A signed entry (SPEC §3.1), at most 1 MiB."),
+    responses(
+        (status = 201, description = "Appended and durable.", body = SubmitReceipt),
+        (status = 200, description = "The identical entry is already in the log.", body = SubmitReceipt),
+        (status = 400, description = "Not an entry: malformed JSON, a field of the wrong form or too long.", body = ErrorBody),
+        (status = 401, description = "The signature does not verify, or the key is not the author's.", body = ErrorBody),
+        (status = 403, description = "The author may not do this.", body = ErrorBody),
+        (status = 404, description = "The entry names something unknown.", body = ErrorBody),
+        (status = 409, description = "It conflicts with the log (a closed vote, a duplicate id).", body = ErrorBody),
+        (status = 413, description = "The body is above 1 MiB or the entry above 64 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not JSON.", body = ErrorBody),
+        (status = 422, description = "A domain rule refuses it.", body = ErrorBody),
+        (status = 503, description = "The store is not writable.", body = ErrorBody),
+    )
+)]
 pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let arriving = s.ingest.arriving();
     let entry = VerifiedEntry::from_json(&body)?;
@@ -64,15 +96,21 @@ pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Respons
     // No longer on its way once queued (counted as queued from here on).
     drop(arriving);
     let ack =
-        rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the writer stopped"))??;
+        rx.await.map_err(|_| ApiError::unavailable("the writer stopped"))??;
     let status = if ack.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, [(header::CONTENT_TYPE, "application/json")], ack_body(&ack)).into_response())
 }
 
-#[derive(Deserialize)]
+/// Query of `GET /v1/entries`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct Page {
+#[into_params(parameter_in = Query)]
+pub struct EntriesQuery {
+    /// The first record position (default 0).
+    #[param(minimum = 0)]
     from: Option<u64>,
+    /// The most records to return (default and maximum 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -80,110 +118,247 @@ fn json_raw(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], Body::from(body)).into_response()
 }
 
-pub async fn list_entries(State(s): State<AppState>, q: Result<Query<Page>, QueryRejection>) -> ApiResult<Response> {
-    let p = query(q)?;
-    let from = p.from.unwrap_or(0);
-    let limit = p.limit.unwrap_or(PAGE_RECORDS_MAX);
-    if limit == 0 || limit > PAGE_RECORDS_MAX {
-        return Err(ApiError::bad_request("bad_query", format!("limit must be between 1 and {PAGE_RECORDS_MAX}")));
-    }
+/// Records in order, each with its entry id and leaf hash, at most 1000 a page.
+#[utoipa::path(
+    get,
+    path = "/v1/entries",
+    tag = "log",
+    params(EntriesQuery),
+    responses(
+        (status = 200, description = "A page of records.", body = EntryList),
+        (status = 400, description = "A parameter of the wrong form, unknown, or out of range.", body = ErrorBody),
+        (status = 503, description = "The store could not be read.", body = ErrorBody),
+    )
+)]
+pub async fn list_entries(
+    State(s): State<AppState>,
+    q: Result<Query<EntriesQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let q = query(q)?;
+    let p = page(q.from, q.limit)?;
     let log = s.log.clone();
     let (records, next) =
-        tokio::task::spawn_blocking(move || log.records(from, limit)).await.map_err(ApiError::internal)??;
-    // Records are stored as canonical JSON; they are sent byte for byte.
-    let mut out = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 32);
-    out.extend_from_slice(b"{\"entries\":[");
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(r);
-    }
-    out.extend_from_slice(b"],\"next\":");
-    out.extend_from_slice(next.map(|n| n.to_string()).unwrap_or_else(|| "null".into()).as_bytes());
-    out.push(b'}');
-    Ok(json_raw(out))
+        tokio::task::spawn_blocking(move || log.records(p.from, p.limit)).await.map_err(ApiError::internal)??;
+    Ok(json_raw(EntryList::json_of_leaves(&records, next).map_err(ApiError::internal)?))
 }
 
 fn parse_seq(s: &str) -> ApiResult<u64> {
     s.parse::<u64>().map_err(|_| {
-        ApiError::bad_request("bad_seq", format!("{s:?} is not a record position (a non-negative integer)"))
+        ApiError::bad_request(ApiCode::BadSeq, format!("{s:?} is not a record position (a non-negative integer)"))
     })
 }
 
+fn record_response(bytes: &[u8]) -> ApiResult<Response> {
+    Ok(json_raw(RecordView::json_of_leaf(bytes).map_err(ApiError::internal)?))
+}
+
+/// One record by position.
+#[utoipa::path(
+    get,
+    path = "/v1/entries/{seq}",
+    tag = "log",
+    params(("seq" = u64, Path, minimum = 0, description = "The record's position, from 0.")),
+    responses(
+        (status = 200, description = "The record.", body = RecordView),
+        (status = 400, description = "Not a record position, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No record there.", body = ErrorBody),
+        (status = 503, description = "The store could not be read.", body = ErrorBody),
+    )
+)]
 pub async fn entry_by_seq(State(s): State<AppState>, Path(seq): Path<String>) -> ApiResult<Response> {
     let seq = parse_seq(&seq)?;
     match s.log.record(seq)? {
-        Some(bytes) => Ok(json_raw(bytes)),
-        None => {
-            Err(ApiError::not_found("unknown_entry", format!("no record {seq}; the log has {} records", s.log.size())))
-        }
+        Some(bytes) => record_response(&bytes),
+        None => Err(ApiError::not_found(
+            ApiCode::UnknownEntry,
+            format!("no record {seq}; the log has {} records", s.log.size()),
+        )),
     }
 }
 
+fn entry_id(id: &str) -> ApiResult<EntryId> {
+    id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request(ApiCode::BadId, e.to_string()))
+}
+
+/// One record by its entry's id.
+#[utoipa::path(
+    get,
+    path = "/v1/entries/id/{id}",
+    tag = "log",
+    params(("id" = EntryId, Path, description = "The entry's id.")),
+    responses(
+        (status = 200, description = "The record.", body = RecordView),
+        (status = 400, description = "Not an entry id, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No such entry.", body = ErrorBody),
+        (status = 503, description = "The store could not be read.", body = ErrorBody),
+    )
+)]
 pub async fn entry_by_id(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let id: EntryId = id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request("bad_id", e.to_string()))?;
-    let seq =
-        s.log.seq_of(&id)?.ok_or_else(|| ApiError::not_found("unknown_entry", format!("no entry with id {id}")))?;
+    let id = entry_id(&id)?;
+    let unknown = || ApiError::not_found(ApiCode::UnknownEntry, format!("no entry with id {id}"));
+    let seq = s.log.seq_of(&id)?.ok_or_else(unknown)?;
     match s.log.record(seq)? {
-        Some(bytes) => Ok(json_raw(bytes)),
-        None => Err(ApiError::not_found("unknown_entry", format!("no entry with id {id}"))),
+        Some(bytes) => record_response(&bytes),
+        None => Err(unknown()),
     }
 }
 
+/// The latest checkpoint, a signed note.
+#[utoipa::path(
+    get,
+    path = "/v1/checkpoint",
+    tag = "log",
+    responses(
+        (status = 200, description = "The signed note (origin, size, root hash, signature).", body = String, content_type = "text/plain"),
+        (status = 400, description = "An unknown parameter.", body = ErrorBody),
+    )
+)]
 pub async fn checkpoint(State(s): State<AppState>) -> Response {
     let (note, _) = s.log.checkpoint();
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response()
 }
 
-#[derive(Deserialize)]
+/// Query of `GET /v1/proofs/inclusion`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
+    /// The record.
+    #[param(minimum = 0)]
     seq: u64,
+    /// The tree size (default: the log's size).
+    #[param(minimum = 1)]
     size: Option<u64>,
 }
 
+/// The audit path of a record in a tree of a given size.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/inclusion",
+    tag = "log",
+    params(InclusionQuery),
+    responses(
+        (status = 200, description = "The proof.", body = InclusionProofView),
+        (status = 400, description = "A parameter missing, of the wrong form or unknown, or a position outside the tree.", body = ErrorBody),
+        (status = 503, description = "The store could not be read.", body = ErrorBody),
+    )
+)]
 pub async fn inclusion(
     State(s): State<AppState>,
     q: Result<Query<InclusionQuery>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<InclusionProofView>> {
     let q = query(q)?;
     let size = q.size.unwrap_or_else(|| s.log.size());
     let (leaf, proof) = s.log.inclusion_proof(q.seq, size)?;
-    Ok(Json(
-        json!({"seq": q.seq, "size": size, "leaf_hash": hex::encode(leaf), "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(InclusionProofView {
+        seq: q.seq,
+        size,
+        leaf_hash: hex::encode(leaf),
+        proof: proof.iter().map(hex::encode).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// Query of `GET /v1/proofs/consistency`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
+    /// The older tree size.
+    #[param(minimum = 0)]
     from: u64,
+    /// The newer tree size (default: the log's size).
+    #[param(minimum = 0)]
     to: Option<u64>,
 }
 
+/// The proof that a tree of size `from` is a prefix of the tree of size `to`.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/consistency",
+    tag = "log",
+    params(ConsistencyQuery),
+    responses(
+        (status = 200, description = "The proof.", body = ConsistencyProofView),
+        (status = 400, description = "A parameter missing, of the wrong form or unknown, or sizes the log does not have.", body = ErrorBody),
+        (status = 503, description = "The store could not be read.", body = ErrorBody),
+    )
+)]
 pub async fn consistency(
     State(s): State<AppState>,
     q: Result<Query<ConsistencyQuery>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConsistencyProofView>> {
     let q = query(q)?;
     let to = q.to.unwrap_or_else(|| s.log.size());
     let proof = s.log.consistency_proof(q.from, to)?;
-    Ok(Json(json!({"from": q.from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()})))
+    Ok(Json(ConsistencyProofView { from: q.from, to, proof: proof.iter().map(hex::encode).collect() }))
 }
 
-pub async fn members(State(s): State<AppState>) -> Json<Value> {
-    let state = s.log.state();
-    let members: Vec<&ledger::register::Member> = state.register.members().collect();
-    Json(json!({"members": members}))
+/// Query of `GET /v1/members`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MembersQuery {
+    /// The first log position (the members' `applied_seq`) to include (default 0).
+    #[param(minimum = 0)]
+    from: Option<u64>,
+    /// The most members to return (default and maximum 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+    /// Only the members of this fund.
+    fund: Option<FundId>,
+    /// Only members with this status.
+    status: Option<MemberStatus>,
 }
 
-pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let id: MemberId = id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request("bad_id", e.to_string()))?;
+/// The register, in the order of application.
+#[utoipa::path(
+    get,
+    path = "/v1/members",
+    tag = "register",
+    params(MembersQuery),
+    responses(
+        (status = 200, description = "A page of the register.", body = MemberList),
+        (status = 400, description = "A parameter of the wrong form, unknown, or out of range.", body = ErrorBody),
+        (status = 404, description = "The `fund` filter names no fund.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn members(
+    State(s): State<AppState>,
+    q: Result<Query<MembersQuery>, QueryRejection>,
+) -> ApiResult<Json<MemberList>> {
+    let q = query(q)?;
+    let p = page(q.from, q.limit)?;
     let state = s.log.state();
-    let m =
-        state.register.member(&id).ok_or_else(|| ApiError::not_found("unknown_member", format!("no member {id}")))?;
-    Ok(Json(json!(m)))
+    let in_fund = match &q.fund {
+        Some(f) => Some(crate::funds::find_fund(&state, f)?.members.iter().cloned().collect::<Vec<MemberId>>()),
+        None => None,
+    };
+    Ok(Json(MemberList::of(&state, q.status, in_fund.as_deref(), p)))
+}
+
+/// One member.
+#[utoipa::path(
+    get,
+    path = "/v1/members/{id}",
+    tag = "register",
+    params(("id" = MemberId, Path, description = "The member's id.")),
+    responses(
+        (status = 200, description = "The member.", body = MemberView),
+        (status = 400, description = "Not a member id, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No such member.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<MemberView>> {
+    let id: MemberId =
+        id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request(ApiCode::BadId, e.to_string()))?;
+    let state = s.log.state();
+    let m = state
+        .register
+        .member(&id)
+        .ok_or_else(|| ApiError::not_found(ApiCode::UnknownMember, format!("no member {id}")))?;
+    Ok(Json(MemberView::of(m)))
 }
 
 /// Refuse a request whose declared `Content-Length` is over the limit at once,
@@ -193,14 +368,51 @@ pub async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::m
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(len) if len > max as u64 => ApiError::new(
+        Some(len) if len > max as u64 => ApiError::api(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ApiCode::TooLarge,
             format!("request body of {len} bytes is above the limit of {max} bytes"),
         )
         .into_response(),
         _ => next.run(req).await,
     }
+}
+
+/// Refuse a query parameter that the operation does not take (as the OpenAPI
+/// document states them), naming it; a repeated parameter is refused too.
+pub async fn refuse_unknown_parameters(
+    path: Option<MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let allowed = path.as_ref().and_then(|p| crate::openapi::query_parameters(p.as_str(), req.method()));
+    if let (Some(path), Some(allowed)) = (path, allowed) {
+        let pairs: Vec<(String, String)> = match serde_urlencoded::from_str(req.uri().query().unwrap_or("")) {
+            Ok(p) => p,
+            Err(e) => {
+                return ApiError::bad_request(ApiCode::BadQuery, format!("the query is not URL-encoded: {e}"))
+                    .into_response()
+            }
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, _) in &pairs {
+            if !allowed.iter().any(|a| a == name) {
+                let takes = if allowed.is_empty() { "no parameters".to_string() } else { allowed.join(", ") };
+                let mut err = ApiError::bad_request(
+                    ApiCode::UnknownParameter,
+                    format!("unknown query parameter {name:?}; {} takes {takes}", path.as_str()),
+                );
+                err.detail = json!({"parameter": name});
+                return err.into_response();
+            }
+            if seen.contains(&name.as_str()) {
+                return ApiError::bad_request(ApiCode::BadQuery, format!("query parameter {name:?} is given twice"))
+                    .into_response();
+            }
+            seen.push(name);
+        }
+    }
+    next.run(req).await
 }
 
 /// Once the ledger has failed (a failed write or flush, a panic while judging)
@@ -235,21 +447,39 @@ pub async fn refuse_state_reads_after_failure(
 }
 
 /// The public audit page.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "site",
+    responses(
+        (status = 200, description = "The public audit page.", body = String, content_type = "text/html"),
+        (status = 400, description = "An unknown parameter.", body = ErrorBody),
+    )
+)]
 pub async fn audit_page() -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../assets/audit.html")).into_response()
 }
 
-/// The OpenAPI 3.1 description.
+/// The OpenAPI 3.1 description, generated from the views ([`crate::openapi`]).
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "site",
+    responses(
+        (status = 200, description = "This document.", body = Object),
+        (status = 400, description = "An unknown parameter.", body = ErrorBody),
+    )
+)]
 pub async fn openapi() -> Response {
-    json_raw(include_bytes!("../assets/openapi.json").to_vec())
+    json_raw(crate::openapi::document_json().as_bytes().to_vec())
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::not_found("no_such_route", "no such endpoint; see /openapi.json")
+    ApiError::not_found(ApiCode::NoSuchRoute, "no such endpoint; see /openapi.json")
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+    ApiError::api(StatusCode::METHOD_NOT_ALLOWED, ApiCode::MethodNotAllowed, "this endpoint does not take that method")
 }
 
 /// A handler panicked: 500, with the panic's message in the server's log

@@ -9,6 +9,7 @@ pub mod error;
 pub mod funds;
 mod handlers;
 pub mod net;
+pub mod openapi;
 pub mod rate_limit;
 
 use std::sync::Arc;
@@ -66,9 +67,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/funds/{id}/flows", get(funds::flows))
         .route("/v1/proposals", get(funds::proposals))
         .route("/v1/proposals/{id}", get(funds::proposal))
+        .route("/v1/rounds", get(funds::rounds))
         .route("/v1/rounds/{id}", get(funds::round))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(axum::middleware::from_fn(handlers::refuse_unknown_parameters))
         .layer(DefaultBodyLimit::max(ledger::limits::REQUEST_BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(handlers::refuse_declared_oversize))
         .layer(axum::middleware::from_fn_with_state(state.clone(), handlers::refuse_state_reads_after_failure))

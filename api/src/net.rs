@@ -48,7 +48,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
-use crate::error::ApiError;
+use crate::error::{ApiCode, ApiError};
 use crate::rate_limit::{address_key, Limiter, RateLimits};
 
 /// How the server treats its connections. [`Default`] gives the defaults of
@@ -166,7 +166,7 @@ fn refuse_over_cap(stream: TcpStream, cap: usize, refused: &AtomicU64) {
     if n.is_power_of_two() || n == 0 {
         tracing::warn!("{cap} connections open, the most served at once: refused {} connections so far", n + 1);
     }
-    const BODY: &str = r#"{"error":{"code":"overloaded","message":"the server has as many connections open as it serves at once; try again shortly","detail":{}}}"#;
+    const BODY: &str = r#"{"error":{"code":"unavailable","message":"the server has as many connections open as it serves at once; try again shortly","detail":{"reason":"connections"}}}"#;
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{BODY}",
         BODY.len()
@@ -265,16 +265,16 @@ impl Gate {
             Ok(c) => c.to_bytes(),
             Err(e) if is_timeout(&*e) => return Err(self.body_timeout_response()),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err(ApiError::new(
+                return Err(ApiError::api(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
+                    ApiCode::TooLarge,
                     format!("request body is above the limit of {max} bytes"),
                 )
                 .into_response())
             }
             Err(e) => {
                 return Err(
-                    ApiError::bad_request("bad_body", format!("cannot read the request body: {e}")).into_response()
+                    ApiError::bad_request(ApiCode::BadBody, format!("cannot read the request body: {e}")).into_response()
                 )
             }
         };
@@ -288,9 +288,9 @@ impl Gate {
 
     fn body_timeout_response(&self) -> Response {
         let secs = self.body_timeout.as_secs_f64();
-        let mut r = ApiError::new(
+        let mut r = ApiError::api(
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ApiCode::RequestTimeout,
             format!("the request body did not arrive whole within {secs} s of its head"),
         )
         .into_response();
@@ -337,7 +337,7 @@ fn is_member_apply(body: &[u8]) -> bool {
 fn too_many(limit: &str, what: &str, wait: Duration) -> Response {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let secs = secs.max(1);
-    let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("{what}; try again in {secs} s"));
+    let mut e = ApiError::api(StatusCode::TOO_MANY_REQUESTS, ApiCode::RateLimited, format!("{what}; try again in {secs} s"));
     e.detail = json!({"limit": limit, "retry_after_seconds": secs});
     let mut r = e.into_response();
     r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -338,8 +338,9 @@ async fn a_funds_life_over_http() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reads_of_unknown_things() {
     let env = Env::new();
-    assert_eq!(env.get("/v1/funds").await, (StatusCode::OK, json!({"funds": []})));
-    assert_eq!(env.get("/v1/proposals").await, (StatusCode::OK, json!({"proposals": []})));
+    assert_eq!(env.get("/v1/funds").await, (StatusCode::OK, json!({"funds": [], "next": null})));
+    assert_eq!(env.get("/v1/proposals").await, (StatusCode::OK, json!({"proposals": [], "next": null})));
+    assert_eq!(env.get("/v1/rounds").await, (StatusCode::OK, json!({"rounds": [], "next": null})));
     let (s, v) = env.get("/v1/funds/nergens").await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_fund")));
     let (s, v) = env.get("/v1/funds/nergens/flows").await;
@@ -353,5 +354,5 @@ async fn reads_of_unknown_things() {
     let (s, v) = env.get("/v1/proposals?fund=nergens").await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_fund")));
     let (s, v) = env.get("/v1/proposals?round=x").await;
-    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_query")));
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("unknown_parameter")));
 }

@@ -9,6 +9,7 @@ use ledger::crypto;
 use ledger::entry::{self, Kind, VerifiedEntry};
 use ledger::ids::Author;
 use ledger::time::Timestamp;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::exit::{CmdError, CmdResult, Failure, InputContext};
@@ -63,6 +64,27 @@ impl Client {
             return Err(answer_error(&url, status.as_u16(), &body));
         }
         Ok(body)
+    }
+
+    /// GET a view of `ledger::views`.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> CmdResult<T> {
+        let v = self.get_json(path)?;
+        serde_json::from_value(v)
+            .map_err(|e| CmdError::failed(anyhow!("the server's {path} is not what this meent understands: {e}")))
+    }
+
+    /// GET every page of a list (`path` with its filters), following `next`
+    /// from position 0; `next` reads a page's `next`.
+    pub fn get_pages<T: DeserializeOwned>(&self, path: &str, next: impl Fn(&T) -> Option<u64>) -> CmdResult<Vec<T>> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut pages = Vec::new();
+        let mut from = Some(0);
+        while let Some(f) = from {
+            let page: T = self.get(&format!("{path}{sep}from={f}"))?;
+            from = next(&page).filter(|n| *n > f);
+            pages.push(page);
+        }
+        Ok(pages)
     }
 
     /// GET raw bytes.

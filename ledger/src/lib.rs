@@ -33,3 +33,4 @@ pub mod register;
 pub mod state;
 pub mod store;
 pub mod time;
+pub mod views;

@@ -1,9 +1,14 @@
 //! Log records (SPEC §3.3): `{seq, received_at, entry}`; the Merkle leaf is `JCS(record)`.
+//!
+//! Reads (`GET /v1/entries…`) add the entry's `id` and the record's
+//! `leaf_hash`; [`Record::from_value`] accepts them and checks them against the
+//! record, so a client never trusts them blindly.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::entry::{EntryError, VerifiedEntry};
-use crate::ids::Seq;
+use crate::ids::{EntryId, Seq};
 use crate::jcs;
 use crate::time::Timestamp;
 
@@ -19,6 +24,19 @@ pub enum RecordError {
     /// The entry inside does not verify.
     #[error("entry: {0}")]
     Entry(#[from] EntryError),
+}
+
+/// Which record an action arrived in: the entry's id, its position and the
+/// server's time (a vote, a payout approval).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordRef {
+    /// The entry's id.
+    pub id: EntryId,
+    /// Its record.
+    pub seq: u64,
+    /// When the ledger received it.
+    pub received_at: Timestamp,
 }
 
 /// One record of the log.
@@ -68,10 +86,12 @@ impl Record {
         let Value::Object(mut m) = v else {
             return Err(RecordError::Malformed("a record is a JSON object".into()));
         };
+        let claimed_id = m.remove("id");
+        let claimed_leaf = m.remove("leaf_hash");
         if m.len() != 3 {
             let keys: Vec<&String> = m.keys().collect();
             return Err(RecordError::Malformed(format!(
-                "a record has exactly the fields entry, received_at, seq; found {keys:?}"
+                "a record has the fields entry, received_at, seq (and, in reads, id and leaf_hash); found {keys:?}"
             )));
         }
         let seq = m
@@ -86,7 +106,31 @@ impl Record {
             .map_err(|e: crate::time::TimeError| RecordError::Malformed(e.to_string()))?;
         let entry = m.remove("entry").ok_or_else(|| RecordError::Malformed("entry is missing".into()))?;
         let entry = VerifiedEntry::from_value(entry)?;
-        Ok(Record { seq, received_at, entry })
+        let record = Record { seq, received_at, entry };
+        if let Some(claimed) = claimed_id {
+            if claimed.as_str() != Some(record.entry.id.to_hex().as_str()) {
+                return Err(RecordError::Malformed(format!(
+                    "record {seq}: id {claimed} is not the entry's id {}",
+                    record.entry.id
+                )));
+            }
+        }
+        if let Some(claimed) = claimed_leaf {
+            let leaf = hex::encode(crate::merkle::leaf_hash(&record.leaf_bytes()));
+            if claimed.as_str() != Some(leaf.as_str()) {
+                return Err(RecordError::Malformed(format!(
+                    "record {seq}: leaf_hash {claimed} is not its leaf hash {leaf}"
+                )));
+            }
+        }
+        Ok(record)
+    }
+
+    /// The entry's id and the record's leaf hash, from its stored (leaf) bytes.
+    pub fn ids_of_leaf(bytes: &[u8]) -> Result<(EntryId, crate::merkle::Hash), RecordError> {
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
+        let sb = crate::entry::signing_bytes(&v["entry"])?;
+        Ok((crate::entry::entry_id(&sb), crate::merkle::leaf_hash(bytes)))
     }
 }
 

@@ -294,7 +294,8 @@ fn connections_over_the_cap_are_answered_503_and_closed_and_accept_goes_on() {
         let text = String::from_utf8_lossy(&answer);
         assert!(text.starts_with("HTTP/1.1 503"), "{text:?}");
         let body: Value = serde_json::from_str(&text[text.find("\r\n\r\n").unwrap() + 4..]).unwrap();
-        assert_eq!(body["error"]["code"], "overloaded", "{body}");
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        assert_eq!(body["error"]["detail"]["reason"], "connections", "{body}");
     }
     held.truncate(40);
     std::thread::sleep(Duration::from_millis(300));

@@ -212,8 +212,9 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     );
     if let Err(e) = close {
         // The server's own closer may have been quicker: that is fine, if the proposal is closed.
-        let p = client.get_json(&format!("/v1/proposals/{}", repair["id"].as_str().unwrap_or("")))?;
-        if p["status"] != "closed" {
+        let p: ledger::views::ProposalView =
+            client.get(&format!("/v1/proposals/{}", repair["id"].as_str().unwrap_or("")))?;
+        if p.status != ledger::funds::ProposalStatus::Closed {
             return Err(e);
         }
     }
@@ -327,14 +328,14 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
 
 /// Check the demo seeded what it should.
 pub fn check(url: &str) -> CmdResult {
-    let v = Client::new(url)?.get_json("/v1/members")?;
-    let n = v["members"].as_array().map(Vec::len).unwrap_or(0);
+    let v: ledger::views::MemberList = Client::new(url)?.get("/v1/members")?;
+    let n = v.members.len();
     if n < MEMBERS.len() {
         return Err(CmdError::failed(anyhow!("demo seeding produced only {n} members")));
     }
-    let f = Client::new(url)?.get_json("/v1/funds/warmtefonds-noord")?;
-    if f["balances"]["disbursed"] != "1200.00" {
-        return Err(CmdError::failed(anyhow!("demo seeding: the payout did not execute ({})", f["balances"])));
+    let f: ledger::views::FundView = Client::new(url)?.get("/v1/funds/warmtefonds-noord")?;
+    if f.balances.disbursed.to_string() != "1200.00" {
+        return Err(CmdError::failed(anyhow!("demo seeding: the payout did not execute ({:?})", f.balances)));
     }
     Ok(())
 }

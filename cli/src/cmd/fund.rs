@@ -6,6 +6,8 @@ use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use ledger::entry::{Charter, Kind};
 use ledger::money::{Amount, Fraction};
+use ledger::views::{FundList, FundSummary, FundView, ProposalList, ProposalView};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::member::SignArgs;
@@ -171,10 +173,8 @@ pub fn run(c: FundCommand) -> CmdResult {
             let acc = sign.submit(Kind::FundJoin, json!({"fund": fund}))?;
             if !sign.json {
                 let client = Client::new(&sign.server)?;
-                let f = client.get_json(&format!("/v1/funds/{fund}"))?;
-                let member =
-                    f["members"].as_array().is_some_and(|m| m.iter().any(|x| x.as_str() == Some(sign.as_id.as_str())));
-                if !member {
+                let f: FundView = client.get(&format!("/v1/funds/{fund}"))?;
+                if !f.members.iter().any(|m| m.as_str() == sign.as_id.as_str()) {
                     println!(
                         "{fund} admits by vote: admission proposal {} is open",
                         acc.body["id"].as_str().unwrap_or("")
@@ -187,33 +187,36 @@ pub fn run(c: FundCommand) -> CmdResult {
         }
         FundCommand::Show { fund, read } => {
             let client = Client::new(&read.server)?;
-            let f = client.get_json(&format!("/v1/funds/{fund}"))?;
-            let p = client.get_json(&format!("/v1/proposals?fund={fund}"))?;
+            let fund: ledger::ids::FundId = fund.parse().input_ctx("the fund id")?;
+            let f: FundView = client.get(&format!("/v1/funds/{fund}"))?;
+            let pages = client.get_pages(&format!("/v1/proposals?fund={fund}"), |p: &ProposalList| p.next)?;
+            let proposals: Vec<ProposalView> = pages.into_iter().flat_map(|p| p.proposals).collect();
             if read.json {
-                println!("{}", json!({"fund": f, "proposals": p["proposals"]}));
+                println!("{}", json!({"fund": f, "proposals": proposals}));
             } else {
-                print_fund(&f, &p["proposals"]);
+                print_fund(&f, &proposals);
             }
         }
         FundCommand::List { read } => {
-            let v = Client::new(&read.server)?.get_json("/v1/funds")?;
+            let pages = Client::new(&read.server)?.get_pages("/v1/funds", |p: &FundList| p.next)?;
+            let funds: Vec<FundSummary> = pages.into_iter().flat_map(|p| p.funds).collect();
             if read.json {
-                println!("{v}");
+                println!("{}", json!({"funds": funds, "next": null}));
             } else {
                 println!(
                     "{:<28} {:<10} {:>7} {:>14} {:>14} {:>14}",
                     "fund", "status", "members", "confirmed", "committed", "available"
                 );
-                for f in v["funds"].as_array().into_iter().flatten() {
-                    let b = &f["balances"];
+                for f in &funds {
+                    let b = &f.balances;
                     println!(
                         "{:<28} {:<10} {:>7} {:>14} {:>14} {:>14}",
-                        s(&f["id"]),
-                        s(&f["status"]),
-                        f["members"].as_array().map_or(0, Vec::len),
-                        s(&b["confirmed"]),
-                        s(&b["committed"]),
-                        s(&b["available"])
+                        f.id.as_str(),
+                        wire(&f.status),
+                        f.members.len(),
+                        b.confirmed.to_string(),
+                        b.committed.to_string(),
+                        b.available.to_string()
                     );
                 }
             }
@@ -222,70 +225,82 @@ pub fn run(c: FundCommand) -> CmdResult {
     Ok(())
 }
 
+/// A value's wire name (an enum's snake_case name), for printing.
+pub fn wire<T: Serialize>(t: &T) -> String {
+    match serde_json::to_value(t) {
+        Ok(Value::String(s)) => s,
+        Ok(Value::Null) | Err(_) => String::new(),
+        Ok(v) => v.to_string(),
+    }
+}
+
 /// A JSON string's text, or "" (for printing).
 pub fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
-fn print_fund(f: &Value, proposals: &Value) {
-    let c = &f["charter"];
-    println!("{} — {} ({})", s(&f["id"]), s(&f["name"]), s(&f["status"]));
-    if !s(&f["purpose"]).is_empty() {
-        println!("  {}", s(&f["purpose"]));
+fn print_fund(f: &FundView, proposals: &[ProposalView]) {
+    let c = &f.charter;
+    println!("{} — {} ({})", f.id.as_str(), f.name, wire(&f.status));
+    if !f.purpose.is_empty() {
+        println!("  {}", f.purpose);
     }
-    let list =
-        |v: &Value| v.as_array().into_iter().flatten().map(|x| x.as_str().unwrap_or("")).collect::<Vec<_>>().join(", ");
-    println!("members     {}", list(&f["members"]));
-    println!("treasurers  {} ({} approvals per payout)", list(&f["treasurers"]), c["approvals_required"]);
+    let list = |v: &[ledger::ids::MemberId]| v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
+    println!("members     {}", list(&f.members));
+    println!("treasurers  {} ({} approvals per payout)", list(&f.treasurers), c.approvals_required);
     println!(
         "charter     admission {}, quorum {}, threshold {}, voting period {} s, max request {}",
-        s(&c["admission"]),
-        s(&c["quorum"]),
-        s(&c["threshold"]),
-        c["voting_period_seconds"],
-        s(&c["max_request"])
+        wire(&c.admission),
+        wire(&c.quorum),
+        wire(&c.threshold),
+        c.voting_period_seconds,
+        c.max_request
     );
-    let b = &f["balances"];
+    let b = &f.balances;
     println!("balances (EUR)");
-    for k in ["pledged", "confirmed", "committed", "disbursed", "available"] {
-        println!("  {k:<10} {:>16}", s(&b[k]));
+    for (k, v) in [
+        ("pledged", b.pledged),
+        ("confirmed", b.confirmed),
+        ("committed", b.committed),
+        ("disbursed", b.disbursed),
+        ("available", b.available),
+    ] {
+        println!("  {k:<10} {:>16}", v.to_string());
     }
-    for m in f["matching_pledges"].as_array().into_iter().flatten() {
+    for m in &f.matching_pledges {
         println!(
             "matching    {} × {} up to {} until {}: owed {}, paid {}, outstanding {}",
-            s(&m["municipality"]),
-            s(&m["ratio"]),
-            s(&m["cap"]),
-            s(&m["until"]),
-            s(&m["owed"]),
-            s(&m["paid"]),
-            s(&m["outstanding"])
+            m.municipality.as_str(),
+            wire(&m.ratio),
+            m.cap,
+            wire(&m.until),
+            m.owed,
+            m.paid,
+            m.outstanding
         );
     }
-    if let Some(d) = f["dissolution"].as_object() {
-        println!("dissolved by {}: {} shared among the contributors", s(&d["proposal"]), s(&d["pool"]));
-        for r in d["refunds"].as_array().into_iter().flatten() {
-            println!("  {:<28} owed {:>14}  paid {:>14}", s(&r["member"]), s(&r["owed"]), s(&r["paid"]));
+    if let Some(d) = &f.dissolution {
+        println!("dissolved by {}: {} shared among the contributors", d.proposal, d.pool);
+        for r in &d.refunds {
+            println!("  {:<28} owed {:>14}  paid {:>14}", r.member.as_str(), r.owed.to_string(), r.paid.to_string());
         }
     }
-    let ps = proposals.as_array().map(Vec::as_slice).unwrap_or_default();
-    if !ps.is_empty() {
+    if !proposals.is_empty() {
         println!("proposals");
-        for p in ps {
-            let t = &p["tally"];
-            let state = if p["status"] == "open" {
-                format!("open until {}", s(&p["closes_at"]))
-            } else {
-                s(&p["outcome"]).to_string()
+        for p in proposals {
+            let t = &p.tally;
+            let state = match p.outcome {
+                None => format!("open until {}", p.closes_at),
+                Some(o) => wire(&o),
             };
             println!(
                 "  {} {:<11} {:<40} yes {} no {} abstain {}  {state}",
-                &s(&p["id"])[..12.min(s(&p["id"]).len())],
-                s(&p["proposal_kind"]),
-                s(&p["title"]),
-                t["yes"],
-                t["no"],
-                t["abstain"]
+                &p.id.to_hex()[..12],
+                wire(&p.proposal_kind),
+                p.title,
+                t.yes,
+                t.no,
+                t.abstain
             );
         }
     }

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use ledger::entry::Kind;
+use ledger::views::{MemberList, MemberView};
 use serde_json::{json, Value};
+
+use super::fund::wire;
 
 use crate::client::{Accepted, Client, Signer, DEFAULT_SERVER};
 use crate::exit::{CmdResult, InputContext};
@@ -167,23 +170,20 @@ pub fn run(c: MemberCommand) -> CmdResult {
             sign.submit(Kind::KeyRotate, json!({"new_key": public.to_hex()}))?;
         }
         MemberCommand::List { server, json } => {
-            let v = Client::new(&server)?.get_json("/v1/members")?;
+            let pages = Client::new(&server)?.get_pages("/v1/members", |p: &MemberList| p.next)?;
+            let members: Vec<MemberView> = pages.into_iter().flat_map(|p| p.members).collect();
             if json {
-                println!("{v}");
+                println!("{}", json!({"members": members, "next": null}));
             } else {
                 println!("{:<32} {:<10} {:<13} name", "id", "status", "kind");
-                for m in v["members"].as_array().into_iter().flatten() {
-                    let kind = if m["registrar"].as_bool() == Some(true) {
-                        "registrar"
-                    } else {
-                        m["member_kind"].as_str().unwrap_or("")
-                    };
+                for m in &members {
+                    let kind = if m.registrar { "registrar".to_string() } else { wire(&m.member_kind) };
                     println!(
                         "{:<32} {:<10} {:<13} {}",
-                        m["id"].as_str().unwrap_or(""),
-                        m["status"].as_str().unwrap_or(""),
+                        m.id.as_str(),
+                        wire(&m.status),
                         kind,
-                        m["name"].as_str().unwrap_or("")
+                        m.name.as_deref().unwrap_or("")
                     );
                 }
             }

@@ -7,12 +7,14 @@ use clap::{Args, ValueEnum};
 use ledger::entry::Kind;
 use ledger::ids::EntryId;
 use ledger::money::Amount;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::fund::{read_charter, s};
+use super::fund::{read_charter, wire};
 use super::member::SignArgs;
 use crate::client::Client;
 use crate::exit::{CmdError, CmdResult, InputContext};
+use ledger::funds::ProposalStatus;
+use ledger::views::ProposalView;
 
 /// What a proposal decides.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -137,33 +139,33 @@ pub struct CloseArgs {
 pub fn close(a: CloseArgs) -> CmdResult {
     let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
     let client = Client::new(&a.sign.server)?;
-    let before = client.get_json(&format!("/v1/proposals/{id}"))?;
-    if before["status"] == "closed" {
+    let before: ProposalView = client.get(&format!("/v1/proposals/{id}"))?;
+    if before.status == ProposalStatus::Closed {
         // Closed already (the server closes proposals when they are due): nothing to sign.
         if a.sign.json {
-            println!("{before}");
+            println!("{}", json!(before));
         } else {
-            println!("already closed by record {}", before["closed_seq"]);
+            println!("already closed by record {}", before.closed_seq.map(|s| s.to_string()).unwrap_or_default());
             print_outcome(&before);
         }
         return Ok(());
     }
     a.sign.submit(Kind::ProposalClose, json!({"proposal": id.to_hex()}))?;
     if !a.sign.json {
-        print_outcome(&client.get_json(&format!("/v1/proposals/{id}"))?);
+        print_outcome(&client.get(&format!("/v1/proposals/{id}"))?);
     }
     Ok(())
 }
 
-fn print_outcome(p: &Value) {
-    let t = &p["tally"];
+fn print_outcome(p: &ProposalView) {
+    let t = &p.tally;
     println!(
         "{}: {} (yes {}, no {}, abstain {} of {} counted)",
-        s(&p["title"]),
-        s(&p["outcome"]),
-        t["yes"],
-        t["no"],
-        t["abstain"],
-        p["counted"].as_array().map_or(0, Vec::len)
+        p.title,
+        p.outcome.map(|o| wire(&o)).unwrap_or_default(),
+        t.yes,
+        t.no,
+        t.abstain,
+        p.counted.len()
     );
 }

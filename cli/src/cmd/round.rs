@@ -6,12 +6,14 @@ use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use ledger::entry::Kind;
+use ledger::funds::{ProjectStatus, RoundStatus};
 use ledger::ids::{EntryId, MemberId};
 use ledger::money::Amount;
 use ledger::time::Timestamp;
-use serde_json::{json, Value};
+use ledger::views::RoundView;
+use serde_json::json;
 
-use super::fund::{s, ReadArgs};
+use super::fund::{s, wire, ReadArgs};
 use super::member::SignArgs;
 use crate::client::Client;
 use crate::exit::{CmdError, CmdResult, InputContext};
@@ -146,11 +148,11 @@ pub fn run(c: RoundCommand) -> CmdResult {
         RoundCommand::Close { sign, round } => {
             let id: EntryId = round.parse().input_ctx("--round")?;
             let client = Client::new(&sign.server)?;
-            let before = client.get_json(&format!("/v1/rounds/{id}"))?;
-            if before["status"] != "open" {
+            let before: RoundView = client.get(&format!("/v1/rounds/{id}"))?;
+            if before.status != RoundStatus::Open {
                 // Closed already (the server closes rounds when they are due): nothing to sign.
                 if sign.json {
-                    println!("{before}");
+                    println!("{}", json!(before));
                 } else {
                     print_round(&before);
                 }
@@ -158,14 +160,14 @@ pub fn run(c: RoundCommand) -> CmdResult {
             }
             sign.submit(Kind::RoundClose, json!({"round": id.to_hex()}))?;
             if !sign.json {
-                print_round(&client.get_json(&format!("/v1/rounds/{id}"))?);
+                print_round(&client.get(&format!("/v1/rounds/{id}"))?);
             }
         }
         RoundCommand::Show { round, read } => {
             let id: EntryId = round.parse().input_ctx("the round id")?;
-            let v = Client::new(&read.server)?.get_json(&format!("/v1/rounds/{id}"))?;
+            let v: RoundView = Client::new(&read.server)?.get(&format!("/v1/rounds/{id}"))?;
             if read.json {
-                println!("{v}");
+                println!("{}", json!(v));
             } else {
                 print_round(&v);
             }
@@ -202,63 +204,62 @@ fn short(id: &str) -> &str {
     &id[..12.min(id.len())]
 }
 
-fn print_round(r: &Value) {
+fn print_round(r: &RoundView) {
     println!(
         "round {} of {} — budget {} EUR, rule {} ({})",
-        s(&r["id"]),
-        s(&r["fund"]),
-        s(&r["budget"]),
-        s(&r["rule"]),
-        s(&r["rule_name"])
+        r.id,
+        r.fund.as_str(),
+        r.budget,
+        wire(&r.rule),
+        r.rule_name
     );
-    println!("  projects until {}, ballots until {}", s(&r["projects_until"]), s(&r["closes_at"]));
-    let status = match s(&r["status"]) {
-        "cancelled" => format!("cancelled: {}", s(&r["close_reason"])),
-        "closed" => format!("closed by record {} at {}", r["closed_seq"], s(&r["closed_at"])),
-        _ => format!("open ({})", s(&r["phase"])),
+    println!("  projects until {}, ballots until {}", r.projects_until, r.closes_at);
+    let status = match r.status {
+        RoundStatus::Cancelled => format!("cancelled: {}", r.close_reason.as_deref().unwrap_or("")),
+        RoundStatus::Closed => format!(
+            "closed by record {} at {}",
+            r.closed_seq.map(|s| s.to_string()).unwrap_or_default(),
+            r.closed_at.as_ref().map(|t| t.to_string()).unwrap_or_default()
+        ),
+        RoundStatus::Open => format!("open ({})", wire(&r.phase)),
     };
-    println!("  {status}; {} ballots", r["ballot_count"]);
-    let projects = r["projects"].as_array().map(Vec::as_slice).unwrap_or_default();
-    if !projects.is_empty() {
+    println!("  {status}; {} ballots", r.ballot_count);
+    if !r.projects.is_empty() {
         println!("projects");
-        for p in projects {
-            let approvals = match p["approvals"].as_u64() {
+        for p in &r.projects {
+            let approvals = match p.approvals {
                 Some(n) => format!("{n:>4} approvals"),
                 None => String::new(),
             };
-            let mark = match s(&p["status"]) {
-                "selected" => "selected",
-                "not_selected" => "-",
-                _ => "",
+            let mark = match p.status {
+                ProjectStatus::Selected => "selected",
+                ProjectStatus::NotSelected => "-",
+                ProjectStatus::Candidate => "",
             };
             println!(
                 "  {}  {:>14}  {approvals:<14} {mark:<8}  {} → {}",
-                short(s(&p["id"])),
-                s(&p["cost"]),
-                s(&p["title"]),
-                s(&p["recipient"])
+                short(&p.id.to_hex()),
+                p.cost.to_string(),
+                p.title,
+                p.recipient.as_str()
             );
         }
     }
-    let o = &r["outcome"];
-    if o.is_object() {
-        let n = o["selected"].as_array().map_or(0, Vec::len);
+    if let Some(o) = &r.outcome {
         println!(
-            "outcome ({}, {} voters): {n} selected for {} EUR, {} EUR back to the fund",
-            s(&o["rule"]),
-            o["voters"],
-            s(&o["total_cost"]),
-            s(&o["released"])
+            "outcome ({}, {} voters): {} selected for {} EUR, {} EUR back to the fund",
+            o.rule,
+            o.voters,
+            o.selected.len(),
+            o.total_cost,
+            o.released
         );
-        if let Some(b) = o["budget_per_voter_display"].as_str() {
-            let add1 = o["add1_steps"]
-                .as_u64()
-                .map(|k| format!(" (the equal share plus {k} EUR of Add1)"))
-                .unwrap_or_default();
+        if let Some(b) = &o.budget_per_voter_display {
+            let add1 = o.add1_steps.map(|k| format!(" (the equal share plus {k} EUR of Add1)")).unwrap_or_default();
             println!("  per-voter budget reached: {b}{add1}");
         }
-        for p in o["payments"].as_array().into_iter().flatten() {
-            println!("  {}  {}: {}", short(s(&p["project"])), s(&p["title"]), s(&p["display"]));
+        for p in &o.payments {
+            println!("  {}  {}: {}", short(&p.project.to_hex()), p.title, p.display);
         }
     }
 }

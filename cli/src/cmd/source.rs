@@ -101,7 +101,7 @@ impl LogSource {
                     }
                     let leaves: Vec<Vec<u8>> = entries
                         .iter()
-                        .map(jcs::to_vec)
+                        .map(ledger::views::RecordView::leaf_bytes_of)
                         .collect::<Result<_, _>>()
                         .map_err(|e| CmdError::failed(anyhow!("record near {count}: {e}")))?;
                     count += leaves.len() as u64;

@@ -100,6 +100,9 @@ pub struct ProposalState {
     pub counted: BTreeSet<MemberId>,
     /// The counted vote of each member (a later vote replaces an earlier one).
     pub votes: BTreeMap<MemberId, Choice>,
+    /// The record of each counted vote (its entry id and time).
+    #[serde(default)]
+    pub vote_records: BTreeMap<MemberId, crate::record::RecordRef>,
     /// Open or closed.
     pub status: ProposalStatus,
     /// The outcome, once closed.
@@ -201,6 +204,7 @@ impl ProposalState {
             threshold: fund.charter.threshold.clone(),
             counted: fund.members.clone(),
             votes: BTreeMap::new(),
+            vote_records: BTreeMap::new(),
             status: ProposalStatus::Open,
             outcome: None,
             closed_seq: None,
@@ -358,6 +362,9 @@ impl Funds {
         }
         if let Some(p) = self.proposals.get_mut(&b.proposal) {
             p.votes.insert(author.clone(), b.choice);
+            let at = ctx.received_at.clone();
+            p.vote_records
+                .insert(author.clone(), crate::record::RecordRef { id: ctx.id, seq: ctx.seq, received_at: at });
         }
         Ok(())
     }

@@ -37,7 +37,7 @@ pub use charter::validate as validate_charter;
 pub use dissolution::{pro_rata, Dissolution, Refund};
 pub use governance::{Outcome, ProposalState, ProposalStatus, Tally};
 pub use matching::MatchingPledge;
-pub use payouts::{DisbursementState, DisbursementStatus};
+pub use payouts::{DisbursementState, DisbursementStatus, PayoutKind};
 pub use rounds::{
     BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus,
 };

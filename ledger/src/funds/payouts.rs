@@ -66,6 +66,9 @@ pub struct DisbursementState {
     pub requested_at: Timestamp,
     /// Treasurers who approved, in order, the requester first.
     pub approvals: Vec<MemberId>,
+    /// The record of each approval, in the order of `approvals` (the request first).
+    #[serde(default)]
+    pub approval_records: Vec<crate::record::RecordRef>,
     /// Pending, executed, confirmed or reversed.
     pub status: DisbursementStatus,
     /// The record that executed it.
@@ -246,6 +249,11 @@ impl Funds {
             requested_by: author.clone(),
             requested_at: ctx.received_at.clone(),
             approvals: vec![author.clone()],
+            approval_records: vec![crate::record::RecordRef {
+                id: ctx.id,
+                seq: ctx.seq,
+                received_at: ctx.received_at.clone(),
+            }],
             status: if executes { DisbursementStatus::Executed } else { DisbursementStatus::Pending },
             executed_seq: executes.then_some(ctx.seq),
             confirmed_by: None,
@@ -309,6 +317,8 @@ impl Funds {
         self.fund_mut(&fund_id)?.balances = balances;
         if let Some(d) = self.disbursements.get_mut(&b.disbursement) {
             d.approvals.push(author.clone());
+            let at = ctx.received_at.clone();
+            d.approval_records.push(crate::record::RecordRef { id: ctx.id, seq: ctx.seq, received_at: at });
             if executes {
                 d.status = DisbursementStatus::Executed;
                 d.executed_seq = Some(ctx.seq);

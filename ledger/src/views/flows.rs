@@ -1,0 +1,181 @@
+//! `GET /v1/funds/{id}/flows`: a fund's contributions and disbursements with
+//! their status, in log order (a fund's whole history: not paged).
+
+use serde::{Deserialize, Serialize};
+
+use crate::funds::{ContributionState, ContributionStatus, DisbursementState, DisbursementStatus, Fund, PayoutKind};
+use crate::ids::{EntryId, FundId, MemberId};
+use crate::money::Amount;
+use crate::state::State;
+use crate::time::Timestamp;
+use crate::views::BalancesView;
+
+/// One contribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContributionView {
+    /// The contribution entry.
+    pub id: EntryId,
+    /// Its record.
+    pub seq: u64,
+    /// The fund.
+    pub fund: FundId,
+    /// Who gives.
+    pub author: MemberId,
+    /// How much.
+    pub amount: Amount,
+    /// The payment reference on the bank transfer.
+    pub reference: String,
+    /// A note.
+    pub note: Option<String>,
+    /// When the ledger received it.
+    pub received_at: Timestamp,
+    /// Pledged, confirmed or reversed.
+    pub status: ContributionStatus,
+    /// The reconciliation that confirmed it.
+    pub confirmed_by: Option<EntryId>,
+    /// The reversal that undid it.
+    pub reversed_by: Option<EntryId>,
+    /// Why it was reversed.
+    pub reversal_reason: Option<String>,
+}
+
+impl From<&ContributionState> for ContributionView {
+    fn from(c: &ContributionState) -> Self {
+        ContributionView {
+            id: c.id,
+            seq: c.seq,
+            fund: c.fund.clone(),
+            author: c.author.clone(),
+            amount: c.amount,
+            reference: c.reference.clone(),
+            note: c.note.clone(),
+            received_at: c.received_at.clone(),
+            status: c.status,
+            confirmed_by: c.confirmed_by,
+            reversed_by: c.reversed_by,
+            reversal_reason: c.reversal_reason.clone(),
+        }
+    }
+}
+
+/// One treasurer's approval of a payout: who, in which entry, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApprovalView {
+    /// The treasurer.
+    pub member: MemberId,
+    /// The `disbursement` (the request) or `disbursement.approve` entry.
+    pub id: EntryId,
+    /// Its record.
+    pub seq: u64,
+    /// When the ledger received it.
+    pub received_at: Timestamp,
+}
+
+/// One disbursement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisbursementView {
+    /// The disbursement entry.
+    pub id: EntryId,
+    /// Its record.
+    pub seq: u64,
+    /// The fund.
+    pub fund: FundId,
+    /// The passed allocation, selected project or dissolution it pays.
+    pub allocation: EntryId,
+    /// Allocation or refund.
+    pub payout: PayoutKind,
+    /// Who is paid.
+    pub recipient: MemberId,
+    /// How much.
+    pub amount: Amount,
+    /// The bank payment's end-to-end id.
+    pub reference: String,
+    /// The treasurer who requested it (its first approval).
+    pub requested_by: MemberId,
+    /// When.
+    pub requested_at: Timestamp,
+    /// Treasurers who approved, in order, the requester first.
+    pub approvals: Vec<MemberId>,
+    /// The same approvals with their entry and time.
+    pub approval_records: Vec<ApprovalView>,
+    /// Approvals the charter requires.
+    pub approvals_required: u32,
+    /// Pending, executed, confirmed or reversed.
+    pub status: DisbursementStatus,
+    /// The record that executed it.
+    pub executed_seq: Option<u64>,
+    /// The reconciliation that confirmed it.
+    pub confirmed_by: Option<EntryId>,
+    /// The reversal that withdrew it.
+    pub reversed_by: Option<EntryId>,
+    /// Why it was withdrawn.
+    pub reversal_reason: Option<String>,
+}
+
+impl DisbursementView {
+    /// The view of `d`, paid from a fund whose charter requires `approvals_required`.
+    pub fn of(d: &DisbursementState, approvals_required: u32) -> DisbursementView {
+        let approval_records = d
+            .approvals
+            .iter()
+            .zip(&d.approval_records)
+            .map(|(m, r)| ApprovalView { member: m.clone(), id: r.id, seq: r.seq, received_at: r.received_at.clone() })
+            .collect();
+        DisbursementView {
+            id: d.id,
+            seq: d.seq,
+            fund: d.fund.clone(),
+            allocation: d.allocation,
+            payout: d.payout,
+            recipient: d.recipient.clone(),
+            amount: d.amount,
+            reference: d.reference.clone(),
+            requested_by: d.requested_by.clone(),
+            requested_at: d.requested_at.clone(),
+            approvals: d.approvals.clone(),
+            approval_records,
+            approvals_required,
+            status: d.status,
+            executed_seq: d.executed_seq,
+            confirmed_by: d.confirmed_by,
+            reversed_by: d.reversed_by,
+            reversal_reason: d.reversal_reason.clone(),
+        }
+    }
+}
+
+/// A fund's money in and out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FlowsView {
+    /// The fund.
+    pub fund: FundId,
+    /// Its balances.
+    pub balances: BalancesView,
+    /// Its contributions, in log order.
+    pub contributions: Vec<ContributionView>,
+    /// Its disbursements, in log order.
+    pub disbursements: Vec<DisbursementView>,
+}
+
+impl FlowsView {
+    /// The flows of fund `f`.
+    pub fn of(state: &State, f: &Fund) -> FlowsView {
+        let contributions = f
+            .contributions
+            .iter()
+            .filter_map(|c| state.funds.contributions.get(c))
+            .map(ContributionView::from)
+            .collect();
+        let disbursements = f
+            .disbursements
+            .iter()
+            .filter_map(|d| state.funds.disbursements.get(d))
+            .map(|d| DisbursementView::of(d, f.charter.approvals_required))
+            .collect();
+        FlowsView { fund: f.id.clone(), balances: f.balances.into(), contributions, disbursements }
+    }
+}
