@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::anyhow;
-use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use ledger::crypto;
 use ledger::entry::{self, Kind, VerifiedEntry};
@@ -125,7 +124,7 @@ impl Signer {
 
     /// Sign an entry of `kind` with `body`, dated now.
     pub fn sign(&self, kind: Kind, body: Value) -> CmdResult<VerifiedEntry> {
-        entry::sign_entry(kind, &self.author, &self.key, &Timestamp::from_instant(Utc::now()), body)
+        entry::sign_entry(kind, &self.author, &self.key, &Timestamp::from_instant(crate::clock::now()), body)
             .input_ctx(format!("cannot build the {} entry", kind.as_str()))
     }
 }
@@ -197,7 +196,7 @@ mod tests {
             Kind::FundJoin,
             &author,
             &key,
-            &Timestamp::from_instant(Utc::now()),
+            &Timestamp::from_instant(crate::clock::now()),
             serde_json::json!({"fund": "f-one"}),
         )
         .expect("entry")

@@ -7,6 +7,7 @@
 
 pub mod books;
 pub mod client;
+pub mod clock;
 pub mod cmd;
 pub mod exit;
 pub mod progress;

@@ -86,7 +86,7 @@ fn a_funds_whole_life() {
     let charter = sc.write(
         "charter.json",
         &json!({"admission": "vote", "treasurers": [COOP, FOOD, CITY], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
-                "voting_period_seconds": 4, "max_request": "25000.00", "dissolution": "pro_rata_refund"})
+                "voting_period_seconds": 604800, "max_request": "25000.00", "dissolution": "pro_rata_refund"})
         .to_string(),
     );
     sc.as_member(
@@ -214,7 +214,8 @@ fn a_funds_whole_life() {
     let early = run(&["close", "--proposal", &id(&b), "--key", s(sc.key(COOP)), "--as", COOP, "--server", &sc.url]);
     assert_eq!(early.0, 1, "closing before the deadline is refused: {early:?}");
     assert!(early.2.contains("too_early_to_close"), "{early:?}");
-    std::thread::sleep(Duration::from_millis(4200));
+    // A week later, by the scene's clock (tests/tests/common), the vote is due.
+    sc.clock.advance(Duration::from_secs(7 * 86_400 + 60));
     let out = sc.as_member(CARE, &["close", "--proposal", &id(&b)]);
     assert!(out.contains("rejected_no_quorum"), "{out}");
     assert_eq!(sc.get(&format!("/v1/proposals/{}", id(&b)))["outcome"], "rejected_no_quorum");

@@ -118,9 +118,9 @@ fn rounds_through_the_server_and_the_cli() {
                 "--rule",
                 rule,
                 "--projects-until",
-                "+15s",
+                "+3d",
                 "--closes-at",
-                "+40s",
+                "+10d",
             ],
         );
         rounds.push(id(&v));
@@ -205,6 +205,8 @@ fn rounds_through_the_server_and_the_cli() {
     let show = meent_ok(&["round", "show", &rounds[0], "--server", &sc.url]);
     assert!(show.contains("Heat pumps north") && show.contains("open (projects)"), "{show}");
 
+    // Three days later (by the scene's clock, tests/tests/common) the ballots open.
+    sc.clock.advance(Duration::from_secs(3 * 86_400 + 60));
     for (r, [heat, play, pantry]) in rounds.iter().zip(&projects) {
         wait_round(&sc, r, "voting", |v| v["phase"] == "voting");
         for m in NORTH {
@@ -220,7 +222,8 @@ fn rounds_through_the_server_and_the_cli() {
     assert_eq!((v["phase"].as_str(), v["ballot_count"].as_u64()), (Some("voting"), Some(5)), "{v}");
     assert_eq!(v["projects"][0]["approvals"], Value::Null, "no tallies while people vote");
 
-    // The server closes both rounds at their deadline.
+    // A week later the server closes both rounds at their deadline.
+    sc.clock.advance(Duration::from_secs(7 * 86_400));
     let greedy = wait_round(&sc, &rounds[0], "the close", |v| v["status"] == "closed");
     let shares = wait_round(&sc, &rounds[1], "the close", |v| v["status"] == "closed");
     for r in [&greedy, &shares] {

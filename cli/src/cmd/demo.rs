@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use anyhow::anyhow;
-use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use ledger::crypto::{self, PublicKey};
 use ledger::entry::{sign_entry, Kind, Registrar};
@@ -66,14 +65,16 @@ pub fn create(data: &Path) -> CmdResult<(DemoKeys, ledger::log::Log)> {
     crypto::write_key_file(&keys.join(format!("{REGISTRAR}.pem")), &reg).input_ctx("demo key")?;
     let registrar =
         Registrar { id: REGISTRAR.parse().input_ctx("registrar id")?, key: PublicKey::from(reg.verifying_key()) };
-    let log = ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], Utc::now())
-        .input_ctx("cannot create the demo ledger")?;
+    let log =
+        ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], crate::clock::now())
+            .input_ctx("cannot create the demo ledger")?;
     Ok((DemoKeys { dir: keys }, log))
 }
 
 fn submit(client: &Client, kind: Kind, author: &str, key: &SigningKey, body: Value) -> CmdResult<Value> {
     let author: Author = author.parse().input_ctx("demo author")?;
-    let e = sign_entry(kind, &author, key, &Timestamp::from_instant(Utc::now()), body).input_ctx("demo entry")?;
+    let e =
+        sign_entry(kind, &author, key, &Timestamp::from_instant(crate::clock::now()), body).input_ctx("demo entry")?;
     let acc = client.submit(&e)?;
     Ok(json!({"id": e.id.to_hex(), "seq": acc.body["seq"]}))
 }
@@ -165,7 +166,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
             confirmed.push(c["id"].clone());
         }
     }
-    let today = Utc::now().date_naive();
+    let today = crate::clock::now().date_naive();
     let statement = format!("demo statement Warmtefonds Noord {today}");
     submit(
         client,
@@ -261,7 +262,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     )?;
 
     // A participatory budgeting round with equal shares: projects now, ballots after a few seconds.
-    let now = Utc::now();
+    let now = crate::clock::now();
     let ts = |d: chrono::Duration| Timestamp::from_instant(now + d).as_str().to_string();
     let round = submit(
         client,

@@ -36,7 +36,7 @@ pub fn parse_registrar(s: &str) -> CmdResult<Registrar> {
 /// Create the ledger and print what was made.
 pub fn run(a: InitArgs) -> CmdResult {
     let registrars = a.registrars.iter().map(|s| parse_registrar(s)).collect::<CmdResult<Vec<_>>>()?;
-    let log = Log::create(&a.data, &a.origin, registrars, chrono::Utc::now())
+    let log = Log::create(&a.data, &a.origin, registrars, crate::clock::now())
         .input_ctx(format!("cannot create a ledger in {}", a.data.display()))?;
     println!("created ledger {} in {}", log.origin(), a.data.display());
     println!(

@@ -108,7 +108,7 @@ pub fn run(c: RoundCommand) -> CmdResult {
     match c {
         RoundCommand::Open { sign, fund, budget, rule, projects_until, closes_at } => {
             let budget: Amount = budget.parse().input_ctx("--budget")?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let projects_until = when(&projects_until, now).input_ctx("--projects-until")?;
             let closes_at = when(&closes_at, now).input_ctx("--closes-at")?;
             let rule = match rule {

@@ -141,7 +141,7 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let listener = listen(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
         let addr = listener.local_addr().input_ctx("no local address")?;
         let url = format!("http://{addr}");
-        let state = api::AppState::new(log.clone());
+        let state = api::AppState::with_clock(log.clone(), crate::clock::shared());
         let server = tokio::spawn(api::serve_with(listener, state, config, shutdown_signal()));
         if let Some(keys) = demo_keys {
             let (u, k) = (url.clone(), keys.dir.clone());

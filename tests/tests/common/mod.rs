@@ -18,9 +18,71 @@ pub fn meent_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_meent-e2e"))
 }
 
+/// A clock that runs ahead of the system clock by an offset the test moves
+/// forward: every `meent-e2e` process started on this thread while it is in
+/// use (`TestClock::install`) reads the offset from its file
+/// (`MEENT_E2E_CLOCK_FILE`, see tests/src/main.rs), and so does [`sign`].
+/// A seven-day vote then closes at once after `advance(7 days)`.
+#[derive(Clone)]
+pub struct TestClock {
+    path: std::sync::Arc<tempfile::TempPath>,
+}
+
+thread_local! {
+    static CLOCK: std::cell::RefCell<Option<TestClock>> = const { std::cell::RefCell::new(None) };
+}
+
+impl TestClock {
+    /// A clock at offset 0, used by every command and server this thread starts from now on.
+    pub fn install() -> TestClock {
+        let file = tempfile::NamedTempFile::new().expect("clock file");
+        std::fs::write(file.path(), "0").expect("write the clock file");
+        let c = TestClock { path: std::sync::Arc::new(file.into_temp_path()) };
+        CLOCK.with(|k| *k.borrow_mut() = Some(c.clone()));
+        c
+    }
+    /// The clock this thread uses, if one was installed.
+    pub fn current() -> Option<TestClock> {
+        CLOCK.with(|k| k.borrow().clone())
+    }
+    /// Seconds ahead of the system clock.
+    pub fn offset_seconds(&self) -> i64 {
+        std::fs::read_to_string(&*self.path).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0)
+    }
+    /// Move time forward (written atomically: a reader never sees half a number).
+    pub fn advance(&self, by: Duration) {
+        let next = self.offset_seconds() + by.as_secs() as i64;
+        let tmp = self.path.with_extension("next");
+        std::fs::write(&tmp, next.to_string()).expect("write the clock file");
+        std::fs::rename(&tmp, &*self.path).expect("replace the clock file");
+    }
+    /// Now, by this clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::seconds(self.offset_seconds())
+    }
+    /// The file the processes read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// `meent-e2e` with this thread's clock, if one is installed.
+pub fn meent_command() -> Command {
+    let mut c = Command::new(meent_bin());
+    if let Some(clock) = TestClock::current() {
+        c.env("MEENT_E2E_CLOCK_FILE", clock.path());
+    }
+    c
+}
+
+/// Now, by this thread's clock (the system clock if none is installed).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    TestClock::current().map(|c| c.now()).unwrap_or_else(chrono::Utc::now)
+}
+
 /// Run `meent ARGS…` to completion.
 pub fn meent(args: &[&str]) -> Output {
-    Command::new(meent_bin()).args(args).stdin(Stdio::null()).output().expect("run meent")
+    meent_command().args(args).stdin(Stdio::null()).output().expect("run meent")
 }
 
 /// Run and require success; return stdout.
@@ -53,7 +115,7 @@ pub struct Server {
 impl Server {
     /// Start `meent serve --data DIR --listen 127.0.0.1:0` and wait until it listens.
     pub fn start(data: &Path) -> Server {
-        let mut child = Command::new(meent_bin())
+        let mut child = meent_command()
             .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -110,7 +172,7 @@ impl Drop for Server {
 /// Sign an entry dated now.
 pub fn sign(kind: Kind, author: &str, key: &SigningKey, body: Value) -> VerifiedEntry {
     let author: Author = author.parse().expect("author id");
-    sign_entry(kind, &author, key, &Timestamp::from_instant(chrono::Utc::now()), body).expect("sign entry")
+    sign_entry(kind, &author, key, &Timestamp::from_instant(now()), body).expect("sign entry")
 }
 
 /// Read a key file written by `meent keygen`.

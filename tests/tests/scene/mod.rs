@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{get, keygen, meent, meent_ok, Server};
+use crate::common::{get, keygen, meent, meent_ok, Server, TestClock};
 
 /// The registrar of the test register.
 pub const REGISTRAR: &str = "kamer-van-commons";
@@ -28,11 +28,15 @@ pub struct Scene {
     pub keys: BTreeMap<String, PathBuf>,
     /// An HTTP client.
     pub http: reqwest::blocking::Client,
+    /// The clock of the server and of every command the scene runs (on the
+    /// thread that started it): `sc.clock.advance(…)` lets a week pass.
+    pub clock: TestClock,
 }
 
 impl Scene {
     /// A new ledger with one registrar, served on 127.0.0.1:0.
     pub fn start() -> Scene {
+        let clock = TestClock::install();
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().to_path_buf();
         let (reg_key, reg_pk) = keygen(&dir, REGISTRAR);
@@ -50,7 +54,7 @@ impl Scene {
         let url = server.url.clone();
         let mut keys = BTreeMap::new();
         keys.insert(REGISTRAR.to_string(), reg_key);
-        Scene { tmp, dir, server, url, keys, http: reqwest::blocking::Client::new() }
+        Scene { tmp, dir, server, url, keys, http: reqwest::blocking::Client::new(), clock }
     }
 
     /// Register a member through the CLI: a new key, `member apply`, the registrar admits.
