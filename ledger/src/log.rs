@@ -1138,6 +1138,44 @@ mod tests {
         assert!(log.append(applications(&["buurtfonds-oost"]), Utc::now()).iter().all(|r| r.is_ok()));
     }
 
+    /// The same over sled: a failed flush fails the log, and every
+    /// acknowledged record is there when the data directory is opened again.
+    #[test]
+    fn a_failed_flush_on_sled_loses_nothing_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crypto::generate_key();
+        crypto::write_key_file(&dir.path().join(OPERATOR_KEY_FILE), &key).unwrap();
+        let store = FaultyStore::new(SledStore::open(&store_path(dir.path())).unwrap());
+        let log = Log::create_in(store.clone(), key, "meent.test/log", vec![], Utc::now()).unwrap();
+        let acked = log.append(applications(&["energie-coop-noord", "voedselbank-west"]), Utc::now());
+        store.inject(Op::Flush, 1, Effect::Fail, Times::FromThenOn);
+        assert_unavailable(&log.append(applications(&["buurtfonds-oost"]), Utc::now()), "injected fault");
+        assert!(log.failure().is_some());
+        drop((log, store));
+
+        // sled lets go of its lock once its own threads end.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let log = loop {
+            match Log::open(dir.path()) {
+                Ok(log) => break log,
+                Err(e) if e.to_string().contains("lock") && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(log.failure(), None);
+        for ack in &acked {
+            let ack = ack.as_ref().unwrap();
+            assert_eq!(log.seq_of(&ack.id).unwrap(), Some(ack.seq));
+            assert_eq!(log.leaf_hash(ack.seq).unwrap(), ack.leaf_hash);
+        }
+        // The group whose flush failed was never acknowledged; sled may still have kept it.
+        let members = registered(&log);
+        assert!(["energie-coop-noord", "voedselbank-west"].iter().all(|m| members.contains(&m.to_string())));
+        assert!(log.append(applications(&["wijkraad-zuid"]), Utc::now()).iter().all(|r| r.is_ok()));
+    }
+
     /// The snapshot thread waits for its copy's records to be written; if
     /// their write fails it is woken, writes no snapshot of them, and is free
     /// again (a snapshot covering records that are not on disk would make a

@@ -2,8 +2,8 @@
 //! tests of what the log does when its storage fails: a write or a flush that
 //! fails once, a disk that stays full, a panic inside the writer. Faults are
 //! deterministic: "the 2nd flush from now", counted per kind of call. A handle:
-//! clones share the inner store's handle, the counts and the faults, so a test
-//! keeps one clone to arm faults while the log uses another.
+//! clones share the inner store, the counts and the faults, so a test keeps
+//! one clone to arm faults while the log uses another.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,16 +71,22 @@ struct Faults {
 }
 
 /// See the module documentation.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FaultyStore<S> {
-    inner: S,
+    inner: Arc<S>,
     faults: Arc<Faults>,
+}
+
+impl<S> Clone for FaultyStore<S> {
+    fn clone(&self) -> Self {
+        FaultyStore { inner: self.inner.clone(), faults: self.faults.clone() }
+    }
 }
 
 impl<S: Store> FaultyStore<S> {
     /// `inner`, with no fault armed.
     pub fn new(inner: S) -> FaultyStore<S> {
-        FaultyStore { inner, faults: Arc::default() }
+        FaultyStore { inner: Arc::new(inner), faults: Arc::default() }
     }
 
     /// Arm a fault: the `nth` call of `op` from now on (1 is the next one)

@@ -47,6 +47,12 @@ pub const UNSTORED_LEVELS: u32 = 3;
 /// One record of a segment: position, entry id, leaf hash, leaf bytes.
 type SegRecord<'a> = (Seq, EntryId, Hash, &'a [u8]);
 
+/// What a commit changes in the id index: the ids of replaced records, and the new (id, position) pairs.
+type IdChanges = (Vec<EntryId>, Vec<(EntryId, Seq)>);
+
+/// Records with their leaf hashes, as (seq, leaf hash, leaf bytes).
+type Leaves = Box<dyn Iterator<Item = Result<(Seq, Hash, Vec<u8>), StoreError>>>;
+
 /// A sled-backed store.
 pub struct SledStore {
     db: sled::Db,
@@ -59,6 +65,11 @@ pub struct SledStore {
 
 fn io(what: &str, e: std::io::Error) -> StoreError {
     StoreError::Engine(format!("{what}: {e}"))
+}
+
+/// A thread panicked while it changed the id index: it may be half-changed.
+fn poisoned() -> StoreError {
+    StoreError::Engine("the entry-id index was left half-changed by a panic; restart the server to rebuild it".into())
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -151,10 +162,8 @@ impl SledStore {
                     .into(),
             ));
         }
-        let store =
-            SledStore { db, tree, ids: RwLock::new(HashMap::new()), snapshot_path: dir.join("state-snapshot.json") };
         let mut ids = HashMap::new();
-        for kv in store.tree.scan_prefix([SEGMENT]) {
+        for kv in tree.scan_prefix([SEGMENT]) {
             let (k, v) = kv.map_err(engine)?;
             for (seq, id, _, _) in decode_segment(segment_first(&k)?, &v)? {
                 if let Some(other) = ids.insert(id, seq) {
@@ -162,8 +171,7 @@ impl SledStore {
                 }
             }
         }
-        *store.ids.write().unwrap_or_else(|p| p.into_inner()) = ids;
-        Ok(store)
+        Ok(SledStore { db, tree, ids: RwLock::new(ids), snapshot_path: dir.join("state-snapshot.json") })
     }
 
     /// The segment holding record `seq`: its first position and value.
@@ -191,7 +199,7 @@ impl SledStore {
         batch: &mut sled::Batch,
         records: &[(Seq, EntryId, Vec<u8>)],
         leaves: &HashMap<Seq, Hash>,
-    ) -> Result<(Vec<EntryId>, Vec<(EntryId, Seq)>), StoreError> {
+    ) -> Result<IdChanges, StoreError> {
         let Some(first) = records.first().map(|r| r.0) else {
             return match leaves.keys().next() {
                 Some(seq) => Err(StoreError::Engine(format!(
@@ -285,7 +293,7 @@ impl Store for SledStore {
         }
         self.tree.apply_batch(batch).map_err(engine)?;
         if !dropped.is_empty() || !added.is_empty() {
-            let mut ids = self.ids.write().unwrap_or_else(|p| p.into_inner());
+            let mut ids = self.ids.write().map_err(|_| poisoned())?;
             for id in dropped {
                 ids.remove(&id);
             }
@@ -304,7 +312,7 @@ impl Store for SledStore {
     }
 
     fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
-        Ok(self.ids.read().unwrap_or_else(|p| p.into_inner()).get(id).copied())
+        Ok(self.ids.read().map_err(|_| poisoned())?.get(id).copied())
     }
 
     fn node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError> {
@@ -364,7 +372,7 @@ impl Store for SledStore {
                     let recs = decode_segment(segment_first(&k)?, &v)?;
                     Ok(recs.into_iter().filter(|r| r.0 >= from).map(|r| (r.0, r.2, r.3.to_vec())).collect())
                 })
-                .flat_map(|seg| -> Box<dyn Iterator<Item = Result<(Seq, Hash, Vec<u8>), StoreError>>> {
+                .flat_map(|seg| -> Leaves {
                     match seg {
                         Ok(recs) => Box::new(recs.into_iter().map(Ok)),
                         Err(e) => Box::new(std::iter::once(Err(e))),
@@ -462,8 +470,7 @@ mod tests {
         let total: u64 = groups.iter().sum::<usize>() as u64;
         let nodes = {
             let store = SledStore::open(dir.path()).unwrap();
-            let nodes = fill(&store, &groups);
-            nodes
+            fill(&store, &groups)
         };
         // Reopen: the id index is rebuilt from the segments.
         let store = loop {
