@@ -17,7 +17,8 @@
 //!   are served; one more is accepted, answered 503 and closed at once, so
 //!   `accept` itself never runs out of file descriptors and the backlog never
 //!   fills.
-//! - **Rate limits** per client address ([`crate::rate_limit`]), when on.
+//! - **Rate limits** per client address ([`crate::rate_limit`]), when on
+//!   (loopback peers spend the budget of the address their proxy names).
 //!
 //! Graceful shutdown: the loop stops accepting, every connection finishes the
 //! response it is on and closes, and the loop returns when all have closed
@@ -49,7 +50,7 @@ use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
 use crate::error::ApiError;
-use crate::rate_limit::{address_key, Limiter, RateLimits};
+use crate::rate_limit::{client_key, Limiter, RateLimits};
 
 /// How the server treats its connections. [`Default`] gives the defaults of
 /// `ledger::limits`, with the rate limits on.
@@ -209,9 +210,11 @@ impl Gate {
     }
 
     async fn handle(&self, peer: IpAddr, req: Request<Incoming>) -> Response {
-        let key = address_key(peer);
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let key = client_key(peer, forwarded);
         // `/healthz` is never limited: a monitor shares its address with others.
-        let limits = self.limits.as_ref().filter(|_| req.uri().path() != "/healthz");
+        let limits = self.limits.as_ref().filter(|_| key.is_some() && req.uri().path() != "/healthz");
+        let key = key.unwrap_or(peer);
         if let Some(wait) = limits.and_then(|l| l.refused.wait(key, std::time::Instant::now())) {
             return too_many("refused_requests", "too many refused requests from this address", wait);
         }
