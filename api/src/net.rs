@@ -163,9 +163,10 @@ async fn accept_error(e: io::Error) {
 /// One connection over the cap: answered 503 if its send buffer takes it at
 /// once, and closed.
 fn refuse_over_cap(stream: TcpStream, cap: usize, refused: &AtomicU64) {
-    let n = refused.fetch_add(1, Ordering::Relaxed);
-    if n.is_power_of_two() || n == 0 {
-        tracing::warn!("{cap} connections open, the most served at once: refused {} connections so far", n + 1);
+    let n = refused.fetch_add(1, Ordering::Relaxed) + 1;
+    // Logged at the 1st, 2nd, 4th, 8th… refusal: an attack does not flood the log.
+    if n.is_power_of_two() {
+        tracing::warn!("{cap} connections open, the most served at once: refused {n} connections so far");
     }
     const BODY: &str = r#"{"error":{"code":"overloaded","message":"the server has as many connections open as it serves at once; try again shortly","detail":{}}}"#;
     let answer = format!(
