@@ -17,7 +17,8 @@
 //!   are served; one more is accepted, answered 503 and closed at once, so
 //!   `accept` itself never runs out of file descriptors and the backlog never
 //!   fills.
-//! - **Rate limits** per client address ([`crate::rate_limit`]), when on.
+//! - **Rate limits** per client address ([`crate::rate_limit`]), when on
+//!   (loopback peers spend the budget of the address their proxy names).
 //!
 //! Graceful shutdown: the loop stops accepting, every connection finishes the
 //! response it is on and closes, and the loop returns when all have closed
@@ -49,7 +50,7 @@ use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
 use crate::error::{ApiCode, ApiError};
-use crate::rate_limit::{address_key, Limiter, RateLimits};
+use crate::rate_limit::{client_key, Limiter, RateLimits};
 
 /// How the server treats its connections. [`Default`] gives the defaults of
 /// `ledger::limits`, with the rate limits on.
@@ -162,9 +163,10 @@ async fn accept_error(e: io::Error) {
 /// One connection over the cap: answered 503 if its send buffer takes it at
 /// once, and closed.
 fn refuse_over_cap(stream: TcpStream, cap: usize, refused: &AtomicU64) {
-    let n = refused.fetch_add(1, Ordering::Relaxed);
-    if n.is_power_of_two() || n == 0 {
-        tracing::warn!("{cap} connections open, the most served at once: refused {} connections so far", n + 1);
+    let n = refused.fetch_add(1, Ordering::Relaxed) + 1;
+    // Logged at the 1st, 2nd, 4th, 8th… refusal: an attack does not flood the log.
+    if n.is_power_of_two() {
+        tracing::warn!("{cap} connections open, the most served at once: refused {n} connections so far");
     }
     const BODY: &str = r#"{"error":{"code":"unavailable","message":"the server has as many connections open as it serves at once; try again shortly","detail":{"reason":"connections"}}}"#;
     let answer = format!(
@@ -209,9 +211,11 @@ impl Gate {
     }
 
     async fn handle(&self, peer: IpAddr, req: Request<Incoming>) -> Response {
-        let key = address_key(peer);
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let key = client_key(peer, forwarded);
         // `/healthz` is never limited: a monitor shares its address with others.
-        let limits = self.limits.as_ref().filter(|_| req.uri().path() != "/healthz");
+        let limits = self.limits.as_ref().filter(|_| key.is_some() && req.uri().path() != "/healthz");
+        let key = key.unwrap_or(peer);
         if let Some(wait) = limits.and_then(|l| l.refused.wait(key, std::time::Instant::now())) {
             return too_many("refused_requests", "too many refused requests from this address", wait);
         }

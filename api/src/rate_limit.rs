@@ -8,9 +8,14 @@
 //! such as tower_governor counts every request; these budgets count only some
 //! answers, and one of them needs the entry's kind, so the bucket is our own.
 //!
-//! Addresses are keyed as the server sees them (behind a reverse proxy every
-//! client shares the proxy's address); an IPv6 address counts by its /64,
-//! which one household or office usually gets whole.
+//! Whose budget a request spends ([`client_key`]): its peer's address; but a
+//! loopback peer is the operator's own tools (the demo's seeding, scripts,
+//! tests) or a reverse proxy on the same host, so its requests spend the
+//! budget of the address a proxy names last in `X-Forwarded-For` (the one it
+//! appended itself), and none without one. Limiting loopback itself would
+//! make every client behind a local proxy share one budget, which one abuser
+//! could then empty for all. An IPv6 address counts by its /64, which one
+//! household or office usually gets whole.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -67,6 +72,23 @@ pub fn address_key(ip: IpAddr) -> IpAddr {
             None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
         },
     }
+}
+
+/// The address whose budget a request spends, or `None` when it spends none:
+/// the peer's, unless the peer is a loopback address; then the last address
+/// in `forwarded_for` (the `X-Forwarded-For` header, which a reverse proxy on
+/// the same host appends its client's address to), else none.
+pub fn client_key(peer: IpAddr, forwarded_for: Option<&str>) -> Option<IpAddr> {
+    let unmapped = match peer {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, IpAddr::V4),
+        IpAddr::V4(_) => peer,
+    };
+    if !unmapped.is_loopback() {
+        return Some(address_key(peer));
+    }
+    let last = forwarded_for?.rsplit(',').next()?.trim();
+    let ip = last.parse::<IpAddr>().ok().or_else(|| last.parse::<std::net::SocketAddr>().ok().map(|sa| sa.ip()))?;
+    Some(address_key(ip))
 }
 
 /// One budget for every address. For each address it keeps the instant at
@@ -193,6 +215,20 @@ mod tests {
         assert_eq!(address_key(ip("2001:db8:1:2:aaaa::1")), address_key(ip("2001:db8:1:2:bbbb::2")));
         assert_ne!(address_key(ip("2001:db8:1:2::1")), address_key(ip("2001:db8:1:3::1")));
         assert_eq!(address_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+    }
+
+    #[test]
+    fn loopback_peers_spend_the_budget_of_the_address_their_proxy_names() {
+        assert_eq!(client_key(ip("192.0.2.1"), None), Some(ip("192.0.2.1")));
+        // A remote peer cannot choose whose budget it spends.
+        assert_eq!(client_key(ip("192.0.2.1"), Some("198.51.100.7")), Some(ip("192.0.2.1")));
+        assert_eq!(client_key(ip("127.0.0.1"), None), None);
+        assert_eq!(client_key(ip("::1"), None), None);
+        assert_eq!(client_key(ip("::ffff:127.0.0.1"), None), None);
+        assert_eq!(client_key(ip("127.0.0.1"), Some("203.0.113.9, 198.51.100.7")), Some(ip("198.51.100.7")));
+        assert_eq!(client_key(ip("127.0.0.1"), Some("198.51.100.7:4711")), Some(ip("198.51.100.7")));
+        assert_eq!(client_key(ip("::1"), Some("[2001:db8::1]:443")), Some(ip("2001:db8::")));
+        assert_eq!(client_key(ip("127.0.0.1"), Some("unknown")), None);
     }
 
     #[test]

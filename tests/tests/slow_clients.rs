@@ -345,13 +345,22 @@ fn applications(n: usize, tag: &str) -> Vec<VerifiedEntry> {
         .collect()
 }
 
+/// A client whose requests come as through a reverse proxy on the server's
+/// host for a client at `address` (the server only sees loopback peers here;
+/// a loopback peer spends the budget of the address its proxy names last in
+/// `X-Forwarded-For`, and none without one).
+fn behind_proxy(address: &str) -> reqwest::blocking::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", format!("203.0.113.250, {address}").parse().unwrap());
+    reqwest::blocking::Client::builder().default_headers(headers).build().unwrap()
+}
+
 /// POST every entry (eight at a time); their statuses in order.
-fn post_all(url: &str, entries: &[VerifiedEntry]) -> Vec<u16> {
-    let http = reqwest::blocking::Client::new();
+fn post_all(http: &reqwest::blocking::Client, url: &str, entries: &[VerifiedEntry]) -> Vec<u16> {
     let statuses = Mutex::new(vec![0u16; entries.len()]);
     std::thread::scope(|sc| {
         for t in 0..8 {
-            let (http, statuses) = (&http, &statuses);
+            let statuses = &statuses;
             sc.spawn(move || {
                 for i in (t..entries.len()).step_by(8) {
                     let st = post(http, url, &entries[i]).0;
@@ -388,7 +397,7 @@ fn refused_requests_past_the_budget_are_answered_429_unless_rate_limits_are_off(
     let burst = ledger::limits::REFUSED_PER_ADDRESS_BURST as usize;
     let tmp = tempfile::tempdir().unwrap();
     let data = init(tmp.path());
-    let http = reqwest::blocking::Client::new();
+    let http = behind_proxy("198.51.100.7");
     {
         let mut server = start(&data, &[]);
         for i in 0..burst {
@@ -399,6 +408,12 @@ fn refused_requests_past_the_budget_are_answered_429_unless_rate_limits_are_off(
         // Every request from this address waits now, but /healthz.
         assert_rate_limited(http.get(format!("{}/v1/members", server.url)).send().unwrap(), "refused_requests");
         assert_eq!(get(&http, &server.url, "/healthz").0, 200);
+        // Other addresses have their own budget; the host's own tools spend none.
+        assert_eq!(get(&behind_proxy("198.51.100.8"), &server.url, "/v1/members/nobody").0, 404);
+        let local = reqwest::blocking::Client::new();
+        for i in 0..burst + 10 {
+            assert_eq!(get(&local, &server.url, &format!("/v1/members/local-{i}")).0, 404, "local refusal {i}");
+        }
         server.stop();
     }
     let server = start(&data, &["--rate-limit", "off"]);
@@ -413,16 +428,17 @@ fn member_apply_past_the_budget_is_answered_429_and_not_written_unless_rate_limi
     let burst = ledger::limits::APPLY_PER_ADDRESS_BURST as usize;
     let tmp = tempfile::tempdir().unwrap();
     let data = init(tmp.path());
-    let http = reqwest::blocking::Client::new();
+    let http = behind_proxy("2001:db8:7:7::1");
     let size = |url: &str| get(&http, url, "/healthz").1["tree_size"].as_u64().unwrap();
     {
         let mut server = start(&data, &[]);
         // A workshop of fifty collectives, and many more.
-        let statuses = post_all(&server.url, &applications(burst, "a"));
+        let statuses = post_all(&http, &server.url, &applications(burst, "a"));
         assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
         let before = size(&server.url);
+        // The same /64 is the same budget.
         let more = &applications(1, "b")[0];
-        let r = http
+        let r = behind_proxy("2001:db8:7:7::2")
             .post(format!("{}/v1/entries", server.url))
             .header("content-type", "application/json")
             .body(serde_json::to_vec(&more.json).unwrap())
@@ -434,6 +450,6 @@ fn member_apply_past_the_budget_is_answered_429_and_not_written_unless_rate_limi
         server.stop();
     }
     let server = start(&data, &["--rate-limit", "off"]);
-    let statuses = post_all(&server.url, &applications(burst + 50, "c"));
+    let statuses = post_all(&http, &server.url, &applications(burst + 50, "c"));
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
 }
