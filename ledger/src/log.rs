@@ -644,30 +644,9 @@ impl Log {
                     results.push(None);
                     continue;
                 }
-                // Already in the log (perhaps in a group still being written or
-                // flushed: this answer is published after that flush, as groups
-                // publish in order).
-                if let Some(&(seq, leaf_hash)) = self.pending().get(&e.id) {
-                    results.push(Some(Ok(Ack { seq, id: e.id, leaf_hash, tree_size: 0, created: false })));
+                if let Some(known) = self.already_logged(e.id) {
+                    results.push(Some(known));
                     continue;
-                }
-                match self.indexed_seq(&e.id) {
-                    Err(err) => {
-                        results.push(Some(Err(SubmitError::Unavailable(err.to_string()))));
-                        continue;
-                    }
-                    Ok(Some(seq)) => {
-                        let r = self.leaf_hash(seq).map(|leaf_hash| Ack {
-                            seq,
-                            id: e.id,
-                            leaf_hash,
-                            tree_size: 0,
-                            created: false,
-                        });
-                        results.push(Some(r.map_err(|err| SubmitError::Unavailable(err.to_string()))));
-                        continue;
-                    }
-                    Ok(None) => {}
                 }
                 let seq = state.size;
                 match state.apply(seq, &received_at, &e) {
@@ -734,6 +713,24 @@ impl Log {
             w.since_snapshot = 0;
         }
         Prepared { results, dup_of_fresh, fresh, tree_size, publish, commit: to_write }
+    }
+
+    /// The answer for an entry already in the log, if it is: stored, or in a
+    /// group still being written or flushed (that answer is published after
+    /// the group's flush, as groups publish in order).
+    fn already_logged(&self, id: EntryId) -> Option<Result<Ack, SubmitError>> {
+        if let Some(&(seq, leaf_hash)) = self.pending().get(&id) {
+            return Some(Ok(Ack { seq, id, leaf_hash, tree_size: 0, created: false }));
+        }
+        match self.indexed_seq(&id) {
+            Err(err) => Some(Err(SubmitError::Unavailable(err.to_string()))),
+            Ok(Some(seq)) => Some(
+                self.leaf_hash(seq)
+                    .map(|leaf_hash| Ack { seq, id, leaf_hash, tree_size: 0, created: false })
+                    .map_err(|err| SubmitError::Unavailable(err.to_string())),
+            ),
+            Ok(None) => None,
+        }
     }
 
     /// Refuse every write and derived read from now on (until a restart
