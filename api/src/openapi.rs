@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 
 use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 use utoipa::OpenApi;
 
 use crate::{funds, handlers};
@@ -71,10 +73,23 @@ pub struct ApiDoc;
 #[allow(dead_code)]
 fn healthz() {}
 
-/// The generated document.
+/// The generated document. Every view serialises every field (`null` when it
+/// has no value, never left out), so each object schema requires all of its
+/// properties; utoipa leaves `Option` fields out of `required`, and this puts
+/// them back.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        if let Some(components) = doc.components.as_mut() {
+            for schema in components.schemas.values_mut() {
+                if let RefOr::T(Schema::Object(o)) = schema {
+                    o.required = o.properties.keys().cloned().collect();
+                }
+            }
+        }
+        doc
+    })
 }
 
 /// The generated document as pretty JSON with a final newline (what `/openapi.json` serves).

@@ -181,6 +181,9 @@ async fn openapi_document() {
         assert_eq!(schemas[view]["type"], "object", "{view}");
         assert!(schemas[view]["required"].as_array().is_some_and(|r| !r.is_empty()), "{view}");
     }
+    // A field without a value is null, never left out: nullable fields are required too.
+    let required = schemas["ProposalView"]["required"].as_array().unwrap();
+    assert!(required.contains(&json!("outcome")) && required.contains(&json!("amount")), "{required:?}");
     let limit = doc["paths"]["/v1/members"]["get"]["parameters"]
         .as_array()
         .unwrap()
