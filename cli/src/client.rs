@@ -9,6 +9,7 @@ use ledger::crypto;
 use ledger::entry::{self, Kind, VerifiedEntry};
 use ledger::ids::Author;
 use ledger::time::Timestamp;
+use ledger::views::SubmitReceipt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -30,6 +31,8 @@ pub struct Accepted {
     pub created: bool,
     /// `{seq, id, leaf_hash, tree_size}`.
     pub body: Value,
+    /// The same, typed.
+    pub receipt: SubmitReceipt,
 }
 
 impl Client {
@@ -49,7 +52,12 @@ impl Client {
         let status = resp.status();
         let body: Value = resp.json().input_ctx(format!("{url} did not answer with JSON"))?;
         if status.as_u16() == 201 || status.as_u16() == 200 {
-            return Ok(Accepted { created: status.as_u16() == 201, body });
+            let receipt = serde_json::from_value(body.clone()).map_err(|e| {
+                CmdError::failed(anyhow!(
+                    "{url} accepted the entry but its receipt is not what this meent understands: {e}"
+                ))
+            })?;
+            return Ok(Accepted { created: status.as_u16() == 201, body, receipt });
         }
         let code = body["error"]["code"].as_str().unwrap_or("unknown");
         let msg = body["error"]["message"].as_str().unwrap_or("");
