@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 
 use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::OpenApi;
 
 use crate::{funds, handlers};
@@ -71,10 +73,35 @@ pub struct ApiDoc;
 #[allow(dead_code)]
 fn healthz() {}
 
-/// The generated document.
+/// The generated document, with two things utoipa cannot say from the
+/// annotations alone:
+/// - every view serialises every field (`null` when it has no value, never
+///   left out), so each object schema requires all of its properties (utoipa
+///   leaves `Option` fields out of `required`);
+/// - any request whose declared body is above 1 MiB is refused with a 413
+///   before it is routed, so every operation can answer 413.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        if let Some(components) = doc.components.as_mut() {
+            for schema in components.schemas.values_mut() {
+                if let RefOr::T(Schema::Object(o)) = schema {
+                    o.required = o.properties.keys().cloned().collect();
+                }
+            }
+        }
+        let too_large = ResponseBuilder::new()
+            .description("The declared request body is above 1 MiB.")
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build();
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                op.responses.responses.entry("413".into()).or_insert_with(|| RefOr::T(too_large.clone()));
+            }
+        }
+        doc
+    })
 }
 
 /// The generated document as pretty JSON with a final newline (what `/openapi.json` serves).

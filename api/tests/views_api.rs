@@ -181,6 +181,9 @@ async fn openapi_document() {
         assert_eq!(schemas[view]["type"], "object", "{view}");
         assert!(schemas[view]["required"].as_array().is_some_and(|r| !r.is_empty()), "{view}");
     }
+    // A field without a value is null, never left out: nullable fields are required too.
+    let required = schemas["ProposalView"]["required"].as_array().unwrap();
+    assert!(required.contains(&json!("outcome")) && required.contains(&json!("amount")), "{required:?}");
     let limit = doc["paths"]["/v1/members"]["get"]["parameters"]
         .as_array()
         .unwrap()
@@ -189,11 +192,13 @@ async fn openapi_document() {
         .cloned()
         .unwrap();
     assert_eq!((limit["schema"]["minimum"].as_u64(), limit["schema"]["maximum"].as_u64()), (Some(1), Some(1000)));
-    // Every operation documents its 400 (unknown parameters at least) with the error body.
+    // Every operation documents its 400 (unknown parameters at least) and 413 with the error body.
     for (p, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let r400 = &op["responses"]["400"]["content"]["application/json"]["schema"]["$ref"];
-            assert_eq!(r400, "#/components/schemas/ErrorBody", "{method} {p}");
+            for status in ["400", "413"] {
+                let r = &op["responses"][status]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(r, "#/components/schemas/ErrorBody", "{status} of {method} {p}");
+            }
         }
     }
     assert!(doc["paths"]["/v1/rounds"]["get"].is_object());
@@ -286,6 +291,10 @@ async fn unknown_query_parameters_are_refused_everywhere() {
         assert!(v["error"]["detail"]["parameter"].is_string(), "{path}: {v}");
     }
     env.bad("/v1/funds?limit=1&limit=2", "bad_query").await;
+    // A declared body above 1 MiB is a 413 on any operation, as the document says.
+    let req = Request::get("/v1/funds").header("content-length", "2000000").body(Body::empty()).unwrap();
+    let resp = api::router(env.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // The parameters an operation does take are accepted.
     assert_eq!(env.get("/v1/proofs/inclusion?seq=0&size=3").await.0, StatusCode::OK);
     assert_eq!(env.get("/v1/proofs/consistency?from=1&to=3").await.0, StatusCode::OK);

@@ -8,6 +8,7 @@ use ledger::crypto;
 use ledger::entry::{self, Kind, VerifiedEntry};
 use ledger::ids::Author;
 use ledger::time::Timestamp;
+use ledger::views::SubmitReceipt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -29,6 +30,8 @@ pub struct Accepted {
     pub created: bool,
     /// `{seq, id, leaf_hash, tree_size}`.
     pub body: Value,
+    /// The same, typed.
+    pub receipt: SubmitReceipt,
 }
 
 impl Client {
@@ -48,7 +51,12 @@ impl Client {
         let status = resp.status().as_u16();
         let body = json_of(&url, resp)?;
         if status == 201 || status == 200 {
-            return Ok(Accepted { created: status == 201, body });
+            let receipt = serde_json::from_value(body.clone()).map_err(|e| {
+                CmdError::input(anyhow!(
+                    "{url} accepted the entry but its receipt is not what this meent understands: {e}"
+                ))
+            })?;
+            return Ok(Accepted { created: status == 201, body, receipt });
         }
         Err(answer_error(&url, status, &body))
     }

@@ -127,11 +127,43 @@ impl Record {
     }
 
     /// The entry's id and the record's leaf hash, from its stored (leaf) bytes.
+    /// The bytes are canonical, so the signing bytes are cut out of them
+    /// directly (the entry's members sort as `…,"nonce":…,"sig":…,"v":1}`);
+    /// bytes of any other shape are parsed.
     pub fn ids_of_leaf(bytes: &[u8]) -> Result<(EntryId, crate::merkle::Hash), RecordError> {
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
-        let sb = crate::entry::signing_bytes(&v["entry"])?;
-        Ok((crate::entry::entry_id(&sb), crate::merkle::leaf_hash(bytes)))
+        let id = match signing_bytes_of_leaf(bytes) {
+            Some(sb) => crate::entry::entry_id(&sb),
+            None => {
+                let v: Value = serde_json::from_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
+                crate::entry::entry_id(&crate::entry::signing_bytes(&v["entry"])?)
+            }
+        };
+        Ok((id, crate::merkle::leaf_hash(bytes)))
     }
+}
+
+/// The entry's signing bytes cut out of canonical leaf bytes
+/// `{"entry":{…,"sig":"<128 hex>","v":1},"received_at":"…","seq":N}`, or `None`
+/// when the bytes do not have that shape.
+fn signing_bytes_of_leaf(bytes: &[u8]) -> Option<Vec<u8>> {
+    let entry = bytes.strip_prefix(b"{\"entry\":")?;
+    let end = find_last(entry, b",\"received_at\":\"")?;
+    let entry = &entry[..end];
+    let head = entry.strip_suffix(b"\",\"v\":1}")?;
+    let (head, sig) = head.split_at(head.len().checked_sub(128)?);
+    let head = head.strip_suffix(b",\"sig\":\"")?;
+    if !sig.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(crate::entry::SIGNING_PREFIX.len() + head.len() + 8);
+    out.extend_from_slice(crate::entry::SIGNING_PREFIX);
+    out.extend_from_slice(head);
+    out.extend_from_slice(b",\"v\":1}");
+    Some(out)
+}
+
+fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -151,5 +183,13 @@ mod tests {
         assert_eq!(r.leaf_bytes(), jcs::to_vec(&r.to_value()).unwrap());
         let back = Record::from_leaf_bytes(&r.leaf_bytes()).unwrap();
         assert_eq!(back.seq, r.seq);
+        // The id cut out of the leaf bytes is the id of the parsed entry, and
+        // bytes of another shape take the parsing path to the same id.
+        let leaf = r.leaf_bytes();
+        assert!(signing_bytes_of_leaf(&leaf).is_some());
+        assert_eq!(Record::ids_of_leaf(&leaf).unwrap().0, r.entry.id);
+        let spaced = serde_json::to_vec_pretty(&r.to_value()).unwrap();
+        assert!(signing_bytes_of_leaf(&spaced).is_none());
+        assert_eq!(Record::ids_of_leaf(&spaced).unwrap().0, r.entry.id);
     }
 }

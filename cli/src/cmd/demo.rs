@@ -76,7 +76,7 @@ fn submit(client: &Client, kind: Kind, author: &str, key: &SigningKey, body: Val
     let e =
         sign_entry(kind, &author, key, &Timestamp::from_instant(crate::clock::now()), body).input_ctx("demo entry")?;
     let acc = client.submit(&e)?;
-    Ok(json!({"id": e.id.to_hex(), "seq": acc.body["seq"]}))
+    Ok(json!({"id": e.id.to_hex(), "seq": acc.receipt.seq}))
 }
 
 /// Seed the running server at `url` through its API.

@@ -175,10 +175,7 @@ pub fn run(c: FundCommand) -> CmdResult {
                 let client = Client::new(&sign.server)?;
                 let f: FundView = client.get(&format!("/v1/funds/{fund}"))?;
                 if !f.members.iter().any(|m| m.as_str() == sign.as_id.as_str()) {
-                    println!(
-                        "{fund} admits by vote: admission proposal {} is open",
-                        acc.body["id"].as_str().unwrap_or("")
-                    );
+                    println!("{fund} admits by vote: admission proposal {} is open", acc.receipt.id);
                 }
             }
         }
@@ -232,11 +229,6 @@ pub fn wire<T: Serialize>(t: &T) -> String {
         Ok(Value::Null) | Err(_) => String::new(),
         Ok(v) => v.to_string(),
     }
-}
-
-/// A JSON string's text, or "" (for printing).
-pub fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
 }
 
 fn print_fund(f: &FundView, proposals: &[ProposalView]) {

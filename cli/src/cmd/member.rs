@@ -40,12 +40,7 @@ impl SignArgs {
             println!("{}", acc.body);
         } else {
             let what = if acc.created { "recorded" } else { "already recorded" };
-            println!(
-                "{} {what} as record {} (entry {})",
-                kind.as_str(),
-                acc.body["seq"],
-                acc.body["id"].as_str().unwrap_or("")
-            );
+            println!("{} {what} as record {} (entry {})", kind.as_str(), acc.receipt.seq, acc.receipt.id);
         }
         Ok(acc)
     }

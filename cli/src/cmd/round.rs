@@ -13,7 +13,7 @@ use ledger::time::Timestamp;
 use ledger::views::RoundView;
 use serde_json::json;
 
-use super::fund::{s, wire, ReadArgs};
+use super::fund::{wire, ReadArgs};
 use super::member::SignArgs;
 use crate::client::Client;
 use crate::exit::{CmdError, CmdResult, InputContext};
@@ -120,7 +120,7 @@ pub fn run(c: RoundCommand) -> CmdResult {
             if !sign.json {
                 println!(
                     "round {} of {fund}: projects until {projects_until}, ballots until {closes_at}",
-                    s(&acc.body["id"])
+                    acc.receipt.id
                 );
             }
         }

@@ -183,7 +183,7 @@ fn print_demo_tour(url: &str, keys: &std::path::Path) {
     println!("  curl {url}/v1/funds/warmtefonds-noord    # balances, charter, the municipality's matching pledge");
     println!("  curl {url}/v1/funds/warmtefonds-noord/flows");
     println!("  curl '{url}/v1/proposals?fund=warmtefonds-noord'   # a passed allocation and an open vote");
-    println!("  curl {url}/v1/funds/warmtefonds-noord    # … its \"rounds\": a budgeting round by equal shares, ballots open a week");
+    println!("  curl '{url}/v1/rounds?status=open'       # a budgeting round by equal shares, ballots open a week");
     println!("  meent round show <round id> --server {url}");
     println!("  curl {url}/v1/checkpoint                 # the signed checkpoint");
     println!("  curl '{url}/v1/entries?from=0&limit=5'   # the log itself");

@@ -177,3 +177,41 @@ pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> (Record, Vec<u8>) {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
+        let at: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let body = serde_json::json!({"id": "buurt-kas", "name": "Buurt \"Kas\" €", "member_kind": "collective", "legal_form": "informal"});
+        let e =
+            crate::entry::sign_entry(crate::entry::Kind::MemberApply, &"buurt-kas".parse().unwrap(), &key, &at, body)
+                .unwrap();
+        let r = Record { seq: 7, received_at: "2026-11-27T12:00:01.123Z".parse().unwrap(), entry: e };
+        let bytes = r.leaf_bytes();
+        (r, bytes)
+    }
+
+    #[test]
+    fn a_read_record_carries_its_ids_and_gives_back_its_leaf_bytes() {
+        let (r, bytes) = stored();
+        let read: Value = serde_json::from_slice(&RecordView::json_of_leaf(&bytes).unwrap()).unwrap();
+        assert_eq!(read["id"], r.entry.id.to_hex());
+        assert_eq!(read["leaf_hash"], hex::encode(crate::merkle::leaf_hash(&bytes)));
+        let view: RecordView = serde_json::from_value(read.clone()).unwrap();
+        assert_eq!((view.seq, view.id), (7, r.entry.id));
+        assert_eq!(RecordView::leaf_bytes_of(&read).unwrap(), bytes);
+        assert_eq!(Record::from_value(read.clone()).unwrap().leaf_bytes(), bytes);
+        for field in ["id", "leaf_hash"] {
+            let mut wrong = read.clone();
+            wrong[field] = serde_json::json!("00".repeat(32));
+            assert!(RecordView::leaf_bytes_of(&wrong).is_err(), "{field}");
+            assert!(Record::from_value(wrong).is_err(), "{field}");
+            let mut missing = read.clone();
+            missing.as_object_mut().unwrap().remove(field);
+            assert!(RecordView::leaf_bytes_of(&missing).is_err(), "{field}");
+        }
+    }
+}

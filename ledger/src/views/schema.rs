@@ -11,7 +11,7 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::crypto::PublicKey;
-use crate::entry::{Admission, Choice, DissolutionRule, LegalForm, MemberKind, ProposalKind, RoundRule};
+use crate::entry::{Admission, Choice, DissolutionRule, Kind, LegalForm, MemberKind, ProposalKind, RoundRule};
 use crate::funds::{
     ContributionStatus, DisbursementStatus, FundStatus, Outcome, PayoutKind, ProjectStatus, ProposalStatus, RoundPhase,
     RoundStatus,
@@ -169,6 +169,14 @@ macro_rules! paste_check {
     };
 }
 
+enum_schema!(Kind, "An entry kind (SPEC §4.1).", {
+    Genesis => "genesis", MemberApply => "member.apply", MemberAdmit => "member.admit", MemberReject => "member.reject",
+    KeyRotate => "key.rotate", FundCreate => "fund.create", FundJoin => "fund.join", FundLeave => "fund.leave",
+    Contribution => "contribution", PledgeMatching => "pledge.matching", Proposal => "proposal", Vote => "vote",
+    ProposalClose => "proposal.close", RoundOpen => "round.open", RoundProject => "round.project", Ballot => "ballot",
+    RoundClose => "round.close", Disbursement => "disbursement", DisbursementApprove => "disbursement.approve",
+    Reconciliation => "reconciliation", Reversal => "reversal",
+});
 enum_schema!(MemberStatus, "Where a member stands in the register.", { Pending => "pending", Admitted => "admitted", Rejected => "rejected" });
 enum_schema!(MemberKind, "What kind of member.", { Collective => "collective", Municipality => "municipality", Partner => "partner" });
 enum_schema!(LegalForm, "A member's legal form.", { Stichting => "stichting", Cooperatie => "cooperatie", Vereniging => "vereniging", Informal => "informal", PublicBody => "public_body" });
@@ -197,8 +205,7 @@ pub struct Envelope {
     #[schema(minimum = 1, maximum = 1)]
     v: u8,
     /// The entry kind, e.g. `contribution`.
-    #[schema(pattern = "^[a-z]+(\\.[a-z]+)*$")]
-    kind: String,
+    kind: Kind,
     /// Who signed it.
     author: Author,
     /// The author's current key.
