@@ -67,7 +67,7 @@ pub struct ApiDoc;
     responses(
         (status = 200, description = "`{\"status\": \"ok\", …}`.", body = Object),
         (status = 400, description = "An unknown parameter.", body = ledger::views::ErrorBody),
-        (status = 503, description = "The log failed: `{\"status\": \"failed\", …}` until a restart.", body = Object),
+        (status = 503, description = "The log failed (a failed write or flush, an internal panic): `unavailable` until a restart.", body = ledger::views::ErrorBody),
     )
 )]
 #[allow(dead_code)]
@@ -79,7 +79,11 @@ fn healthz() {}
 ///   left out), so each object schema requires all of its properties (utoipa
 ///   leaves `Option` fields out of `required`);
 /// - any request whose declared body is above 1 MiB is refused with a 413
-///   before it is routed, so every operation can answer 413.
+///   before it is routed, so every operation can answer 413;
+/// - the connection layer (`net.rs`) answers before any route: 429
+///   `rate_limited` to an address past its budget of refused requests (or of
+///   `member.apply`), 503 `unavailable` to a connection over the cap, and 408
+///   `request_timeout` to a body that does not arrive in time.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
     DOC.get_or_init(|| {
@@ -95,9 +99,34 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             .description("The declared request body is above 1 MiB.")
             .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
             .build();
-        for item in doc.paths.paths.values_mut() {
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                    )
+                    .build(),
+            )
+        };
+        let rate_limited = error(
+            "`rate_limited`: this address refused too often (or sent too many `member.apply`); `Retry-After` says when to try again.",
+        );
+        let unavailable = error("`unavailable`: the ledger failed and refuses until a restart, or the server has as many connections open as it serves.");
+        let timeout = error("`request_timeout`: the request body did not arrive whole in time.");
+        for (path, item) in doc.paths.paths.iter_mut() {
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
-                op.responses.responses.entry("413".into()).or_insert_with(|| RefOr::T(too_large.clone()));
+                let r = &mut op.responses.responses;
+                r.entry("413".into()).or_insert_with(|| RefOr::T(too_large.clone()));
+                // Liveness is never rate-limited (net.rs).
+                if path != "/healthz" {
+                    r.entry("429".into()).or_insert_with(|| rate_limited.clone());
+                }
+                r.entry("503".into()).or_insert_with(|| unavailable.clone());
+            }
+            if let Some(op) = item.post.as_mut() {
+                op.responses.responses.entry("408".into()).or_insert_with(|| timeout.clone());
             }
         }
         doc
