@@ -253,6 +253,29 @@ pub struct Charter {
     pub voting_period_seconds: u64,
     pub max_request: Amount,
     pub dissolution: DissolutionRule,
+    /// The threshold of `charter`, `dissolution` and `exclusion` proposals
+    /// (SPEC §4.5); see [`Charter::amend_threshold`] for the default.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub amend_threshold: Option<Fraction>,
+}
+
+/// The default `amend_threshold` as written: two thirds.
+pub const DEFAULT_AMEND_THRESHOLD: &str = "0.6667";
+
+impl Charter {
+    /// The threshold where the agreement itself changes (charter,
+    /// dissolution, exclusion): `amend_threshold` when given, else
+    /// `"0.6667"` — or the ordinary `threshold` when that is higher, so a
+    /// change of the agreement is never easier than a grant.
+    pub fn amend_threshold(&self) -> Fraction {
+        if let Some(f) = &self.amend_threshold {
+            return f.clone();
+        }
+        match DEFAULT_AMEND_THRESHOLD.parse::<Fraction>() {
+            Ok(d) if d.as_decimal() >= self.threshold.as_decimal() => d,
+            _ => self.threshold.clone(),
+        }
+    }
 }
 
 /// `fund.create`.
@@ -306,6 +329,12 @@ pub enum ProposalKind {
     Admission,
     Charter,
     Dissolution,
+    /// A budgeting round, opened when the proposal passes (SPEC §4.5).
+    Round,
+    /// Ends a running round (or, with issue 15, an allocation).
+    Cancellation,
+    /// Removes a member from the fund.
+    Exclusion,
 }
 
 /// `proposal`.
@@ -325,6 +354,27 @@ pub struct Proposal {
     pub member: Option<MemberId>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub charter: Option<Charter>,
+    /// A round proposal's budget.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Amount>,
+    /// A round proposal's rule.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RoundRule>,
+    /// A round proposal's project window, in days from the close (at least 1).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub projects_days: Option<u32>,
+    /// A round proposal's voting window, in days after the project window (at least 1).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub voting_days: Option<u32>,
+    /// A cancellation's round.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub round: Option<EntryId>,
+    /// A cancellation's allocation (issue 15).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<EntryId>,
+    /// An exclusion's reason, in the log for ever.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A vote's choice.
@@ -577,6 +627,10 @@ impl Body {
                 nonempty("title", &p.title)?;
                 chars("title", &p.title, TITLE_CHARS_MAX)?;
                 bytes("description", &p.description, DESCRIPTION_BYTES_MAX)?;
+                if let Some(r) = &p.reason {
+                    nonempty("reason", r)?;
+                    bytes("reason", r, NOTE_BYTES_MAX)?;
+                }
             }
             Body::RoundProject(p) => {
                 nonempty("title", &p.title)?;

@@ -245,6 +245,26 @@ codes! {
     WrongFund = "wrong_fund", Rule;
     /// Ballot approving a project of another round.
     WrongRound = "wrong_round", Rule;
+    /// `round.open` by a member: a round is opened by a `round` proposal.
+    RoundNeedsProposal = "round_needs_proposal", Forbidden;
+    /// A round proposal with a window of zero days.
+    BadRoundDays = "bad_round_days", Rule;
+    /// A cancellation naming an allocation (not supported by this build).
+    AllocationCancellationUnsupported = "allocation_cancellation_unsupported", Rule;
+    /// A second open cancellation of the same round.
+    CancellationPending = "cancellation_pending", Conflict;
+    /// A vote by the member a proposal is about (an allocation's recipient, an exclusion's member).
+    ConflictOfInterest = "conflict_of_interest", Forbidden;
+    /// A charter whose amend_threshold is below its threshold.
+    AmendThresholdBelowThreshold = "amend_threshold_below_threshold", Rule;
+    /// Exclusion of a treasurer still named in the charter.
+    MemberIsTreasurer = "member_is_treasurer", Conflict;
+    /// Exclusion of a member who is not in the fund.
+    MemberNotInFund = "member_not_in_fund", Conflict;
+    /// A member proposing its own exclusion.
+    SelfExclusion = "self_exclusion", Rule;
+    /// A second open exclusion of the same member.
+    ExclusionPending = "exclusion_pending", Conflict;
 }
 
 impl Code {
@@ -318,7 +338,9 @@ mod tests {
         conservation_violated cost_above_budget duplicate_treasurer insufficient_funds money_overflow \
         not_an_allocation over_allocation_remainder over_max_request projects_until_passed refund_mismatch \
         round_too_large round_too_long threshold_unreachable too_many_projects unknown_treasurer unsupported_kind \
-        until_in_past wrong_fund wrong_round";
+        until_in_past wrong_fund wrong_round round_needs_proposal bad_round_days \
+        allocation_cancellation_unsupported cancellation_pending conflict_of_interest \
+        amend_threshold_below_threshold member_is_treasurer member_not_in_fund self_exclusion exclusion_pending";
 
     #[test]
     fn every_code_has_one_distinct_wire_string() {

@@ -21,7 +21,7 @@ use super::{money, Balances, Ctx, FundStatus, Funds};
 use crate::entry::{Ballot, RoundClose, RoundOpen, RoundProject, RoundRule};
 use crate::error::{Code, Refusal};
 use crate::ids::{EntryId, FundId, MemberId, Seq};
-use crate::limits::{ROUND_PERIOD_SECONDS_MAX, ROUND_PROJECTS_MAX};
+use crate::limits::ROUND_PROJECTS_MAX;
 use crate::money::{Amount, Balance};
 use crate::pb;
 use crate::time::Timestamp;
@@ -286,7 +286,7 @@ impl Funds {
         self.rounds.get(id).ok_or_else(|| Refusal::new(Code::UnknownRound, format!("no round {id}")))
     }
 
-    fn open_round(&self, id: &EntryId) -> Result<&RoundState, Refusal> {
+    pub(super) fn open_round(&self, id: &EntryId) -> Result<&RoundState, Refusal> {
         let r = self.known_round(id)?;
         match r.status {
             RoundStatus::Open => Ok(r),
@@ -358,71 +358,17 @@ impl Funds {
         Ok(inst)
     }
 
-    /// `round.open`: by a member of an active fund; the budget leaves
-    /// `available` and is committed while the round runs.
+    /// `round.open`: gone in v2 (SPEC §4.5) — a round is opened by a passed
+    /// `round` proposal, so no single member can lock the pool.
     pub(super) fn open_round_entry(&mut self, ctx: &Ctx<'_>, b: &RoundOpen) -> Result<(), Refusal> {
-        let author = ctx.member("round.open")?;
-        let fund = self.active_fund(&b.fund)?;
-        if !fund.is_member(author) {
-            return Err(Refusal::new(
-                Code::NotFundMember,
-                format!("{author} is not a member of {}; only members open rounds", b.fund),
-            ));
-        }
-        let now = ctx.received_at.instant();
-        if b.projects_until.instant() <= now {
-            return Err(Refusal::new(
-                Code::ProjectsUntilPassed,
-                format!("projects_until {} is not after the round's opening at {}", b.projects_until, ctx.received_at),
-            ));
-        }
-        if b.closes_at.instant() <= b.projects_until.instant() {
-            return Err(Refusal::new(
-                Code::BadRoundDeadlines,
-                format!("closes_at {} must be after projects_until {}", b.closes_at, b.projects_until),
-            ));
-        }
-        if b.closes_at.instant().signed_duration_since(now).num_seconds() > ROUND_PERIOD_SECONDS_MAX {
-            return Err(Refusal::new(
-                Code::RoundTooLong,
-                format!("closes_at {} is more than {ROUND_PERIOD_SECONDS_MAX} seconds after the opening at {}; the budget would be locked too long", b.closes_at, ctx.received_at),
-            ));
-        }
-        let mut balances = fund.balances;
-        if Balance::from(b.budget) > balances.available {
-            return Err(Refusal::new(
-                Code::InsufficientFunds,
-                format!("budget {} is above the fund's available balance {}", b.budget, balances.available),
-            ));
-        }
-        balances.available = money(balances.available.minus(b.budget), "available")?;
-        balances.committed = money(balances.committed.plus(b.budget), "committed")?;
-        balances.check(&b.fund)?;
-
-        let round = RoundState {
-            id: ctx.id,
-            seq: ctx.seq,
-            fund: b.fund.clone(),
-            author: author.clone(),
-            budget: b.budget,
-            rule: b.rule,
-            opened_at: ctx.received_at.clone(),
-            projects_until: b.projects_until.clone(),
-            closes_at: b.closes_at.clone(),
-            projects: Vec::new(),
-            ballots: BTreeMap::new(),
-            status: RoundStatus::Open,
-            outcome: None,
-            closed_seq: None,
-            closed_at: None,
-            close_reason: None,
-        };
-        let f = self.fund_mut(&b.fund)?;
-        f.balances = balances;
-        f.rounds.push(ctx.id);
-        self.open_rounds.insert(ctx.id);
-        self.rounds.insert(ctx.id, round);
-        Ok(())
+        ctx.member("round.open")?;
+        Err(Refusal::new(
+            Code::RoundNeedsProposal,
+            format!(
+                "a member can no longer open a round alone: propose it to fund {} (proposal_kind \"round\" with budget, rule, projects_days and voting_days); it opens when the vote passes",
+                b.fund
+            ),
+        ))
     }
 
     /// `round.project`: by a fund member, before `projects_until`.
