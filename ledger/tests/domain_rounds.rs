@@ -613,7 +613,14 @@ fn ballot_before_projects_until() {
 
 #[test]
 fn ballot_after_closes_at() {
-    refused_after(4 * 86_400, "coop", Kind::Ballot, |w| ballot(&w.id("voting"), &[w.id("v1")]), "voting_closed", Conflict);
+    refused_after(
+        4 * 86_400,
+        "coop",
+        Kind::Ballot,
+        |w| ballot(&w.id("voting"), &[w.id("v1")]),
+        "voting_closed",
+        Conflict,
+    );
 }
 
 #[test]

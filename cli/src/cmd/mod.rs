@@ -52,13 +52,13 @@ enum Command {
     Contribute(contribute::ContributeArgs),
     /// The municipality's matching pledge.
     Pledge(contribute::PledgeArgs),
-    /// Propose an allocation, an admission, a charter or a dissolution.
+    /// Propose an allocation, an admission, a charter, a dissolution, a round, a cancellation or an exclusion.
     Propose(propose::ProposeArgs),
     /// Vote yes, no or abstain on a proposal.
     Vote(propose::VoteArgs),
     /// Close a proposal whose deadline passed or on which every counted member voted.
     Close(propose::CloseArgs),
-    /// Participatory budgeting rounds: open, project, ballot, close, show.
+    /// Participatory budgeting rounds: project, ballot, close, show (open one with `meent propose --kind round`).
     #[command(subcommand)]
     Round(round::RoundCommand),
     /// Request a payout of a passed allocation or a selected project (treasurers).

@@ -40,8 +40,8 @@ pub use dissolution::{pro_rata, Dissolution, Refund};
 pub use exclusion::ExclusionRecord;
 pub use governance::{Outcome, ProposalState, ProposalStatus, RoundTerms, Tally};
 pub use matching::MatchingPledge;
-pub use round_decision::DAY_SECONDS;
 pub use payouts::{DisbursementState, DisbursementStatus, PayoutKind};
+pub use round_decision::DAY_SECONDS;
 pub use rounds::{
     BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus,
 };

@@ -56,10 +56,8 @@ fn days_after(t: &Timestamp, days: u32) -> Result<Timestamp, Refusal> {
 
 /// The round a passed `round` proposal opens at the close `ctx`.
 pub(super) fn open(ctx: &Ctx<'_>, p: &ProposalState) -> Result<RoundState, Refusal> {
-    let t = p
-        .round_terms
-        .as_ref()
-        .ok_or_else(|| Refusal::new(Code::BadProposal, "a round proposal without its terms"))?;
+    let t =
+        p.round_terms.as_ref().ok_or_else(|| Refusal::new(Code::BadProposal, "a round proposal without its terms"))?;
     let projects_until = days_after(ctx.received_at, t.projects_days)?;
     let closes_at = days_after(&projects_until, t.voting_days)?;
     Ok(RoundState {
@@ -91,7 +89,9 @@ impl Funds {
             (None, Some(a)) => {
                 return Err(Refusal::new(
                     Code::AllocationCancellationUnsupported,
-                    format!("cancelling allocation {a} is not supported yet; a cancellation here names a running round"),
+                    format!(
+                        "cancelling allocation {a} is not supported yet; a cancellation here names a running round"
+                    ),
                 ))
             }
             _ => return Err(bad_fields("cancellation", "names exactly one of round and allocation")),
@@ -103,9 +103,8 @@ impl Funds {
                 format!("round {r} belongs to fund {}, not {}", round.fund, fund.id),
             ));
         }
-        let pending = self
-            .open_proposals()
-            .find(|p| p.proposal_kind == ProposalKind::Cancellation && p.round == Some(r));
+        let pending =
+            self.open_proposals().find(|p| p.proposal_kind == ProposalKind::Cancellation && p.round == Some(r));
         if let Some(p) = pending {
             return Err(Refusal::new(
                 Code::CancellationPending,

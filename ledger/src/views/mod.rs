@@ -23,8 +23,8 @@ pub mod schema;
 
 pub use flows::{ApprovalView, ContributionView, DisbursementView, FlowsView};
 pub use fund::{
-    BalancesView, CharterView, ContributorView, DissolutionView, ExclusionView, FundList, FundSummary, FundView, MatchingPledgeView,
-    ProposalCounts, ReconciliationView, RefundView,
+    BalancesView, CharterView, ContributorView, DissolutionView, ExclusionView, FundList, FundSummary, FundView,
+    MatchingPledgeView, ProposalCounts, ReconciliationView, RefundView,
 };
 pub use member::{MemberList, MemberView};
 pub use page::{Page, PageError};

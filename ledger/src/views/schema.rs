@@ -178,7 +178,7 @@ enum_schema!(DissolutionRule, "What happens to the money at a dissolution.", { P
 enum_schema!(ContributionStatus, "Where a contribution stands.", { Pledged => "pledged", Confirmed => "confirmed", Reversed => "reversed" });
 enum_schema!(DisbursementStatus, "Where a disbursement stands.", { Pending => "pending", Executed => "executed", Confirmed => "confirmed", Reversed => "reversed" });
 enum_schema!(PayoutKind, "What a disbursement pays.", { Allocation => "allocation", Refund => "refund" });
-enum_schema!(ProposalKind, "What a proposal decides.", { Allocation => "allocation", Admission => "admission", Charter => "charter", Dissolution => "dissolution" });
+enum_schema!(ProposalKind, "What a proposal decides.", { Allocation => "allocation", Admission => "admission", Charter => "charter", Dissolution => "dissolution", Round => "round", Cancellation => "cancellation", Exclusion => "exclusion" });
 enum_schema!(ProposalStatus, "Open or closed.", { Open => "open", Closed => "closed" });
 enum_schema!(Outcome, "How a proposal ended.", { Passed => "passed", Rejected => "rejected", RejectedNoQuorum => "rejected_no_quorum", RejectedInsufficientFunds => "rejected_insufficient_funds" });
 enum_schema!(Choice, "A vote.", { Yes => "yes", No => "no", Abstain => "abstain" });
