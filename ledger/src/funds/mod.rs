@@ -300,7 +300,13 @@ impl Funds {
             | Body::MemberApply(_)
             | Body::MemberAdmit(_)
             | Body::MemberReject(_)
-            | Body::KeyRotate(_) => Err(Refusal::new(Code::UnsupportedKind, "not a fund entry")),
+            | Body::KeyRotate(_)
+            | Body::MemberUpdate(_)
+            | Body::KeyRecover(_)
+            | Body::KeyRecoverCancel(_)
+            | Body::KeyRecoverApprove(_)
+            | Body::RegistrarPropose(_)
+            | Body::RegistrarApprove(_) => Err(Refusal::new(Code::UnsupportedKind, "not a fund entry")),
         }
     }
 
