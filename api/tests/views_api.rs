@@ -237,7 +237,8 @@ async fn lists_are_paged_in_log_order_and_filtered() {
     let open: ProposalList = env.view("/v1/proposals?status=open").await;
     assert_eq!(open.proposals.iter().map(|p| p.id.to_hex()).collect::<Vec<_>>(), [id(&r["p_zon"])]);
     let warmte: ProposalList = env.view("/v1/proposals?fund=warmte").await;
-    assert_eq!(warmte.proposals.iter().map(|p| p.id.to_hex()).collect::<Vec<_>>(), [id(&r["p1"])]);
+    // The allocation, and the round proposal that opened the round.
+    assert_eq!(warmte.proposals.iter().map(|p| p.id.to_hex()).collect::<Vec<_>>(), [id(&r["p1"]), id(&r["round"])]);
     let none: ProposalList = env.view("/v1/proposals?fund=warmte&status=open").await;
     assert!(none.proposals.is_empty());
 
