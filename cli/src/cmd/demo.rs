@@ -236,7 +236,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     ] {
         submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": repair["id"], "choice": choice}))?;
     }
-    close_proposal(client, &k("voedselbank-west")?, &repair)?;
+    close_proposal(client, "voedselbank-west", &k("voedselbank-west")?, &repair)?;
     let payout = submit(
         client,
         Kind::Disbursement,
@@ -270,7 +270,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     {
         submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": round["id"], "choice": "yes"}))?;
     }
-    close_proposal(client, &k("energie-coop-noord")?, &round)?;
+    close_proposal(client, "energie-coop-noord", &k("energie-coop-noord")?, &round)?;
     let mut projects = Vec::new();
     for (author, title, cost, recipient) in [
         ("buurtwerkplaats-zuid", "Draught-proofing workshop series", "800.00", "buurtwerkplaats-zuid"),
@@ -299,7 +299,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         submit(client, Kind::Ballot, m, &k(m)?, json!({"round": round["id"], "approve": approve}))?;
     }
     pass(chrono::Duration::days(3) + chrono::Duration::minutes(1));
-    close_round(client, &k("voedselbank-west")?, &round)?;
+    close_round(client, "voedselbank-west", &k("voedselbank-west")?, &round)?;
 
     // An open proposal with some votes.
     let pilot = submit(
@@ -359,8 +359,8 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
 
 /// Close proposal `p` (the server's own closer may have been quicker: that is
 /// fine, if it is closed).
-fn close_proposal(client: &Client, key: &SigningKey, p: &Value) -> CmdResult {
-    if let Err(e) = submit(client, Kind::ProposalClose, "voedselbank-west", key, json!({"proposal": p["id"]})) {
+fn close_proposal(client: &Client, author: &str, key: &SigningKey, p: &Value) -> CmdResult {
+    if let Err(e) = submit(client, Kind::ProposalClose, author, key, json!({"proposal": p["id"]})) {
         let v: ledger::views::ProposalView =
             client.get(&format!("/v1/proposals/{}", p["id"].as_str().unwrap_or("")))?;
         if v.status != ledger::funds::ProposalStatus::Closed {
@@ -371,8 +371,8 @@ fn close_proposal(client: &Client, key: &SigningKey, p: &Value) -> CmdResult {
 }
 
 /// Close round `r` (or find it closed by the server).
-fn close_round(client: &Client, key: &SigningKey, r: &Value) -> CmdResult {
-    if let Err(e) = submit(client, Kind::RoundClose, "voedselbank-west", key, json!({"round": r["id"]})) {
+fn close_round(client: &Client, author: &str, key: &SigningKey, r: &Value) -> CmdResult {
+    if let Err(e) = submit(client, Kind::RoundClose, author, key, json!({"round": r["id"]})) {
         let v: ledger::views::RoundView = client.get(&format!("/v1/rounds/{}", r["id"].as_str().unwrap_or("")))?;
         if v.outcome.is_none() {
             return Err(e);
