@@ -260,7 +260,7 @@ pub struct Funds {
     /// The proposals still open (an index, so closes and admission checks stay cheap).
     #[serde(default)]
     open: BTreeSet<EntryId>,
-    /// Every budgeting round, by the id of its `round.open`.
+    /// Every budgeting round, by the id of the `round` proposal that opened it.
     #[serde(default)]
     pub rounds: BTreeMap<EntryId, RoundState>,
     /// Every round project, by the id of its `round.project`.

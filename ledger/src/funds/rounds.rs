@@ -1,6 +1,6 @@
-//! Participatory budgeting rounds (SPEC §4.1, §4.4): a fund member opens a
-//! round with a budget taken from the fund's available balance (committed
-//! while the round runs); members submit projects until `projects_until`,
+//! Participatory budgeting rounds (SPEC §4.4, §4.5): a passed `round`
+//! proposal opens a round (`round_decision.rs`) with a budget taken from the
+//! fund's available balance (committed while the round runs); members submit projects until `projects_until`,
 //! then cast approval ballots until `closes_at`; at the close the round's
 //! rule — `greedy` (`greedy_av`) or `equal_shares` (`mes_cost_add1_noex`),
 //! computed by [`crate::pb::run`], the same code as `meent pb` — selects
@@ -34,8 +34,9 @@ pub enum RoundStatus {
     Open,
     /// Closed by a `round.close`: the outcome is recorded.
     Closed,
-    /// Ended without an outcome because its fund was dissolved; the budget
-    /// went into the dissolution's pool.
+    /// Ended without an outcome: its fund was dissolved (the budget went
+    /// into the dissolution's pool) or a cancellation passed (the budget went
+    /// back to `available`).
     Cancelled,
 }
 
@@ -51,7 +52,7 @@ pub enum RoundPhase {
     Counting,
     /// Closed: the outcome is recorded.
     Closed,
-    /// Cancelled by the fund's dissolution.
+    /// Cancelled by the fund's dissolution or by a cancellation proposal.
     Cancelled,
 }
 
@@ -137,19 +138,19 @@ pub struct RoundOutcome {
 /// One budgeting round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoundState {
-    /// The `round.open` entry.
+    /// The round's id: the `round` proposal that opened it.
     pub id: EntryId,
     /// Its record.
     pub seq: Seq,
     /// The fund.
     pub fund: FundId,
-    /// Who opened it.
+    /// Who proposed it.
     pub author: MemberId,
     /// The budget, committed while the round runs.
     pub budget: Amount,
     /// The selection rule.
     pub rule: RoundRule,
-    /// `received_at` of the `round.open`.
+    /// When it opened: `received_at` of the proposal's close.
     pub opened_at: Timestamp,
     /// Projects received at or after this are refused; ballots before it are refused.
     pub projects_until: Timestamp,
