@@ -90,9 +90,11 @@ impl Register {
         self.recoveries.get(id)
     }
 
-    /// The member's pending recovery, if any.
+    /// The member's pending recovery, if any (found through the member, so
+    /// judging an entry costs one lookup however many recoveries there were).
     pub fn pending_recovery(&self, member: &MemberId) -> Option<&Recovery> {
-        self.recoveries.values().find(|r| &r.member == member && r.status == RecoveryStatus::Pending)
+        let id = self.members.get(member)?.pending_recovery?;
+        self.recoveries.get(&id).filter(|r| r.status == RecoveryStatus::Pending)
     }
 
     /// Like [`Register::check_key`], at `at`: a recovery in force replaces the member's key.
