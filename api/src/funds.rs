@@ -229,7 +229,7 @@ pub async fn rounds(
     get,
     path = "/v1/rounds/{id}",
     tag = "funds",
-    params(("id" = EntryId, Path, description = "The round's id (its `round.open` entry).")),
+    params(("id" = EntryId, Path, description = "The round's id (the id of the `round` proposal that opened it).")),
     responses(
         (status = 200, description = "The round.", body = RoundView),
         (status = 400, description = "Not an entry id, or an unknown parameter.", body = ErrorBody),

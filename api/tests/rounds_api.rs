@@ -126,9 +126,21 @@ async fn a_round_over_http() {
     )
     .await;
 
-    env.refused("coop", Kind::RoundOpen, json!({"fund": "warmte", "budget": "3000.01", "rule": "equal_shares", "projects_until": env.at(60), "closes_at": env.at(120)}), StatusCode::UNPROCESSABLE_ENTITY, "insufficient_funds").await;
-    env.refused("outsider", Kind::RoundOpen, json!({"fund": "warmte", "budget": "10.00", "rule": "greedy", "projects_until": env.at(60), "closes_at": env.at(120)}), StatusCode::FORBIDDEN, "not_fund_member").await;
-    let r = env.ok("coop", Kind::RoundOpen, json!({"fund": "warmte", "budget": "2000.00", "rule": "equal_shares", "projects_until": env.at(60), "closes_at": env.at(120)})).await;
+    let round = |budget: &str, projects_days: u32| {
+        json!({"fund": "warmte", "proposal_kind": "round", "title": "Winter round", "description": "", "budget": budget,
+               "rule": "equal_shares", "projects_days": projects_days, "voting_days": 1})
+    };
+    env.refused("coop", Kind::RoundOpen, json!({"fund": "warmte", "budget": "10.00", "rule": "greedy", "projects_until": env.at(86_400), "closes_at": env.at(2 * 86_400)}), StatusCode::FORBIDDEN, "round_needs_proposal").await;
+    env.refused("outsider", Kind::Proposal, round("10.00", 1), StatusCode::FORBIDDEN, "not_fund_member").await;
+    env.refused("coop", Kind::Proposal, round("10.00", 0), StatusCode::UNPROCESSABLE_ENTITY, "bad_round_days").await;
+    // The round opens when its proposal passes: every member votes, the server closes the vote.
+    let r = env.ok("coop", Kind::Proposal, round("2000.00", 1)).await;
+    let (s, _) = env.get(&format!("/v1/rounds/{r}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "no round before the vote passes");
+    for m in ["coop", "food", "care", "city"] {
+        env.ok(m, Kind::Vote, json!({"proposal": r, "choice": "yes"})).await;
+    }
+    assert_eq!(api::funds::close_due(&env.state).await, 1);
     let (_, f) = env.get("/v1/funds/warmte").await;
     assert_eq!(
         (f["balances"]["committed"].as_str(), f["balances"]["available"].as_str()),
@@ -165,7 +177,7 @@ async fn a_round_over_http() {
     assert_eq!(v["projects"][0]["approvals"], Value::Null, "no tallies while voting runs");
     assert_eq!(v["outcome"], Value::Null);
 
-    env.advance(60);
+    env.advance(86_400);
     env.refused(
         "coop",
         Kind::RoundProject,
@@ -197,7 +209,7 @@ async fn a_round_over_http() {
     assert_eq!(api::funds::close_due(&env.state).await, 0);
 
     // At the deadline the server closes it.
-    env.advance(60);
+    env.advance(86_400);
     let (_, v) = env.get(&format!("/v1/rounds/{r}")).await;
     assert_eq!(v["phase"], "counting");
     assert_eq!(v["projects"][0]["approvals"], 3);

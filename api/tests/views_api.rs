@@ -128,7 +128,7 @@ async fn world() -> (Env, HashMap<&'static str, Value>) {
     let recon = json!({"fund": "warmte", "statement_sha256": hex::encode([7u8; 32]), "period_from": "2026-01-01", "period_to": "2026-12-31",
         "opening_balance": "0.00", "closing_balance": "1000.00", "confirmed": [id(&c)], "unmatched_bank_lines": 0});
     env.ok("coop", Kind::Reconciliation, recon).await;
-    let alloc = json!({"fund": "warmte", "proposal_kind": "allocation", "title": "Heat pump", "description": "", "amount": "300.00", "recipient": "food"});
+    let alloc = json!({"fund": "warmte", "proposal_kind": "allocation", "title": "Heat pump", "description": "", "amount": "300.00", "recipient": "late"});
     let p1 = env.ok("food", Kind::Proposal, alloc).await;
     r.insert("vote_coop", env.ok("coop", Kind::Vote, json!({"proposal": id(&p1), "choice": "yes"})).await);
     r.insert("vote_food", env.ok("food", Kind::Vote, json!({"proposal": id(&p1), "choice": "no"})).await);
@@ -141,8 +141,13 @@ async fn world() -> (Env, HashMap<&'static str, Value>) {
         .ok("coop", Kind::Disbursement, json!({"allocation": id(&p1), "amount": "300.00", "reference": "PAY-1"}))
         .await;
     r.insert("approve", env.ok("care", Kind::DisbursementApprove, json!({"disbursement": id(&d)})).await);
-    let round = json!({"fund": "warmte", "budget": "200.00", "rule": "greedy", "projects_until": env.at(60), "closes_at": env.at(120)});
-    r.insert("round", env.ok("coop", Kind::RoundOpen, round).await);
+    let round = json!({"fund": "warmte", "proposal_kind": "round", "title": "Seeds round", "description": "", "budget": "200.00",
+        "rule": "greedy", "projects_days": 1, "voting_days": 1});
+    r.insert("round", env.ok("coop", Kind::Proposal, round).await);
+    for m in ["coop", "food", "care"] {
+        env.ok(m, Kind::Vote, json!({"proposal": id(&r["round"]), "choice": "yes"})).await;
+    }
+    assert_eq!(api::funds::close_due(&env.state).await, 1);
     let project =
         json!({"round": id(&r["round"]), "title": "Seeds", "description": "", "cost": "50.00", "recipient": "coop"});
     env.ok("coop", Kind::RoundProject, project).await;
@@ -237,7 +242,8 @@ async fn lists_are_paged_in_log_order_and_filtered() {
     let open: ProposalList = env.view("/v1/proposals?status=open").await;
     assert_eq!(open.proposals.iter().map(|p| p.id.to_hex()).collect::<Vec<_>>(), [id(&r["p_zon"])]);
     let warmte: ProposalList = env.view("/v1/proposals?fund=warmte").await;
-    assert_eq!(warmte.proposals.iter().map(|p| p.id.to_hex()).collect::<Vec<_>>(), [id(&r["p1"])]);
+    // The allocation, and the round proposal that opened the round.
+    assert_eq!(warmte.proposals.iter().map(|p| p.id.to_hex()).collect::<Vec<_>>(), [id(&r["p1"]), id(&r["round"])]);
     let none: ProposalList = env.view("/v1/proposals?fund=warmte&status=open").await;
     assert!(none.proposals.is_empty());
 

@@ -100,6 +100,18 @@ pub enum Kind {
     Reconciliation,
     #[serde(rename = "reversal")]
     Reversal,
+    #[serde(rename = "member.update")]
+    MemberUpdate,
+    #[serde(rename = "key.recover")]
+    KeyRecover,
+    #[serde(rename = "key.recover.cancel")]
+    KeyRecoverCancel,
+    #[serde(rename = "key.recover.approve")]
+    KeyRecoverApprove,
+    #[serde(rename = "registrar.propose")]
+    RegistrarPropose,
+    #[serde(rename = "registrar.approve")]
+    RegistrarApprove,
 }
 
 impl Kind {
@@ -127,6 +139,12 @@ impl Kind {
             Kind::DisbursementApprove => "disbursement.approve",
             Kind::Reconciliation => "reconciliation",
             Kind::Reversal => "reversal",
+            Kind::MemberUpdate => "member.update",
+            Kind::KeyRecover => "key.recover",
+            Kind::KeyRecoverCancel => "key.recover.cancel",
+            Kind::KeyRecoverApprove => "key.recover.approve",
+            Kind::RegistrarPropose => "registrar.propose",
+            Kind::RegistrarApprove => "registrar.approve",
         }
     }
 }
@@ -253,6 +271,29 @@ pub struct Charter {
     pub voting_period_seconds: u64,
     pub max_request: Amount,
     pub dissolution: DissolutionRule,
+    /// The threshold of `charter`, `dissolution` and `exclusion` proposals
+    /// (SPEC §4.5); see [`Charter::amend_threshold`] for the default.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub amend_threshold: Option<Fraction>,
+}
+
+/// The default `amend_threshold` as written: two thirds.
+pub const DEFAULT_AMEND_THRESHOLD: &str = "0.6667";
+
+impl Charter {
+    /// The threshold where the agreement itself changes (charter,
+    /// dissolution, exclusion): `amend_threshold` when given, else
+    /// `"0.6667"` — or the ordinary `threshold` when that is higher, so a
+    /// change of the agreement is never easier than a grant.
+    pub fn amend_threshold(&self) -> Fraction {
+        if let Some(f) = &self.amend_threshold {
+            return f.clone();
+        }
+        match DEFAULT_AMEND_THRESHOLD.parse::<Fraction>() {
+            Ok(d) if d.as_decimal() >= self.threshold.as_decimal() => d,
+            _ => self.threshold.clone(),
+        }
+    }
 }
 
 /// `fund.create`.
@@ -306,6 +347,12 @@ pub enum ProposalKind {
     Admission,
     Charter,
     Dissolution,
+    /// A budgeting round, opened when the proposal passes (SPEC §4.5).
+    Round,
+    /// Ends a running round (or, with issue 15, an allocation).
+    Cancellation,
+    /// Removes a member from the fund.
+    Exclusion,
 }
 
 /// `proposal`.
@@ -325,6 +372,27 @@ pub struct Proposal {
     pub member: Option<MemberId>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub charter: Option<Charter>,
+    /// A round proposal's budget.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Amount>,
+    /// A round proposal's rule.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RoundRule>,
+    /// A round proposal's project window, in days from the close (at least 1).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub projects_days: Option<u32>,
+    /// A round proposal's voting window, in days after the project window (at least 1).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub voting_days: Option<u32>,
+    /// A cancellation's round.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub round: Option<EntryId>,
+    /// A cancellation's allocation (issue 15).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<EntryId>,
+    /// An exclusion's reason, in the log for ever.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A vote's choice.
@@ -446,6 +514,67 @@ pub struct Reversal {
     pub reason: String,
 }
 
+/// `member.update`: the fields given replace the register's (at least one).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MemberUpdate {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub legal_form: Option<LegalForm>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub kvk: Option<String>,
+}
+
+/// `key.recover`: a registrar replaces a lost or stolen key (in force after 7 days).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct KeyRecover {
+    pub member: MemberId,
+    pub new_key: PublicKey,
+    pub reason: String,
+}
+
+/// `key.recover.cancel` and `key.recover.approve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RecoveryRef {
+    pub recovery: EntryId,
+}
+
+/// What a registrar change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum RegistrarAction {
+    Add,
+    Remove,
+}
+
+/// `registrar.propose`: add an admitted member as registrar, or remove one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RegistrarPropose {
+    pub action: RegistrarAction,
+    pub member: MemberId,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `registrar.approve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RegistrarApprove {
+    pub proposal: EntryId,
+}
+
 /// A typed entry body.
 #[derive(Debug, Clone)]
 #[allow(missing_docs)]
@@ -471,6 +600,12 @@ pub enum Body {
     DisbursementApprove(DisbursementApprove),
     Reconciliation(Reconciliation),
     Reversal(Reversal),
+    MemberUpdate(MemberUpdate),
+    KeyRecover(KeyRecover),
+    KeyRecoverCancel(RecoveryRef),
+    KeyRecoverApprove(RecoveryRef),
+    RegistrarPropose(RegistrarPropose),
+    RegistrarApprove(RegistrarApprove),
 }
 
 fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, EntryError> {
@@ -502,6 +637,12 @@ impl Body {
             Kind::DisbursementApprove => Body::DisbursementApprove(typed(v)?),
             Kind::Reconciliation => Body::Reconciliation(typed(v)?),
             Kind::Reversal => Body::Reversal(typed(v)?),
+            Kind::MemberUpdate => Body::MemberUpdate(typed(v)?),
+            Kind::KeyRecover => Body::KeyRecover(typed(v)?),
+            Kind::KeyRecoverCancel => Body::KeyRecoverCancel(typed(v)?),
+            Kind::KeyRecoverApprove => Body::KeyRecoverApprove(typed(v)?),
+            Kind::RegistrarPropose => Body::RegistrarPropose(typed(v)?),
+            Kind::RegistrarApprove => Body::RegistrarApprove(typed(v)?),
         };
         b.check_limits()?;
         Ok(b)
@@ -577,6 +718,10 @@ impl Body {
                 nonempty("title", &p.title)?;
                 chars("title", &p.title, TITLE_CHARS_MAX)?;
                 bytes("description", &p.description, DESCRIPTION_BYTES_MAX)?;
+                if let Some(r) = &p.reason {
+                    nonempty("reason", r)?;
+                    bytes("reason", r, NOTE_BYTES_MAX)?;
+                }
             }
             Body::RoundProject(p) => {
                 nonempty("title", &p.title)?;
@@ -614,6 +759,33 @@ impl Body {
                 nonempty("reason", &r.reason)?;
                 bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
             }
+            Body::MemberUpdate(u) => {
+                if u.name.is_none() && u.legal_form.is_none() && u.purpose.is_none() && u.kvk.is_none() {
+                    return Err(EntryError::Malformed(
+                        "body: member.update needs at least one of name, legal_form, purpose, kvk".into(),
+                    ));
+                }
+                if let Some(n) = &u.name {
+                    nonempty("name", n)?;
+                    chars("name", n, NAME_CHARS_MAX)?;
+                }
+                if let Some(k) = &u.kvk {
+                    chars("kvk", k, 32)?;
+                }
+                if let Some(p) = &u.purpose {
+                    bytes("purpose", p, PURPOSE_BYTES_MAX)?;
+                }
+            }
+            Body::KeyRecover(r) => {
+                nonempty("reason", &r.reason)?;
+                bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
+            }
+            Body::RegistrarPropose(r) => {
+                if let Some(reason) = &r.reason {
+                    bytes("reason", reason, NOTE_BYTES_MAX)?;
+                }
+            }
+            Body::KeyRecoverCancel(_) | Body::KeyRecoverApprove(_) | Body::RegistrarApprove(_) => {}
             Body::KeyRotate(_)
             | Body::FundJoin(_)
             | Body::FundLeave(_)

@@ -245,6 +245,52 @@ codes! {
     WrongFund = "wrong_fund", Rule;
     /// Ballot approving a project of another round.
     WrongRound = "wrong_round", Rule;
+    /// `round.open` by a member: a round is opened by a `round` proposal.
+    RoundNeedsProposal = "round_needs_proposal", Forbidden;
+    /// A round proposal with a window of zero days.
+    BadRoundDays = "bad_round_days", Rule;
+    /// A cancellation naming an allocation (not supported by this build).
+    AllocationCancellationUnsupported = "allocation_cancellation_unsupported", Rule;
+    /// A second open cancellation of the same round.
+    CancellationPending = "cancellation_pending", Conflict;
+    /// A vote by the member a proposal is about (an allocation's recipient, an exclusion's member).
+    ConflictOfInterest = "conflict_of_interest", Forbidden;
+    /// A charter whose amend_threshold is below its threshold.
+    AmendThresholdBelowThreshold = "amend_threshold_below_threshold", Rule;
+    /// Exclusion of a treasurer still named in the charter.
+    MemberIsTreasurer = "member_is_treasurer", Conflict;
+    /// Exclusion of a member who is not in the fund.
+    MemberNotInFund = "member_not_in_fund", Conflict;
+    /// A member proposing its own exclusion.
+    SelfExclusion = "self_exclusion", Rule;
+    /// A second open exclusion of the same member.
+    ExclusionPending = "exclusion_pending", Conflict;
+    /// A key recovery for a member who already has one pending.
+    RecoveryPending = "recovery_pending", Conflict;
+    /// Cancel or co-sign of an unknown key recovery.
+    UnknownRecovery = "unknown_recovery", NotFound;
+    /// Cancel or co-sign of a cancelled key recovery.
+    RecoveryCancelled = "recovery_cancelled", Conflict;
+    /// Cancel or co-sign of a key recovery already in force.
+    RecoveryInForce = "recovery_in_force", Conflict;
+    /// A key recovery cancelled by someone other than its member.
+    NotRecoveredMember = "not_recovered_member", Forbidden;
+    /// A co-signature of a recovery made when there was one registrar.
+    ApprovalNotNeeded = "approval_not_needed", Conflict;
+    /// The registrar who recorded a recovery co-signing it.
+    SameRegistrar = "same_registrar", Forbidden;
+    /// Adding a registrar who is one.
+    AlreadyRegistrar = "already_registrar", Conflict;
+    /// Removing a member who is no registrar.
+    NotARegistrar = "not_a_registrar", Conflict;
+    /// Removing the last registrar.
+    LastRegistrar = "last_registrar", Conflict;
+    /// A second open change of the same registrar.
+    RegistrarChangePending = "registrar_change_pending", Conflict;
+    /// Approval of an unknown registrar change.
+    UnknownRegistrarChange = "unknown_registrar_change", NotFound;
+    /// Approval of a registrar change that took effect.
+    RegistrarChangeDone = "registrar_change_done", Conflict;
 }
 
 impl Code {
@@ -318,7 +364,12 @@ mod tests {
         conservation_violated cost_above_budget duplicate_treasurer insufficient_funds money_overflow \
         not_an_allocation over_allocation_remainder over_max_request projects_until_passed refund_mismatch \
         round_too_large round_too_long threshold_unreachable too_many_projects unknown_treasurer unsupported_kind \
-        until_in_past wrong_fund wrong_round";
+        until_in_past wrong_fund wrong_round round_needs_proposal bad_round_days \
+        allocation_cancellation_unsupported cancellation_pending conflict_of_interest \
+        amend_threshold_below_threshold member_is_treasurer member_not_in_fund self_exclusion exclusion_pending \
+        recovery_pending unknown_recovery recovery_cancelled recovery_in_force not_recovered_member \
+        approval_not_needed same_registrar already_registrar not_a_registrar last_registrar \
+        registrar_change_pending unknown_registrar_change registrar_change_done";
 
     #[test]
     fn every_code_has_one_distinct_wire_string() {

@@ -58,14 +58,23 @@ pub struct Member {
     /// The reason given with the decision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A key recovery waiting for its seven days (the id of its `key.recover`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_recovery: Option<crate::ids::EntryId>,
 }
 
 /// The register.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Register {
-    members: BTreeMap<MemberId, Member>,
+    pub(crate) members: BTreeMap<MemberId, Member>,
     /// Every key ever registered (operator, registrars, members, rotated): a key is never reused.
-    keys_seen: HashSet<[u8; 32]>,
+    pub(crate) keys_seen: HashSet<[u8; 32]>,
+    /// Key recoveries (SPEC §4.5), by the id of their `key.recover`.
+    #[serde(default)]
+    pub recoveries: BTreeMap<crate::ids::EntryId, crate::recovery::Recovery>,
+    /// Changes of the registrars, by the id of their `registrar.propose`.
+    #[serde(default)]
+    pub registrar_changes: BTreeMap<crate::ids::EntryId, crate::registrars::RegistrarChange>,
 }
 
 impl Register {
@@ -90,7 +99,7 @@ impl Register {
         self.members.get(id).is_some_and(|m| m.status == MemberStatus::Admitted)
     }
 
-    fn check_new_key(&self, key: &PublicKey) -> Result<(), Refusal> {
+    pub(crate) fn check_new_key(&self, key: &PublicKey) -> Result<(), Refusal> {
         if key.is_weak() {
             return Err(Refusal::new(Code::WeakKey, format!("key {key} is a weak (small-order) key")));
         }
@@ -133,6 +142,7 @@ impl Register {
                 applied_seq: 0,
                 decided_seq: Some(0),
                 reason: None,
+                pending_recovery: None,
             },
         );
         Ok(())
@@ -181,6 +191,7 @@ impl Register {
                 applied_seq: seq,
                 decided_seq: None,
                 reason: None,
+                pending_recovery: None,
             },
         );
         Ok(())
@@ -226,5 +237,36 @@ impl Register {
         let old = std::mem::replace(&mut m.key, b.new_key);
         m.previous_keys.push(old);
         Ok(())
+    }
+
+    /// `member.update` by the member itself: the fields given replace the register's.
+    pub fn update(&mut self, author: &MemberId, b: &crate::entry::MemberUpdate) -> Result<(), Refusal> {
+        let m = self
+            .members
+            .get_mut(author)
+            .ok_or_else(|| Refusal::new(Code::UnknownMember, format!("{author} is not in the register")))?;
+        if let Some(n) = &b.name {
+            m.name = Some(n.clone());
+        }
+        if let Some(f) = b.legal_form {
+            m.legal_form = Some(f);
+        }
+        if let Some(p) = &b.purpose {
+            m.purpose = Some(p.clone());
+        }
+        if let Some(k) = &b.kvk {
+            m.kvk = Some(k.clone());
+        }
+        Ok(())
+    }
+
+    /// The registrars now.
+    pub fn registrars(&self) -> impl Iterator<Item = &Member> {
+        self.members.values().filter(|m| m.registrar && m.status == MemberStatus::Admitted)
+    }
+
+    /// Whether `id` is a registrar now.
+    pub fn is_registrar(&self, id: &MemberId) -> bool {
+        self.members.get(id).is_some_and(|m| m.registrar && m.status == MemberStatus::Admitted)
     }
 }

@@ -70,6 +70,8 @@ impl State {
             self.apply_genesis(e)?;
         } else {
             self.apply_entry(seq, received_at, e)?;
+            // Key recoveries whose seven days passed take effect from this record on.
+            self.register.settle(seq, received_at);
         }
         self.size += 1;
         self.last_received_at = Some(received_at.clone());
@@ -141,7 +143,7 @@ impl State {
             }
             (Author::Member(_), Body::MemberApply(_)) => {}
             (Author::Member(m), body) => {
-                let member = self.register.check_key(m, &e.key)?;
+                let member = self.register.check_key_at(m, &e.key, received_at)?;
                 let may_act = match member.status {
                     MemberStatus::Admitted => true,
                     MemberStatus::Pending => matches!(body, Body::KeyRotate(_)),
@@ -160,6 +162,12 @@ impl State {
             Body::MemberAdmit(b) => self.register.decide(seq, author_member(e)?, b, true),
             Body::MemberReject(b) => self.register.decide(seq, author_member(e)?, b, false),
             Body::KeyRotate(b) => self.register.rotate(author_member(e)?, b),
+            Body::MemberUpdate(b) => self.register.update(author_member(e)?, b),
+            Body::KeyRecover(b) => self.register.recover(seq, e.id, received_at, author_member(e)?, b),
+            Body::KeyRecoverCancel(b) => self.register.cancel_recovery(seq, received_at, author_member(e)?, b),
+            Body::KeyRecoverApprove(b) => self.register.approve_recovery(received_at, author_member(e)?, b),
+            Body::RegistrarPropose(b) => self.register.propose_registrar(seq, e.id, author_member(e)?, b),
+            Body::RegistrarApprove(b) => self.register.approve_registrar(seq, author_member(e)?, b),
             Body::FundCreate(_)
             | Body::FundJoin(_)
             | Body::FundLeave(_)

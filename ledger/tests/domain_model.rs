@@ -4,7 +4,10 @@
 //! spec alone (in integer cents, recomputing every balance from scratch). After
 //! each entry: the ledger accepts exactly what the model accepts, a refused
 //! entry changes nothing, and the balances, the outcomes, the matching pledge
-//! and conservation agree.
+//! and conservation agree. v2 (SPEC §4.5): the recipient of an allocation
+//! neither votes nor counts in its quorum; rounds are opened by a passed
+//! `round` proposal, their budget committed at the close — a round never
+//! commits more than the pool, and no allocation passes below its threshold.
 
 mod domain_common;
 
@@ -73,6 +76,16 @@ enum Op {
     ConfirmDisbursement {
         idx: usize,
     },
+    /// A `round` proposal (one day for projects, one for ballots).
+    ProposeRound {
+        by: usize,
+        cents: i64,
+    },
+    /// Two days pass: rounds can close.
+    WaitDays,
+    CloseRound {
+        idx: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -95,7 +108,10 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (who.clone(), idx.clone(), 1i64..15_000).prop_map(|(by, idx, cents)| Op::Disburse { by, idx, cents }),
         4 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Approve { by, idx }),
         1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::ReverseDisbursement { by, idx }),
-        1 => idx.prop_map(|idx| Op::ConfirmDisbursement { idx }),
+        1 => idx.clone().prop_map(|idx| Op::ConfirmDisbursement { idx }),
+        1 => (who.clone(), 1i64..80_000).prop_map(|(by, cents)| Op::ProposeRound { by, cents }),
+        1 => Just(Op::WaitDays),
+        1 => idx.prop_map(|idx| Op::CloseRound { idx }),
     ]
 }
 
@@ -133,6 +149,17 @@ struct MProposal {
     outcome: POutcome,
     requested: i64,
     paid: i64,
+    /// A round proposal: no recipient; when passed, the round runs until `round_closes_at`.
+    round: bool,
+    round_open: bool,
+    round_closes_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl MProposal {
+    /// The members counted: everyone but an allocation's recipient.
+    fn counted(&self) -> Vec<usize> {
+        (0..MEMBERS.len()).filter(|w| self.round || *w != self.recipient).collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -181,8 +208,12 @@ impl Model {
         let sum = |s: CStatus| self.contributions.iter().filter(|c| c.status == s).map(|c| c.cents).sum::<i64>();
         let pledged = sum(CStatus::Pledged);
         let confirmed = sum(CStatus::Confirmed);
-        let committed =
-            self.proposals.iter().filter(|p| p.outcome == POutcome::Passed).map(|p| p.cents - p.paid).sum::<i64>();
+        let committed = self
+            .proposals
+            .iter()
+            .filter(|p| p.outcome == POutcome::Passed && (!p.round || p.round_open))
+            .map(|p| p.cents - p.paid)
+            .sum::<i64>();
         let disbursed = self
             .disbursements
             .iter()
@@ -240,19 +271,33 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
         }
         Op::Vote { who, idx, choice } => {
             let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
-            let ok = p.outcome == POutcome::Open && received < p.closes_at;
+            let ok = p.outcome == POutcome::Open && received < p.closes_at && p.counted().contains(&who);
             (who, Kind::Vote, json!({"proposal": p.id, "choice": CHOICES[choice]}), ok)
         }
-        Op::Wait { .. } | Op::VoteAll { .. } => return None,
+        Op::Wait { .. } | Op::VoteAll { .. } | Op::WaitDays => return None,
+        Op::ProposeRound { by, cents } => {
+            let body = json!({"fund": "model", "proposal_kind": "round", "title": "r", "description": "", "budget": amount(cents),
+                "rule": "greedy", "projects_days": 1, "voting_days": 1});
+            (by, Kind::Proposal, body, true)
+        }
+        Op::CloseRound { idx } => {
+            let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
+            let ok = p.round_open && p.round_closes_at.is_some_and(|t| received >= t);
+            (2, Kind::RoundClose, json!({"round": p.id}), ok)
+        }
         Op::Close { idx } => {
             let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
-            let ok = p.outcome == POutcome::Open && (received >= p.closes_at || p.votes.iter().all(Option::is_some));
+            let all_voted = p.counted().iter().all(|w| p.votes[*w].is_some());
+            let ok = p.outcome == POutcome::Open && (received >= p.closes_at || all_voted);
             (2, Kind::ProposalClose, json!({"proposal": p.id}), ok)
         }
         Op::Disburse { by, idx, cents } => {
             let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
-            let ok =
-                treasurer(by) && p.outcome == POutcome::Passed && by != p.recipient && cents <= p.cents - p.requested;
+            let ok = !p.round
+                && treasurer(by)
+                && p.outcome == POutcome::Passed
+                && by != p.recipient
+                && cents <= p.cents - p.requested;
             (by, Kind::Disbursement, json!({"allocation": p.id, "amount": amount(cents), "reference": "E2E"}), ok)
         }
         Op::Approve { by, idx } => {
@@ -304,20 +349,42 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             outcome: POutcome::Open,
             requested: 0,
             paid: 0,
+            round: false,
+            round_open: false,
+            round_closes_at: None,
         }),
+        Op::ProposeRound { cents, .. } => m.proposals.push(MProposal {
+            id,
+            cents,
+            recipient: usize::MAX,
+            closes_at: received + chrono::Duration::seconds(PERIOD_SECONDS),
+            votes: [None; 4],
+            outcome: POutcome::Open,
+            requested: 0,
+            paid: 0,
+            round: true,
+            round_open: false,
+            round_closes_at: None,
+        }),
+        Op::CloseRound { idx } => {
+            // No projects: the whole budget goes back.
+            let n = m.proposals.len();
+            m.proposals[pick(idx, n).unwrap_or(0)].round_open = false;
+        }
         Op::Vote { who, idx, choice } => {
             let n = m.proposals.len();
             m.proposals[pick(idx, n).unwrap_or(0)].votes[who] = Some(choice);
         }
-        Op::Wait { .. } | Op::VoteAll { .. } => {}
+        Op::Wait { .. } | Op::VoteAll { .. } | Op::WaitDays => {}
         Op::Close { idx } => {
             let available = m.balances()[4];
             let n = m.proposals.len();
             let p = &mut m.proposals[pick(idx, n).unwrap_or(0)];
             let count = |c: usize| p.votes.iter().filter(|v| **v == Some(c)).count() as i64;
             let (yes, no, abstain) = (count(0), count(1), count(2));
-            // quorum 0.5 of 4 members; threshold 0.5, strict.
-            p.outcome = if (yes + no + abstain) * 2 < 4 {
+            // quorum 0.5 of the counted members; threshold 0.5, strict.
+            let counted = p.counted().len() as i64;
+            p.outcome = if (yes + no + abstain) * 2 < counted {
                 POutcome::NoQuorum
             } else if yes * 2 <= yes + no {
                 POutcome::Rejected
@@ -326,6 +393,10 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             } else {
                 POutcome::Passed
             };
+            if p.round && p.outcome == POutcome::Passed {
+                p.round_open = true;
+                p.round_closes_at = Some(received + chrono::Duration::days(2));
+            }
         }
         Op::Disburse { by, idx, cents } => {
             let n = m.proposals.len();
@@ -396,6 +467,10 @@ proptest! {
                 w.advance(*secs);
                 continue;
             }
+            if let Op::WaitDays = op {
+                w.advance(2 * 86_400);
+                continue;
+            }
             if let Op::VoteAll { idx, choice } = op {
                 for who in 0..MEMBERS.len() {
                     check(&mut w, &mut m, &Op::Vote { who, idx: *idx, choice: *choice })?;
@@ -440,6 +515,23 @@ fn check(w: &mut World, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
         };
         prop_assert_eq!(lp.outcome, want);
         prop_assert_eq!((cents(lp.requested), cents(lp.paid)), (p.requested, p.paid));
+        // No allocation passes below its threshold or quorum, or with its recipient's vote.
+        if lp.outcome == Some(Outcome::Passed) && lp.proposal_kind == ledger::entry::ProposalKind::Allocation {
+            let t = lp.tally();
+            prop_assert!(t.yes * 2 > t.yes + t.no, "an allocation passed at or below its threshold: {t:?}");
+            prop_assert!((t.yes + t.no + t.abstain) * 2 >= lp.counted.len() as u64, "below quorum: {t:?}");
+            prop_assert!(!lp.votes.contains_key(&MEMBERS[p.recipient].parse().unwrap()));
+            prop_assert!(!lp.counted.contains(&MEMBERS[p.recipient].parse().unwrap()));
+        }
     }
+    // A round never commits more than the pool: the open rounds' budgets fit in what was confirmed.
+    let open_rounds: i64 = w.state.funds.open_rounds().map(|r| cents(ledger::money::Balance::from(r.budget))).sum();
+    prop_assert!(
+        open_rounds <= got[2] && got[2] <= got[1],
+        "rounds {open_rounds}, committed {}, confirmed {}",
+        got[2],
+        got[1]
+    );
+    prop_assert_eq!(open_rounds, m.proposals.iter().filter(|p| p.round_open).map(|p| p.cents).sum::<i64>());
     Ok(())
 }

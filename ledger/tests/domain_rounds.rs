@@ -32,8 +32,23 @@ fn eid(s: &str) -> EntryId {
     s.parse().unwrap()
 }
 
-fn open(fund: &str, budget: &str, rule: &str, projects_until: String, closes_at: String) -> Value {
-    json!({"fund": fund, "budget": budget, "rule": rule, "projects_until": projects_until, "closes_at": closes_at})
+/// A `round` proposal: the round opens at its close, with whole-day windows.
+fn open(fund: &str, budget: &str, rule: &str, projects_days: u32, voting_days: u32) -> Value {
+    json!({"fund": fund, "proposal_kind": "round", "title": format!("a round of {budget}"), "description": "",
+        "budget": budget, "rule": rule, "projects_days": projects_days, "voting_days": voting_days})
+}
+
+/// Proposes the round `body` as `name` (by coop); every counted member votes
+/// yes and coop closes the vote: the round is open, with the proposal's id.
+fn open_round(w: &mut World, name: &'static str, body: Value) -> EntryId {
+    let id = w.named(name, "coop", Kind::Proposal, body);
+    let counted: Vec<String> = w.state.funds.proposal(&id).unwrap().counted.iter().map(|m| m.to_string()).collect();
+    for m in counted {
+        w.ok(&m, Kind::Vote, json!({"proposal": id.to_hex(), "choice": "yes"}));
+    }
+    w.ok("coop", Kind::ProposalClose, json!({"proposal": id.to_hex()}));
+    assert_eq!(w.state.funds.round(&id).map(|r| r.status), Some(RoundStatus::Open), "round {name} did not open");
+    id
 }
 
 fn project(round: &str, title: &str, cost: &str, recipient: &str) -> Value {
@@ -106,8 +121,8 @@ fn fund() -> World {
 /// Opens the round as `name`, submits the projects as `{name}-heat`,
 /// `{name}-play`, `{name}-pantry`, and casts the ballots.
 fn example_round(w: &mut World, name: &'static str, rule: &str) {
-    let body = open("fnd", "10000.00", rule, ts(w, 30), ts(w, 60));
-    w.named(name, "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "10000.00", rule, 1, 1);
+    open_round(w, name, body);
     let r = w.id(name);
     for (suffix, title, cost, recipient) in [
         ("heat", "Heat pumps north", "6000.00", "care"),
@@ -171,8 +186,8 @@ fn build_scene() -> World {
     w.member("outsider", "collective");
 
     example_round(&mut w, "closed", "equal_shares");
-    let body = open("fnd", "1000.00", "greedy", ts(&w, 5), ts(&w, 100_000));
-    w.named("voting", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "1000.00", "greedy", 1, 3);
+    open_round(&mut w, "voting", body);
     let v = w.id("voting");
     w.named("v1", "food", Kind::RoundProject, project(&v, "Benches", "600.00", "food"));
     w.named("v2", "care", Kind::RoundProject, project(&v, "Trees", "500.00", "care"));
@@ -189,8 +204,8 @@ fn build_scene() -> World {
         json!({"allocation": heat, "amount": "1000.00", "reference": "E2E-HEAT-1"}),
     );
 
-    let body = open("fnd", "8000.00", "equal_shares", ts(&w, 3600), ts(&w, 7200));
-    w.named("collecting", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "8000.00", "equal_shares", 1, 1);
+    open_round(&mut w, "collecting", body);
     let c = w.id("collecting");
     w.named("c1", "food", Kind::RoundProject, project(&c, "Repair café", "800.00", "food"));
 
@@ -204,8 +219,8 @@ fn build_scene() -> World {
     let oc =
         w.ok("coop", Kind::Contribution, json!({"fund": "oud", "amount": "100.00", "reference": "OUD-1"})).to_hex();
     w.ok("coop", Kind::Reconciliation, recon("oud", 2, &[oc]));
-    let body = open("oud", "60.00", "greedy", ts(&w, 3600), ts(&w, 7200));
-    w.named("cancelled", "coop", Kind::RoundOpen, body);
+    let body = open("oud", "60.00", "greedy", 1, 1);
+    open_round(&mut w, "cancelled", body);
     let c = w.id("cancelled");
     w.named("cancelled-p", "food", Kind::RoundProject, project(&c, "Last party", "50.00", "food"));
     let d = w
@@ -274,56 +289,23 @@ fn the_scene_is_what_the_tests_assume() {
     assert_eq!(w.fund("oud").dissolution.as_ref().unwrap().pool.to_string(), "100.00");
 }
 
-// round.open
+// round proposals (SPEC §4.5): a round opens only by a vote
 
 #[test]
-fn open_on_unknown_fund() {
+fn round_open_by_a_single_member_is_refused() {
     refused(
         "coop",
         Kind::RoundOpen,
-        |w| open("nergens", "10.00", "greedy", ts(w, 60), ts(w, 120)),
-        "unknown_fund",
-        NotFound,
-    );
-}
-
-#[test]
-fn open_on_dissolved_fund() {
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |w| open("oud", "10.00", "greedy", ts(w, 60), ts(w, 120)),
-        "fund_dissolved",
-        Conflict,
-    );
-}
-
-#[test]
-fn open_by_non_member() {
-    refused(
-        "outsider",
-        Kind::RoundOpen,
-        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 120)),
-        "not_fund_member",
+        |w| json!({"fund": "fnd", "budget": "10.00", "rule": "greedy", "projects_until": ts(w, 86_400), "closes_at": ts(w, 2 * 86_400)}),
+        "round_needs_proposal",
         Forbidden,
     );
 }
 
 #[test]
-fn open_by_pending_member() {
-    refused(
-        "pending",
-        Kind::RoundOpen,
-        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 120)),
-        "not_admitted",
-        Forbidden,
-    );
-}
-
-#[test]
-fn open_by_the_operator() {
+fn round_open_by_the_operator_is_refused() {
     let mut w = scene();
-    let body = open("fnd", "10.00", "greedy", ts(&w, 60), ts(&w, 120));
+    let body = json!({"fund": "fnd", "budget": "10.00", "rule": "greedy", "projects_until": ts(&w, 86_400), "closes_at": ts(&w, 2 * 86_400)});
     let e = sign_entry(Kind::RoundOpen, &Author::Operator, &w.keys["operator"], &w.at(), body).unwrap();
     let before = w.state.clone();
     w.advance(1);
@@ -333,90 +315,140 @@ fn open_by_the_operator() {
 }
 
 #[test]
-fn open_with_projects_until_at_the_opening() {
-    // The entry is received one second after its `at`: a deadline then is not after the opening.
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |w| open("fnd", "10.00", "greedy", ts(w, 1), ts(w, 120)),
-        "projects_until_passed",
-        Rule,
-    );
+fn round_proposal_on_unknown_fund() {
+    refused("coop", Kind::Proposal, |_| open("nergens", "10.00", "greedy", 1, 1), "unknown_fund", NotFound);
 }
 
 #[test]
-fn open_with_projects_until_in_the_past() {
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |w| open("fnd", "10.00", "greedy", ts(w, -60), ts(w, 120)),
-        "projects_until_passed",
-        Rule,
-    );
+fn round_proposal_on_dissolved_fund() {
+    refused("coop", Kind::Proposal, |_| open("oud", "10.00", "greedy", 1, 1), "fund_dissolved", Conflict);
 }
 
 #[test]
-fn open_closing_when_projects_end() {
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 60)),
-        "bad_round_deadlines",
-        Rule,
-    );
+fn round_proposal_by_non_member() {
+    refused("outsider", Kind::Proposal, |_| open("fnd", "10.00", "greedy", 1, 1), "not_fund_member", Forbidden);
 }
 
 #[test]
-fn open_closing_before_projects_end() {
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |w| open("fnd", "10.00", "greedy", ts(w, 120), ts(w, 60)),
-        "bad_round_deadlines",
-        Rule,
-    );
+fn round_proposal_by_pending_member() {
+    refused("pending", Kind::Proposal, |_| open("fnd", "10.00", "greedy", 1, 1), "not_admitted", Forbidden);
 }
 
 #[test]
-fn open_for_more_than_a_year() {
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |w| open("fnd", "10.00", "greedy", ts(w, 60), ts(w, 367 * 24 * 3600)),
-        "round_too_long",
-        Rule,
-    );
+fn round_proposal_with_no_project_days() {
+    refused("coop", Kind::Proposal, |_| open("fnd", "10.00", "greedy", 0, 1), "bad_round_days", Rule);
 }
 
 #[test]
-fn open_with_budget_above_available() {
-    refused(
-        "coop",
-        Kind::RoundOpen,
-        |w| open("fnd", "1000.01", "greedy", ts(w, 60), ts(w, 120)),
-        "insufficient_funds",
-        Rule,
-    );
+fn round_proposal_with_no_voting_days() {
+    refused("coop", Kind::Proposal, |_| open("fnd", "10.00", "greedy", 1, 0), "bad_round_days", Rule);
 }
 
 #[test]
-fn open_with_unknown_rule_is_malformed() {
-    malformed("coop", Kind::RoundOpen, |w| open("fnd", "10.00", "lottery", ts(w, 60), ts(w, 120)), "unknown variant");
+fn round_proposal_for_more_than_a_year() {
+    refused("coop", Kind::Proposal, |_| open("fnd", "10.00", "greedy", 200, 167), "round_too_long", Rule);
 }
 
 #[test]
-fn open_with_zero_budget_is_malformed() {
-    malformed("coop", Kind::RoundOpen, |w| open("fnd", "0.00", "greedy", ts(w, 60), ts(w, 120)), "greater than 0.00");
+fn round_proposal_without_a_rule() {
+    let body = |_: &World| {
+        let mut b = open("fnd", "10.00", "greedy", 1, 1);
+        b.as_object_mut().unwrap().remove("rule");
+        b
+    };
+    refused("coop", Kind::Proposal, body, "bad_proposal", Malformed);
 }
 
 #[test]
-fn open_with_local_time_deadline_is_malformed() {
+fn round_proposal_with_an_amount() {
+    let body = |_: &World| {
+        let mut b = open("fnd", "10.00", "greedy", 1, 1);
+        b["amount"] = json!("10.00");
+        b
+    };
+    refused("coop", Kind::Proposal, body, "bad_proposal", Malformed);
+}
+
+#[test]
+fn allocation_with_round_terms() {
+    let body = |_: &World| {
+        let mut b = domain_common::allocation("fnd", "10.00", "food");
+        b["projects_days"] = json!(3);
+        b
+    };
+    refused("coop", Kind::Proposal, body, "bad_proposal", Malformed);
+}
+
+#[test]
+fn round_proposal_with_unknown_rule_is_malformed() {
+    malformed("coop", Kind::Proposal, |_| open("fnd", "10.00", "lottery", 1, 1), "unknown variant");
+}
+
+#[test]
+fn round_proposal_with_zero_budget_is_malformed() {
+    malformed("coop", Kind::Proposal, |_| open("fnd", "0.00", "greedy", 1, 1), "greater than 0.00");
+}
+
+#[test]
+fn round_proposal_with_negative_days_is_malformed() {
     malformed(
         "coop",
-        Kind::RoundOpen,
-        |_| open("fnd", "10.00", "greedy", "2026-12-01T12:00:00+01:00".into(), "2026-12-02T12:00:00Z".into()),
-        "RFC 3339",
+        Kind::Proposal,
+        |_| {
+            let mut b = open("fnd", "10.00", "greedy", 1, 1);
+            b["voting_days"] = json!(-1);
+            b
+        },
+        "invalid value",
     );
+}
+
+#[test]
+fn a_round_above_the_available_balance_is_rejected_at_the_close() {
+    // The scene has 1 000.00 available: a round of 1 000.01 passes the vote but cannot be funded.
+    let mut w = scene();
+    let before = balances(&w, "fnd");
+    let id = w.ok("coop", Kind::Proposal, open("fnd", "1000.01", "greedy", 1, 1)).to_hex();
+    for m in ["coop", "food", "care", "city", "partner"] {
+        w.ok(m, Kind::Vote, json!({"proposal": id, "choice": "yes"}));
+    }
+    w.ok("coop", Kind::ProposalClose, json!({"proposal": id}));
+    let p = w.state.funds.proposal(&eid(&id)).unwrap();
+    assert_eq!(p.outcome, Some(ledger::funds::Outcome::RejectedInsufficientFunds));
+    assert!(w.state.funds.round(&eid(&id)).is_none());
+    assert_eq!(balances(&w, "fnd"), before);
+}
+
+#[test]
+fn a_rejected_round_proposal_opens_nothing() {
+    let mut w = scene();
+    let before = balances(&w, "fnd");
+    let id = w.ok("coop", Kind::Proposal, open("fnd", "500.00", "greedy", 1, 1)).to_hex();
+    for (m, c) in [("coop", "yes"), ("food", "no"), ("care", "no"), ("city", "no"), ("partner", "yes")] {
+        w.ok(m, Kind::Vote, json!({"proposal": id, "choice": c}));
+    }
+    w.ok("coop", Kind::ProposalClose, json!({"proposal": id}));
+    assert_eq!(w.state.funds.proposal(&eid(&id)).unwrap().outcome, Some(ledger::funds::Outcome::Rejected));
+    assert!(w.state.funds.round(&eid(&id)).is_none());
+    assert_eq!(balances(&w, "fnd"), before);
+}
+
+#[test]
+fn a_passed_round_proposal_opens_the_round_with_day_windows_from_the_close() {
+    let mut w = scene();
+    let id = w.ok("coop", Kind::Proposal, open("fnd", "400.00", "equal_shares", 2, 3)).to_hex();
+    for m in ["coop", "food", "care", "city", "partner"] {
+        w.ok(m, Kind::Vote, json!({"proposal": id, "choice": "yes"}));
+    }
+    w.ok("food", Kind::ProposalClose, json!({"proposal": id}));
+    let closed_at = w.state.funds.proposal(&eid(&id)).unwrap().closed_at.clone().unwrap();
+    let r = w.state.funds.round(&eid(&id)).unwrap();
+    assert_eq!((r.status, r.author.as_str(), r.budget.to_string()), (RoundStatus::Open, "coop", "400.00".into()));
+    assert_eq!(r.opened_at, closed_at);
+    assert_eq!((r.projects_until.instant() - closed_at.instant()).num_seconds(), 2 * 86_400);
+    assert_eq!((r.closes_at.instant() - r.projects_until.instant()).num_seconds(), 3 * 86_400);
+    // 1 000.00 was available: the budget is committed at the close.
+    assert_eq!(balances(&w, "fnd"), ["0.00", "20000.00", "19400.00", "0.00", "600.00"].map(String::from));
 }
 
 // round.project
@@ -541,8 +573,8 @@ fn project_with_long_title_is_malformed() {
 #[test]
 fn project_beyond_the_most_a_round_may_have() {
     let mut w = fund();
-    let body = open("fnd", "10000.00", "greedy", ts(&w, 3 * 3600), ts(&w, 4 * 3600));
-    let r = w.ok("coop", Kind::RoundOpen, body).to_hex();
+    let body = open("fnd", "10000.00", "greedy", 1, 1);
+    let r = open_round(&mut w, "r", body).to_hex();
     for i in 0..ledger::limits::ROUND_PROJECTS_MAX {
         w.ok("coop", Kind::RoundProject, project(&r, &format!("P{i}"), "1.00", "food"));
     }
@@ -581,7 +613,14 @@ fn ballot_before_projects_until() {
 
 #[test]
 fn ballot_after_closes_at() {
-    refused_after(100_000, "coop", Kind::Ballot, |w| ballot(&w.id("voting"), &[w.id("v1")]), "voting_closed", Conflict);
+    refused_after(
+        4 * 86_400,
+        "coop",
+        Kind::Ballot,
+        |w| ballot(&w.id("voting"), &[w.id("v1")]),
+        "voting_closed",
+        Conflict,
+    );
 }
 
 #[test]
@@ -658,7 +697,7 @@ fn close_a_cancelled_round() {
 #[test]
 fn close_by_pending_member() {
     refused_after(
-        100_000,
+        4 * 86_400,
         "pending",
         Kind::RoundClose,
         |w| json!({"round": w.id("voting")}),
@@ -753,13 +792,14 @@ fn approve_own_project_payout() {
 }
 
 #[test]
-fn disburse_an_unknown_allocation() {
+fn disburse_a_round_itself() {
+    // A round's id is its proposal's: a proposal that pays nothing itself.
     refused(
         "coop",
         Kind::Disbursement,
         |w| json!({"allocation": w.id("collecting"), "amount": "10.00", "reference": "E2E-X"}),
-        "unknown_allocation",
-        NotFound,
+        "not_an_allocation",
+        Rule,
     );
 }
 
@@ -864,8 +904,8 @@ fn the_outcome_is_pb_run_on_the_rounds_pabulib_file() {
 #[test]
 fn the_unspent_budget_is_released_at_the_close() {
     let mut w = fund();
-    let body = open("fnd", "5000.00", "equal_shares", ts(&w, 30), ts(&w, 60));
-    w.named("r", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "5000.00", "equal_shares", 1, 1);
+    open_round(&mut w, "r", body);
     let r = w.id("r");
     w.named("a", "coop", Kind::RoundProject, project(&r, "A", "1200.00", "food"));
     w.named("b", "coop", Kind::RoundProject, project(&r, "B", "4500.00", "food"));
@@ -900,8 +940,8 @@ fn greedy_also_takes_projects_nobody_approved_if_they_fit() {
     // projects with no votes, taking what still fits. Equal shares never does.
     let mut w = fund();
     for (name, rule) in [("g", "greedy"), ("m", "equal_shares")] {
-        let body = open("fnd", "1000.00", rule, ts(&w, 30), ts(&w, 60));
-        w.named(name, "coop", Kind::RoundOpen, body);
+        let body = open("fnd", "1000.00", rule, 1, 1);
+        open_round(&mut w, name, body);
         let r = w.id(name);
         let a = w.ok("coop", Kind::RoundProject, project(&r, "Approved", "700.00", "food")).to_hex();
         w.ok("coop", Kind::RoundProject, project(&r, "Nobody's", "300.00", "food"));
@@ -918,8 +958,8 @@ fn greedy_also_takes_projects_nobody_approved_if_they_fit() {
 #[test]
 fn a_round_without_ballots_under_equal_shares_selects_nothing() {
     let mut w = fund();
-    let body = open("fnd", "1000.00", "equal_shares", ts(&w, 30), ts(&w, 60));
-    w.named("r", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "1000.00", "equal_shares", 1, 1);
+    open_round(&mut w, "r", body);
     let r = w.id("r");
     w.ok("coop", Kind::RoundProject, project(&r, "A", "100.00", "food"));
     close(&mut w, "r");
@@ -963,8 +1003,8 @@ fn a_selected_project_is_paid_out_like_an_allocation() {
 #[test]
 fn a_later_ballot_replaces_the_earlier_one() {
     let mut w = fund();
-    let body = open("fnd", "1000.00", "greedy", ts(&w, 30), ts(&w, 60));
-    w.named("r", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "1000.00", "greedy", 1, 1);
+    open_round(&mut w, "r", body);
     let r = w.id("r");
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600.00", "food")).to_hex();
     let b = w.ok("coop", Kind::RoundProject, project(&r, "B", "600.00", "care")).to_hex();
@@ -987,8 +1027,8 @@ fn a_later_ballot_replaces_the_earlier_one() {
 #[test]
 fn members_who_join_late_vote_and_members_who_leave_keep_their_ballot() {
     let mut w = fund();
-    let body = open("fnd", "1000.00", "greedy", ts(&w, 30), ts(&w, 60));
-    w.named("r", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "1000.00", "greedy", 1, 1);
+    open_round(&mut w, "r", body);
     let r = w.id("r");
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600.00", "food")).to_hex();
     advance_to(&mut w, "r", |x| &x.projects_until);
@@ -1005,8 +1045,8 @@ fn members_who_join_late_vote_and_members_who_leave_keep_their_ballot() {
 #[test]
 fn an_empty_ballot_counts_as_a_voter() {
     let mut w = fund();
-    let body = open("fnd", "1000.00", "equal_shares", ts(&w, 30), ts(&w, 60));
-    w.named("r", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "1000.00", "equal_shares", 1, 1);
+    open_round(&mut w, "r", body);
     let r = w.id("r");
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600.00", "food")).to_hex();
     advance_to(&mut w, "r", |x| &x.projects_until);
@@ -1024,8 +1064,8 @@ fn an_empty_ballot_counts_as_a_voter() {
 #[test]
 fn the_operator_closes_a_round_when_it_is_due() {
     let mut w = fund();
-    let body = open("fnd", "1000.00", "greedy", ts(&w, 30), ts(&w, 60));
-    w.named("r", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "1000.00", "greedy", 1, 1);
+    open_round(&mut w, "r", body);
     let r = w.id("r");
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600.00", "food")).to_hex();
     advance_to(&mut w, "r", |x| &x.projects_until);
@@ -1058,8 +1098,8 @@ fn a_dissolution_cancels_running_rounds_and_refunds_their_budget() {
     let c =
         w.ok("coop", Kind::Contribution, json!({"fund": "fnd", "amount": "10000.00", "reference": "R-MORE"})).to_hex();
     w.ok("coop", Kind::Reconciliation, recon("fnd", 7, &[c]));
-    let body = open("fnd", "3000.00", "greedy", ts(&w, 3600), ts(&w, 7200));
-    w.named("running", "coop", Kind::RoundOpen, body);
+    let body = open("fnd", "3000.00", "greedy", 1, 1);
+    open_round(&mut w, "running", body);
     let p = w.ok("food", Kind::RoundProject, project(&w.id("running"), "X", "100.00", "food")).to_hex();
     assert_eq!(balances(&w, "fnd"), ["0.00", "30000.00", "7000.00", "6000.00", "17000.00"].map(String::from));
     let d = w
@@ -1079,7 +1119,7 @@ fn a_dissolution_cancels_running_rounds_and_refunds_their_budget() {
     // The pool is the available 17 000 plus the round's 3 000; the selected pantry keeps its 4 000.
     assert_eq!(w.fund("fnd").dissolution.as_ref().unwrap().pool.to_string(), "20000.00");
     assert_eq!(balances(&w, "fnd"), ["0.00", "30000.00", "24000.00", "6000.00", "0.00"].map(String::from));
-    assert!(w.state.due_round_closes(&ts(&w, 10_000).parse().unwrap()).is_empty());
+    assert!(w.state.due_round_closes(&ts(&w, 10 * 86_400).parse().unwrap()).is_empty());
     // The pantry, selected before the end, can still be paid.
     let d1 = w
         .ok(
@@ -1118,8 +1158,8 @@ fn a_snapshot_from_before_rounds_still_loads() {
         f.as_object_mut().unwrap().remove("rounds");
     }
     w.state = serde_json::from_value(v).unwrap();
-    let body = open("fnd", "10.00", "greedy", ts(&w, 30), ts(&w, 60));
-    w.ok("coop", Kind::RoundOpen, body);
+    let body = open("fnd", "10.00", "greedy", 1, 1);
+    open_round(&mut w, "r", body);
 }
 
 #[test]
@@ -1140,14 +1180,14 @@ fn a_close_stays_quick_when_add1_must_climb_far() {
         .ok("coop", Kind::Contribution, json!({"fund": "groot", "amount": "1000000000.00", "reference": "BIG"}))
         .to_hex();
     w.ok("coop", Kind::Reconciliation, recon("groot", 3, &[cid]));
-    let body = open("groot", "1000000000.00", "equal_shares", ts(&w, 30), ts(&w, 60));
-    let r = w.ok("coop", Kind::RoundOpen, body).to_hex();
+    let body = open("groot", "1000000000.00", "equal_shares", 1, 1);
+    let r = open_round(&mut w, "r", body).to_hex();
     let a = w.ok("coop", Kind::RoundProject, project(&r, "A", "600000000.00", "coop")).to_hex();
     let b = w.ok("food", Kind::RoundProject, project(&r, "B", "600000000.01", "food")).to_hex();
-    w.advance(30);
+    w.advance(86_400);
     w.ok("coop", Kind::Ballot, ballot(&r, &[&a]));
     w.ok("food", Kind::Ballot, ballot(&r, &[b]));
-    w.advance(30);
+    w.advance(86_400);
     let started = std::time::Instant::now();
     w.ok("coop", Kind::RoundClose, json!({"round": r}));
     let took = started.elapsed();

@@ -40,6 +40,12 @@ fn demo_serves_a_seeded_ledger_that_verifies() {
     assert_eq!(f["balances"]["disbursed"], "1200.00");
     assert_eq!(f["balances"]["pledged"], "250.00");
     assert_eq!(f["matching_pledges"][0]["outstanding"], "1750.00", "{f}");
+    // A round opened by a vote and closed by equal shares within the demo's first minute.
+    let closed = f["rounds"].as_array().unwrap().iter().find(|r| r["status"] == "closed").cloned();
+    let closed = closed.unwrap_or_else(|| panic!("no closed round: {f}"));
+    let (_, r) = get(&http, &url, &format!("/v1/rounds/{}", closed["id"].as_str().unwrap()));
+    assert_eq!(r["outcome"]["rule"], "mes_cost_add1_noex", "{r}");
+    assert!(!r["outcome"]["selected"].as_array().unwrap().is_empty(), "{r}");
     let (_, ps) = get(&http, &url, "/v1/proposals?fund=warmtefonds-noord");
     let ps = ps["proposals"].as_array().unwrap();
     assert!(ps.iter().any(|p| p["outcome"] == "passed"));

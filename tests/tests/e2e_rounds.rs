@@ -1,6 +1,6 @@
 //! End to end (issue 4, items 6 and 7): two participatory budgeting rounds played through
 //! the real server with the CLI — the worked example of docs/GOVERNANCE.md once under
-//! greedy and once under equal shares — opened with deadlines a few seconds ahead,
+//! greedy and once under equal shares — each opened by a vote (SPEC §4.5),
 //! projects and ballots (one replaced) signed with `meent round`, closed by the server
 //! itself at the deadline, shown with `meent round show`, exported with
 //! `meent export --format pabulib` and recomputed with `meent pb`, a selected project paid
@@ -41,6 +41,35 @@ fn wait_round(sc: &Scene, round: &str, what: &str, done: impl Fn(&Value) -> bool
         assert!(Instant::now() < deadline, "round {round}: {what} did not happen: {r}");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// COOP proposes a round (3 days for projects, 7 for ballots) and every member votes yes.
+fn propose_round(sc: &Scene, budget: &str, rule: &str) -> String {
+    let v = sc.as_member_json(
+        COOP,
+        &[
+            "propose",
+            "--fund",
+            FUND,
+            "--kind",
+            "round",
+            "--title",
+            "Buurtbudget",
+            "--budget",
+            budget,
+            "--rule",
+            rule,
+            "--projects-days",
+            "3",
+            "--voting-days",
+            "7",
+        ],
+    );
+    let p = id(&v);
+    for m in [COOP, FOOD, CARE, CITY, PARTNER] {
+        sc.as_member(m, &["vote", "--proposal", &p, "--choice", "yes"]);
+    }
+    p
 }
 
 fn sorted(v: &Value) -> Vec<String> {
@@ -102,28 +131,16 @@ fn rounds_through_the_server_and_the_cli() {
     assert_eq!(post(&sc.http, &sc.url, &recon).0, 201);
     assert_eq!(sc.balances(FUND)["available"], "20000.00");
 
-    // Two rounds of 10 000.00 on the same projects and ballots, one per rule.
+    // Two rounds of 10 000.00 on the same projects and ballots, one per rule, each opened by a vote.
     let key = |m: &str| s(sc.key(m)).to_string();
     let mut rounds = Vec::new();
     for rule in ["greedy", "equal_shares"] {
-        let v = sc.as_member_json(
-            COOP,
-            &[
-                "round",
-                "open",
-                "--fund",
-                FUND,
-                "--budget",
-                "10000.00",
-                "--rule",
-                rule,
-                "--projects-until",
-                "+3d",
-                "--closes-at",
-                "+10d",
-            ],
-        );
-        rounds.push(id(&v));
+        let p = propose_round(&sc, "10000.00", rule);
+        let closed = sc.wait_closed(&p);
+        assert_eq!(closed["outcome"], "passed", "{closed}");
+        let r = wait_round(&sc, &p, "the opening", |v| v["status"] == "open");
+        assert_eq!(r["budget"], "10000.00");
+        rounds.push(p);
     }
     let b = sc.balances(FUND);
     assert_eq!(
@@ -131,29 +148,14 @@ fn rounds_through_the_server_and_the_cli() {
         ("20000.00", "0.00"),
         "both budgets are committed while the rounds run"
     );
-    // A third round cannot be financed.
-    let (code, _, err) = run(&[
-        "round",
-        "open",
-        "--fund",
-        FUND,
-        "--budget",
-        "0.01",
-        "--rule",
-        "greedy",
-        "--projects-until",
-        "+1h",
-        "--closes-at",
-        "+2h",
-        "--key",
-        &key(COOP),
-        "--as",
-        COOP,
-        "--server",
-        &sc.url,
-    ]);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("insufficient_funds"), "{err}");
+    // A member alone cannot open a round any more...
+    let (code, _, err) =
+        run(&["round", "open", "--fund", FUND, "--key", &key(COOP), "--as", COOP, "--server", &sc.url]);
+    assert_eq!(code, 2, "{err}");
+    // ... and a third round, even voted through, cannot be financed.
+    let third = propose_round(&sc, "0.01", "greedy");
+    assert_eq!(sc.wait_closed(&third)["outcome"], "rejected_insufficient_funds");
+    assert_eq!(common::get(&sc.http, &sc.url, &format!("/v1/rounds/{third}")).0, 404);
 
     let mut projects: Vec<[String; 3]> = Vec::new();
     for r in &rounds {

@@ -1,5 +1,16 @@
 //! `meent serve --demo`: a temporary ledger seeded through the real API with a
 //! believable Amsterdam scene, so a newcomer sees a living ledger at once.
+//!
+//! The scene has history: a budgeting round is opened by a vote and runs for
+//! whole days (SPEC §4.5), so the demo server's clock starts [`HISTORY_DAYS`]
+//! days in the past and the seeder moves it forward as the scene unfolds —
+//! the round's project days and voting days pass, the server closes the round
+//! by its equal-shares rule — until the clock is back at the present, before
+//! the server is announced. Every record keeps the time it was really judged
+//! at, so `meent verify` replays it as is (docs/DOMAIN.md, "The demo").
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use std::path::Path;
 
@@ -51,6 +62,29 @@ pub const MEMBERS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// How many days in the past the demo's history starts.
+pub const HISTORY_DAYS: i64 = 10;
+
+/// How far (in milliseconds) the demo's clock is behind the process's clock.
+static BEHIND_MS: AtomicI64 = AtomicI64::new(HISTORY_DAYS * 86_400_000);
+
+/// Now, by the demo's clock: the process's clock, minus the history still to be played.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::clock::now() - chrono::Duration::milliseconds(BEHIND_MS.load(Ordering::SeqCst))
+}
+
+/// The demo server's clock (the same as [`now`]).
+pub fn clock() -> ledger::ingest::Clock {
+    let base = crate::clock::shared();
+    Arc::new(move || base() - chrono::Duration::milliseconds(BEHIND_MS.load(Ordering::SeqCst)))
+}
+
+/// Let `d` of the demo's history pass (never beyond the present).
+fn pass(d: chrono::Duration) {
+    let step = d.num_milliseconds();
+    let _ = BEHIND_MS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| Some((b - step).max(0)));
+}
+
 /// Where the demo keeps its keys, so the visitor can sign entries too.
 pub struct DemoKeys {
     /// The directory of PEM files, one per member id.
@@ -65,16 +99,14 @@ pub fn create(data: &Path) -> CmdResult<(DemoKeys, ledger::log::Log)> {
     crypto::write_key_file(&keys.join(format!("{REGISTRAR}.pem")), &reg).input_ctx("demo key")?;
     let registrar =
         Registrar { id: REGISTRAR.parse().input_ctx("registrar id")?, key: PublicKey::from(reg.verifying_key()) };
-    let log =
-        ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], crate::clock::now())
-            .input_ctx("cannot create the demo ledger")?;
+    let log = ledger::log::Log::create(&data.join("ledger"), "meent.demo/amsterdam", vec![registrar], now())
+        .input_ctx("cannot create the demo ledger")?;
     Ok((DemoKeys { dir: keys }, log))
 }
 
 fn submit(client: &Client, kind: Kind, author: &str, key: &SigningKey, body: Value) -> CmdResult<Value> {
     let author: Author = author.parse().input_ctx("demo author")?;
-    let e =
-        sign_entry(kind, &author, key, &Timestamp::from_instant(crate::clock::now()), body).input_ctx("demo entry")?;
+    let e = sign_entry(kind, &author, key, &Timestamp::from_instant(now()), body).input_ctx("demo entry")?;
     let acc = client.submit(&e)?;
     Ok(json!({"id": e.id.to_hex(), "seq": acc.receipt.seq}))
 }
@@ -166,7 +198,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
             confirmed.push(c["id"].clone());
         }
     }
-    let today = crate::clock::now().date_naive();
+    let today = now().date_naive();
     let statement = format!("demo statement Warmtefonds Noord {today}");
     submit(
         client,
@@ -183,7 +215,8 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "confirmed": confirmed,
         "unmatched_bank_lines": 0}),
     )?;
-    // A passed allocation: every member votes, so it closes at once.
+    // A passed allocation: every member but the recipient (who has a conflict
+    // of interest) votes, so it closes at once.
     let repair = submit(
         client,
         Kind::Proposal,
@@ -199,26 +232,11 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         ("energie-coop-noord", "yes"),
         ("voedselbank-west", "yes"),
         ("zorgcollectief-oost", "abstain"),
-        ("buurtwerkplaats-zuid", "yes"),
         ("gemeente-amsterdam", "yes"),
     ] {
         submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": repair["id"], "choice": choice}))?;
     }
-    let close = submit(
-        client,
-        Kind::ProposalClose,
-        "voedselbank-west",
-        &k("voedselbank-west")?,
-        json!({"proposal": repair["id"]}),
-    );
-    if let Err(e) = close {
-        // The server's own closer may have been quicker: that is fine, if the proposal is closed.
-        let p: ledger::views::ProposalView =
-            client.get(&format!("/v1/proposals/{}", repair["id"].as_str().unwrap_or("")))?;
-        if p.status != ledger::funds::ProposalStatus::Closed {
-            return Err(e);
-        }
-    }
+    close_proposal(client, "voedselbank-west", &k("voedselbank-west")?, &repair)?;
     let payout = submit(
         client,
         Kind::Disbursement,
@@ -234,6 +252,55 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         &k("gemeente-amsterdam")?,
         json!({"disbursement": payout["id"]}),
     )?;
+    // A participatory budgeting round with equal shares, opened by a vote:
+    // two days for projects, three for ballots, counted from the vote's close.
+    let round = submit(
+        client,
+        Kind::Proposal,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
+        "fund": "warmtefonds-noord", "proposal_kind": "round",
+        "title": "Winter budget: 2000 euros by equal shares",
+        "description": "Members propose winter projects for two days, then approve the ones they back for three days.",
+        "budget": "2000.00", "rule": "equal_shares", "projects_days": 2, "voting_days": 3}),
+    )?;
+    for m in
+        ["energie-coop-noord", "voedselbank-west", "zorgcollectief-oost", "buurtwerkplaats-zuid", "gemeente-amsterdam"]
+    {
+        submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": round["id"], "choice": "yes"}))?;
+    }
+    close_proposal(client, "energie-coop-noord", &k("energie-coop-noord")?, &round)?;
+    let mut projects = Vec::new();
+    for (author, title, cost, recipient) in [
+        ("buurtwerkplaats-zuid", "Draught-proofing workshop series", "800.00", "buurtwerkplaats-zuid"),
+        ("voedselbank-west", "Insulated food storage for the community kitchen", "1200.00", "voedselbank-west"),
+        ("zorgcollectief-oost", "Warm room for elderly neighbours this winter", "700.00", "zorgcollectief-oost"),
+        ("energie-coop-noord", "Energy coaches visiting 50 households", "900.00", "energie-coop-noord"),
+    ] {
+        let p = submit(
+            client,
+            Kind::RoundProject,
+            author,
+            &k(author)?,
+            json!({
+            "round": round["id"], "title": title, "description": format!("{title}, proposed by {author}."), "cost": cost, "recipient": recipient}),
+        )?;
+        projects.push(p["id"].clone());
+    }
+    pass(chrono::Duration::days(2) + chrono::Duration::minutes(1));
+    for (m, picks) in [
+        ("energie-coop-noord", vec![0, 3]),
+        ("voedselbank-west", vec![1, 2]),
+        ("zorgcollectief-oost", vec![2]),
+        ("buurtwerkplaats-zuid", vec![0, 2, 3]),
+    ] {
+        let approve: Vec<Value> = picks.iter().map(|i| projects[*i].clone()).collect();
+        submit(client, Kind::Ballot, m, &k(m)?, json!({"round": round["id"], "approve": approve}))?;
+    }
+    pass(chrono::Duration::days(3) + chrono::Duration::minutes(1));
+    close_round(client, "voedselbank-west", &k("voedselbank-west")?, &round)?;
+
     // An open proposal with some votes.
     let pilot = submit(
         client,
@@ -261,45 +328,8 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         json!({"proposal": pilot["id"], "choice": "no"}),
     )?;
 
-    // A participatory budgeting round with equal shares: projects now, ballots after a few seconds.
-    let now = crate::clock::now();
-    let ts = |d: chrono::Duration| Timestamp::from_instant(now + d).as_str().to_string();
-    let round = submit(
-        client,
-        Kind::RoundOpen,
-        "energie-coop-noord",
-        &k("energie-coop-noord")?,
-        json!({
-        "fund": "warmtefonds-noord", "budget": "2000.00", "rule": "equal_shares",
-        "projects_until": ts(chrono::Duration::seconds(3)), "closes_at": ts(chrono::Duration::days(7))}),
-    )?;
-    let mut projects = Vec::new();
-    for (author, title, cost, recipient) in [
-        ("buurtwerkplaats-zuid", "Draught-proofing workshop series", "800.00", "buurtwerkplaats-zuid"),
-        ("voedselbank-west", "Insulated food storage for the community kitchen", "1200.00", "voedselbank-west"),
-        ("zorgcollectief-oost", "Warm room for elderly neighbours this winter", "700.00", "zorgcollectief-oost"),
-        ("energie-coop-noord", "Energy coaches visiting 50 households", "900.00", "energie-coop-noord"),
-    ] {
-        let p = submit(
-            client,
-            Kind::RoundProject,
-            author,
-            &k(author)?,
-            json!({
-            "round": round["id"], "title": title, "description": format!("{title}, proposed by {author}."), "cost": cost, "recipient": recipient}),
-        )?;
-        projects.push(p["id"].clone());
-    }
-    std::thread::sleep(std::time::Duration::from_millis(3200));
-    for (m, picks) in [
-        ("energie-coop-noord", vec![0, 3]),
-        ("voedselbank-west", vec![1, 2]),
-        ("zorgcollectief-oost", vec![2]),
-        ("buurtwerkplaats-zuid", vec![0, 2, 3]),
-    ] {
-        let approve: Vec<Value> = picks.iter().map(|i| projects[*i].clone()).collect();
-        submit(client, Kind::Ballot, m, &k(m)?, json!({"round": round["id"], "approve": approve}))?;
-    }
+    // The rest of the history passes: the demo's clock is back at the present.
+    pass(chrono::Duration::days(HISTORY_DAYS));
 
     // A second fund, admission by vote, run by the care and food collectives.
     let charter2 = json!({
@@ -327,6 +357,30 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     Ok(())
 }
 
+/// Close proposal `p` (the server's own closer may have been quicker: that is
+/// fine, if it is closed).
+fn close_proposal(client: &Client, author: &str, key: &SigningKey, p: &Value) -> CmdResult {
+    if let Err(e) = submit(client, Kind::ProposalClose, author, key, json!({"proposal": p["id"]})) {
+        let v: ledger::views::ProposalView =
+            client.get(&format!("/v1/proposals/{}", p["id"].as_str().unwrap_or("")))?;
+        if v.status != ledger::funds::ProposalStatus::Closed {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Close round `r` (or find it closed by the server).
+fn close_round(client: &Client, author: &str, key: &SigningKey, r: &Value) -> CmdResult {
+    if let Err(e) = submit(client, Kind::RoundClose, author, key, json!({"round": r["id"]})) {
+        let v: ledger::views::RoundView = client.get(&format!("/v1/rounds/{}", r["id"].as_str().unwrap_or("")))?;
+        if v.outcome.is_none() {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 /// Check the demo seeded what it should.
 pub fn check(url: &str) -> CmdResult {
     let v: ledger::views::MemberList = Client::new(url)?.get("/v1/members")?;
@@ -337,6 +391,9 @@ pub fn check(url: &str) -> CmdResult {
     let f: ledger::views::FundView = Client::new(url)?.get("/v1/funds/warmtefonds-noord")?;
     if f.balances.disbursed.to_string() != "1200.00" {
         return Err(CmdError::failed(anyhow!("demo seeding: the payout did not execute ({:?})", f.balances)));
+    }
+    if !f.rounds.iter().any(|r| r.status == ledger::funds::RoundStatus::Closed) {
+        return Err(CmdError::failed(anyhow!("demo seeding: the budgeting round did not close")));
     }
     Ok(())
 }

@@ -55,7 +55,7 @@ pub struct ExportArgs {
     /// The fund (csv, beancount, hledger).
     #[arg(long)]
     fund: Option<String>,
-    /// The round, by the id of its round.open (pabulib).
+    /// The round, by its id (the round proposal that opened it) (pabulib).
     #[arg(long)]
     round: Option<String>,
     /// Write here instead of standard output (with jsonl, the checkpoint goes to FILE.checkpoint).

@@ -1,4 +1,4 @@
-//! `meent member apply|admit|reject|rotate-key|list`
+//! `meent member apply|admit|reject|rotate-key|update|list`
 
 use std::path::PathBuf;
 
@@ -125,6 +125,26 @@ pub enum MemberCommand {
         #[arg(long = "new-key")]
         new_key: PathBuf,
     },
+    /// Update your own entry in the register (e.g. an informal group that became a stichting).
+    #[command(
+        after_help = "Example:\n  meent member update --key groen.pem --as groene-daken-nieuw-west --legal-form stichting --kvk 87654321"
+    )]
+    Update {
+        #[command(flatten)]
+        sign: SignArgs,
+        /// The organisation's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Legal form.
+        #[arg(long = "legal-form", value_enum)]
+        legal_form: Option<LegalFormArg>,
+        /// Chamber of commerce (KvK) number.
+        #[arg(long)]
+        kvk: Option<String>,
+        /// What the organisation does.
+        #[arg(long)]
+        purpose: Option<String>,
+    },
     /// List the register.
     List {
         /// The meent server.
@@ -163,6 +183,27 @@ pub fn run(c: MemberCommand) -> CmdResult {
             let key = ledger::crypto::read_key_file(&new_key).input_ctx("--new-key")?;
             let public = ledger::crypto::PublicKey::from(key.verifying_key());
             sign.submit(Kind::KeyRotate, json!({"new_key": public.to_hex()}))?;
+        }
+        MemberCommand::Update { sign, name, legal_form, kvk, purpose } => {
+            let mut body = json!({});
+            if let Some(n) = name {
+                body["name"] = json!(n);
+            }
+            if let Some(f) = legal_form {
+                body["legal_form"] = json!(value_name(f));
+            }
+            if let Some(k) = kvk {
+                body["kvk"] = json!(k);
+            }
+            if let Some(p) = purpose {
+                body["purpose"] = json!(p);
+            }
+            if body.as_object().is_some_and(|o| o.is_empty()) {
+                return Err(crate::exit::CmdError::input(anyhow::anyhow!(
+                    "nothing to update: give --name, --legal-form, --kvk or --purpose"
+                )));
+            }
+            sign.submit(Kind::MemberUpdate, body)?;
         }
         MemberCommand::List { server, json } => {
             let pages = Client::new(&server)?.get_pages("/v1/members", |p: &MemberList| p.next)?;

@@ -6,11 +6,13 @@ pub mod disburse;
 pub mod export;
 pub mod fund;
 pub mod init;
+pub mod key;
 pub mod keygen;
 pub mod member;
 pub mod pb;
 pub mod propose;
 pub mod reconcile;
+pub mod registrar;
 pub mod round;
 pub mod serve;
 pub mod source;
@@ -36,7 +38,7 @@ enum Command {
     Init(init::InitArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
-    /// The register: apply, admit, reject, rotate a key.
+    /// The register: apply, admit, reject, rotate a key, update your entry.
     #[command(subcommand)]
     Member(member::MemberCommand),
     /// Audit a whole log: signatures, rules, Merkle root, checkpoints.
@@ -52,13 +54,13 @@ enum Command {
     Contribute(contribute::ContributeArgs),
     /// The municipality's matching pledge.
     Pledge(contribute::PledgeArgs),
-    /// Propose an allocation, an admission, a charter or a dissolution.
+    /// Propose an allocation, an admission, a charter, a dissolution, a round, a cancellation or an exclusion.
     Propose(propose::ProposeArgs),
     /// Vote yes, no or abstain on a proposal.
     Vote(propose::VoteArgs),
     /// Close a proposal whose deadline passed or on which every counted member voted.
     Close(propose::CloseArgs),
-    /// Participatory budgeting rounds: open, project, ballot, close, show.
+    /// Participatory budgeting rounds: project, ballot, close, show (open one with `meent propose --kind round`).
     #[command(subcommand)]
     Round(round::RoundCommand),
     /// Request a payout of a passed allocation or a selected project (treasurers).
@@ -69,6 +71,12 @@ enum Command {
     Reverse(disburse::ReverseArgs),
     /// Match a bank statement (CAMT.053 or MT940) against a fund's ledger; --record signs the result.
     Reconcile(reconcile::ReconcileArgs),
+    /// Key recovery: recover (a registrar), cancel (the member's current key), approve (a second registrar).
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Change the registrars: add, remove, approve (a majority of the registrars decides).
+    #[command(subcommand)]
+    Registrar(registrar::RegistrarCommand),
 }
 
 impl Cli {
@@ -99,5 +107,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Approve(a) => disburse::approve(a),
         Command::Reverse(a) => disburse::reverse(a),
         Command::Reconcile(a) => reconcile::run(a),
+        Command::Key(c) => key::run(c),
+        Command::Registrar(c) => registrar::run(c),
     }
 }

@@ -27,10 +27,30 @@ pub enum ProposalKindArg {
     Charter,
     /// End the fund and refund the contributors.
     Dissolution,
+    /// A budgeting round, opened when the vote passes: needs --budget, --rule, --projects-days, --voting-days.
+    Round,
+    /// End a running round and release its budget: needs --round.
+    Cancellation,
+    /// Remove a member from the fund: needs --member and --reason.
+    Exclusion,
 }
+
+const PROPOSE_EXAMPLES: &str = "Examples:
+  meent propose --key coop.pem --as energie-coop-noord --fund warmtefonds-noord --kind allocation \\
+      --title 'Tools for the repair café' --amount 1200.00 --recipient buurtwerkplaats-zuid
+  meent propose --key coop.pem --as energie-coop-noord --fund warmtefonds-noord --kind round \\
+      --title 'Winter budget' --budget 2000.00 --rule equal_shares --projects-days 7 --voting-days 7
+  meent propose --key coop.pem --as energie-coop-noord --fund warmtefonds-noord --kind cancellation \\
+      --title 'Stop the winter round' --round <round id>
+  meent propose --key coop.pem --as energie-coop-noord --fund warmtefonds-noord --kind exclusion \\
+      --title 'Exclude a dormant member' --member slapend-collectief --reason 'no sign of life for a year'
+
+A round opens when its proposal passes; its windows count in whole days from the close.
+The recipient of an allocation, and the member an exclusion is about, do not vote on it.";
 
 /// `meent propose`
 #[derive(Debug, Args)]
+#[command(after_help = PROPOSE_EXAMPLES)]
 pub struct ProposeArgs {
     #[command(flatten)]
     sign: SignArgs,
@@ -52,12 +72,30 @@ pub struct ProposeArgs {
     /// Allocation: who receives it.
     #[arg(long)]
     recipient: Option<String>,
-    /// Admission: the member to admit.
+    /// Admission: the member to admit; exclusion: the member to exclude.
     #[arg(long)]
     member: Option<String>,
     /// Charter: the new charter as a JSON file.
     #[arg(long, value_name = "FILE")]
     charter: Option<PathBuf>,
+    /// Round: the budget (e.g. 2000.00), committed when the vote passes.
+    #[arg(long)]
+    budget: Option<String>,
+    /// Round: how projects are selected.
+    #[arg(long, value_enum)]
+    rule: Option<super::round::RuleArg>,
+    /// Round: days for projects, from the vote's close (at least 1).
+    #[arg(long)]
+    projects_days: Option<u32>,
+    /// Round: days for ballots, after the projects (at least 1).
+    #[arg(long)]
+    voting_days: Option<u32>,
+    /// Cancellation: the running round to end.
+    #[arg(long)]
+    round: Option<String>,
+    /// Exclusion: why (public, in the log for ever; no personal data).
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 fn need<T>(v: Option<T>, flag: &str, kind: &str) -> CmdResult<T> {
@@ -83,6 +121,27 @@ pub fn propose(a: ProposeArgs) -> CmdResult {
             "charter"
         }
         ProposalKindArg::Dissolution => "dissolution",
+        ProposalKindArg::Round => {
+            let budget: Amount = need(a.budget, "--budget", "round")?.parse().input_ctx("--budget")?;
+            body["budget"] = json!(budget.to_string());
+            body["rule"] = json!(match need(a.rule, "--rule", "round")? {
+                super::round::RuleArg::Greedy => "greedy",
+                super::round::RuleArg::EqualShares => "equal_shares",
+            });
+            body["projects_days"] = json!(need(a.projects_days, "--projects-days", "round")?);
+            body["voting_days"] = json!(need(a.voting_days, "--voting-days", "round")?);
+            "round"
+        }
+        ProposalKindArg::Cancellation => {
+            let round: EntryId = need(a.round, "--round", "cancellation")?.parse().input_ctx("--round")?;
+            body["round"] = json!(round.to_hex());
+            "cancellation"
+        }
+        ProposalKindArg::Exclusion => {
+            body["member"] = json!(need(a.member, "--member", "exclusion")?);
+            body["reason"] = json!(need(a.reason, "--reason", "exclusion")?);
+            "exclusion"
+        }
     };
     body["proposal_kind"] = json!(kind);
     a.sign.submit(Kind::Proposal, body)?;

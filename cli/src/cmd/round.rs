@@ -1,15 +1,14 @@
-//! `meent round open|project|ballot|close|show`: participatory budgeting
-//! rounds (SPEC §4.1, §4.4). The rules and the outcome are the ledger's; these
+//! `meent round project|ballot|close|show`: participatory budgeting rounds
+//! (SPEC §4.4, §4.5). A round is opened by a vote: `meent propose --kind
+//! round` (a member can no longer open one alone). The rules and the outcome are the ledger's; these
 //! commands sign entries and render the server's `GET /v1/rounds/{id}`.
 
 use anyhow::anyhow;
-use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use ledger::entry::Kind;
 use ledger::funds::{ProjectStatus, RoundStatus};
 use ledger::ids::{EntryId, MemberId};
 use ledger::money::Amount;
-use ledger::time::Timestamp;
 use ledger::views::RoundView;
 use serde_json::json;
 
@@ -31,32 +30,11 @@ pub enum RuleArg {
 /// `meent round …`
 #[derive(Debug, Subcommand)]
 pub enum RoundCommand {
-    /// Open a budgeting round in a fund; its budget leaves the available balance while it runs.
-    Open {
-        #[command(flatten)]
-        sign: SignArgs,
-        /// The fund.
-        #[arg(long)]
-        fund: String,
-        /// The budget (e.g. 10000.00): at most the fund's available balance.
-        #[arg(long)]
-        budget: String,
-        /// How projects are selected.
-        #[arg(long, value_enum)]
-        rule: RuleArg,
-        /// Projects are taken until then, ballots from then on: RFC 3339 UTC
-        /// (2026-12-01T12:00:00Z) or a time from now (+30s, +10m, +2h, +14d).
-        #[arg(long, value_name = "WHEN")]
-        projects_until: String,
-        /// Ballots are taken until then, and the server closes the round: RFC 3339 UTC or +DURATION.
-        #[arg(long, value_name = "WHEN")]
-        closes_at: String,
-    },
     /// Submit a project to a round (until its projects_until).
     Project {
         #[command(flatten)]
         sign: SignArgs,
-        /// The round (the id of its round.open).
+        /// The round (the id of the round proposal that opened it).
         #[arg(long)]
         round: String,
         /// A short title.
@@ -96,7 +74,7 @@ pub enum RoundCommand {
     },
     /// A round: its projects, ballots and, once closed, the outcome and what each supporter group paid.
     Show {
-        /// The round (the id of its round.open).
+        /// The round (the id of the round proposal that opened it).
         round: String,
         #[command(flatten)]
         read: ReadArgs,
@@ -106,24 +84,6 @@ pub enum RoundCommand {
 /// Run a round command.
 pub fn run(c: RoundCommand) -> CmdResult {
     match c {
-        RoundCommand::Open { sign, fund, budget, rule, projects_until, closes_at } => {
-            let budget: Amount = budget.parse().input_ctx("--budget")?;
-            let now = crate::clock::now();
-            let projects_until = when(&projects_until, now).input_ctx("--projects-until")?;
-            let closes_at = when(&closes_at, now).input_ctx("--closes-at")?;
-            let rule = match rule {
-                RuleArg::Greedy => "greedy",
-                RuleArg::EqualShares => "equal_shares",
-            };
-            let body = json!({"fund": fund, "budget": budget.to_string(), "rule": rule, "projects_until": projects_until.as_str(), "closes_at": closes_at.as_str()});
-            let acc = sign.submit(Kind::RoundOpen, body)?;
-            if !sign.json {
-                println!(
-                    "round {} of {fund}: projects until {projects_until}, ballots until {closes_at}",
-                    acc.receipt.id
-                );
-            }
-        }
         RoundCommand::Project { sign, round, title, description, cost, recipient } => {
             let round: EntryId = round.parse().input_ctx("--round")?;
             let cost: Amount = cost.parse().input_ctx("--cost")?;
@@ -174,30 +134,6 @@ pub fn run(c: RoundCommand) -> CmdResult {
         }
     }
     Ok(())
-}
-
-/// A deadline: RFC 3339 UTC, or `+N` with a unit `s`, `m`, `h` or `d` from `now`.
-fn when(text: &str, now: DateTime<Utc>) -> anyhow::Result<Timestamp> {
-    let Some(rel) = text.strip_prefix('+') else {
-        return Ok(text.parse()?);
-    };
-    let bad = || {
-        anyhow!("{text:?} is neither an RFC 3339 UTC time (2026-12-01T12:00:00Z) nor +N with s, m, h or d (+90s, +2h, +14d)")
-    };
-    let split = rel.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (n, unit) = rel.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => Some(n),
-        "m" => n.checked_mul(60),
-        "h" => n.checked_mul(3600),
-        "d" => n.checked_mul(86_400),
-        _ => None,
-    }
-    .ok_or_else(bad)?;
-    let delta = chrono::TimeDelta::try_seconds(secs).ok_or_else(bad)?;
-    let t = now.checked_add_signed(delta).ok_or_else(bad)?;
-    Ok(Timestamp::from_instant(t))
 }
 
 fn short(id: &str) -> &str {
@@ -260,23 +196,6 @@ fn print_round(r: &RoundView) {
         }
         for p in &o.payments {
             println!("  {}  {}: {}", short(&p.project.to_hex()), p.title, p.display);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadlines_absolute_and_relative() {
-        let now: DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap();
-        assert_eq!(when("2026-12-01T12:00:00Z", now).unwrap().as_str(), "2026-12-01T12:00:00Z");
-        assert_eq!(when("+90s", now).unwrap().as_str(), "2026-11-27T12:01:30.000Z");
-        assert_eq!(when("+2h", now).unwrap().as_str(), "2026-11-27T14:00:00.000Z");
-        assert_eq!(when("+14d", now).unwrap().as_str(), "2026-12-11T12:00:00.000Z");
-        for bad in ["+", "+5", "+5w", "+-5s", "tomorrow", "2026-12-01T12:00:00+01:00", "+99999999999999999d"] {
-            assert!(when(bad, now).is_err(), "{bad}");
         }
     }
 }

@@ -141,7 +141,8 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let listener = listen(&a.listen).await.input_ctx(format!("cannot listen on {}", a.listen))?;
         let addr = listener.local_addr().input_ctx("no local address")?;
         let url = format!("http://{addr}");
-        let state = api::AppState::with_clock(log.clone(), crate::clock::shared());
+        let clock = if demo_keys.is_some() { demo::clock() } else { crate::clock::shared() };
+        let state = api::AppState::with_clock(log.clone(), clock);
         let server = tokio::spawn(api::serve_with(listener, state, config, shutdown_signal()));
         if let Some(keys) = demo_keys {
             let (u, k) = (url.clone(), keys.dir.clone());
@@ -183,7 +184,7 @@ fn print_demo_tour(url: &str, keys: &std::path::Path) {
     println!("  curl {url}/v1/funds/warmtefonds-noord    # balances, charter, the municipality's matching pledge");
     println!("  curl {url}/v1/funds/warmtefonds-noord/flows");
     println!("  curl '{url}/v1/proposals?fund=warmtefonds-noord'   # a passed allocation and an open vote");
-    println!("  curl '{url}/v1/rounds?status=open'       # a budgeting round by equal shares, ballots open a week");
+    println!("  curl '{url}/v1/rounds?status=closed'     # a round opened by a vote, closed by equal shares");
     println!("  meent round show <round id> --server {url}");
     println!("  curl {url}/v1/checkpoint                 # the signed checkpoint");
     println!("  curl '{url}/v1/entries?from=0&limit=5'   # the log itself");

@@ -54,5 +54,21 @@ pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
             format!("threshold {} can never be passed: yes / (yes + no) must be strictly greater", c.threshold),
         ));
     }
+    let Some(amend) = &c.amend_threshold else { return Ok(()) };
+    if amend.as_decimal() >= Decimal::ONE {
+        return Err(Refusal::new(
+            Code::ThresholdUnreachable,
+            format!("amend_threshold {amend} can never be passed: yes / (yes + no) must be strictly greater"),
+        ));
+    }
+    if amend.as_decimal() < c.threshold.as_decimal() {
+        return Err(Refusal::new(
+            Code::AmendThresholdBelowThreshold,
+            format!(
+                "amend_threshold {amend} is below threshold {}; changing the agreement must not be easier than a grant",
+                c.threshold
+            ),
+        ));
+    }
     Ok(())
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{money, payouts, Balances, Ctx, Dissolution, Fund, FundStatus, Funds, Refund};
-use crate::entry::{Charter, Choice, Proposal, ProposalClose, ProposalKind, Vote};
+use crate::entry::{Charter, Choice, Proposal, ProposalClose, ProposalKind, RoundRule, Vote};
 use crate::error::{Code, Refusal};
 use crate::ids::{EntryId, FundId, MemberId, Seq};
 use crate::money::{Amount, Balance, Fraction};
@@ -35,8 +35,21 @@ pub enum Outcome {
     Rejected,
     /// Too few votes cast.
     RejectedNoQuorum,
-    /// Voted through, but the allocation is above the available balance at the close.
+    /// Voted through, but the allocation (or a round's budget) is above the available balance at the close.
     RejectedInsufficientFunds,
+}
+
+/// What a `round` proposal opens when it passes (SPEC §4.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundTerms {
+    /// The budget, committed at the close.
+    pub budget: Amount,
+    /// The selection rule.
+    pub rule: RoundRule,
+    /// Days for projects, counted from the close.
+    pub projects_days: u32,
+    /// Days for ballots, after the projects.
+    pub voting_days: u32,
 }
 
 /// Votes cast, by choice.
@@ -57,6 +70,11 @@ pub(super) struct Terms {
     pub recipient: Option<MemberId>,
     pub member: Option<MemberId>,
     pub charter: Option<Charter>,
+    pub round_terms: Option<RoundTerms>,
+    pub round: Option<EntryId>,
+    pub reason: Option<String>,
+    /// Neither votes nor counts in the quorum.
+    pub conflicted: Option<MemberId>,
 }
 
 /// One proposal and its vote.
@@ -120,6 +138,19 @@ pub struct ProposalState {
     pub requested: Balance,
     /// A passed allocation: paid out (executed disbursements).
     pub paid: Balance,
+    /// A round proposal's terms; the round it opens has the proposal's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_terms: Option<RoundTerms>,
+    /// A cancellation's round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<EntryId>,
+    /// An exclusion's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The member with a conflict of interest (an allocation's recipient, the
+    /// member an exclusion is about): it neither votes nor counts in the quorum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicted: Option<MemberId>,
 }
 
 impl ProposalState {
@@ -165,6 +196,11 @@ impl ProposalState {
                 }
             }
         }
+        if let (ProposalKind::Round, Some(t)) = (self.proposal_kind, &self.round_terms) {
+            if Balance::from(t.budget) > available {
+                return Outcome::RejectedInsufficientFunds;
+            }
+        }
         Outcome::Passed
     }
 
@@ -186,6 +222,17 @@ impl ProposalState {
                 format!("voting period of {} seconds is out of range", fund.charter.voting_period_seconds),
             ));
         };
+        // Where the agreement itself changes, the charter's stronger majority applies.
+        let threshold = match kind {
+            ProposalKind::Charter | ProposalKind::Dissolution | ProposalKind::Exclusion => {
+                fund.charter.amend_threshold()
+            }
+            _ => fund.charter.threshold.clone(),
+        };
+        let mut counted = fund.members.clone();
+        if let Some(c) = &terms.conflicted {
+            counted.remove(c);
+        }
         Ok(ProposalState {
             id: ctx.id,
             seq: ctx.seq,
@@ -201,8 +248,8 @@ impl ProposalState {
             opened_at: ctx.received_at.clone(),
             closes_at: Timestamp::from_instant(closes),
             quorum: fund.charter.quorum.clone(),
-            threshold: fund.charter.threshold.clone(),
-            counted: fund.members.clone(),
+            threshold,
+            counted,
             votes: BTreeMap::new(),
             vote_records: BTreeMap::new(),
             status: ProposalStatus::Open,
@@ -212,6 +259,10 @@ impl ProposalState {
             close_reason: None,
             requested: Balance::ZERO,
             paid: Balance::ZERO,
+            round_terms: terms.round_terms,
+            round: terms.round,
+            reason: terms.reason,
+            conflicted: terms.conflicted,
         })
     }
 }
@@ -228,10 +279,46 @@ enum Effect {
     Admit(MemberId),
     Charter { charter: Charter, execute: payouts::Executions },
     Dissolve { dissolution: Dissolution, also_closed: Vec<EntryId>, cancelled_rounds: Vec<EntryId> },
+    OpenRound(Box<super::RoundState>),
+    CancelRound(EntryId),
+    Exclude(MemberId, super::ExclusionRecord),
 }
 
-fn bad_fields(kind: &str, msg: &str) -> Refusal {
+pub(super) fn bad_fields(kind: &str, msg: &str) -> Refusal {
     Refusal::new(Code::BadProposal, format!("a {kind} proposal {msg}"))
+}
+
+/// The fields a proposal of each kind may carry: any other is refused.
+fn check_fields(b: &Proposal) -> Result<(), Refusal> {
+    let present = [
+        ("amount", b.amount.is_some()),
+        ("recipient", b.recipient.is_some()),
+        ("member", b.member.is_some()),
+        ("charter", b.charter.is_some()),
+        ("budget", b.budget.is_some()),
+        ("rule", b.rule.is_some()),
+        ("projects_days", b.projects_days.is_some()),
+        ("voting_days", b.voting_days.is_some()),
+        ("round", b.round.is_some()),
+        ("allocation", b.allocation.is_some()),
+        ("reason", b.reason.is_some()),
+    ];
+    let (kind, allowed): (&str, &[&str]) = match b.proposal_kind {
+        ProposalKind::Allocation => ("allocation", &["amount", "recipient"]),
+        ProposalKind::Admission => ("admission", &["member"]),
+        ProposalKind::Charter => ("charter", &["charter"]),
+        ProposalKind::Dissolution => ("dissolution", &[]),
+        ProposalKind::Round => ("round", &["budget", "rule", "projects_days", "voting_days"]),
+        ProposalKind::Cancellation => ("cancellation", &["round", "allocation"]),
+        ProposalKind::Exclusion => ("exclusion", &["member", "reason"]),
+    };
+    for (field, is) in present {
+        if is && !allowed.contains(&field) {
+            let list = if allowed.is_empty() { "no fields".to_string() } else { allowed.join(", ") };
+            return Err(bad_fields(kind, &format!("carries {list}, not {field}")));
+        }
+    }
+    Ok(())
 }
 
 impl Funds {
@@ -266,6 +353,7 @@ impl Funds {
                 format!("{author} is not a member of {}; only members propose", b.fund),
             ));
         }
+        check_fields(b)?;
         let mut terms = Terms::default();
         match b.proposal_kind {
             ProposalKind::Allocation => {
@@ -319,6 +407,17 @@ impl Funds {
                     return Err(bad_fields("dissolution", "has no amount, recipient, member or charter"));
                 }
             }
+            ProposalKind::Round => terms.round_terms = Some(super::round_decision::terms(b)?),
+            ProposalKind::Cancellation => terms.round = Some(self.cancellation_target(fund, b)?),
+            ProposalKind::Exclusion => {
+                let (member, reason) = self.exclusion_terms(fund, author, b)?;
+                terms.member = Some(member.clone());
+                terms.conflicted = Some(member);
+                terms.reason = Some(reason);
+            }
+        }
+        if b.proposal_kind == ProposalKind::Allocation {
+            terms.conflicted = terms.recipient.clone();
         }
         let p = ProposalState::open(ctx, fund, author, b.proposal_kind, b.title.clone(), b.description.clone(), terms)?;
         self.insert_proposal(p)
@@ -333,6 +432,15 @@ impl Funds {
             .ok_or_else(|| Refusal::new(Code::UnknownProposal, format!("no proposal {}", b.proposal)))?;
         if p.status == ProposalStatus::Closed {
             return Err(Refusal::new(Code::ProposalClosed, format!("proposal {} is closed", b.proposal)));
+        }
+        if p.conflicted.as_ref() == Some(author) {
+            return Err(Refusal::new(
+                Code::ConflictOfInterest,
+                format!(
+                    "{author} has a conflict of interest in proposal {} (it is about {author}); it neither votes nor counts in the quorum",
+                    b.proposal
+                ),
+            ));
         }
         if !p.counted.contains(author) {
             let member_now = self.funds.get(&p.fund).is_some_and(|f| f.is_member(author));
@@ -394,6 +502,7 @@ impl Funds {
         plan.balances.check(&p.fund)?;
         let fund_id = p.fund.clone();
         let id = p.id;
+        let p_kind = p.proposal_kind;
 
         // Write: nothing below can fail (the fund was found by plan_close).
         let Some(fund) = self.funds.get_mut(&fund_id) else {
@@ -406,7 +515,18 @@ impl Funds {
         match plan.effect {
             Effect::None => {}
             Effect::Admit(m) => {
+                fund.excluded.remove(&m);
                 fund.members.insert(m);
+            }
+            Effect::OpenRound(r) => {
+                fund.rounds.push(r.id);
+                self.open_rounds.insert(r.id);
+                self.rounds.insert(r.id, *r);
+            }
+            Effect::CancelRound(round) => cancelled_rounds.push(round),
+            Effect::Exclude(m, record) => {
+                fund.members.remove(&m);
+                fund.excluded.insert(m, record);
             }
             Effect::Charter { charter, execute } => {
                 fund.charter = charter;
@@ -424,8 +544,13 @@ impl Funds {
         for other in also_closed {
             self.mark_closed(other, Outcome::Rejected, ctx, Some("the fund was dissolved".into()));
         }
+        let why = if p_kind == ProposalKind::Cancellation {
+            format!("cancelled by proposal {id}")
+        } else {
+            "the fund was dissolved".to_string()
+        };
         for round in cancelled_rounds {
-            self.cancel_round(round, ctx, "the fund was dissolved");
+            self.cancel_round(round, ctx, &why);
         }
         if let Some(e) = executions {
             self.write_executions(e, ctx.seq);
@@ -504,6 +629,24 @@ impl Funds {
                     cancelled_rounds,
                 }
             }
+            ProposalKind::Round => {
+                let round = super::round_decision::open(ctx, p)?;
+                balances.available = money(balances.available.minus(round.budget), "available")?;
+                balances.committed = money(balances.committed.plus(round.budget), "committed")?;
+                Effect::OpenRound(Box::new(round))
+            }
+            ProposalKind::Cancellation => match p.round.and_then(|r| self.open_rounds().find(|o| o.id == r)) {
+                Some(r) => {
+                    super::rounds::release(&mut balances, Balance::from(r.budget))?;
+                    Effect::CancelRound(r.id)
+                }
+                // The round closed before the vote did: its outcome stands.
+                None => Effect::None,
+            },
+            ProposalKind::Exclusion => match self.exclusion_effect(ctx, fund, p) {
+                Some((m, record)) => Effect::Exclude(m, record),
+                None => Effect::None,
+            },
         };
         Ok(ClosePlan { outcome, balances, effect })
     }

@@ -15,9 +15,11 @@
 
 mod charter;
 mod dissolution;
+mod exclusion;
 mod governance;
 mod matching;
 mod payouts;
+mod round_decision;
 mod rounds;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,9 +37,11 @@ use crate::time::{Date, Timestamp};
 
 pub use charter::validate as validate_charter;
 pub use dissolution::{pro_rata, Dissolution, Refund};
-pub use governance::{Outcome, ProposalState, ProposalStatus, Tally};
+pub use exclusion::ExclusionRecord;
+pub use governance::{Outcome, ProposalState, ProposalStatus, RoundTerms, Tally};
 pub use matching::MatchingPledge;
 pub use payouts::{DisbursementState, DisbursementStatus, PayoutKind};
+pub use round_decision::DAY_SECONDS;
 pub use rounds::{
     BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus,
 };
@@ -181,6 +185,9 @@ pub struct Fund {
     pub rounds: Vec<EntryId>,
     /// Payment references of the pledged (unconfirmed, unreversed) contributions.
     pub pledged_references: BTreeMap<String, EntryId>,
+    /// Members excluded by a vote and not admitted again since: they rejoin only by an admission vote.
+    #[serde(default)]
+    pub excluded: BTreeMap<MemberId, ExclusionRecord>,
 }
 
 impl Fund {
@@ -253,7 +260,7 @@ pub struct Funds {
     /// The proposals still open (an index, so closes and admission checks stay cheap).
     #[serde(default)]
     open: BTreeSet<EntryId>,
-    /// Every budgeting round, by the id of its `round.open`.
+    /// Every budgeting round, by the id of the `round` proposal that opened it.
     #[serde(default)]
     pub rounds: BTreeMap<EntryId, RoundState>,
     /// Every round project, by the id of its `round.project`.
@@ -293,7 +300,13 @@ impl Funds {
             | Body::MemberApply(_)
             | Body::MemberAdmit(_)
             | Body::MemberReject(_)
-            | Body::KeyRotate(_) => Err(Refusal::new(Code::UnsupportedKind, "not a fund entry")),
+            | Body::KeyRotate(_)
+            | Body::MemberUpdate(_)
+            | Body::KeyRecover(_)
+            | Body::KeyRecoverCancel(_)
+            | Body::KeyRecoverApprove(_)
+            | Body::RegistrarPropose(_)
+            | Body::RegistrarApprove(_) => Err(Refusal::new(Code::UnsupportedKind, "not a fund entry")),
         }
     }
 
@@ -359,6 +372,7 @@ impl Funds {
             reconciliations: Vec::new(),
             rounds: Vec::new(),
             pledged_references: BTreeMap::new(),
+            excluded: BTreeMap::new(),
         };
         self.funds.insert(b.id.clone(), fund);
         Ok(())
@@ -371,7 +385,9 @@ impl Funds {
         if fund.is_member(author) {
             return Err(Refusal::new(Code::AlreadyMember, format!("{author} is already a member of {}", b.fund)));
         }
-        match fund.charter.admission {
+        // A member excluded by a vote comes back only by a vote, whatever the admission rule.
+        let admission = if fund.excluded.contains_key(author) { Admission::Vote } else { fund.charter.admission };
+        match admission {
             Admission::Open => {
                 self.fund_mut(&b.fund)?.members.insert(author.clone());
                 Ok(())

@@ -1,6 +1,6 @@
-//! Participatory budgeting rounds (SPEC §4.1, §4.4): a fund member opens a
-//! round with a budget taken from the fund's available balance (committed
-//! while the round runs); members submit projects until `projects_until`,
+//! Participatory budgeting rounds (SPEC §4.4, §4.5): a passed `round`
+//! proposal opens a round (`round_decision.rs`) with a budget taken from the
+//! fund's available balance (committed while the round runs); members submit projects until `projects_until`,
 //! then cast approval ballots until `closes_at`; at the close the round's
 //! rule — `greedy` (`greedy_av`) or `equal_shares` (`mes_cost_add1_noex`),
 //! computed by [`crate::pb::run`], the same code as `meent pb` — selects
@@ -21,7 +21,7 @@ use super::{money, Balances, Ctx, FundStatus, Funds};
 use crate::entry::{Ballot, RoundClose, RoundOpen, RoundProject, RoundRule};
 use crate::error::{Code, Refusal};
 use crate::ids::{EntryId, FundId, MemberId, Seq};
-use crate::limits::{ROUND_PERIOD_SECONDS_MAX, ROUND_PROJECTS_MAX};
+use crate::limits::ROUND_PROJECTS_MAX;
 use crate::money::{Amount, Balance};
 use crate::pb;
 use crate::time::Timestamp;
@@ -34,8 +34,9 @@ pub enum RoundStatus {
     Open,
     /// Closed by a `round.close`: the outcome is recorded.
     Closed,
-    /// Ended without an outcome because its fund was dissolved; the budget
-    /// went into the dissolution's pool.
+    /// Ended without an outcome: its fund was dissolved (the budget went
+    /// into the dissolution's pool) or a cancellation passed (the budget went
+    /// back to `available`).
     Cancelled,
 }
 
@@ -51,7 +52,7 @@ pub enum RoundPhase {
     Counting,
     /// Closed: the outcome is recorded.
     Closed,
-    /// Cancelled by the fund's dissolution.
+    /// Cancelled by the fund's dissolution or by a cancellation proposal.
     Cancelled,
 }
 
@@ -137,19 +138,19 @@ pub struct RoundOutcome {
 /// One budgeting round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoundState {
-    /// The `round.open` entry.
+    /// The round's id: the `round` proposal that opened it.
     pub id: EntryId,
     /// Its record.
     pub seq: Seq,
     /// The fund.
     pub fund: FundId,
-    /// Who opened it.
+    /// Who proposed it.
     pub author: MemberId,
     /// The budget, committed while the round runs.
     pub budget: Amount,
     /// The selection rule.
     pub rule: RoundRule,
-    /// `received_at` of the `round.open`.
+    /// When it opened: `received_at` of the proposal's close.
     pub opened_at: Timestamp,
     /// Projects received at or after this are refused; ballots before it are refused.
     pub projects_until: Timestamp,
@@ -286,7 +287,7 @@ impl Funds {
         self.rounds.get(id).ok_or_else(|| Refusal::new(Code::UnknownRound, format!("no round {id}")))
     }
 
-    fn open_round(&self, id: &EntryId) -> Result<&RoundState, Refusal> {
+    pub(super) fn open_round(&self, id: &EntryId) -> Result<&RoundState, Refusal> {
         let r = self.known_round(id)?;
         match r.status {
             RoundStatus::Open => Ok(r),
@@ -358,71 +359,17 @@ impl Funds {
         Ok(inst)
     }
 
-    /// `round.open`: by a member of an active fund; the budget leaves
-    /// `available` and is committed while the round runs.
+    /// `round.open`: gone in v2 (SPEC §4.5) — a round is opened by a passed
+    /// `round` proposal, so no single member can lock the pool.
     pub(super) fn open_round_entry(&mut self, ctx: &Ctx<'_>, b: &RoundOpen) -> Result<(), Refusal> {
-        let author = ctx.member("round.open")?;
-        let fund = self.active_fund(&b.fund)?;
-        if !fund.is_member(author) {
-            return Err(Refusal::new(
-                Code::NotFundMember,
-                format!("{author} is not a member of {}; only members open rounds", b.fund),
-            ));
-        }
-        let now = ctx.received_at.instant();
-        if b.projects_until.instant() <= now {
-            return Err(Refusal::new(
-                Code::ProjectsUntilPassed,
-                format!("projects_until {} is not after the round's opening at {}", b.projects_until, ctx.received_at),
-            ));
-        }
-        if b.closes_at.instant() <= b.projects_until.instant() {
-            return Err(Refusal::new(
-                Code::BadRoundDeadlines,
-                format!("closes_at {} must be after projects_until {}", b.closes_at, b.projects_until),
-            ));
-        }
-        if b.closes_at.instant().signed_duration_since(now).num_seconds() > ROUND_PERIOD_SECONDS_MAX {
-            return Err(Refusal::new(
-                Code::RoundTooLong,
-                format!("closes_at {} is more than {ROUND_PERIOD_SECONDS_MAX} seconds after the opening at {}; the budget would be locked too long", b.closes_at, ctx.received_at),
-            ));
-        }
-        let mut balances = fund.balances;
-        if Balance::from(b.budget) > balances.available {
-            return Err(Refusal::new(
-                Code::InsufficientFunds,
-                format!("budget {} is above the fund's available balance {}", b.budget, balances.available),
-            ));
-        }
-        balances.available = money(balances.available.minus(b.budget), "available")?;
-        balances.committed = money(balances.committed.plus(b.budget), "committed")?;
-        balances.check(&b.fund)?;
-
-        let round = RoundState {
-            id: ctx.id,
-            seq: ctx.seq,
-            fund: b.fund.clone(),
-            author: author.clone(),
-            budget: b.budget,
-            rule: b.rule,
-            opened_at: ctx.received_at.clone(),
-            projects_until: b.projects_until.clone(),
-            closes_at: b.closes_at.clone(),
-            projects: Vec::new(),
-            ballots: BTreeMap::new(),
-            status: RoundStatus::Open,
-            outcome: None,
-            closed_seq: None,
-            closed_at: None,
-            close_reason: None,
-        };
-        let f = self.fund_mut(&b.fund)?;
-        f.balances = balances;
-        f.rounds.push(ctx.id);
-        self.open_rounds.insert(ctx.id);
-        self.rounds.insert(ctx.id, round);
-        Ok(())
+        ctx.member("round.open")?;
+        Err(Refusal::new(
+            Code::RoundNeedsProposal,
+            format!(
+                "a member can no longer open a round alone: propose it to fund {} (proposal_kind \"round\" with budget, rule, projects_days and voting_days); it opens when the vote passes",
+                b.fund
+            ),
+        ))
     }
 
     /// `round.project`: by a fund member, before `projects_until`.

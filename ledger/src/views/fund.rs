@@ -73,6 +73,8 @@ pub struct CharterView {
     pub max_request: Amount,
     /// What happens to the money at a dissolution.
     pub dissolution: DissolutionRule,
+    /// The threshold of charter, dissolution and exclusion proposals.
+    pub amend_threshold: Fraction,
 }
 
 impl From<&Charter> for CharterView {
@@ -86,6 +88,7 @@ impl From<&Charter> for CharterView {
             voting_period_seconds: c.voting_period_seconds,
             max_request: c.max_request,
             dissolution: c.dissolution,
+            amend_threshold: c.amend_threshold(),
         }
     }
 }
@@ -296,6 +299,22 @@ pub struct FundView {
     pub rounds: Vec<RoundSummary>,
     /// Its bank reconciliations, in log order.
     pub reconciliations: Vec<ReconciliationView>,
+    /// Members excluded by a vote (and not admitted again since), with the reason.
+    pub excluded: Vec<ExclusionView>,
+}
+
+/// A member excluded from a fund by a vote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExclusionView {
+    /// The member.
+    pub member: MemberId,
+    /// The exclusion proposal.
+    pub proposal: EntryId,
+    /// The reason given in it.
+    pub reason: String,
+    /// The record that closed it.
+    pub seq: u64,
 }
 
 impl FundView {
@@ -325,6 +344,16 @@ impl FundView {
             proposals: ProposalCounts { total: f.proposals.len() as u64, open: open as u64 },
             rounds: f.rounds.iter().filter_map(|id| state.funds.round(id)).map(RoundSummary::of).collect(),
             reconciliations: f.reconciliations.iter().map(ReconciliationView::from).collect(),
+            excluded: f
+                .excluded
+                .iter()
+                .map(|(m, x)| ExclusionView {
+                    member: m.clone(),
+                    proposal: x.proposal,
+                    reason: x.reason.clone(),
+                    seq: x.seq,
+                })
+                .collect(),
         }
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
 use crate::entry::{LegalForm, MemberKind};
-use crate::ids::MemberId;
+use crate::ids::{EntryId, MemberId};
 use crate::register::{Member, MemberStatus};
 use crate::state::State;
 use crate::views::Page;
@@ -25,7 +25,7 @@ pub struct MemberView {
     pub kvk: Option<String>,
     /// What it does.
     pub purpose: Option<String>,
-    /// Whether it is a registrar named in genesis.
+    /// Whether it is a registrar (named in genesis, or added by the registrars).
     pub registrar: bool,
     /// Pending, admitted or rejected.
     pub status: MemberStatus,
@@ -40,6 +40,8 @@ pub struct MemberView {
     pub decided_seq: Option<u64>,
     /// The reason given with the decision.
     pub reason: Option<String>,
+    /// A key recovery waiting for its seven days (its `key.recover` entry), if any.
+    pub pending_recovery: Option<EntryId>,
 }
 
 impl MemberView {
@@ -59,6 +61,7 @@ impl MemberView {
             applied_seq: m.applied_seq,
             decided_seq: m.decided_seq,
             reason: m.reason.clone(),
+            pending_recovery: m.pending_recovery,
         }
     }
 }

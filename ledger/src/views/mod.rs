@@ -23,12 +23,12 @@ pub mod schema;
 
 pub use flows::{ApprovalView, ContributionView, DisbursementView, FlowsView};
 pub use fund::{
-    BalancesView, CharterView, ContributorView, DissolutionView, FundList, FundSummary, FundView, MatchingPledgeView,
-    ProposalCounts, ReconciliationView, RefundView,
+    BalancesView, CharterView, ContributorView, DissolutionView, ExclusionView, FundList, FundSummary, FundView,
+    MatchingPledgeView, ProposalCounts, ReconciliationView, RefundView,
 };
 pub use member::{MemberList, MemberView};
 pub use page::{Page, PageError};
-pub use proposal::{ProposalList, ProposalView, TallyView, VoteView};
+pub use proposal::{ProposalList, ProposalView, RoundTermsView, TallyView, VoteView};
 pub use record::{
     ConsistencyProofView, EntryList, ErrorBody, ErrorDetail, InclusionProofView, RecordView, SubmitReceipt,
 };

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::entry::{Choice, ProposalKind};
+use crate::entry::{Choice, ProposalKind, RoundRule};
 use crate::funds::{Outcome, ProposalState, ProposalStatus, Tally};
 use crate::ids::{EntryId, FundId, MemberId};
 use crate::money::{Amount, Balance, Fraction};
@@ -107,6 +107,31 @@ pub struct ProposalView {
     pub requested: Balance,
     /// A passed allocation: paid out.
     pub paid: Balance,
+    /// A round proposal's terms; its round has the proposal's id.
+    pub round_terms: Option<RoundTermsView>,
+    /// A cancellation's round.
+    pub round: Option<EntryId>,
+    /// An exclusion's reason.
+    pub reason: Option<String>,
+    /// A member who neither votes nor counts in the quorum (the allocation's
+    /// recipient, the member an exclusion is about).
+    pub conflicted: Option<MemberId>,
+}
+
+/// What a `round` proposal opens when it passes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoundTermsView {
+    /// The budget, committed at the close.
+    pub budget: Amount,
+    /// The selection rule.
+    pub rule: RoundRule,
+    /// Days for projects, from the close.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub projects_days: u32,
+    /// Days for ballots, after the projects.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub voting_days: u32,
 }
 
 impl ProposalView {
@@ -154,6 +179,15 @@ impl ProposalView {
             close_reason: p.close_reason.clone(),
             requested: p.requested,
             paid: p.paid,
+            round_terms: p.round_terms.as_ref().map(|t| RoundTermsView {
+                budget: t.budget,
+                rule: t.rule,
+                projects_days: t.projects_days,
+                voting_days: t.voting_days,
+            }),
+            round: p.round,
+            reason: p.reason.clone(),
+            conflicted: p.conflicted.clone(),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::views::Page;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundSummary {
-    /// The `round.open` entry.
+    /// The round's id: the `round` proposal that opened it.
     pub id: EntryId,
     /// Its record: its position in the list.
     pub seq: u64,
@@ -201,7 +201,7 @@ impl RoundOutcomeView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundView {
-    /// The `round.open` entry.
+    /// The round's id: the `round` proposal that opened it.
     pub id: EntryId,
     /// Its record.
     pub seq: u64,

@@ -169,13 +169,16 @@ macro_rules! paste_check {
     };
 }
 
-enum_schema!(Kind, "An entry kind (SPEC §4.1).", {
+enum_schema!(Kind, "An entry kind (SPEC §4.1 and §4.5).", {
     Genesis => "genesis", MemberApply => "member.apply", MemberAdmit => "member.admit", MemberReject => "member.reject",
     KeyRotate => "key.rotate", FundCreate => "fund.create", FundJoin => "fund.join", FundLeave => "fund.leave",
     Contribution => "contribution", PledgeMatching => "pledge.matching", Proposal => "proposal", Vote => "vote",
     ProposalClose => "proposal.close", RoundOpen => "round.open", RoundProject => "round.project", Ballot => "ballot",
     RoundClose => "round.close", Disbursement => "disbursement", DisbursementApprove => "disbursement.approve",
     Reconciliation => "reconciliation", Reversal => "reversal",
+    MemberUpdate => "member.update", KeyRecover => "key.recover", KeyRecoverCancel => "key.recover.cancel",
+    KeyRecoverApprove => "key.recover.approve", RegistrarPropose => "registrar.propose",
+    RegistrarApprove => "registrar.approve",
 });
 enum_schema!(MemberStatus, "Where a member stands in the register.", { Pending => "pending", Admitted => "admitted", Rejected => "rejected" });
 enum_schema!(MemberKind, "What kind of member.", { Collective => "collective", Municipality => "municipality", Partner => "partner" });
@@ -186,7 +189,7 @@ enum_schema!(DissolutionRule, "What happens to the money at a dissolution.", { P
 enum_schema!(ContributionStatus, "Where a contribution stands.", { Pledged => "pledged", Confirmed => "confirmed", Reversed => "reversed" });
 enum_schema!(DisbursementStatus, "Where a disbursement stands.", { Pending => "pending", Executed => "executed", Confirmed => "confirmed", Reversed => "reversed" });
 enum_schema!(PayoutKind, "What a disbursement pays.", { Allocation => "allocation", Refund => "refund" });
-enum_schema!(ProposalKind, "What a proposal decides.", { Allocation => "allocation", Admission => "admission", Charter => "charter", Dissolution => "dissolution" });
+enum_schema!(ProposalKind, "What a proposal decides.", { Allocation => "allocation", Admission => "admission", Charter => "charter", Dissolution => "dissolution", Round => "round", Cancellation => "cancellation", Exclusion => "exclusion" });
 enum_schema!(ProposalStatus, "Open or closed.", { Open => "open", Closed => "closed" });
 enum_schema!(Outcome, "How a proposal ended.", { Passed => "passed", Rejected => "rejected", RejectedNoQuorum => "rejected_no_quorum", RejectedInsufficientFunds => "rejected_insufficient_funds" });
 enum_schema!(Choice, "A vote.", { Yes => "yes", No => "no", Abstain => "abstain" });
