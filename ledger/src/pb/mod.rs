@@ -30,22 +30,19 @@
 
 mod cost;
 mod csv;
-mod fast;
+mod exact;
 mod greedy;
 mod instance;
-mod mes;
+mod interval;
 mod parse;
 mod prep;
 mod rational;
 mod rules;
-mod small;
-mod tiny;
-mod wide;
 mod write;
 
 pub use cost::{Cost, CostError, MAX_SCALE};
 pub use instance::{Instance, InstanceError, Project};
 pub use parse::{parse, parse_bytes, parse_file, ParseError};
 pub use rational::Rational;
-pub use rules::{run, select, sorted_ids, Funding, Outcome, Payment, Rule, Selection, UnknownRule};
+pub use rules::{run, select, select_with, sorted_ids, Engine, Funding, Outcome, Payment, Rule, Selection, UnknownRule};
 pub use write::write;

@@ -29,7 +29,7 @@ impl Rational {
     pub(crate) fn from_parts(num: &BigUint, den: &BigUint) -> Rational {
         if let (Ok(n), Ok(d)) = (u128::try_from(num), u128::try_from(den)) {
             assert!(d != 0, "zero denominator");
-            let g = super::small::gcd(n, d);
+            let g = n.gcd(&d);
             return Rational(BigRational::new_raw(BigInt::from(n / g), BigInt::from(d / g)));
         }
         Rational(BigRational::new(BigInt::from(num.clone()), BigInt::from(den.clone())))
