@@ -17,7 +17,8 @@
 //!
 //! All products are checked or computed in 256 bits: nothing can wrap.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 use super::prep::{Groups, Utility};
 
@@ -267,8 +268,6 @@ impl<'a> Interval<'a> {
             }
             *slot += g.group_w[grp as usize] as u32;
         }
-        let lo = &self.lo;
-        self.touched.sort_unstable_by_key(|&k| lo[k as usize]);
         let result = match self.walk_decided(c) {
             Err(Ambiguous) => self.walk_bounds(c),
             other => other,
@@ -281,13 +280,32 @@ impl<'a> Interval<'a> {
 
     /// The walk of PB.md over the touched classes in ascending order of
     /// `lo`, taking each capped/full decision only when the intervals prove it.
+    ///
+    /// The level only rises as capped supporters drop out, so it is at least
+    /// `cost / |S|`: classes surely below that are capped whatever their
+    /// order and are summed first; the others come off a heap, cheapest
+    /// first, until the walk stops (usually early: no sorting of them all).
     fn walk_decided(&self, c: usize) -> R<Option<Walk>> {
         let full = self.cost[c] << self.f;
-        let (mut rest_lo, mut rest_hi) = (full, full);
         let mut m = self.g.cand_votes[c];
-        let mut capped = false;
+        let x0 = full / m as u128;
+        let (mut rest_lo, mut rest_hi, mut capped) = (full, full, false);
+        let mut heap = Vec::new();
         for &k in &self.touched {
             let (w, blo, bhi) = (self.cnt[k as usize] as u128, self.lo[k as usize], self.hi[k as usize]);
+            if bhi >= x0 {
+                heap.push(Reverse((blo, k)));
+                continue;
+            }
+            // Surely capped: pays its whole budget (the penniless, in class 0, nothing).
+            rest_lo = rest_lo.saturating_sub(bhi.checked_mul(w).ok_or(Ambiguous)?);
+            rest_hi -= blo.checked_mul(w).ok_or(Ambiguous)?.min(rest_hi);
+            m -= w as u64;
+            capped |= bhi > 0;
+        }
+        let mut heap = BinaryHeap::from(heap);
+        while let Some(Reverse((blo, k))) = heap.pop() {
+            let (w, bhi) = (self.cnt[k as usize] as u128, self.hi[k as usize]);
             // Does the equal share rest / m fit in this budget?
             let (m_blo, m_bhi) = (blo.checked_mul(m as u128), bhi.checked_mul(m as u128));
             let (Some(m_blo), Some(m_bhi)) = (m_blo, m_bhi) else { return Err(Ambiguous) };
@@ -302,12 +320,12 @@ impl<'a> Interval<'a> {
             if rest_lo <= m_bhi {
                 return Err(Ambiguous);
             }
-            // Surely capped: pays its whole budget.
+            // Surely capped.
             let (Some(w_blo), Some(w_bhi)) = (blo.checked_mul(w), bhi.checked_mul(w)) else { return Err(Ambiguous) };
             rest_lo = rest_lo.saturating_sub(w_bhi);
             rest_hi -= w_blo.min(rest_hi);
             m -= w as u64;
-            capped |= bhi > 0;
+            capped = true;
         }
         Ok(None)
     }
@@ -331,11 +349,12 @@ impl<'a> Interval<'a> {
         }
         let m0 = self.g.cand_votes[c];
         let class = |k: &u32, v: &[u128]| (v[*k as usize], self.cnt[*k as usize] as u64);
-        // Level with the `lo` budgets (touched is sorted by lo): an upper bound.
-        let x_hi = level(full, m0, self.touched.iter().map(|k| class(k, &self.lo)), true)?;
-        let mut by_hi = self.touched.clone();
-        by_hi.sort_unstable_by_key(|&k| self.hi[k as usize]);
-        let x_lo = level(full, m0, by_hi.iter().map(|k| class(k, &self.hi)), false)?;
+        // Level with the `lo` budgets: an upper bound; with the `hi` ones, a lower one.
+        let mut by = self.touched.clone();
+        by.sort_unstable_by_key(|&k| self.lo[k as usize]);
+        let x_hi = level(full, m0, by.iter().map(|k| class(k, &self.lo)), true)?;
+        by.sort_unstable_by_key(|&k| self.hi[k as usize]);
+        let x_lo = level(full, m0, by.iter().map(|k| class(k, &self.hi)), false)?;
         Ok(Some(Walk { x_lo, x_hi, m: 0, exact: false }))
     }
 

@@ -280,7 +280,7 @@ fn mes_plain(base: &Base, g: &Groups, runs: &mut Runs<'_>) -> Option<MesPick> {
 /// below give the same answer at each of its steps).
 fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, stop: Stop) -> Option<MesPick> {
     let mut prev: Option<Kept> = None;
-    let (mut k, mut span) = (0u64, 1u64);
+    let (mut k, mut span, mut wait, mut fails) = (0u64, 1u64, 0u64, 0u32);
     let mut chosen = vec![false; base.cost.len()];
     while base.n > 0 {
         let (picks, covered) = runs.picks(k, span)?;
@@ -301,8 +301,18 @@ fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, stop: Stop) -> Option<
         if done {
             return Some((projects, Some(Kept { picks, k })));
         }
-        // Twice as far after a wholly proved span, what was proved otherwise.
-        span = if covered == span { (span * 2).min(SPAN_MAX) } else { covered };
+        // Twice as far after a wholly proved span; after a failed one, single
+        // steps for a while (twice as long on each failure in a row).
+        span = if covered < span {
+            (wait, fails) = (1 << fails.min(16), fails + 1);
+            1
+        } else if wait > 0 {
+            wait -= 1;
+            1
+        } else {
+            fails = if span > 1 { 0 } else { fails };
+            (span * 2).min(SPAN_MAX)
+        };
         prev = Some(Kept { picks, k: k + covered - 1 });
         k += covered;
     }
