@@ -139,6 +139,11 @@ impl Groups {
         &self.sup_items[self.sup_start[c] as usize..self.sup_start[c + 1] as usize]
     }
 
+    /// Number of (group, candidate) supports.
+    pub fn supports(&self) -> usize {
+        self.sup_items.len()
+    }
+
     /// Project indices: the zero-cost supported ones (cardinality) then the
     /// bought candidates.
     pub fn projects(&self, picks: &[usize]) -> Vec<usize> {

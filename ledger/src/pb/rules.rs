@@ -220,8 +220,15 @@ struct Runs<'a> {
     base: &'a Base,
     engine: Engine,
     interval: Option<Interval<'a>>,
+    /// A second interval engine, and the picks of the step it computed ahead.
+    ahead: Option<Interval<'a>>,
+    next: Option<(u64, Vec<usize>)>,
     exact: Exact<'a>,
 }
+
+/// From this many (voter group, candidate) supports on, the Add1 steps run
+/// two at a time, on two threads.
+const PAIRS_FROM: usize = 50_000;
 
 /// The voters' total budget at Add1 step `k`: `B + k · n` currency units (scaled).
 fn total_at(base: &Base, k: u64) -> BigUint {
@@ -229,9 +236,14 @@ fn total_at(base: &Base, k: u64) -> BigUint {
 }
 
 impl<'a> Runs<'a> {
-    fn new(base: &'a Base, g: &'a Groups, engine: Engine) -> Runs<'a> {
+    /// `add1`: runs for many steps follow, so on large instances a second
+    /// interval engine computes the next step on another thread meanwhile.
+    fn new(base: &'a Base, g: &'a Groups, engine: Engine, add1: bool) -> Runs<'a> {
         let interval = if engine == Engine::Exact { None } else { Interval::new(&base.cost, g) };
-        Runs { base, engine, interval, exact: Exact::new(base, g) }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let ahead = interval.as_ref().filter(|_| add1 && cores > 1 && g.supports() >= PAIRS_FROM);
+        let ahead = ahead.and_then(|_| Interval::new(&base.cost, g));
+        Runs { base, engine, interval, ahead, next: None, exact: Exact::new(base, g) }
     }
 
     /// The picks (candidate indices) of MES at the Add1 steps `k..k + span`
@@ -241,11 +253,23 @@ impl<'a> Runs<'a> {
     /// [`Engine::IntervalOnly`], when the interval engine cannot decide.
     fn picks(&mut self, k: u64, span: u64) -> Option<(Vec<usize>, u64)> {
         let (base, mut s) = (self.base, span);
+        if let Some((_, picks)) = self.next.take().filter(|(at, _)| *at == k && span == 1) {
+            return Some((picks, 1));
+        }
+        let total = |k| u128::try_from(total_at(base, k)).ok();
         if let Some(iv) = self.interval.as_mut() {
             loop {
-                let (lo, hi) = (u128::try_from(total_at(base, k)), u128::try_from(total_at(base, k + s - 1)));
-                if let (Ok(lo), Ok(hi)) = (lo, hi) {
-                    if let Ok(picks) = iv.run(lo, hi, base.n) {
+                if let (Some(lo), Some(hi)) = (total(k), total(k + s - 1)) {
+                    // A single step: the next one on the second engine meanwhile, if any.
+                    let ahead = self.ahead.as_mut().filter(|_| s == 1).zip(total(k + 1));
+                    let (now, next) = std::thread::scope(|scope| {
+                        let next = ahead.map(|(iv2, t)| scope.spawn(move || iv2.run(t, t, base.n)));
+                        (iv.run(lo, hi, base.n), next.map(|h| h.join()))
+                    });
+                    if let Some(Ok(Ok(picks))) = next {
+                        self.next = Some((k + 1, picks));
+                    }
+                    if let Ok(picks) = now {
                         return Some((picks, s));
                     }
                 }
@@ -467,7 +491,7 @@ fn select_in(inst: &Instance, base: &Base, rule: Rule, engine: Engine) -> Option
     }
     let g = Groups::new(inst, base, util);
     let (mut projects, kept) = {
-        let mut runs = Runs::new(base, &g, engine);
+        let mut runs = Runs::new(base, &g, engine, !matches!(rule, Rule::MesCost | Rule::MesCard));
         match rule {
             Rule::MesCost | Rule::MesCard => mes_plain(base, &g, &mut runs)?,
             Rule::MesCostAdd1Noex => mes_add1(base, &g, &mut runs, Stop::AllSelected)?,
