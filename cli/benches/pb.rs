@@ -50,7 +50,8 @@ fn main() {
     let text = std::fs::read_to_string(format!("{DATA}/expected.tsv")).expect("expected.tsv is readable");
     let header: Vec<&str> = text.lines().next().expect("a header").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("column {name}"));
-    let (c_file, c_rule, c_time, c_ids) = (col("file"), col("rule"), col("pabutools_seconds"), col("selected_ids_sorted"));
+    let (c_file, c_rule, c_time, c_ids) =
+        (col("file"), col("rule"), col("pabutools_seconds"), col("selected_ids_sorted"));
 
     println!("{:<40} {:<20} {:>9} {:>11} {:>9}  match", "instance", "rule", "meent_s", "pabutools_s", "ratio");
     let (mut rows, mut differ, mut ours_total, mut theirs_total) = (0, 0, 0.0, 0.0);

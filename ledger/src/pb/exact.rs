@@ -35,13 +35,6 @@ pub(crate) struct Pick {
     pub den: BigUint,
 }
 
-/// Result of one MES run.
-#[derive(Clone, Debug)]
-pub(crate) struct MesRun {
-    /// Bought projects, in order.
-    pub picks: Vec<Pick>,
-}
-
 /// `ρ(p)` of a candidate in the current round: `ρ = rest / (m · u(p) · D)`.
 struct Rho {
     /// `cost · D − (what the capped supporters pay)`, over `D`.
@@ -116,33 +109,25 @@ impl<'a> Exact<'a> {
     }
 
     /// Runs MES with per-voter budget `b_num / b_den` (scaled units), `b_den > 0`.
-    pub fn run(&mut self, b_num: &BigUint, b_den: u64) -> MesRun {
+    pub fn run(&mut self, b_num: &BigUint, b_den: u64) -> Vec<Pick> {
         self.run_inner(b_num, b_den, None).expect("a free run always ends with a result")
     }
 
-    /// Replays a known sequence of picks (candidate indices, as found by
-    /// the certified interval engine ([`super::interval`])) to get their exact payments: only the
-    /// picked project's `ρ` is computed in each round. `None` if a pick
+    /// Replays a known sequence of picks (candidate indices) to get their
+    /// exact payments: only the picked project's `ρ` is computed in each round. `None` if a pick
     /// turns out unaffordable (which would be a bug of the interval engine).
-    pub fn replay(&mut self, b_num: &BigUint, b_den: u64, picks: &[usize]) -> Option<MesRun> {
+    pub fn replay(&mut self, b_num: &BigUint, b_den: u64, picks: &[usize]) -> Option<Vec<Pick>> {
         self.run_inner(b_num, b_den, Some(picks))
     }
 
-    fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> Option<MesRun> {
+    fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> Option<Vec<Pick>> {
         let prep = self.prep;
         let nc = prep.cand.len();
         self.d = BigUint::from(b_den);
-        self.val.clear();
-        self.epoch.clear();
+        (self.val, self.epoch) = (vec![BigUint::zero(), b_num.clone()], vec![0, 0]);
+        self.refs = vec![0, prep.group_w.len() as u32];
         self.fs.clear();
-        self.refs.clear();
         self.free.clear();
-        self.val.push(BigUint::zero());
-        self.epoch.push(0);
-        self.refs.push(0);
-        self.val.push(b_num.clone());
-        self.epoch.push(0);
-        self.refs.push(prep.group_w.len() as u32);
         self.group_class.iter_mut().for_each(|c| *c = 1);
 
         let mut picks = Vec::new();
@@ -162,7 +147,7 @@ impl<'a> Exact<'a> {
                     den,
                 });
             }
-            return Some(MesRun { picks });
+            return Some(picks);
         }
         // Lower bounds of ρ (ρ never decreases during a run): cost / (|S| · u).
         self.stale_num.clear();
@@ -213,7 +198,7 @@ impl<'a> Exact<'a> {
                 }
             }
             let Some((c, r)) = best else {
-                return Some(MesRun { picks });
+                return Some(picks);
             };
             live.retain(|&x| x != c && !dead.contains(&x));
             let den = self.d.clone();

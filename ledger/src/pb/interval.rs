@@ -57,9 +57,6 @@ fn level(full: u128, m0: u64, budgets: impl Iterator<Item = (u128, u64)>, round_
     Err(Ambiguous)
 }
 
-/// Least number of fractional bits for the intervals to be useful.
-const MIN_FRACTION_BITS: u32 = 40;
-
 /// `ρ(p)` of a candidate, as the share `x = ρ · u(p)` in an interval.
 #[derive(Clone, Copy, Debug)]
 struct Walk {
@@ -132,7 +129,8 @@ impl<'a> Interval<'a> {
         // Every value handled is at most V = max(max cost, total).
         let v = self.cost.iter().copied().fold(total_hi, u128::max).max(1);
         let f = 126u32.saturating_sub(128 - v.leading_zeros());
-        if f < MIN_FRACTION_BITS {
+        // Too few fractional bits for the intervals to be useful.
+        if f < 40 {
             return Err(Ambiguous);
         }
         self.f = f;
@@ -388,13 +386,11 @@ impl<'a> Interval<'a> {
     }
 
     fn new_class(&mut self, lo: u128, hi: u128) -> u32 {
-        if let Some(k) = self.free.pop() {
-            (self.lo[k as usize], self.hi[k as usize]) = (lo, hi);
-            return k;
-        }
-        self.lo.push(lo);
-        self.hi.push(hi);
-        self.refs.push(0);
-        (self.lo.len() - 1) as u32
+        let k = self.free.pop().unwrap_or_else(|| {
+            (self.lo.push(0), self.hi.push(0), self.refs.push(0));
+            (self.lo.len() - 1) as u32
+        });
+        (self.lo[k as usize], self.hi[k as usize]) = (lo, hi);
+        k
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use num_bigint::BigUint;
 
 use super::cost::Cost;
-use super::exact::{Exact, MesRun};
+use super::exact::{Exact, Pick};
 use super::greedy;
 use super::instance::{cmp_int_ids, parse_int_id, Instance};
 use super::interval::Interval;
@@ -189,7 +189,6 @@ pub struct Outcome {
     pub payments: Vec<Payment>,
 }
 
-
 /// Which MES engine computes a selection ([`select_with`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -201,15 +200,6 @@ pub enum Engine {
     /// The certified interval engine alone: no selection when it cannot
     /// decide a run (to test it against [`Engine::Exact`]).
     IntervalOnly,
-}
-
-/// Kind of Add1 loop.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    /// Stop when over budget or exhaustive.
-    Exhaustive,
-    /// Stop when over budget or everything is selected.
-    AllSelected,
 }
 
 /// The longest span of Add1 steps the interval engine is asked to prove alike.
@@ -283,7 +273,7 @@ impl<'a> Runs<'a> {
         if self.engine == Engine::IntervalOnly {
             return None;
         }
-        Some((self.exact.run(&total_at(base, k), base.n).picks.iter().map(|p| p.cand).collect(), 1))
+        Some((self.exact.run(&total_at(base, k), base.n).iter().map(|p| p.cand).collect(), 1))
     }
 }
 
@@ -302,7 +292,7 @@ fn mes_plain(base: &Base, g: &Groups, runs: &mut Runs<'_>) -> Option<MesPick> {
 /// The Add1 completion (PB.md): runs for `k = 0, 1, …`, taken a proved
 /// span of steps at a time (the same picks on the whole span, so the tests
 /// below give the same answer at each of its steps).
-fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, stop: Stop) -> Option<MesPick> {
+fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, exhaustive: bool) -> Option<MesPick> {
     let mut prev: Option<Kept> = None;
     let (mut k, mut span, mut wait, mut fails) = (0u64, 1u64, 0u64, 0u32);
     let mut chosen = vec![false; base.cost.len()];
@@ -313,15 +303,12 @@ fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, stop: Stop) -> Option<
         if spent > base.budget {
             break;
         }
-        let done = match stop {
-            Stop::Exhaustive => {
-                let left = &base.budget - &spent;
-                chosen.iter_mut().for_each(|c| *c = false);
-                projects.iter().for_each(|&p| chosen[p] = true);
-                g.cand.iter().all(|&p| chosen[p] || base.cost[p] > left)
-            }
-            Stop::AllSelected => picks.len() == g.cand.len(),
-        };
+        // Exhaustive: every candidate selected or too expensive for what is
+        // left; else (`mes_cost_add1_noex`) every candidate selected.
+        let left = &base.budget - &spent;
+        chosen.iter_mut().for_each(|c| *c = false);
+        projects.iter().for_each(|&p| chosen[p] = true);
+        let done = g.cand.iter().all(|&p| chosen[p] || (exhaustive && base.cost[p] > left));
         if done {
             return Some((projects, Some(Kept { picks, k })));
         }
@@ -351,10 +338,9 @@ fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, stop: Stop) -> Option<
 /// share, full payers, capped payers, what the capped ones paid).
 type MesResult = (BigUint, u64, Vec<(usize, Rational, u64, u64, Rational)>);
 
-fn details_of(base: &Base, g: &Groups, run: &MesRun) -> Vec<(usize, Rational, u64, u64, Rational)> {
+fn details_of(base: &Base, g: &Groups, run: &[Pick]) -> Vec<(usize, Rational, u64, u64, Rational)> {
     let unit = base.unit();
-    run.picks
-        .iter()
+    run.iter()
         .map(|p| {
             // Scaled units over `den`; one currency unit is 10^scale.
             let den = &p.den * &unit;
@@ -458,7 +444,6 @@ impl Selection {
     }
 }
 
-
 fn util_of(rule: Rule) -> Utility {
     match rule {
         Rule::GreedyCard | Rule::MesCard | Rule::MesCardAdd1 | Rule::MesCardAdd1u => Utility::Card,
@@ -494,8 +479,8 @@ fn select_in(inst: &Instance, base: &Base, rule: Rule, engine: Engine) -> Option
         let mut runs = Runs::new(base, &g, engine, !matches!(rule, Rule::MesCost | Rule::MesCard));
         match rule {
             Rule::MesCost | Rule::MesCard => mes_plain(base, &g, &mut runs)?,
-            Rule::MesCostAdd1Noex => mes_add1(base, &g, &mut runs, Stop::AllSelected)?,
-            _ => mes_add1(base, &g, &mut runs, Stop::Exhaustive)?,
+            Rule::MesCostAdd1Noex => mes_add1(base, &g, &mut runs, false)?,
+            _ => mes_add1(base, &g, &mut runs, true)?,
         }
     };
     if matches!(rule, Rule::MesCostAdd1u | Rule::MesCardAdd1u | Rule::MesCostAdd1uCmp) {
@@ -578,4 +563,3 @@ pub fn sorted_ids(inst: &Instance, selected: &[String]) -> Vec<String> {
     }
     v
 }
-
