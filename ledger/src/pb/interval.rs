@@ -387,7 +387,9 @@ impl<'a> Interval<'a> {
 
     fn new_class(&mut self, lo: u128, hi: u128) -> u32 {
         let k = self.free.pop().unwrap_or_else(|| {
-            (self.lo.push(0), self.hi.push(0), self.refs.push(0));
+            self.lo.push(0);
+            self.hi.push(0);
+            self.refs.push(0);
             (self.lo.len() - 1) as u32
         });
         (self.lo[k as usize], self.hi[k as usize]) = (lo, hi);

@@ -296,7 +296,7 @@ fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, exhaustive: bool) -> O
     let mut prev: Option<Kept> = None;
     let (mut k, mut span, mut wait, mut fails) = (0u64, 1u64, 0u64, 0u32);
     let mut chosen = vec![false; base.cost.len()];
-    while base.n > 0 {
+    while base.n > 0 && k < u64::MAX {
         let (picks, covered) = runs.picks(k, span)?;
         let projects = g.projects(&picks);
         let spent = base.total(&projects);
@@ -383,10 +383,7 @@ fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Opti
     for (i, &p) in projects.iter().enumerate() {
         slot[p] = i;
     }
-    let (kept, details) = match mes {
-        Some((total, k, details)) => (Some((total, k)), details),
-        None => (None, Vec::new()),
-    };
+    let (kept, details) = mes.map_or((None, Vec::new()), |(total, k, d)| (Some((total, k)), d));
     for (p, share, full, capped, capped_total) in details {
         if let Some(pay) = payments.get_mut(slot[p]) {
             // Water-filling: the payments add up to the cost exactly.
