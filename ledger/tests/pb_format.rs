@@ -1,7 +1,7 @@
 //! The `.pb` reader and writer: real files, error messages, round trips, and
 //! random bytes (the reader must never panic).
 
-use ledger::pb::{self, Cost, Instance, Project};
+use ledger::pb::{self, Cost, CostError, Instance, Project, Rational};
 use proptest::prelude::*;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/pabulib");
@@ -169,4 +169,39 @@ proptest! {
             prop_assert_eq!(pb::parse(&pb::write(&inst)).expect("reads back"), inst);
         }
     }
+}
+
+/// Costs: both decimal marks, no trailing zeros, clear refusals.
+#[test]
+fn costs_parse_and_print() {
+    let c = |s: &str| Cost::parse(s).expect(s);
+    assert_eq!(c("1200000").to_string(), "1200000");
+    assert_eq!(c("100,5").to_string(), "100.5");
+    assert_eq!(c("100.50"), c("100.5"));
+    assert_eq!(c(" 0.05 ").to_string(), "0.05");
+    assert_eq!(c(".5").to_string(), "0.5");
+    assert_eq!(c("7.").to_string(), "7");
+    assert_eq!(c("0").to_string(), "0");
+    assert_eq!(c("000"), Cost::ZERO);
+    assert!(c("2.5") > c("2.49"));
+    assert_eq!(Cost::parse("abc"), Err(CostError::NotDecimal));
+    assert_eq!(Cost::parse(""), Err(CostError::NotDecimal));
+    assert_eq!(Cost::parse("."), Err(CostError::NotDecimal));
+    assert_eq!(Cost::parse("1.2.3"), Err(CostError::NotDecimal));
+    assert_eq!(Cost::parse("-5"), Err(CostError::Negative));
+    assert_eq!(Cost::parse("1e5"), Err(CostError::NotDecimal));
+    assert_eq!(Cost::parse(&"9".repeat(60)), Err(CostError::TooLarge));
+}
+
+/// Exact amounts rounded half away from zero for people.
+#[test]
+fn rationals_show_as_decimals() {
+    let r = Rational::new(24186815, 61668).expect("nonzero");
+    assert_eq!(r.to_decimal(2), "392.21");
+    assert_eq!(Rational::new(-1, 3).expect("nonzero").to_decimal(2), "-0.33");
+    assert_eq!(Rational::new(-1, 1000).expect("nonzero").to_decimal(2), "0.00");
+    assert_eq!(Rational::new(5, 2).expect("nonzero").to_decimal(0), "3");
+    assert_eq!(Rational::new(1, 200).expect("nonzero").to_decimal(2), "0.01");
+    assert_eq!(r.to_string(), "24186815/61668");
+    assert_eq!(Rational::from_integer(12).to_string(), "12");
 }

@@ -437,8 +437,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
 
-    /// More supports than the small engines take: the certified engine
-    /// decides (and `select` gives the selection of `run`).
+    /// More voters and projects: longer runs of the interval engine (and
+    /// `select` gives the selection of `run`).
     #[test]
     fn rules_match_the_naive_definition_medium(inst in arb_sized(8..14, 40..70, 300, false)) {
         check_all_rules(&inst);

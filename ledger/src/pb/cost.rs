@@ -67,17 +67,7 @@ impl Cost {
 
     /// The value times `10^scale` as an integer, for `scale >= self.scale()`.
     pub(crate) fn scaled_biguint(&self, scale: u32) -> BigUint {
-        debug_assert!(scale >= self.scale);
-        if let Some(v) = self.scaled_u128(scale) {
-            return BigUint::from(v);
-        }
         BigUint::from(self.units) * num_traits::pow(BigUint::from(10u32), (scale - self.scale) as usize)
-    }
-
-    /// `units · 10^(scale − self.scale)` when it fits in a `u128`.
-    pub(crate) fn scaled_u128(&self, scale: u32) -> Option<u128> {
-        let p = 10u128.checked_pow(scale.checked_sub(self.scale)?)?;
-        self.units.checked_mul(p)
     }
 
     /// Parses a non-negative decimal; `,` or `.` as the decimal mark,
@@ -150,31 +140,5 @@ impl fmt::Display for Cost {
             if digits.len() <= scale { format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits) } else { digits };
         let (int, frac) = padded.split_at(padded.len() - scale);
         write!(f, "{int}.{frac}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_and_prints() {
-        let c = |s: &str| Cost::parse(s).expect(s);
-        assert_eq!(c("1200000").to_string(), "1200000");
-        assert_eq!(c("100,5").to_string(), "100.5");
-        assert_eq!(c("100.50"), c("100.5"));
-        assert_eq!(c(" 0.05 ").to_string(), "0.05");
-        assert_eq!(c(".5").to_string(), "0.5");
-        assert_eq!(c("7.").to_string(), "7");
-        assert_eq!(c("0").to_string(), "0");
-        assert_eq!(c("000"), Cost::ZERO);
-        assert!(c("2.5") > c("2.49"));
-        assert_eq!(Cost::parse("abc"), Err(CostError::NotDecimal));
-        assert_eq!(Cost::parse(""), Err(CostError::NotDecimal));
-        assert_eq!(Cost::parse("."), Err(CostError::NotDecimal));
-        assert_eq!(Cost::parse("1.2.3"), Err(CostError::NotDecimal));
-        assert_eq!(Cost::parse("-5"), Err(CostError::Negative));
-        assert_eq!(Cost::parse("1e5"), Err(CostError::NotDecimal));
-        assert_eq!(Cost::parse(&"9".repeat(60)), Err(CostError::TooLarge));
     }
 }

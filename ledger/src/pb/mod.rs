@@ -4,20 +4,22 @@
 //!
 //! How the rules are computed (all exact, no floating point):
 //!
-//! - costs and the budget are scaled to integers over a common power of ten;
-//! - greedy rules compare densities with 256-bit integer products;
-//! - MES runs first on a *certified fixed-point* engine (`fast`): every
-//!   budget is an interval of `u128` fixed-point numbers that surely holds
-//!   the exact value, and a decision is taken only when the intervals prove
-//!   it; exact ties of projects without capped supporters are decided
-//!   exactly. When in doubt it gives up and the exact engine (`mes`, big
-//!   integers over one growing common denominator) runs instead. The exact
-//!   payments of the kept run are always recomputed by the exact engine;
-//! - the Add1 loop runs the fast engine over a whole *range* of `k` at once
-//!   when it can prove that all of them give the same picks, and on big
-//!   instances computes the next step on a second thread meanwhile;
-//! - voters with the same ballot are grouped, and supporters with the same
-//!   budget form one class, so a step of MES walks distinct budgets only.
+//! - costs and the budget are scaled to integers over a common power of ten
+//!   (`prep`); greedy compares densities as integer products (`greedy`);
+//! - MES has one exact engine, `exact`: budgets are big integers over one
+//!   common denominator, voters with the same ballot form a group and groups
+//!   with the same budget a class. It is the reference, and it computes the
+//!   exact payments of every outcome (`run` replays the kept run's picks);
+//! - one fast path, `interval`: budgets are *certified intervals* of `u128`
+//!   fixed-point numbers that surely hold the exact values, and a decision is
+//!   taken only when the intervals prove it (exact ties without capped
+//!   supporters are decided exactly); when in doubt it gives up and the exact
+//!   engine runs that MES run instead. One interval run can prove a whole
+//!   span of Add1 steps alike; on large instances two steps run at once on
+//!   two threads;
+//! - `ledger/tests/pb_engines.rs` checks in CI that both engines select the
+//!   same on seeded random instances, and `pb_conformance.rs` every row of
+//!   pabutools' reference outcomes.
 //!
 //! ```no_run
 //! use ledger::pb::{self, Rule};
@@ -30,22 +32,21 @@
 
 mod cost;
 mod csv;
-mod fast;
+mod exact;
 mod greedy;
 mod instance;
-mod mes;
+mod interval;
 mod parse;
 mod prep;
 mod rational;
 mod rules;
-mod small;
-mod tiny;
-mod wide;
 mod write;
 
 pub use cost::{Cost, CostError, MAX_SCALE};
 pub use instance::{Instance, InstanceError, Project};
 pub use parse::{parse, parse_bytes, parse_file, ParseError};
 pub use rational::Rational;
-pub use rules::{run, select, sorted_ids, Funding, Outcome, Payment, Rule, Selection, UnknownRule};
+pub use rules::{
+    run, select, select_with, sorted_ids, Engine, Funding, Outcome, Payment, Rule, Selection, UnknownRule,
+};
 pub use write::write;

@@ -13,7 +13,8 @@
 use std::cmp::Ordering;
 
 use num_bigint::BigUint;
-use num_traits::Zero;
+use num_integer::Integer;
+use num_traits::{ToPrimitive, Zero};
 
 use super::prep::{Base, Groups, Utility};
 
@@ -34,13 +35,6 @@ pub(crate) struct Pick {
     pub den: BigUint,
 }
 
-/// Result of one MES run.
-#[derive(Clone, Debug)]
-pub(crate) struct MesRun {
-    /// Bought projects, in order.
-    pub picks: Vec<Pick>,
-}
-
 /// `ρ(p)` of a candidate in the current round: `ρ = rest / (m · u(p) · D)`.
 struct Rho {
     /// `cost · D − (what the capped supporters pay)`, over `D`.
@@ -55,9 +49,8 @@ struct Rho {
 const NONE: u32 = u32::MAX;
 
 /// Reusable state for MES runs on one prepared instance.
-pub(crate) struct Mes<'a> {
+pub(crate) struct Exact<'a> {
     prep: &'a Groups,
-    base: &'a Base,
     /// Scaled cost of each candidate.
     cost: Vec<BigUint>,
     /// `u(p)` of each candidate (its cost, or 1).
@@ -87,22 +80,24 @@ pub(crate) struct Mes<'a> {
     tmp2: BigUint,
 }
 
-impl<'a> Mes<'a> {
-    pub fn new(base: &'a Base, prep: &'a Groups) -> Mes<'a> {
-        // Costs, utilities and classes are set up on the first run (most
-        // callers never need this engine).
-        Mes {
+impl<'a> Exact<'a> {
+    pub fn new(base: &'a Base, prep: &'a Groups) -> Exact<'a> {
+        let cost: Vec<BigUint> = prep.cand.iter().map(|&p| base.cost[p].clone()).collect();
+        let util = match prep.util {
+            Utility::Cost => cost.clone(),
+            Utility::Card => vec![BigUint::from(1u32); cost.len()],
+        };
+        Exact {
             prep,
-            base,
-            cost: Vec::new(),
-            util: Vec::new(),
+            cost,
+            util,
             d: BigUint::from(1u32),
             val: Vec::new(),
             epoch: Vec::new(),
             fs: Vec::new(),
             refs: Vec::new(),
             free: Vec::new(),
-            group_class: Vec::new(),
+            group_class: vec![0; prep.group_w.len()],
             stale_num: Vec::new(),
             stale_den: Vec::new(),
             cnt: Vec::new(),
@@ -113,50 +108,26 @@ impl<'a> Mes<'a> {
         }
     }
 
-    /// The instance this engine runs on.
-    pub fn inputs(&self) -> (&'a Base, &'a Groups) {
-        (self.base, self.prep)
-    }
-
     /// Runs MES with per-voter budget `b_num / b_den` (scaled units), `b_den > 0`.
-    pub fn run(&mut self, b_num: &BigUint, b_den: u64) -> MesRun {
+    pub fn run(&mut self, b_num: &BigUint, b_den: u64) -> Vec<Pick> {
         self.run_inner(b_num, b_den, None).expect("a free run always ends with a result")
     }
 
-    /// Replays a known sequence of picks (candidate indices, as found by
-    /// the certified fast engine) to get their exact payments: only the
-    /// picked project's `ρ` is computed in each round. `None` if a pick
-    /// turns out unaffordable (which would be a bug of the fast engine).
-    pub fn replay(&mut self, b_num: &BigUint, b_den: u64, picks: &[usize]) -> Option<MesRun> {
+    /// Replays a known sequence of picks (candidate indices) to get their
+    /// exact payments: only the picked project's `ρ` is computed in each round. `None` if a pick
+    /// turns out unaffordable (which would be a bug of the interval engine).
+    pub fn replay(&mut self, b_num: &BigUint, b_den: u64, picks: &[usize]) -> Option<Vec<Pick>> {
         self.run_inner(b_num, b_den, Some(picks))
     }
 
-    fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> Option<MesRun> {
+    fn run_inner(&mut self, b_num: &BigUint, b_den: u64, forced: Option<&[usize]>) -> Option<Vec<Pick>> {
         let prep = self.prep;
         let nc = prep.cand.len();
-        if self.cost.len() != nc {
-            let base = self.base;
-            self.cost = prep.cand.iter().map(|&p| base.cost[p].clone()).collect();
-            self.util = match prep.util {
-                Utility::Cost => self.cost.clone(),
-                Utility::Card => vec![BigUint::from(1u32); nc],
-            };
-        }
-        if self.group_class.len() != prep.group_w.len() {
-            self.group_class = vec![0; prep.group_w.len()];
-        }
         self.d = BigUint::from(b_den);
-        self.val.clear();
-        self.epoch.clear();
+        (self.val, self.epoch) = (vec![BigUint::zero(), b_num.clone()], vec![0, 0]);
+        self.refs = vec![0, prep.group_w.len() as u32];
         self.fs.clear();
-        self.refs.clear();
         self.free.clear();
-        self.val.push(BigUint::zero());
-        self.epoch.push(0);
-        self.refs.push(0);
-        self.val.push(b_num.clone());
-        self.epoch.push(0);
-        self.refs.push(prep.group_w.len() as u32);
         self.group_class.iter_mut().for_each(|c| *c = 1);
 
         let mut picks = Vec::new();
@@ -176,7 +147,7 @@ impl<'a> Mes<'a> {
                     den,
                 });
             }
-            return Some(MesRun { picks });
+            return Some(picks);
         }
         // Lower bounds of ρ (ρ never decreases during a run): cost / (|S| · u).
         self.stale_num.clear();
@@ -227,7 +198,7 @@ impl<'a> Mes<'a> {
                 }
             }
             let Some((c, r)) = best else {
-                return Some(MesRun { picks });
+                return Some(picks);
             };
             live.retain(|&x| x != c && !dead.contains(&x));
             let den = self.d.clone();
@@ -340,7 +311,7 @@ impl<'a> Mes<'a> {
     /// denominator grows by `m / gcd(m, rest)`.
     fn pay(&mut self, c: usize, rest: &BigUint, m: u64, live: &[usize]) {
         let prep = self.prep;
-        let g = super::small::gcd_u64(rem_u64(rest, m), m);
+        let g = (rest % m).to_u64().expect("below m").gcd(&m);
         let f = m / g;
         let x = rest / g; // the share, over the new denominator
         if f > 1 {
@@ -389,14 +360,4 @@ impl<'a> Mes<'a> {
 /// Compares `a / b` with `c / d` (`b`, `d` > 0).
 fn cmp_frac(a: &BigUint, b: &BigUint, c: &BigUint, d: &BigUint) -> Ordering {
     (a * d).cmp(&(c * b))
-}
-
-/// `v mod m`, `m > 0`.
-fn rem_u64(v: &BigUint, m: u64) -> u64 {
-    let mut r: u128 = 0;
-    let digits: Vec<u64> = v.iter_u64_digits().collect();
-    for &d in digits.iter().rev() {
-        r = ((r << 64) | d as u128) % m as u128;
-    }
-    r as u64
 }
