@@ -95,8 +95,7 @@ pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Respons
     );
     // No longer on its way once queued (counted as queued from here on).
     drop(arriving);
-    let ack =
-        rx.await.map_err(|_| ApiError::unavailable("the writer stopped"))??;
+    let ack = rx.await.map_err(|_| ApiError::unavailable("the writer stopped"))??;
     let status = if ack.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, [(header::CONTENT_TYPE, "application/json")], ack_body(&ack)).into_response())
 }

@@ -273,9 +273,8 @@ impl Gate {
                 .into_response())
             }
             Err(e) => {
-                return Err(
-                    ApiError::bad_request(ApiCode::BadBody, format!("cannot read the request body: {e}")).into_response()
-                )
+                return Err(ApiError::bad_request(ApiCode::BadBody, format!("cannot read the request body: {e}"))
+                    .into_response())
             }
         };
         if is_member_apply(&bytes) {
@@ -337,7 +336,8 @@ fn is_member_apply(body: &[u8]) -> bool {
 fn too_many(limit: &str, what: &str, wait: Duration) -> Response {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let secs = secs.max(1);
-    let mut e = ApiError::api(StatusCode::TOO_MANY_REQUESTS, ApiCode::RateLimited, format!("{what}; try again in {secs} s"));
+    let mut e =
+        ApiError::api(StatusCode::TOO_MANY_REQUESTS, ApiCode::RateLimited, format!("{what}; try again in {secs} s"));
     e.detail = json!({"limit": limit, "retry_after_seconds": secs});
     let mut r = e.into_response();
     r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -100,6 +100,12 @@ pub enum Kind {
     Reconciliation,
     #[serde(rename = "reversal")]
     Reversal,
+    #[serde(rename = "allocation.release")]
+    AllocationRelease,
+    #[serde(rename = "proposal.withdraw")]
+    ProposalWithdraw,
+    #[serde(rename = "income")]
+    Income,
 }
 
 impl Kind {
@@ -127,6 +133,9 @@ impl Kind {
             Kind::DisbursementApprove => "disbursement.approve",
             Kind::Reconciliation => "reconciliation",
             Kind::Reversal => "reversal",
+            Kind::AllocationRelease => "allocation.release",
+            Kind::ProposalWithdraw => "proposal.withdraw",
+            Kind::Income => "income",
         }
     }
 }
@@ -253,6 +262,19 @@ pub struct Charter {
     pub voting_period_seconds: u64,
     pub max_request: Amount,
     pub dissolution: DissolutionRule,
+    /// The most a cost (a disbursement with `cost`) may be; `"100.00"` when absent.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<Amount>,
+}
+
+/// What a charter without `max_cost` allows for one cost.
+pub const DEFAULT_MAX_COST: &str = "100.00";
+
+impl Charter {
+    /// The most one cost may be: `max_cost`, or `"100.00"`.
+    pub fn max_cost(&self) -> Amount {
+        self.max_cost.unwrap_or_else(|| DEFAULT_MAX_COST.parse().unwrap_or_else(|_| unreachable!()))
+    }
 }
 
 /// `fund.create`.
@@ -284,6 +306,9 @@ pub struct Contribution {
     pub reference: String,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The matching pledge this payment settles (by the pledging municipality).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub matching: Option<EntryId>,
 }
 
 /// `pledge.matching`.
@@ -306,6 +331,7 @@ pub enum ProposalKind {
     Admission,
     Charter,
     Dissolution,
+    Cancellation,
 }
 
 /// `proposal`.
@@ -325,6 +351,12 @@ pub struct Proposal {
     pub member: Option<MemberId>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub charter: Option<Charter>,
+    /// A cancellation's target: the allocation (passed proposal or selected project) it ends.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<EntryId>,
+    /// A cancellation's other possible target: a running round (not yet supported).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub round: Option<EntryId>,
 }
 
 /// A vote's choice.
@@ -409,9 +441,52 @@ pub struct RoundClose {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Disbursement {
-    pub allocation: EntryId,
+    /// The fund: required with `cost`; with `allocation` it must be the allocation's fund.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub fund: Option<FundId>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<EntryId>,
     pub amount: Amount,
     pub reference: String,
+    /// Who is paid: required for a dissolution refund, checked for an allocation.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<MemberId>,
+    /// A cost of running the fund, instead of `allocation`.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// What a cost pays for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum CostCategory {
+    BankFee,
+    Administration,
+    Insurance,
+    Other,
+}
+
+impl CostCategory {
+    /// The category as written in entries.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CostCategory::BankFee => "bank_fee",
+            CostCategory::Administration => "administration",
+            CostCategory::Insurance => "insurance",
+            CostCategory::Other => "other",
+        }
+    }
+}
+
+/// A disbursement's `cost`: a running cost paid to an organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Cost {
+    pub category: CostCategory,
+    pub payee: String,
+    pub description: String,
 }
 
 /// `disbursement.approve`.
@@ -446,6 +521,62 @@ pub struct Reversal {
     pub reason: String,
 }
 
+/// `allocation.release`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct AllocationRelease {
+    pub allocation: EntryId,
+    pub reason: String,
+}
+
+/// `proposal.withdraw`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ProposalWithdraw {
+    pub proposal: EntryId,
+}
+
+/// Where outside money comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum SourceKind {
+    Donation,
+    Grant,
+    Interest,
+    Other,
+}
+
+impl SourceKind {
+    /// The kind as written in entries.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SourceKind::Donation => "donation",
+            SourceKind::Grant => "grant",
+            SourceKind::Interest => "interest",
+            SourceKind::Other => "other",
+        }
+    }
+}
+
+/// The longest `income.source`.
+pub const SOURCE_CHARS_MAX: usize = 80;
+
+/// `income`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Income {
+    pub fund: FundId,
+    pub amount: Amount,
+    pub source_kind: SourceKind,
+    /// A public label (a foundation's name, "ING rente"), never a private person's name.
+    pub source: String,
+    pub reference: String,
+}
+
 /// A typed entry body.
 #[derive(Debug, Clone)]
 #[allow(missing_docs)]
@@ -471,6 +602,9 @@ pub enum Body {
     DisbursementApprove(DisbursementApprove),
     Reconciliation(Reconciliation),
     Reversal(Reversal),
+    AllocationRelease(AllocationRelease),
+    ProposalWithdraw(ProposalWithdraw),
+    Income(Income),
 }
 
 fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, EntryError> {
@@ -502,6 +636,9 @@ impl Body {
             Kind::DisbursementApprove => Body::DisbursementApprove(typed(v)?),
             Kind::Reconciliation => Body::Reconciliation(typed(v)?),
             Kind::Reversal => Body::Reversal(typed(v)?),
+            Kind::AllocationRelease => Body::AllocationRelease(typed(v)?),
+            Kind::ProposalWithdraw => Body::ProposalWithdraw(typed(v)?),
+            Kind::Income => Body::Income(typed(v)?),
         };
         b.check_limits()?;
         Ok(b)
@@ -595,6 +732,27 @@ impl Body {
             Body::Disbursement(d) => {
                 nonempty("reference", &d.reference)?;
                 chars("reference", &d.reference, REFERENCE_CHARS_MAX)?;
+                match (&d.allocation, &d.cost, &d.recipient) {
+                    (Some(_), None, _) => {}
+                    (None, Some(_), None) if d.fund.is_none() => {
+                        return Err(EntryError::Malformed("body: a cost names its fund".into()))
+                    }
+                    (None, Some(c), None) => {
+                        nonempty("payee", &c.payee)?;
+                        chars("payee", &c.payee, NAME_CHARS_MAX)?;
+                        bytes("description", &c.description, NOTE_BYTES_MAX)?;
+                    }
+                    (None, Some(_), Some(_)) => {
+                        return Err(EntryError::Malformed(
+                            "body: a cost names its payee in cost.payee and has no recipient".into(),
+                        ))
+                    }
+                    _ => {
+                        return Err(EntryError::Malformed(
+                            "body: a disbursement names exactly one of allocation or cost".into(),
+                        ))
+                    }
+                }
             }
             Body::Reconciliation(r) => {
                 if crate::ids::parse_hex32(&r.statement_sha256).is_none() {
@@ -614,6 +772,16 @@ impl Body {
                 nonempty("reason", &r.reason)?;
                 bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
             }
+            Body::Income(i) => {
+                nonempty("source", &i.source)?;
+                chars("source", &i.source, SOURCE_CHARS_MAX)?;
+                nonempty("reference", &i.reference)?;
+                chars("reference", &i.reference, REFERENCE_CHARS_MAX)?;
+            }
+            Body::AllocationRelease(r) => {
+                nonempty("reason", &r.reason)?;
+                bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
+            }
             Body::KeyRotate(_)
             | Body::FundJoin(_)
             | Body::FundLeave(_)
@@ -622,7 +790,8 @@ impl Body {
             | Body::ProposalClose(_)
             | Body::RoundOpen(_)
             | Body::RoundClose(_)
-            | Body::DisbursementApprove(_) => {}
+            | Body::DisbursementApprove(_)
+            | Body::ProposalWithdraw(_) => {}
         }
         Ok(())
     }

@@ -245,6 +245,32 @@ codes! {
     WrongFund = "wrong_fund", Rule;
     /// Ballot approving a project of another round.
     WrongRound = "wrong_round", Rule;
+    /// A charter with fewer than `approvals_required + 1` treasurers.
+    TooFewTreasurers = "too_few_treasurers", Rule;
+    /// A disbursement naming someone other than the allocation's recipient.
+    WrongRecipient = "wrong_recipient", Rule;
+    /// A refund disbursement without `recipient`.
+    MissingRecipient = "missing_recipient", Malformed;
+    /// A refund above what is still owed to its recipient.
+    OverRefund = "over_refund", Rule;
+    /// A disbursement whose fields do not fit (a cost without its fund).
+    BadDisbursement = "bad_disbursement", Malformed;
+    /// A cost above the charter's `max_cost`.
+    OverMaxCost = "over_max_cost", Rule;
+    /// Releasing or cancelling an allocation a second time.
+    AlreadyReleased = "already_released", Conflict;
+    /// Releasing or cancelling an allocation that is paid in full.
+    NothingToRelease = "nothing_to_release", Conflict;
+    /// `allocation.release` by someone other than the recipient.
+    NotRecipient = "not_recipient", Forbidden;
+    /// `proposal.withdraw` by someone other than its author.
+    NotProposalAuthor = "not_proposal_author", Forbidden;
+    /// A cancellation naming a round (not supported yet).
+    RoundCancellationUnsupported = "round_cancellation_unsupported", Rule;
+    /// `contribution.matching` naming no pledge of the fund.
+    UnknownPledge = "unknown_pledge", NotFound;
+    /// `contribution.matching` naming another municipality's pledge.
+    NotPledger = "not_pledger", Forbidden;
 }
 
 impl Code {
@@ -318,7 +344,9 @@ mod tests {
         conservation_violated cost_above_budget duplicate_treasurer insufficient_funds money_overflow \
         not_an_allocation over_allocation_remainder over_max_request projects_until_passed refund_mismatch \
         round_too_large round_too_long threshold_unreachable too_many_projects unknown_treasurer unsupported_kind \
-        until_in_past wrong_fund wrong_round";
+        until_in_past wrong_fund wrong_round too_few_treasurers wrong_recipient missing_recipient over_refund \
+        bad_disbursement over_max_cost already_released nothing_to_release not_recipient not_proposal_author \
+        round_cancellation_unsupported unknown_pledge not_pledger";
 
     #[test]
     fn every_code_has_one_distinct_wire_string() {

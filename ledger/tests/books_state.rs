@@ -21,7 +21,7 @@ fn world() -> World {
     w.ok(
         "coop",
         Kind::FundCreate,
-        json!({"id": "fnd", "name": "F", "purpose": "", "charter": charter(&["coop"], 1, "open")}),
+        json!({"id": "fnd", "name": "F", "purpose": "", "charter": charter(&["coop", "food"], 1, "open")}),
     );
     w.ok("food", Kind::FundJoin, json!({"fund": "fnd"}));
     w.named("c1", "food", Kind::Contribution, json!({"fund": "fnd", "amount": "120.00", "reference": "R-1"}));
@@ -52,7 +52,7 @@ fn books_from_state_list_the_funds_flows_in_log_order() {
     let id: FundId = "fnd".parse().unwrap();
     let b = FundBooks::from_state(&w.state, &id).expect("the fund exists");
     assert_eq!((b.id.as_str(), b.name.as_str(), b.status), ("fnd", "F", FundStatus::Active));
-    assert_eq!(b.treasurers, vec!["coop".to_string()]);
+    assert_eq!(b.treasurers, vec!["coop".to_string(), "food".to_string()]);
     let ids: Vec<String> = b.contributions.iter().map(|c| c.id.to_hex()).collect();
     assert_eq!(ids, vec![w.id("c1"), w.id("c2")]);
     assert!(b.contributions.iter().all(|c| c.status == ContributionStatus::Pledged));

@@ -1,5 +1,6 @@
-//! A property test: random sequences of contributions, confirmations,
-//! reversals, proposals, votes, closes, disbursements and approvals, applied
+//! A property test: random sequences of contributions (some settling the
+//! matching pledge), incomes, confirmations, reversals, proposals, votes,
+//! closes, withdrawals, disbursements, costs, approvals and releases, applied
 //! both to the ledger and to a small reference model written here from the
 //! spec alone (in integer cents, recomputing every balance from scratch). After
 //! each entry: the ledger accepts exactly what the model accepts, a refused
@@ -20,6 +21,7 @@ const TREASURERS: [usize; 3] = [0, 1, 3];
 const PERIOD_SECONDS: i64 = 100;
 const MAX_REQUEST_CENTS: i64 = 100_000;
 const MATCH_CAP_CENTS: i64 = 30_000;
+const MAX_COST_CENTS: i64 = 10_000;
 const CHOICES: [&str; 3] = ["yes", "no", "abstain"];
 
 #[derive(Debug, Clone)]
@@ -27,6 +29,23 @@ enum Op {
     Contribute {
         who: usize,
         cents: i64,
+        matching: bool,
+    },
+    Income {
+        by: usize,
+        cents: i64,
+    },
+    Cost {
+        by: usize,
+        cents: i64,
+    },
+    Release {
+        by: usize,
+        idx: usize,
+    },
+    Withdraw {
+        by: usize,
+        idx: usize,
     },
     Confirm {
         by: usize,
@@ -84,7 +103,12 @@ fn op() -> impl Strategy<Value = Op> {
     // Yes three times as often as no or abstain.
     let choice = prop_oneof![3 => Just(0usize), 1 => Just(1usize), 1 => Just(2usize)];
     prop_oneof![
-        3 => (who.clone(), 1i64..60_000).prop_map(|(who, cents)| Op::Contribute { who, cents }),
+        3 => (who.clone(), 1i64..60_000, proptest::bool::weighted(0.3))
+            .prop_map(|(who, cents, matching)| Op::Contribute { who, cents, matching }),
+        1 => (who.clone(), 1i64..30_000).prop_map(|(by, cents)| Op::Income { by, cents }),
+        1 => (who.clone(), 1i64..12_000).prop_map(|(by, cents)| Op::Cost { by, cents }),
+        1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Release { by, idx }),
+        1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Withdraw { by, idx }),
         4 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Confirm { by, idx }),
         1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::ReverseContribution { by, idx }),
         2 => (who.clone(), request, who.clone()).prop_map(|(by, cents, recipient)| Op::Propose { by, cents, recipient }),
@@ -112,6 +136,10 @@ struct MContribution {
     who: usize,
     cents: i64,
     status: CStatus,
+    /// Names the matching pledge.
+    matching: bool,
+    /// An income (outside money), not a member's contribution.
+    income: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,11 +149,14 @@ enum POutcome {
     Rejected,
     NoQuorum,
     Insufficient,
+    Withdrawn,
 }
 
 #[derive(Debug, Clone)]
 struct MProposal {
     id: String,
+    author: usize,
+    released: i64,
     cents: i64,
     recipient: usize,
     closes_at: chrono::DateTime<chrono::Utc>,
@@ -141,12 +172,14 @@ enum DStatus {
     Executed,
     Confirmed,
     Reversed,
+    Lapsed,
 }
 
 #[derive(Debug, Clone)]
 struct MDisbursement {
     id: String,
-    proposal: usize,
+    /// The allocation it pays; none for a cost.
+    proposal: Option<usize>,
     cents: i64,
     requester: usize,
     approvals: Vec<usize>,
@@ -181,8 +214,19 @@ impl Model {
         let sum = |s: CStatus| self.contributions.iter().filter(|c| c.status == s).map(|c| c.cents).sum::<i64>();
         let pledged = sum(CStatus::Pledged);
         let confirmed = sum(CStatus::Confirmed);
-        let committed =
-            self.proposals.iter().filter(|p| p.outcome == POutcome::Passed).map(|p| p.cents - p.paid).sum::<i64>();
+        let pending_costs = self
+            .disbursements
+            .iter()
+            .filter(|d| d.proposal.is_none() && d.status == DStatus::Pending)
+            .map(|d| d.cents)
+            .sum::<i64>();
+        let committed = self
+            .proposals
+            .iter()
+            .filter(|p| p.outcome == POutcome::Passed)
+            .map(|p| p.cents - p.paid - p.released)
+            .sum::<i64>()
+            + pending_costs;
         let disbursed = self
             .disbursements
             .iter()
@@ -194,16 +238,17 @@ impl Model {
 
     /// Matching at ratio 0.5, cap 300.00: [owed, paid, outstanding].
     fn matching(&self) -> [i64; 3] {
-        let confirmed = |f: &dyn Fn(usize) -> bool| {
+        let confirmed = |f: &dyn Fn(&MContribution) -> bool| {
             self.contributions
                 .iter()
-                .filter(|c| c.status == CStatus::Confirmed && f(c.who))
+                .filter(|c| c.status == CStatus::Confirmed && !c.income && f(c))
                 .map(|c| c.cents)
                 .sum::<i64>()
         };
-        let collectives = confirmed(&|w| w != 3);
+        let collectives = confirmed(&|c| c.who != 3);
         let owed = ((collectives + 1) / 2).min(MATCH_CAP_CENTS);
-        let paid = confirmed(&|w| w == 3);
+        // Only the municipality's payments that name the pledge settle it.
+        let paid = confirmed(&|c| c.matching);
         [owed, paid, (owed - paid).max(0)]
     }
 }
@@ -213,10 +258,33 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
     // The entry will be received one second from now (see World::apply).
     let received = w.now + chrono::Duration::seconds(1);
     Some(match *op {
-        Op::Contribute { who, cents } => {
+        Op::Contribute { who, cents, matching } => {
             m.references += 1;
-            let body = json!({"fund": "model", "amount": amount(cents), "reference": format!("REF-{}", m.references)});
-            (who, Kind::Contribution, body, true)
+            let mut body =
+                json!({"fund": "model", "amount": amount(cents), "reference": format!("REF-{}", m.references)});
+            if matching {
+                body["matching"] = json!(w.fund("model").matching[0].id.to_hex());
+            }
+            (who, Kind::Contribution, body, !matching || who == 3)
+        }
+        Op::Income { by, cents } => {
+            m.references += 1;
+            let body = json!({"fund": "model", "amount": amount(cents), "source_kind": "interest", "source": "Bank", "reference": format!("REF-{}", m.references)});
+            (by, Kind::Income, body, treasurer(by))
+        }
+        Op::Cost { by, cents } => {
+            let body = json!({"fund": "model", "amount": amount(cents), "reference": "FEE", "cost": {"category": "bank_fee", "payee": "Bank", "description": ""}});
+            (by, Kind::Disbursement, body, treasurer(by) && cents <= MAX_COST_CENTS && cents <= m.balances()[4])
+        }
+        Op::Release { by, idx } => {
+            let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
+            let ok = by == p.recipient && p.outcome == POutcome::Passed && p.released == 0 && p.paid < p.cents;
+            (by, Kind::AllocationRelease, json!({"allocation": p.id, "reason": "model"}), ok)
+        }
+        Op::Withdraw { by, idx } => {
+            let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
+            let ok = by == p.author && p.outcome == POutcome::Open;
+            (by, Kind::ProposalWithdraw, json!({"proposal": p.id}), ok)
         }
         Op::Confirm { by, idx } => {
             let c = m.contributions.get(pick(idx, m.contributions.len())?)?;
@@ -251,14 +319,17 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
         }
         Op::Disburse { by, idx, cents } => {
             let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
-            let ok =
-                treasurer(by) && p.outcome == POutcome::Passed && by != p.recipient && cents <= p.cents - p.requested;
+            let ok = treasurer(by)
+                && p.outcome == POutcome::Passed
+                && by != p.recipient
+                && cents <= p.cents - p.requested - p.released;
             (by, Kind::Disbursement, json!({"allocation": p.id, "amount": amount(cents), "reference": "E2E"}), ok)
         }
         Op::Approve { by, idx } => {
             let d = m.disbursements.get(pick(idx, m.disbursements.len())?)?;
-            let recipient = m.proposals[d.proposal].recipient;
-            let ok = treasurer(by) && by != recipient && d.status == DStatus::Pending && !d.approvals.contains(&by);
+            let recipient = d.proposal.map(|p| m.proposals[p].recipient);
+            let ok =
+                treasurer(by) && recipient != Some(by) && d.status == DStatus::Pending && !d.approvals.contains(&by);
             (by, Kind::DisbursementApprove, json!({"disbursement": d.id}), ok)
         }
         Op::ReverseDisbursement { by, idx } => {
@@ -280,8 +351,40 @@ fn recon(n: u32, id: &str) -> Value {
 fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
     let received = w.now;
     match *op {
-        Op::Contribute { who, cents } => {
-            m.contributions.push(MContribution { id, who, cents, status: CStatus::Pledged })
+        Op::Contribute { who, cents, matching } => {
+            m.contributions.push(MContribution { id, who, cents, status: CStatus::Pledged, matching, income: false })
+        }
+        Op::Income { by, cents } => m.contributions.push(MContribution {
+            id,
+            who: by,
+            cents,
+            status: CStatus::Pledged,
+            matching: false,
+            income: true,
+        }),
+        Op::Cost { by, cents } => m.disbursements.push(MDisbursement {
+            id,
+            proposal: None,
+            cents,
+            requester: by,
+            approvals: vec![by],
+            status: DStatus::Pending,
+        }),
+        Op::Release { idx, .. } => {
+            let n = m.proposals.len();
+            let pi = pick(idx, n).unwrap_or(0);
+            let p = &mut m.proposals[pi];
+            p.released = p.cents - p.paid;
+            p.requested = p.paid;
+            for d in &mut m.disbursements {
+                if d.proposal == Some(pi) && d.status == DStatus::Pending {
+                    d.status = DStatus::Lapsed;
+                }
+            }
+        }
+        Op::Withdraw { idx, .. } => {
+            let n = m.proposals.len();
+            m.proposals[pick(idx, n).unwrap_or(0)].outcome = POutcome::Withdrawn;
         }
         Op::Confirm { idx, .. } => {
             let n = m.contributions.len();
@@ -295,8 +398,10 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             let n = m.contributions.len();
             m.contributions[pick(idx, n).unwrap_or(0)].status = CStatus::Reversed;
         }
-        Op::Propose { cents, recipient, .. } => m.proposals.push(MProposal {
+        Op::Propose { by, cents, recipient } => m.proposals.push(MProposal {
             id,
+            author: by,
+            released: 0,
             cents,
             recipient,
             closes_at: received + chrono::Duration::seconds(PERIOD_SECONDS),
@@ -333,7 +438,7 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             m.proposals[pi].requested += cents;
             m.disbursements.push(MDisbursement {
                 id,
-                proposal: pi,
+                proposal: Some(pi),
                 cents,
                 requester: by,
                 approvals: vec![by],
@@ -346,14 +451,18 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             d.approvals.push(by);
             if d.approvals.len() >= 2 {
                 d.status = DStatus::Executed;
-                m.proposals[d.proposal].paid += d.cents;
+                if let Some(p) = d.proposal {
+                    m.proposals[p].paid += d.cents;
+                }
             }
         }
         Op::ReverseDisbursement { idx, .. } => {
             let n = m.disbursements.len();
             let d = &mut m.disbursements[pick(idx, n).unwrap_or(0)];
             d.status = DStatus::Reversed;
-            m.proposals[d.proposal].requested -= d.cents;
+            if let Some(p) = d.proposal {
+                m.proposals[p].requested -= d.cents;
+            }
         }
     }
 }
@@ -437,6 +546,7 @@ fn check(w: &mut World, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
             POutcome::Rejected => Some(Outcome::Rejected),
             POutcome::NoQuorum => Some(Outcome::RejectedNoQuorum),
             POutcome::Insufficient => Some(Outcome::RejectedInsufficientFunds),
+            POutcome::Withdrawn => Some(Outcome::Withdrawn),
         };
         prop_assert_eq!(lp.outcome, want);
         prop_assert_eq!((cents(lp.requested), cents(lp.paid)), (p.requested, p.paid));

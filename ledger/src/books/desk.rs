@@ -265,7 +265,7 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
                 amount: d.amount.as_decimal(),
                 reference: d.reference.clone(),
                 date: d.requested_at.date(),
-                member: d.recipient.to_string(),
+                member: d.payee(),
                 already_confirmed: confirmed,
                 confirmed_bank_key: if confirmed { pinned.get(&d.id).cloned() } else { None },
             };

@@ -117,7 +117,7 @@ pub fn flows_csv(b: &FundBooks) -> String {
                 "disbursement".into(),
                 d.id.to_hex(),
                 d.seq.to_string(),
-                d.recipient.to_string(),
+                d.payee(),
                 "out".into(),
                 money(-d.amount.as_decimal()),
                 d.reference.clone(),
@@ -125,7 +125,7 @@ pub fn flows_csv(b: &FundBooks) -> String {
                 d.approvals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" "),
                 d.confirmed_by.map(|i| i.to_hex()).unwrap_or_default(),
                 through(d.confirmed_by),
-                d.allocation.to_hex(),
+                d.allocation.map(|a| a.to_hex()).unwrap_or_default(),
                 payout_word(d).into(),
                 String::new(),
             ],
@@ -147,6 +147,7 @@ fn status_word(s: ContributionStatus) -> &'static str {
         ContributionStatus::Pledged => "pledged",
         ContributionStatus::Confirmed => "confirmed",
         ContributionStatus::Reversed => "reversed",
+        ContributionStatus::Returned => "returned",
     }
 }
 
@@ -156,6 +157,8 @@ fn payout_status_word(s: DisbursementStatus) -> &'static str {
         DisbursementStatus::Executed => "executed",
         DisbursementStatus::Confirmed => "confirmed",
         DisbursementStatus::Reversed => "reversed",
+        DisbursementStatus::Lapsed => "lapsed",
+        DisbursementStatus::Returned => "returned",
     }
 }
 
@@ -163,6 +166,7 @@ fn payout_status_word(s: DisbursementStatus) -> &'static str {
 fn payout_word(d: &crate::funds::DisbursementState) -> &'static str {
     match serde_json::to_value(d.payout).ok().as_ref().and_then(|v| v.as_str()) {
         Some("refund") => "refund",
+        Some("cost") => "cost",
         _ => "allocation",
     }
 }
@@ -196,6 +200,16 @@ fn code(id: &EntryId) -> String {
 
 /// An account name component: the id with its first letter upper-cased (beancount wants
 /// components to start with a capital or a digit; ids are `[a-z0-9-]`).
+/// A cost category as an account component (letters only, so every journal syntax takes it).
+fn cost_account(c: crate::entry::CostCategory) -> &'static str {
+    match c {
+        crate::entry::CostCategory::BankFee => "BankFees",
+        crate::entry::CostCategory::Administration => "Administration",
+        crate::entry::CostCategory::Insurance => "Insurance",
+        crate::entry::CostCategory::Other => "Other",
+    }
+}
+
 fn component(id: &str) -> String {
     let mut c = id.chars();
     match c.next() {
@@ -296,35 +310,41 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
         let amount = d.amount.as_decimal();
         let kind = payout_word(d);
         match d.status {
-            DisbursementStatus::Pending | DisbursementStatus::Reversed => {
+            DisbursementStatus::Pending | DisbursementStatus::Reversed | DisbursementStatus::Lapsed => {
                 comments.push(format!(
                     "{} payout {} to {} of {} EUR (ref {}): {}",
                     payout_status_word(d.status),
                     d.id,
-                    d.recipient,
+                    d.payee(),
                     money(amount),
                     text(&d.reference),
-                    if d.status == DisbursementStatus::Pending { "waiting for approvals" } else { "withdrawn" }
+                    match d.status {
+                        DisbursementStatus::Pending => "waiting for approvals",
+                        DisbursementStatus::Lapsed => "lapsed with its allocation",
+                        _ => "withdrawn",
+                    }
                 ));
                 continue;
             }
-            DisbursementStatus::Executed | DisbursementStatus::Confirmed => {}
+            DisbursementStatus::Executed | DisbursementStatus::Confirmed | DisbursementStatus::Returned => {}
         }
-        let expense = format!(
-            "{}:{}:{}",
-            acc.expenses,
-            if kind == "refund" { "Refunds" } else { "Allocations" },
-            component(d.recipient.as_str())
-        );
+        let expense = match (&d.cost, kind) {
+            (Some(c), _) => format!("{}:Costs:{}", acc.expenses, cost_account(c.category)),
+            (None, "refund") => format!("{}:Refunds:{}", acc.expenses, component(&d.payee())),
+            _ => format!("{}:Allocations:{}", acc.expenses, component(&d.payee())),
+        };
         let executed =
             d.executed_seq.and_then(|s| b.executed_dates.get(&s).copied()).unwrap_or_else(|| d.requested_at.date());
-        let meta =
-            vec![("entry", d.id.to_hex()), ("allocation", d.allocation.to_hex()), ("reference", text(&d.reference))];
+        let meta = vec![
+            ("entry", d.id.to_hex()),
+            ("allocation", d.allocation.map(|a| a.to_hex()).unwrap_or_default()),
+            ("reference", text(&d.reference)),
+        ];
         txns.push(Txn {
             date: executed,
             order: (d.executed_seq.unwrap_or(d.seq), 0),
             code: code(&d.id),
-            payee: d.recipient.to_string(),
+            payee: d.payee(),
             narration: format!(
                 "{kind} payout approved by {}, ref {}",
                 d.approvals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" and "),
@@ -342,7 +362,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
                 date,
                 order: (seq, 1),
                 code: code(&d.id),
-                payee: d.recipient.to_string(),
+                payee: d.payee(),
                 narration: format!("{kind} payout confirmed at the bank, ref {}", text(&d.reference)),
                 meta,
                 postings: vec![(acc.approved.clone(), amount), (acc.bank.clone(), -amount)],

@@ -37,6 +37,8 @@ pub enum Outcome {
     RejectedNoQuorum,
     /// Voted through, but the allocation is above the available balance at the close.
     RejectedInsufficientFunds,
+    /// Withdrawn by its author while open (`proposal.withdraw`).
+    Withdrawn,
 }
 
 /// Votes cast, by choice.
@@ -57,6 +59,7 @@ pub(super) struct Terms {
     pub recipient: Option<MemberId>,
     pub member: Option<MemberId>,
     pub charter: Option<Charter>,
+    pub allocation: Option<EntryId>,
 }
 
 /// One proposal and its vote.
@@ -120,6 +123,9 @@ pub struct ProposalState {
     pub requested: Balance,
     /// A passed allocation: paid out (executed disbursements).
     pub paid: Balance,
+    /// A cancellation's target allocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<EntryId>,
 }
 
 impl ProposalState {
@@ -212,6 +218,7 @@ impl ProposalState {
             close_reason: None,
             requested: Balance::ZERO,
             paid: Balance::ZERO,
+            allocation: terms.allocation,
         })
     }
 }
@@ -228,6 +235,7 @@ enum Effect {
     Admit(MemberId),
     Charter { charter: Charter, execute: payouts::Executions },
     Dissolve { dissolution: Dissolution, also_closed: Vec<EntryId>, cancelled_rounds: Vec<EntryId> },
+    Release(Box<super::release::ReleasePlan>),
 }
 
 fn bad_fields(kind: &str, msg: &str) -> Refusal {
@@ -267,6 +275,9 @@ impl Funds {
             ));
         }
         let mut terms = Terms::default();
+        if b.proposal_kind != ProposalKind::Cancellation && (b.allocation.is_some() || b.round.is_some()) {
+            return Err(bad_fields("non-cancellation", "has no allocation or round"));
+        }
         match b.proposal_kind {
             ProposalKind::Allocation => {
                 let (Some(amount), Some(recipient), None, None) = (b.amount, &b.recipient, &b.member, &b.charter)
@@ -318,6 +329,12 @@ impl Funds {
                 if b.amount.is_some() || b.recipient.is_some() || b.member.is_some() || b.charter.is_some() {
                     return Err(bad_fields("dissolution", "has no amount, recipient, member or charter"));
                 }
+            }
+            ProposalKind::Cancellation => {
+                if b.amount.is_some() || b.recipient.is_some() || b.member.is_some() || b.charter.is_some() {
+                    return Err(bad_fields("cancellation", "has no amount, recipient, member or charter"));
+                }
+                terms.allocation = Some(super::release::cancellation_target(self, b)?);
             }
         }
         let p = ProposalState::open(ctx, fund, author, b.proposal_kind, b.title.clone(), b.description.clone(), terms)?;
@@ -419,6 +436,7 @@ impl Funds {
                 also_closed = others;
                 cancelled_rounds = rounds;
             }
+            Effect::Release(plan) => self.write_release(*plan),
         }
         self.mark_closed(id, plan.outcome, ctx, None);
         for other in also_closed {
@@ -428,12 +446,12 @@ impl Funds {
             self.cancel_round(round, ctx, "the fund was dissolved");
         }
         if let Some(e) = executions {
-            self.write_executions(e, ctx.seq);
+            self.write_executions(e, ctx.seq, ctx.received_at);
         }
         Ok(())
     }
 
-    fn mark_closed(&mut self, id: EntryId, outcome: Outcome, ctx: &Ctx<'_>, reason: Option<String>) {
+    pub(super) fn mark_closed(&mut self, id: EntryId, outcome: Outcome, ctx: &Ctx<'_>, reason: Option<String>) {
         self.open.remove(&id);
         if let Some(p) = self.proposals.get_mut(&id) {
             p.status = ProposalStatus::Closed;
@@ -474,6 +492,19 @@ impl Funds {
                     .ok_or_else(|| Refusal::new(Code::BadProposal, "a charter proposal without a charter"))?;
                 let execute = self.executable(fund, &charter, &mut balances)?;
                 Effect::Charter { charter, execute }
+            }
+            ProposalKind::Cancellation => {
+                // If the allocation was released or paid in full meanwhile, the cancellation has nothing left to end.
+                let planned = p
+                    .allocation
+                    .map(|a| self.plan_release(ctx, a, super::release::ReleaseKind::Cancelled, p.id, p.title.clone()));
+                match planned {
+                    Some(Ok(plan)) => {
+                        balances = plan.balances();
+                        Effect::Release(Box::new(plan))
+                    }
+                    _ => Effect::None,
+                }
             }
             ProposalKind::Dissolution => {
                 // Running budgeting rounds end without an outcome: their budgets join the pool.

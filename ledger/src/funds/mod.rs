@@ -16,8 +16,10 @@
 mod charter;
 mod dissolution;
 mod governance;
+mod income;
 mod matching;
 mod payouts;
+mod release;
 mod rounds;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,8 +38,10 @@ use crate::time::{Date, Timestamp};
 pub use charter::validate as validate_charter;
 pub use dissolution::{pro_rata, Dissolution, Refund};
 pub use governance::{Outcome, ProposalState, ProposalStatus, Tally};
+pub use income::{IncomeState, IncomeStatus};
 pub use matching::MatchingPledge;
 pub use payouts::{DisbursementState, DisbursementStatus, PayoutKind};
+pub use release::{Release, ReleaseKind};
 pub use rounds::{
     BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus,
 };
@@ -179,8 +183,11 @@ pub struct Fund {
     /// Budgeting rounds, in log order.
     #[serde(default)]
     pub rounds: Vec<EntryId>,
-    /// Payment references of the pledged (unconfirmed, unreversed) contributions.
+    /// Payment references of the pledged (unconfirmed, unreversed) contributions and incomes.
     pub pledged_references: BTreeMap<String, EntryId>,
+    /// Incomes, in log order.
+    #[serde(default)]
+    pub incomes: Vec<EntryId>,
 }
 
 impl Fund {
@@ -204,6 +211,8 @@ pub enum ContributionStatus {
     Confirmed,
     /// Reversed: it never arrived.
     Reversed,
+    /// Confirmed, then returned by the bank (a reconciliation's `returned`).
+    Returned,
 }
 
 /// One contribution.
@@ -237,6 +246,21 @@ pub struct ContributionState {
     /// Why it was reversed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reversal_reason: Option<String>,
+    /// The matching pledge this payment settles (a municipality's contribution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<EntryId>,
+    /// When the reconciliation that confirmed it was received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<Timestamp>,
+    /// When it was reversed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reversed_at: Option<Timestamp>,
+    /// The reconciliation that recorded the bank returning it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_by: Option<EntryId>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_at: Option<Timestamp>,
 }
 
 /// Every fund and what happens in them.
@@ -262,6 +286,12 @@ pub struct Funds {
     /// The rounds still open (an index for the closer).
     #[serde(default)]
     open_rounds: BTreeSet<EntryId>,
+    /// Allocations ended early (released or cancelled), by allocation id.
+    #[serde(default)]
+    pub releases: BTreeMap<EntryId, Release>,
+    /// Every income (money from outside the members), by entry id.
+    #[serde(default)]
+    pub incomes: BTreeMap<EntryId, IncomeState>,
 }
 
 /// A money error as a refusal (checked arithmetic overflowed or went negative).
@@ -289,6 +319,9 @@ impl Funds {
             Body::RoundProject(b) => self.add_project(ctx, b),
             Body::Ballot(b) => self.cast_ballot(ctx, b),
             Body::RoundClose(b) => self.close_round(ctx, b),
+            Body::AllocationRelease(b) => self.release(ctx, b),
+            Body::ProposalWithdraw(b) => self.withdraw(ctx, b),
+            Body::Income(b) => self.income(ctx, b),
             Body::Genesis(_)
             | Body::MemberApply(_)
             | Body::MemberAdmit(_)
@@ -359,6 +392,7 @@ impl Funds {
             reconciliations: Vec::new(),
             rounds: Vec::new(),
             pledged_references: BTreeMap::new(),
+            incomes: Vec::new(),
         };
         self.funds.insert(b.id.clone(), fund);
         Ok(())
@@ -419,6 +453,7 @@ impl Funds {
                 format!("payment reference {:?} is already used by pledged contribution {other} to {}; a bank line could not tell them apart", b.reference, b.fund),
             ));
         }
+        fund.check_matching(author, b.matching)?;
         let mut balances = fund.balances;
         balances.pledged = money(balances.pledged.plus(b.amount), "pledged")?;
         balances.check(&b.fund)?;
@@ -435,6 +470,11 @@ impl Funds {
             confirmed_by: None,
             reversed_by: None,
             reversal_reason: None,
+            matching: b.matching,
+            confirmed_at: None,
+            reversed_at: None,
+            returned_by: None,
+            returned_at: None,
         };
         let fund = self.fund_mut(&b.fund)?;
         fund.balances = balances;
@@ -484,6 +524,7 @@ impl Funds {
         let mut contributions = Vec::new();
         let mut references = Vec::new();
         let mut disbursements = Vec::new();
+        let mut incomes = Vec::new();
         for id in &b.confirmed {
             if let Some(c) = self.contributions.get(id) {
                 if c.fund != b.fund {
@@ -494,7 +535,7 @@ impl Funds {
                 }
                 match c.status {
                     ContributionStatus::Pledged => {}
-                    ContributionStatus::Confirmed => {
+                    ContributionStatus::Confirmed | ContributionStatus::Returned => {
                         return Err(Refusal::new(
                             Code::AlreadyConfirmed,
                             format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by)),
@@ -529,6 +570,41 @@ impl Funds {
                 }
                 contributions.push(*id);
                 references.push(c.reference.clone());
+            } else if let Some(i) = self.incomes.get(id) {
+                if i.fund != b.fund {
+                    return Err(Refusal::new(
+                        Code::WrongFund,
+                        format!("income {id} is to fund {}, not {}", i.fund, b.fund),
+                    ));
+                }
+                match i.status {
+                    IncomeStatus::Pledged => {}
+                    IncomeStatus::Confirmed | IncomeStatus::Returned => {
+                        return Err(Refusal::new(
+                            Code::AlreadyConfirmed,
+                            format!("income {id} was already confirmed by {}", opt_id(i.confirmed_by)),
+                        ));
+                    }
+                    IncomeStatus::Reversed => {
+                        return Err(Refusal::new(
+                            Code::EntryReversed,
+                            format!("income {id} was reversed by {}", opt_id(i.reversed_by)),
+                        ));
+                    }
+                }
+                balances.pledged = money(balances.pledged.minus(i.amount), "pledged")?;
+                balances.confirmed = money(balances.confirmed.plus(i.amount), "confirmed")?;
+                if dissolved {
+                    // Outside money that arrives after the end joins the refunds, pro rata.
+                    balances.committed = money(balances.committed.plus(i.amount), "committed")?;
+                    let mut weights = fund.contributed.clone();
+                    weights.extend(contributed.clone());
+                    refunds = income::share_out(&refunds, &weights, i.amount.into())?;
+                } else {
+                    balances.available = money(balances.available.plus(i.amount), "available")?;
+                }
+                incomes.push(*id);
+                references.push(i.reference.clone());
             } else if let Some(d) = self.disbursements.get(id) {
                 if d.fund != b.fund {
                     return Err(Refusal::new(
@@ -544,10 +620,16 @@ impl Funds {
                             format!("disbursement {id} was already confirmed by {}", opt_id(d.confirmed_by)),
                         ));
                     }
-                    DisbursementStatus::Reversed => {
+                    DisbursementStatus::Reversed | DisbursementStatus::Lapsed => {
                         return Err(Refusal::new(
                             Code::EntryReversed,
                             format!("disbursement {id} was reversed by {}", opt_id(d.reversed_by)),
+                        ));
+                    }
+                    DisbursementStatus::Returned => {
+                        return Err(Refusal::new(
+                            Code::AlreadyConfirmed,
+                            format!("disbursement {id} was returned by the bank ({})", opt_id(d.returned_by)),
                         ));
                     }
                     DisbursementStatus::Pending => {
@@ -559,7 +641,7 @@ impl Funds {
                 }
                 disbursements.push(*id);
             } else {
-                return Err(Refusal::new(Code::UnknownEntry, format!("no contribution or disbursement {id}")));
+                return Err(Refusal::new(Code::UnknownEntry, format!("no contribution, income or disbursement {id}")));
             }
         }
         balances.check(&b.fund)?;
@@ -591,6 +673,14 @@ impl Funds {
             if let Some(c) = self.contributions.get_mut(id) {
                 c.status = ContributionStatus::Confirmed;
                 c.confirmed_by = Some(ctx.id);
+                c.confirmed_at = Some(ctx.received_at.clone());
+            }
+        }
+        for id in &incomes {
+            if let Some(i) = self.incomes.get_mut(id) {
+                i.status = IncomeStatus::Confirmed;
+                i.confirmed_by = Some(ctx.id);
+                i.confirmed_at = Some(ctx.received_at.clone());
             }
         }
         for id in &disbursements {
@@ -615,7 +705,7 @@ impl Funds {
             }
             match c.status {
                 ContributionStatus::Pledged => {}
-                ContributionStatus::Confirmed => {
+                ContributionStatus::Confirmed | ContributionStatus::Returned => {
                     return Err(Refusal::new(
                         Code::ContributionConfirmed,
                         format!("contribution {} was confirmed by the bank statement of {}; money that arrived cannot be reversed", b.entry, opt_id(c.confirmed_by)),
@@ -639,15 +729,19 @@ impl Funds {
                 c.status = ContributionStatus::Reversed;
                 c.reversed_by = Some(ctx.id);
                 c.reversal_reason = Some(b.reason.clone());
+                c.reversed_at = Some(ctx.received_at.clone());
             }
             return Ok(());
+        }
+        if self.incomes.contains_key(&b.entry) {
+            return self.reverse_income(ctx, author, b);
         }
         if self.disbursements.contains_key(&b.entry) {
             return self.reverse_disbursement(ctx, author, b);
         }
         Err(Refusal::new(
             Code::UnknownEntry,
-            format!("no contribution or disbursement {}; only those can be reversed", b.entry),
+            format!("no contribution, income or disbursement {}; only those can be reversed", b.entry),
         ))
     }
 

@@ -83,12 +83,12 @@ pub struct DisbursementView {
     pub seq: u64,
     /// The fund.
     pub fund: FundId,
-    /// The passed allocation, selected project or dissolution it pays.
-    pub allocation: EntryId,
-    /// Allocation or refund.
+    /// The passed allocation, selected project or dissolution it pays; null for a cost.
+    pub allocation: Option<EntryId>,
+    /// Allocation, refund or cost.
     pub payout: PayoutKind,
-    /// Who is paid.
-    pub recipient: MemberId,
+    /// The member who is paid; null for a cost (its payee is in `cost`).
+    pub recipient: Option<MemberId>,
     /// How much.
     pub amount: Amount,
     /// The bank payment's end-to-end id.
@@ -113,6 +113,28 @@ pub struct DisbursementView {
     pub reversed_by: Option<EntryId>,
     /// Why it was withdrawn.
     pub reversal_reason: Option<String>,
+    /// What a cost pays for: category, payee, description.
+    pub cost: Option<CostView>,
+    /// When it executed.
+    pub executed_at: Option<Timestamp>,
+    /// When it was reversed, or lapsed with its allocation.
+    pub reversed_at: Option<Timestamp>,
+    /// The reconciliation that recorded the bank returning the money.
+    pub returned_by: Option<EntryId>,
+    /// When.
+    pub returned_at: Option<Timestamp>,
+}
+
+/// A cost of running the fund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostView {
+    /// `bank_fee`, `administration`, `insurance` or `other`.
+    pub category: String,
+    /// The organisation paid.
+    pub payee: String,
+    /// What for.
+    pub description: String,
 }
 
 impl DisbursementView {
@@ -143,6 +165,15 @@ impl DisbursementView {
             confirmed_by: d.confirmed_by,
             reversed_by: d.reversed_by,
             reversal_reason: d.reversal_reason.clone(),
+            cost: d.cost.as_ref().map(|c| CostView {
+                category: c.category.as_str().into(),
+                payee: c.payee.clone(),
+                description: c.description.clone(),
+            }),
+            executed_at: d.executed_at.clone(),
+            reversed_at: d.reversed_at.clone(),
+            returned_by: d.returned_by,
+            returned_at: d.returned_at.clone(),
         }
     }
 }

@@ -175,12 +175,12 @@ enum_schema!(LegalForm, "A member's legal form.", { Stichting => "stichting", Co
 enum_schema!(FundStatus, "Whether a fund still works.", { Active => "active", Dissolved => "dissolved" });
 enum_schema!(Admission, "How members join a fund.", { Open => "open", Vote => "vote" });
 enum_schema!(DissolutionRule, "What happens to the money at a dissolution.", { ProRataRefund => "pro_rata_refund" });
-enum_schema!(ContributionStatus, "Where a contribution stands.", { Pledged => "pledged", Confirmed => "confirmed", Reversed => "reversed" });
-enum_schema!(DisbursementStatus, "Where a disbursement stands.", { Pending => "pending", Executed => "executed", Confirmed => "confirmed", Reversed => "reversed" });
-enum_schema!(PayoutKind, "What a disbursement pays.", { Allocation => "allocation", Refund => "refund" });
-enum_schema!(ProposalKind, "What a proposal decides.", { Allocation => "allocation", Admission => "admission", Charter => "charter", Dissolution => "dissolution" });
+enum_schema!(ContributionStatus, "Where a contribution stands.", { Pledged => "pledged", Confirmed => "confirmed", Reversed => "reversed", Returned => "returned" });
+enum_schema!(DisbursementStatus, "Where a disbursement stands.", { Pending => "pending", Executed => "executed", Confirmed => "confirmed", Reversed => "reversed", Lapsed => "lapsed", Returned => "returned" });
+enum_schema!(PayoutKind, "What a disbursement pays.", { Allocation => "allocation", Refund => "refund", Cost => "cost" });
+enum_schema!(ProposalKind, "What a proposal decides.", { Allocation => "allocation", Admission => "admission", Charter => "charter", Dissolution => "dissolution", Cancellation => "cancellation" });
 enum_schema!(ProposalStatus, "Open or closed.", { Open => "open", Closed => "closed" });
-enum_schema!(Outcome, "How a proposal ended.", { Passed => "passed", Rejected => "rejected", RejectedNoQuorum => "rejected_no_quorum", RejectedInsufficientFunds => "rejected_insufficient_funds" });
+enum_schema!(Outcome, "How a proposal ended.", { Passed => "passed", Rejected => "rejected", RejectedNoQuorum => "rejected_no_quorum", RejectedInsufficientFunds => "rejected_insufficient_funds", Withdrawn => "withdrawn" });
 enum_schema!(Choice, "A vote.", { Yes => "yes", No => "no", Abstain => "abstain" });
 enum_schema!(RoundRule, "A budgeting round's rule.", { Greedy => "greedy", EqualShares => "equal_shares" });
 enum_schema!(RoundStatus, "Where a round stands.", { Open => "open", Closed => "closed", Cancelled => "cancelled" });
