@@ -102,7 +102,7 @@ impl Env {
 }
 
 fn charter() -> Value {
-    json!({"admission": "open", "treasurers": ["coop", "city"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
+    json!({"admission": "open", "treasurers": ["coop", "city", "outsider"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
            "voting_period_seconds": 60, "max_request": "1000.00", "dissolution": "pro_rata_refund"})
 }
 
@@ -192,7 +192,7 @@ async fn a_funds_life_over_http() {
         json!({"pledged": "20.00", "confirmed": "1300.00", "committed": "0.00", "disbursed": "800.00", "available": "500.00"})
     );
     assert_eq!(f["members"], json!(["city", "coop", "food"]));
-    assert_eq!(f["treasurers"], json!(["coop", "city"]));
+    assert_eq!(f["treasurers"], json!(["coop", "city", "outsider"]));
     assert_eq!(f["charter"]["approvals_required"], 2);
     let m = &f["matching_pledges"][0];
     // Collectives' confirmed contributions: coop's 1000.00 → owed min(500.00, 1000.00); city paid 300.00.

@@ -510,6 +510,9 @@ pub struct Reconciliation {
     pub closing_balance: Balance,
     pub confirmed: Vec<EntryId>,
     pub unmatched_bank_lines: u64,
+    /// Confirmed money in that the bank returned, and executed payouts whose money came back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returned: Vec<EntryId>,
 }
 
 /// `reversal`.
@@ -759,6 +762,13 @@ impl Body {
                     return Err(EntryError::Malformed(
                         "body: statement_sha256 must be 64 lowercase hex characters".into(),
                     ));
+                }
+                if r.returned.len() > CONFIRMED_IDS_MAX {
+                    return Err(EntryError::FieldTooLong {
+                        field: "returned",
+                        len: r.returned.len(),
+                        max: CONFIRMED_IDS_MAX,
+                    });
                 }
                 if r.confirmed.len() > CONFIRMED_IDS_MAX {
                     return Err(EntryError::FieldTooLong {

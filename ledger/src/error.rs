@@ -271,6 +271,12 @@ codes! {
     UnknownPledge = "unknown_pledge", NotFound;
     /// `contribution.matching` naming another municipality's pledge.
     NotPledger = "not_pledger", Forbidden;
+    /// Returning an entry that was never confirmed or executed.
+    ReturnNotConfirmed = "return_not_confirmed", Conflict;
+    /// Returning an entry a second time.
+    AlreadyReturned = "already_returned", Conflict;
+    /// Returning money in that is no longer available.
+    ReturnExceedsAvailable = "return_exceeds_available", Rule;
 }
 
 impl Code {
@@ -346,7 +352,8 @@ mod tests {
         round_too_large round_too_long threshold_unreachable too_many_projects unknown_treasurer unsupported_kind \
         until_in_past wrong_fund wrong_round too_few_treasurers wrong_recipient missing_recipient over_refund \
         bad_disbursement over_max_cost already_released nothing_to_release not_recipient not_proposal_author \
-        round_cancellation_unsupported unknown_pledge not_pledger";
+        round_cancellation_unsupported unknown_pledge not_pledger \
+        return_not_confirmed already_returned return_exceeds_available";
 
     #[test]
     fn every_code_has_one_distinct_wire_string() {

@@ -502,3 +502,52 @@ fn income_and_costs() {
     assert_eq!(balances(&w), ["0.00", "600.00", "0.00", "12.50", "587.50"].map(String::from));
     assert_eq!(w.state.funds.disbursements[&ins].status, DisbursementStatus::Reversed);
 }
+
+fn returned(fund: &str, tag: u8, ids: &[String]) -> serde_json::Value {
+    let mut r = recon(fund, tag, &[]);
+    r["returned"] = json!(ids);
+    r
+}
+
+#[test]
+fn the_bank_returns_a_contribution_and_a_payout() {
+    let mut w = fund_with("open", &[("coop", "600.00"), ("food", "400.00")]);
+    let pledge = w.ok(
+        "city",
+        Kind::PledgeMatching,
+        json!({"fund": "fnd", "ratio": "1.0", "cap": "5000.00", "until": "2027-12-31"}),
+    );
+    let late = w.ok("care", Kind::Contribution, json!({"fund": "fnd", "amount": "100.00", "reference": "R-C"}));
+    let settle = w.ok(
+        "city",
+        Kind::Contribution,
+        json!({"fund": "fnd", "amount": "50.00", "reference": "R-M", "matching": pledge.to_hex()}),
+    );
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 11, &[late.to_hex(), settle.to_hex()]));
+    let pl = &w.fund("fnd").matching[0];
+    assert_eq!((pl.matched.to_string(), pl.paid.to_string()), ("100.00".into(), "50.00".into()));
+    // The bank sends care's 100.00 and the city's 50.00 back.
+    w.ok("coop", Kind::Reconciliation, returned("fnd", 12, &[late.to_hex(), settle.to_hex()]));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "0.00", "1000.00"].map(String::from));
+    let pl = &w.fund("fnd").matching[0];
+    assert_eq!((pl.matched.to_string(), pl.paid.to_string()), ("0.00".into(), "0.00".into()));
+    assert_eq!(w.state.funds.contributions[&late].status, ContributionStatus::Returned);
+    assert!(w.state.funds.contributions[&late].returned_at.is_some());
+    assert!(!w.fund("fnd").contributed.contains_key(&m("care")) || w.fund("fnd").contributed[&m("care")].is_zero());
+
+    // A payout that bounced: back on its allocation, payable again.
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "300.00", "food"));
+    pass(&mut w, a);
+    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "300.00", "reference": "E-1"}));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d.to_hex()}));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "300.00", "700.00"].map(String::from));
+    w.ok("coop", Kind::Reconciliation, returned("fnd", 13, &[d.to_hex()]));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "300.00", "0.00", "700.00"].map(String::from));
+    assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Returned);
+    let p = proposal(&w, a);
+    assert_eq!((p.requested.to_string(), p.paid.to_string()), ("0.00".into(), "0.00".into()));
+    let again =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "300.00", "reference": "E-2"}));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": again.to_hex()}));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "300.00", "700.00"].map(String::from));
+}

@@ -92,6 +92,11 @@ enum Op {
     ConfirmDisbursement {
         idx: usize,
     },
+    /// The bank returns a contribution or income (`payout` false) or a payout.
+    Return {
+        idx: usize,
+        payout: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -119,7 +124,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (who.clone(), idx.clone(), 1i64..15_000).prop_map(|(by, idx, cents)| Op::Disburse { by, idx, cents }),
         4 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Approve { by, idx }),
         1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::ReverseDisbursement { by, idx }),
-        1 => idx.prop_map(|idx| Op::ConfirmDisbursement { idx }),
+        1 => idx.clone().prop_map(|idx| Op::ConfirmDisbursement { idx }),
+        1 => (idx, proptest::bool::ANY).prop_map(|(idx, payout)| Op::Return { idx, payout }),
     ]
 }
 
@@ -128,6 +134,7 @@ enum CStatus {
     Pledged,
     Confirmed,
     Reversed,
+    Returned,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +180,7 @@ enum DStatus {
     Confirmed,
     Reversed,
     Lapsed,
+    Returned,
 }
 
 #[derive(Debug, Clone)]
@@ -297,6 +305,18 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
             m.statements += 1;
             (0, Kind::Reconciliation, recon(m.statements, &d.id), d.status == DStatus::Executed)
         }
+        Op::Return { idx, payout: false } => {
+            let c = m.contributions.get(pick(idx, m.contributions.len())?)?;
+            m.statements += 1;
+            let ok = c.status == CStatus::Confirmed && c.cents <= m.balances()[4];
+            (0, Kind::Reconciliation, returned(m.statements, &c.id), ok)
+        }
+        Op::Return { idx, payout: true } => {
+            let d = m.disbursements.get(pick(idx, m.disbursements.len())?)?;
+            m.statements += 1;
+            let ok = matches!(d.status, DStatus::Executed | DStatus::Confirmed);
+            (0, Kind::Reconciliation, returned(m.statements, &d.id), ok)
+        }
         Op::ReverseContribution { by, idx } => {
             let c = m.contributions.get(pick(idx, m.contributions.len())?)?;
             let ok = (by == c.who || treasurer(by)) && c.status == CStatus::Pledged;
@@ -338,6 +358,13 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
             (by, Kind::Reversal, json!({"entry": d.id, "reason": "model"}), ok)
         }
     })
+}
+
+fn returned(n: u32, id: &str) -> Value {
+    let mut r = recon(n, id);
+    r["confirmed"] = json!([]);
+    r["returned"] = json!([id]);
+    r
 }
 
 fn recon(n: u32, id: &str) -> Value {
@@ -393,6 +420,23 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
         Op::ConfirmDisbursement { idx } => {
             let n = m.disbursements.len();
             m.disbursements[pick(idx, n).unwrap_or(0)].status = DStatus::Confirmed;
+        }
+        Op::Return { idx, payout: false } => {
+            let n = m.contributions.len();
+            m.contributions[pick(idx, n).unwrap_or(0)].status = CStatus::Returned;
+        }
+        Op::Return { idx, payout: true } => {
+            let n = m.disbursements.len();
+            let d = &mut m.disbursements[pick(idx, n).unwrap_or(0)];
+            d.status = DStatus::Returned;
+            if let Some(p) = d.proposal {
+                let p = &mut m.proposals[p];
+                p.paid -= d.cents;
+                p.requested -= d.cents;
+                if p.released > 0 {
+                    p.released += d.cents;
+                }
+            }
         }
         Op::ReverseContribution { idx, .. } => {
             let n = m.contributions.len();

@@ -1472,3 +1472,94 @@ fn matching_by_another_than_the_pledger() {
         Forbidden,
     );
 }
+
+fn recon_returned(fund: &str, tag: u8, returned: &[String]) -> Value {
+    let mut r = recon(fund, tag, &[]);
+    r["returned"] = json!(returned);
+    r
+}
+
+#[test]
+fn return_a_pledged_contribution() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("c4")]),
+        "return_not_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_a_pending_payout() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("d1")]),
+        "return_not_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_a_reversed_contribution() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("c5")]),
+        "return_not_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_twice() {
+    refused_in(
+        |w| {
+            let c2 = w.id("c2");
+            w.ok("coop", Kind::Reconciliation, recon_returned("warmte", 41, &[c2]));
+        },
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 42, &[w.id("c2")]),
+        "already_returned",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_more_than_is_available() {
+    // c1 (1000.00) is confirmed, but only 900.00 is available: the rest is committed.
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("c1")]),
+        "return_exceeds_available",
+        Rule,
+    );
+}
+
+#[test]
+fn return_in_a_dissolved_fund() {
+    refused("coop", Kind::Reconciliation, |w| recon_returned("oud", 40, &[w.id("oc1")]), "fund_dissolved", Conflict);
+}
+
+#[test]
+fn return_another_funds_entry() {
+    refused("coop", Kind::Reconciliation, |w| recon_returned("buurt", 40, &[w.id("c2")]), "wrong_fund", Rule);
+}
+
+#[test]
+fn confirm_and_return_the_same_entry() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| {
+            let mut r = recon_returned("warmte", 40, &[w.id("c4")]);
+            r["confirmed"] = json!([w.id("c4")]);
+            r
+        },
+        "duplicate_confirmation",
+        Malformed,
+    );
+}

@@ -107,17 +107,32 @@ pub fn seed(url: &str, keys: &DemoKeys) -> CmdResult {
     Ok(())
 }
 
+/// Close a proposal every member voted on (as `voedselbank-west`); the server's own
+/// closer may have been quicker, which is fine if the proposal is closed.
+fn close_now(client: &Client, key: &SigningKey, proposal: &Value) -> CmdResult {
+    let close = submit(client, Kind::ProposalClose, "voedselbank-west", key, json!({"proposal": proposal["id"]}));
+    if let Err(e) = close {
+        let p: ledger::views::ProposalView =
+            client.get(&format!("/v1/proposals/{}", proposal["id"].as_str().unwrap_or("")))?;
+        if p.status != ledger::funds::ProposalStatus::Closed {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 fn key_of(keys: &DemoKeys, id: &str) -> CmdResult<SigningKey> {
     crypto::read_key_file(&keys.dir.join(format!("{id}.pem"))).input_ctx(format!("demo key of {id}"))
 }
 
-/// Two funds with contributions, a reconciliation, a matching pledge, a passed
-/// allocation paid out with two approvals, and an open proposal with votes.
+/// Two funds with contributions, a reconciliation, a matching pledge, two passed
+/// allocations paid out with two approvals (one to a treasurer, requested and
+/// approved by the other two), and an open proposal with votes.
 fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     let k = |id: &str| key_of(keys, id);
     let charter = json!({
         "admission": "open",
-        "treasurers": ["energie-coop-noord", "gemeente-amsterdam"],
+        "treasurers": ["energie-coop-noord", "gemeente-amsterdam", "voedselbank-west"],
         "approvals_required": 2,
         "quorum": "0.5",
         "threshold": "0.5",
@@ -138,7 +153,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     for m in ["voedselbank-west", "zorgcollectief-oost", "buurtwerkplaats-zuid", "gemeente-amsterdam"] {
         submit(client, Kind::FundJoin, m, &k(m)?, json!({"fund": "warmtefonds-noord"}))?;
     }
-    submit(
+    let pledge = submit(
         client,
         Kind::PledgeMatching,
         "gemeente-amsterdam",
@@ -154,13 +169,12 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         ("gemeente-amsterdam", "2000.00", "GEM-AMS-2026-11-WN"),
         ("buurtwerkplaats-zuid", "250.00", "MEENT-WN-0004"),
     ] {
-        let c = submit(
-            client,
-            Kind::Contribution,
-            m,
-            &k(m)?,
-            json!({"fund": "warmtefonds-noord", "amount": amount, "reference": reference}),
-        )?;
+        let mut body = json!({"fund": "warmtefonds-noord", "amount": amount, "reference": reference});
+        if m == "gemeente-amsterdam" {
+            // The municipality's payment settles its matching pledge.
+            body["matching"] = pledge["id"].clone();
+        }
+        let c = submit(client, Kind::Contribution, m, &k(m)?, body)?;
         if m != "buurtwerkplaats-zuid" {
             confirmed.push(c["id"].clone());
         }
@@ -203,21 +217,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     ] {
         submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": repair["id"], "choice": choice}))?;
     }
-    let close = submit(
-        client,
-        Kind::ProposalClose,
-        "voedselbank-west",
-        &k("voedselbank-west")?,
-        json!({"proposal": repair["id"]}),
-    );
-    if let Err(e) = close {
-        // The server's own closer may have been quicker: that is fine, if the proposal is closed.
-        let p: ledger::views::ProposalView =
-            client.get(&format!("/v1/proposals/{}", repair["id"].as_str().unwrap_or("")))?;
-        if p.status != ledger::funds::ProposalStatus::Closed {
-            return Err(e);
-        }
-    }
+    close_now(client, &k("voedselbank-west")?, &repair)?;
     let payout = submit(
         client,
         Kind::Disbursement,
@@ -232,6 +232,39 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "gemeente-amsterdam",
         &k("gemeente-amsterdam")?,
         json!({"disbursement": payout["id"]}),
+    )?;
+    // A payout to a treasurer: the food bank keeps the books and is paid by the other two.
+    let storage = submit(
+        client,
+        Kind::Proposal,
+        "voedselbank-west",
+        &k("voedselbank-west")?,
+        json!({
+        "fund": "warmtefonds-noord", "proposal_kind": "allocation",
+        "title": "Insulating the food bank's cold store",
+        "description": "Insulation panels for the cold store, so it stops heating the street in summer.",
+        "amount": "300.00", "recipient": "voedselbank-west"}),
+    )?;
+    for m in
+        ["energie-coop-noord", "voedselbank-west", "zorgcollectief-oost", "buurtwerkplaats-zuid", "gemeente-amsterdam"]
+    {
+        submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": storage["id"], "choice": "yes"}))?;
+    }
+    close_now(client, &k("voedselbank-west")?, &storage)?;
+    let to_treasurer = submit(
+        client,
+        Kind::Disbursement,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
+        "allocation": storage["id"], "amount": "300.00", "reference": "WN-2026-PAY-0002", "recipient": "voedselbank-west"}),
+    )?;
+    submit(
+        client,
+        Kind::DisbursementApprove,
+        "gemeente-amsterdam",
+        &k("gemeente-amsterdam")?,
+        json!({"disbursement": to_treasurer["id"]}),
     )?;
     // An open proposal with some votes.
     let pilot = submit(
@@ -302,7 +335,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
 
     // A second fund, admission by vote, run by the care and food collectives.
     let charter2 = json!({
-        "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 2,
+        "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 1,
         "quorum": "0.6667", "threshold": "0.5", "voting_period_seconds": 1209600, "max_request": "5000.00",
         "dissolution": "pro_rata_refund"});
     submit(
@@ -334,8 +367,11 @@ pub fn check(url: &str) -> CmdResult {
         return Err(CmdError::failed(anyhow!("demo seeding produced only {n} members")));
     }
     let f: ledger::views::FundView = Client::new(url)?.get("/v1/funds/warmtefonds-noord")?;
-    if f.balances.disbursed.to_string() != "1200.00" {
-        return Err(CmdError::failed(anyhow!("demo seeding: the payout did not execute ({:?})", f.balances)));
+    if f.balances.disbursed.to_string() != "1500.00" {
+        return Err(CmdError::failed(anyhow!(
+            "demo seeding: the payouts (one to a treasurer) did not execute ({:?})",
+            f.balances
+        )));
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ enum Command {
     Contribute(contribute::ContributeArgs),
     /// The municipality's matching pledge.
     Pledge(contribute::PledgeArgs),
-    /// Propose an allocation, an admission, a charter or a dissolution.
+    /// Propose an allocation, an admission, a charter, a dissolution or a cancellation.
     Propose(propose::ProposeArgs),
     /// Vote yes, no or abstain on a proposal.
     Vote(propose::VoteArgs),
@@ -69,6 +69,12 @@ enum Command {
     Reverse(disburse::ReverseArgs),
     /// Match a bank statement (CAMT.053 or MT940) against a fund's ledger; --record signs the result.
     Reconcile(reconcile::ReconcileArgs),
+    /// Record money from outside the members: a donation, grant or interest (treasurers).
+    Income(contribute::IncomeArgs),
+    /// Give back the unpaid remainder of an allocation you receive.
+    Release(disburse::ReleaseArgs),
+    /// Withdraw your own open proposal.
+    Withdraw(propose::WithdrawArgs),
 }
 
 impl Cli {
@@ -99,5 +105,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Approve(a) => disburse::approve(a),
         Command::Reverse(a) => disburse::reverse(a),
         Command::Reconcile(a) => reconcile::run(a),
+        Command::Income(a) => contribute::income(a),
+        Command::Release(a) => disburse::release(a),
+        Command::Withdraw(a) => propose::withdraw(a),
     }
 }

@@ -27,6 +27,8 @@ pub enum ProposalKindArg {
     Charter,
     /// End the fund and refund the contributors.
     Dissolution,
+    /// End a passed allocation against its recipient's will: needs --allocation.
+    Cancellation,
 }
 
 /// `meent propose`
@@ -58,6 +60,9 @@ pub struct ProposeArgs {
     /// Charter: the new charter as a JSON file.
     #[arg(long, value_name = "FILE")]
     charter: Option<PathBuf>,
+    /// Cancellation: the passed allocation (or selected project) to end.
+    #[arg(long)]
+    allocation: Option<String>,
 }
 
 fn need<T>(v: Option<T>, flag: &str, kind: &str) -> CmdResult<T> {
@@ -83,6 +88,11 @@ pub fn propose(a: ProposeArgs) -> CmdResult {
             "charter"
         }
         ProposalKindArg::Dissolution => "dissolution",
+        ProposalKindArg::Cancellation => {
+            let id: EntryId = need(a.allocation, "--allocation", "cancellation")?.parse().input_ctx("--allocation")?;
+            body["allocation"] = json!(id.to_hex());
+            "cancellation"
+        }
     };
     body["proposal_kind"] = json!(kind);
     a.sign.submit(Kind::Proposal, body)?;
@@ -168,4 +178,21 @@ fn print_outcome(p: &ProposalView) {
         t.abstain,
         p.counted.len()
     );
+}
+
+/// `meent withdraw`: take back your own proposal while it is open.
+#[derive(Debug, Args)]
+pub struct WithdrawArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The proposal's entry id.
+    #[arg(long)]
+    proposal: String,
+}
+
+/// Sign and submit a `proposal.withdraw`.
+pub fn withdraw(a: WithdrawArgs) -> CmdResult {
+    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    a.sign.submit(Kind::ProposalWithdraw, json!({"proposal": id.to_hex()}))?;
+    Ok(())
 }

@@ -450,6 +450,7 @@ pub fn analyse(combined: Combined, input: Inputs<'_>) -> Result<Analysis, DeskEr
         closing_balance: entry_balance(statement.closing.amount)?,
         confirmed,
         unmatched_bank_lines: report.unmatched_bank_lines() as u64,
+        returned: Vec::new(),
     };
     let recorded_before =
         input.books.reconciliations.iter().find(|r| r.statement_sha256 == input.statement_sha256).map(|r| r.id);

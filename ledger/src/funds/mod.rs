@@ -20,6 +20,7 @@ mod income;
 mod matching;
 mod payouts;
 mod release;
+mod returns;
 mod rounds;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -136,6 +137,9 @@ pub struct ReconciliationRecord {
     pub closing_balance: Balance,
     /// How many entries it confirmed.
     pub confirmed: usize,
+    /// How many entries it recorded as returned by the bank.
+    #[serde(default)]
+    pub returned: usize,
     /// Bank lines matched to no entry.
     pub unmatched_bank_lines: u64,
 }
@@ -644,6 +648,18 @@ impl Funds {
                 return Err(Refusal::new(Code::UnknownEntry, format!("no contribution, income or disbursement {id}")));
             }
         }
+        let returns = self.plan_returns(
+            ctx,
+            fund,
+            &b.returned,
+            &b.confirmed,
+            returns::Pending {
+                balances: &mut balances,
+                contributed: &mut contributed,
+                pledges: &mut pledges,
+                refunds: &mut refunds,
+            },
+        )?;
         balances.check(&b.fund)?;
 
         let record = ReconciliationRecord {
@@ -656,6 +672,7 @@ impl Funds {
             opening_balance: b.opening_balance,
             closing_balance: b.closing_balance,
             confirmed: b.confirmed.len(),
+            returned: b.returned.len(),
             unmatched_bank_lines: b.unmatched_bank_lines,
         };
         let fund = self.fund_mut(&b.fund)?;
@@ -683,6 +700,7 @@ impl Funds {
                 i.confirmed_at = Some(ctx.received_at.clone());
             }
         }
+        self.write_returns(ctx, returns);
         for id in &disbursements {
             if let Some(d) = self.disbursements.get_mut(id) {
                 d.status = DisbursementStatus::Confirmed;
