@@ -43,6 +43,7 @@ use crate::{funds, handlers};
         funds::funds,
         funds::fund,
         funds::flows,
+        funds::statement,
         funds::proposals,
         funds::proposal,
         funds::rounds,

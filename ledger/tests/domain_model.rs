@@ -73,6 +73,10 @@ enum Op {
     Wait {
         secs: i64,
     },
+    /// A day or more passes (so period statements have periods).
+    WaitDays {
+        days: i64,
+    },
     Close {
         idx: usize,
     },
@@ -120,6 +124,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (who.clone(), idx.clone(), choice.clone()).prop_map(|(who, idx, choice)| Op::Vote { who, idx, choice }),
         2 => (idx.clone(), choice.clone()).prop_map(|(idx, choice)| Op::VoteAll { idx, choice }),
         2 => (1i64..150).prop_map(|secs| Op::Wait { secs }),
+        1 => (1i64..4).prop_map(|days| Op::WaitDays { days }),
         3 => idx.clone().prop_map(|idx| Op::Close { idx }),
         4 => (who.clone(), idx.clone(), 1i64..15_000).prop_map(|(by, idx, cents)| Op::Disburse { by, idx, cents }),
         4 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Approve { by, idx }),
@@ -331,7 +336,7 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
             let ok = p.outcome == POutcome::Open && received < p.closes_at;
             (who, Kind::Vote, json!({"proposal": p.id, "choice": CHOICES[choice]}), ok)
         }
-        Op::Wait { .. } | Op::VoteAll { .. } => return None,
+        Op::Wait { .. } | Op::WaitDays { .. } | Op::VoteAll { .. } => return None,
         Op::Close { idx } => {
             let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
             let ok = p.outcome == POutcome::Open && (received >= p.closes_at || p.votes.iter().all(Option::is_some));
@@ -458,7 +463,7 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             let n = m.proposals.len();
             m.proposals[pick(idx, n).unwrap_or(0)].votes[who] = Some(choice);
         }
-        Op::Wait { .. } | Op::VoteAll { .. } => {}
+        Op::Wait { .. } | Op::WaitDays { .. } | Op::VoteAll { .. } => {}
         Op::Close { idx } => {
             let available = m.balances()[4];
             let n = m.proposals.len();
@@ -549,6 +554,10 @@ proptest! {
                 w.advance(*secs);
                 continue;
             }
+            if let Op::WaitDays { days } = op {
+                w.advance(days * 24 * 3600);
+                continue;
+            }
             if let Op::VoteAll { idx, choice } = op {
                 for who in 0..MEMBERS.len() {
                     check(&mut w, &mut m, &Op::Vote { who, idx: *idx, choice: *choice })?;
@@ -582,6 +591,7 @@ fn check(w: &mut World, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     prop_assert!(got.iter().all(|x| *x >= 0));
     let pl = &f.matching[0];
     prop_assert_eq!([pl.owed, pl.paid, pl.outstanding].map(cents), m.matching());
+    statements_add_up(w)?;
     for p in &m.proposals {
         let lp = w.state.funds.proposal(&p.id.parse().unwrap()).unwrap();
         let want = match p.outcome {
@@ -595,5 +605,31 @@ fn check(w: &mut World, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
         prop_assert_eq!(lp.outcome, want);
         prop_assert_eq!((cents(lp.requested), cents(lp.paid)), (p.requested, p.paid));
     }
+    Ok(())
+}
+
+/// The period statements: the whole history closes at what the fund holds
+/// (confirmed − disbursed), and two adjacent periods add up to their union.
+fn statements_add_up(w: &World) -> Result<(), TestCaseError> {
+    use ledger::time::Date;
+    use ledger::views::StatementView;
+    let f = w.fund("model");
+    let start = Date("2026-11-01".parse().unwrap());
+    let today = Date(w.now.date_naive());
+    let whole = StatementView::of(&w.state, f, start, today).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(cents(whole.opening_balance), 0);
+    prop_assert_eq!(cents(whole.closing_balance), cents(f.balances.confirmed) - cents(f.balances.disbursed));
+    prop_assert_eq!(
+        cents(whole.opening_balance) + cents(whole.money_in.total) - cents(whole.money_out.total),
+        cents(whole.closing_balance)
+    );
+    // Split before the last day: the first period's closing opens the second; in and out add up.
+    let mid = Date(today.0.pred_opt().unwrap());
+    let a = StatementView::of(&w.state, f, start, mid).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let b = StatementView::of(&w.state, f, today, today).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(a.closing_balance, b.opening_balance);
+    prop_assert_eq!(cents(a.money_in.total) + cents(b.money_in.total), cents(whole.money_in.total));
+    prop_assert_eq!(cents(a.money_out.total) + cents(b.money_out.total), cents(whole.money_out.total));
+    prop_assert_eq!(b.closing_balance, whole.closing_balance);
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod member;
 pub mod pb;
 pub mod propose;
 pub mod reconcile;
+pub mod report;
 pub mod round;
 pub mod serve;
 pub mod source;
@@ -75,6 +76,8 @@ enum Command {
     Release(disburse::ReleaseArgs),
     /// Withdraw your own open proposal.
     Withdraw(propose::WithdrawArgs),
+    /// A fund's period statement: opening, money in and out, closing, pending (text, JSON or CSV).
+    Report(report::ReportArgs),
 }
 
 impl Cli {
@@ -108,5 +111,6 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Income(a) => contribute::income(a),
         Command::Release(a) => disburse::release(a),
         Command::Withdraw(a) => propose::withdraw(a),
+        Command::Report(a) => report::run(a),
     }
 }
