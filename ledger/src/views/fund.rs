@@ -73,6 +73,8 @@ pub struct CharterView {
     pub max_request: Amount,
     /// What happens to the money at a dissolution.
     pub dissolution: DissolutionRule,
+    /// The largest cost a treasurer may pay without a vote (`"100.00"` when the charter names none).
+    pub max_cost: Amount,
 }
 
 impl From<&Charter> for CharterView {
@@ -86,6 +88,7 @@ impl From<&Charter> for CharterView {
             voting_period_seconds: c.voting_period_seconds,
             max_request: c.max_request,
             dissolution: c.dissolution,
+            max_cost: c.max_cost(),
         }
     }
 }

@@ -22,7 +22,7 @@ pub mod round;
 pub mod schema;
 pub mod statement;
 
-pub use flows::{ApprovalView, ContributionView, DisbursementView, FlowsView};
+pub use flows::{ApprovalView, ContributionView, CostView, DisbursementView, FlowsView, IncomeView, ReleaseView};
 pub use fund::{
     BalancesView, CharterView, ContributorView, DissolutionView, FundList, FundSummary, FundView, MatchingPledgeView,
     ProposalCounts, ReconciliationView, RefundView,
