@@ -111,3 +111,65 @@ fn the_desk_and_the_journal_read_books_from_state() {
     let hl = journal::journal(&b2, Syntax::Hledger).unwrap();
     assert!(hl.contains("Assets:Fnd:Bank") && hl.contains("120.00"), "{hl}");
 }
+
+fn recon(tag: u8, confirmed: &[String], returned: &[String], closing: &str) -> serde_json::Value {
+    json!({
+        "fund": "fnd", "statement_sha256": hex::encode([tag; 32]), "period_from": "2026-11-01", "period_to": "2026-11-30",
+        "opening_balance": "0.00", "closing_balance": closing, "confirmed": confirmed, "returned": returned, "unmatched_bank_lines": 0,
+    })
+}
+
+/// Incomes, costs, reversed pledges and money the bank returned all reach the journals
+/// as postings, and the journals' own assertions still hold (hledger and bean-check
+/// check them when installed).
+#[test]
+fn journals_know_incomes_costs_reversals_and_returns() {
+    let mut w = world();
+    w.member("care", "collective");
+    let i = w.ok(
+        "coop",
+        Kind::Income,
+        json!({"fund": "fnd", "amount": "500.00", "source_kind": "grant", "source": "Oranje Fonds", "reference": "GRANT-1"}),
+    );
+    let (c1, c2) = (w.id("c1"), w.id("c2"));
+    w.ok("coop", Kind::Reconciliation, recon(1, &[c1.clone(), c2, i.to_hex()], &[], "650.00"));
+    let fee = w.ok(
+        "coop",
+        Kind::Disbursement,
+        json!({"fund": "fnd", "amount": "7.50", "reference": "FEE-1", "cost": {"category": "bank_fee", "payee": "Triodos Bank", "description": "fee"}}),
+    );
+    let late = w.ok("food", Kind::Contribution, json!({"fund": "fnd", "amount": "9.00", "reference": "R-9"}));
+    w.ok("food", Kind::Reversal, json!({"entry": late.to_hex(), "reason": "never sent"}));
+    w.ok("coop", Kind::Reconciliation, recon(2, &[fee.to_hex()], &[c1], "522.50"));
+    let b = FundBooks::from_state(&w.state, &"fnd".parse().unwrap()).unwrap();
+    assert_eq!(b.incomes.len(), 1);
+    let hl = journal::journal(&b, Syntax::Hledger).unwrap();
+    for needle in [
+        "Income:Fnd:Outside:Grants  -500.00 EUR",
+        "Expenses:Fnd:Costs:BankFees  7.50 EUR",
+        "contribution reversed: it never arrived, ref R-9",
+        "returned by the bank to its sender",
+        "Income:Fnd:Outside  0.00 EUR =* -500.00 EUR",
+        "Income:Fnd:Contributions  0.00 EUR =* -30.00 EUR",
+        "Assets:Fnd:Bank  0.00 EUR = 522.50 EUR",
+    ] {
+        assert!(hl.contains(needle), "{needle} missing from:\n{hl}");
+    }
+    assert!(!hl.contains("Bank-difference"), "everything is explained:\n{hl}");
+    let bc = journal::journal(&b, Syntax::Beancount).unwrap();
+    assert!(bc.contains("Income:Fnd:Outside:Grants"), "{bc}");
+    for (tool, text, name) in [("hledger", &hl, "t.journal"), ("bean-check", &bc, "t.beancount")] {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let args: Vec<&str> = if tool == "hledger" {
+            vec!["-f", p.to_str().unwrap(), "check", "-s", "ordereddates"]
+        } else {
+            vec![p.to_str().unwrap()]
+        };
+        match std::process::Command::new(tool).args(&args).output() {
+            Ok(o) => assert!(o.status.success(), "{tool}: {}\n{text}", String::from_utf8_lossy(&o.stderr)),
+            Err(_) => println!("NOTICE: {tool} is not installed; skipping its check"),
+        }
+    }
+}

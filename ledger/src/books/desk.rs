@@ -734,6 +734,7 @@ pub(crate) mod tests {
             contributions,
             disbursements,
             reconciliations: recons.into_iter().map(|v| serde_json::from_value(v).expect("recon")).collect(),
+            incomes: Vec::new(),
             executed_dates: BTreeMap::new(),
         }
     }

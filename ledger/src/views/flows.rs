@@ -85,6 +85,8 @@ pub struct IncomeView {
     pub id: EntryId,
     /// Its record.
     pub seq: u64,
+    /// The fund.
+    pub fund: FundId,
     /// The treasurer who recorded it.
     pub author: MemberId,
     /// How much.
@@ -103,8 +105,12 @@ pub struct IncomeView {
     pub confirmed_by: Option<EntryId>,
     /// When that reconciliation was received.
     pub confirmed_at: Option<Timestamp>,
+    /// The reversal that undid it, or the reconciliation that recorded its return.
+    pub reversed_by: Option<EntryId>,
     /// When it was reversed.
     pub reversed_at: Option<Timestamp>,
+    /// Why it was reversed.
+    pub reversal_reason: Option<String>,
     /// When the bank returned it.
     pub returned_at: Option<Timestamp>,
 }
@@ -120,6 +126,7 @@ impl From<&IncomeState> for IncomeView {
         IncomeView {
             id: i.id,
             seq: i.seq,
+            fund: i.fund.clone(),
             author: i.author.clone(),
             amount: i.amount,
             source_kind: i.source_kind.as_str().into(),
@@ -129,7 +136,9 @@ impl From<&IncomeState> for IncomeView {
             status: status.into(),
             confirmed_by: i.confirmed_by,
             confirmed_at: i.confirmed_at.clone(),
+            reversed_by: i.reversed_by,
             reversed_at: i.reversed_at.clone(),
+            reversal_reason: i.reversal_reason.clone(),
             returned_at: i.returned_at.clone(),
         }
     }
