@@ -143,17 +143,19 @@ async fn a_funds_life_over_http() {
     );
     assert_eq!(f["dissolution"], Value::Null);
 
-    env.ok(
-        "city",
-        Kind::PledgeMatching,
-        json!({"fund": "warmte", "ratio": "1.0", "cap": "500.00", "until": "2099-12-31"}),
-    )
-    .await;
+    let pledge = env
+        .ok(
+            "city",
+            Kind::PledgeMatching,
+            json!({"fund": "warmte", "ratio": "1.0", "cap": "500.00", "until": "2099-12-31"}),
+        )
+        .await;
     let c1 = env
         .ok("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "1000.00", "reference": "MEENT-1"}))
         .await;
     let c2 =
-        env.ok("city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "MEENT-2"})).await;
+        // The city's payment names its pledge, so it settles it (SPEC §4.5).
+        env.ok("city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "MEENT-2", "matching": pledge})).await;
     let c3 =
         env.ok("food", Kind::Contribution, json!({"fund": "warmte", "amount": "20.00", "reference": "MEENT-3"})).await;
     env.ok("coop", Kind::Reconciliation, recon(1, &[&c1, &c2])).await;
