@@ -173,3 +173,55 @@ fn journals_know_incomes_costs_reversals_and_returns() {
         }
     }
 }
+
+/// `meent reconcile` proposes `returned` from the statement's reversal lines: a reversing
+/// debit returns the confirmed contribution it names; a line naming nothing it can
+/// return, or an entry two lines could return, returns nothing (never pick).
+#[test]
+fn the_desk_proposes_returns_from_reversal_lines() {
+    let mut w = world();
+    let c1 = w.id("c1");
+    w.ok("coop", Kind::Reconciliation, recon(1, &[c1.clone()], &[], "120.00"));
+    let b = FundBooks::from_state(&w.state, &"fnd".parse().unwrap()).unwrap();
+    let day = w.now.date_naive();
+    let reversal = |key: &str, amount: &str, reference: &str| BankLine {
+        direction: Direction::Debit,
+        reversal: true,
+        ..credit(key, amount, reference, day)
+    };
+    let analyse = |lines: Vec<BankLine>| {
+        let statement = Statement {
+            format: ledger::bank::Format::Camt053 { version: 2 },
+            id: "S2".into(),
+            sequence: None,
+            account: "NL91ABNA0417164300".into(),
+            currency: "EUR".into(),
+            period_from: day,
+            period_to: day,
+            opening: ledger::bank::Balance { amount: Decimal::new(12000, 2), date: day },
+            closing: ledger::bank::Balance { amount: Decimal::ZERO, date: day },
+            lines,
+            skipped_unbooked: 0,
+        };
+        let (pinned, options) = (Default::default(), MatchOptions::default());
+        let inputs = Inputs {
+            books: &b,
+            others: &[],
+            pinned: &pinned,
+            options: &options,
+            opening: None,
+            statement_sha256: "cd".repeat(32),
+        };
+        desk::analyse(desk::combine(vec![statement]).unwrap(), inputs).unwrap()
+    };
+    let an = analyse(vec![reversal("B9", "120.00", "R-1 returned AC04")]);
+    assert_eq!(an.body.returned.iter().map(|i| i.to_hex()).collect::<Vec<_>>(), vec![c1]);
+    // The body is accepted: the contribution is undone.
+    let mut w2 = w.clone();
+    w2.ok("coop", Kind::Reconciliation, serde_json::to_value(&an.body).unwrap());
+    assert_eq!(w2.fund("fnd").balances.confirmed.to_string(), "0.00");
+    // Another amount, a pledged (unconfirmed) entry, or two lines for one entry: nothing.
+    assert!(analyse(vec![reversal("B9", "119.99", "R-1")]).body.returned.is_empty());
+    assert!(analyse(vec![reversal("B9", "30.00", "R-2")]).body.returned.is_empty());
+    assert!(analyse(vec![reversal("B8", "120.00", "R-1"), reversal("B9", "120.00", "R-1")]).body.returned.is_empty());
+}

@@ -54,7 +54,7 @@ impl MemberView {
             purpose: m.purpose.clone(),
             registrar: m.registrar,
             status: m.status,
-            key: m.key.clone(),
+            key: m.key,
             previous_keys: m.previous_keys.clone(),
             applied_seq: m.applied_seq,
             decided_seq: m.decided_seq,
