@@ -158,6 +158,11 @@ fn journals_know_incomes_costs_reversals_and_returns() {
     assert!(!hl.contains("Bank-difference"), "everything is explained:\n{hl}");
     let bc = journal::journal(&b, Syntax::Beancount).unwrap();
     assert!(bc.contains("Income:Fnd:Outside:Grants"), "{bc}");
+    // The flows CSV lists the income and the cost too (kind, payee, status, signed amount).
+    let csv = journal::flows_csv(&b);
+    assert!(csv.contains(",income,") && csv.contains("Oranje Fonds,in,500.00,GRANT-1,confirmed"), "{csv}");
+    assert!(csv.contains("Triodos Bank,out,-7.50,FEE-1,"), "{csv}");
+    assert!(csv.contains(",returned,"), "the returned contribution: {csv}");
     for (tool, text, name) in [("hledger", &hl, "t.journal"), ("bean-check", &bc, "t.beancount")] {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(name);

@@ -116,6 +116,34 @@ pub fn flows_csv(b: &FundBooks) -> String {
             ],
         ));
     }
+    for i in &b.incomes {
+        let status = match i.status {
+            IncomeStatus::Pledged => "pledged",
+            IncomeStatus::Confirmed => "confirmed",
+            IncomeStatus::Reversed => "reversed",
+            IncomeStatus::Returned => "returned",
+        };
+        rows.push((
+            i.seq,
+            vec![
+                i.received_at.date().to_string(),
+                "income".into(),
+                i.id.to_hex(),
+                i.seq.to_string(),
+                i.source.clone(),
+                "in".into(),
+                money(i.amount.as_decimal()),
+                i.reference.clone(),
+                status.into(),
+                String::new(),
+                i.confirmed_by.map(|id| id.to_hex()).unwrap_or_default(),
+                through(i.confirmed_by),
+                String::new(),
+                i.source_kind.as_str().into(),
+                String::new(),
+            ],
+        ));
+    }
     for d in &b.disbursements {
         rows.push((
             d.seq,
