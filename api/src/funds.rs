@@ -14,7 +14,10 @@ use ledger::ids::{EntryId, FundId, IdError};
 use ledger::log::SubmitError;
 use ledger::state::State as LedgerState;
 use ledger::time::Timestamp;
-use ledger::views::{ErrorBody, FlowsView, FundList, FundView, ProposalList, ProposalView, RoundList, RoundView};
+use ledger::views::{
+    ErrorBody, FlowsView, FundList, FundView, ProposalList, ProposalView, RoundList, RoundView, StatementError,
+    StatementView,
+};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
@@ -113,6 +116,48 @@ pub async fn flows(State(s): State<AppState>, Path(id): Path<String>) -> ApiResu
     let state = s.log.state();
     let f = find_fund(&state, &id)?;
     Ok(Json(FlowsView::of(&state, f)))
+}
+
+/// Query of `GET /v1/funds/{id}/statement`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatementQuery {
+    /// The first day of the period, `YYYY-MM-DD` (UTC).
+    from: ledger::time::Date,
+    /// The last day of the period, `YYYY-MM-DD` (UTC, inclusive).
+    to: ledger::time::Date,
+}
+
+/// A fund's period statement: opening balance, money in by kind, money out by
+/// allocation and recipient and costs by category, closing balance, and what
+/// was still pending at the end; opening + in − out = closing, to the cent.
+#[utoipa::path(
+    get,
+    path = "/v1/funds/{id}/statement",
+    tag = "funds",
+    params(("id" = FundId, Path, description = "The fund's id."), StatementQuery),
+    responses(
+        (status = 200, description = "The fund's statement for the period.", body = StatementView),
+        (status = 400, description = "Not a fund id, a missing or malformed date, a backwards period, or an unknown parameter.", body = ErrorBody),
+        (status = 404, description = "No such fund.", body = ErrorBody),
+        (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
+    )
+)]
+pub async fn statement(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<StatementQuery>, QueryRejection>,
+) -> ApiResult<Json<StatementView>> {
+    let id = fund_id(&id)?;
+    let q = query(q)?;
+    let state = s.log.state();
+    let f = find_fund(&state, &id)?;
+    match StatementView::of(&state, f, q.from, q.to) {
+        Ok(v) => Ok(Json(v)),
+        Err(e @ StatementError::BadPeriod { .. }) => Err(ApiError::bad_request(ApiCode::BadQuery, e.to_string())),
+        Err(e) => Err(ApiError::internal(e.to_string())),
+    }
 }
 
 /// Query of `GET /v1/proposals`.

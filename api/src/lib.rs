@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/funds", get(funds::funds))
         .route("/v1/funds/{id}", get(funds::fund))
         .route("/v1/funds/{id}/flows", get(funds::flows))
+        .route("/v1/funds/{id}/statement", get(funds::statement))
         .route("/v1/proposals", get(funds::proposals))
         .route("/v1/proposals/{id}", get(funds::proposal))
         .route("/v1/rounds", get(funds::rounds))

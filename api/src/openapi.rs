@@ -45,6 +45,7 @@ use crate::{funds, handlers};
         funds::funds,
         funds::fund,
         funds::flows,
+        funds::statement,
         funds::proposals,
         funds::proposal,
         funds::rounds,

@@ -102,7 +102,7 @@ impl Env {
 }
 
 fn charter() -> Value {
-    json!({"admission": "open", "treasurers": ["coop", "city"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
+    json!({"admission": "open", "treasurers": ["coop", "city", "outsider"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
            "voting_period_seconds": 60, "max_request": "1000.00", "dissolution": "pro_rata_refund"})
 }
 
@@ -147,17 +147,19 @@ async fn a_funds_life_over_http() {
     );
     assert_eq!(f["dissolution"], Value::Null);
 
-    env.ok(
-        "city",
-        Kind::PledgeMatching,
-        json!({"fund": "warmte", "ratio": "1.0", "cap": "500.00", "until": "2099-12-31"}),
-    )
-    .await;
+    let pledge = env
+        .ok(
+            "city",
+            Kind::PledgeMatching,
+            json!({"fund": "warmte", "ratio": "1.0", "cap": "500.00", "until": "2099-12-31"}),
+        )
+        .await;
     let c1 = env
         .ok("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "1000.00", "reference": "MEENT-1"}))
         .await;
     let c2 =
-        env.ok("city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "MEENT-2"})).await;
+        // The city's payment names its pledge, so it settles it (SPEC §4.5).
+        env.ok("city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "MEENT-2", "matching": pledge})).await;
     let c3 =
         env.ok("food", Kind::Contribution, json!({"fund": "warmte", "amount": "20.00", "reference": "MEENT-3"})).await;
     env.ok("coop", Kind::Reconciliation, recon(1, &[&c1, &c2])).await;
@@ -198,7 +200,7 @@ async fn a_funds_life_over_http() {
         json!({"pledged": "20.00", "confirmed": "1300.00", "committed": "0.00", "disbursed": "800.00", "available": "500.00"})
     );
     assert_eq!(f["members"], json!(["city", "coop", "food"]));
-    assert_eq!(f["treasurers"], json!(["coop", "city"]));
+    assert_eq!(f["treasurers"], json!(["coop", "city", "outsider"]));
     assert_eq!(f["charter"]["approvals_required"], 2);
     let m = &f["matching_pledges"][0];
     // Collectives' confirmed contributions: coop's 1000.00 → owed min(500.00, 1000.00); city paid 300.00.

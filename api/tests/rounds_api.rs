@@ -109,7 +109,7 @@ async fn a_round_over_http() {
     ] {
         env.member(id, kind).await;
     }
-    let charter = json!({"admission": "open", "treasurers": ["coop", "city"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
+    let charter = json!({"admission": "open", "treasurers": ["coop", "city", "care"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
                          "voting_period_seconds": 60, "max_request": "5000.00", "dissolution": "pro_rata_refund"});
     env.ok("coop", Kind::FundCreate, json!({"id": "warmte", "name": "Warmtefonds", "purpose": "", "charter": charter}))
         .await;

@@ -100,7 +100,7 @@ impl Env {
 }
 
 fn charter() -> Value {
-    json!({"admission": "open", "treasurers": ["coop", "care"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
+    json!({"admission": "open", "treasurers": ["coop", "care", "late"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
            "voting_period_seconds": 3600, "max_request": "1000.00", "dissolution": "pro_rata_refund"})
 }
 

@@ -176,7 +176,7 @@ fn scene(url: &str, reg: &SigningKey, voters: usize, silent: usize) -> Scene {
         .collect();
     post_all(url, &admits, 16);
     let (creator, ck) = &members[0];
-    let charter = json!({"admission": "open", "treasurers": [creator], "approvals_required": 1, "quorum": "0.5", "threshold": "0.5",
+    let charter = json!({"admission": "open", "treasurers": [creator, &members[1].0], "approvals_required": 1, "quorum": "0.5", "threshold": "0.5",
                          "voting_period_seconds": 86400, "max_request": "25000.00", "dissolution": "pro_rata_refund"});
     post_all(
         url,

@@ -42,6 +42,8 @@ struct FundRead {
 struct FlowsRead {
     contributions: Vec<ContributionState>,
     disbursements: Vec<DisbursementState>,
+    #[serde(default)]
+    incomes: Vec<ledger::funds::IncomeState>,
 }
 
 fn fund_id(fund: &str) -> CmdResult<FundId> {
@@ -68,6 +70,7 @@ pub fn from_server(client: &Client, fund: &str, with_dates: bool) -> CmdResult<F
         contributions: flows.contributions,
         disbursements: flows.disbursements,
         reconciliations: f.reconciliations,
+        incomes: flows.incomes,
         executed_dates: BTreeMap::new(),
     };
     if with_dates {

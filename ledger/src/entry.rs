@@ -112,6 +112,12 @@ pub enum Kind {
     RegistrarPropose,
     #[serde(rename = "registrar.approve")]
     RegistrarApprove,
+    #[serde(rename = "allocation.release")]
+    AllocationRelease,
+    #[serde(rename = "proposal.withdraw")]
+    ProposalWithdraw,
+    #[serde(rename = "income")]
+    Income,
 }
 
 impl Kind {
@@ -145,6 +151,9 @@ impl Kind {
             Kind::KeyRecoverApprove => "key.recover.approve",
             Kind::RegistrarPropose => "registrar.propose",
             Kind::RegistrarApprove => "registrar.approve",
+            Kind::AllocationRelease => "allocation.release",
+            Kind::ProposalWithdraw => "proposal.withdraw",
+            Kind::Income => "income",
         }
     }
 }
@@ -275,10 +284,16 @@ pub struct Charter {
     /// (SPEC §4.5); see [`Charter::amend_threshold`] for the default.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub amend_threshold: Option<Fraction>,
+    /// The most a cost (a disbursement with `cost`) may be; `"100.00"` when absent.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<Amount>,
 }
 
 /// The default `amend_threshold` as written: two thirds.
 pub const DEFAULT_AMEND_THRESHOLD: &str = "0.6667";
+
+/// What a charter without `max_cost` allows for one cost.
+pub const DEFAULT_MAX_COST: &str = "100.00";
 
 impl Charter {
     /// The threshold where the agreement itself changes (charter,
@@ -293,6 +308,11 @@ impl Charter {
             Ok(d) if d.as_decimal() >= self.threshold.as_decimal() => d,
             _ => self.threshold.clone(),
         }
+    }
+
+    /// The most one cost may be: `max_cost`, or `"100.00"`.
+    pub fn max_cost(&self) -> Amount {
+        self.max_cost.unwrap_or_else(|| DEFAULT_MAX_COST.parse().expect("\"100.00\" is a canonical amount"))
     }
 }
 
@@ -325,6 +345,9 @@ pub struct Contribution {
     pub reference: String,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The matching pledge this payment settles (by the pledging municipality).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub matching: Option<EntryId>,
 }
 
 /// `pledge.matching`.
@@ -349,7 +372,7 @@ pub enum ProposalKind {
     Dissolution,
     /// A budgeting round, opened when the proposal passes (SPEC §4.5).
     Round,
-    /// Ends a running round (or, with issue 15, an allocation).
+    /// Ends an allocation (its unpaid remainder returns to `available`) or a running round.
     Cancellation,
     /// Removes a member from the fund.
     Exclusion,
@@ -384,10 +407,10 @@ pub struct Proposal {
     /// A round proposal's voting window, in days after the project window (at least 1).
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub voting_days: Option<u32>,
-    /// A cancellation's round.
+    /// A cancellation's round (exactly one of `round` and `allocation`).
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub round: Option<EntryId>,
-    /// A cancellation's allocation (issue 15).
+    /// A cancellation's allocation: a passed proposal or a selected project.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub allocation: Option<EntryId>,
     /// An exclusion's reason, in the log for ever.
@@ -477,9 +500,52 @@ pub struct RoundClose {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Disbursement {
-    pub allocation: EntryId,
+    /// The fund: required with `cost`; with `allocation` it must be the allocation's fund.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub fund: Option<FundId>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<EntryId>,
     pub amount: Amount,
     pub reference: String,
+    /// Who is paid: required for a dissolution refund, checked for an allocation.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<MemberId>,
+    /// A cost of running the fund, instead of `allocation`.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// What a cost pays for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum CostCategory {
+    BankFee,
+    Administration,
+    Insurance,
+    Other,
+}
+
+impl CostCategory {
+    /// The category as written in entries.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CostCategory::BankFee => "bank_fee",
+            CostCategory::Administration => "administration",
+            CostCategory::Insurance => "insurance",
+            CostCategory::Other => "other",
+        }
+    }
+}
+
+/// A disbursement's `cost`: a running cost paid to an organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Cost {
+    pub category: CostCategory,
+    pub payee: String,
+    pub description: String,
 }
 
 /// `disbursement.approve`.
@@ -503,6 +569,9 @@ pub struct Reconciliation {
     pub closing_balance: Balance,
     pub confirmed: Vec<EntryId>,
     pub unmatched_bank_lines: u64,
+    /// Confirmed money in that the bank returned, and executed payouts whose money came back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returned: Vec<EntryId>,
 }
 
 /// `reversal`.
@@ -575,6 +644,62 @@ pub struct RegistrarApprove {
     pub proposal: EntryId,
 }
 
+/// `allocation.release`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct AllocationRelease {
+    pub allocation: EntryId,
+    pub reason: String,
+}
+
+/// `proposal.withdraw`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ProposalWithdraw {
+    pub proposal: EntryId,
+}
+
+/// Where outside money comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum SourceKind {
+    Donation,
+    Grant,
+    Interest,
+    Other,
+}
+
+impl SourceKind {
+    /// The kind as written in entries.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SourceKind::Donation => "donation",
+            SourceKind::Grant => "grant",
+            SourceKind::Interest => "interest",
+            SourceKind::Other => "other",
+        }
+    }
+}
+
+/// The longest `income.source`.
+pub const SOURCE_CHARS_MAX: usize = 80;
+
+/// `income`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Income {
+    pub fund: FundId,
+    pub amount: Amount,
+    pub source_kind: SourceKind,
+    /// A public label (a foundation's name, "ING rente"), never a private person's name.
+    pub source: String,
+    pub reference: String,
+}
+
 /// A typed entry body.
 #[derive(Debug, Clone)]
 #[allow(missing_docs)]
@@ -606,6 +731,9 @@ pub enum Body {
     KeyRecoverApprove(RecoveryRef),
     RegistrarPropose(RegistrarPropose),
     RegistrarApprove(RegistrarApprove),
+    AllocationRelease(AllocationRelease),
+    ProposalWithdraw(ProposalWithdraw),
+    Income(Income),
 }
 
 fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, EntryError> {
@@ -643,6 +771,9 @@ impl Body {
             Kind::KeyRecoverApprove => Body::KeyRecoverApprove(typed(v)?),
             Kind::RegistrarPropose => Body::RegistrarPropose(typed(v)?),
             Kind::RegistrarApprove => Body::RegistrarApprove(typed(v)?),
+            Kind::AllocationRelease => Body::AllocationRelease(typed(v)?),
+            Kind::ProposalWithdraw => Body::ProposalWithdraw(typed(v)?),
+            Kind::Income => Body::Income(typed(v)?),
         };
         b.check_limits()?;
         Ok(b)
@@ -740,12 +871,40 @@ impl Body {
             Body::Disbursement(d) => {
                 nonempty("reference", &d.reference)?;
                 chars("reference", &d.reference, REFERENCE_CHARS_MAX)?;
+                match (&d.allocation, &d.cost, &d.recipient) {
+                    (Some(_), None, _) => {}
+                    (None, Some(_), None) if d.fund.is_none() => {
+                        return Err(EntryError::Malformed("body: a cost names its fund".into()))
+                    }
+                    (None, Some(c), None) => {
+                        nonempty("payee", &c.payee)?;
+                        chars("payee", &c.payee, NAME_CHARS_MAX)?;
+                        bytes("description", &c.description, NOTE_BYTES_MAX)?;
+                    }
+                    (None, Some(_), Some(_)) => {
+                        return Err(EntryError::Malformed(
+                            "body: a cost names its payee in cost.payee and has no recipient".into(),
+                        ))
+                    }
+                    _ => {
+                        return Err(EntryError::Malformed(
+                            "body: a disbursement names exactly one of allocation or cost".into(),
+                        ))
+                    }
+                }
             }
             Body::Reconciliation(r) => {
                 if crate::ids::parse_hex32(&r.statement_sha256).is_none() {
                     return Err(EntryError::Malformed(
                         "body: statement_sha256 must be 64 lowercase hex characters".into(),
                     ));
+                }
+                if r.returned.len() > CONFIRMED_IDS_MAX {
+                    return Err(EntryError::FieldTooLong {
+                        field: "returned",
+                        len: r.returned.len(),
+                        max: CONFIRMED_IDS_MAX,
+                    });
                 }
                 if r.confirmed.len() > CONFIRMED_IDS_MAX {
                     return Err(EntryError::FieldTooLong {
@@ -786,6 +945,16 @@ impl Body {
                 }
             }
             Body::KeyRecoverCancel(_) | Body::KeyRecoverApprove(_) | Body::RegistrarApprove(_) => {}
+            Body::Income(i) => {
+                nonempty("source", &i.source)?;
+                chars("source", &i.source, SOURCE_CHARS_MAX)?;
+                nonempty("reference", &i.reference)?;
+                chars("reference", &i.reference, REFERENCE_CHARS_MAX)?;
+            }
+            Body::AllocationRelease(r) => {
+                nonempty("reason", &r.reason)?;
+                bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
+            }
             Body::KeyRotate(_)
             | Body::FundJoin(_)
             | Body::FundLeave(_)
@@ -794,7 +963,8 @@ impl Body {
             | Body::ProposalClose(_)
             | Body::RoundOpen(_)
             | Body::RoundClose(_)
-            | Body::DisbursementApprove(_) => {}
+            | Body::DisbursementApprove(_)
+            | Body::ProposalWithdraw(_) => {}
         }
         Ok(())
     }

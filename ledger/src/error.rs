@@ -249,8 +249,6 @@ codes! {
     RoundNeedsProposal = "round_needs_proposal", Forbidden;
     /// A round proposal with a window of zero days.
     BadRoundDays = "bad_round_days", Rule;
-    /// A cancellation naming an allocation (not supported by this build).
-    AllocationCancellationUnsupported = "allocation_cancellation_unsupported", Rule;
     /// A second open cancellation of the same round.
     CancellationPending = "cancellation_pending", Conflict;
     /// A vote by the member a proposal is about (an allocation's recipient, an exclusion's member).
@@ -291,6 +289,36 @@ codes! {
     UnknownRegistrarChange = "unknown_registrar_change", NotFound;
     /// Approval of a registrar change that took effect.
     RegistrarChangeDone = "registrar_change_done", Conflict;
+    /// A charter with fewer than `approvals_required + 1` treasurers.
+    TooFewTreasurers = "too_few_treasurers", Rule;
+    /// A disbursement naming someone other than the allocation's recipient.
+    WrongRecipient = "wrong_recipient", Rule;
+    /// A refund disbursement without `recipient`.
+    MissingRecipient = "missing_recipient", Malformed;
+    /// A refund above what is still owed to its recipient.
+    OverRefund = "over_refund", Rule;
+    /// A disbursement whose fields do not fit (a cost without its fund).
+    BadDisbursement = "bad_disbursement", Malformed;
+    /// A cost above the charter's `max_cost`.
+    OverMaxCost = "over_max_cost", Rule;
+    /// Releasing or cancelling an allocation a second time.
+    AlreadyReleased = "already_released", Conflict;
+    /// Releasing or cancelling an allocation that is paid in full.
+    NothingToRelease = "nothing_to_release", Conflict;
+    /// `allocation.release` by someone other than the recipient.
+    NotRecipient = "not_recipient", Forbidden;
+    /// `proposal.withdraw` by someone other than its author.
+    NotProposalAuthor = "not_proposal_author", Forbidden;
+    /// `contribution.matching` naming no pledge of the fund.
+    UnknownPledge = "unknown_pledge", NotFound;
+    /// `contribution.matching` naming another municipality's pledge.
+    NotPledger = "not_pledger", Forbidden;
+    /// Returning an entry that was never confirmed or executed.
+    ReturnNotConfirmed = "return_not_confirmed", Conflict;
+    /// Returning an entry a second time.
+    AlreadyReturned = "already_returned", Conflict;
+    /// Returning money in that is no longer available.
+    ReturnExceedsAvailable = "return_exceeds_available", Rule;
 }
 
 impl Code {
@@ -365,11 +393,15 @@ mod tests {
         not_an_allocation over_allocation_remainder over_max_request projects_until_passed refund_mismatch \
         round_too_large round_too_long threshold_unreachable too_many_projects unknown_treasurer unsupported_kind \
         until_in_past wrong_fund wrong_round round_needs_proposal bad_round_days \
-        allocation_cancellation_unsupported cancellation_pending conflict_of_interest \
+        cancellation_pending conflict_of_interest \
         amend_threshold_below_threshold member_is_treasurer member_not_in_fund self_exclusion exclusion_pending \
         recovery_pending unknown_recovery recovery_cancelled recovery_in_force not_recovered_member \
         approval_not_needed same_registrar already_registrar not_a_registrar last_registrar \
-        registrar_change_pending unknown_registrar_change registrar_change_done";
+        registrar_change_pending unknown_registrar_change registrar_change_done \
+        too_few_treasurers wrong_recipient missing_recipient over_refund \
+        bad_disbursement over_max_cost already_released nothing_to_release not_recipient not_proposal_author \
+        unknown_pledge not_pledger \
+        return_not_confirmed already_returned return_exceeds_available";
 
     #[test]
     fn every_code_has_one_distinct_wire_string() {

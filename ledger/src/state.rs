@@ -183,7 +183,10 @@ impl State {
             | Body::RoundOpen(_)
             | Body::RoundProject(_)
             | Body::Ballot(_)
-            | Body::RoundClose(_) => {
+            | Body::RoundClose(_)
+            | Body::AllocationRelease(_)
+            | Body::ProposalWithdraw(_)
+            | Body::Income(_) => {
                 let ctx = Ctx { seq, received_at, id: e.id, author: &e.author, register: &self.register };
                 self.funds.apply(&ctx, &e.body)
             }

@@ -282,20 +282,53 @@ fn dissolution_refunds_pro_rata_and_ends_the_fund() {
     let pay =
         w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "40.00", "reference": "E2E-A"}));
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": pay.to_hex()}));
-    // Refunds: 86.67 is owed to care and coop; requested by coop, it pays care (never the requester).
-    let r1 =
-        w.ok("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-1"}));
-    assert_eq!(w.state.funds.disbursements[&r1].recipient, m("care"));
-    // Only coop's own 86.67 is left: coop may not request it.
+    // Refunds name their recipient: 86.67 is owed to care; a partial refund first.
     assert_eq!(
         w.apply("coop", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "R"}))
             .unwrap_err()
             .code,
+        "missing_recipient"
+    );
+    let r0 = w.ok(
+        "coop",
+        Kind::Disbursement,
+        json!({"allocation": d.to_hex(), "amount": "6.67", "reference": "REFUND-0", "recipient": "care"}),
+    );
+    assert_eq!(w.state.funds.disbursements[&r0].recipient, Some(m("care")));
+    // Only 80.00 is left for care: more is refused.
+    assert_eq!(
+        w.apply(
+            "coop",
+            Kind::Disbursement,
+            json!({"allocation": d.to_hex(), "amount": "80.01", "reference": "R", "recipient": "care"})
+        )
+        .unwrap_err()
+        .code,
+        "over_refund"
+    );
+    let r1 = w.ok(
+        "coop",
+        Kind::Disbursement,
+        json!({"allocation": d.to_hex(), "amount": "80.00", "reference": "REFUND-1", "recipient": "care"}),
+    );
+    // coop may not request its own refund; care requests it.
+    assert_eq!(
+        w.apply(
+            "coop",
+            Kind::Disbursement,
+            json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "R", "recipient": "coop"})
+        )
+        .unwrap_err()
+        .code,
         "recipient_cannot_request"
     );
-    let r2 =
-        w.ok("care", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-2"}));
-    assert_eq!(w.state.funds.disbursements[&r2].recipient, m("coop"));
+    let r2 = w.ok(
+        "care",
+        Kind::Disbursement,
+        json!({"allocation": d.to_hex(), "amount": "86.67", "reference": "REFUND-2", "recipient": "coop"}),
+    );
+    assert_eq!(w.state.funds.disbursements[&r2].recipient, Some(m("coop")));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": r0.to_hex()}));
     w.ok("city", Kind::DisbursementApprove, json!({"disbursement": r1.to_hex()}));
     assert_eq!(balances(&w), ["30.00", "300.00", "173.33", "126.67", "0.00"].map(String::from));
 
@@ -310,9 +343,20 @@ fn dissolution_refunds_pro_rata_and_ends_the_fund() {
 fn matching_pledge_owes_paid_outstanding() {
     let mut w = fund_with("open", &[("coop", "10.00")]);
     // Before the pledge: not matched.
-    w.ok("city", Kind::PledgeMatching, json!({"fund": "fnd", "ratio": "0.5", "cap": "100.00", "until": "2027-12-31"}));
+    let pledge = w.ok(
+        "city",
+        Kind::PledgeMatching,
+        json!({"fund": "fnd", "ratio": "0.5", "cap": "100.00", "until": "2027-12-31"}),
+    );
     let c1 = w.ok("food", Kind::Contribution, json!({"fund": "fnd", "amount": "50.01", "reference": "F-1"}));
-    let c2 = w.ok("city", Kind::Contribution, json!({"fund": "fnd", "amount": "10.00", "reference": "C-1"}));
+    let c2 = w.ok(
+        "city",
+        Kind::Contribution,
+        json!({"fund": "fnd", "amount": "10.00", "reference": "C-1", "matching": pledge.to_hex()}),
+    );
+    // An ordinary contribution by the municipality does not settle the pledge.
+    let c0 = w.ok("city", Kind::Contribution, json!({"fund": "fnd", "amount": "7.00", "reference": "C-0"}));
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 2, &[c0.to_hex()]));
     let c3 = w.ok("care", Kind::Contribution, json!({"fund": "fnd", "amount": "500.00", "reference": "F-2"}));
     let pl = &w.fund("fnd").matching[0];
     assert_eq!(pl.owed.to_string(), "0.00", "pledged, not confirmed: nothing owed yet");
@@ -328,6 +372,19 @@ fn matching_pledge_owes_paid_outstanding() {
     assert_eq!(
         [pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()),
         ["550.01", "100.00", "10.00", "90.00"].map(String::from)
+    );
+    // After `until`, a payment naming the pledge still settles it.
+    w.advance(400 * 24 * 3600);
+    let late = w.ok(
+        "city",
+        Kind::Contribution,
+        json!({"fund": "fnd", "amount": "90.00", "reference": "C-LATE", "matching": pledge.to_hex()}),
+    );
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 5, &[late.to_hex()]));
+    let pl = &w.fund("fnd").matching[0];
+    assert_eq!(
+        [pl.matched, pl.owed, pl.paid, pl.outstanding].map(|b| b.to_string()),
+        ["550.01", "100.00", "100.00", "0.00"].map(String::from)
     );
 }
 
@@ -351,5 +408,150 @@ fn the_state_survives_a_snapshot() {
     // And it keeps working after the round trip.
     let mut w2 = w.clone();
     w2.state = back;
-    w2.ok("care", Kind::Disbursement, json!({"allocation": d.to_hex(), "amount": "61.17", "reference": "REFUND"}));
+    let refunds = &w2.fund("fnd").dissolution.as_ref().unwrap().refunds;
+    let (who, r) = refunds.iter().find(|(m, _)| m.as_str() != "care").unwrap();
+    let body = json!({"allocation": d.to_hex(), "amount": r.owed.to_string(), "reference": "REFUND", "recipient": who.as_str()});
+    w2.ok("care", Kind::Disbursement, body);
+}
+
+#[test]
+fn a_treasurer_is_paid_by_the_others_released_half_spent() {
+    let mut w = fund_with("open", &[("coop", "1000.00")]);
+    // 400.00 to care, a treasurer: coop requests, city approves.
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "400.00", "care"));
+    pass(&mut w, a);
+    let d = w.ok(
+        "coop",
+        Kind::Disbursement,
+        json!({"allocation": a.to_hex(), "amount": "200.00", "reference": "E-1", "recipient": "care"}),
+    );
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d.to_hex()}));
+    assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Executed);
+    assert!(w.state.funds.disbursements[&d].executed_at.is_some());
+    let pending =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "50.00", "reference": "E-2"}));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "200.00", "200.00", "600.00"].map(String::from));
+    // care spent half and gives the rest back: 200.00 returns to available, the pending request lapses.
+    w.ok("care", Kind::AllocationRelease, json!({"allocation": a.to_hex(), "reason": "done for half"}));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "200.00", "800.00"].map(String::from));
+    let p = &w.state.funds.disbursements[&pending];
+    assert_eq!(p.status, DisbursementStatus::Lapsed);
+    assert!(p.reversed_at.is_some());
+    assert_eq!(w.state.funds.releases[&a].amount.to_string(), "200.00");
+}
+
+#[test]
+fn a_cancellation_by_vote_ends_an_allocation() {
+    let mut w = fund_with("open", &[("coop", "1000.00")]);
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "300.00", "food"));
+    pass(&mut w, a);
+    let pending =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "100.00", "reference": "E-1"}));
+    let x = w.ok(
+        "coop",
+        Kind::Proposal,
+        json!({"fund": "fnd", "proposal_kind": "cancellation", "title": "project never started", "description": "", "allocation": a.to_hex()}),
+    );
+    assert_eq!(balances(&w), ["0.00", "1000.00", "300.00", "0.00", "700.00"].map(String::from));
+    pass(&mut w, x);
+    assert_eq!(proposal(&w, x).outcome, Some(Outcome::Passed));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "0.00", "1000.00"].map(String::from));
+    assert_eq!(w.state.funds.disbursements[&pending].status, DisbursementStatus::Lapsed);
+    let r = &w.state.funds.releases[&a];
+    assert_eq!((r.how, r.by), (ledger::funds::ReleaseKind::Cancelled, x));
+}
+
+#[test]
+fn a_withdrawn_proposal_closes_at_once() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    let a = w.ok("food", Kind::Proposal, allocation("fnd", "30.00", "food"));
+    w.ok("food", Kind::ProposalWithdraw, json!({"proposal": a.to_hex()}));
+    let p = proposal(&w, a);
+    assert_eq!((p.status, p.outcome), (ProposalStatus::Closed, Some(Outcome::Withdrawn)));
+    assert!(w.state.due_closes(&w.at()).is_empty());
+    assert_eq!(
+        w.apply("coop", Kind::Vote, json!({"proposal": a.to_hex(), "choice": "yes"})).unwrap_err().code,
+        "proposal_closed"
+    );
+}
+
+#[test]
+fn income_and_costs() {
+    let mut w = fund_with("open", &[("coop", "100.00")]);
+    let i = w.ok(
+        "coop",
+        Kind::Income,
+        json!({"fund": "fnd", "amount": "500.00", "source_kind": "grant", "source": "Oranje Fonds", "reference": "GRANT-1"}),
+    );
+    assert_eq!(balances(&w), ["500.00", "100.00", "0.00", "0.00", "100.00"].map(String::from));
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 3, &[i.to_hex()]));
+    assert_eq!(balances(&w), ["0.00", "600.00", "0.00", "0.00", "600.00"].map(String::from));
+    assert!(w.fund("fnd").contributed.values().all(|v| v.to_string() == "100.00"), "income weighs no refund");
+    // A bank fee: reserved at once, executed by the second approval.
+    let fee = w.ok(
+        "coop",
+        Kind::Disbursement,
+        json!({"fund": "fnd", "amount": "12.50", "reference": "FEE-1", "cost": {"category": "bank_fee", "payee": "Triodos Bank", "description": "Q1 account fee"}}),
+    );
+    assert_eq!(balances(&w), ["0.00", "600.00", "12.50", "0.00", "587.50"].map(String::from));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": fee.to_hex()}));
+    assert_eq!(balances(&w), ["0.00", "600.00", "0.00", "12.50", "587.50"].map(String::from));
+    // A reversed pending cost gives its reservation back.
+    let ins = w.ok(
+        "coop",
+        Kind::Disbursement,
+        json!({"fund": "fnd", "amount": "99.00", "reference": "INS-1", "cost": {"category": "insurance", "payee": "Centraal Beheer", "description": "liability"}}),
+    );
+    w.ok("coop", Kind::Reversal, json!({"entry": ins.to_hex(), "reason": "wrong policy"}));
+    assert_eq!(balances(&w), ["0.00", "600.00", "0.00", "12.50", "587.50"].map(String::from));
+    assert_eq!(w.state.funds.disbursements[&ins].status, DisbursementStatus::Reversed);
+}
+
+fn returned(fund: &str, tag: u8, ids: &[String]) -> serde_json::Value {
+    let mut r = recon(fund, tag, &[]);
+    r["returned"] = json!(ids);
+    r
+}
+
+#[test]
+fn the_bank_returns_a_contribution_and_a_payout() {
+    let mut w = fund_with("open", &[("coop", "600.00"), ("food", "400.00")]);
+    let pledge = w.ok(
+        "city",
+        Kind::PledgeMatching,
+        json!({"fund": "fnd", "ratio": "1.0", "cap": "5000.00", "until": "2027-12-31"}),
+    );
+    let late = w.ok("care", Kind::Contribution, json!({"fund": "fnd", "amount": "100.00", "reference": "R-C"}));
+    let settle = w.ok(
+        "city",
+        Kind::Contribution,
+        json!({"fund": "fnd", "amount": "50.00", "reference": "R-M", "matching": pledge.to_hex()}),
+    );
+    w.ok("coop", Kind::Reconciliation, recon("fnd", 11, &[late.to_hex(), settle.to_hex()]));
+    let pl = &w.fund("fnd").matching[0];
+    assert_eq!((pl.matched.to_string(), pl.paid.to_string()), ("100.00".into(), "50.00".into()));
+    // The bank sends care's 100.00 and the city's 50.00 back.
+    w.ok("coop", Kind::Reconciliation, returned("fnd", 12, &[late.to_hex(), settle.to_hex()]));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "0.00", "1000.00"].map(String::from));
+    let pl = &w.fund("fnd").matching[0];
+    assert_eq!((pl.matched.to_string(), pl.paid.to_string()), ("0.00".into(), "0.00".into()));
+    assert_eq!(w.state.funds.contributions[&late].status, ContributionStatus::Returned);
+    assert!(w.state.funds.contributions[&late].returned_at.is_some());
+    assert!(!w.fund("fnd").contributed.contains_key(&m("care")) || w.fund("fnd").contributed[&m("care")].is_zero());
+
+    // A payout that bounced: back on its allocation, payable again.
+    let a = w.ok("coop", Kind::Proposal, allocation("fnd", "300.00", "food"));
+    pass(&mut w, a);
+    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "300.00", "reference": "E-1"}));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d.to_hex()}));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "300.00", "700.00"].map(String::from));
+    w.ok("coop", Kind::Reconciliation, returned("fnd", 13, &[d.to_hex()]));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "300.00", "0.00", "700.00"].map(String::from));
+    assert_eq!(w.state.funds.disbursements[&d].status, DisbursementStatus::Returned);
+    let p = proposal(&w, a);
+    assert_eq!((p.requested.to_string(), p.paid.to_string()), ("0.00".into(), "0.00".into()));
+    let again =
+        w.ok("coop", Kind::Disbursement, json!({"allocation": a.to_hex(), "amount": "300.00", "reference": "E-2"}));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": again.to_hex()}));
+    assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "300.00", "700.00"].map(String::from));
 }

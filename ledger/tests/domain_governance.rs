@@ -181,12 +181,12 @@ fn cancellation_naming_a_round_and_an_allocation() {
 }
 
 #[test]
-fn cancellation_of_an_allocation_is_not_in_this_build() {
+fn cancellation_naming_a_round_as_its_allocation() {
     refused(
         "coop",
         Kind::Proposal,
         |w| json!({"fund": "fnd", "proposal_kind": "cancellation", "title": "stop", "description": "", "allocation": w.id("closed-round")}),
-        "allocation_cancellation_unsupported",
+        "not_an_allocation",
         Rule,
     );
 }

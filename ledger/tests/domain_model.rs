@@ -1,5 +1,6 @@
-//! A property test: random sequences of contributions, confirmations,
-//! reversals, proposals, votes, closes, disbursements and approvals, applied
+//! A property test: random sequences of contributions (some settling the
+//! matching pledge), incomes, confirmations, reversals, proposals, votes,
+//! closes, withdrawals, disbursements, costs, approvals and releases, applied
 //! both to the ledger and to a small reference model written here from the
 //! spec alone (in integer cents, recomputing every balance from scratch). After
 //! each entry: the ledger accepts exactly what the model accepts, a refused
@@ -23,6 +24,7 @@ const TREASURERS: [usize; 3] = [0, 1, 3];
 const PERIOD_SECONDS: i64 = 100;
 const MAX_REQUEST_CENTS: i64 = 100_000;
 const MATCH_CAP_CENTS: i64 = 30_000;
+const MAX_COST_CENTS: i64 = 10_000;
 const CHOICES: [&str; 3] = ["yes", "no", "abstain"];
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,23 @@ enum Op {
     Contribute {
         who: usize,
         cents: i64,
+        matching: bool,
+    },
+    Income {
+        by: usize,
+        cents: i64,
+    },
+    Cost {
+        by: usize,
+        cents: i64,
+    },
+    Release {
+        by: usize,
+        idx: usize,
+    },
+    Withdraw {
+        by: usize,
+        idx: usize,
     },
     Confirm {
         by: usize,
@@ -57,6 +76,10 @@ enum Op {
     Wait {
         secs: i64,
     },
+    /// A day or more passes (so period statements have periods).
+    WaitDays {
+        days: i64,
+    },
     Close {
         idx: usize,
     },
@@ -81,10 +104,13 @@ enum Op {
         by: usize,
         cents: i64,
     },
-    /// Two days pass: rounds can close.
-    WaitDays,
     CloseRound {
         idx: usize,
+    },
+    /// The bank returns a contribution or income (`payout` false) or a payout.
+    Return {
+        idx: usize,
+        payout: bool,
     },
 }
 
@@ -97,21 +123,27 @@ fn op() -> impl Strategy<Value = Op> {
     // Yes three times as often as no or abstain.
     let choice = prop_oneof![3 => Just(0usize), 1 => Just(1usize), 1 => Just(2usize)];
     prop_oneof![
-        3 => (who.clone(), 1i64..60_000).prop_map(|(who, cents)| Op::Contribute { who, cents }),
+        3 => (who.clone(), 1i64..60_000, proptest::bool::weighted(0.3))
+            .prop_map(|(who, cents, matching)| Op::Contribute { who, cents, matching }),
+        1 => (who.clone(), 1i64..30_000).prop_map(|(by, cents)| Op::Income { by, cents }),
+        1 => (who.clone(), 1i64..12_000).prop_map(|(by, cents)| Op::Cost { by, cents }),
+        1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Release { by, idx }),
+        1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Withdraw { by, idx }),
         4 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Confirm { by, idx }),
         1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::ReverseContribution { by, idx }),
         2 => (who.clone(), request, who.clone()).prop_map(|(by, cents, recipient)| Op::Propose { by, cents, recipient }),
         4 => (who.clone(), idx.clone(), choice.clone()).prop_map(|(who, idx, choice)| Op::Vote { who, idx, choice }),
         2 => (idx.clone(), choice.clone()).prop_map(|(idx, choice)| Op::VoteAll { idx, choice }),
         2 => (1i64..150).prop_map(|secs| Op::Wait { secs }),
+        1 => (1i64..4).prop_map(|days| Op::WaitDays { days }),
         3 => idx.clone().prop_map(|idx| Op::Close { idx }),
         4 => (who.clone(), idx.clone(), 1i64..15_000).prop_map(|(by, idx, cents)| Op::Disburse { by, idx, cents }),
         4 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::Approve { by, idx }),
         1 => (who.clone(), idx.clone()).prop_map(|(by, idx)| Op::ReverseDisbursement { by, idx }),
         1 => idx.clone().prop_map(|idx| Op::ConfirmDisbursement { idx }),
         1 => (who.clone(), 1i64..80_000).prop_map(|(by, cents)| Op::ProposeRound { by, cents }),
-        1 => Just(Op::WaitDays),
-        1 => idx.prop_map(|idx| Op::CloseRound { idx }),
+        1 => idx.clone().prop_map(|idx| Op::CloseRound { idx }),
+        1 => (idx, proptest::bool::ANY).prop_map(|(idx, payout)| Op::Return { idx, payout }),
     ]
 }
 
@@ -120,6 +152,7 @@ enum CStatus {
     Pledged,
     Confirmed,
     Reversed,
+    Returned,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +161,10 @@ struct MContribution {
     who: usize,
     cents: i64,
     status: CStatus,
+    /// Names the matching pledge.
+    matching: bool,
+    /// An income (outside money), not a member's contribution.
+    income: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,11 +174,14 @@ enum POutcome {
     Rejected,
     NoQuorum,
     Insufficient,
+    Withdrawn,
 }
 
 #[derive(Debug, Clone)]
 struct MProposal {
     id: String,
+    author: usize,
+    released: i64,
     cents: i64,
     recipient: usize,
     closes_at: chrono::DateTime<chrono::Utc>,
@@ -168,12 +208,15 @@ enum DStatus {
     Executed,
     Confirmed,
     Reversed,
+    Lapsed,
+    Returned,
 }
 
 #[derive(Debug, Clone)]
 struct MDisbursement {
     id: String,
-    proposal: usize,
+    /// The allocation it pays; none for a cost.
+    proposal: Option<usize>,
     cents: i64,
     requester: usize,
     approvals: Vec<usize>,
@@ -208,12 +251,19 @@ impl Model {
         let sum = |s: CStatus| self.contributions.iter().filter(|c| c.status == s).map(|c| c.cents).sum::<i64>();
         let pledged = sum(CStatus::Pledged);
         let confirmed = sum(CStatus::Confirmed);
+        let pending_costs = self
+            .disbursements
+            .iter()
+            .filter(|d| d.proposal.is_none() && d.status == DStatus::Pending)
+            .map(|d| d.cents)
+            .sum::<i64>();
         let committed = self
             .proposals
             .iter()
             .filter(|p| p.outcome == POutcome::Passed && (!p.round || p.round_open))
-            .map(|p| p.cents - p.paid)
-            .sum::<i64>();
+            .map(|p| p.cents - p.paid - p.released)
+            .sum::<i64>()
+            + pending_costs;
         let disbursed = self
             .disbursements
             .iter()
@@ -225,16 +275,17 @@ impl Model {
 
     /// Matching at ratio 0.5, cap 300.00: [owed, paid, outstanding].
     fn matching(&self) -> [i64; 3] {
-        let confirmed = |f: &dyn Fn(usize) -> bool| {
+        let confirmed = |f: &dyn Fn(&MContribution) -> bool| {
             self.contributions
                 .iter()
-                .filter(|c| c.status == CStatus::Confirmed && f(c.who))
+                .filter(|c| c.status == CStatus::Confirmed && !c.income && f(c))
                 .map(|c| c.cents)
                 .sum::<i64>()
         };
-        let collectives = confirmed(&|w| w != 3);
+        let collectives = confirmed(&|c| c.who != 3);
         let owed = ((collectives + 1) / 2).min(MATCH_CAP_CENTS);
-        let paid = confirmed(&|w| w == 3);
+        // Only the municipality's payments that name the pledge settle it.
+        let paid = confirmed(&|c| c.matching);
         [owed, paid, (owed - paid).max(0)]
     }
 }
@@ -244,10 +295,33 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
     // The entry will be received one second from now (see World::apply).
     let received = w.now + chrono::Duration::seconds(1);
     Some(match *op {
-        Op::Contribute { who, cents } => {
+        Op::Contribute { who, cents, matching } => {
             m.references += 1;
-            let body = json!({"fund": "model", "amount": amount(cents), "reference": format!("REF-{}", m.references)});
-            (who, Kind::Contribution, body, true)
+            let mut body =
+                json!({"fund": "model", "amount": amount(cents), "reference": format!("REF-{}", m.references)});
+            if matching {
+                body["matching"] = json!(w.fund("model").matching[0].id.to_hex());
+            }
+            (who, Kind::Contribution, body, !matching || who == 3)
+        }
+        Op::Income { by, cents } => {
+            m.references += 1;
+            let body = json!({"fund": "model", "amount": amount(cents), "source_kind": "interest", "source": "Bank", "reference": format!("REF-{}", m.references)});
+            (by, Kind::Income, body, treasurer(by))
+        }
+        Op::Cost { by, cents } => {
+            let body = json!({"fund": "model", "amount": amount(cents), "reference": "FEE", "cost": {"category": "bank_fee", "payee": "Bank", "description": ""}});
+            (by, Kind::Disbursement, body, treasurer(by) && cents <= MAX_COST_CENTS && cents <= m.balances()[4])
+        }
+        Op::Release { by, idx } => {
+            let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
+            let ok = by == p.recipient && p.outcome == POutcome::Passed && p.released == 0 && p.paid < p.cents;
+            (by, Kind::AllocationRelease, json!({"allocation": p.id, "reason": "model"}), ok)
+        }
+        Op::Withdraw { by, idx } => {
+            let p = m.proposals.get(pick(idx, m.proposals.len())?)?;
+            let ok = by == p.author && p.outcome == POutcome::Open;
+            (by, Kind::ProposalWithdraw, json!({"proposal": p.id}), ok)
         }
         Op::Confirm { by, idx } => {
             let c = m.contributions.get(pick(idx, m.contributions.len())?)?;
@@ -259,6 +333,18 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
             let d = m.disbursements.get(pick(idx, m.disbursements.len())?)?;
             m.statements += 1;
             (0, Kind::Reconciliation, recon(m.statements, &d.id), d.status == DStatus::Executed)
+        }
+        Op::Return { idx, payout: false } => {
+            let c = m.contributions.get(pick(idx, m.contributions.len())?)?;
+            m.statements += 1;
+            let ok = c.status == CStatus::Confirmed && c.cents <= m.balances()[4];
+            (0, Kind::Reconciliation, returned(m.statements, &c.id), ok)
+        }
+        Op::Return { idx, payout: true } => {
+            let d = m.disbursements.get(pick(idx, m.disbursements.len())?)?;
+            m.statements += 1;
+            let ok = matches!(d.status, DStatus::Executed | DStatus::Confirmed);
+            (0, Kind::Reconciliation, returned(m.statements, &d.id), ok)
         }
         Op::ReverseContribution { by, idx } => {
             let c = m.contributions.get(pick(idx, m.contributions.len())?)?;
@@ -274,7 +360,7 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
             let ok = p.outcome == POutcome::Open && received < p.closes_at && p.counted().contains(&who);
             (who, Kind::Vote, json!({"proposal": p.id, "choice": CHOICES[choice]}), ok)
         }
-        Op::Wait { .. } | Op::VoteAll { .. } | Op::WaitDays => return None,
+        Op::Wait { .. } | Op::WaitDays { .. } | Op::VoteAll { .. } => return None,
         Op::ProposeRound { by, cents } => {
             let body = json!({"fund": "model", "proposal_kind": "round", "title": "r", "description": "", "budget": amount(cents),
                 "rule": "greedy", "projects_days": 1, "voting_days": 1});
@@ -297,13 +383,14 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
                 && treasurer(by)
                 && p.outcome == POutcome::Passed
                 && by != p.recipient
-                && cents <= p.cents - p.requested;
+                && cents <= p.cents - p.requested - p.released;
             (by, Kind::Disbursement, json!({"allocation": p.id, "amount": amount(cents), "reference": "E2E"}), ok)
         }
         Op::Approve { by, idx } => {
             let d = m.disbursements.get(pick(idx, m.disbursements.len())?)?;
-            let recipient = m.proposals[d.proposal].recipient;
-            let ok = treasurer(by) && by != recipient && d.status == DStatus::Pending && !d.approvals.contains(&by);
+            let recipient = d.proposal.map(|p| m.proposals[p].recipient);
+            let ok =
+                treasurer(by) && recipient != Some(by) && d.status == DStatus::Pending && !d.approvals.contains(&by);
             (by, Kind::DisbursementApprove, json!({"disbursement": d.id}), ok)
         }
         Op::ReverseDisbursement { by, idx } => {
@@ -312,6 +399,13 @@ fn step(m: &mut Model, w: &World, op: &Op) -> Option<(usize, Kind, Value, bool)>
             (by, Kind::Reversal, json!({"entry": d.id, "reason": "model"}), ok)
         }
     })
+}
+
+fn returned(n: u32, id: &str) -> Value {
+    let mut r = recon(n, id);
+    r["confirmed"] = json!([]);
+    r["returned"] = json!([id]);
+    r
 }
 
 fn recon(n: u32, id: &str) -> Value {
@@ -325,8 +419,40 @@ fn recon(n: u32, id: &str) -> Value {
 fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
     let received = w.now;
     match *op {
-        Op::Contribute { who, cents } => {
-            m.contributions.push(MContribution { id, who, cents, status: CStatus::Pledged })
+        Op::Contribute { who, cents, matching } => {
+            m.contributions.push(MContribution { id, who, cents, status: CStatus::Pledged, matching, income: false })
+        }
+        Op::Income { by, cents } => m.contributions.push(MContribution {
+            id,
+            who: by,
+            cents,
+            status: CStatus::Pledged,
+            matching: false,
+            income: true,
+        }),
+        Op::Cost { by, cents } => m.disbursements.push(MDisbursement {
+            id,
+            proposal: None,
+            cents,
+            requester: by,
+            approvals: vec![by],
+            status: DStatus::Pending,
+        }),
+        Op::Release { idx, .. } => {
+            let n = m.proposals.len();
+            let pi = pick(idx, n).unwrap_or(0);
+            let p = &mut m.proposals[pi];
+            p.released = p.cents - p.paid;
+            p.requested = p.paid;
+            for d in &mut m.disbursements {
+                if d.proposal == Some(pi) && d.status == DStatus::Pending {
+                    d.status = DStatus::Lapsed;
+                }
+            }
+        }
+        Op::Withdraw { idx, .. } => {
+            let n = m.proposals.len();
+            m.proposals[pick(idx, n).unwrap_or(0)].outcome = POutcome::Withdrawn;
         }
         Op::Confirm { idx, .. } => {
             let n = m.contributions.len();
@@ -336,12 +462,31 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             let n = m.disbursements.len();
             m.disbursements[pick(idx, n).unwrap_or(0)].status = DStatus::Confirmed;
         }
+        Op::Return { idx, payout: false } => {
+            let n = m.contributions.len();
+            m.contributions[pick(idx, n).unwrap_or(0)].status = CStatus::Returned;
+        }
+        Op::Return { idx, payout: true } => {
+            let n = m.disbursements.len();
+            let d = &mut m.disbursements[pick(idx, n).unwrap_or(0)];
+            d.status = DStatus::Returned;
+            if let Some(p) = d.proposal {
+                let p = &mut m.proposals[p];
+                p.paid -= d.cents;
+                p.requested -= d.cents;
+                if p.released > 0 {
+                    p.released += d.cents;
+                }
+            }
+        }
         Op::ReverseContribution { idx, .. } => {
             let n = m.contributions.len();
             m.contributions[pick(idx, n).unwrap_or(0)].status = CStatus::Reversed;
         }
-        Op::Propose { cents, recipient, .. } => m.proposals.push(MProposal {
+        Op::Propose { by, cents, recipient } => m.proposals.push(MProposal {
             id,
+            author: by,
+            released: 0,
             cents,
             recipient,
             closes_at: received + chrono::Duration::seconds(PERIOD_SECONDS),
@@ -353,8 +498,10 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             round_open: false,
             round_closes_at: None,
         }),
-        Op::ProposeRound { cents, .. } => m.proposals.push(MProposal {
+        Op::ProposeRound { by, cents } => m.proposals.push(MProposal {
             id,
+            author: by,
+            released: 0,
             cents,
             recipient: usize::MAX,
             closes_at: received + chrono::Duration::seconds(PERIOD_SECONDS),
@@ -375,7 +522,7 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             let n = m.proposals.len();
             m.proposals[pick(idx, n).unwrap_or(0)].votes[who] = Some(choice);
         }
-        Op::Wait { .. } | Op::VoteAll { .. } | Op::WaitDays => {}
+        Op::Wait { .. } | Op::WaitDays { .. } | Op::VoteAll { .. } => {}
         Op::Close { idx } => {
             let available = m.balances()[4];
             let n = m.proposals.len();
@@ -404,7 +551,7 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             m.proposals[pi].requested += cents;
             m.disbursements.push(MDisbursement {
                 id,
-                proposal: pi,
+                proposal: Some(pi),
                 cents,
                 requester: by,
                 approvals: vec![by],
@@ -417,14 +564,18 @@ fn accepted(m: &mut Model, w: &World, op: &Op, id: String) {
             d.approvals.push(by);
             if d.approvals.len() >= 2 {
                 d.status = DStatus::Executed;
-                m.proposals[d.proposal].paid += d.cents;
+                if let Some(p) = d.proposal {
+                    m.proposals[p].paid += d.cents;
+                }
             }
         }
         Op::ReverseDisbursement { idx, .. } => {
             let n = m.disbursements.len();
             let d = &mut m.disbursements[pick(idx, n).unwrap_or(0)];
             d.status = DStatus::Reversed;
-            m.proposals[d.proposal].requested -= d.cents;
+            if let Some(p) = d.proposal {
+                m.proposals[p].requested -= d.cents;
+            }
         }
     }
 }
@@ -467,8 +618,8 @@ proptest! {
                 w.advance(*secs);
                 continue;
             }
-            if let Op::WaitDays = op {
-                w.advance(2 * 86_400);
+            if let Op::WaitDays { days } = op {
+                w.advance(days * 24 * 3600);
                 continue;
             }
             if let Op::VoteAll { idx, choice } = op {
@@ -504,6 +655,7 @@ fn check(w: &mut World, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     prop_assert!(got.iter().all(|x| *x >= 0));
     let pl = &f.matching[0];
     prop_assert_eq!([pl.owed, pl.paid, pl.outstanding].map(cents), m.matching());
+    statements_add_up(w)?;
     for p in &m.proposals {
         let lp = w.state.funds.proposal(&p.id.parse().unwrap()).unwrap();
         let want = match p.outcome {
@@ -512,6 +664,7 @@ fn check(w: &mut World, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
             POutcome::Rejected => Some(Outcome::Rejected),
             POutcome::NoQuorum => Some(Outcome::RejectedNoQuorum),
             POutcome::Insufficient => Some(Outcome::RejectedInsufficientFunds),
+            POutcome::Withdrawn => Some(Outcome::Withdrawn),
         };
         prop_assert_eq!(lp.outcome, want);
         prop_assert_eq!((cents(lp.requested), cents(lp.paid)), (p.requested, p.paid));
@@ -533,5 +686,31 @@ fn check(w: &mut World, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
         got[1]
     );
     prop_assert_eq!(open_rounds, m.proposals.iter().filter(|p| p.round_open).map(|p| p.cents).sum::<i64>());
+    Ok(())
+}
+
+/// The period statements: the whole history closes at what the fund holds
+/// (confirmed − disbursed), and two adjacent periods add up to their union.
+fn statements_add_up(w: &World) -> Result<(), TestCaseError> {
+    use ledger::time::Date;
+    use ledger::views::StatementView;
+    let f = w.fund("model");
+    let start = Date("2026-11-01".parse().unwrap());
+    let today = Date(w.now.date_naive());
+    let whole = StatementView::of(&w.state, f, start, today).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(cents(whole.opening_balance), 0);
+    prop_assert_eq!(cents(whole.closing_balance), cents(f.balances.confirmed) - cents(f.balances.disbursed));
+    prop_assert_eq!(
+        cents(whole.opening_balance) + cents(whole.money_in.total) - cents(whole.money_out.total),
+        cents(whole.closing_balance)
+    );
+    // Split before the last day: the first period's closing opens the second; in and out add up.
+    let mid = Date(today.0.pred_opt().unwrap());
+    let a = StatementView::of(&w.state, f, start, mid).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let b = StatementView::of(&w.state, f, today, today).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(a.closing_balance, b.opening_balance);
+    prop_assert_eq!(cents(a.money_in.total) + cents(b.money_in.total), cents(whole.money_in.total));
+    prop_assert_eq!(cents(a.money_out.total) + cents(b.money_out.total), cents(whole.money_out.total));
+    prop_assert_eq!(b.closing_balance, whole.closing_balance);
     Ok(())
 }

@@ -62,7 +62,13 @@ fn build_scene() -> World {
     );
     w.named("c1", "coop", Kind::Contribution, json!({"fund": "warmte", "amount": "1000.00", "reference": "REF-1"}));
     w.named("c2", "food", Kind::Contribution, json!({"fund": "warmte", "amount": "500.00", "reference": "REF-2"}));
-    w.named("c3", "city", Kind::Contribution, json!({"fund": "warmte", "amount": "300.00", "reference": "REF-3"}));
+    let pledge = w.id("pledge");
+    w.named(
+        "c3",
+        "city",
+        Kind::Contribution,
+        json!({"fund": "warmte", "amount": "300.00", "reference": "REF-3", "matching": pledge}),
+    );
     w.named("c4", "care", Kind::Contribution, json!({"fund": "warmte", "amount": "200.00", "reference": "REF-4"}));
     w.named("c5", "coop", Kind::Contribution, json!({"fund": "warmte", "amount": "10.00", "reference": "REF-5"}));
     let c5 = w.id("c5");
@@ -99,7 +105,7 @@ fn build_scene() -> World {
     w.ok("outsider", Kind::Contribution, json!({"fund": "warmte", "amount": "5.00", "reference": "REF-OUT"}));
 
     // buurt: vote admission, one treasurer.
-    w.ok("coop", Kind::FundCreate, json!({"id": "buurt", "name": "Buurtfonds", "purpose": "neighbourhood", "charter": charter(&["coop"], 1, "vote")}));
+    w.ok("coop", Kind::FundCreate, json!({"id": "buurt", "name": "Buurtfonds", "purpose": "neighbourhood", "charter": charter(&["coop", "care"], 1, "vote")}));
     w.named("join-food", "food", Kind::FundJoin, json!({"fund": "buurt"}));
 
     // oud: dissolved.
@@ -209,7 +215,7 @@ fn create_duplicate_fund_id() {
     refused(
         "food",
         Kind::FundCreate,
-        |_| json!({"id": "warmte", "name": "X", "purpose": "", "charter": charter(&["food"], 1, "open")}),
+        |_| json!({"id": "warmte", "name": "X", "purpose": "", "charter": charter(&["food", "coop"], 1, "open")}),
         "duplicate_fund",
         Conflict,
     );
@@ -261,7 +267,7 @@ fn create_treasurer_not_admitted() {
 
 #[test]
 fn create_zero_voting_period() {
-    let mut c = charter(&["food"], 1, "open");
+    let mut c = charter(&["food", "coop"], 1, "open");
     c["voting_period_seconds"] = json!(0);
     refused(
         "food",
@@ -274,7 +280,7 @@ fn create_zero_voting_period() {
 
 #[test]
 fn create_unreachable_threshold() {
-    let mut c = charter(&["food"], 1, "open");
+    let mut c = charter(&["food", "coop"], 1, "open");
     c["threshold"] = json!("1");
     refused(
         "food",
@@ -290,7 +296,7 @@ fn create_by_pending_member() {
     refused(
         "pending",
         Kind::FundCreate,
-        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food"], 1, "open")}),
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "coop"], 1, "open")}),
         "not_admitted",
         Forbidden,
     );
@@ -298,14 +304,14 @@ fn create_by_pending_member() {
 
 #[test]
 fn create_with_bad_quorum_is_malformed() {
-    let mut c = charter(&["food"], 1, "open");
+    let mut c = charter(&["food", "coop"], 1, "open");
     c["quorum"] = json!("1.5");
     malformed("food", Kind::FundCreate, json!({"id": "nieuw", "name": "X", "purpose": "", "charter": c}), "fraction");
 }
 
 #[test]
 fn create_with_unknown_charter_field_is_malformed() {
-    let mut c = charter(&["food"], 1, "open");
+    let mut c = charter(&["food", "coop"], 1, "open");
     c["veto"] = json!("city");
     malformed(
         "food",
@@ -769,7 +775,7 @@ fn disburse_refund_of_no_one() {
     refused(
         "coop",
         Kind::Disbursement,
-        |w| json!({"allocation": w.id("od"), "amount": "50.00", "reference": "X"}),
+        |w| json!({"allocation": w.id("od"), "amount": "50.00", "reference": "X", "recipient": "care"}),
         "refund_mismatch",
         Rule,
     );
@@ -983,4 +989,582 @@ fn operator_may_not_contribute() {
     let r = w.state.apply(w.state.size, &w.at(), &e).unwrap_err();
     assert_eq!((r.code, r.kind), ("operator_not_allowed", Forbidden));
     assert_eq!(w.state, before);
+}
+
+// ---- v2 money (SPEC §4.5) ----
+
+/// Like [`refused`], from the scene after `setup`.
+fn refused_in(
+    setup: impl FnOnce(&mut World),
+    author: &str,
+    kind: Kind,
+    body: impl FnOnce(&World) -> Value,
+    code: &str,
+    class: RefusalKind,
+) {
+    let mut w = scene();
+    setup(&mut w);
+    let body = body(&w);
+    let before = w.state.clone();
+    let r = w.apply(author, kind, body).expect_err("the entry was accepted");
+    assert_eq!(r.code, code, "{r}");
+    assert_eq!(r.kind, class, "{r}");
+    assert!(!r.message.is_empty());
+    assert_eq!(w.state, before, "a refused entry changed the state");
+}
+
+fn cost(fund: &str, amount: &str) -> Value {
+    json!({"fund": fund, "amount": amount, "reference": "FEE-1", "cost": {"category": "bank_fee", "payee": "Triodos Bank", "description": "account fee"}})
+}
+
+fn income(fund: &str, amount: &str, reference: &str) -> Value {
+    json!({"fund": fund, "amount": amount, "source_kind": "grant", "source": "Oranje Fonds", "reference": reference})
+}
+
+/// p6: 30.00 to food, passed and paid in full.
+fn paid_allocation(w: &mut World) {
+    w.named("p6", "coop", Kind::Proposal, allocation("warmte", "30.00", "food"));
+    vote_all(w, "p6", &["coop", "food", "city", "care"], "yes");
+    close(w, "p6");
+    let p6 = w.id("p6");
+    let d = w.ok("coop", Kind::Disbursement, json!({"allocation": p6, "amount": "30.00", "reference": "E2E-6"}));
+    w.ok("city", Kind::DisbursementApprove, json!({"disbursement": d.to_hex()}));
+}
+
+fn release_p1(w: &mut World) {
+    let p1 = w.id("p1");
+    w.ok("food", Kind::AllocationRelease, json!({"allocation": p1, "reason": "done cheaper"}));
+}
+
+#[test]
+fn create_too_few_treasurers() {
+    refused(
+        "food",
+        Kind::FundCreate,
+        |_| json!({"id": "nieuw", "name": "X", "purpose": "", "charter": charter(&["food", "coop"], 2, "open")}),
+        "too_few_treasurers",
+        Rule,
+    );
+}
+
+#[test]
+fn charter_proposal_too_few_treasurers() {
+    refused(
+        "coop",
+        Kind::Proposal,
+        |_| json!({"fund": "warmte", "proposal_kind": "charter", "title": "t", "description": "", "charter": charter(&["coop", "city"], 2, "open")}),
+        "too_few_treasurers",
+        Rule,
+    );
+}
+
+#[test]
+fn disburse_to_the_wrong_recipient() {
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p1"), "amount": "10.00", "reference": "X", "recipient": "care"}),
+        "wrong_recipient",
+        Rule,
+    );
+}
+
+#[test]
+fn disburse_naming_another_fund() {
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p1"), "amount": "10.00", "reference": "X", "fund": "buurt"}),
+        "wrong_fund",
+        Rule,
+    );
+}
+
+#[test]
+fn refund_without_recipient() {
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("od"), "amount": "40.00", "reference": "X"}),
+        "missing_recipient",
+        Malformed,
+    );
+}
+
+#[test]
+fn refund_above_what_is_owed() {
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("od"), "amount": "40.01", "reference": "X", "recipient": "food"}),
+        "over_refund",
+        Rule,
+    );
+}
+
+#[test]
+fn refund_to_a_member_owed_nothing() {
+    refused(
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("od"), "amount": "1.00", "reference": "X", "recipient": "city"}),
+        "refund_mismatch",
+        Rule,
+    );
+}
+
+#[test]
+fn refund_above_what_is_left_after_a_partial_refund() {
+    refused_in(
+        |w| {
+            let od = w.id("od");
+            w.ok(
+                "coop",
+                Kind::Disbursement,
+                json!({"allocation": od, "amount": "25.00", "reference": "P-1", "recipient": "food"}),
+            );
+        },
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("od"), "amount": "15.01", "reference": "P-2", "recipient": "food"}),
+        "over_refund",
+        Rule,
+    );
+}
+
+#[test]
+fn cost_above_max_cost() {
+    refused("coop", Kind::Disbursement, |_| cost("warmte", "100.01"), "over_max_cost", Rule);
+}
+
+#[test]
+fn cost_by_a_non_treasurer() {
+    refused("food", Kind::Disbursement, |_| cost("warmte", "5.00"), "not_treasurer", Forbidden);
+}
+
+#[test]
+fn cost_above_available() {
+    refused("coop", Kind::Disbursement, |_| cost("oud", "5.00"), "insufficient_funds", Rule);
+}
+
+#[test]
+fn cost_of_an_unknown_fund() {
+    refused("coop", Kind::Disbursement, |_| cost("nergens", "5.00"), "unknown_fund", NotFound);
+}
+
+#[test]
+fn cost_with_a_recipient_is_malformed() {
+    let mut b = cost("warmte", "5.00");
+    b["recipient"] = json!("food");
+    malformed("coop", Kind::Disbursement, b, "payee");
+}
+
+#[test]
+fn cost_and_allocation_together_are_malformed() {
+    let mut b = cost("warmte", "5.00");
+    b["allocation"] = json!(hex::encode([1u8; 32]));
+    malformed("coop", Kind::Disbursement, b, "exactly one of allocation or cost");
+}
+
+#[test]
+fn cost_without_fund_is_malformed() {
+    let mut b = cost("warmte", "5.00");
+    b.as_object_mut().unwrap().remove("fund");
+    malformed("coop", Kind::Disbursement, b, "fund");
+}
+
+#[test]
+fn cost_with_unknown_category_is_malformed() {
+    let mut b = cost("warmte", "5.00");
+    b["cost"]["category"] = json!("lunch");
+    malformed("coop", Kind::Disbursement, b, "lunch");
+}
+
+#[test]
+fn release_by_someone_else_than_the_recipient() {
+    refused(
+        "coop",
+        Kind::AllocationRelease,
+        |w| json!({"allocation": w.id("p1"), "reason": "x"}),
+        "not_recipient",
+        Forbidden,
+    );
+}
+
+#[test]
+fn release_a_rejected_allocation() {
+    refused(
+        "food",
+        Kind::AllocationRelease,
+        |w| json!({"allocation": w.id("p5"), "reason": "x"}),
+        "allocation_not_passed",
+        Conflict,
+    );
+}
+
+#[test]
+fn release_an_open_allocation() {
+    refused(
+        "food",
+        Kind::AllocationRelease,
+        |w| json!({"allocation": w.id("p3"), "reason": "x"}),
+        "allocation_not_passed",
+        Conflict,
+    );
+}
+
+#[test]
+fn release_a_charter_proposal() {
+    refused(
+        "coop",
+        Kind::AllocationRelease,
+        |w| json!({"allocation": w.id("p4"), "reason": "x"}),
+        "not_an_allocation",
+        Rule,
+    );
+}
+
+#[test]
+fn release_an_unknown_allocation() {
+    refused(
+        "food",
+        Kind::AllocationRelease,
+        |_| json!({"allocation": hex::encode([9u8; 32]), "reason": "x"}),
+        "unknown_allocation",
+        NotFound,
+    );
+}
+
+#[test]
+fn release_twice() {
+    refused_in(
+        release_p1,
+        "food",
+        Kind::AllocationRelease,
+        |w| json!({"allocation": w.id("p1"), "reason": "again"}),
+        "already_released",
+        Conflict,
+    );
+}
+
+#[test]
+fn release_an_allocation_paid_in_full() {
+    refused_in(
+        paid_allocation,
+        "food",
+        Kind::AllocationRelease,
+        |w| json!({"allocation": w.id("p6"), "reason": "x"}),
+        "nothing_to_release",
+        Conflict,
+    );
+}
+
+#[test]
+fn release_with_empty_reason_is_malformed() {
+    let w = scene();
+    malformed("food", Kind::AllocationRelease, json!({"allocation": w.id("p1"), "reason": " "}), "reason");
+}
+
+#[test]
+fn disburse_a_released_allocation() {
+    refused_in(
+        release_p1,
+        "coop",
+        Kind::Disbursement,
+        |w| json!({"allocation": w.id("p1"), "amount": "0.01", "reference": "X"}),
+        "over_allocation_remainder",
+        Rule,
+    );
+}
+
+#[test]
+fn approve_a_payout_that_lapsed() {
+    refused_in(
+        release_p1,
+        "city",
+        Kind::DisbursementApprove,
+        |w| json!({"disbursement": w.id("d1")}),
+        "disbursement_not_pending",
+        Conflict,
+    );
+}
+
+#[test]
+fn cancellation_of_an_unknown_round() {
+    refused(
+        "coop",
+        Kind::Proposal,
+        |_| json!({"fund": "warmte", "proposal_kind": "cancellation", "title": "t", "description": "", "round": hex::encode([3u8; 32])}),
+        "unknown_round",
+        NotFound,
+    );
+}
+
+#[test]
+fn cancellation_without_a_target() {
+    refused(
+        "coop",
+        Kind::Proposal,
+        |_| json!({"fund": "warmte", "proposal_kind": "cancellation", "title": "t", "description": ""}),
+        "bad_proposal",
+        Malformed,
+    );
+}
+
+#[test]
+fn cancellation_with_two_targets() {
+    refused(
+        "coop",
+        Kind::Proposal,
+        |w| json!({"fund": "warmte", "proposal_kind": "cancellation", "title": "t", "description": "", "allocation": w.id("p1"), "round": hex::encode([3u8; 32])}),
+        "bad_proposal",
+        Malformed,
+    );
+}
+
+#[test]
+fn cancellation_of_a_rejected_allocation() {
+    refused(
+        "coop",
+        Kind::Proposal,
+        |w| json!({"fund": "warmte", "proposal_kind": "cancellation", "title": "t", "description": "", "allocation": w.id("p5")}),
+        "allocation_not_passed",
+        Conflict,
+    );
+}
+
+#[test]
+fn cancellation_of_another_funds_allocation() {
+    refused(
+        "coop",
+        Kind::Proposal,
+        |w| json!({"fund": "buurt", "proposal_kind": "cancellation", "title": "t", "description": "", "allocation": w.id("p1")}),
+        "wrong_fund",
+        Rule,
+    );
+}
+
+#[test]
+fn cancellation_of_a_released_allocation() {
+    refused_in(
+        release_p1,
+        "coop",
+        Kind::Proposal,
+        |w| json!({"fund": "warmte", "proposal_kind": "cancellation", "title": "t", "description": "", "allocation": w.id("p1")}),
+        "already_released",
+        Conflict,
+    );
+}
+
+#[test]
+fn allocation_proposal_naming_an_allocation() {
+    refused(
+        "coop",
+        Kind::Proposal,
+        |w| {
+            let mut b = allocation("warmte", "10.00", "food");
+            b["allocation"] = json!(w.id("p1"));
+            b
+        },
+        "bad_proposal",
+        Malformed,
+    );
+}
+
+#[test]
+fn withdraw_someone_elses_proposal() {
+    refused("food", Kind::ProposalWithdraw, |w| json!({"proposal": w.id("p3")}), "not_proposal_author", Forbidden);
+}
+
+#[test]
+fn withdraw_a_closed_proposal() {
+    refused("food", Kind::ProposalWithdraw, |w| json!({"proposal": w.id("p1")}), "proposal_closed", Conflict);
+}
+
+#[test]
+fn withdraw_an_unknown_proposal() {
+    refused(
+        "food",
+        Kind::ProposalWithdraw,
+        |_| json!({"proposal": hex::encode([4u8; 32])}),
+        "unknown_proposal",
+        NotFound,
+    );
+}
+
+#[test]
+fn income_by_a_non_treasurer() {
+    refused("food", Kind::Income, |_| income("warmte", "50.00", "GIFT-1"), "not_treasurer", Forbidden);
+}
+
+#[test]
+fn income_to_a_dissolved_fund() {
+    refused("coop", Kind::Income, |_| income("oud", "50.00", "GIFT-1"), "fund_dissolved", Conflict);
+}
+
+#[test]
+fn income_with_the_reference_of_an_open_pledge() {
+    refused("coop", Kind::Income, |_| income("warmte", "50.00", "REF-4"), "duplicate_reference", Conflict);
+}
+
+#[test]
+fn income_to_an_unknown_fund() {
+    refused("coop", Kind::Income, |_| income("nergens", "50.00", "GIFT-1"), "unknown_fund", NotFound);
+}
+
+#[test]
+fn income_with_a_long_source_is_malformed() {
+    let mut b = income("warmte", "50.00", "GIFT-1");
+    b["source"] = json!("x".repeat(81));
+    malformed("coop", Kind::Income, b, "source");
+}
+
+#[test]
+fn income_with_unknown_source_kind_is_malformed() {
+    let mut b = income("warmte", "50.00", "GIFT-1");
+    b["source_kind"] = json!("lottery");
+    malformed("coop", Kind::Income, b, "lottery");
+}
+
+#[test]
+fn reverse_a_confirmed_income() {
+    refused_in(
+        |w| {
+            let i = w.named("i1", "coop", Kind::Income, income("warmte", "50.00", "GIFT-1"));
+            w.ok("coop", Kind::Reconciliation, recon("warmte", 7, &[i.to_hex()]));
+        },
+        "coop",
+        Kind::Reversal,
+        |w| json!({"entry": w.id("i1"), "reason": "x"}),
+        "contribution_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn confirm_an_income_twice() {
+    refused_in(
+        |w| {
+            let i = w.named("i1", "coop", Kind::Income, income("warmte", "50.00", "GIFT-1"));
+            w.ok("coop", Kind::Reconciliation, recon("warmte", 7, &[i.to_hex()]));
+        },
+        "coop",
+        Kind::Reconciliation,
+        |w| recon("warmte", 8, &[w.id("i1")]),
+        "already_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn matching_naming_no_pledge() {
+    refused(
+        "city",
+        Kind::Contribution,
+        |w| json!({"fund": "warmte", "amount": "10.00", "reference": "M-1", "matching": w.id("p1")}),
+        "unknown_pledge",
+        NotFound,
+    );
+}
+
+#[test]
+fn matching_by_another_than_the_pledger() {
+    refused(
+        "coop",
+        Kind::Contribution,
+        |w| json!({"fund": "warmte", "amount": "10.00", "reference": "M-1", "matching": w.id("pledge")}),
+        "not_pledger",
+        Forbidden,
+    );
+}
+
+fn recon_returned(fund: &str, tag: u8, returned: &[String]) -> Value {
+    let mut r = recon(fund, tag, &[]);
+    r["returned"] = json!(returned);
+    r
+}
+
+#[test]
+fn return_a_pledged_contribution() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("c4")]),
+        "return_not_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_a_pending_payout() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("d1")]),
+        "return_not_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_a_reversed_contribution() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("c5")]),
+        "return_not_confirmed",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_twice() {
+    refused_in(
+        |w| {
+            let c2 = w.id("c2");
+            w.ok("coop", Kind::Reconciliation, recon_returned("warmte", 41, &[c2]));
+        },
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 42, &[w.id("c2")]),
+        "already_returned",
+        Conflict,
+    );
+}
+
+#[test]
+fn return_more_than_is_available() {
+    // c1 (1000.00) is confirmed, but only 900.00 is available: the rest is committed.
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| recon_returned("warmte", 40, &[w.id("c1")]),
+        "return_exceeds_available",
+        Rule,
+    );
+}
+
+#[test]
+fn return_in_a_dissolved_fund() {
+    refused("coop", Kind::Reconciliation, |w| recon_returned("oud", 40, &[w.id("oc1")]), "fund_dissolved", Conflict);
+}
+
+#[test]
+fn return_another_funds_entry() {
+    refused("coop", Kind::Reconciliation, |w| recon_returned("buurt", 40, &[w.id("c2")]), "wrong_fund", Rule);
+}
+
+#[test]
+fn confirm_and_return_the_same_entry() {
+    refused(
+        "coop",
+        Kind::Reconciliation,
+        |w| {
+            let mut r = recon_returned("warmte", 40, &[w.id("c4")]);
+            r["confirmed"] = json!([w.id("c4")]);
+            r
+        },
+        "duplicate_confirmation",
+        Malformed,
+    );
 }

@@ -128,15 +128,19 @@ fn a_funds_whole_life() {
     assert_eq!(sc.fund(FUND)["members"].as_array().unwrap().len(), 4);
 
     // The municipality's matching pledge, then the contributions (pledged until the bank confirms them).
-    sc.as_member(CITY, &["pledge", "--fund", FUND, "--ratio", "1.0", "--cap", "1000.00", "--until", &day(30)]);
-    for (m, amount, reference) in [
-        (COOP, "600.00", "BO-COOP-1"),
-        (FOOD, "300.00", "BO-FOOD-1"),
-        (CARE, "100.00", "BO-CARE-1"),
-        (CITY, "1000.00", "BO-GEM-1"),
-    ] {
+    let pledge =
+        sc.as_member_json(CITY, &["pledge", "--fund", FUND, "--ratio", "1.0", "--cap", "1000.00", "--until", &day(30)]);
+    for (m, amount, reference) in
+        [(COOP, "600.00", "BO-COOP-1"), (FOOD, "300.00", "BO-FOOD-1"), (CARE, "100.00", "BO-CARE-1")]
+    {
         sc.as_member(m, &["contribute", "--fund", FUND, "--amount", amount, "--reference", reference]);
     }
+    // The municipality's payment names the pledge it settles.
+    let p = id(&pledge);
+    sc.as_member(
+        CITY,
+        &["contribute", "--fund", FUND, "--amount", "1000.00", "--reference", "BO-GEM-1", "--matching", &p],
+    );
     assert_balances(&sc, ["2000.00", "0.00", "0.00", "0.00", "0.00"], "after the pledges");
     assert_eq!(sc.fund(FUND)["matching_pledges"][0]["owed"], "0.00", "nothing confirmed, nothing owed");
 
@@ -303,7 +307,17 @@ fn a_funds_whole_life() {
     ] {
         let r = sc.as_member_json(
             requester,
-            &["disburse", "--allocation", &id(&x), "--amount", amount, "--reference", reference],
+            &[
+                "disburse",
+                "--allocation",
+                &id(&x),
+                "--amount",
+                amount,
+                "--reference",
+                reference,
+                "--recipient",
+                recipient,
+            ],
         );
         sc.as_member(approver, &["approve", "--disbursement", &id(&r)]);
         let flows = sc.get(&format!("/v1/funds/{FUND}/flows"));

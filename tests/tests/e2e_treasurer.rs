@@ -52,7 +52,7 @@ fn ids(v: &Value) -> Vec<String> {
     v.as_array().into_iter().flatten().map(|x| x.as_str().unwrap_or("").to_string()).collect()
 }
 
-/// The scene: four members, a fund with two treasurers, four contributions.
+/// The scene: four members, a fund with three treasurers (two approvals), four contributions.
 fn build() -> (Scene, BTreeIds) {
     let mut sc = Scene::start();
     sc.member(COOP, "Energie Coöperatie Noord", "collective");
@@ -61,7 +61,7 @@ fn build() -> (Scene, BTreeIds) {
     sc.member(CITY, "Gemeente Amsterdam", "municipality");
     let charter = sc.write(
         "charter.json",
-        &json!({"admission": "open", "treasurers": [COOP, CITY], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
+        &json!({"admission": "open", "treasurers": [COOP, CITY, CARE], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
                 "voting_period_seconds": 3600, "max_request": "25000.00", "dissolution": "pro_rata_refund"})
         .to_string(),
     );

@@ -144,13 +144,14 @@ fn key_of(keys: &DemoKeys, id: &str) -> CmdResult<SigningKey> {
     crypto::read_key_file(&keys.dir.join(format!("{id}.pem"))).input_ctx(format!("demo key of {id}"))
 }
 
-/// Two funds with contributions, a reconciliation, a matching pledge, a passed
-/// allocation paid out with two approvals, and an open proposal with votes.
+/// Two funds with contributions, a reconciliation, a matching pledge, two passed
+/// allocations paid out with two approvals (one to a treasurer, requested and
+/// approved by the other two), and an open proposal with votes.
 fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     let k = |id: &str| key_of(keys, id);
     let charter = json!({
         "admission": "open",
-        "treasurers": ["energie-coop-noord", "gemeente-amsterdam"],
+        "treasurers": ["energie-coop-noord", "gemeente-amsterdam", "voedselbank-west"],
         "approvals_required": 2,
         "quorum": "0.5",
         "threshold": "0.5",
@@ -171,7 +172,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     for m in ["voedselbank-west", "zorgcollectief-oost", "buurtwerkplaats-zuid", "gemeente-amsterdam"] {
         submit(client, Kind::FundJoin, m, &k(m)?, json!({"fund": "warmtefonds-noord"}))?;
     }
-    submit(
+    let pledge = submit(
         client,
         Kind::PledgeMatching,
         "gemeente-amsterdam",
@@ -187,13 +188,12 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         ("gemeente-amsterdam", "2000.00", "GEM-AMS-2026-11-WN"),
         ("buurtwerkplaats-zuid", "250.00", "MEENT-WN-0004"),
     ] {
-        let c = submit(
-            client,
-            Kind::Contribution,
-            m,
-            &k(m)?,
-            json!({"fund": "warmtefonds-noord", "amount": amount, "reference": reference}),
-        )?;
+        let mut body = json!({"fund": "warmtefonds-noord", "amount": amount, "reference": reference});
+        if m == "gemeente-amsterdam" {
+            // The municipality's payment settles its matching pledge.
+            body["matching"] = pledge["id"].clone();
+        }
+        let c = submit(client, Kind::Contribution, m, &k(m)?, body)?;
         if m != "buurtwerkplaats-zuid" {
             confirmed.push(c["id"].clone());
         }
@@ -251,6 +251,38 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "gemeente-amsterdam",
         &k("gemeente-amsterdam")?,
         json!({"disbursement": payout["id"]}),
+    )?;
+    // A payout to a treasurer: the food bank keeps the books and is paid by the other two.
+    let storage = submit(
+        client,
+        Kind::Proposal,
+        "voedselbank-west",
+        &k("voedselbank-west")?,
+        json!({
+        "fund": "warmtefonds-noord", "proposal_kind": "allocation",
+        "title": "Insulating the food bank's cold store",
+        "description": "Insulation panels for the cold store, so it stops heating the street in summer.",
+        "amount": "300.00", "recipient": "voedselbank-west"}),
+    )?;
+    // The recipient does not vote on its own allocation (conflict of interest).
+    for m in ["energie-coop-noord", "zorgcollectief-oost", "buurtwerkplaats-zuid", "gemeente-amsterdam"] {
+        submit(client, Kind::Vote, m, &k(m)?, json!({"proposal": storage["id"], "choice": "yes"}))?;
+    }
+    close_proposal(client, "energie-coop-noord", &k("energie-coop-noord")?, &storage)?;
+    let to_treasurer = submit(
+        client,
+        Kind::Disbursement,
+        "energie-coop-noord",
+        &k("energie-coop-noord")?,
+        json!({
+        "allocation": storage["id"], "amount": "300.00", "reference": "WN-2026-PAY-0002", "recipient": "voedselbank-west"}),
+    )?;
+    submit(
+        client,
+        Kind::DisbursementApprove,
+        "gemeente-amsterdam",
+        &k("gemeente-amsterdam")?,
+        json!({"disbursement": to_treasurer["id"]}),
     )?;
     // A participatory budgeting round with equal shares, opened by a vote:
     // two days for projects, three for ballots, counted from the vote's close.
@@ -333,7 +365,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
 
     // A second fund, admission by vote, run by the care and food collectives.
     let charter2 = json!({
-        "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 2,
+        "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 1,
         "quorum": "0.6667", "threshold": "0.5", "voting_period_seconds": 1209600, "max_request": "5000.00",
         "dissolution": "pro_rata_refund"});
     submit(
@@ -389,8 +421,11 @@ pub fn check(url: &str) -> CmdResult {
         return Err(CmdError::failed(anyhow!("demo seeding produced only {n} members")));
     }
     let f: ledger::views::FundView = Client::new(url)?.get("/v1/funds/warmtefonds-noord")?;
-    if f.balances.disbursed.to_string() != "1200.00" {
-        return Err(CmdError::failed(anyhow!("demo seeding: the payout did not execute ({:?})", f.balances)));
+    if f.balances.disbursed.to_string() != "1500.00" {
+        return Err(CmdError::failed(anyhow!(
+            "demo seeding: the payouts (one to a treasurer) did not execute ({:?})",
+            f.balances
+        )));
     }
     if !f.rounds.iter().any(|r| r.status == ledger::funds::RoundStatus::Closed) {
         return Err(CmdError::failed(anyhow!("demo seeding: the budgeting round did not close")));

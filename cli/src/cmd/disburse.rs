@@ -1,6 +1,6 @@
 //! `meent disburse`, `meent approve`, `meent reverse`: money out, and undoing.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use ledger::entry::Kind;
 use ledger::ids::EntryId;
 use ledger::money::Amount;
@@ -9,30 +9,96 @@ use serde_json::json;
 use super::member::SignArgs;
 use crate::exit::{CmdResult, InputContext};
 
-/// `meent disburse`: request a payout of a passed allocation or a selected project (your request is your approval).
+/// What a cost pays for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CostCategoryArg {
+    /// The bank's fees.
+    BankFee,
+    /// Administration.
+    Administration,
+    /// Insurance.
+    Insurance,
+    /// Anything else.
+    Other,
+}
+
+/// `meent disburse`: request a payout of a passed allocation, a selected
+/// project or a refund, or a cost (your request is your approval).
 #[derive(Debug, Args)]
 pub struct DisburseArgs {
     #[command(flatten)]
     sign: SignArgs,
     /// The passed allocation (or dissolution) proposal's entry id, or a project selected in a budgeting round.
-    #[arg(long)]
-    allocation: String,
-    /// The amount (e.g. 800.00): at most what is left of the allocation.
+    #[arg(long, required_unless_present = "cost", conflicts_with = "cost")]
+    allocation: Option<String>,
+    /// The amount (e.g. 800.00): at most what is left of the allocation (or the charter's max_cost).
     #[arg(long)]
     amount: String,
     /// The bank payment's end-to-end id.
     #[arg(long)]
     reference: String,
+    /// Who is paid: required for a refund after a dissolution; checked for an allocation.
+    #[arg(long)]
+    recipient: Option<String>,
+    /// A cost instead of an allocation: its category (needs --fund, --payee).
+    #[arg(long, value_enum, requires_all = ["fund", "payee"])]
+    cost: Option<CostCategoryArg>,
+    /// The fund (required with --cost).
+    #[arg(long)]
+    fund: Option<String>,
+    /// A cost's payee (an organisation).
+    #[arg(long)]
+    payee: Option<String>,
+    /// What a cost is for.
+    #[arg(long, default_value = "")]
+    description: String,
 }
 
 /// Sign and submit a disbursement.
 pub fn disburse(a: DisburseArgs) -> CmdResult {
-    let id: EntryId = a.allocation.parse().input_ctx("--allocation")?;
     let amount: Amount = a.amount.parse().input_ctx("--amount")?;
-    a.sign.submit(
-        Kind::Disbursement,
-        json!({"allocation": id.to_hex(), "amount": amount.to_string(), "reference": a.reference}),
-    )?;
+    let mut body = json!({"amount": amount.to_string(), "reference": a.reference});
+    if let Some(alloc) = &a.allocation {
+        let id: EntryId = alloc.parse().input_ctx("--allocation")?;
+        body["allocation"] = json!(id.to_hex());
+    }
+    if let Some(r) = a.recipient {
+        body["recipient"] = json!(r);
+    }
+    if let Some(f) = a.fund {
+        body["fund"] = json!(f);
+    }
+    if let Some(c) = a.cost {
+        let category = match c {
+            CostCategoryArg::BankFee => "bank_fee",
+            CostCategoryArg::Administration => "administration",
+            CostCategoryArg::Insurance => "insurance",
+            CostCategoryArg::Other => "other",
+        };
+        body["cost"] =
+            json!({"category": category, "payee": a.payee.unwrap_or_default(), "description": a.description});
+    }
+    a.sign.submit(Kind::Disbursement, body)?;
+    Ok(())
+}
+
+/// `meent release`: the recipient gives back what is unpaid of its allocation.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The allocation (passed proposal or selected project).
+    #[arg(long)]
+    allocation: String,
+    /// Why (public).
+    #[arg(long)]
+    reason: String,
+}
+
+/// Sign and submit an `allocation.release`.
+pub fn release(a: ReleaseArgs) -> CmdResult {
+    let id: EntryId = a.allocation.parse().input_ctx("--allocation")?;
+    a.sign.submit(Kind::AllocationRelease, json!({"allocation": id.to_hex(), "reason": a.reason}))?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod pb;
 pub mod propose;
 pub mod reconcile;
 pub mod registrar;
+pub mod report;
 pub mod round;
 pub mod serve;
 pub mod source;
@@ -55,6 +56,7 @@ enum Command {
     /// The municipality's matching pledge.
     Pledge(contribute::PledgeArgs),
     /// Propose an allocation, an admission, a charter, a dissolution, a round, a cancellation or an exclusion.
+    /// Propose an allocation, an admission, a charter, a dissolution or a cancellation.
     Propose(propose::ProposeArgs),
     /// Vote yes, no or abstain on a proposal.
     Vote(propose::VoteArgs),
@@ -77,6 +79,14 @@ enum Command {
     /// Change the registrars: add, remove, approve (a majority of the registrars decides).
     #[command(subcommand)]
     Registrar(registrar::RegistrarCommand),
+    /// Record money from outside the members: a donation, grant or interest (treasurers).
+    Income(contribute::IncomeArgs),
+    /// Give back the unpaid remainder of an allocation you receive.
+    Release(disburse::ReleaseArgs),
+    /// Withdraw your own open proposal.
+    Withdraw(propose::WithdrawArgs),
+    /// A fund's period statement: opening, money in and out, closing, pending (text, JSON or CSV).
+    Report(report::ReportArgs),
 }
 
 impl Cli {
@@ -109,5 +119,9 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Reconcile(a) => reconcile::run(a),
         Command::Key(c) => key::run(c),
         Command::Registrar(c) => registrar::run(c),
+        Command::Income(a) => contribute::income(a),
+        Command::Release(a) => disburse::release(a),
+        Command::Withdraw(a) => propose::withdraw(a),
+        Command::Report(a) => report::run(a),
     }
 }

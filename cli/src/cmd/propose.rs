@@ -29,7 +29,7 @@ pub enum ProposalKindArg {
     Dissolution,
     /// A budgeting round, opened when the vote passes: needs --budget, --rule, --projects-days, --voting-days.
     Round,
-    /// End a running round and release its budget: needs --round.
+    /// End a passed allocation against its recipient's will (--allocation), or a running round and release its budget (--round).
     Cancellation,
     /// Remove a member from the fund: needs --member and --reason.
     Exclusion,
@@ -90,12 +90,15 @@ pub struct ProposeArgs {
     /// Round: days for ballots, after the projects (at least 1).
     #[arg(long)]
     voting_days: Option<u32>,
-    /// Cancellation: the running round to end.
+    /// Cancellation: the running round to end (or give --allocation).
     #[arg(long)]
     round: Option<String>,
     /// Exclusion: why (public, in the log for ever; no personal data).
     #[arg(long)]
     reason: Option<String>,
+    /// Cancellation: the passed allocation (or selected project) to end.
+    #[arg(long)]
+    allocation: Option<String>,
 }
 
 fn need<T>(v: Option<T>, flag: &str, kind: &str) -> CmdResult<T> {
@@ -133,8 +136,21 @@ pub fn propose(a: ProposeArgs) -> CmdResult {
             "round"
         }
         ProposalKindArg::Cancellation => {
-            let round: EntryId = need(a.round, "--round", "cancellation")?.parse().input_ctx("--round")?;
-            body["round"] = json!(round.to_hex());
+            match (a.allocation, a.round) {
+                (Some(allocation), None) => {
+                    let id: EntryId = allocation.parse().input_ctx("--allocation")?;
+                    body["allocation"] = json!(id.to_hex());
+                }
+                (None, Some(round)) => {
+                    let id: EntryId = round.parse().input_ctx("--round")?;
+                    body["round"] = json!(id.to_hex());
+                }
+                _ => {
+                    return Err(CmdError::input(anyhow!(
+                        "a cancellation needs exactly one of --allocation (a passed allocation) and --round (a running round)"
+                    )))
+                }
+            }
             "cancellation"
         }
         ProposalKindArg::Exclusion => {
@@ -227,4 +243,21 @@ fn print_outcome(p: &ProposalView) {
         t.abstain,
         p.counted.len()
     );
+}
+
+/// `meent withdraw`: take back your own proposal while it is open.
+#[derive(Debug, Args)]
+pub struct WithdrawArgs {
+    #[command(flatten)]
+    sign: SignArgs,
+    /// The proposal's entry id.
+    #[arg(long)]
+    proposal: String,
+}
+
+/// Sign and submit a `proposal.withdraw`.
+pub fn withdraw(a: WithdrawArgs) -> CmdResult {
+    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    a.sign.submit(Kind::ProposalWithdraw, json!({"proposal": id.to_hex()}))?;
+    Ok(())
 }

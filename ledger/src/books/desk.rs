@@ -24,7 +24,7 @@ use crate::bank::{
     self, BalanceCheck, BankError, BankLine, Direction, LedgerItem, LedgerKind, MatchOptions, Report, Statement,
 };
 use crate::entry::Reconciliation;
-use crate::funds::{ContributionStatus, DisbursementStatus};
+use crate::funds::{ContributionStatus, DisbursementStatus, IncomeStatus};
 use crate::ids::{EntryId, FundId};
 use crate::money::{Balance, MoneyError};
 use crate::time::Date;
@@ -254,6 +254,31 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
                 ContributionStatus::Reversed => items
                     .inactive
                     .push((item, "a contribution that was reversed (it never arrived, its author said)".into())),
+                ContributionStatus::Returned => {
+                    items.inactive.push((item, "a contribution the bank returned (recorded before)".into()))
+                }
+                _ => items.active.push(item),
+            }
+        }
+        // Income is money in like a contribution: matched against credits by its reference.
+        for i in &books.incomes {
+            let confirmed = i.status == IncomeStatus::Confirmed;
+            let item = LedgerItem {
+                entry_id: i.id.to_hex(),
+                kind: LedgerKind::Contribution,
+                amount: i.amount.as_decimal(),
+                reference: i.reference.clone(),
+                date: i.received_at.date(),
+                member: i.source.clone(),
+                already_confirmed: confirmed,
+                confirmed_bank_key: if confirmed { pinned.get(&i.id).cloned() } else { None },
+            };
+            items.index.insert(item.entry_id.clone(), (books.id.clone(), item.amount));
+            match i.status {
+                IncomeStatus::Reversed => items.inactive.push((item, "an income that was reversed".into())),
+                IncomeStatus::Returned => {
+                    items.inactive.push((item, "an income the bank returned (recorded before)".into()))
+                }
                 _ => items.active.push(item),
             }
         }
@@ -265,7 +290,7 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
                 amount: d.amount.as_decimal(),
                 reference: d.reference.clone(),
                 date: d.requested_at.date(),
-                member: d.recipient.to_string(),
+                member: d.payee(),
                 already_confirmed: confirmed,
                 confirmed_bank_key: if confirmed { pinned.get(&d.id).cloned() } else { None },
             };
@@ -281,11 +306,69 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
                 DisbursementStatus::Reversed => {
                     items.inactive.push((item, "a payout request that was reversed".into()))
                 }
+                DisbursementStatus::Lapsed => {
+                    items.inactive.push((item, "a payout request that lapsed with its allocation".into()))
+                }
+                DisbursementStatus::Returned => {
+                    items.inactive.push((item, "a payout the bank returned (recorded before)".into()))
+                }
                 _ => items.active.push(item),
             }
         }
     }
     items
+}
+
+/// Whether `reference` is one of the line's references, or a whole word of its text.
+fn names(line: &BankLine, reference: &str) -> bool {
+    let want = reference.trim().to_lowercase();
+    if want.is_empty() {
+        return false;
+    }
+    let r = &line.refs;
+    let exact = [&r.end_to_end_id, &r.creditor_reference, &r.ntry_ref]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| v.trim().to_lowercase() == want));
+    exact
+        || r.remittance_text.as_deref().is_some_and(|t| {
+            t.to_lowercase().split(|c: char| c.is_whitespace() || c == ',' || c == ';').any(|w| w == want)
+        })
+}
+
+/// The entries the statement's reversal lines (CAMT `RvslInd`, MT940 `RC`/`RD`) return:
+/// a reversing debit returns a confirmed contribution or income, a reversing credit an
+/// executed payout, matched by reference and equal amount. Never picks: a line with no
+/// or several candidates returns nothing (it stays an unmatched reversal for the
+/// treasurer), and an entry two lines could return is returned by neither.
+fn returns(
+    statement: &Statement,
+    active: &[LedgerItem],
+    index: &BTreeMap<String, (FundId, Decimal)>,
+    fund: &FundId,
+) -> Result<Vec<EntryId>, DeskError> {
+    let mut wanted: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut picks = Vec::new();
+    for line in statement.lines.iter().filter(|l| l.reversal) {
+        let kind = match line.direction {
+            Direction::Debit => LedgerKind::Contribution,
+            Direction::Credit => LedgerKind::Disbursement,
+        };
+        let candidates: Vec<&LedgerItem> = active
+            .iter()
+            .filter(|i| i.kind == kind && i.amount == line.amount && names(line, &i.reference))
+            .filter(|i| kind == LedgerKind::Disbursement || i.already_confirmed)
+            .filter(|i| index.get(&i.entry_id).is_some_and(|(f, _)| f == fund))
+            .collect();
+        if let [one] = candidates.as_slice() {
+            *wanted.entry(one.entry_id.as_str()).or_default() += 1;
+            picks.push(one.entry_id.as_str());
+        }
+    }
+    picks
+        .into_iter()
+        .filter(|id| wanted.get(id) == Some(&1))
+        .map(|id| id.parse::<EntryId>().map_err(|_| DeskError::EntryId(id.to_string())))
+        .collect()
 }
 
 /// Where the balance the account held apart from the ledger's money comes from.
@@ -450,6 +533,7 @@ pub fn analyse(combined: Combined, input: Inputs<'_>) -> Result<Analysis, DeskEr
         closing_balance: entry_balance(statement.closing.amount)?,
         confirmed,
         unmatched_bank_lines: report.unmatched_bank_lines() as u64,
+        returned: returns(&statement, &items.active, &items.index, &input.books.id)?,
     };
     let recorded_before =
         input.books.reconciliations.iter().find(|r| r.statement_sha256 == input.statement_sha256).map(|r| r.id);
@@ -733,6 +817,7 @@ pub(crate) mod tests {
             contributions,
             disbursements,
             reconciliations: recons.into_iter().map(|v| serde_json::from_value(v).expect("recon")).collect(),
+            incomes: Vec::new(),
             executed_dates: BTreeMap::new(),
         }
     }

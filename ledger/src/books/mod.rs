@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::funds::{Balances, ContributionState, DisbursementState, FundStatus, ReconciliationRecord};
+use crate::funds::{Balances, ContributionState, DisbursementState, FundStatus, IncomeState, ReconciliationRecord};
 use crate::ids::{EntryId, FundId, Seq};
 use crate::state::State;
 
@@ -43,6 +43,8 @@ pub struct FundBooks {
     pub disbursements: Vec<DisbursementState>,
     /// Recorded reconciliations, in log order.
     pub reconciliations: Vec<ReconciliationRecord>,
+    /// Incomes (money from outside the members), in log order.
+    pub incomes: Vec<IncomeState>,
     /// The `received_at` date of the records that executed a disbursement
     /// (`executed_seq`), for the journals. The state does not keep them: the
     /// reader fills them from the records ([`FundBooks::executed_seqs`]).
@@ -64,6 +66,7 @@ impl FundBooks {
             contributions: f.contributions.iter().filter_map(|c| funds.contributions.get(c)).cloned().collect(),
             disbursements: f.disbursements.iter().filter_map(|d| funds.disbursements.get(d)).cloned().collect(),
             reconciliations: f.reconciliations.clone(),
+            incomes: f.incomes.iter().filter_map(|i| funds.incomes.get(i)).cloned().collect(),
             executed_dates: BTreeMap::new(),
         })
     }

@@ -10,8 +10,8 @@ use crate::error::{Code, Refusal};
 use crate::limits::{VOTING_PERIOD_SECONDS_MAX, VOTING_PERIOD_SECONDS_MIN};
 use crate::register::Register;
 
-/// Check a charter: admitted, distinct treasurers; `1 <= approvals_required <=
-/// treasurers`; a voting period within the limits; a threshold that can be
+/// Check a charter: admitted, distinct treasurers; `1 <= approvals_required <
+/// treasurers` (so a payout to a treasurer can be requested and approved by the others); a voting period within the limits; a threshold that can be
 /// passed (yes / (yes + no) must be strictly greater, so 1 never passes).
 pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
     if c.approvals_required == 0 {
@@ -39,6 +39,17 @@ pub fn validate(c: &Charter, register: &Register) -> Result<(), Refusal> {
                 "approvals_required is {} but the charter names {} treasurers; no payout could ever be approved",
                 c.approvals_required,
                 c.treasurers.len()
+            ),
+        ));
+    }
+    if c.treasurers.len() < c.approvals_required as usize + 1 {
+        return Err(Refusal::new(
+            Code::TooFewTreasurers,
+            format!(
+                "approvals_required is {} but the charter names {} treasurers; it needs at least {} so that every treasurer can be paid by the others",
+                c.approvals_required,
+                c.treasurers.len(),
+                c.approvals_required as usize + 1
             ),
         ));
     }

@@ -37,6 +37,8 @@ pub enum Outcome {
     RejectedNoQuorum,
     /// Voted through, but the allocation (or a round's budget) is above the available balance at the close.
     RejectedInsufficientFunds,
+    /// Withdrawn by its author while open (`proposal.withdraw`).
+    Withdrawn,
 }
 
 /// What a `round` proposal opens when it passes (SPEC §4.5).
@@ -75,6 +77,7 @@ pub(super) struct Terms {
     pub reason: Option<String>,
     /// Neither votes nor counts in the quorum.
     pub conflicted: Option<MemberId>,
+    pub allocation: Option<EntryId>,
 }
 
 /// One proposal and its vote.
@@ -151,6 +154,9 @@ pub struct ProposalState {
     /// member an exclusion is about): it neither votes nor counts in the quorum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicted: Option<MemberId>,
+    /// A cancellation's target allocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<EntryId>,
 }
 
 impl ProposalState {
@@ -263,6 +269,7 @@ impl ProposalState {
             round: terms.round,
             reason: terms.reason,
             conflicted: terms.conflicted,
+            allocation: terms.allocation,
         })
     }
 }
@@ -282,6 +289,7 @@ enum Effect {
     OpenRound(Box<super::RoundState>),
     CancelRound(EntryId),
     Exclude(MemberId, super::ExclusionRecord),
+    Release(Box<super::release::ReleasePlan>),
 }
 
 pub(super) fn bad_fields(kind: &str, msg: &str) -> Refusal {
@@ -355,6 +363,9 @@ impl Funds {
         }
         check_fields(b)?;
         let mut terms = Terms::default();
+        if b.proposal_kind != ProposalKind::Cancellation && (b.allocation.is_some() || b.round.is_some()) {
+            return Err(bad_fields("non-cancellation", "has no allocation or round"));
+        }
         match b.proposal_kind {
             ProposalKind::Allocation => {
                 let (Some(amount), Some(recipient), None, None) = (b.amount, &b.recipient, &b.member, &b.charter)
@@ -408,7 +419,16 @@ impl Funds {
                 }
             }
             ProposalKind::Round => terms.round_terms = Some(super::round_decision::terms(b)?),
-            ProposalKind::Cancellation => terms.round = Some(self.cancellation_target(fund, b)?),
+            ProposalKind::Cancellation => match (b.round, b.allocation) {
+                (Some(_), None) => terms.round = Some(self.cancellation_target(fund, b)?),
+                (None, Some(_)) => {
+                    let allocation = super::release::cancellation_target(self, b)?;
+                    // The recipient neither votes on nor counts in the quorum of its allocation's end.
+                    terms.conflicted = self.allocation_recipient(&allocation);
+                    terms.allocation = Some(allocation);
+                }
+                _ => return Err(bad_fields("cancellation", "names exactly one of round and allocation")),
+            },
             ProposalKind::Exclusion => {
                 let (member, reason) = self.exclusion_terms(fund, author, b)?;
                 terms.member = Some(member.clone());
@@ -539,6 +559,7 @@ impl Funds {
                 also_closed = others;
                 cancelled_rounds = rounds;
             }
+            Effect::Release(plan) => self.write_release(*plan),
         }
         self.mark_closed(id, plan.outcome, ctx, None);
         for other in also_closed {
@@ -553,12 +574,12 @@ impl Funds {
             self.cancel_round(round, ctx, &why);
         }
         if let Some(e) = executions {
-            self.write_executions(e, ctx.seq);
+            self.write_executions(e, ctx.seq, ctx.received_at);
         }
         Ok(())
     }
 
-    fn mark_closed(&mut self, id: EntryId, outcome: Outcome, ctx: &Ctx<'_>, reason: Option<String>) {
+    pub(super) fn mark_closed(&mut self, id: EntryId, outcome: Outcome, ctx: &Ctx<'_>, reason: Option<String>) {
         self.open.remove(&id);
         if let Some(p) = self.proposals.get_mut(&id) {
             p.status = ProposalStatus::Closed;
@@ -599,6 +620,19 @@ impl Funds {
                     .ok_or_else(|| Refusal::new(Code::BadProposal, "a charter proposal without a charter"))?;
                 let execute = self.executable(fund, &charter, &mut balances)?;
                 Effect::Charter { charter, execute }
+            }
+            ProposalKind::Cancellation if p.allocation.is_some() => {
+                // If the allocation was released or paid in full meanwhile, the cancellation has nothing left to end.
+                let planned = p
+                    .allocation
+                    .map(|a| self.plan_release(ctx, a, super::release::ReleaseKind::Cancelled, p.id, p.title.clone()));
+                match planned {
+                    Some(Ok(plan)) => {
+                        balances = plan.balances();
+                        Effect::Release(Box::new(plan))
+                    }
+                    _ => Effect::None,
+                }
             }
             ProposalKind::Dissolution => {
                 // Running budgeting rounds end without an outcome: their budgets join the pool.

@@ -1,7 +1,8 @@
-//! The municipality's matching pledge (SPEC §4.2): it owes
+//! The municipality's matching pledge (SPEC §4.2, §4.5): it owes
 //! `min(cap, ratio × the collectives' confirmed contributions to the fund
 //! between the pledge and until)` and is paid by its own confirmed
-//! contributions to the fund in the same period.
+//! contributions that name the pledge (`contribution.matching`), whenever they
+//! are confirmed — the match is settled after the period, as subsidies are.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -34,7 +35,7 @@ pub struct MatchingPledge {
     pub matched: Balance,
     /// `min(cap, ratio × matched)`, rounded to the cent (half away from zero).
     pub owed: Balance,
-    /// The municipality's confirmed contributions made in the period.
+    /// The municipality's confirmed contributions that name this pledge.
     pub paid: Balance,
     /// `owed − paid`, never below zero.
     pub outstanding: Balance,
@@ -48,16 +49,30 @@ impl MatchingPledge {
 
     /// The pledge after confirming contribution `c` by a member of `kind`.
     pub(super) fn count(&self, c: &ContributionState, kind: Option<MemberKind>) -> Result<MatchingPledge, Refusal> {
-        if !self.covers(&c.received_at) {
-            return Ok(self.clone());
-        }
         let mut matched = self.matched;
         let mut paid = self.paid;
-        if kind == Some(MemberKind::Collective) {
+        if kind == Some(MemberKind::Collective) && self.covers(&c.received_at) {
             matched = money(matched.plus(c.amount), "matched contributions")?;
         }
-        if c.author == self.municipality {
+        // A payment that names the pledge settles it whenever it is confirmed (also after `until`).
+        if c.matching == Some(self.id) {
             paid = money(paid.plus(c.amount), "matching paid")?;
+        }
+        if matched == self.matched && paid == self.paid {
+            return Ok(self.clone());
+        }
+        money(self.with(matched, paid), "matching pledge")
+    }
+
+    /// The pledge after contribution `c`, counted by [`MatchingPledge::count`], was returned by the bank.
+    pub(super) fn uncount(&self, c: &ContributionState, kind: Option<MemberKind>) -> Result<MatchingPledge, Refusal> {
+        let mut matched = self.matched;
+        let mut paid = self.paid;
+        if kind == Some(MemberKind::Collective) && self.covers(&c.received_at) {
+            matched = money(matched.minus(c.amount), "matched contributions")?;
+        }
+        if c.matching == Some(self.id) {
+            paid = money(paid.minus(c.amount), "matching paid")?;
         }
         money(self.with(matched, paid), "matching pledge")
     }
@@ -108,6 +123,23 @@ impl Funds {
             outstanding: Balance::ZERO,
         };
         self.fund_mut(&b.fund)?.matching.push(pledge);
+        Ok(())
+    }
+}
+
+impl super::Fund {
+    /// Check a contribution's `matching`: a pledge of this fund, by the contributor.
+    pub(super) fn check_matching(&self, author: &MemberId, matching: Option<EntryId>) -> Result<(), Refusal> {
+        let Some(id) = matching else { return Ok(()) };
+        let Some(p) = self.matching.iter().find(|p| p.id == id) else {
+            return Err(Refusal::new(Code::UnknownPledge, format!("{id} is no matching pledge on fund {}", self.id)));
+        };
+        if &p.municipality != author {
+            return Err(Refusal::new(
+                Code::NotPledger,
+                format!("pledge {id} was made by {}; only its payments settle it", p.municipality),
+            ));
+        }
         Ok(())
     }
 }

@@ -17,8 +17,11 @@ mod charter;
 mod dissolution;
 mod exclusion;
 mod governance;
+mod income;
 mod matching;
 mod payouts;
+mod release;
+mod returns;
 mod round_decision;
 mod rounds;
 
@@ -39,8 +42,10 @@ pub use charter::validate as validate_charter;
 pub use dissolution::{pro_rata, Dissolution, Refund};
 pub use exclusion::ExclusionRecord;
 pub use governance::{Outcome, ProposalState, ProposalStatus, RoundTerms, Tally};
+pub use income::{IncomeState, IncomeStatus};
 pub use matching::MatchingPledge;
 pub use payouts::{DisbursementState, DisbursementStatus, PayoutKind};
+pub use release::{Release, ReleaseKind};
 pub use round_decision::DAY_SECONDS;
 pub use rounds::{
     BallotState, ProjectPayment, ProjectStatus, RoundOutcome, RoundPhase, RoundProjectState, RoundState, RoundStatus,
@@ -136,6 +141,9 @@ pub struct ReconciliationRecord {
     pub closing_balance: Balance,
     /// How many entries it confirmed.
     pub confirmed: usize,
+    /// How many entries it recorded as returned by the bank.
+    #[serde(default)]
+    pub returned: usize,
     /// Bank lines matched to no entry.
     pub unmatched_bank_lines: u64,
 }
@@ -183,11 +191,14 @@ pub struct Fund {
     /// Budgeting rounds, in log order.
     #[serde(default)]
     pub rounds: Vec<EntryId>,
-    /// Payment references of the pledged (unconfirmed, unreversed) contributions.
+    /// Payment references of the pledged (unconfirmed, unreversed) contributions and incomes.
     pub pledged_references: BTreeMap<String, EntryId>,
     /// Members excluded by a vote and not admitted again since: they rejoin only by an admission vote.
     #[serde(default)]
     pub excluded: BTreeMap<MemberId, ExclusionRecord>,
+    /// Incomes, in log order.
+    #[serde(default)]
+    pub incomes: Vec<EntryId>,
 }
 
 impl Fund {
@@ -211,6 +222,8 @@ pub enum ContributionStatus {
     Confirmed,
     /// Reversed: it never arrived.
     Reversed,
+    /// Confirmed, then returned by the bank (a reconciliation's `returned`).
+    Returned,
 }
 
 /// One contribution.
@@ -244,6 +257,21 @@ pub struct ContributionState {
     /// Why it was reversed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reversal_reason: Option<String>,
+    /// The matching pledge this payment settles (a municipality's contribution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<EntryId>,
+    /// When the reconciliation that confirmed it was received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<Timestamp>,
+    /// When it was reversed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reversed_at: Option<Timestamp>,
+    /// The reconciliation that recorded the bank returning it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_by: Option<EntryId>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_at: Option<Timestamp>,
 }
 
 /// Every fund and what happens in them.
@@ -269,6 +297,12 @@ pub struct Funds {
     /// The rounds still open (an index for the closer).
     #[serde(default)]
     open_rounds: BTreeSet<EntryId>,
+    /// Allocations ended early (released or cancelled), by allocation id.
+    #[serde(default)]
+    pub releases: BTreeMap<EntryId, Release>,
+    /// Every income (money from outside the members), by entry id.
+    #[serde(default)]
+    pub incomes: BTreeMap<EntryId, IncomeState>,
 }
 
 /// A money error as a refusal (checked arithmetic overflowed or went negative).
@@ -296,6 +330,9 @@ impl Funds {
             Body::RoundProject(b) => self.add_project(ctx, b),
             Body::Ballot(b) => self.cast_ballot(ctx, b),
             Body::RoundClose(b) => self.close_round(ctx, b),
+            Body::AllocationRelease(b) => self.release(ctx, b),
+            Body::ProposalWithdraw(b) => self.withdraw(ctx, b),
+            Body::Income(b) => self.income(ctx, b),
             Body::Genesis(_)
             | Body::MemberApply(_)
             | Body::MemberAdmit(_)
@@ -373,6 +410,7 @@ impl Funds {
             rounds: Vec::new(),
             pledged_references: BTreeMap::new(),
             excluded: BTreeMap::new(),
+            incomes: Vec::new(),
         };
         self.funds.insert(b.id.clone(), fund);
         Ok(())
@@ -435,6 +473,7 @@ impl Funds {
                 format!("payment reference {:?} is already used by pledged contribution {other} to {}; a bank line could not tell them apart", b.reference, b.fund),
             ));
         }
+        fund.check_matching(author, b.matching)?;
         let mut balances = fund.balances;
         balances.pledged = money(balances.pledged.plus(b.amount), "pledged")?;
         balances.check(&b.fund)?;
@@ -451,6 +490,11 @@ impl Funds {
             confirmed_by: None,
             reversed_by: None,
             reversal_reason: None,
+            matching: b.matching,
+            confirmed_at: None,
+            reversed_at: None,
+            returned_by: None,
+            returned_at: None,
         };
         let fund = self.fund_mut(&b.fund)?;
         fund.balances = balances;
@@ -500,6 +544,7 @@ impl Funds {
         let mut contributions = Vec::new();
         let mut references = Vec::new();
         let mut disbursements = Vec::new();
+        let mut incomes = Vec::new();
         for id in &b.confirmed {
             if let Some(c) = self.contributions.get(id) {
                 if c.fund != b.fund {
@@ -510,7 +555,7 @@ impl Funds {
                 }
                 match c.status {
                     ContributionStatus::Pledged => {}
-                    ContributionStatus::Confirmed => {
+                    ContributionStatus::Confirmed | ContributionStatus::Returned => {
                         return Err(Refusal::new(
                             Code::AlreadyConfirmed,
                             format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by)),
@@ -545,6 +590,41 @@ impl Funds {
                 }
                 contributions.push(*id);
                 references.push(c.reference.clone());
+            } else if let Some(i) = self.incomes.get(id) {
+                if i.fund != b.fund {
+                    return Err(Refusal::new(
+                        Code::WrongFund,
+                        format!("income {id} is to fund {}, not {}", i.fund, b.fund),
+                    ));
+                }
+                match i.status {
+                    IncomeStatus::Pledged => {}
+                    IncomeStatus::Confirmed | IncomeStatus::Returned => {
+                        return Err(Refusal::new(
+                            Code::AlreadyConfirmed,
+                            format!("income {id} was already confirmed by {}", opt_id(i.confirmed_by)),
+                        ));
+                    }
+                    IncomeStatus::Reversed => {
+                        return Err(Refusal::new(
+                            Code::EntryReversed,
+                            format!("income {id} was reversed by {}", opt_id(i.reversed_by)),
+                        ));
+                    }
+                }
+                balances.pledged = money(balances.pledged.minus(i.amount), "pledged")?;
+                balances.confirmed = money(balances.confirmed.plus(i.amount), "confirmed")?;
+                if dissolved {
+                    // Outside money that arrives after the end joins the refunds, pro rata.
+                    balances.committed = money(balances.committed.plus(i.amount), "committed")?;
+                    let mut weights = fund.contributed.clone();
+                    weights.extend(contributed.clone());
+                    refunds = income::share_out(&refunds, &weights, i.amount.into())?;
+                } else {
+                    balances.available = money(balances.available.plus(i.amount), "available")?;
+                }
+                incomes.push(*id);
+                references.push(i.reference.clone());
             } else if let Some(d) = self.disbursements.get(id) {
                 if d.fund != b.fund {
                     return Err(Refusal::new(
@@ -560,10 +640,16 @@ impl Funds {
                             format!("disbursement {id} was already confirmed by {}", opt_id(d.confirmed_by)),
                         ));
                     }
-                    DisbursementStatus::Reversed => {
+                    DisbursementStatus::Reversed | DisbursementStatus::Lapsed => {
                         return Err(Refusal::new(
                             Code::EntryReversed,
                             format!("disbursement {id} was reversed by {}", opt_id(d.reversed_by)),
+                        ));
+                    }
+                    DisbursementStatus::Returned => {
+                        return Err(Refusal::new(
+                            Code::AlreadyConfirmed,
+                            format!("disbursement {id} was returned by the bank ({})", opt_id(d.returned_by)),
                         ));
                     }
                     DisbursementStatus::Pending => {
@@ -575,9 +661,21 @@ impl Funds {
                 }
                 disbursements.push(*id);
             } else {
-                return Err(Refusal::new(Code::UnknownEntry, format!("no contribution or disbursement {id}")));
+                return Err(Refusal::new(Code::UnknownEntry, format!("no contribution, income or disbursement {id}")));
             }
         }
+        let returns = self.plan_returns(
+            ctx,
+            fund,
+            &b.returned,
+            &b.confirmed,
+            returns::Pending {
+                balances: &mut balances,
+                contributed: &mut contributed,
+                pledges: &mut pledges,
+                refunds: &mut refunds,
+            },
+        )?;
         balances.check(&b.fund)?;
 
         let record = ReconciliationRecord {
@@ -590,6 +688,7 @@ impl Funds {
             opening_balance: b.opening_balance,
             closing_balance: b.closing_balance,
             confirmed: b.confirmed.len(),
+            returned: b.returned.len(),
             unmatched_bank_lines: b.unmatched_bank_lines,
         };
         let fund = self.fund_mut(&b.fund)?;
@@ -607,8 +706,17 @@ impl Funds {
             if let Some(c) = self.contributions.get_mut(id) {
                 c.status = ContributionStatus::Confirmed;
                 c.confirmed_by = Some(ctx.id);
+                c.confirmed_at = Some(ctx.received_at.clone());
             }
         }
+        for id in &incomes {
+            if let Some(i) = self.incomes.get_mut(id) {
+                i.status = IncomeStatus::Confirmed;
+                i.confirmed_by = Some(ctx.id);
+                i.confirmed_at = Some(ctx.received_at.clone());
+            }
+        }
+        self.write_returns(ctx, returns);
         for id in &disbursements {
             if let Some(d) = self.disbursements.get_mut(id) {
                 d.status = DisbursementStatus::Confirmed;
@@ -631,7 +739,7 @@ impl Funds {
             }
             match c.status {
                 ContributionStatus::Pledged => {}
-                ContributionStatus::Confirmed => {
+                ContributionStatus::Confirmed | ContributionStatus::Returned => {
                     return Err(Refusal::new(
                         Code::ContributionConfirmed,
                         format!("contribution {} was confirmed by the bank statement of {}; money that arrived cannot be reversed", b.entry, opt_id(c.confirmed_by)),
@@ -655,15 +763,19 @@ impl Funds {
                 c.status = ContributionStatus::Reversed;
                 c.reversed_by = Some(ctx.id);
                 c.reversal_reason = Some(b.reason.clone());
+                c.reversed_at = Some(ctx.received_at.clone());
             }
             return Ok(());
+        }
+        if self.incomes.contains_key(&b.entry) {
+            return self.reverse_income(ctx, author, b);
         }
         if self.disbursements.contains_key(&b.entry) {
             return self.reverse_disbursement(ctx, author, b);
         }
         Err(Refusal::new(
             Code::UnknownEntry,
-            format!("no contribution or disbursement {}; only those can be reversed", b.entry),
+            format!("no contribution, income or disbursement {}; only those can be reversed", b.entry),
         ))
     }
 

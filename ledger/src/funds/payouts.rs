@@ -29,6 +29,10 @@ pub enum DisbursementStatus {
     Confirmed,
     /// Withdrawn before it executed.
     Reversed,
+    /// Still pending when its allocation was released or cancelled: it will never execute.
+    Lapsed,
+    /// Executed, but the bank returned the money (a reconciliation's `returned`).
+    Returned,
 }
 
 /// What a disbursement pays.
@@ -39,6 +43,8 @@ pub enum PayoutKind {
     Allocation,
     /// A contributor's refund after a dissolution.
     Refund,
+    /// A cost of running the fund (bank fees, administration, insurance), to an outside payee.
+    Cost,
 }
 
 /// One disbursement.
@@ -50,12 +56,12 @@ pub struct DisbursementState {
     pub seq: Seq,
     /// The fund.
     pub fund: FundId,
-    /// The passed allocation (or dissolution) it pays.
-    pub allocation: EntryId,
-    /// Allocation or refund.
+    /// The passed allocation (or dissolution) it pays; none for a cost.
+    pub allocation: Option<EntryId>,
+    /// Allocation, refund or cost.
     pub payout: PayoutKind,
-    /// Who is paid.
-    pub recipient: MemberId,
+    /// Who is paid: the member; none for a cost (see `cost.payee`).
+    pub recipient: Option<MemberId>,
     /// How much.
     pub amount: Amount,
     /// The bank payment's end-to-end id.
@@ -83,11 +89,37 @@ pub struct DisbursementState {
     /// Why it was withdrawn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reversal_reason: Option<String>,
+    /// What a cost pays for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::entry::Cost>,
+    /// When it executed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed_at: Option<Timestamp>,
+    /// When it was reversed or lapsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reversed_at: Option<Timestamp>,
+    /// The reconciliation that recorded the bank returning it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_by: Option<EntryId>,
+    /// When that reconciliation was received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_at: Option<Timestamp>,
+}
+
+impl DisbursementState {
+    /// Who receives the money: the member, or a cost's payee.
+    pub fn payee(&self) -> String {
+        match (&self.recipient, &self.cost) {
+            (Some(m), _) => m.to_string(),
+            (None, Some(c)) => c.payee.clone(),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// The account a disbursement draws on: an allocation, or one contributor's refund.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Account {
+pub(super) enum Account {
     Allocation(EntryId),
     Refund(FundId, MemberId),
 }
@@ -98,16 +130,17 @@ pub(super) struct Executions {
     paid: BTreeMap<Account, Balance>,
 }
 
-fn account_of(d: &DisbursementState) -> Account {
-    match d.payout {
-        PayoutKind::Allocation => Account::Allocation(d.allocation),
-        PayoutKind::Refund => Account::Refund(d.fund.clone(), d.recipient.clone()),
+pub(super) fn account_of(d: &DisbursementState) -> Option<Account> {
+    match (d.payout, d.allocation, &d.recipient) {
+        (PayoutKind::Allocation, Some(a), _) => Some(Account::Allocation(a)),
+        (PayoutKind::Refund, _, Some(m)) => Some(Account::Refund(d.fund.clone(), m.clone())),
+        _ => None,
     }
 }
 
 impl Funds {
     /// `(requested, paid)` of an account.
-    fn account(&self, a: &Account) -> Result<(Balance, Balance), Refusal> {
+    pub(super) fn account(&self, a: &Account) -> Result<(Balance, Balance), Refusal> {
         let found = match a {
             Account::Allocation(id) => match self.proposals.get(id) {
                 Some(p) => Some((p.requested, p.paid)),
@@ -123,7 +156,7 @@ impl Funds {
         found.ok_or_else(|| Refusal::new(Code::UnknownAllocation, "the allocation of this disbursement is gone"))
     }
 
-    fn set_account(&mut self, a: &Account, requested: Option<Balance>, paid: Option<Balance>) {
+    pub(super) fn set_account(&mut self, a: &Account, requested: Option<Balance>, paid: Option<Balance>) {
         let slot = match a {
             Account::Allocation(id) => match self.proposals.get_mut(id) {
                 Some(p) => Some((&mut p.requested, &mut p.paid)),
@@ -146,27 +179,26 @@ impl Funds {
         }
     }
 
-    /// `disbursement`: a treasurer requests a payout of a passed allocation.
+    /// `disbursement`: a treasurer requests a payout of a passed allocation, a
+    /// refund of a dissolved fund, or a cost.
     pub(super) fn disburse(&mut self, ctx: &Ctx<'_>, b: &Disbursement) -> Result<(), Refusal> {
         let author = ctx.member("disbursement")?;
-        let (fund, payout, recipient) = if let Some(p) = self.proposals.get(&b.allocation) {
+        let Some(allocation) = b.allocation else {
+            return self.disburse_cost(ctx, author, b);
+        };
+        let (fund, payout, recipient) = if let Some(p) = self.proposals.get(&allocation) {
             let fund = self.known_fund(&p.fund)?;
-            if !fund.is_treasurer(author) {
-                return Err(Refusal::new(
-                    Code::NotTreasurer,
-                    format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund),
-                ));
-            }
+            check_requester(fund, author, b)?;
             if !matches!(p.proposal_kind, ProposalKind::Allocation | ProposalKind::Dissolution) {
                 return Err(Refusal::new(
                     Code::NotAnAllocation,
-                    format!("proposal {} is not an allocation or a dissolution; it pays nothing", b.allocation),
+                    format!("proposal {allocation} is not an allocation or a dissolution; it pays nothing"),
                 ));
             }
             if p.outcome != Some(Outcome::Passed) {
                 return Err(Refusal::new(
                     Code::AllocationNotPassed,
-                    format!("proposal {} has not passed (it is {})", b.allocation, describe(p.outcome)),
+                    format!("proposal {allocation} has not passed (it is {})", describe(p.outcome)),
                 ));
             }
             match p.proposal_kind {
@@ -174,45 +206,39 @@ impl Funds {
                     let (Some(total), Some(recipient)) = (p.amount, &p.recipient) else {
                         return Err(Refusal::new(
                             Code::NotAnAllocation,
-                            format!("proposal {} has no amount or recipient", b.allocation),
+                            format!("proposal {allocation} has no amount or recipient"),
                         ));
                     };
-                    check_remainder(b, total, p.requested)?;
+                    check_recipient(b, recipient)?;
+                    self.check_remainder(b, allocation, total, p.requested)?;
                     (fund, PayoutKind::Allocation, recipient.clone())
                 }
-                _ => (fund, PayoutKind::Refund, refund_recipient(fund, b, author)?),
+                _ => (fund, PayoutKind::Refund, refund_recipient(fund, b, allocation)?),
             }
-        } else if let Some(p) = self.projects.get(&b.allocation) {
+        } else if let Some(p) = self.projects.get(&allocation) {
             // A project selected in a budgeting round is an allocation of its cost to its recipient.
             let fund = self.known_fund(&p.fund)?;
-            if !fund.is_treasurer(author) {
-                return Err(Refusal::new(
-                    Code::NotTreasurer,
-                    format!("{author} is not a treasurer of {}; only treasurers request payouts", p.fund),
-                ));
-            }
+            check_requester(fund, author, b)?;
             match p.status {
                 ProjectStatus::Selected => {}
                 ProjectStatus::Candidate => {
                     return Err(Refusal::new(
                         Code::AllocationNotPassed,
-                        format!("project {} is in round {}, which has not closed", b.allocation, p.round),
+                        format!("project {allocation} is in round {}, which has not closed", p.round),
                     ));
                 }
                 ProjectStatus::NotSelected => {
                     return Err(Refusal::new(
                         Code::AllocationNotPassed,
-                        format!("project {} was not selected in round {}", b.allocation, p.round),
+                        format!("project {allocation} was not selected in round {}", p.round),
                     ));
                 }
             }
-            check_remainder(b, p.cost, p.requested)?;
+            check_recipient(b, &p.recipient)?;
+            self.check_remainder(b, allocation, p.cost, p.requested)?;
             (fund, PayoutKind::Allocation, p.recipient.clone())
         } else {
-            return Err(Refusal::new(
-                Code::UnknownAllocation,
-                format!("no proposal or round project {}", b.allocation),
-            ));
+            return Err(Refusal::new(Code::UnknownAllocation, format!("no proposal or round project {allocation}")));
         };
         if &recipient == author {
             return Err(Refusal::new(
@@ -221,8 +247,8 @@ impl Funds {
             ));
         }
         let account = match payout {
-            PayoutKind::Allocation => Account::Allocation(b.allocation),
             PayoutKind::Refund => Account::Refund(fund.id.clone(), recipient.clone()),
+            _ => Account::Allocation(allocation),
         };
         let (requested, paid) = self.account(&account)?;
         let requested = money(requested.plus(b.amount), "requested")?;
@@ -237,34 +263,49 @@ impl Funds {
         let paid = if executes { Some(execute(&mut balances, b.amount, paid)?) } else { None };
         balances.check(&fund.id)?;
 
-        let d = DisbursementState {
-            id: ctx.id,
-            seq: ctx.seq,
-            fund: fund.id.clone(),
-            allocation: b.allocation,
-            payout,
-            recipient,
-            amount: b.amount,
-            reference: b.reference.clone(),
-            requested_by: author.clone(),
-            requested_at: ctx.received_at.clone(),
-            approvals: vec![author.clone()],
-            approval_records: vec![crate::record::RecordRef {
-                id: ctx.id,
-                seq: ctx.seq,
-                received_at: ctx.received_at.clone(),
-            }],
-            status: if executes { DisbursementStatus::Executed } else { DisbursementStatus::Pending },
-            executed_seq: executes.then_some(ctx.seq),
-            confirmed_by: None,
-            reversed_by: None,
-            reversal_reason: None,
-        };
+        let d = new_state(ctx, author, b, &fund.id, payout, Some(recipient), executes);
         let fund_id = fund.id.clone();
         let f = self.fund_mut(&fund_id)?;
         f.balances = balances;
         f.disbursements.push(ctx.id);
         self.set_account(&account, Some(requested), paid);
+        self.disbursements.insert(ctx.id, d);
+        Ok(())
+    }
+
+    /// A cost: at most the charter's `max_cost`, reserved from `available` at
+    /// once (moved to `committed`), with the same approvals as any payout.
+    fn disburse_cost(&mut self, ctx: &Ctx<'_>, author: &MemberId, b: &Disbursement) -> Result<(), Refusal> {
+        let Some(fund_id) = &b.fund else {
+            return Err(Refusal::new(Code::BadDisbursement, "a cost names its fund"));
+        };
+        let fund = self.known_fund(fund_id)?;
+        check_requester(fund, author, b)?;
+        let max = fund.charter.max_cost();
+        if b.amount > max {
+            return Err(Refusal::new(
+                Code::OverMaxCost,
+                format!("cost {} is above the charter's max_cost of {max}; a larger payout is an allocation and goes to a vote", b.amount),
+            ));
+        }
+        let mut balances = fund.balances;
+        if Balance::from(b.amount) > balances.available {
+            return Err(Refusal::new(
+                Code::InsufficientFunds,
+                format!("cost {} is above the fund's available balance {}", b.amount, balances.available),
+            ));
+        }
+        balances.available = money(balances.available.minus(b.amount), "available")?;
+        balances.committed = money(balances.committed.plus(b.amount), "committed")?;
+        let executes = fund.charter.approvals_required <= 1;
+        if executes {
+            execute(&mut balances, b.amount, Balance::ZERO)?;
+        }
+        balances.check(fund_id)?;
+        let d = new_state(ctx, author, b, fund_id, PayoutKind::Cost, None, executes);
+        let f = self.fund_mut(fund_id)?;
+        f.balances = balances;
+        f.disbursements.push(ctx.id);
         self.disbursements.insert(ctx.id, d);
         Ok(())
     }
@@ -283,7 +324,7 @@ impl Funds {
                 format!("{author} is not a treasurer of {}; only treasurers approve payouts", d.fund),
             ));
         }
-        if &d.recipient == author {
+        if d.recipient.as_ref() == Some(author) {
             return Err(Refusal::new(
                 Code::SelfApproval,
                 format!("{author} is the recipient of disbursement {}; it may not approve its own payout", d.id),
@@ -305,11 +346,10 @@ impl Funds {
         let executes = count >= fund.charter.approvals_required as usize;
         let account = account_of(d);
         let mut balances = fund.balances;
-        let paid = if executes {
-            let (_, paid) = self.account(&account)?;
-            Some(execute(&mut balances, d.amount, paid)?)
-        } else {
-            None
+        let paid = match (&account, executes) {
+            (Some(a), true) => Some(execute(&mut balances, d.amount, self.account(a)?.1)?),
+            (None, true) => Some(execute(&mut balances, d.amount, Balance::ZERO)?),
+            (_, false) => None,
         };
         balances.check(&d.fund)?;
 
@@ -322,9 +362,12 @@ impl Funds {
             if executes {
                 d.status = DisbursementStatus::Executed;
                 d.executed_seq = Some(ctx.seq);
+                d.executed_at = Some(ctx.received_at.clone());
             }
         }
-        self.set_account(&account, None, paid);
+        if let Some(a) = &account {
+            self.set_account(a, None, paid);
+        }
         Ok(())
     }
 
@@ -348,29 +391,47 @@ impl Funds {
         }
         match d.status {
             DisbursementStatus::Pending => {}
-            DisbursementStatus::Executed | DisbursementStatus::Confirmed => {
+            DisbursementStatus::Executed | DisbursementStatus::Confirmed | DisbursementStatus::Returned => {
                 return Err(Refusal::new(
                     Code::DisbursementExecuted,
                     format!("disbursement {} has been executed; a payout that went out cannot be reversed", d.id),
                 ));
             }
-            DisbursementStatus::Reversed => {
+            DisbursementStatus::Reversed | DisbursementStatus::Lapsed => {
                 return Err(Refusal::new(
                     Code::AlreadyReversed,
-                    format!("disbursement {} was already reversed by {}", d.id, super::opt_id(d.reversed_by)),
+                    format!(
+                        "disbursement {} was already {} by {}",
+                        d.id,
+                        status_word(d.status),
+                        super::opt_id(d.reversed_by)
+                    ),
                 ));
             }
         }
         let account = account_of(d);
-        let (requested, _) = self.account(&account)?;
-        let requested = money(requested.minus(d.amount), "requested")?;
-        fund.balances.check(&d.fund)?;
+        let mut balances = fund.balances;
+        let requested = match &account {
+            Some(a) => Some(money(self.account(a)?.0.minus(d.amount), "requested")?),
+            None => {
+                // A pending cost gives its reservation back to available.
+                balances.committed = money(balances.committed.minus(d.amount), "committed")?;
+                balances.available = money(balances.available.plus(d.amount), "available")?;
+                None
+            }
+        };
+        balances.check(&d.fund)?;
+        let fund_id = d.fund.clone();
+        self.fund_mut(&fund_id)?.balances = balances;
         if let Some(d) = self.disbursements.get_mut(&b.entry) {
             d.status = DisbursementStatus::Reversed;
             d.reversed_by = Some(ctx.id);
             d.reversal_reason = Some(b.reason.clone());
+            d.reversed_at = Some(ctx.received_at.clone());
         }
-        self.set_account(&account, Some(requested), None);
+        if let (Some(a), Some(r)) = (&account, requested) {
+            self.set_account(a, Some(r), None);
+        }
         Ok(())
     }
 
@@ -391,23 +452,30 @@ impl Funds {
             if count < charter.approvals_required as usize {
                 continue;
             }
-            let account = account_of(d);
-            let paid = match out.paid.get(&account) {
-                Some(p) => *p,
-                None => self.account(&account)?.1,
-            };
-            let paid = execute(balances, d.amount, paid)?;
-            out.paid.insert(account, paid);
+            match account_of(d) {
+                Some(account) => {
+                    let paid = match out.paid.get(&account) {
+                        Some(p) => *p,
+                        None => self.account(&account)?.1,
+                    };
+                    let paid = execute(balances, d.amount, paid)?;
+                    out.paid.insert(account, paid);
+                }
+                None => {
+                    execute(balances, d.amount, Balance::ZERO)?;
+                }
+            }
             out.disbursements.push(d.id);
         }
         Ok(out)
     }
 
-    pub(super) fn write_executions(&mut self, e: Executions, seq: Seq) {
+    pub(super) fn write_executions(&mut self, e: Executions, seq: Seq, at: &Timestamp) {
         for id in &e.disbursements {
             if let Some(d) = self.disbursements.get_mut(id) {
                 d.status = DisbursementStatus::Executed;
                 d.executed_seq = Some(seq);
+                d.executed_at = Some(at.clone());
             }
         }
         for (a, paid) in &e.paid {
@@ -416,19 +484,100 @@ impl Funds {
     }
 }
 
-/// A request must fit in what is left of the allocation: `total − requested`.
-fn check_remainder(b: &Disbursement, total: Amount, requested: Balance) -> Result<(), Refusal> {
-    let remainder = money(Balance::from(total).checked_sub(requested), "remainder")?;
-    if Balance::from(b.amount) > remainder {
+/// The requester must be a treasurer of the fund named (if any) and of the allocation's fund.
+fn check_requester(fund: &Fund, author: &MemberId, b: &Disbursement) -> Result<(), Refusal> {
+    if let Some(named) = &b.fund {
+        if named != &fund.id {
+            return Err(Refusal::new(
+                Code::WrongFund,
+                format!("the disbursement names fund {named}, but what it pays belongs to {}", fund.id),
+            ));
+        }
+    }
+    if !fund.is_treasurer(author) {
         return Err(Refusal::new(
-            Code::OverAllocationRemainder,
-            format!(
-                "{} is above what is left of allocation {}: {remainder} of {total} ({requested} already requested)",
-                b.amount, b.allocation
-            ),
+            Code::NotTreasurer,
+            format!("{author} is not a treasurer of {}; only treasurers request payouts", fund.id),
         ));
     }
     Ok(())
+}
+
+/// A `recipient` given with an allocation must be the allocation's recipient.
+fn check_recipient(b: &Disbursement, recipient: &MemberId) -> Result<(), Refusal> {
+    match &b.recipient {
+        Some(named) if named != recipient => Err(Refusal::new(
+            Code::WrongRecipient,
+            format!("the disbursement names {named} as recipient, but the allocation pays {recipient}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The state of a new disbursement request.
+fn new_state(
+    ctx: &Ctx<'_>,
+    author: &MemberId,
+    b: &Disbursement,
+    fund: &FundId,
+    payout: PayoutKind,
+    recipient: Option<MemberId>,
+    executes: bool,
+) -> DisbursementState {
+    DisbursementState {
+        id: ctx.id,
+        seq: ctx.seq,
+        fund: fund.clone(),
+        allocation: b.allocation,
+        payout,
+        recipient,
+        amount: b.amount,
+        reference: b.reference.clone(),
+        requested_by: author.clone(),
+        requested_at: ctx.received_at.clone(),
+        approvals: vec![author.clone()],
+        approval_records: vec![crate::record::RecordRef {
+            id: ctx.id,
+            seq: ctx.seq,
+            received_at: ctx.received_at.clone(),
+        }],
+        status: if executes { DisbursementStatus::Executed } else { DisbursementStatus::Pending },
+        executed_seq: executes.then_some(ctx.seq),
+        confirmed_by: None,
+        reversed_by: None,
+        reversal_reason: None,
+        cost: b.cost.clone(),
+        executed_at: executes.then(|| ctx.received_at.clone()),
+        reversed_at: None,
+        returned_by: None,
+        returned_at: None,
+    }
+}
+
+impl Funds {
+    /// A request must fit in what is left of the allocation: `total − requested − released`.
+    fn check_remainder(
+        &self,
+        b: &Disbursement,
+        allocation: EntryId,
+        total: Amount,
+        requested: Balance,
+    ) -> Result<(), Refusal> {
+        let released = self.released(&allocation);
+        let remainder = money(Balance::from(total).checked_sub(requested), "remainder")?;
+        let remainder = money(remainder.checked_sub(released), "remainder")?;
+        if Balance::from(b.amount) > remainder {
+            let freed = if released.is_zero() { String::new() } else { format!(", {released} released") };
+            return Err(Refusal::new(
+                Code::OverAllocationRemainder,
+                format!(
+                    "{} is above what is left of allocation {allocation}: {remainder} of {total} ({requested} already requested{freed})",
+                    b.amount
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Move `amount` from committed to disbursed; the account's new `paid`.
@@ -443,35 +592,41 @@ fn execute(balances: &mut Balances, amount: Amount, paid: Balance) -> Result<Bal
     money(paid.plus(amount), "paid")
 }
 
-/// Who a refund disbursement pays: the first contributor (by member id) whose
-/// unrequested refund is exactly the amount, the requester last.
-fn refund_recipient(fund: &Fund, b: &Disbursement, author: &MemberId) -> Result<MemberId, Refusal> {
+/// Who a refund disbursement pays: its named `recipient`, for at most what is
+/// still owed to it (partial refunds allowed).
+fn refund_recipient(fund: &Fund, b: &Disbursement, allocation: EntryId) -> Result<MemberId, Refusal> {
     let d = match (&fund.dissolution, fund.status) {
-        (Some(d), FundStatus::Dissolved) if d.proposal == b.allocation => d,
+        (Some(d), FundStatus::Dissolved) if d.proposal == allocation => d,
         _ => {
             return Err(Refusal::new(
                 Code::AllocationNotPassed,
-                format!("{} is not the dissolution of {}", b.allocation, fund.id),
+                format!("{allocation} is not the dissolution of {}", fund.id),
             ))
         }
     };
-    let mut own = None;
-    for (m, r) in &d.refunds {
-        let left = money(r.owed.checked_sub(r.requested), "refund")?;
-        if left == Balance::from(b.amount) {
-            if m == author {
-                own = Some(m.clone());
-            } else {
-                return Ok(m.clone());
-            }
-        }
-    }
-    own.ok_or_else(|| {
-        Refusal::new(
+    let Some(m) = &b.recipient else {
+        return Err(Refusal::new(
+            Code::MissingRecipient,
+            format!("a refund of {} names its recipient: the member whose refund it pays", fund.id),
+        ));
+    };
+    let Some(r) = d.refunds.get(m) else {
+        return Err(Refusal::new(
             Code::RefundMismatch,
-            format!("no contributor of {} is owed exactly {} that has not been requested; a refund pays one contributor's whole share", fund.id, b.amount),
-        )
-    })
+            format!("{m} is owed no refund by {}: it made no confirmed contribution", fund.id),
+        ));
+    };
+    let left = money(r.owed.checked_sub(r.requested), "refund")?;
+    if Balance::from(b.amount) > left {
+        return Err(Refusal::new(
+            Code::OverRefund,
+            format!(
+                "{} is above what is still owed to {m}: {left} of {} ({} already requested)",
+                b.amount, r.owed, r.requested
+            ),
+        ));
+    }
+    Ok(m.clone())
 }
 
 fn describe(o: Option<Outcome>) -> &'static str {
@@ -481,14 +636,17 @@ fn describe(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Rejected) => "rejected",
         Some(Outcome::RejectedNoQuorum) => "rejected for lack of quorum",
         Some(Outcome::RejectedInsufficientFunds) => "rejected for insufficient funds",
+        Some(Outcome::Withdrawn) => "withdrawn",
     }
 }
 
-fn status_word(s: DisbursementStatus) -> &'static str {
+pub(super) fn status_word(s: DisbursementStatus) -> &'static str {
     match s {
         DisbursementStatus::Pending => "pending",
         DisbursementStatus::Executed => "executed",
         DisbursementStatus::Confirmed => "confirmed",
         DisbursementStatus::Reversed => "reversed",
+        DisbursementStatus::Lapsed => "lapsed",
+        DisbursementStatus::Returned => "returned",
     }
 }

@@ -81,21 +81,11 @@ pub(super) fn open(ctx: &Ctx<'_>, p: &ProposalState) -> Result<RoundState, Refus
 }
 
 impl Funds {
-    /// The round a `cancellation` proposal in `fund` names: running, of this
+    /// The round a `cancellation` proposal in `fund` names (when it names a
+    /// round; an allocation's is judged in `release.rs`): running, of this
     /// fund, and not already the subject of an open cancellation.
     pub(super) fn cancellation_target(&self, fund: &Fund, b: &Proposal) -> Result<EntryId, Refusal> {
-        let r = match (b.round, b.allocation) {
-            (Some(r), None) => r,
-            (None, Some(a)) => {
-                return Err(Refusal::new(
-                    Code::AllocationCancellationUnsupported,
-                    format!(
-                        "cancelling allocation {a} is not supported yet; a cancellation here names a running round"
-                    ),
-                ))
-            }
-            _ => return Err(bad_fields("cancellation", "names exactly one of round and allocation")),
-        };
+        let r = b.round.ok_or_else(|| bad_fields("cancellation", "names exactly one of round and allocation"))?;
         let round = self.open_round(&r)?;
         if round.fund != fund.id {
             return Err(Refusal::new(

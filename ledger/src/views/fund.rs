@@ -75,6 +75,8 @@ pub struct CharterView {
     pub dissolution: DissolutionRule,
     /// The threshold of charter, dissolution and exclusion proposals.
     pub amend_threshold: Fraction,
+    /// The largest cost a treasurer may pay without a vote (`"100.00"` when the charter names none).
+    pub max_cost: Amount,
 }
 
 impl From<&Charter> for CharterView {
@@ -89,6 +91,7 @@ impl From<&Charter> for CharterView {
             max_request: c.max_request,
             dissolution: c.dissolution,
             amend_threshold: c.amend_threshold(),
+            max_cost: c.max_cost(),
         }
     }
 }

@@ -20,8 +20,9 @@ pub mod record;
 pub mod round;
 #[cfg(feature = "openapi")]
 pub mod schema;
+pub mod statement;
 
-pub use flows::{ApprovalView, ContributionView, DisbursementView, FlowsView};
+pub use flows::{ApprovalView, ContributionView, CostView, DisbursementView, FlowsView, IncomeView, ReleaseView};
 pub use fund::{
     BalancesView, CharterView, ContributorView, DissolutionView, ExclusionView, FundList, FundSummary, FundView,
     MatchingPledgeView, ProposalCounts, ReconciliationView, RefundView,
@@ -33,3 +34,4 @@ pub use record::{
     ConsistencyProofView, EntryList, ErrorBody, ErrorDetail, InclusionProofView, RecordView, SubmitReceipt,
 };
 pub use round::{BallotView, PaymentView, ProjectView, RoundList, RoundOutcomeView, RoundSummary, RoundView};
+pub use statement::{StatementError, StatementIn, StatementOut, StatementPayout, StatementPending, StatementView};

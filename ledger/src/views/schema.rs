@@ -178,7 +178,8 @@ enum_schema!(Kind, "An entry kind (SPEC §4.1 and §4.5).", {
     Reconciliation => "reconciliation", Reversal => "reversal",
     MemberUpdate => "member.update", KeyRecover => "key.recover", KeyRecoverCancel => "key.recover.cancel",
     KeyRecoverApprove => "key.recover.approve", RegistrarPropose => "registrar.propose",
-    RegistrarApprove => "registrar.approve",
+    RegistrarApprove => "registrar.approve", AllocationRelease => "allocation.release",
+    ProposalWithdraw => "proposal.withdraw", Income => "income",
 });
 enum_schema!(MemberStatus, "Where a member stands in the register.", { Pending => "pending", Admitted => "admitted", Rejected => "rejected" });
 enum_schema!(MemberKind, "What kind of member.", { Collective => "collective", Municipality => "municipality", Partner => "partner" });
@@ -186,12 +187,12 @@ enum_schema!(LegalForm, "A member's legal form.", { Stichting => "stichting", Co
 enum_schema!(FundStatus, "Whether a fund still works.", { Active => "active", Dissolved => "dissolved" });
 enum_schema!(Admission, "How members join a fund.", { Open => "open", Vote => "vote" });
 enum_schema!(DissolutionRule, "What happens to the money at a dissolution.", { ProRataRefund => "pro_rata_refund" });
-enum_schema!(ContributionStatus, "Where a contribution stands.", { Pledged => "pledged", Confirmed => "confirmed", Reversed => "reversed" });
-enum_schema!(DisbursementStatus, "Where a disbursement stands.", { Pending => "pending", Executed => "executed", Confirmed => "confirmed", Reversed => "reversed" });
-enum_schema!(PayoutKind, "What a disbursement pays.", { Allocation => "allocation", Refund => "refund" });
+enum_schema!(ContributionStatus, "Where a contribution stands.", { Pledged => "pledged", Confirmed => "confirmed", Reversed => "reversed", Returned => "returned" });
+enum_schema!(DisbursementStatus, "Where a disbursement stands.", { Pending => "pending", Executed => "executed", Confirmed => "confirmed", Reversed => "reversed", Lapsed => "lapsed", Returned => "returned" });
+enum_schema!(PayoutKind, "What a disbursement pays.", { Allocation => "allocation", Refund => "refund", Cost => "cost" });
 enum_schema!(ProposalKind, "What a proposal decides.", { Allocation => "allocation", Admission => "admission", Charter => "charter", Dissolution => "dissolution", Round => "round", Cancellation => "cancellation", Exclusion => "exclusion" });
 enum_schema!(ProposalStatus, "Open or closed.", { Open => "open", Closed => "closed" });
-enum_schema!(Outcome, "How a proposal ended.", { Passed => "passed", Rejected => "rejected", RejectedNoQuorum => "rejected_no_quorum", RejectedInsufficientFunds => "rejected_insufficient_funds" });
+enum_schema!(Outcome, "How a proposal ended.", { Passed => "passed", Rejected => "rejected", RejectedNoQuorum => "rejected_no_quorum", RejectedInsufficientFunds => "rejected_insufficient_funds", Withdrawn => "withdrawn" });
 enum_schema!(Choice, "A vote.", { Yes => "yes", No => "no", Abstain => "abstain" });
 enum_schema!(RoundRule, "A budgeting round's rule.", { Greedy => "greedy", EqualShares => "equal_shares" });
 enum_schema!(RoundStatus, "Where a round stands.", { Open => "open", Closed => "closed", Cancelled => "cancelled" });
