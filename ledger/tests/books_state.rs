@@ -186,7 +186,7 @@ fn journals_know_incomes_costs_reversals_and_returns() {
 fn the_desk_proposes_returns_from_reversal_lines() {
     let mut w = world();
     let c1 = w.id("c1");
-    w.ok("coop", Kind::Reconciliation, recon(1, &[c1.clone()], &[], "120.00"));
+    w.ok("coop", Kind::Reconciliation, recon(1, std::slice::from_ref(&c1), &[], "120.00"));
     let b = FundBooks::from_state(&w.state, &"fnd".parse().unwrap()).unwrap();
     let day = w.now.date_naive();
     let reversal = |key: &str, amount: &str, reference: &str| BankLine {
