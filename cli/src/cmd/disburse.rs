@@ -7,7 +7,7 @@ use ledger::money::Amount;
 use serde_json::json;
 
 use super::member::SignArgs;
-use crate::exit::{CmdResult, InputContext};
+use crate::exit::CmdResult;
 
 /// `meent disburse`: request a payout of a passed allocation or a selected project (your request is your approval).
 #[derive(Debug, Args)]
@@ -27,8 +27,8 @@ pub struct DisburseArgs {
 
 /// Sign and submit a disbursement.
 pub fn disburse(a: DisburseArgs) -> CmdResult {
-    let id: EntryId = a.allocation.parse().input_ctx("--allocation")?;
-    let amount: Amount = a.amount.parse().input_ctx("--amount")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--allocation", &a.allocation)?;
+    let amount: Amount = crate::input::amount("--amount", &a.amount)?;
     a.sign.submit(
         Kind::Disbursement,
         json!({"allocation": id.to_hex(), "amount": amount.to_string(), "reference": a.reference}),
@@ -48,7 +48,7 @@ pub struct ApproveArgs {
 
 /// Sign and submit an approval.
 pub fn approve(a: ApproveArgs) -> CmdResult {
-    let id: EntryId = a.disbursement.parse().input_ctx("--disbursement")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--disbursement", &a.disbursement)?;
     a.sign.submit(Kind::DisbursementApprove, json!({"disbursement": id.to_hex()}))?;
     Ok(())
 }
@@ -68,7 +68,7 @@ pub struct ReverseArgs {
 
 /// Sign and submit a reversal.
 pub fn reverse(a: ReverseArgs) -> CmdResult {
-    let id: EntryId = a.entry.parse().input_ctx("--entry")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--entry", &a.entry)?;
     a.sign.submit(Kind::Reversal, json!({"entry": id.to_hex(), "reason": a.reason}))?;
     Ok(())
 }

@@ -8,7 +8,9 @@ pub mod fund;
 pub mod init;
 pub mod keygen;
 pub mod member;
+pub mod payouts;
 pub mod pb;
+pub mod proposal;
 pub mod propose;
 pub mod reconcile;
 pub mod round;
@@ -54,6 +56,12 @@ enum Command {
     Pledge(contribute::PledgeArgs),
     /// Propose an allocation, an admission, a charter or a dissolution.
     Propose(propose::ProposeArgs),
+    /// List proposals (`proposal list [--fund F] [--open]`), with the ids to vote on.
+    #[command(subcommand)]
+    Proposal(proposal::ProposalCommand),
+    /// Payout requests waiting for approvals (`payouts pending [--as ME]`).
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
     /// Vote yes, no or abstain on a proposal.
     Vote(propose::VoteArgs),
     /// Close a proposal whose deadline passed or on which every counted member voted.
@@ -92,6 +100,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Contribute(a) => contribute::contribute(a),
         Command::Pledge(a) => contribute::pledge(a),
         Command::Propose(a) => propose::propose(a),
+        Command::Proposal(c) => proposal::run(c),
+        Command::Payouts(c) => payouts::run(c),
         Command::Vote(a) => propose::vote(a),
         Command::Close(a) => propose::close(a),
         Command::Round(c) => round::run(c),

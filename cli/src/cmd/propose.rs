@@ -12,7 +12,7 @@ use serde_json::json;
 use super::fund::{read_charter, wire};
 use super::member::SignArgs;
 use crate::client::Client;
-use crate::exit::{CmdError, CmdResult, InputContext};
+use crate::exit::{CmdError, CmdResult};
 use ledger::funds::ProposalStatus;
 use ledger::views::ProposalView;
 
@@ -69,7 +69,7 @@ pub fn propose(a: ProposeArgs) -> CmdResult {
     let mut body = json!({"fund": a.fund, "title": a.title, "description": a.description});
     let kind = match a.kind {
         ProposalKindArg::Allocation => {
-            let amount: Amount = need(a.amount, "--amount", "allocation")?.parse().input_ctx("--amount")?;
+            let amount: Amount = crate::input::amount("--amount", &need(a.amount, "--amount", "allocation")?)?;
             body["amount"] = json!(amount.to_string());
             body["recipient"] = json!(need(a.recipient, "--recipient", "allocation")?);
             "allocation"
@@ -115,13 +115,18 @@ pub struct VoteArgs {
 
 /// Sign and submit a vote.
 pub fn vote(a: VoteArgs) -> CmdResult {
-    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--proposal", &a.proposal)?;
     let choice = match a.choice {
         ChoiceArg::Yes => "yes",
         ChoiceArg::No => "no",
         ChoiceArg::Abstain => "abstain",
     };
+    let before = Client::new(&a.sign.server)?.get::<ProposalView>(&format!("/v1/proposals/{id}")).ok();
+    let earlier = before.and_then(|p| p.votes.into_iter().find(|v| v.member.as_str() == a.sign.as_id));
     a.sign.submit(Kind::Vote, json!({"proposal": id.to_hex(), "choice": choice}))?;
+    if let Some(v) = earlier {
+        eprintln!("this replaces your vote of {} (entry {}, record {})", wire(&v.choice), v.id, v.seq);
+    }
     Ok(())
 }
 
@@ -137,7 +142,7 @@ pub struct CloseArgs {
 
 /// Sign and submit a close, then show the outcome.
 pub fn close(a: CloseArgs) -> CmdResult {
-    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--proposal", &a.proposal)?;
     let client = Client::new(&a.sign.server)?;
     let before: ProposalView = client.get(&format!("/v1/proposals/{id}"))?;
     if before.status == ProposalStatus::Closed {

@@ -3,14 +3,12 @@
 //! commands sign entries and render the server's `GET /v1/rounds/{id}`.
 
 use anyhow::anyhow;
-use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use ledger::entry::Kind;
 use ledger::funds::{ProjectStatus, RoundStatus};
 use ledger::ids::{EntryId, MemberId};
 use ledger::money::Amount;
-use ledger::time::Timestamp;
-use ledger::views::RoundView;
+use ledger::views::{RoundList, RoundSummary, RoundView};
 use serde_json::json;
 
 use super::fund::{s, wire, ReadArgs};
@@ -94,6 +92,21 @@ pub enum RoundCommand {
         #[arg(long)]
         round: String,
     },
+    /// List budgeting rounds: id, fund, budget, status.
+    #[command(after_help = "Examples:
+  meent round list --fund warmtefonds-noord
+  meent round list --open --json
+  meent round show 5be0c3a1        # a prefix of 8+ hex")]
+    List {
+        /// Only this fund's rounds.
+        #[arg(long)]
+        fund: Option<String>,
+        /// Only the rounds still open.
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// A round: its projects, ballots and, once closed, the outcome and what each supporter group paid.
     Show {
         /// The round (the id of its round.open).
@@ -107,10 +120,10 @@ pub enum RoundCommand {
 pub fn run(c: RoundCommand) -> CmdResult {
     match c {
         RoundCommand::Open { sign, fund, budget, rule, projects_until, closes_at } => {
-            let budget: Amount = budget.parse().input_ctx("--budget")?;
+            let budget: Amount = crate::input::amount("--budget", &budget)?;
             let now = crate::clock::now();
-            let projects_until = when(&projects_until, now).input_ctx("--projects-until")?;
-            let closes_at = when(&closes_at, now).input_ctx("--closes-at")?;
+            let projects_until = crate::input::deadline("--projects-until", &projects_until, now)?;
+            let closes_at = crate::input::deadline("--closes-at", &closes_at, now)?;
             let rule = match rule {
                 RuleArg::Greedy => "greedy",
                 RuleArg::EqualShares => "equal_shares",
@@ -125,18 +138,18 @@ pub fn run(c: RoundCommand) -> CmdResult {
             }
         }
         RoundCommand::Project { sign, round, title, description, cost, recipient } => {
-            let round: EntryId = round.parse().input_ctx("--round")?;
-            let cost: Amount = cost.parse().input_ctx("--cost")?;
+            let round: EntryId = crate::input::entry_id(&sign.server, "--round", &round)?;
+            let cost: Amount = crate::input::amount("--cost", &cost)?;
             let recipient: MemberId = recipient.parse().input_ctx("--recipient")?;
             sign.submit(Kind::RoundProject, json!({"round": round.to_hex(), "title": title, "description": description, "cost": cost.to_string(), "recipient": recipient}))?;
         }
         RoundCommand::Ballot { sign, round, approve, none } => {
-            let round: EntryId = round.parse().input_ctx("--round")?;
+            let round: EntryId = crate::input::entry_id(&sign.server, "--round", &round)?;
             let approve: Vec<String> = approve
                 .iter()
                 .map(|p| p.trim())
                 .filter(|p| !p.is_empty())
-                .map(|p| p.parse::<EntryId>().map(|id| id.to_hex()).input_ctx(format!("--approve {p}")))
+                .map(|p| crate::input::entry_id(&sign.server, "--approve", p).map(|id| id.to_hex()))
                 .collect::<CmdResult<_>>()?;
             if approve.is_empty() && !none {
                 return Err(CmdError::input(anyhow!(
@@ -146,7 +159,7 @@ pub fn run(c: RoundCommand) -> CmdResult {
             sign.submit(Kind::Ballot, json!({"round": round.to_hex(), "approve": approve}))?;
         }
         RoundCommand::Close { sign, round } => {
-            let id: EntryId = round.parse().input_ctx("--round")?;
+            let id: EntryId = crate::input::entry_id(&sign.server, "--round", &round)?;
             let client = Client::new(&sign.server)?;
             let before: RoundView = client.get(&format!("/v1/rounds/{id}"))?;
             if before.status != RoundStatus::Open {
@@ -163,8 +176,9 @@ pub fn run(c: RoundCommand) -> CmdResult {
                 print_round(&client.get(&format!("/v1/rounds/{id}"))?);
             }
         }
+        RoundCommand::List { fund, open, read } => list(fund, open, read)?,
         RoundCommand::Show { round, read } => {
-            let id: EntryId = round.parse().input_ctx("the round id")?;
+            let id: EntryId = crate::input::entry_id(&read.server, "the round id", &round)?;
             let v: RoundView = Client::new(&read.server)?.get(&format!("/v1/rounds/{id}"))?;
             if read.json {
                 println!("{}", json!(v));
@@ -176,28 +190,39 @@ pub fn run(c: RoundCommand) -> CmdResult {
     Ok(())
 }
 
-/// A deadline: RFC 3339 UTC, or `+N` with a unit `s`, `m`, `h` or `d` from `now`.
-fn when(text: &str, now: DateTime<Utc>) -> anyhow::Result<Timestamp> {
-    let Some(rel) = text.strip_prefix('+') else {
-        return Ok(text.parse()?);
-    };
-    let bad = || {
-        anyhow!("{text:?} is neither an RFC 3339 UTC time (2026-12-01T12:00:00Z) nor +N with s, m, h or d (+90s, +2h, +14d)")
-    };
-    let split = rel.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (n, unit) = rel.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => Some(n),
-        "m" => n.checked_mul(60),
-        "h" => n.checked_mul(3600),
-        "d" => n.checked_mul(86_400),
-        _ => None,
+/// `meent round list`.
+fn list(fund: Option<String>, open: bool, read: ReadArgs) -> CmdResult {
+    let mut q = Vec::new();
+    if let Some(f) = &fund {
+        q.push(format!("fund={f}"));
     }
-    .ok_or_else(bad)?;
-    let delta = chrono::TimeDelta::try_seconds(secs).ok_or_else(bad)?;
-    let t = now.checked_add_signed(delta).ok_or_else(bad)?;
-    Ok(Timestamp::from_instant(t))
+    if open {
+        q.push("status=open".to_string());
+    }
+    let path = if q.is_empty() { "/v1/rounds".to_string() } else { format!("/v1/rounds?{}", q.join("&")) };
+    let pages = Client::new(&read.server)?.get_pages(&path, |p: &RoundList| p.next)?;
+    let rounds: Vec<RoundSummary> = pages.into_iter().flat_map(|p| p.rounds).collect();
+    if read.json {
+        println!("{}", json!({"rounds": rounds, "next": null}));
+        return Ok(());
+    }
+    if rounds.is_empty() {
+        println!("no rounds{}", if open { " open" } else { "" });
+    }
+    for r in &rounds {
+        println!(
+            "{}  {:<24} {:>12} EUR  {:<12} {:<10} {} projects, {} ballots, closes {}",
+            short(&r.id.to_hex()),
+            r.fund.as_str(),
+            r.budget.to_string(),
+            wire(&r.rule),
+            wire(&r.status),
+            r.project_count,
+            r.ballot_count,
+            r.closes_at
+        );
+    }
+    Ok(())
 }
 
 fn short(id: &str) -> &str {
@@ -266,7 +291,13 @@ fn print_round(r: &RoundView) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use chrono::{DateTime, Utc};
+    use ledger::time::Timestamp;
+
+    /// Deadlines as `round open` reads them (`crate::input::when`).
+    fn when(text: &str, now: DateTime<Utc>) -> anyhow::Result<Timestamp> {
+        crate::input::when(text, now).map(|(t, _)| t)
+    }
 
     #[test]
     fn deadlines_absolute_and_relative() {
