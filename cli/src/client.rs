@@ -8,6 +8,7 @@ use ledger::crypto;
 use ledger::entry::{self, Kind, VerifiedEntry};
 use ledger::ids::Author;
 use ledger::time::Timestamp;
+use ledger::views::MemberView;
 use ledger::views::SubmitReceipt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -37,6 +38,7 @@ pub struct Accepted {
 impl Client {
     /// A client for `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str) -> CmdResult<Client> {
+        check_scheme(base)?;
         let http = reqwest::blocking::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()
@@ -58,7 +60,61 @@ impl Client {
             })?;
             return Ok(Accepted { created: status == 201, body, receipt });
         }
-        Err(answer_error(&url, status, &body))
+        Err(self.explain(answer_error(&url, status, &body), &body, Some(e)))
+    }
+
+    /// Add to a refusal what the user can do about it: the nearest fund ids to
+    /// an unknown one; for a key that is not the member's current key, both keys.
+    fn explain(&self, err: CmdError, body: &Value, entry: Option<&VerifiedEntry>) -> CmdError {
+        let msg = body["error"]["message"].as_str().unwrap_or("");
+        let hint = match body["error"]["code"].as_str() {
+            Some("unknown_fund") => self.fund_hint(msg),
+            Some("wrong_key") => entry.and_then(|e| self.key_hint(e)),
+            _ => None,
+        };
+        match hint {
+            Some(h) => CmdError::new(err.class, err.error.context(h)),
+            None => err,
+        }
+    }
+
+    fn fund_hint(&self, msg: &str) -> Option<String> {
+        let typed = msg.strip_prefix("no fund ")?.trim();
+        let funds = self.get_json_plain("/v1/funds").ok()?;
+        let ids = crate::input::ids_of(&funds, "funds");
+        let near = crate::input::nearest(typed, ids.iter().map(String::as_str));
+        Some(match near.as_slice() {
+            [] if ids.is_empty() => format!("there is no fund {typed:?}: this ledger has no funds yet"),
+            [] => format!("there is no fund {typed:?}; the funds are: {}", ids.join(", ")),
+            _ => format!(
+                "there is no fund {typed:?}; did you mean {}? (`meent fund list` lists them)",
+                near.join(" or ")
+            ),
+        })
+    }
+
+    fn key_hint(&self, e: &VerifiedEntry) -> Option<String> {
+        let member = e.author.member()?;
+        let m: MemberView = self.get(&format!("/v1/members/{member}")).ok()?;
+        let signed = e.key.to_hex();
+        let old = if m.previous_keys.iter().any(|k| k.to_hex() == signed) { ", a key rotated out" } else { "" };
+        Some(format!(
+            "your --key file holds public key {signed}{old}, but {member}'s current key is {}: sign with the key file \
+             of that key (meent keygen printed it), or, if that key is lost, ask a registrar about key recovery",
+            m.key.to_hex()
+        ))
+    }
+
+    /// GET a JSON document without explaining a refusal (used by the explanations themselves).
+    fn get_json_plain(&self, path: &str) -> CmdResult<Value> {
+        let url = format!("{}{path}", self.base);
+        let resp = self.http.get(&url).send().map_err(|e| unreachable(&url, e))?;
+        let status = resp.status();
+        let body = json_of(&url, resp)?;
+        if !status.is_success() {
+            return Err(answer_error(&url, status.as_u16(), &body));
+        }
+        Ok(body)
     }
 
     /// GET a JSON document; 404 and other errors are reported with the server's code and message.
@@ -68,7 +124,7 @@ impl Client {
         let status = resp.status();
         let body = json_of(&url, resp)?;
         if !status.is_success() {
-            return Err(answer_error(&url, status.as_u16(), &body));
+            return Err(self.explain(answer_error(&url, status.as_u16(), &body), &body, None));
         }
         Ok(body)
     }
@@ -126,7 +182,14 @@ impl Signer {
     /// Load `--key FILE` for `--as ID`.
     pub fn load(key: &Path, as_id: &str) -> CmdResult<Signer> {
         let author: Author = as_id.parse().input_ctx(format!("--as {as_id}"))?;
-        let key = crypto::read_key_file(key).input_ctx("--key")?;
+        let key = crypto::read_key_file(key).map_err(|e| {
+            let what = std::fs::read_to_string(key).ok().and_then(|t| crate::keyfile::describe(&t));
+            let e = anyhow!(e).context("--key");
+            CmdError::input(match what {
+                Some(w) => e.context(w),
+                None => e,
+            })
+        })?;
         Ok(Signer { author, key })
     }
 
@@ -158,7 +221,25 @@ fn answer_error(url: &str, status: u16, body: &Value) -> CmdError {
 }
 
 fn unreachable(url: &str, e: reqwest::Error) -> CmdError {
+    if e.is_connect() {
+        return CmdError::io(anyhow!(e).context(format!(
+            "cannot reach {url}: no meent server answers there; start `meent serve` or pass `--server URL` \
+             (or set MEENT_SERVER)"
+        )));
+    }
     CmdError::io(anyhow!(e).context(format!("cannot reach {url}")))
+}
+
+/// A server URL must start with `http://` or `https://`.
+fn check_scheme(base: &str) -> CmdResult {
+    if base.starts_with("http://") || base.starts_with("https://") {
+        return Ok(());
+    }
+    let fix = match base.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}:// is not supported: use http://{rest} or https://{rest}"),
+        None => format!("a server URL starts with http:// or https://: pass --server http://{base}"),
+    };
+    Err(CmdError::usage(anyhow!("--server {base:?}: {fix}")))
 }
 
 fn json_of(url: &str, resp: reqwest::blocking::Response) -> CmdResult<Value> {

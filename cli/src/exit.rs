@@ -4,6 +4,8 @@
 
 use std::fmt::Display;
 
+use anyhow::anyhow;
+
 /// The class of a failed command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -98,10 +100,60 @@ impl<T, E: Into<anyhow::Error>> InputContext<T> for Result<T, E> {
     }
 }
 
+/// The error for a store that cannot be opened: when another process holds
+/// its lock, say which one (from `/proc/locks`) and what to do.
+pub fn store_error(dir: &std::path::Path, e: anyhow::Error) -> CmdError {
+    let text = format!("{e:#}");
+    if !(text.contains("could not acquire lock") || text.contains("WouldBlock")) {
+        return CmdError::input(e);
+    }
+    let db = ledger::log::store_path(dir).join("db");
+    let who = lock_holder(&db)
+        .map(|(pid, cmd)| format!("process {pid} ({cmd})"))
+        .unwrap_or_else(|| "another process (another meent serve or verify)".to_string());
+    CmdError::input(anyhow!(
+        "the ledger in {} is in use by {who}: only one process may open it at a time; stop that process, \
+         or ask the running server with --server URL instead of --data",
+        dir.display()
+    ))
+}
+
+/// The pid and command line of the process holding a lock on `file`, read from
+/// `/proc/locks` (Linux); `None` elsewhere or when not found.
+pub fn lock_holder(file: &std::path::Path) -> Option<(u32, String)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::metadata(file).ok()?.ino();
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        let pid = locks.lines().find_map(|l| {
+            // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let dev_ino = f.iter().find(|w| w.matches(':').count() == 2)?;
+            let ino: u64 = dev_ino.rsplit(':').next()?.parse().ok()?;
+            let i = f.iter().position(|w| w == dev_ino)?;
+            (ino == inode).then(|| f.get(i.checked_sub(1)?)?.parse::<u32>().ok()).flatten()
+        })?;
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                b.split(|c| *c == 0)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        Some((pid, if cmd.is_empty() { "command line unknown".to_string() } else { cmd }))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use anyhow::anyhow;
-
     use super::*;
 
     #[test]

@@ -10,6 +10,8 @@ pub mod client;
 pub mod clock;
 pub mod cmd;
 pub mod exit;
+pub mod input;
+pub mod keyfile;
 pub mod progress;
 pub mod treasurer;
 

@@ -154,10 +154,8 @@ impl Amount {
         match frac.len() {
             0 if separators == 1 => return Err(bad("digits must follow the decimal separator, e.g. 12.50")),
             3 => {
-                return Err(bad(
-                    "three digits after a point or comma could be a thousands separator or decimals: \
-                     write 1000 or 1.00",
-                ))
+                return Err(bad("three digits after a point or comma could be a thousands separator or decimals: \
+                     write 1000 or 1.00"))
             }
             n if n > 3 => return Err(bad("more than two decimals: amounts are in whole cents")),
             _ => {}

@@ -17,7 +17,7 @@ pub struct ContributeArgs {
     /// The fund.
     #[arg(long)]
     fund: String,
-    /// The amount in euros, two decimals (e.g. 250.00).
+    /// The amount in euros (250, 250.00, 12,50 or € 12,50; echoed as signed).
     #[arg(long)]
     amount: String,
     /// The payment reference you put on the bank transfer.
@@ -33,7 +33,7 @@ pub struct ContributeArgs {
 
 /// Sign and submit a contribution.
 pub fn contribute(a: ContributeArgs) -> CmdResult {
-    let amount: Amount = a.amount.parse().input_ctx("--amount")?;
+    let amount: Amount = crate::input::amount("--amount", &a.amount)?;
     let mut body = json!({"fund": a.fund, "amount": amount.to_string(), "reference": a.reference});
     if let Some(n) = a.note {
         body["note"] = json!(n);
@@ -68,7 +68,7 @@ pub struct PledgeArgs {
 /// Sign and submit a matching pledge.
 pub fn pledge(a: PledgeArgs) -> CmdResult {
     let ratio: Ratio = a.ratio.parse().input_ctx("--ratio")?;
-    let cap: Amount = a.cap.parse().input_ctx("--cap")?;
+    let cap: Amount = crate::input::amount("--cap", &a.cap)?;
     let until: Date = a.until.parse().input_ctx("--until")?;
     a.sign.submit(
         Kind::PledgeMatching,

@@ -7,7 +7,7 @@ use ledger::money::Amount;
 use serde_json::json;
 
 use super::member::SignArgs;
-use crate::exit::{CmdResult, InputContext};
+use crate::exit::CmdResult;
 
 /// What a cost pays for.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,10 +56,10 @@ pub struct DisburseArgs {
 
 /// Sign and submit a disbursement.
 pub fn disburse(a: DisburseArgs) -> CmdResult {
-    let amount: Amount = a.amount.parse().input_ctx("--amount")?;
+    let amount: Amount = crate::input::amount("--amount", &a.amount)?;
     let mut body = json!({"amount": amount.to_string(), "reference": a.reference});
     if let Some(alloc) = &a.allocation {
-        let id: EntryId = alloc.parse().input_ctx("--allocation")?;
+        let id: EntryId = crate::input::entry_id(&a.sign.server, "--allocation", alloc)?;
         body["allocation"] = json!(id.to_hex());
     }
     if let Some(r) = a.recipient {
@@ -97,7 +97,7 @@ pub struct ReleaseArgs {
 
 /// Sign and submit an `allocation.release`.
 pub fn release(a: ReleaseArgs) -> CmdResult {
-    let id: EntryId = a.allocation.parse().input_ctx("--allocation")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--allocation", &a.allocation)?;
     a.sign.submit(Kind::AllocationRelease, json!({"allocation": id.to_hex(), "reason": a.reason}))?;
     Ok(())
 }
@@ -114,7 +114,7 @@ pub struct ApproveArgs {
 
 /// Sign and submit an approval.
 pub fn approve(a: ApproveArgs) -> CmdResult {
-    let id: EntryId = a.disbursement.parse().input_ctx("--disbursement")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--disbursement", &a.disbursement)?;
     a.sign.submit(Kind::DisbursementApprove, json!({"disbursement": id.to_hex()}))?;
     Ok(())
 }
@@ -134,7 +134,7 @@ pub struct ReverseArgs {
 
 /// Sign and submit a reversal.
 pub fn reverse(a: ReverseArgs) -> CmdResult {
-    let id: EntryId = a.entry.parse().input_ctx("--entry")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--entry", &a.entry)?;
     a.sign.submit(Kind::Reversal, json!({"entry": id.to_hex(), "reason": a.reason}))?;
     Ok(())
 }

@@ -46,7 +46,7 @@ pub struct ExportArgs {
     /// What to write.
     #[arg(long, value_enum)]
     format: Format,
-    /// A running server's URL.
+    /// A running server's URL (default: $MEENT_SERVER, else http://127.0.0.1:8080, unless --data is given).
     #[arg(long)]
     server: Option<String>,
     /// A data directory (the server must not be running on it).
@@ -64,7 +64,8 @@ pub struct ExportArgs {
 }
 
 /// Write the export.
-pub fn run(a: ExportArgs) -> CmdResult {
+pub fn run(mut a: ExportArgs) -> CmdResult {
+    a.server = super::source::default_server(a.server.take(), a.data.is_some());
     if a.round.is_some() && a.format != Format::Pabulib {
         return Err(CmdError::usage(anyhow!("--round is for --format pabulib")));
     }
@@ -134,7 +135,10 @@ fn format_name(f: Format) -> &'static str {
 /// The round as a `.pb` file, from the state reached by replaying (and
 /// verifying against the signed checkpoint) the whole log.
 fn pabulib(a: &ExportArgs, round: &str) -> CmdResult {
-    let id: EntryId = round.parse().input_ctx(format!("--round {round}"))?;
+    let id: EntryId = match &a.server {
+        Some(server) => crate::input::entry_id(server, "--round", round)?,
+        None => round.parse().input_ctx(format!("--round {round}"))?,
+    };
     let source = match (&a.data, &a.server) {
         (Some(_), None) | (None, Some(_)) => LogSource::from_args(a.data.as_deref(), a.server.as_deref(), None)?,
         _ => return Err(CmdError::usage(anyhow!("give exactly one of --data DIR, --server URL"))),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use ledger::entry::{Charter, Kind};
-use ledger::money::{Amount, Fraction};
+use ledger::money::Fraction;
 use ledger::views::{FundList, FundSummary, FundView, ProposalList, ProposalView};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -84,8 +84,10 @@ impl CharterArgs {
         let threshold = self.threshold.clone().unwrap_or_else(|| "0.5".into());
         quorum.parse::<Fraction>().input_ctx("--quorum")?;
         threshold.parse::<Fraction>().input_ctx("--threshold")?;
-        let max_request = self.max_request.clone().unwrap_or_else(|| "25000.00".into());
-        max_request.parse::<Amount>().input_ctx("--max-request")?;
+        let max_request = match &self.max_request {
+            Some(m) => crate::input::amount("--max-request", m)?.to_string(),
+            None => "25000.00".to_string(),
+        };
         let admission = match self.admission.unwrap_or(AdmissionArg::Open) {
             AdmissionArg::Open => "open",
             AdmissionArg::Vote => "vote",
@@ -104,7 +106,7 @@ impl CharterArgs {
         });
         let mut v = v;
         if let Some(m) = &self.max_cost {
-            let m: Amount = m.parse().input_ctx("--max-cost")?;
+            let m = crate::input::amount("--max-cost", m)?;
             v["max_cost"] = json!(m.to_string());
         }
         serde_json::from_value::<Charter>(v.clone()).input_ctx("charter")?;

@@ -27,6 +27,9 @@ pub struct SignArgs {
     /// Print the server's answer as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print only the new entry's id (for scripts: `ID=$(meent propose … --quiet)`).
+    #[arg(long, short = 'q', conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 impl SignArgs {
@@ -38,6 +41,8 @@ impl SignArgs {
         let acc = client.submit(&entry)?;
         if self.json {
             println!("{}", acc.body);
+        } else if self.quiet {
+            println!("{}", acc.body["id"].as_str().unwrap_or(""));
         } else {
             let what = if acc.created { "recorded" } else { "already recorded" };
             println!("{} {what} as record {} (entry {})", kind.as_str(), acc.receipt.seq, acc.receipt.id);

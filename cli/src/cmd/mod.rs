@@ -9,7 +9,9 @@ pub mod init;
 pub mod key;
 pub mod keygen;
 pub mod member;
+pub mod payouts;
 pub mod pb;
+pub mod proposal;
 pub mod propose;
 pub mod reconcile;
 pub mod registrar;
@@ -58,6 +60,12 @@ enum Command {
     /// Propose an allocation, an admission, a charter, a dissolution, a round, a cancellation or an exclusion.
     /// Propose an allocation, an admission, a charter, a dissolution or a cancellation.
     Propose(propose::ProposeArgs),
+    /// List proposals (`proposal list [--fund F] [--open]`), with the ids to vote on.
+    #[command(subcommand)]
+    Proposal(proposal::ProposalCommand),
+    /// Payout requests waiting for approvals (`payouts pending [--as ME]`).
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
     /// Vote yes, no or abstain on a proposal.
     Vote(propose::VoteArgs),
     /// Close a proposal whose deadline passed or on which every counted member voted.
@@ -110,6 +118,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Contribute(a) => contribute::contribute(a),
         Command::Pledge(a) => contribute::pledge(a),
         Command::Propose(a) => propose::propose(a),
+        Command::Proposal(c) => proposal::run(c),
+        Command::Payouts(c) => payouts::run(c),
         Command::Vote(a) => propose::vote(a),
         Command::Close(a) => propose::close(a),
         Command::Round(c) => round::run(c),

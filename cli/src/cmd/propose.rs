@@ -12,7 +12,7 @@ use serde_json::json;
 use super::fund::{read_charter, wire};
 use super::member::SignArgs;
 use crate::client::Client;
-use crate::exit::{CmdError, CmdResult, InputContext};
+use crate::exit::{CmdError, CmdResult};
 use ledger::funds::ProposalStatus;
 use ledger::views::ProposalView;
 
@@ -110,7 +110,7 @@ pub fn propose(a: ProposeArgs) -> CmdResult {
     let mut body = json!({"fund": a.fund, "title": a.title, "description": a.description});
     let kind = match a.kind {
         ProposalKindArg::Allocation => {
-            let amount: Amount = need(a.amount, "--amount", "allocation")?.parse().input_ctx("--amount")?;
+            let amount: Amount = crate::input::amount("--amount", &need(a.amount, "--amount", "allocation")?)?;
             body["amount"] = json!(amount.to_string());
             body["recipient"] = json!(need(a.recipient, "--recipient", "allocation")?);
             "allocation"
@@ -125,7 +125,7 @@ pub fn propose(a: ProposeArgs) -> CmdResult {
         }
         ProposalKindArg::Dissolution => "dissolution",
         ProposalKindArg::Round => {
-            let budget: Amount = need(a.budget, "--budget", "round")?.parse().input_ctx("--budget")?;
+            let budget: Amount = crate::input::amount("--budget", &need(a.budget, "--budget", "round")?)?;
             body["budget"] = json!(budget.to_string());
             body["rule"] = json!(match need(a.rule, "--rule", "round")? {
                 super::round::RuleArg::Greedy => "greedy",
@@ -138,11 +138,11 @@ pub fn propose(a: ProposeArgs) -> CmdResult {
         ProposalKindArg::Cancellation => {
             match (a.allocation, a.round) {
                 (Some(allocation), None) => {
-                    let id: EntryId = allocation.parse().input_ctx("--allocation")?;
+                    let id: EntryId = crate::input::entry_id(&a.sign.server, "--allocation", &allocation)?;
                     body["allocation"] = json!(id.to_hex());
                 }
                 (None, Some(round)) => {
-                    let id: EntryId = round.parse().input_ctx("--round")?;
+                    let id: EntryId = crate::input::entry_id(&a.sign.server, "--round", &round)?;
                     body["round"] = json!(id.to_hex());
                 }
                 _ => {
@@ -190,13 +190,18 @@ pub struct VoteArgs {
 
 /// Sign and submit a vote.
 pub fn vote(a: VoteArgs) -> CmdResult {
-    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--proposal", &a.proposal)?;
     let choice = match a.choice {
         ChoiceArg::Yes => "yes",
         ChoiceArg::No => "no",
         ChoiceArg::Abstain => "abstain",
     };
+    let before = Client::new(&a.sign.server)?.get::<ProposalView>(&format!("/v1/proposals/{id}")).ok();
+    let earlier = before.and_then(|p| p.votes.into_iter().find(|v| v.member.as_str() == a.sign.as_id));
     a.sign.submit(Kind::Vote, json!({"proposal": id.to_hex(), "choice": choice}))?;
+    if let Some(v) = earlier {
+        eprintln!("this replaces your vote of {} (entry {}, record {})", wire(&v.choice), v.id, v.seq);
+    }
     Ok(())
 }
 
@@ -212,7 +217,7 @@ pub struct CloseArgs {
 
 /// Sign and submit a close, then show the outcome.
 pub fn close(a: CloseArgs) -> CmdResult {
-    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--proposal", &a.proposal)?;
     let client = Client::new(&a.sign.server)?;
     let before: ProposalView = client.get(&format!("/v1/proposals/{id}"))?;
     if before.status == ProposalStatus::Closed {
@@ -257,7 +262,7 @@ pub struct WithdrawArgs {
 
 /// Sign and submit a `proposal.withdraw`.
 pub fn withdraw(a: WithdrawArgs) -> CmdResult {
-    let id: EntryId = a.proposal.parse().input_ctx("--proposal")?;
+    let id: EntryId = crate::input::entry_id(&a.sign.server, "--proposal", &a.proposal)?;
     a.sign.submit(Kind::ProposalWithdraw, json!({"proposal": id.to_hex()}))?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use ledger::entry::Kind;
 use ledger::funds::{ProjectStatus, RoundStatus};
 use ledger::ids::{EntryId, MemberId};
 use ledger::money::Amount;
-use ledger::views::RoundView;
+use ledger::views::{RoundList, RoundSummary, RoundView};
 use serde_json::json;
 
 use super::fund::{wire, ReadArgs};
@@ -72,6 +72,21 @@ pub enum RoundCommand {
         #[arg(long)]
         round: String,
     },
+    /// List budgeting rounds: id, fund, budget, status.
+    #[command(after_help = "Examples:
+  meent round list --fund warmtefonds-noord
+  meent round list --open --json
+  meent round show 5be0c3a1        # a prefix of 8+ hex")]
+    List {
+        /// Only this fund's rounds.
+        #[arg(long)]
+        fund: Option<String>,
+        /// Only the rounds still open.
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// A round: its projects, ballots and, once closed, the outcome and what each supporter group paid.
     Show {
         /// The round (the id of the round proposal that opened it).
@@ -85,18 +100,18 @@ pub enum RoundCommand {
 pub fn run(c: RoundCommand) -> CmdResult {
     match c {
         RoundCommand::Project { sign, round, title, description, cost, recipient } => {
-            let round: EntryId = round.parse().input_ctx("--round")?;
-            let cost: Amount = cost.parse().input_ctx("--cost")?;
+            let round: EntryId = crate::input::entry_id(&sign.server, "--round", &round)?;
+            let cost: Amount = crate::input::amount("--cost", &cost)?;
             let recipient: MemberId = recipient.parse().input_ctx("--recipient")?;
             sign.submit(Kind::RoundProject, json!({"round": round.to_hex(), "title": title, "description": description, "cost": cost.to_string(), "recipient": recipient}))?;
         }
         RoundCommand::Ballot { sign, round, approve, none } => {
-            let round: EntryId = round.parse().input_ctx("--round")?;
+            let round: EntryId = crate::input::entry_id(&sign.server, "--round", &round)?;
             let approve: Vec<String> = approve
                 .iter()
                 .map(|p| p.trim())
                 .filter(|p| !p.is_empty())
-                .map(|p| p.parse::<EntryId>().map(|id| id.to_hex()).input_ctx(format!("--approve {p}")))
+                .map(|p| crate::input::entry_id(&sign.server, "--approve", p).map(|id| id.to_hex()))
                 .collect::<CmdResult<_>>()?;
             if approve.is_empty() && !none {
                 return Err(CmdError::input(anyhow!(
@@ -106,7 +121,7 @@ pub fn run(c: RoundCommand) -> CmdResult {
             sign.submit(Kind::Ballot, json!({"round": round.to_hex(), "approve": approve}))?;
         }
         RoundCommand::Close { sign, round } => {
-            let id: EntryId = round.parse().input_ctx("--round")?;
+            let id: EntryId = crate::input::entry_id(&sign.server, "--round", &round)?;
             let client = Client::new(&sign.server)?;
             let before: RoundView = client.get(&format!("/v1/rounds/{id}"))?;
             if before.status != RoundStatus::Open {
@@ -123,8 +138,9 @@ pub fn run(c: RoundCommand) -> CmdResult {
                 print_round(&client.get(&format!("/v1/rounds/{id}"))?);
             }
         }
+        RoundCommand::List { fund, open, read } => list(fund, open, read)?,
         RoundCommand::Show { round, read } => {
-            let id: EntryId = round.parse().input_ctx("the round id")?;
+            let id: EntryId = crate::input::entry_id(&read.server, "the round id", &round)?;
             let v: RoundView = Client::new(&read.server)?.get(&format!("/v1/rounds/{id}"))?;
             if read.json {
                 println!("{}", json!(v));
@@ -132,6 +148,41 @@ pub fn run(c: RoundCommand) -> CmdResult {
                 print_round(&v);
             }
         }
+    }
+    Ok(())
+}
+
+/// `meent round list`.
+fn list(fund: Option<String>, open: bool, read: ReadArgs) -> CmdResult {
+    let mut q = Vec::new();
+    if let Some(f) = &fund {
+        q.push(format!("fund={f}"));
+    }
+    if open {
+        q.push("status=open".to_string());
+    }
+    let path = if q.is_empty() { "/v1/rounds".to_string() } else { format!("/v1/rounds?{}", q.join("&")) };
+    let pages = Client::new(&read.server)?.get_pages(&path, |p: &RoundList| p.next)?;
+    let rounds: Vec<RoundSummary> = pages.into_iter().flat_map(|p| p.rounds).collect();
+    if read.json {
+        println!("{}", json!({"rounds": rounds, "next": null}));
+        return Ok(());
+    }
+    if rounds.is_empty() {
+        println!("no rounds{}", if open { " open" } else { "" });
+    }
+    for r in &rounds {
+        println!(
+            "{}  {:<24} {:>12} EUR  {:<12} {:<10} {} projects, {} ballots, closes {}",
+            short(&r.id.to_hex()),
+            r.fund.as_str(),
+            r.budget.to_string(),
+            wire(&r.rule),
+            wire(&r.status),
+            r.project_count,
+            r.ballot_count,
+            r.closes_at
+        );
     }
     Ok(())
 }
@@ -196,6 +247,29 @@ fn print_round(r: &RoundView) {
         }
         for p in &o.payments {
             println!("  {}  {}: {}", short(&p.project.to_hex()), p.title, p.display);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use ledger::time::Timestamp;
+
+    /// Deadlines as `round open` reads them (`crate::input::when`).
+    fn when(text: &str, now: DateTime<Utc>) -> anyhow::Result<Timestamp> {
+        crate::input::when(text, now).map(|(t, _)| t)
+    }
+
+    #[test]
+    fn deadlines_absolute_and_relative() {
+        let now: DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap();
+        assert_eq!(when("2026-12-01T12:00:00Z", now).unwrap().as_str(), "2026-12-01T12:00:00Z");
+        assert_eq!(when("+90s", now).unwrap().as_str(), "2026-11-27T12:01:30.000Z");
+        assert_eq!(when("+2h", now).unwrap().as_str(), "2026-11-27T14:00:00.000Z");
+        assert_eq!(when("+14d", now).unwrap().as_str(), "2026-12-11T12:00:00.000Z");
+        for bad in ["+", "+5", "+5w", "+-5s", "tomorrow", "2026-12-01T12:00:00+01:00", "+99999999999999999d"] {
+            assert!(when(bad, now).is_err(), "{bad}");
         }
     }
 }

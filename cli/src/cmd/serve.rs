@@ -132,7 +132,16 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let (keys, log) = demo::create(tmp.path())?;
         (Some(tmp), log, Some(keys))
     } else {
-        (None, Log::open(&a.data).input_ctx(format!("cannot open the ledger in {}", a.data.display()))?, None)
+        (
+            None,
+            Log::open(&a.data).map_err(|e| {
+                crate::exit::store_error(
+                    &a.data,
+                    anyhow::Error::from(e).context(format!("cannot open the ledger in {}", a.data.display())),
+                )
+            })?,
+            None,
+        )
     };
     let log = Arc::new(log);
     let rt =
@@ -188,9 +197,14 @@ fn print_demo_tour(url: &str, keys: &std::path::Path) {
     println!("  meent round show <round id> --server {url}");
     println!("  curl {url}/v1/checkpoint                 # the signed checkpoint");
     println!("  curl '{url}/v1/entries?from=0&limit=5'   # the log itself");
+    println!(
+        "  meent proposal list --open --server {url}      # the open vote, with its id (8 characters of it will do)"
+    );
+    println!("  meent vote --key {k}/gemeente-amsterdam.pem --as gemeente-amsterdam --proposal ID --choice yes --server {url}");
+    println!("  meent payouts pending --server {url}           # payout requests and who may still approve them");
+    println!("  meent round list --server {url}                # then: meent round show ID --server {url}");
     println!("  meent member admit --key {k}/kamer-van-commons.pem --as kamer-van-commons --member wijkbudget-centrum --server {url}");
-    println!("  meent vote --key {k}/gemeente-amsterdam.pem --as gemeente-amsterdam --proposal <id from /v1/proposals> --choice yes --server {url}");
-    println!("  meent verify --server {url}              # audit every signature, rule and the Merkle root");
+    println!("  meent verify --server {url}                    # audit every signature, rule and the Merkle root");
 }
 
 async fn shutdown_signal() {

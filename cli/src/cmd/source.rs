@@ -10,7 +10,7 @@ use ledger::store::sled_store::SledStore;
 use ledger::store::{meta, Store};
 use serde_json::Value;
 
-use crate::client::Client;
+use crate::client::{Client, DEFAULT_SERVER};
 use crate::exit::{CmdError, CmdResult, InputContext};
 
 /// Records are read and checked in chunks of this many.
@@ -26,6 +26,15 @@ pub enum LogSource {
     File(PathBuf),
 }
 
+/// `--server`, else, when no other source (`--data`, `--log`) is given,
+/// `$MEENT_SERVER`, else the default server: as every other command.
+pub fn default_server(server: Option<String>, other_source: bool) -> Option<String> {
+    if server.is_some() || other_source {
+        return server;
+    }
+    Some(std::env::var("MEENT_SERVER").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_SERVER.to_string()))
+}
+
 impl LogSource {
     /// Pick the source from the three exclusive options.
     pub fn from_args(data: Option<&Path>, server: Option<&str>, log: Option<&Path>) -> CmdResult<LogSource> {
@@ -35,10 +44,13 @@ impl LogSource {
                     return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));
                 }
                 let store = SledStore::open(&ledger::log::store_path(d)).map_err(|e| {
-                    CmdError::input(anyhow!(
-                        "cannot open the store in {}: {e} (if the server is running on it, use --server)",
-                        d.display()
-                    ))
+                    crate::exit::store_error(
+                        d,
+                        anyhow!(
+                            "cannot open the store in {}: {e} (if the server is running on it, use --server)",
+                            d.display()
+                        ),
+                    )
                 })?;
                 if store.meta(meta::CHECKPOINT).ok().flatten().is_none() {
                     return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));

@@ -15,7 +15,7 @@ use crate::progress;
 /// Arguments of `meent verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A running server's URL.
+    /// A running server's URL (default: $MEENT_SERVER, else http://127.0.0.1:8080, when neither --data nor --log is given).
     #[arg(long)]
     server: Option<String>,
     /// A data directory (the server must not be running on it).
@@ -37,7 +37,8 @@ pub struct VerifyArgs {
 
 /// Audit the log; exit 1 naming the first bad record.
 pub fn run(a: VerifyArgs) -> CmdResult {
-    let source = LogSource::from_args(a.data.as_deref(), a.server.as_deref(), a.log.as_deref())?;
+    let server = super::source::default_server(a.server.clone(), a.data.is_some() || a.log.is_some());
+    let source = LogSource::from_args(a.data.as_deref(), server.as_deref(), a.log.as_deref())?;
     let trusted = match &a.trusted {
         Some(p) => {
             Some(std::fs::read_to_string(p).input_ctx(format!("cannot read the trusted checkpoint {}", p.display()))?)
