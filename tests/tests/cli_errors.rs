@@ -185,8 +185,9 @@ fn a_replaced_vote_says_which_vote_it_replaces_and_ids_take_prefixes() {
                 "Pilot",
                 "--amount",
                 "50",
+                // The recipient may not vote on its own allocation: the food bank votes, the co-op is paid.
                 "--recipient",
-                FOOD,
+                COOP,
                 "--quiet",
             ],
         )

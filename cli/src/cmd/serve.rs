@@ -194,7 +194,6 @@ fn print_demo_tour(url: &str, keys: &std::path::Path) {
     println!("  curl {url}/v1/funds/warmtefonds-noord/flows");
     println!("  curl '{url}/v1/proposals?fund=warmtefonds-noord'   # a passed allocation and an open vote");
     println!("  curl '{url}/v1/rounds?status=closed'     # a round opened by a vote, closed by equal shares");
-    println!("  meent round show <round id> --server {url}");
     println!("  curl {url}/v1/checkpoint                 # the signed checkpoint");
     println!("  curl '{url}/v1/entries?from=0&limit=5'   # the log itself");
     println!(
