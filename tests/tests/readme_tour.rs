@@ -162,7 +162,7 @@ fn the_demos_printed_commands_run() {
     };
     let commands: Vec<String> = banner
         .iter()
-        .filter_map(|l| l.trim_start().strip_prefix("meent "))
+        .filter_map(|l| l.strip_prefix("  meent "))
         .map(|c| format!("meent {}", c.split(" # ").next().unwrap_or(c).trim()))
         .collect();
     assert!(commands.len() >= 4, "the demo prints too few commands:\n{}", banner.join(""));
