@@ -166,6 +166,17 @@ impl Amount {
     }
 }
 
+/// A decimal sum of money written with exactly two decimals, and `0.00`
+/// rather than `-0.00` (for statements, reports and journals).
+pub fn two_decimals(d: Decimal) -> String {
+    let mut d = d;
+    d.rescale(2);
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    d.to_string()
+}
+
 /// A sum of money that may be zero or negative, always shown with two decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Balance(Decimal);

@@ -378,12 +378,7 @@ fn json_report(a: &ReconcileArgs, format: Option<Format>, an: &Analysis, recorde
 }
 
 fn dec(d: Decimal) -> String {
-    let mut d = d;
-    d.rescale(2);
-    if d.is_zero() {
-        d.set_sign_positive(true);
-    }
-    d.to_string()
+    ledger::money::two_decimals(d)
 }
 
 // ---------------------------------------------------------------------------------------

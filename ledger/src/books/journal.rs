@@ -60,12 +60,7 @@ pub fn csv_cell(s: &str, text: bool) -> String {
 }
 
 fn money(d: Decimal) -> String {
-    let mut d = d;
-    d.rescale(2);
-    if d.is_zero() {
-        d.set_sign_positive(true);
-    }
-    d.to_string()
+    crate::money::two_decimals(d)
 }
 
 /// Columns of the flows CSV.
