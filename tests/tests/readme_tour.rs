@@ -186,4 +186,5 @@ fn the_demos_printed_commands_run() {
         );
     }
     let _ = child.kill();
+    let _ = child.wait();
 }
