@@ -296,7 +296,7 @@ fn a_charter_with_an_unreachable_amend_threshold() {
         "coop",
         Kind::FundCreate,
         |_| {
-            let mut c = charter(&["coop"], 1, "open");
+            let mut c = charter(&["coop", "food"], 1, "open");
             c["amend_threshold"] = json!("1");
             json!({"id": "nieuw", "name": "Nieuw", "purpose": "", "charter": c})
         },
@@ -324,9 +324,10 @@ fn a_charter_whose_amend_threshold_is_below_its_threshold() {
 #[test]
 fn a_charter_change_needs_two_thirds_not_a_simple_majority() {
     let mut w = scene();
-    let mut c = charter(&["coop"], 1, "open");
+    // Two treasurers, one approval: the fewest a charter may have (too_few_treasurers).
+    let mut c = charter(&["coop", "food"], 1, "open");
     c["max_request"] = json!("9000.00");
-    let body = json!({"fund": "fnd", "proposal_kind": "charter", "title": "coop alone", "description": "", "charter": c.clone()});
+    let body = json!({"fund": "fnd", "proposal_kind": "charter", "title": "coop and food alone", "description": "", "charter": c.clone()});
     let p = w.ok("coop", Kind::Proposal, body.clone()).to_hex();
     assert_eq!(w.state.funds.proposal(&eid(&p)).unwrap().threshold.to_string(), "0.6667");
     // 3 of 5 (60 %) is a majority, but not two thirds.
@@ -337,7 +338,7 @@ fn a_charter_change_needs_two_thirds_not_a_simple_majority() {
     let p = w.ok("coop", Kind::Proposal, body).to_hex();
     decide(&mut w, &p, &[("coop", "yes"), ("food", "yes"), ("sleepy", "yes"), ("care", "yes"), ("city", "no")]);
     assert_eq!(outcome(&w, &p), Some(Outcome::Passed));
-    assert_eq!(w.fund("fnd").charter.treasurers.len(), 1);
+    assert_eq!(w.fund("fnd").charter.treasurers.len(), 2);
     // The same 60 % passes an ordinary allocation.
     let p = w.ok("coop", Kind::Proposal, allocation("fnd", "100.00", "outsider")).to_hex();
     decide(&mut w, &p, &[("coop", "yes"), ("food", "yes"), ("sleepy", "yes"), ("care", "no"), ("city", "no")]);
