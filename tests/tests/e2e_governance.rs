@@ -148,10 +148,10 @@ fn governance_through_the_server_and_the_cli() {
     assert!(!p["counted"].as_array().unwrap().iter().any(|m| m == GREEDY), "{p}");
 
     // Attack 4: take the treasury by a simple majority: 4 of 6 (66.7 %) is not the two thirds the charter needs.
-    let takeover = sc.write("takeover.json", &charter(&[GREEDY], 1));
+    let takeover = sc.write("takeover.json", &charter(&[GREEDY, FOOD], 1));
     let change = id(&sc.as_member_json(
         GREEDY,
-        &["propose", "--fund", FUND, "--kind", "charter", "--title", "one treasurer", "--charter", s(&takeover)],
+        &["propose", "--fund", FUND, "--kind", "charter", "--title", "two treasurers", "--charter", s(&takeover)],
     ));
     for (m, choice) in [(GREEDY, "yes"), (FOOD, "yes"), (SLEEPY, "yes"), (CARE, "yes"), (COOP, "no"), (CITY, "no")] {
         vote(&sc, m, &change, choice);

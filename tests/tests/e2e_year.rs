@@ -83,7 +83,8 @@ fn passed_allocation(sc: &Scene, by: &str, amount: &str, recipient: &str, title:
             recipient,
         ],
     );
-    for m in [COOP, FOOD, CARE, CITY] {
+    // The recipient neither votes nor counts in the quorum (conflict of interest).
+    for m in [COOP, FOOD, CARE, CITY].into_iter().filter(|m| *m != recipient) {
         sc.as_member(m, &["vote", "--proposal", &id(&p), "--choice", "yes"]);
     }
     assert_eq!(sc.wait_closed(&id(&p))["outcome"], "passed");
@@ -272,7 +273,23 @@ fn a_funds_year_of_money() {
             &a3,
         ],
     );
-    for (m, c) in [(COOP, "yes"), (FOOD, "no"), (CARE, "yes"), (CITY, "yes")] {
+    // The food bank, whose allocation it ends, may not vote on it.
+    let (code, _, err) = run(&[
+        "vote",
+        "--proposal",
+        &id(&x),
+        "--choice",
+        "no",
+        "--key",
+        s(sc.key(FOOD)),
+        "--as",
+        FOOD,
+        "--server",
+        &sc.url,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("conflict_of_interest"), "{err}");
+    for (m, c) in [(COOP, "yes"), (CARE, "yes"), (CITY, "yes")] {
         sc.as_member(m, &["vote", "--proposal", &id(&x), "--choice", c]);
     }
     assert_eq!(sc.wait_closed(&id(&x))["outcome"], "passed");
