@@ -343,7 +343,7 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "fund": "warmtefonds-noord", "proposal_kind": "allocation",
         "title": "Heat pump pilot: twelve homes in the Vogeldorp",
         "description": "Co-finance the upfront cost of twelve heat pumps; households repay into the fund through their energy savings.",
-        "amount": "3000.00", "recipient": "energie-coop-noord"}),
+        "amount": "2400.00", "recipient": "energie-coop-noord"}),
     )?;
     submit(
         client,
