@@ -232,6 +232,29 @@ pub struct Items {
     pub index: BTreeMap<String, (FundId, Decimal)>,
 }
 
+/// A ledger item for money in (a contribution or an income): matched against
+/// credits by its reference, amount and date.
+fn money_in(
+    id: &EntryId,
+    amount: crate::money::Amount,
+    reference: &str,
+    received_at: &crate::time::Timestamp,
+    member: String,
+    confirmed: bool,
+    pinned: &BTreeMap<EntryId, String>,
+) -> LedgerItem {
+    LedgerItem {
+        entry_id: id.to_hex(),
+        kind: LedgerKind::Contribution,
+        amount: amount.as_decimal(),
+        reference: reference.to_string(),
+        date: received_at.date(),
+        member,
+        already_confirmed: confirmed,
+        confirmed_bank_key: if confirmed { pinned.get(id).cloned() } else { None },
+    }
+}
+
 /// Turn the books of the funds in scope into ledger items. `pinned` gives, per entry, the
 /// stable key of the bank line that confirmed it (from the local reconcile state).
 pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) -> Items {
@@ -239,16 +262,7 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
     for books in scope {
         for c in &books.contributions {
             let confirmed = c.status == ContributionStatus::Confirmed;
-            let item = LedgerItem {
-                entry_id: c.id.to_hex(),
-                kind: LedgerKind::Contribution,
-                amount: c.amount.as_decimal(),
-                reference: c.reference.clone(),
-                date: c.received_at.date(),
-                member: c.author.to_string(),
-                already_confirmed: confirmed,
-                confirmed_bank_key: if confirmed { pinned.get(&c.id).cloned() } else { None },
-            };
+            let item = money_in(&c.id, c.amount, &c.reference, &c.received_at, c.author.to_string(), confirmed, pinned);
             items.index.insert(item.entry_id.clone(), (books.id.clone(), item.amount));
             match c.status {
                 ContributionStatus::Reversed => items
@@ -263,16 +277,7 @@ pub fn ledger_items(scope: &[&FundBooks], pinned: &BTreeMap<EntryId, String>) ->
         // Income is money in like a contribution: matched against credits by its reference.
         for i in &books.incomes {
             let confirmed = i.status == IncomeStatus::Confirmed;
-            let item = LedgerItem {
-                entry_id: i.id.to_hex(),
-                kind: LedgerKind::Contribution,
-                amount: i.amount.as_decimal(),
-                reference: i.reference.clone(),
-                date: i.received_at.date(),
-                member: i.source.clone(),
-                already_confirmed: confirmed,
-                confirmed_bank_key: if confirmed { pinned.get(&i.id).cloned() } else { None },
-            };
+            let item = money_in(&i.id, i.amount, &i.reference, &i.received_at, i.source.clone(), confirmed, pinned);
             items.index.insert(item.entry_id.clone(), (books.id.clone(), item.amount));
             match i.status {
                 IncomeStatus::Reversed => items.inactive.push((item, "an income that was reversed".into())),
