@@ -52,7 +52,8 @@ impl Server {
         Server(child, url)
     }
     fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
         let _ = self.0.wait();
     }
 }

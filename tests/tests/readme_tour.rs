@@ -49,12 +49,24 @@ fn copy_into(dir: &Path, rel: &str) {
     std::fs::copy(repo().join(rel), &to).unwrap_or_else(|e| panic!("copy {rel}: {e}"));
 }
 
+/// SIGKILL to the process group `pgid` by the system call itself: procps-ng 4.0's
+/// `kill -KILL -1234` reads `-1` as the target and kills every process there is.
+fn kill_group(pgid: u32) {
+    match i32::try_from(pgid) {
+        Ok(pgid) if pgid > 1 => {
+            // SAFETY: killpg only sends a signal; a group that is gone gives ESRCH.
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+        }
+        _ => {}
+    }
+}
+
 /// Kills the script's whole process group (the background server too) when dropped.
 struct Group(u32);
 
 impl Drop for Group {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.0)]).status();
+        kill_group(self.0);
     }
 }
 
@@ -99,7 +111,7 @@ fn the_readme_tour_runs_as_written() {
     // A tour that hangs (a server that never listens) fails instead of blocking CI.
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(300));
-        let _ = Command::new("kill").args(["-KILL", &format!("-{pgid}")]).status();
+        kill_group(pgid);
     });
     let started = Instant::now();
     let out = child.wait_with_output().expect("run the tour");
