@@ -146,8 +146,20 @@ fn key_of(keys: &DemoKeys, id: &str) -> CmdResult<SigningKey> {
 
 /// Two funds with contributions, a reconciliation, a matching pledge, two passed
 /// allocations paid out with two approvals (one to a treasurer, requested and
-/// approved by the other two), and an open proposal with votes.
+/// approved by the other two), a budgeting round, and an open proposal with votes.
 fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
+    let pledge = create_warmtefonds(client, keys)?;
+    contribute_and_reconcile(client, keys, &pledge)?;
+    pay_two_allocations(client, keys)?;
+    run_a_round(client, keys)?;
+    open_a_proposal(client, keys)?;
+    // The rest of the history passes: the demo's clock is back at the present.
+    pass(chrono::Duration::days(HISTORY_DAYS));
+    create_zorgfonds(client, keys)
+}
+
+/// Warmtefonds Noord, its five members and the municipality's matching pledge (returned).
+fn create_warmtefonds(client: &Client, keys: &DemoKeys) -> CmdResult<Value> {
     let k = |id: &str| key_of(keys, id);
     let charter = json!({
         "admission": "open",
@@ -180,6 +192,13 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         json!({
         "fund": "warmtefonds-noord", "ratio": "1.0", "cap": "10000.00", "until": "2027-12-31"}),
     )?;
+    Ok(pledge)
+}
+
+/// Five contributions (the municipality's settling its pledge) and a reconciliation
+/// that confirms four of them.
+fn contribute_and_reconcile(client: &Client, keys: &DemoKeys, pledge: &Value) -> CmdResult {
+    let k = |id: &str| key_of(keys, id);
     let mut confirmed = Vec::new();
     for (m, amount, reference) in [
         ("energie-coop-noord", "2500.00", "MEENT-WN-0001"),
@@ -215,6 +234,12 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         "confirmed": confirmed,
         "unmatched_bank_lines": 0}),
     )?;
+    Ok(())
+}
+
+/// Two allocations passed and paid with two approvals, one of them to a treasurer.
+fn pay_two_allocations(client: &Client, keys: &DemoKeys) -> CmdResult {
+    let k = |id: &str| key_of(keys, id);
     // A passed allocation: every member but the recipient (who has a conflict
     // of interest) votes, so it closes at once.
     let repair = submit(
@@ -284,6 +309,12 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         &k("gemeente-amsterdam")?,
         json!({"disbursement": to_treasurer["id"]}),
     )?;
+    Ok(())
+}
+
+/// A participatory budgeting round with equal shares, from the vote that opens it to its close.
+fn run_a_round(client: &Client, keys: &DemoKeys) -> CmdResult {
+    let k = |id: &str| key_of(keys, id);
     // A participatory budgeting round with equal shares, opened by a vote:
     // two days for projects, three for ballots, counted from the vote's close.
     let round = submit(
@@ -332,7 +363,12 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
     }
     pass(chrono::Duration::days(3) + chrono::Duration::minutes(1));
     close_round(client, "voedselbank-west", &k("voedselbank-west")?, &round)?;
+    Ok(())
+}
 
+/// An allocation still open for votes.
+fn open_a_proposal(client: &Client, keys: &DemoKeys) -> CmdResult {
+    let k = |id: &str| key_of(keys, id);
     // An open proposal with some votes.
     let pilot = submit(
         client,
@@ -359,10 +395,12 @@ fn seed_funds(client: &Client, keys: &DemoKeys) -> CmdResult {
         &k("voedselbank-west")?,
         json!({"proposal": pilot["id"], "choice": "no"}),
     )?;
+    Ok(())
+}
 
-    // The rest of the history passes: the demo's clock is back at the present.
-    pass(chrono::Duration::days(HISTORY_DAYS));
-
+/// Zorgfonds Oost: admission by vote, run by the care and food collectives.
+fn create_zorgfonds(client: &Client, keys: &DemoKeys) -> CmdResult {
+    let k = |id: &str| key_of(keys, id);
     // A second fund, admission by vote, run by the care and food collectives.
     let charter2 = json!({
         "admission": "vote", "treasurers": ["zorgcollectief-oost", "voedselbank-west"], "approvals_required": 1,

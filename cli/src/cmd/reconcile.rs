@@ -127,15 +127,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
 
     // The ledger.
     let client = Client::new(&a.server)?;
-    let books = books::from_server(&client, fund.as_str(), false)?;
-    let mut others = Vec::new();
-    for g in &a.with_funds {
-        let gid: FundId = g.parse().input_ctx(format!("--with-fund {g}"))?;
-        if gid == fund || others.iter().any(|o: &FundBooks| o.id == gid) {
-            return Err(CmdError::usage(anyhow!("--with-fund {g} is given twice (or is the fund itself)")));
-        }
-        others.push(books::from_server(&client, gid.as_str(), false)?);
-    }
+    let (books, others) = fund_books(&client, &fund, &a.with_funds)?;
     let mut pinned = BTreeMap::new();
     for b in std::iter::once(&books).chain(others.iter()) {
         pinned.extend(state.keys_by_entry(&b.id, format_family(format)));
@@ -202,6 +194,20 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     } else {
         Err(CmdError::failed(anyhow!("not everything is explained: {}", unexplained.join("; "))))
     }
+}
+
+/// The books of the fund and of the other funds the account keeps (`--with-fund`).
+fn fund_books(client: &Client, fund: &FundId, with_funds: &[String]) -> CmdResult<(FundBooks, Vec<FundBooks>)> {
+    let books = books::from_server(client, fund.as_str(), false)?;
+    let mut others = Vec::new();
+    for g in with_funds {
+        let gid: FundId = g.parse().input_ctx(format!("--with-fund {g}"))?;
+        if &gid == fund || others.iter().any(|o: &FundBooks| o.id == gid) {
+            return Err(CmdError::usage(anyhow!("--with-fund {g} is given twice (or is the fund itself)")));
+        }
+        others.push(books::from_server(client, gid.as_str(), false)?);
+    }
+    Ok((books, others))
 }
 
 /// Keep the statements of one account: the one given with `--account`, or the only one.
@@ -462,10 +468,18 @@ fn human_report(
     recorded: &Recorded,
     notes: &[String],
 ) -> String {
-    use std::fmt::Write as _;
     let mut o = String::new();
+    write_header_and_file_check(&mut o, a, format, an);
+    write_matched_and_missing(&mut o, an);
+    write_ambiguous_and_confirmed(&mut o, an);
+    write_balance_and_result(&mut o, a, an, recorded, notes);
+    o
+}
+
+/// The statement, the file and the file's own balance check.
+fn write_header_and_file_check(o: &mut String, a: &ReconcileArgs, format: Option<Format>, an: &Analysis) {
+    use std::fmt::Write as _;
     let s = &an.statement;
-    let r = &an.report;
     let _ = writeln!(
         o,
         "fund {} · statement {} ({}) · {} … {} · {} bank lines",
@@ -525,7 +539,12 @@ fn human_report(
             );
         }
     }
+}
 
+/// Matched lines, bank lines missing from the ledger and entries not seen at the bank.
+fn write_matched_and_missing(o: &mut String, an: &Analysis) {
+    use std::fmt::Write as _;
+    let r = &an.report;
     let _ = writeln!(o, "\nmatched ({})", r.matched.len());
     for m in &r.matched {
         let _ = writeln!(o, "  {} → {}  by {}", line_text(&m.line), item_text(&m.item, an), method_word(m.method));
@@ -553,6 +572,12 @@ fn human_report(
     for i in &r.not_seen_at_bank {
         let _ = writeln!(o, "  {}", item_text(i, an));
     }
+}
+
+/// Ambiguous lines (meent never picks) and lines that were confirmed before.
+fn write_ambiguous_and_confirmed(o: &mut String, an: &Analysis) {
+    use std::fmt::Write as _;
+    let r = &an.report;
     let _ = writeln!(o, "\nambiguous: several entries could be the line; meent never picks ({})", r.ambiguous.len());
     for amb in &r.ambiguous {
         let _ = writeln!(o, "  {}{}  by {}", line_text(&amb.line), counterparty(&amb.line), method_word(amb.method));
@@ -583,7 +608,11 @@ fn human_report(
         let ids: Vec<&str> = ac.entry_ids.iter().map(|i| short(i)).collect();
         let _ = writeln!(o, "  {} → {}  {how}", line_text(&ac.line), ids.join(", "));
     }
+}
 
+/// The balance agreement, the result, the dry run's entry and what was recorded.
+fn write_balance_and_result(o: &mut String, a: &ReconcileArgs, an: &Analysis, recorded: &Recorded, notes: &[String]) {
+    use std::fmt::Write as _;
     let b = &an.balance;
     let base = match &b.base_from {
         BaseSource::Given => "given with --opening".to_string(),
@@ -630,7 +659,6 @@ fn human_report(
     for n in notes {
         let _ = writeln!(o, "{n}");
     }
-    o
 }
 
 /// One line about the entry: recorded now, recorded before, or how to record.
@@ -692,36 +720,9 @@ pub const CSV_HEADER: &[&str] = &[
 
 fn csv_report(an: &Analysis) -> String {
     let mut rows: Vec<Vec<String>> = vec![CSV_HEADER.iter().map(|s| s.to_string()).collect()];
-    let line_cols = |l: &BankLine| -> Vec<String> {
-        vec![
-            l.booking_date.to_string(),
-            match l.direction {
-                Direction::Credit => "in".into(),
-                Direction::Debit => "out".into(),
-            },
-            dec(l.signed_amount()),
-            l.refs.acct_svcr_ref.clone().unwrap_or_default(),
-            l.refs.end_to_end_id.clone().unwrap_or_default(),
-            l.refs.payment_reference().unwrap_or("").to_string(),
-            l.counterparty_name.clone().unwrap_or_default(),
-            l.key.clone(),
-        ]
-    };
     let no_line = || vec![String::new(); 8];
-    let item_cols = |i: Option<&LedgerItem>| -> Vec<String> {
-        match i {
-            None => vec![String::new(); 7],
-            Some(i) => vec![
-                i.entry_id.clone(),
-                an.fund_of(&i.entry_id).map(|f| f.to_string()).unwrap_or_default(),
-                desk::kind_word(i.kind).to_string(),
-                i.member.clone(),
-                dec(i.amount),
-                i.date.to_string(),
-                i.reference.clone(),
-            ],
-        }
-    };
+    let line_cols = csv_line_cols;
+    let item_cols = |i: Option<&LedgerItem>| csv_item_cols(an, i);
     let row = |section: &str, l: Vec<String>, i: Vec<String>, detail: String| -> Vec<String> {
         let mut r = vec![section.to_string()];
         r.extend(l);
@@ -774,14 +775,66 @@ fn csv_report(an: &Analysis) -> String {
     for i in &r.not_seen_at_bank {
         rows.push(row("not_seen_at_bank", no_line(), item_cols(Some(i)), "in the ledger, not at the bank".into()));
     }
+    csv_summary_rows(an, &mut rows);
+    let mut out = String::new();
+    for r in rows {
+        let cells: Vec<String> =
+            r.iter().enumerate().map(|(i, c)| ledger::books::journal::csv_cell(c, i != 3 && i != 13)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The bank line's CSV columns.
+fn csv_line_cols(l: &BankLine) -> Vec<String> {
+    vec![
+        l.booking_date.to_string(),
+        match l.direction {
+            Direction::Credit => "in".into(),
+            Direction::Debit => "out".into(),
+        },
+        dec(l.signed_amount()),
+        l.refs.acct_svcr_ref.clone().unwrap_or_default(),
+        l.refs.end_to_end_id.clone().unwrap_or_default(),
+        l.refs.payment_reference().unwrap_or("").to_string(),
+        l.counterparty_name.clone().unwrap_or_default(),
+        l.key.clone(),
+    ]
+}
+
+/// The ledger item's CSV columns (empty without one).
+fn csv_item_cols(an: &Analysis, i: Option<&LedgerItem>) -> Vec<String> {
+    match i {
+        None => vec![String::new(); 7],
+        Some(i) => vec![
+            i.entry_id.clone(),
+            an.fund_of(&i.entry_id).map(|f| f.to_string()).unwrap_or_default(),
+            desk::kind_word(i.kind).to_string(),
+            i.member.clone(),
+            dec(i.amount),
+            i.date.to_string(),
+            i.reference.clone(),
+        ],
+    }
+}
+
+/// The file check and balance rows, each with its difference as the amount.
+fn csv_summary_rows(an: &Analysis, rows: &mut Vec<Vec<String>>) {
+    let row = |section: &str, l: Vec<String>, detail: String| -> Vec<String> {
+        let mut r = vec![section.to_string()];
+        r.extend(l);
+        r.extend(csv_item_cols(an, None));
+        r.push(detail);
+        r
+    };
     let fc = &an.file_check;
-    let mut l = no_line();
+    let mut l = vec![String::new(); 8];
     l[0] = an.statement.closing.date.to_string();
     l[2] = dec(fc.total.difference);
     rows.push(row(
         "file_check",
         l.clone(),
-        item_cols(None),
         if fc.ok {
             "the statement adds up".into()
         } else {
@@ -799,13 +852,5 @@ fn csv_report(an: &Analysis) -> String {
         dec(b.confirmed_in),
         dec(b.confirmed_out)
     );
-    rows.push(row("balance", l, item_cols(None), detail));
-    let mut out = String::new();
-    for r in rows {
-        let cells: Vec<String> =
-            r.iter().enumerate().map(|(i, c)| ledger::books::journal::csv_cell(c, i != 3 && i != 13)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    out
+    rows.push(row("balance", l, detail));
 }

@@ -326,11 +326,31 @@ impl Accounts {
 /// The fund's books as a journal. Errors only on arithmetic overflow.
 pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
     let acc = Accounts::of(b.id.as_str());
-    let add = |x: Decimal, y: Decimal| x.checked_add(y).ok_or(JournalError::Overflow);
     let mut txns: Vec<Txn> = Vec::new();
     let mut comments: Vec<String> = Vec::new();
-    let recon_date = |by: Option<EntryId>| by.and_then(|id| b.reconciliation(&id)).map(|r| (r.period_to.0, r.seq));
+    contribution_txns(b, &acc, &mut txns);
+    income_txns(b, &acc, &mut txns);
+    disbursement_txns(b, &acc, &mut txns, &mut comments);
+    txns.extend(opening_txn(b, &acc));
+    txns.sort_by_key(|t| (t.date, t.order));
+    let mut out_txns = with_reconciliations(b, &acc, txns)?;
+    if let Some(t) = final_assertions(b, &acc, &out_txns)? {
+        out_txns.push(t);
+    }
+    Ok(render(b, &acc, syntax, &out_txns, &comments))
+}
 
+fn add(x: Decimal, y: Decimal) -> Result<Decimal, JournalError> {
+    x.checked_add(y).ok_or(JournalError::Overflow)
+}
+
+/// The date and seq of the reconciliation `by`, when there is one.
+fn recon_date(b: &FundBooks, by: Option<EntryId>) -> Option<(NaiveDate, u64)> {
+    by.and_then(|id| b.reconciliation(&id)).map(|r| (r.period_to.0, r.seq))
+}
+
+/// Each contribution: announced (pledged), then reversed, or confirmed and perhaps returned.
+fn contribution_txns(b: &FundBooks, acc: &Accounts, txns: &mut Vec<Txn>) {
     for c in &b.contributions {
         let amount = c.amount.as_decimal();
         let member_acc = format!("{}:{}", acc.contributions, component(c.author.as_str()));
@@ -363,8 +383,8 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
         }
         if matches!(c.status, ContributionStatus::Confirmed | ContributionStatus::Returned) {
             if let Some(t) = returned_txn(
-                &acc,
-                c.returned_at.as_ref().map(|t| recon_date(c.returned_by).unwrap_or((t.date(), c.seq))),
+                acc,
+                c.returned_at.as_ref().map(|t| recon_date(b, c.returned_by).unwrap_or((t.date(), c.seq))),
                 c.returned_by,
                 &c.id,
                 amount,
@@ -373,7 +393,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
             ) {
                 txns.push(t);
             }
-            let (date, seq) = recon_date(c.confirmed_by).unwrap_or((c.received_at.date(), c.seq));
+            let (date, seq) = recon_date(b, c.confirmed_by).unwrap_or((c.received_at.date(), c.seq));
             let mut meta = meta;
             meta.push(("reconciliation", c.confirmed_by.map(|i| i.to_hex()).unwrap_or_default()));
             txns.push(Txn {
@@ -388,6 +408,10 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
             });
         }
     }
+}
+
+/// Each income from outside the members: announced, then reversed, or confirmed and perhaps returned.
+fn income_txns(b: &FundBooks, acc: &Accounts, txns: &mut Vec<Txn>) {
     for i in &b.incomes {
         let amount = i.amount.as_decimal();
         let source_acc = format!("{}:{}", acc.outside, source_account(i.source_kind));
@@ -419,7 +443,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
                 });
             }
             IncomeStatus::Confirmed | IncomeStatus::Returned => {
-                let (date, seq) = recon_date(i.confirmed_by).unwrap_or((i.received_at.date(), i.seq));
+                let (date, seq) = recon_date(b, i.confirmed_by).unwrap_or((i.received_at.date(), i.seq));
                 txns.push(Txn {
                     date,
                     order: (seq, 1),
@@ -431,8 +455,8 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
                     assert_after: Vec::new(),
                 });
                 if let Some(t) = returned_txn(
-                    &acc,
-                    i.returned_at.as_ref().map(|t| recon_date(i.reversed_by).unwrap_or((t.date(), i.seq))),
+                    acc,
+                    i.returned_at.as_ref().map(|t| recon_date(b, i.reversed_by).unwrap_or((t.date(), i.seq))),
                     i.reversed_by,
                     &i.id,
                     amount,
@@ -444,6 +468,11 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
             }
         }
     }
+}
+
+/// Each payout: pending, lapsed and withdrawn ones as comments; executed ones as expenses,
+/// then confirmed or returned at the bank.
+fn disbursement_txns(b: &FundBooks, acc: &Accounts, txns: &mut Vec<Txn>, comments: &mut Vec<String>) {
     for d in &b.disbursements {
         let amount = d.amount.as_decimal();
         let kind = payout_word(d);
@@ -496,7 +525,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
             // The money came back: from the bank if the payout had been confirmed, else the
             // approval is simply undone (the out and back lines cancel at the bank).
             let fallback = (d.returned_at.as_ref().map(|t| t.date()).unwrap_or(executed), d.seq);
-            let (date, seq) = recon_date(d.returned_by).unwrap_or(fallback);
+            let (date, seq) = recon_date(b, d.returned_by).unwrap_or(fallback);
             let from = if d.confirmed_by.is_some() { acc.bank.clone() } else { acc.approved.clone() };
             let mut meta = meta.clone();
             meta.push(("reconciliation", d.returned_by.map(|i| i.to_hex()).unwrap_or_default()));
@@ -513,7 +542,7 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
         }
         if matches!(d.status, DisbursementStatus::Confirmed | DisbursementStatus::Returned) && d.confirmed_by.is_some()
         {
-            let (date, seq) = recon_date(d.confirmed_by).unwrap_or((executed, d.seq));
+            let (date, seq) = recon_date(b, d.confirmed_by).unwrap_or((executed, d.seq));
             let mut meta = meta;
             meta.push(("reconciliation", d.confirmed_by.map(|i| i.to_hex()).unwrap_or_default()));
             txns.push(Txn {
@@ -528,29 +557,34 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
             });
         }
     }
+}
 
-    // Reconciliations: the opening balance, then after each one's confirmations the bank
-    // difference the ledger does not explain and the assertion of the bank's closing balance.
-    let mut recs: Vec<&crate::funds::ReconciliationRecord> = b.reconciliations.iter().collect();
-    if let Some(first) = recs.iter().min_by_key(|r| (r.period_from, r.seq)) {
-        let opening = first.opening_balance.as_decimal();
-        if !opening.is_zero() {
-            txns.push(Txn {
-                date: first.period_from.0,
-                order: (0, 0),
-                code: code(&first.id),
-                payee: "bank".into(),
-                narration: "the account's balance before the fund's first reconciled statement".into(),
-                meta: vec![("reconciliation", first.id.to_hex())],
-                postings: vec![(acc.bank.clone(), opening), (acc.opening.clone(), -opening)],
-                assert_after: Vec::new(),
-            });
-        }
+/// The account's balance before the fund's first reconciled statement, when it is not zero.
+fn opening_txn(b: &FundBooks, acc: &Accounts) -> Option<Txn> {
+    let first = b.reconciliations.iter().min_by_key(|r| (r.period_from, r.seq))?;
+    let opening = first.opening_balance.as_decimal();
+    if opening.is_zero() {
+        return None;
     }
+    Some(Txn {
+        date: first.period_from.0,
+        order: (0, 0),
+        code: code(&first.id),
+        payee: "bank".into(),
+        narration: "the account's balance before the fund's first reconciled statement".into(),
+        meta: vec![("reconciliation", first.id.to_hex())],
+        postings: vec![(acc.bank.clone(), opening), (acc.opening.clone(), -opening)],
+        assert_after: Vec::new(),
+    })
+}
+
+/// `txns` (sorted by date) with, after each reconciliation's confirmations, the bank difference
+/// the ledger does not explain and the assertion of the bank's closing balance: each
+/// reconciliation goes after the transactions it covers (dated up to its period_to, ordered
+/// up to its seq).
+fn with_reconciliations(b: &FundBooks, acc: &Accounts, txns: Vec<Txn>) -> Result<Vec<Txn>, JournalError> {
+    let mut recs: Vec<&crate::funds::ReconciliationRecord> = b.reconciliations.iter().collect();
     recs.sort_by_key(|r| (r.period_to, r.seq));
-    txns.sort_by_key(|t| (t.date, t.order));
-    // Walk in date order, inserting each reconciliation's difference and assertion after the
-    // transactions it covers (those dated up to its period_to, ordered up to its seq).
     let mut out_txns: Vec<Txn> = Vec::with_capacity(txns.len() + 2 * recs.len());
     let mut bank = Decimal::ZERO;
     let mut pending = txns.into_iter().peekable();
@@ -591,34 +625,34 @@ pub fn journal(b: &FundBooks, syntax: Syntax) -> Result<String, JournalError> {
         out_txns.push(t);
     }
     out_txns.extend(pending);
+    Ok(out_txns)
+}
 
-    // Final assertions against the ledger's own balances.
-    let last = out_txns.iter().map(|t| t.date).max();
-    if let Some(last) = last {
-        let bal = &b.balances;
-        let mut outside = Decimal::ZERO;
-        for i in b.incomes.iter().filter(|i| matches!(i.status, IncomeStatus::Pledged | IncomeStatus::Confirmed)) {
-            outside = add(outside, i.amount.as_decimal())?;
-        }
-        let all = add(bal.pledged.as_decimal(), bal.confirmed.as_decimal())?;
-        let contributions = all.checked_sub(outside).ok_or(JournalError::Overflow)?;
-        out_txns.push(Txn {
-            date: last,
-            order: (u64::MAX, 0),
-            code: String::new(),
-            payee: "meent".into(),
-            narration: format!("the ledger's balances of {}", b.id),
-            meta: Vec::new(),
-            postings: Vec::new(),
-            assert_after: vec![
-                (acc.pledged.clone(), bal.pledged.as_decimal(), false),
-                (acc.contributions.clone(), -contributions, true),
-                (acc.outside.clone(), -outside, true),
-                (acc.expenses.clone(), bal.disbursed.as_decimal(), true),
-            ],
-        });
+/// The closing assertions against the ledger's own balances, dated on the last transaction.
+fn final_assertions(b: &FundBooks, acc: &Accounts, txns: &[Txn]) -> Result<Option<Txn>, JournalError> {
+    let Some(last) = txns.iter().map(|t| t.date).max() else { return Ok(None) };
+    let bal = &b.balances;
+    let mut outside = Decimal::ZERO;
+    for i in b.incomes.iter().filter(|i| matches!(i.status, IncomeStatus::Pledged | IncomeStatus::Confirmed)) {
+        outside = add(outside, i.amount.as_decimal())?;
     }
-    Ok(render(b, &acc, syntax, &out_txns, &comments))
+    let all = add(bal.pledged.as_decimal(), bal.confirmed.as_decimal())?;
+    let contributions = all.checked_sub(outside).ok_or(JournalError::Overflow)?;
+    Ok(Some(Txn {
+        date: last,
+        order: (u64::MAX, 0),
+        code: String::new(),
+        payee: "meent".into(),
+        narration: format!("the ledger's balances of {}", b.id),
+        meta: Vec::new(),
+        postings: Vec::new(),
+        assert_after: vec![
+            (acc.pledged.clone(), bal.pledged.as_decimal(), false),
+            (acc.contributions.clone(), -contributions, true),
+            (acc.outside.clone(), -outside, true),
+            (acc.expenses.clone(), bal.disbursed.as_decimal(), true),
+        ],
+    }))
 }
 
 fn render(b: &FundBooks, acc: &Accounts, syntax: Syntax, txns: &[Txn], comments: &[String]) -> String {

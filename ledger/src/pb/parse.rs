@@ -148,23 +148,7 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
             if seen[k] {
                 return Err(ParseError::at(line, format!("second {} section", sec.name())));
             }
-            match sec {
-                Section::Meta => {
-                    if seen[1] || seen[2] {
-                        return Err(ParseError::at(line, "META section must come first"));
-                    }
-                }
-                Section::Projects => {
-                    if !seen[0] {
-                        return Err(ParseError::at(line, "PROJECTS section before the META section"));
-                    }
-                }
-                Section::Votes => {
-                    if !seen[1] {
-                        return Err(ParseError::at(line, "VOTES section before the PROJECTS section"));
-                    }
-                }
-            }
+            check_section_order(sec, &seen, line)?;
             if current == Some(Section::Meta) || (sec != Section::Meta && inst.is_none()) {
                 inst = Some(finish_meta(&meta, budget)?);
             }
@@ -183,121 +167,20 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
             expecting_header = false;
             match sec {
                 Section::Meta => {}
-                Section::Projects => {
-                    let id = find_col(&rec.fields, "project_id")
-                        .ok_or_else(|| ParseError::at(line, "PROJECTS header has no \"project_id\" column"))?;
-                    let cost = find_col(&rec.fields, "cost")
-                        .ok_or_else(|| ParseError::at(line, "PROJECTS header has no \"cost\" column"))?;
-                    let mut extra = Vec::new();
-                    for (i, h) in rec.fields.iter().enumerate() {
-                        let h = h.trim();
-                        if i == id || i == cost || h == "votes" || h.is_empty() {
-                            continue;
-                        }
-                        if extra.iter().any(|(_, n): &(usize, String)| n == h) {
-                            return Err(ParseError::at(line, format!("PROJECTS header has column {} twice", shown(h))));
-                        }
-                        extra.push((i, h.to_string()));
-                    }
-                    pcols = Some(ProjectColumns { id, cost, extra });
-                }
-                Section::Votes => {
-                    let voter = find_col(&rec.fields, "voter_id")
-                        .ok_or_else(|| ParseError::at(line, "VOTES header has no \"voter_id\" column"))?;
-                    let vote = find_col(&rec.fields, "vote")
-                        .ok_or_else(|| ParseError::at(line, "VOTES header has no \"vote\" column"))?;
-                    vcols = Some(VoteColumns { voter, vote });
-                }
+                Section::Projects => pcols = Some(project_columns(&rec)?),
+                Section::Votes => vcols = Some(vote_columns(&rec)?),
             }
             continue;
         }
         match sec {
-            Section::Meta => {
-                let key = rec.fields[0].trim();
-                let value = rec.fields.get(1).map(|v| v.trim()).unwrap_or("");
-                if meta.iter().any(|(k, _)| k == key) {
-                    return Err(ParseError::at(line, format!("META key {} appears twice", shown(key))));
-                }
-                if key == "budget" {
-                    let b = Cost::parse(value).map_err(|e| {
-                        ParseError::at(line, format!("budget is {}, {}", shown(value), cost_problem(&e)))
-                    })?;
-                    budget = Some((b, meta.len()));
-                    meta.push((key.to_string(), b.to_string()));
-                } else {
-                    meta.push((key.to_string(), value.to_string()));
-                }
-            }
+            Section::Meta => meta_row(&rec, &mut meta, &mut budget)?,
             Section::Projects => {
                 let cols = pcols.as_ref().expect("header read before rows");
-                let inst = inst.as_mut().expect("instance built at the end of META");
-                let id = rec.fields.get(cols.id).map(|v| v.trim()).unwrap_or("");
-                if id.is_empty() {
-                    return Err(ParseError::at(line, "project without a project_id"));
-                }
-                let Some(raw_cost) = rec.fields.get(cols.cost) else {
-                    return Err(ParseError::at(line, format!("project {} has no cost", shown(id))));
-                };
-                let cost = Cost::parse(raw_cost).map_err(|e| {
-                    ParseError::at(
-                        line,
-                        format!("project {} has cost {}, {}", shown(id), shown(raw_cost.trim()), cost_problem(&e)),
-                    )
-                })?;
-                let mut extra = Vec::new();
-                for (i, name) in &cols.extra {
-                    if let Some(v) = rec.fields.get(*i) {
-                        let v = v.trim();
-                        if !v.is_empty() {
-                            extra.push((name.clone(), v.to_string()));
-                        }
-                    }
-                }
-                inst.add_project(Project { id: id.to_string(), cost, extra }).map_err(|e| match e {
-                    InstanceError::DuplicateProject(id) => {
-                        ParseError::at(line, format!("duplicate project id {}", shown(&id)))
-                    }
-                    InstanceError::BadProjectId(id) => {
-                        ParseError::at(line, format!("project id {} contains ','", shown(&id)))
-                    }
-                    other => ParseError::at(line, other.to_string()),
-                })?;
+                project_row(&rec, cols, inst.as_mut().expect("instance built at the end of META"))?
             }
             Section::Votes => {
                 let cols = vcols.as_ref().expect("header read before rows");
-                let inst = inst.as_mut().expect("instance built at the end of META");
-                let voter = rec.fields.get(cols.voter).map(|v| v.trim()).unwrap_or("");
-                if voter.is_empty() {
-                    return Err(ParseError::at(line, "vote without a voter_id"));
-                }
-                let vote = rec.fields.get(cols.vote).map(|v| v.trim()).unwrap_or("");
-                ballot.clear();
-                if !vote.is_empty() {
-                    for pid in vote.split(',') {
-                        let pid = pid.trim();
-                        if pid.is_empty() {
-                            return Err(ParseError::at(
-                                line,
-                                format!("voter {} has an empty project id in vote {}", shown(voter), shown(vote)),
-                            ));
-                        }
-                        match inst.project_index(pid) {
-                            Some(i) => ballot.push(i as u32),
-                            None => {
-                                return Err(ParseError::at(
-                                    line,
-                                    format!("voter {} votes for unknown project {}", shown(voter), shown(pid)),
-                                ))
-                            }
-                        }
-                    }
-                }
-                inst.add_ballot_indices(voter, &ballot).map_err(|e| match e {
-                    InstanceError::DuplicateVoter(v) => {
-                        ParseError::at(line, format!("duplicate voter id {}", shown(&v)))
-                    }
-                    other => ParseError::at(line, other.to_string()),
-                })?;
+                vote_row(&rec, cols, inst.as_mut().expect("instance built at the end of META"), &mut ballot)?
             }
         }
     }
@@ -312,6 +195,151 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
     }
     let inst = inst.expect("built when PROJECTS started");
     Ok(inst)
+}
+
+/// META first, then PROJECTS, then VOTES.
+fn check_section_order(sec: Section, seen: &[bool; 3], line: usize) -> Result<(), ParseError> {
+    match sec {
+        Section::Meta => {
+            if seen[1] || seen[2] {
+                return Err(ParseError::at(line, "META section must come first"));
+            }
+        }
+        Section::Projects => {
+            if !seen[0] {
+                return Err(ParseError::at(line, "PROJECTS section before the META section"));
+            }
+        }
+        Section::Votes => {
+            if !seen[1] {
+                return Err(ParseError::at(line, "VOTES section before the PROJECTS section"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The PROJECTS header: where `project_id` and `cost` are, and the other columns.
+fn project_columns(rec: &Record<'_>) -> Result<ProjectColumns, ParseError> {
+    let id = find_col(&rec.fields, "project_id")
+        .ok_or_else(|| ParseError::at(rec.line, "PROJECTS header has no \"project_id\" column"))?;
+    let cost = find_col(&rec.fields, "cost")
+        .ok_or_else(|| ParseError::at(rec.line, "PROJECTS header has no \"cost\" column"))?;
+    let mut extra = Vec::new();
+    for (i, h) in rec.fields.iter().enumerate() {
+        let h = h.trim();
+        if i == id || i == cost || h == "votes" || h.is_empty() {
+            continue;
+        }
+        if extra.iter().any(|(_, n): &(usize, String)| n == h) {
+            return Err(ParseError::at(rec.line, format!("PROJECTS header has column {} twice", shown(h))));
+        }
+        extra.push((i, h.to_string()));
+    }
+    Ok(ProjectColumns { id, cost, extra })
+}
+
+/// The VOTES header: where `voter_id` and `vote` are.
+fn vote_columns(rec: &Record<'_>) -> Result<VoteColumns, ParseError> {
+    let voter = find_col(&rec.fields, "voter_id")
+        .ok_or_else(|| ParseError::at(rec.line, "VOTES header has no \"voter_id\" column"))?;
+    let vote =
+        find_col(&rec.fields, "vote").ok_or_else(|| ParseError::at(rec.line, "VOTES header has no \"vote\" column"))?;
+    Ok(VoteColumns { voter, vote })
+}
+
+/// One `key;value` line of META (the budget checked as a cost).
+fn meta_row(
+    rec: &Record<'_>,
+    meta: &mut Vec<(String, String)>,
+    budget: &mut Option<(Cost, usize)>,
+) -> Result<(), ParseError> {
+    let key = rec.fields[0].trim();
+    let value = rec.fields.get(1).map(|v| v.trim()).unwrap_or("");
+    if meta.iter().any(|(k, _)| k == key) {
+        return Err(ParseError::at(rec.line, format!("META key {} appears twice", shown(key))));
+    }
+    if key == "budget" {
+        let b = Cost::parse(value)
+            .map_err(|e| ParseError::at(rec.line, format!("budget is {}, {}", shown(value), cost_problem(&e))))?;
+        *budget = Some((b, meta.len()));
+        meta.push((key.to_string(), b.to_string()));
+    } else {
+        meta.push((key.to_string(), value.to_string()));
+    }
+    Ok(())
+}
+
+/// One project line.
+fn project_row(rec: &Record<'_>, cols: &ProjectColumns, inst: &mut Instance) -> Result<(), ParseError> {
+    let id = rec.fields.get(cols.id).map(|v| v.trim()).unwrap_or("");
+    if id.is_empty() {
+        return Err(ParseError::at(rec.line, "project without a project_id"));
+    }
+    let Some(raw_cost) = rec.fields.get(cols.cost) else {
+        return Err(ParseError::at(rec.line, format!("project {} has no cost", shown(id))));
+    };
+    let cost = Cost::parse(raw_cost).map_err(|e| {
+        ParseError::at(
+            rec.line,
+            format!("project {} has cost {}, {}", shown(id), shown(raw_cost.trim()), cost_problem(&e)),
+        )
+    })?;
+    let mut extra = Vec::new();
+    for (i, name) in &cols.extra {
+        if let Some(v) = rec.fields.get(*i) {
+            let v = v.trim();
+            if !v.is_empty() {
+                extra.push((name.clone(), v.to_string()));
+            }
+        }
+    }
+    inst.add_project(Project { id: id.to_string(), cost, extra }).map_err(|e| match e {
+        InstanceError::DuplicateProject(id) => ParseError::at(rec.line, format!("duplicate project id {}", shown(&id))),
+        InstanceError::BadProjectId(id) => ParseError::at(rec.line, format!("project id {} contains ','", shown(&id))),
+        other => ParseError::at(rec.line, other.to_string()),
+    })?;
+    Ok(())
+}
+
+/// One vote line (`ballot` is scratch space reused between lines).
+fn vote_row(
+    rec: &Record<'_>,
+    cols: &VoteColumns,
+    inst: &mut Instance,
+    ballot: &mut Vec<u32>,
+) -> Result<(), ParseError> {
+    let voter = rec.fields.get(cols.voter).map(|v| v.trim()).unwrap_or("");
+    if voter.is_empty() {
+        return Err(ParseError::at(rec.line, "vote without a voter_id"));
+    }
+    let vote = rec.fields.get(cols.vote).map(|v| v.trim()).unwrap_or("");
+    ballot.clear();
+    if !vote.is_empty() {
+        for pid in vote.split(',') {
+            let pid = pid.trim();
+            if pid.is_empty() {
+                return Err(ParseError::at(
+                    rec.line,
+                    format!("voter {} has an empty project id in vote {}", shown(voter), shown(vote)),
+                ));
+            }
+            match inst.project_index(pid) {
+                Some(i) => ballot.push(i as u32),
+                None => {
+                    return Err(ParseError::at(
+                        rec.line,
+                        format!("voter {} votes for unknown project {}", shown(voter), shown(pid)),
+                    ))
+                }
+            }
+        }
+    }
+    inst.add_ballot_indices(voter, ballot).map_err(|e| match e {
+        InstanceError::DuplicateVoter(v) => ParseError::at(rec.line, format!("duplicate voter id {}", shown(&v))),
+        other => ParseError::at(rec.line, other.to_string()),
+    })?;
+    Ok(())
 }
 
 /// Builds the empty instance from the META pairs once META is over.
