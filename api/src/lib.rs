@@ -5,9 +5,13 @@
 //! [`AppState`] so tests can drive it without a socket; [`serve`] runs it.
 #![deny(missing_docs)]
 
+mod assets;
+pub mod downloads;
 pub mod error;
+mod extract;
 pub mod funds;
 mod handlers;
+pub mod headers;
 pub mod net;
 pub mod openapi;
 pub mod rate_limit;
@@ -48,8 +52,13 @@ impl AppState {
     }
 }
 
-/// All routes of SPEC §5.
+/// All routes of SPEC §5, with the response headers of [`headers`] (CORS,
+/// caching, the pages' security policy, the error body for every refusal).
 pub fn router(state: AppState) -> Router {
+    headers::around(routes(state))
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(handlers::audit_page))
         .route("/openapi.json", get(handlers::openapi))
@@ -70,6 +79,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/proposals/{id}", get(funds::proposal))
         .route("/v1/rounds", get(funds::rounds))
         .route("/v1/rounds/{id}", get(funds::round))
+        // Downloads, the favicon, the audit page's files (downloads.rs, assets.rs).
+        .route("/v1/funds/{id}/export", get(downloads::fund_export))
+        .route("/v1/rounds/{id}/pabulib", get(downloads::round_pabulib))
+        .route("/favicon.svg", get(assets::favicon_svg))
+        .route("/favicon.ico", get(assets::favicon_ico))
+        .route("/audit.css", get(assets::audit_css))
+        .route("/audit.js", get(assets::audit_js))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn(handlers::refuse_unknown_parameters))
