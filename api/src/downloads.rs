@@ -118,11 +118,9 @@ pub async fn fund_export(
             attachment("application/json", &format!("{id}-flows.json"), body)
         }
         ExportFormat::Csv => attachment(CSV, &format!("{id}-flows.csv"), journal::flows_csv(&books(&s, &id)?)),
-        ExportFormat::CsvNl => attachment(
-            CSV,
-            &format!("{id}-flows-nl.csv"),
-            journal::flows_csv_in(&books(&s, &id)?, CsvDialect::ExcelNl),
-        ),
+        ExportFormat::CsvNl => {
+            attachment(CSV, &format!("{id}-flows-nl.csv"), journal::flows_csv_in(&books(&s, &id)?, CsvDialect::ExcelNl))
+        }
         ExportFormat::Hledger => {
             attachment(TEXT, &format!("{id}.journal"), journal_of(&books(&s, &id)?, Syntax::Hledger)?)
         }

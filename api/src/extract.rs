@@ -44,7 +44,9 @@ impl<S: Send + Sync> FromRequest<S> for WholeBody {
                 ApiCode::TooLarge,
                 format!("request body is above the limit of {} bytes", ledger::limits::REQUEST_BODY_BYTES_MAX),
             )),
-            Err(e) => Err(ApiError::bad_request(ApiCode::BadBody, format!("cannot read the request body: {}", e.body_text()))),
+            Err(e) => {
+                Err(ApiError::bad_request(ApiCode::BadBody, format!("cannot read the request body: {}", e.body_text())))
+            }
         }
     }
 }

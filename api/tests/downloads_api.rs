@@ -139,15 +139,35 @@ async fn a_funds_books_and_a_rounds_pb_as_files() {
         env.ok(m, Kind::Vote, json!({"proposal": r, "choice": "yes"})).await;
     }
     assert_eq!(api::funds::close_due(&env.state).await, 1);
-    let a = env.ok("coop", Kind::RoundProject, json!({"round": r, "title": "Solar roof", "description": "", "cost": "1200.00", "recipient": "coop"})).await;
-    let b = env.ok("food", Kind::RoundProject, json!({"round": r, "title": "Cold store", "description": "", "cost": "800.00", "recipient": "food"})).await;
+    let a = env
+        .ok(
+            "coop",
+            Kind::RoundProject,
+            json!({"round": r, "title": "Solar roof", "description": "", "cost": "1200.00", "recipient": "coop"}),
+        )
+        .await;
+    let b = env
+        .ok(
+            "food",
+            Kind::RoundProject,
+            json!({"round": r, "title": "Cold store", "description": "", "cost": "800.00", "recipient": "food"}),
+        )
+        .await;
     let pb = format!("/v1/rounds/{r}/pabulib");
-    assert_eq!(error_code(&env.get(&pb).await), (StatusCode::CONFLICT, "voting_open".into()), "no tally while projects come in");
+    assert_eq!(
+        error_code(&env.get(&pb).await),
+        (StatusCode::CONFLICT, "voting_open".into()),
+        "no tally while projects come in"
+    );
     env.offset_seconds.fetch_add(86_400, Ordering::SeqCst);
     env.ok("coop", Kind::Ballot, json!({"round": r, "approve": [a]})).await;
     env.ok("food", Kind::Ballot, json!({"round": r, "approve": [b]})).await;
     env.ok("city", Kind::Ballot, json!({"round": r, "approve": [a, b]})).await;
-    assert_eq!(error_code(&env.get(&pb).await), (StatusCode::CONFLICT, "voting_open".into()), "no tally while people vote");
+    assert_eq!(
+        error_code(&env.get(&pb).await),
+        (StatusCode::CONFLICT, "voting_open".into()),
+        "no tally while people vote"
+    );
     env.offset_seconds.fetch_add(86_400, Ordering::SeqCst);
     // Counting: voting has closed, the `.pb` is what the close will run on.
     let counting = env.get(&pb).await;
@@ -161,7 +181,10 @@ async fn a_funds_books_and_a_rounds_pb_as_files() {
     let inst = env.state.log.state().funds.round_instance(&r.parse().unwrap()).unwrap();
     assert_eq!(text, ledger::pb::write(&inst).as_bytes());
     let before = std::str::from_utf8(&counting.2).unwrap();
-    assert!(!before.contains("selected") && std::str::from_utf8(text).unwrap().contains("selected"), "the close marks the selected");
+    assert!(
+        !before.contains("selected") && std::str::from_utf8(text).unwrap().contains("selected"),
+        "the close marks the selected"
+    );
     let parsed = ledger::pb::parse(std::str::from_utf8(text).unwrap()).unwrap();
     assert_eq!((parsed.projects().len(), parsed.num_voters()), (2, 3));
 
@@ -171,7 +194,10 @@ async fn a_funds_books_and_a_rounds_pb_as_files() {
     let csv = file(&got, "text/csv; charset=utf-8; header=present", "warmte-flows.csv");
     assert_eq!(csv, journal::flows_csv(&books).as_bytes());
     let csv = std::str::from_utf8(csv).unwrap();
-    assert!(csv.contains(",\"R-1; Zoë, winter\",") && csv.contains(",'=SUM(A1),") && csv.contains(",-800.00,"), "{csv}");
+    assert!(
+        csv.contains(",\"R-1; Zoë, winter\",") && csv.contains(",'=SUM(A1),") && csv.contains(",-800.00,"),
+        "{csv}"
+    );
 
     let got = env.get("/v1/funds/warmte/export?format=csv-nl").await;
     let nl = file(&got, "text/csv; charset=utf-8; header=present", "warmte-flows-nl.csv");
@@ -193,13 +219,22 @@ async fn a_funds_books_and_a_rounds_pb_as_files() {
     assert_eq!(json, &env.get("/v1/funds/warmte/flows").await.2[..], "the bytes of GET …/flows");
 
     // Refusals.
-    assert_eq!(error_code(&env.get("/v1/funds/nope/export?format=csv").await), (StatusCode::NOT_FOUND, "unknown_fund".into()));
+    assert_eq!(
+        error_code(&env.get("/v1/funds/nope/export?format=csv").await),
+        (StatusCode::NOT_FOUND, "unknown_fund".into())
+    );
     assert_eq!(error_code(&env.get("/v1/funds/warmte/export").await), (StatusCode::BAD_REQUEST, "bad_query".into()));
-    assert_eq!(error_code(&env.get("/v1/funds/warmte/export?format=CSV").await), (StatusCode::BAD_REQUEST, "bad_query".into()));
+    assert_eq!(
+        error_code(&env.get("/v1/funds/warmte/export?format=CSV").await),
+        (StatusCode::BAD_REQUEST, "bad_query".into())
+    );
     assert_eq!(
         error_code(&env.get("/v1/funds/warmte/export?format=csv&fund=x").await),
         (StatusCode::BAD_REQUEST, "unknown_parameter".into())
     );
-    assert_eq!(error_code(&env.get(&format!("/v1/rounds/{c}/pabulib")).await), (StatusCode::NOT_FOUND, "unknown_round".into()));
+    assert_eq!(
+        error_code(&env.get(&format!("/v1/rounds/{c}/pabulib")).await),
+        (StatusCode::NOT_FOUND, "unknown_round".into())
+    );
     assert_eq!(error_code(&env.get("/v1/rounds/xyz/pabulib").await), (StatusCode::BAD_REQUEST, "bad_id".into()));
 }

@@ -147,7 +147,8 @@ async fn exchange(addr: std::net::SocketAddr, head: String, body: Vec<u8>) -> (u
     }
     writer.abort();
     let text = String::from_utf8_lossy(&got).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("{request}: no answer ({ended}): {text:?}"));
+    let (head, body) =
+        text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("{request}: no answer ({ended}): {text:?}"));
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     let content_type = head
         .lines()
@@ -251,9 +252,15 @@ async fn etags_answer_304_and_cache_control_says_what_never_changes() {
     let by_id = env.get(&format!("/v1/entries/id/{}", id["id"].as_str().unwrap())).await;
     assert_eq!(by_id.header(header::CACHE_CONTROL), "public, max-age=31536000, immutable");
     assert_eq!(by_id.header(header::ETAG), record.header(header::ETAG), "the same record, the same tag");
-    assert_eq!(env.get("/v1/proofs/inclusion?seq=0&size=1").await.header(header::CACHE_CONTROL), "public, max-age=31536000, immutable");
+    assert_eq!(
+        env.get("/v1/proofs/inclusion?seq=0&size=1").await.header(header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(env.get("/v1/proofs/inclusion?seq=0").await.header(header::CACHE_CONTROL), "no-cache");
-    assert_eq!(env.get("/v1/proofs/consistency?from=1&to=1").await.header(header::CACHE_CONTROL), "public, max-age=31536000, immutable");
+    assert_eq!(
+        env.get("/v1/proofs/consistency?from=1&to=1").await.header(header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(env.get("/v1/members").await.header(header::CACHE_CONTROL), "no-cache");
     // Not yet there: an error, never stored.
     env.get("/v1/entries/99").await.assert_error(StatusCode::NOT_FOUND, "unknown_entry");

@@ -849,7 +849,8 @@ mod tests {
     fn flows_csv_in_the_dutch_excel_dialect() {
         let b = scene();
         let nl = flows_csv_in(&b, CsvDialect::ExcelNl);
-        let rows: Vec<&str> = nl.strip_prefix('\u{feff}').expect("a byte order mark first").split_terminator("\r\n").collect();
+        let rows: Vec<&str> =
+            nl.strip_prefix('\u{feff}').expect("a byte order mark first").split_terminator("\r\n").collect();
         let plain = flows_csv(&b);
         let plain: Vec<&str> = plain.split_terminator("\r\n").collect();
         assert_eq!(rows.len(), plain.len());
