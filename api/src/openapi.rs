@@ -59,6 +59,8 @@ use crate::{assets, downloads, funds, handlers};
         assets::audit_css,
         assets::audit_js,
     ),
+    // A query parameter's enum is not collected from the paths.
+    components(schemas(downloads::ExportFormat)),
     tags(
         (name = "log", description = "The verifiable log: entries, records, checkpoints, proofs."),
         (name = "register", description = "The members."),

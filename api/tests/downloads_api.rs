@@ -238,3 +238,34 @@ async fn a_funds_books_and_a_rounds_pb_as_files() {
     );
     assert_eq!(error_code(&env.get("/v1/rounds/xyz/pabulib").await), (StatusCode::BAD_REQUEST, "bad_id".into()));
 }
+
+/// Every `$ref` of the served document names a schema it has (a query
+/// parameter's enum is not collected from the paths by itself).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_resolves_every_reference() {
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let env = Env::new();
+    let doc: Value = serde_json::from_slice(&env.get("/openapi.json").await.2).unwrap();
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.contains(&"#/components/schemas/ExportFormat"));
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r}"));
+        assert!(doc["components"]["schemas"].get(name).is_some(), "{r} does not resolve");
+    }
+    let format = &doc["paths"]["/v1/funds/{id}/export"]["get"]["parameters"][1];
+    assert_eq!((format["name"].as_str(), format["required"].as_bool()), (Some("format"), Some(true)));
+    let formats = &doc["components"]["schemas"]["ExportFormat"]["enum"];
+    assert_eq!(formats, &json!(["csv", "csv-nl", "hledger", "beancount", "json"]));
+}
