@@ -58,6 +58,11 @@ pub enum ApiCode {
     Unavailable,
     /// Something the operator must look at.
     Internal,
+    /// A request the server cannot read that no more specific code names (a
+    /// refusal of the HTTP framework itself, given the error body).
+    BadRequest,
+    /// A round's ballots are asked for as a file while people still vote.
+    VotingOpen,
 }
 
 impl ApiCode {
@@ -85,6 +90,8 @@ impl ApiCode {
             ApiCode::RateLimited => "rate_limited",
             ApiCode::Unavailable => "unavailable",
             ApiCode::Internal => "internal",
+            ApiCode::BadRequest => "bad_request",
+            ApiCode::VotingOpen => "voting_open",
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::Json;
 use ledger::entry::Kind;
 use ledger::funds::{Fund, FundStatus, ProposalStatus, RoundStatus};
@@ -23,16 +23,17 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::error::{ApiCode, ApiError};
+use crate::extract::Param;
 use crate::handlers::{page, query};
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn fund_id(s: &str) -> ApiResult<FundId> {
+pub(crate) fn fund_id(s: &str) -> ApiResult<FundId> {
     s.parse().map_err(|e: IdError| ApiError::bad_request(ApiCode::BadId, e.to_string()))
 }
 
-fn entry_id(s: &str) -> ApiResult<EntryId> {
+pub(crate) fn entry_id(s: &str) -> ApiResult<EntryId> {
     s.parse().map_err(|e: IdError| ApiError::bad_request(ApiCode::BadId, e.to_string()))
 }
 
@@ -91,7 +92,7 @@ pub async fn funds(
         (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
     )
 )]
-pub async fn fund(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<FundView>> {
+pub async fn fund(State(s): State<AppState>, Param(id): Param) -> ApiResult<Json<FundView>> {
     let id = fund_id(&id)?;
     let state = s.log.state();
     let f = find_fund(&state, &id)?;
@@ -111,7 +112,7 @@ pub async fn fund(State(s): State<AppState>, Path(id): Path<String>) -> ApiResul
         (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
     )
 )]
-pub async fn flows(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<FlowsView>> {
+pub async fn flows(State(s): State<AppState>, Param(id): Param) -> ApiResult<Json<FlowsView>> {
     let id = fund_id(&id)?;
     let state = s.log.state();
     let f = find_fund(&state, &id)?;
@@ -146,7 +147,7 @@ pub struct StatementQuery {
 )]
 pub async fn statement(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    Param(id): Param,
     q: Result<Query<StatementQuery>, QueryRejection>,
 ) -> ApiResult<Json<StatementView>> {
     let id = fund_id(&id)?;
@@ -216,7 +217,7 @@ pub async fn proposals(
         (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
     )
 )]
-pub async fn proposal(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ProposalView>> {
+pub async fn proposal(State(s): State<AppState>, Param(id): Param) -> ApiResult<Json<ProposalView>> {
     let id = entry_id(&id)?;
     let state = s.log.state();
     let p = state
@@ -282,7 +283,7 @@ pub async fn rounds(
         (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
     )
 )]
-pub async fn round(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RoundView>> {
+pub async fn round(State(s): State<AppState>, Param(id): Param) -> ApiResult<Json<RoundView>> {
     let id = entry_id(&id)?;
     let now = Timestamp::from_instant((s.clock)());
     let state = s.log.state();

@@ -5,9 +5,9 @@
 
 use std::any::Any;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{MatchedPath, Path, Query, State};
+use axum::extract::{MatchedPath, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,6 +24,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::error::{ApiCode, ApiError};
+use crate::extract::{Param, WholeBody};
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -83,7 +84,7 @@ fn ack_body(a: &Ack) -> Vec<u8> {
         (status = 503, description = "The store is not writable.", body = ErrorBody),
     )
 )]
-pub async fn submit(State(s): State<AppState>, body: Bytes) -> ApiResult<Response> {
+pub async fn submit(State(s): State<AppState>, WholeBody(body): WholeBody) -> ApiResult<Response> {
     let arriving = s.ingest.arriving();
     let entry = VerifiedEntry::from_json(&body)?;
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -164,7 +165,7 @@ fn record_response(bytes: &[u8]) -> ApiResult<Response> {
         (status = 503, description = "The store could not be read.", body = ErrorBody),
     )
 )]
-pub async fn entry_by_seq(State(s): State<AppState>, Path(seq): Path<String>) -> ApiResult<Response> {
+pub async fn entry_by_seq(State(s): State<AppState>, Param(seq): Param) -> ApiResult<Response> {
     let seq = parse_seq(&seq)?;
     match s.log.record(seq)? {
         Some(bytes) => record_response(&bytes),
@@ -192,7 +193,7 @@ fn entry_id(id: &str) -> ApiResult<EntryId> {
         (status = 503, description = "The store could not be read.", body = ErrorBody),
     )
 )]
-pub async fn entry_by_id(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn entry_by_id(State(s): State<AppState>, Param(id): Param) -> ApiResult<Response> {
     let id = entry_id(&id)?;
     let unknown = || ApiError::not_found(ApiCode::UnknownEntry, format!("no entry with id {id}"));
     let seq = s.log.seq_of(&id)?.ok_or_else(unknown)?;
@@ -349,7 +350,7 @@ pub async fn members(
         (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
     )
 )]
-pub async fn member(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<MemberView>> {
+pub async fn member(State(s): State<AppState>, Param(id): Param) -> ApiResult<Json<MemberView>> {
     let id: MemberId =
         id.parse().map_err(|e: ledger::ids::IdError| ApiError::bad_request(ApiCode::BadId, e.to_string()))?;
     let state = s.log.state();

@@ -5,9 +5,13 @@
 //! [`AppState`] so tests can drive it without a socket; [`serve`] runs it.
 #![deny(missing_docs)]
 
+mod assets;
+pub mod downloads;
 pub mod error;
+mod extract;
 pub mod funds;
 mod handlers;
+pub mod headers;
 pub mod net;
 pub mod openapi;
 pub mod rate_limit;
@@ -48,8 +52,14 @@ impl AppState {
     }
 }
 
-/// All routes of SPEC §5, and the public pages of the `site` crate.
+/// All routes of SPEC §5 and the public pages of the `site` crate, with the
+/// response headers of [`headers`] (CORS, caching, the pages' security policy,
+/// the error body for every refusal).
 pub fn router(state: AppState) -> Router {
+    headers::around(routes(state))
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/openapi.json", get(handlers::openapi))
         .route("/healthz", get(handlers::healthz))
@@ -69,6 +79,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/proposals/{id}", get(funds::proposal))
         .route("/v1/rounds", get(funds::rounds))
         .route("/v1/rounds/{id}", get(funds::round))
+        // Downloads and the favicon (downloads.rs, assets.rs).
+        .route("/v1/funds/{id}/export", get(downloads::fund_export))
+        .route("/v1/rounds/{id}/pabulib", get(downloads::round_pabulib))
+        .route("/favicon.svg", get(assets::favicon_svg))
+        .route("/favicon.ico", get(assets::favicon_ico))
         // The public pages (`/`, `/nl/…`, `/en/…`, `/site/…`): docs/SITE.md.
         .merge(site::router(state.log.clone(), state.clock.clone()))
         .fallback(handlers::not_found)

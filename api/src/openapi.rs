@@ -16,7 +16,7 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::OpenApi;
 
-use crate::{funds, handlers};
+use crate::{assets, downloads, funds, handlers};
 
 /// The document's root.
 #[derive(OpenApi)]
@@ -26,7 +26,9 @@ use crate::{funds, handlers};
         description = "A solidarity fund pooling ledger (SPEC §5). Reads are public; writes are signed entries. \
             Lists are in log order and paged: `from` is a log position, `next` the `from` of the next page or null. \
             Unknown query parameters are refused (400 `unknown_parameter`). Errors are \
-            `{\"error\": {\"code\", \"message\", \"detail\"}}`.",
+            `{\"error\": {\"code\", \"message\", \"detail\"}}`. \
+            Every response allows any origin (CORS); a 200 to a GET has a strong `ETag`, and `If-None-Match` \
+            naming it is answered 304 (docs/API-DOWNLOADS.md).",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
     paths(
@@ -49,12 +51,19 @@ use crate::{funds, handlers};
         funds::proposal,
         funds::rounds,
         funds::round,
+        downloads::fund_export,
+        downloads::round_pabulib,
+        assets::favicon_svg,
+        assets::favicon_ico,
     ),
+    // A query parameter's enum is not collected from the paths.
+    components(schemas(downloads::ExportFormat)),
     tags(
         (name = "log", description = "The verifiable log: entries, records, checkpoints, proofs."),
         (name = "register", description = "The members."),
         (name = "funds", description = "Funds, their flows, proposals and budgeting rounds."),
-        (name = "site", description = "Liveness and this document. The public pages (`/`, `/nl/…`, `/en/…`) are HTML, described in docs/SITE.md."),
+        (name = "downloads", description = "Files to save: a fund's books (CSV, hledger, beancount, JSON), a round's pabulib instance."),
+        (name = "site", description = "Liveness, the favicon and this document. The public pages (`/`, `/nl/…`, `/en/…`) are HTML, described in docs/SITE.md."),
     )
 )]
 pub struct ApiDoc;
@@ -80,6 +89,7 @@ fn healthz() {}
 ///   leaves `Option` fields out of `required`);
 /// - any request whose declared body is above 1 MiB is refused with a 413
 ///   before it is routed, so every operation can answer 413;
+/// - a GET can be answered 304 (`headers.rs`);
 /// - the connection layer (`net.rs`) answers before any route: 429
 ///   `rate_limited` to an address past its budget of refused requests (or of
 ///   `member.apply`), 503 `unavailable` to a connection over the cap, and 408
@@ -115,7 +125,13 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
         );
         let unavailable = error("`unavailable`: the ledger failed and refuses until a restart, or the server has as many connections open as it serves.");
         let timeout = error("`request_timeout`: the request body did not arrive whole in time.");
+        let not_modified = RefOr::T(
+            ResponseBuilder::new().description("Not modified: `If-None-Match` names the current `ETag`.").build(),
+        );
         for (path, item) in doc.paths.paths.iter_mut() {
+            if let Some(op) = item.get.as_mut() {
+                op.responses.responses.entry("304".into()).or_insert_with(|| not_modified.clone());
+            }
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
                 let r = &mut op.responses.responses;
                 r.entry("413".into()).or_insert_with(|| RefOr::T(too_large.clone()));

@@ -48,11 +48,30 @@ pub enum JournalError {
 /// that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
 /// leading `'` (OWASP "CSV injection"); numbers (`text == false`) are written as they are.
 pub fn csv_cell(s: &str, text: bool) -> String {
+    cell_in(s, text, CsvDialect::Rfc4180)
+}
+
+/// How a CSV is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvDialect {
+    /// RFC 4180: `,` between cells, amounts with a decimal point (`-12.50`).
+    Rfc4180,
+    /// What Excel in a Dutch locale opens as it is: a UTF-8 byte order mark first
+    /// (else Excel reads the file as Windows-1252), `;` between cells and amounts
+    /// with a decimal comma (`-12,50`); quoting and line ends as RFC 4180.
+    ExcelNl,
+}
+
+fn cell_in(s: &str, text: bool, dialect: CsvDialect) -> String {
     let mut v = s.to_string();
     if text && v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         v.insert(0, '\'');
     }
-    if v.contains([',', '"', '\n', '\r']) {
+    if !text && dialect == CsvDialect::ExcelNl {
+        v = v.replace('.', ",");
+    }
+    let separator = if dialect == CsvDialect::ExcelNl { ';' } else { ',' };
+    if v.contains([separator, '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
         v
@@ -85,6 +104,12 @@ pub const FLOWS_CSV_HEADER: &[&str] = &[
 /// The fund's contributions and payouts, one row each in log order; `amount` is signed
 /// (money in positive, out negative) so that a spreadsheet can sum it.
 pub fn flows_csv(b: &FundBooks) -> String {
+    flows_csv_in(b, CsvDialect::Rfc4180)
+}
+
+/// [`flows_csv`] in the given dialect: the same rows and cells, separated and
+/// with amounts written as `dialect` says.
+pub fn flows_csv_in(b: &FundBooks, dialect: CsvDialect) -> String {
     let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
     let through = |by: Option<EntryId>| {
         by.and_then(|id| b.reconciliation(&id)).map(|r| r.period_to.to_string()).unwrap_or_default()
@@ -162,11 +187,15 @@ pub fn flows_csv(b: &FundBooks) -> String {
         ));
     }
     rows.sort_by_key(|(seq, _)| *seq);
-    let mut out = String::new();
+    let (mut out, separator) = match dialect {
+        CsvDialect::Rfc4180 => (String::new(), ","),
+        CsvDialect::ExcelNl => (String::from("\u{feff}"), ";"),
+    };
     let header: Vec<String> = FLOWS_CSV_HEADER.iter().map(|h| h.to_string()).collect();
-    for r in std::iter::once(header).chain(rows.into_iter().map(|(_, r)| r)) {
-        let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| csv_cell(c, i != 6)).collect();
-        out.push_str(&cells.join(","));
+    for (n, r) in std::iter::once(header).chain(rows.into_iter().map(|(_, r)| r)).enumerate() {
+        // The amount column of a row (not of the header) is a number.
+        let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| cell_in(c, n == 0 || i != 6, dialect)).collect();
+        out.push_str(&cells.join(separator));
         out.push_str("\r\n");
     }
     out
@@ -848,6 +877,26 @@ mod tests {
         assert!(rows[5].contains(",2026-01-15,"), "confirmed through the statement's end: {}", rows[5]);
         assert!(csv.contains("\"R-4\nnewline\""), "{csv}");
         assert_eq!(hex(1).len(), 64);
+    }
+
+    #[test]
+    fn flows_csv_in_the_dutch_excel_dialect() {
+        let b = scene();
+        let nl = flows_csv_in(&b, CsvDialect::ExcelNl);
+        let rows: Vec<&str> =
+            nl.strip_prefix('\u{feff}').expect("a byte order mark first").split_terminator("\r\n").collect();
+        let plain = flows_csv(&b);
+        let plain: Vec<&str> = plain.split_terminator("\r\n").collect();
+        assert_eq!(rows.len(), plain.len());
+        assert_eq!(rows[0], FLOWS_CSV_HEADER.join(";"));
+        assert!(rows[5].contains(";-30,00;P-1;confirmed;tres-one;"), "{}", rows[5]);
+        assert!(rows[5].contains(";2026-01-15;"), "{}", rows[5]);
+        // Only the amounts take a decimal comma; a text cell holding `;` is quoted.
+        assert_eq!(cell_in("a;b", true, CsvDialect::ExcelNl), "\"a;b\"");
+        assert_eq!(cell_in("a,b", true, CsvDialect::ExcelNl), "a,b");
+        assert_eq!(cell_in("1.5 kg", true, CsvDialect::ExcelNl), "1.5 kg");
+        assert_eq!(cell_in("-12.50", false, CsvDialect::ExcelNl), "-12,50");
+        assert_eq!(cell_in("=1", true, CsvDialect::ExcelNl), "'=1");
     }
 
     #[test]
