@@ -11,6 +11,7 @@ mod handlers;
 pub mod net;
 pub mod openapi;
 pub mod rate_limit;
+pub mod tiles;
 
 use std::sync::Arc;
 
@@ -70,6 +71,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/proposals/{id}", get(funds::proposal))
         .route("/v1/rounds", get(funds::rounds))
         .route("/v1/rounds/{id}", get(funds::round))
+        // The log as C2SP tlog-tiles (docs/TILES.md).
+        .route("/tiles/checkpoint", get(tiles::checkpoint))
+        .route("/tiles/tile/{*path}", get(tiles::tile))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn(handlers::refuse_unknown_parameters))

@@ -50,6 +50,7 @@ use crate::{funds, handlers};
         funds::proposal,
         funds::rounds,
         funds::round,
+        crate::tiles::checkpoint,
     ),
     tags(
         (name = "log", description = "The verifiable log: entries, records, checkpoints, proofs."),
