@@ -27,6 +27,7 @@ pub const CHECKPOINT: &str = "public, max-age=2";
 #[utoipa::path(
     get,
     path = "/tiles/checkpoint",
+    operation_id = "tiles_checkpoint",
     tag = "log",
     description = "The checkpoint of the log served as C2SP tlog-tiles under the prefix `/tiles` \
         (the same signed note as `/v1/checkpoint`). The tiles themselves are at \
@@ -45,8 +46,8 @@ pub async fn checkpoint(State(s): State<AppState>) -> Response {
 
 /// A hash tile or an entry bundle of the published tree.
 pub async fn tile(State(s): State<AppState>, Path(rest): Path<String>) -> Result<Response, ApiError> {
-    let tile = TileId::parse(&format!("tile/{rest}"))
-        .map_err(|e| ApiError::not_found(ApiCode::NoSuchRoute, e.to_string()))?;
+    let tile =
+        TileId::parse(&format!("tile/{rest}")).map_err(|e| ApiError::not_found(ApiCode::NoSuchRoute, e.to_string()))?;
     let log = s.log.clone();
     let built = tokio::task::spawn_blocking(move || log.tiles().read(tile))
         .await

@@ -135,18 +135,25 @@ fn tiles_are_served_copied_updated_and_audited() {
         (r.status().as_u16(), cache, ctype, r.bytes().unwrap().to_vec())
     };
     let (status, cache, ctype, note) = fetch("checkpoint");
-    assert_eq!((status, cache.as_deref(), ctype.as_deref()), (200, Some("public, max-age=2"), Some("text/plain; charset=utf-8")));
+    assert_eq!(
+        (status, cache.as_deref(), ctype.as_deref()),
+        (200, Some("public, max-age=2"), Some("text/plain; charset=utf-8"))
+    );
     let note = String::from_utf8(note).unwrap();
     assert!(note.starts_with("meent.test/tiles\n300\n"), "{note}");
     assert_eq!(http.get(format!("{}/v1/checkpoint", server.url)).send().unwrap().text().unwrap(), note);
     let (status, cache, ctype, full) = fetch("tile/0/000");
-    assert_eq!((status, cache.as_deref(), ctype.as_deref()), (200, Some("public, max-age=31536000, immutable"), Some("application/octet-stream")));
+    assert_eq!(
+        (status, cache.as_deref(), ctype.as_deref()),
+        (200, Some("public, max-age=31536000, immutable"), Some("application/octet-stream"))
+    );
     assert_eq!(full.len(), 8192);
     let (status, cache, _, partial) = fetch("tile/0/001.p/44");
     assert_eq!((status, cache.as_deref(), partial.len()), (200, Some("public, max-age=60"), 44 * 32));
     let (status, _, _, bundle) = fetch("tile/entries/001.p/44");
     assert_eq!(status, 200);
-    let record_299 = http.get(format!("{}/v1/entries/299", server.url)).send().unwrap().json::<serde_json::Value>().unwrap();
+    let record_299 =
+        http.get(format!("{}/v1/entries/299", server.url)).send().unwrap().json::<serde_json::Value>().unwrap();
     let leaf_299 = ledger::views::RecordView::leaf_bytes_of(&record_299).unwrap();
     assert!(bundle.ends_with(&leaf_299), "the bundle ends with record 299's leaf bytes");
     assert_eq!(&partial[43 * 32..], &ledger::merkle::leaf_hash(&leaf_299));
@@ -208,7 +215,10 @@ fn tiles_are_served_copied_updated_and_audited() {
     // Audited from a plain static file server, and from the directory.
     let url = static_server(out.clone());
     let ok = meent_ok(&["verify", "--tiles", &url, "--trusted", trusted.to_str().unwrap()]);
-    assert!(ok.contains("ok: 600 records") && ok.contains("consistent with the trusted checkpoint of size 300"), "{ok}");
+    assert!(
+        ok.contains("ok: 600 records") && ok.contains("consistent with the trusted checkpoint of size 300"),
+        "{ok}"
+    );
     assert!(meent_ok(&["verify", "--tiles", o, "--json"]).contains("\"size\":600"));
 
     // One flipped byte in a tile, a bundle or the checkpoint: refused, naming it.

@@ -60,7 +60,10 @@ fn open_store(d: &Path) -> CmdResult<SledStore> {
     SledStore::open(&ledger::log::store_path(d)).map_err(|e| {
         crate::exit::store_error(
             d,
-            anyhow!("cannot open the store in {}: {e} (stop the server, or copy the tiles it serves under /tiles)", d.display()),
+            anyhow!(
+                "cannot open the store in {}: {e} (stop the server, or copy the tiles it serves under /tiles)",
+                d.display()
+            ),
         )
     })
 }
@@ -102,7 +105,9 @@ impl Tiles {
             return Ok(Tiles::Http(HttpTiles { prefix: location.trim_end_matches('/').to_string(), http }));
         }
         if location.contains("://") {
-            return Err(CmdError::usage(anyhow!("--tiles {location:?}: give an http:// or https:// URL, or a directory")));
+            return Err(CmdError::usage(anyhow!(
+                "--tiles {location:?}: give an http:// or https:// URL, or a directory"
+            )));
         }
         let dir = PathBuf::from(location);
         if !dir.is_dir() {

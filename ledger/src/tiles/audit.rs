@@ -70,7 +70,9 @@ fn fetch<R: TileReader>(reader: &R, tile: TileId) -> Result<Vec<u8>, TilesAuditE
         return Err(missing());
     }
     let full = tile.full();
-    let Some(bytes) = reader.read(&full.path()).map_err(|reason| TilesAuditError::Read { path: full.path(), reason })? else {
+    let Some(bytes) =
+        reader.read(&full.path()).map_err(|reason| TilesAuditError::Read { path: full.path(), reason })?
+    else {
         return Err(missing());
     };
     let width = usize::from(tile.width);
@@ -90,11 +92,16 @@ fn fetch<R: TileReader>(reader: &R, tile: TileId) -> Result<Vec<u8>, TilesAuditE
 }
 
 /// Compare a hash tile's bytes with the hashes the records give.
-fn check_hashes(tile: TileId, bytes: &[u8], expected: &[Hash], what: impl Fn(usize) -> String) -> Result<(), TilesAuditError> {
+fn check_hashes(
+    tile: TileId,
+    bytes: &[u8],
+    expected: &[Hash],
+    what: impl Fn(usize) -> String,
+) -> Result<(), TilesAuditError> {
     let want = expected.len() * super::HASH_SIZE;
-    let hashes = tile_hashes(bytes)
-        .filter(|_| bytes.len() == want)
-        .ok_or_else(|| tile_error(tile, format!("is {} bytes, expected {want} ({} hashes)", bytes.len(), expected.len())))?;
+    let hashes = tile_hashes(bytes).filter(|_| bytes.len() == want).ok_or_else(|| {
+        tile_error(tile, format!("is {} bytes, expected {want} ({} hashes)", bytes.len(), expected.len()))
+    })?;
     match hashes.iter().zip(expected).position(|(got, want)| got != want) {
         None => Ok(()),
         Some(i) => Err(tile_error(tile, format!("hash {i} is not {}", what(i)))),

@@ -104,8 +104,8 @@ fn sync(path: &Path) -> Result<(), CopyError> {
 pub fn store_checkpoint<'a>(store: &'a dyn Store) -> Result<(String, StoreTiles<'a>), CopyError> {
     let note = store.meta(meta::CHECKPOINT)?.ok_or_else(|| CopyError::Refused("the store has no checkpoint".into()))?;
     let note = String::from_utf8(note).map_err(|_| CopyError::Refused("the store's checkpoint is not UTF-8".into()))?;
-    let (cp, _) = checkpoint::parse_unverified(&note)
-        .map_err(|e| CopyError::Refused(format!("the store's checkpoint: {e}")))?;
+    let (cp, _) =
+        checkpoint::parse_unverified(&note).map_err(|e| CopyError::Refused(format!("the store's checkpoint: {e}")))?;
     Ok((note, StoreTiles::new(store, cp.size)))
 }
 

@@ -326,7 +326,8 @@ pub fn tile_hashes(bytes: &[u8]) -> Option<Vec<Hash>> {
 pub fn encode_bundle<'a>(first: u64, entries: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, TileError> {
     let mut out = Vec::new();
     for (i, e) in entries.into_iter().enumerate() {
-        let len = u16::try_from(e.len()).map_err(|_| TileError::EntryTooLong { seq: first + i as u64, len: e.len() })?;
+        let len =
+            u16::try_from(e.len()).map_err(|_| TileError::EntryTooLong { seq: first + i as u64, len: e.len() })?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(e);
     }

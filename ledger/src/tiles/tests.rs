@@ -43,24 +43,24 @@ fn tile_paths_round_trip() {
 #[test]
 fn non_canonical_tile_paths_are_refused() {
     for path in [
-        "tile/00/000",          // leading zero in L
-        "tile/64/000",          // L above 63
-        "tile/-1/000",          // not a number
-        "tile/0/1234",          // not three digits
-        "tile/0/01",            // not three digits
-        "tile/0/x000/001",      // superfluous group
-        "tile/0/001/234",       // a non-last group without x
-        "tile/0/x001",          // the last group with x
-        "tile/0/000.p/0",       // empty partial
-        "tile/0/000.p/256",     // a full tile is never partial
-        "tile/0/000.p/05",      // leading zero in W
-        "tile/0/000.p/",        // no width
-        "tile/0/000/",          // trailing slash
-        "tile/entry/000",       // not entries
-        "tile/data/000",        // Go sumdb's name, not C2SP's
-        "tile/8/0/000",         // Go sumdb's height element
-        "tile/0",               // no index
-        "checkpoint",           // not a tile
+        "tile/00/000",                              // leading zero in L
+        "tile/64/000",                              // L above 63
+        "tile/-1/000",                              // not a number
+        "tile/0/1234",                              // not three digits
+        "tile/0/01",                                // not three digits
+        "tile/0/x000/001",                          // superfluous group
+        "tile/0/001/234",                           // a non-last group without x
+        "tile/0/x001",                              // the last group with x
+        "tile/0/000.p/0",                           // empty partial
+        "tile/0/000.p/256",                         // a full tile is never partial
+        "tile/0/000.p/05",                          // leading zero in W
+        "tile/0/000.p/",                            // no width
+        "tile/0/000/",                              // trailing slash
+        "tile/entry/000",                           // not entries
+        "tile/data/000",                            // Go sumdb's name, not C2SP's
+        "tile/8/0/000",                             // Go sumdb's height element
+        "tile/0",                                   // no index
+        "checkpoint",                               // not a tile
         "tile/0/x018/x446/x744/x073/x709/x551/616", // above u64
     ] {
         assert!(TileId::parse(path).is_err(), "{path} should be refused");
@@ -75,9 +75,8 @@ fn non_canonical_tile_paths_are_refused() {
 #[test]
 fn tiles_of_a_tree_match_the_spec_examples() {
     let tiles = tiles_for(0, 70_000);
-    let hashes = |level: u8| -> Vec<TileId> {
-        tiles.iter().copied().filter(|t| t.kind == TileKind::Hashes(level)).collect()
-    };
+    let hashes =
+        |level: u8| -> Vec<TileId> { tiles.iter().copied().filter(|t| t.kind == TileKind::Hashes(level)).collect() };
     let l0 = hashes(0);
     assert_eq!(l0.len(), 274);
     assert_eq!(l0.iter().filter(|t| t.is_full()).count(), 273);
@@ -89,10 +88,7 @@ fn tiles_of_a_tree_match_the_spec_examples() {
     assert_eq!(bundles.len(), 274);
     assert_eq!(bundles[273], TileId::entries(273, 112));
 
-    assert_eq!(
-        tiles_for(0, 256),
-        vec![TileId::hashes(0, 0, 256), TileId::entries(0, 256), TileId::hashes(1, 0, 1)]
-    );
+    assert_eq!(tiles_for(0, 256), vec![TileId::hashes(0, 0, 256), TileId::entries(0, 256), TileId::hashes(1, 0, 1)]);
     assert!(tiles_for(5, 5).is_empty());
     assert!(tiles_for(6, 5).is_empty());
     // Growing from 70,000 to 70,100: only the last level-0 tile changes.
@@ -262,8 +258,7 @@ fn checkpoints_are_notes_cloudflare_reads() {
     let vkey = crate::checkpoint::verifier_key(&cp.origin, &key.verifying_key());
     let verifier = signed_note::StandardVerifier::new(&vkey).unwrap();
     let parsed = signed_note::Note::from_bytes(note.as_bytes()).unwrap();
-    let (verified, unverified) =
-        parsed.verify(&signed_note::VerifierList::new(vec![Box::new(verifier)])).unwrap();
+    let (verified, unverified) = parsed.verify(&signed_note::VerifierList::new(vec![Box::new(verifier)])).unwrap();
     assert_eq!((verified.len(), unverified.len()), (1, 0));
     let theirs = tlog_tiles::Checkpoint::from_bytes(parsed.text()).unwrap();
     assert_eq!((theirs.origin(), theirs.size(), theirs.hash().0), ("meent.test/tiles", 70_000, [7u8; 32]));
@@ -339,7 +334,14 @@ mod log_copy {
         let names: Vec<&str> = before.keys().map(String::as_str).collect();
         assert_eq!(
             names,
-            ["checkpoint", "tile/0/000", "tile/0/001.p/44", "tile/1/000.p/1", "tile/entries/000", "tile/entries/001.p/44"]
+            [
+                "checkpoint",
+                "tile/0/000",
+                "tile/0/001.p/44",
+                "tile/1/000.p/1",
+                "tile/entries/000",
+                "tile/entries/001.p/44"
+            ]
         );
         let report = audit(&DirReader(out.clone()), None, &mut |_, _| {}).unwrap();
         assert_eq!(report.size, 300);
