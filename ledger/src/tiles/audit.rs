@@ -22,6 +22,9 @@ use crate::state::State;
 /// Bundles fetched at once (in parallel) before they are replayed in order.
 const BATCH_BUNDLES: usize = 16;
 
+/// A bundle and its level-0 tile, with their bytes.
+type Fetched = (TileId, Vec<u8>, TileId, Vec<u8>);
+
 /// Where the tiles come from.
 pub trait TileReader: Sync {
     /// The resource at `path` below the prefix (`checkpoint`, `tile/…`);
@@ -141,7 +144,7 @@ pub fn audit<R: TileReader>(
     while next < bundles {
         let batch: Vec<u64> = (next..bundles.min(next + BATCH_BUNDLES as u64)).collect();
         next += batch.len() as u64;
-        let fetched: Vec<Result<(TileId, Vec<u8>, TileId, Vec<u8>), TilesAuditError>> = batch
+        let fetched: Vec<Result<Fetched, TilesAuditError>> = batch
             .par_iter()
             .map(|&n| {
                 let width = (size - n * TILE_WIDTH).min(TILE_WIDTH) as u16;

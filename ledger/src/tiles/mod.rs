@@ -315,7 +315,7 @@ pub fn full_tile_root(hashes: &[Hash]) -> Hash {
 
 /// The hashes in a hash tile's bytes (`None` if not a whole number of hashes).
 pub fn tile_hashes(bytes: &[u8]) -> Option<Vec<Hash>> {
-    if bytes.len() % HASH_SIZE != 0 {
+    if !bytes.len().is_multiple_of(HASH_SIZE) {
         return None;
     }
     Some(bytes.chunks_exact(HASH_SIZE).map(|c| c.try_into().expect("32 bytes")).collect())
