@@ -64,31 +64,37 @@ fn static_server(dir: PathBuf) -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head);
-            let path = head.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
-            let file = (!path.contains("..")).then(|| dir.join(&path)).filter(|p| p.is_file());
-            let response = match file.and_then(|p| std::fs::read(p).ok()) {
-                Some(body) => {
-                    let mut r = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    )
-                    .into_bytes();
-                    r.extend(body);
-                    r
-                }
-                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-            };
-            let _ = conn.write_all(&response);
+            let Ok(conn) = conn else { continue };
+            let dir = dir.clone();
+            std::thread::spawn(move || serve_file(conn, &dir));
         }
     });
     url
+}
+
+/// Answer one GET with the file under `dir`, or 404.
+fn serve_file(mut conn: std::net::TcpStream, dir: &Path) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+    let file = (!path.contains("..")).then(|| dir.join(&path)).filter(|p| p.is_file());
+    let response = match file.and_then(|p| std::fs::read(p).ok()) {
+        Some(body) => {
+            let mut r = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend(body);
+            r
+        }
+        None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+    };
+    let _ = conn.write_all(&response);
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>, SystemTime)> {
@@ -245,4 +251,71 @@ fn tiles_are_served_copied_updated_and_audited() {
     assert!(verify_fails(&url).contains("tile/0/002.p/88: not found"));
     std::fs::write(&gone, &good).unwrap();
     meent_ok(&["verify", "--tiles", &url]);
+}
+
+/// The tiles benchmark (issue 21): a ledger of `MEENT_TILES_BENCH_RECORDS`
+/// records (default 100 000) made through the log's API, then the time of
+/// `meent tiles` (a new copy, then an update after 1% more records), of
+/// `meent verify --data` and of `meent verify --tiles` on the copy, read from
+/// the directory and from a static file server. Run:
+/// `MEENT_TILES_BENCH_RECORDS=1000000 cargo test --release -p meent-tests --test tiles -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn tiles_benchmark() {
+    let records: u64 = std::env::var("MEENT_TILES_BENCH_RECORDS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let (_, reg_pk) = keygen(dir, "registrar");
+    let registrar = format!("kamer-van-commons={reg_pk}");
+    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/tiles", "--registrar", &registrar]);
+    let grow = |to: u64| {
+        let log = ledger::log::Log::open(&data).unwrap();
+        while log.size() < to {
+            let n = (to - log.size()).min(4096) as usize;
+            let base = log.size();
+            let group: Vec<_> = std::thread::scope(|s| {
+                let halves: Vec<_> = (0..2)
+                    .map(|h| {
+                        s.spawn(move || {
+                            (0..n)
+                                .filter(|i| i % 2 == h)
+                                .map(|i| {
+                                    let id = format!("collectief-{}", base as usize + i);
+                                    let key = ledger::crypto::generate_key();
+                                    sign(Kind::MemberApply, &id, &key, apply_body(&id, "Collectief", "collective"))
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                halves.into_iter().flat_map(|h| h.join().unwrap()).collect()
+            });
+            assert!(log.append(group, chrono::Utc::now()).iter().all(|r| r.is_ok()));
+        }
+    };
+    let t = std::time::Instant::now();
+    grow(records);
+    println!("made {records} records in {:.1} s", t.elapsed().as_secs_f64());
+    let (d, out) = (data.to_str().unwrap().to_string(), dir.join("copy"));
+    let o = out.to_str().unwrap().to_string();
+    let timed = |what: &str, args: &[&str]| {
+        let t = std::time::Instant::now();
+        meent_ok(args);
+        let s = t.elapsed().as_secs_f64();
+        println!("{what}: {s:.2} s");
+        s
+    };
+    timed("meent tiles (new copy)", &["tiles", "--data", &d, "--out", &o]);
+    grow(records + records / 100);
+    timed("meent tiles (update, +1%)", &["tiles", "--data", &d, "--out", &o]);
+    let data_s = timed("meent verify --data", &["verify", "--data", &d]);
+    let dir_s = timed("meent verify --tiles DIR", &["verify", "--tiles", &o]);
+    let url = static_server(out.clone());
+    let http_s = timed("meent verify --tiles URL", &["verify", "--tiles", &url]);
+    println!(
+        "verify --tiles speed relative to verify --data: directory {:.2}x, static server {:.2}x",
+        data_s / dir_s,
+        data_s / http_s
+    );
 }

@@ -358,13 +358,14 @@ mod log_copy {
 
         // Up to date: nothing written.
         let again = copy::update(&log.tiles(), &note, &out, &mut |_, _| {}).unwrap();
-        assert_eq!((again.old_size, again.written), (300, 0));
+        assert_eq!((again.old_size, again.written, again.unchanged), (300, 0, 0), "nothing is even read again");
 
         let trusted = note;
         grow(&log, 600);
         let (note, _) = log.checkpoint();
         let second = copy::update(&log.tiles(), &note, &out, &mut |_, _| {}).unwrap();
         assert_eq!((second.old_size, second.size, second.removed_partials), (300, 600, 2), "{second:?}");
+        assert_eq!(second.unchanged, 0, "only the tiles the log gained are considered");
         let after = files(&out);
         assert_eq!(after["tile/0/000"], before["tile/0/000"], "a full tile is never written again");
         assert!(!after.contains_key("tile/0/001.p/44"), "the partial is gone once the full tile is there");
