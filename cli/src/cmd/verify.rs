@@ -41,19 +41,14 @@ pub struct VerifyArgs {
 
 /// Audit the log; exit 1 naming the first bad record.
 pub fn run(a: VerifyArgs) -> CmdResult {
-    let trusted = match &a.trusted {
-        Some(p) => {
-            Some(std::fs::read_to_string(p).input_ctx(format!("cannot read the trusted checkpoint {}", p.display()))?)
-        }
-        None => None,
-    };
     if let Some(location) = &a.tiles {
-        let report = verify_tiles(location, trusted.as_deref())?;
+        let report = verify_tiles(location, read_trusted(&a)?.as_deref())?;
         print_report(&report, a.json);
         return Ok(());
     }
     let server = super::source::default_server(a.server.clone(), a.data.is_some() || a.log.is_some());
     let source = LogSource::from_args(a.data.as_deref(), server.as_deref(), a.log.as_deref())?;
+    let trusted = read_trusted(&a)?;
     let note = source.checkpoint(a.checkpoint.as_deref())?;
     let size = claimed_size(&note)?;
     let bar = progress::bar(size, "verifying");
@@ -68,6 +63,16 @@ pub fn run(a: VerifyArgs) -> CmdResult {
     let report = auditor.finish(&note, trusted.as_deref()).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
     print_report(&report, a.json);
     Ok(())
+}
+
+/// The `--trusted` checkpoint's text, if given.
+fn read_trusted(a: &VerifyArgs) -> CmdResult<Option<String>> {
+    match &a.trusted {
+        Some(p) => Ok(Some(
+            std::fs::read_to_string(p).input_ctx(format!("cannot read the trusted checkpoint {}", p.display()))?,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// Audit a tiles copy: every bundle and tile, then as above.
