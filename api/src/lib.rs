@@ -15,6 +15,7 @@ pub mod headers;
 pub mod net;
 pub mod openapi;
 pub mod rate_limit;
+pub mod tiles;
 
 use std::sync::Arc;
 
@@ -86,6 +87,9 @@ fn routes(state: AppState) -> Router {
         .route("/favicon.ico", get(assets::favicon_ico))
         // The public pages (`/`, `/nl/…`, `/en/…`, `/site/…`): docs/SITE.md.
         .merge(site::router(state.log.clone(), state.clock.clone()))
+        // The log as C2SP tlog-tiles (docs/TILES.md).
+        .route("/tiles/checkpoint", get(tiles::checkpoint))
+        .route("/tiles/tile/{*path}", get(tiles::tile))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn(handlers::refuse_unknown_parameters))

@@ -55,6 +55,7 @@ use crate::{assets, downloads, funds, handlers};
         downloads::round_pabulib,
         assets::favicon_svg,
         assets::favicon_ico,
+        crate::tiles::checkpoint,
     ),
     // A query parameter's enum is not collected from the paths.
     components(schemas(downloads::ExportFormat)),

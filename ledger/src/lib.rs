@@ -34,5 +34,6 @@ pub mod register;
 pub mod registrars;
 pub mod state;
 pub mod store;
+pub mod tiles;
 pub mod time;
 pub mod views;

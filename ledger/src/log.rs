@@ -599,6 +599,12 @@ impl Log {
         merkle::root(&NodesOf(self.store.as_ref()), size).map_err(proof_error)
     }
 
+    /// The published tree as tlog-tiles ([`crate::tiles`]): tiles and entry
+    /// bundles of the tree of the latest signed checkpoint.
+    pub fn tiles(&self) -> crate::tiles::StoreTiles<'_> {
+        crate::tiles::StoreTiles::new(self.store.as_ref(), self.size())
+    }
+
     /// Append a group of verified entries and make it durable, in one call
     /// (the server's writer uses [`crate::ingest::Ingest`], which overlaps the
     /// judging of one group with the writing of the last). Returns one result

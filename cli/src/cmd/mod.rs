@@ -19,6 +19,7 @@ pub mod report;
 pub mod round;
 pub mod serve;
 pub mod source;
+pub mod tiles;
 pub mod verify;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,8 @@ enum Command {
     Member(member::MemberCommand),
     /// Audit a whole log: signatures, rules, Merkle root, checkpoints.
     Verify(verify::VerifyArgs),
+    /// Write the log as a static C2SP tlog-tiles copy any web server can serve, or update one.
+    Tiles(tiles::TilesArgs),
     /// Run a participatory budgeting rule on a pabulib .pb file and print the selected projects.
     Pb(pb::PbArgs),
     /// Write the log (or a fund, a round) in a format other tools read.
@@ -112,6 +115,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Serve(a) => serve::run(a),
         Command::Member(c) => member::run(c),
         Command::Verify(a) => verify::run(a),
+        Command::Tiles(a) => tiles::run(a),
         Command::Pb(a) => pb::run(a),
         Command::Export(a) => export::run(a),
         Command::Fund(c) => fund::run(c),
