@@ -554,6 +554,7 @@ impl Doc {
             description: entry_info,
             batch_detail: None,
             source: self.source(ntry),
+            return_reason: self.return_reason(ntry),
         };
         match details.as_slice() {
             [] => out.push(base),
@@ -593,8 +594,23 @@ impl Doc {
         Ok(())
     }
 
+    /// Whether an entry or transaction detail is a returned payment, and why: the code of
+    /// `RtrInf/Rsn` (`Cd`, else `Prtry`; `UNSPECIFIED` when it names none), else a return
+    /// sub-family of `BkTxCd/Domn/Fmly/SubFmlyCd` ([`RETURN_SUB_FAMILIES`]).
+    fn return_reason(&self, id: usize) -> Option<String> {
+        if let Some(rtr) = self.child(id, "RtrInf") {
+            let code = self.text_at(rtr, &["Rsn", "Cd"]).or_else(|| self.text_at(rtr, &["Rsn", "Prtry"]));
+            return Some(code.and_then(super::reason_code).unwrap_or_else(|| "UNSPECIFIED".into()));
+        }
+        let sub = self.text_at(id, &["BkTxCd", "Domn", "Fmly", "SubFmlyCd"])?;
+        RETURN_SUB_FAMILIES.contains(&sub.trim()).then(|| sub.trim().to_string())
+    }
+
     /// Fill references, counterparty and texts of a line from one `TxDtls`.
     fn detail(&self, tx: usize, mut line: BankLine, direction: Direction) -> BankLine {
+        if let Some(reason) = self.return_reason(tx) {
+            line.return_reason = Some(reason);
+        }
         if let Some(r) = self.text_at(tx, &["Refs", "AcctSvcrRef"]).and_then(clean_ref) {
             line.refs.acct_svcr_ref = Some(r);
         }
@@ -622,6 +638,12 @@ impl Doc {
         line
     }
 }
+
+/// ISO 20022 bank transaction sub-families (`ExternalBankTransactionSubFamily1Code`) that
+/// undo an earlier payment: reversal due to a payment return (`RRTN`), to a cancellation
+/// request (`RPCR`), to a payment reversal (`PRDD`), and a returned or unpaid direct debit
+/// (`UPDD`).
+pub const RETURN_SUB_FAMILIES: &[&str] = &["RRTN", "RPCR", "PRDD", "UPDD"];
 
 fn signed(amount: Decimal, direction: Direction) -> Decimal {
     match direction {

@@ -128,7 +128,8 @@ pub struct Matched {
 pub enum UnmatchedReason {
     /// No item of the right kind has its reference, nor its amount within the window.
     NoCandidate,
-    /// The line reverses an earlier booking; never matched automatically.
+    /// The line reverses or returns an earlier booking (a reversal, or a return with a
+    /// reason code: [`BankLine::is_return`]); never matched automatically.
     Reversal,
     /// Items carry the line's reference but another amount.
     AmountDiffers {
@@ -284,7 +285,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
             if let Some(items) = by_key.get(line.key.as_str()) {
                 return Some(Outcome::SameKey(items.clone()));
             }
-            if line.reversal {
+            if line.is_return() {
                 return Some(Outcome::Reversal);
             }
             ctx.by_reference(line)
