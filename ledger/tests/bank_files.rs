@@ -360,7 +360,10 @@ fn camt053_returns_by_reason_code_and_bank_transaction_code() {
     let plain = camt053::parse(&read("camt053/sns_balanced_camt053.001.02.xml")).unwrap();
     assert!(plain[0].lines.iter().all(|l| l.return_reason.is_none() && !l.is_return()));
     // The return codes are not part of the stable key: the same bank line, the same key.
-    assert_eq!(s.lines.iter().map(|l| &l.key).collect::<Vec<_>>(), plain[0].lines.iter().map(|l| &l.key).collect::<Vec<_>>());
+    assert_eq!(
+        s.lines.iter().map(|l| &l.key).collect::<Vec<_>>(),
+        plain[0].lines.iter().map(|l| &l.key).collect::<Vec<_>>()
+    );
 }
 
 /// ING's own MT940 example: returns are `:61:` type `NRTI` with `:86:` `/RTRN/MS03/`,
@@ -376,7 +379,9 @@ fn ing_mt940_returns_by_rtrn_code() {
         .lines
         .iter()
         .filter(|l| l.is_return())
-        .map(|l| (l.signed_amount().to_string(), l.return_reason.as_deref().unwrap_or(""), l.refs.end_to_end_id.as_deref()))
+        .map(|l| {
+            (l.signed_amount().to_string(), l.return_reason.as_deref().unwrap_or(""), l.refs.end_to_end_id.as_deref())
+        })
         .collect();
     assert_eq!(
         returns,

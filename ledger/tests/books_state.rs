@@ -261,8 +261,12 @@ fn the_desk_proposes_returns_from_return_reason_codes_in_real_files() {
         let combined = desk::combine(ledger::bank::parse(&raw).unwrap()).unwrap();
         let an = desk::analyse(combined, inputs).unwrap();
         assert_eq!(an.body.returned.iter().map(|i| i.to_hex()).collect::<Vec<_>>(), vec![id.clone()], "{file}");
-        let line = an.statement.lines.iter().find(|l| l.return_reason.as_deref() == Some(code)
-            && l.amount.to_string() == amount).expect("the return line");
+        let line = an
+            .statement
+            .lines
+            .iter()
+            .find(|l| l.return_reason.as_deref() == Some(code) && l.amount.to_string() == amount)
+            .expect("the return line");
         assert!(an.report.matched.iter().all(|m| m.line.key != line.key), "{file}: a return is no new money");
         let hint = an.hints.get(&line.key).expect("a hint for the return line");
         assert!(hint.contains(&format!("reason {code}")) && hint.contains(&id), "{file}: {hint}");

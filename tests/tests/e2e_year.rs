@@ -459,8 +459,8 @@ fn a_funds_year_of_money() {
 /// matching pledge owed/paid/outstanding, incomes, costs, releases and the refunds.
 fn fund_show_tells_the_whole_story(sc: &Scene) {
     let text = common::meent_ok(&["fund", "show", FUND, "--server", &sc.url]);
-    let v: Value = serde_json::from_str(&common::meent_ok(&["fund", "show", FUND, "--server", &sc.url, "--json"]))
-        .expect("json");
+    let v: Value =
+        serde_json::from_str(&common::meent_ok(&["fund", "show", FUND, "--server", &sc.url, "--json"])).expect("json");
     assert_eq!(v["fund"]["charter"]["max_cost"], "50.00", "{v}");
     assert_eq!(v["incomes"].as_array().map(Vec::len), Some(2), "{v}");
     assert_eq!(v["costs"].as_array().map(Vec::len), Some(1), "{v}");

@@ -535,7 +535,8 @@ fn human_report(
         let why = match &m.reason {
             UnmatchedReason::NoCandidate => "no entry has its reference, nor its amount near its date".to_string(),
             UnmatchedReason::Reversal => {
-                "the bank reversed or returned an earlier booking: never matched as new money (see its hint)".to_string()
+                "the bank reversed or returned an earlier booking: never matched as new money (see its hint)"
+                    .to_string()
             }
             UnmatchedReason::AmountDiffers { .. } => "an entry has its reference but another amount".to_string(),
         };
