@@ -325,6 +325,8 @@ fn every_file_serialises_to_json_without_floats() {
         "mt940/rabobank_structured.sta",
         "mt940/abnamro.sta",
         "mt940/triodos.sta",
+        "mt940/ing_returns_from_spec.sta",
+        "camt053/sns_returns_camt053.001.02.xml",
     ] {
         let stmts = bank::parse(&read(rel)).expect("parses");
         let json = serde_json::to_value(&stmts).expect("serialises");
@@ -340,4 +342,53 @@ fn statement_digest() {
     let h = bank::statement_sha256(&raw);
     assert_eq!(h.len(), 64);
     assert_ne!(h, bank::statement_sha256(&read("camt053/sns_balance-mismatch_camt053.001.02.xml")));
+}
+
+/// Returns without `RvslInd`: the reason code of `RtrInf/Rsn/Cd` wins over the bank
+/// transaction code; a return sub-family of `BkTxCd` alone (`RRTN`) marks a return too.
+#[test]
+fn camt053_returns_by_reason_code_and_bank_transaction_code() {
+    let stmts = camt053::parse(&read("camt053/sns_returns_camt053.001.02.xml")).expect("parses");
+    let s = &stmts[0];
+    assert!(s.balance_check().unwrap().is_ok());
+    let (debit, credit) = (&s.lines[0], &s.lines[1]);
+    assert!(!debit.reversal && !credit.reversal, "no RvslInd in the file");
+    assert_eq!(debit.return_reason.as_deref(), Some("MD06"));
+    assert_eq!(credit.return_reason.as_deref(), Some("RRTN"));
+    assert!(debit.is_return() && credit.is_return());
+    // The same statement without the return codes has no return lines.
+    let plain = camt053::parse(&read("camt053/sns_balanced_camt053.001.02.xml")).unwrap();
+    assert!(plain[0].lines.iter().all(|l| l.return_reason.is_none() && !l.is_return()));
+    // The return codes are not part of the stable key: the same bank line, the same key.
+    assert_eq!(
+        s.lines.iter().map(|l| &l.key).collect::<Vec<_>>(),
+        plain[0].lines.iter().map(|l| &l.key).collect::<Vec<_>>()
+    );
+}
+
+/// ING's own MT940 example: returns are `:61:` type `NRTI` with `:86:` `/RTRN/MS03/`,
+/// not `RC`/`RD`.
+#[test]
+fn ing_mt940_returns_by_rtrn_code() {
+    let stmts = mt940::parse(&read("mt940/ing_returns_from_spec.sta")).expect("parses");
+    assert_eq!(stmts.len(), 1);
+    let s = &stmts[0];
+    assert_eq!(s.lines.len(), 8);
+    assert!(s.balance_check().unwrap().is_ok());
+    let returns: Vec<(String, &str, Option<&str>)> = s
+        .lines
+        .iter()
+        .filter(|l| l.is_return())
+        .map(|l| {
+            (l.signed_amount().to_string(), l.return_reason.as_deref().unwrap_or(""), l.refs.end_to_end_id.as_deref())
+        })
+        .collect();
+    assert_eq!(
+        returns,
+        vec![
+            ("1.57".to_string(), "MS03", Some("20120123456789")),
+            ("-12.75".to_string(), "MS03", Some("20120501P0123478")),
+        ]
+    );
+    assert!(s.lines.iter().all(|l| !l.reversal));
 }

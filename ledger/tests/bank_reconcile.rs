@@ -40,6 +40,7 @@ fn line(l: L) -> BankLine {
         amount: dec(l.amount),
         direction: if l.credit { Direction::Credit } else { Direction::Debit },
         reversal: l.reversal,
+        return_reason: None,
         booking_date: date(l.day),
         value_date: None,
         refs: References {
@@ -286,6 +287,20 @@ fn reversals_are_not_matched() {
     })]);
     let items = [item("d1", LedgerKind::Disbursement, "25.00", "R1", "2026-01-10", "a")];
     let r = run(&s, &items);
+    assert_eq!(r.missing_from_ledger[0].reason, UnmatchedReason::Reversal);
+    assert_eq!(r.not_seen_at_bank.len(), 1);
+}
+
+/// A return known only by its reason code (CAMT `RtrInf`, MT940 `/RTRN/`) is no new money:
+/// never matched, by reference nor by amount, though both fit.
+#[test]
+fn returns_by_reason_code_are_not_matched() {
+    let mut b = line(L { cref: Some("R1"), ..L { amount: "25.00", day: "2026-01-10", ..L::default() } });
+    b.return_reason = Some("AC04".into());
+    let s = statement(vec![b]);
+    let items = [item("d1", LedgerKind::Disbursement, "25.00", "R1", "2026-01-10", "a")];
+    let r = run(&s, &items);
+    assert!(r.matched.is_empty(), "{:?}", r.matched);
     assert_eq!(r.missing_from_ledger[0].reason, UnmatchedReason::Reversal);
     assert_eq!(r.not_seen_at_bank.len(), 1);
 }

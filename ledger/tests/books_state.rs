@@ -35,6 +35,7 @@ fn credit(key: &str, amount: &str, reference: &str, day: chrono::NaiveDate) -> B
         amount: amount.parse().unwrap(),
         direction: Direction::Credit,
         reversal: false,
+        return_reason: None,
         booking_date: day,
         value_date: None,
         refs: References { remittance_text: Some(reference.into()), ..References::default() },
@@ -229,4 +230,48 @@ fn the_desk_proposes_returns_from_reversal_lines() {
     assert!(analyse(vec![reversal("B9", "119.99", "R-1")]).body.returned.is_empty());
     assert!(analyse(vec![reversal("B9", "30.00", "R-2")]).body.returned.is_empty());
     assert!(analyse(vec![reversal("B8", "120.00", "R-1"), reversal("B9", "120.00", "R-1")]).body.returned.is_empty());
+}
+
+/// Return lines known only by their reason code (no `RvslInd`, no `RC`/`RD`), in real
+/// bank formats: ING's MT940 `NRTI` + `/RTRN/MS03/` and a CAMT `RtrInf` MD06 debit. The
+/// desk proposes the confirmed contribution each names for `returned`, never matches the
+/// line as new money, and its hint names the reason code.
+#[test]
+fn the_desk_proposes_returns_from_return_reason_codes_in_real_files() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/bank");
+    for (file, amount, reference, code) in [
+        ("mt940/ing_returns_from_spec.sta", "12.75", "20120501P0123478", "MS03"),
+        ("camt053/sns_returns_camt053.001.02.xml", "100.00", "E2E-001", "MD06"),
+    ] {
+        let mut w = world();
+        w.named("back", "coop", Kind::Contribution, json!({"fund": "fnd", "amount": amount, "reference": reference}));
+        let id = w.id("back");
+        w.ok("coop", Kind::Reconciliation, recon(1, std::slice::from_ref(&id), &[], amount));
+        let b = FundBooks::from_state(&w.state, &"fnd".parse().unwrap()).unwrap();
+        let raw = std::fs::read(format!("{data}/{file}")).unwrap();
+        let (pinned, options) = (Default::default(), MatchOptions::default());
+        let inputs = Inputs {
+            books: &b,
+            others: &[],
+            pinned: &pinned,
+            options: &options,
+            opening: None,
+            statement_sha256: ledger::bank::statement_sha256(&raw),
+        };
+        let combined = desk::combine(ledger::bank::parse(&raw).unwrap()).unwrap();
+        let an = desk::analyse(combined, inputs).unwrap();
+        assert_eq!(an.body.returned.iter().map(|i| i.to_hex()).collect::<Vec<_>>(), vec![id.clone()], "{file}");
+        let line = an
+            .statement
+            .lines
+            .iter()
+            .find(|l| l.return_reason.as_deref() == Some(code) && l.amount.to_string() == amount)
+            .expect("the return line");
+        assert!(an.report.matched.iter().all(|m| m.line.key != line.key), "{file}: a return is no new money");
+        let hint = an.hints.get(&line.key).expect("a hint for the return line");
+        assert!(hint.contains(&format!("reason {code}")) && hint.contains(&id), "{file}: {hint}");
+        // The proposal is accepted by the ledger: the contribution is undone.
+        w.ok("coop", Kind::Reconciliation, serde_json::to_value(&an.body).unwrap());
+        assert_eq!(w.fund("fnd").balances.confirmed.to_string(), "0.00", "{file}");
+    }
 }

@@ -8,14 +8,18 @@
 //! the period statements (the year and its quarters) adding up, the journals
 //! accepted by hledger and bean-check, and `meent verify` replaying it all.
 //!
-//! The server stamps every record with its own clock, so the whole year happens
-//! today: the quarters are the calendar quarters of today's year, and the
-//! statements of the three empty ones must still add up with the busy one.
-//! (The property test in ledger/tests/domain_model.rs splits periods across days.)
+//! The year is a real calendar year: the scene's test clock (`sc.clock`, read
+//! by the server and by every command) moves to next year's 6 January and on
+//! from quarter to quarter, votes close when their week has passed, and the
+//! statement of each quarter covers what happened in it (and the four add up
+//! to the year's). The dissolution comes in the January after.
 
 mod common;
 mod scene;
 
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate};
 use common::{load_key, post, sign};
 use ledger::entry::Kind;
 use scene::*;
@@ -26,6 +30,28 @@ const COOP: &str = "energie-coop-west";
 const FOOD: &str = "voedselbank-west";
 const CARE: &str = "zorgcollectief-west";
 const CITY: &str = "gemeente-amsterdam";
+const WEEK: u64 = 7 * 86_400;
+
+/// Today by the scene's clock, as YYYY-MM-DD.
+fn today() -> String {
+    common::now().date_naive().format("%Y-%m-%d").to_string()
+}
+
+/// Move the scene's clock forward to `date` (YYYY-MM-DD), 12:00 UTC.
+fn move_to(sc: &Scene, date: &str) {
+    let target = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
+    let ahead = (target - common::now()).num_seconds();
+    assert!(ahead > 0, "the clock only moves forward: {date} is not ahead of {}", common::now());
+    sc.clock.advance(Duration::from_secs(ahead as u64));
+    assert_eq!(today(), date);
+}
+
+/// The proposal is still open; a week passes; it closes by time.
+fn close_by_time(sc: &Scene, proposal: &str) -> Value {
+    assert_eq!(sc.get(&format!("/v1/proposals/{proposal}"))["status"], "open", "it closes by time, not before");
+    sc.clock.advance(Duration::from_secs(WEEK + 60));
+    sc.wait_closed(proposal)
+}
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_string()
@@ -54,7 +80,7 @@ fn submit(sc: &Scene, who: &str, kind: Kind, body: Value) -> Value {
 
 /// A reconciliation of a (notional) statement `tag` confirming and returning entries.
 fn reconcile(sc: &Scene, tag: u8, confirmed: &[&String], returned: &[&String]) {
-    let today = day(0);
+    let today = today();
     submit(
         sc,
         FOOD,
@@ -83,11 +109,12 @@ fn passed_allocation(sc: &Scene, by: &str, amount: &str, recipient: &str, title:
             recipient,
         ],
     );
-    // The recipient neither votes nor counts in the quorum (conflict of interest).
-    for m in [COOP, FOOD, CARE, CITY].into_iter().filter(|m| *m != recipient) {
+    // The recipient neither votes nor counts in the quorum (conflict of interest); one
+    // member stays silent, so the vote runs its week.
+    for m in [COOP, FOOD, CARE, CITY].into_iter().filter(|m| *m != recipient).take(2) {
         sc.as_member(m, &["vote", "--proposal", &id(&p), "--choice", "yes"]);
     }
-    assert_eq!(sc.wait_closed(&id(&p))["outcome"], "passed");
+    assert_eq!(close_by_time(sc, &id(&p))["outcome"], "passed");
     id(&p)
 }
 
@@ -142,12 +169,16 @@ fn a_funds_year_of_money() {
     sc.member(FOOD, "Voedselbank West", "collective");
     sc.member(CARE, "Zorgcollectief West", "collective");
     sc.member(CITY, "Gemeente Amsterdam", "municipality");
+    // The year: next calendar year, from its first week.
+    let year = common::now().year() + 1;
+    let date = |mmdd: &str| format!("{year}-{mmdd}");
+    move_to(&sc, &date("01-06"));
 
     // Three treasurers, two approvals: every treasurer can be paid by the other two.
     let charter = sc.write(
         "charter.json",
         &json!({"admission": "open", "treasurers": [COOP, FOOD, CITY], "approvals_required": 2, "quorum": "0.5",
-                "threshold": "0.5", "voting_period_seconds": 60, "max_request": "25000.00",
+                "threshold": "0.5", "voting_period_seconds": WEEK, "max_request": "25000.00",
                 "dissolution": "pro_rata_refund", "max_cost": "50.00"})
         .to_string(),
     );
@@ -158,10 +189,13 @@ fn a_funds_year_of_money() {
     for m in [FOOD, CARE, CITY] {
         sc.as_member(m, &["fund", "join", "--fund", FUND]);
     }
-    let pledge =
-        sc.as_member_json(CITY, &["pledge", "--fund", FUND, "--ratio", "0.5", "--cap", "1000.00", "--until", &day(0)]);
+    // The municipality matches the first quarter.
+    let pledge = sc.as_member_json(
+        CITY,
+        &["pledge", "--fund", FUND, "--ratio", "0.5", "--cap", "1000.00", "--until", &date("03-31")],
+    );
 
-    // Money in: three collectives, the municipality, a grant and interest.
+    // Q1. Money in: three collectives, the municipality, a grant and interest.
     let mut ins = Vec::new();
     for (m, amount, reference) in
         [(COOP, "1000.00", "JW-1"), (FOOD, "600.00", "JW-2"), (CARE, "400.00", "JW-3"), (CITY, "200.00", "JW-4")]
@@ -209,11 +243,13 @@ fn a_funds_year_of_money() {
     ins.push(bounced.clone());
     reconcile(&sc, 1, &ins.iter().collect::<Vec<_>>(), &[]);
     assert_balances(&sc, ["0.00", "4253.21", "0.00", "0.00", "4253.21"], "after the first statement");
-    // The bank returns care's 50.00 (wrong account): undone, to the cent.
+
+    // Q2. The bank returns care's 50.00 (wrong account): undone, to the cent.
+    move_to(&sc, &date("04-06"));
     reconcile(&sc, 2, &[], &[&bounced]);
     assert_balances(&sc, ["0.00", "4203.21", "0.00", "0.00", "4203.21"], "after the returned contribution");
-
-    // The matching pledge: 0.5 × 2000.00 of the collectives = 1000.00 owed; the city's ordinary 200.00 does not count.
+    // The matching pledge: 0.5 × 2000.00 of the collectives = 1000.00 owed; the city's ordinary 200.00 does not
+    // count. Its period is over; the payment that names it still settles it.
     let m = &sc.fund(FUND)["matching_pledges"][0];
     assert_eq!((m["owed"].as_str(), m["paid"].as_str()), (Some("1000.00"), Some("0.00")), "{m}");
     let settle = sc.as_member_json(
@@ -246,18 +282,20 @@ fn a_funds_year_of_money() {
     sc.as_member(FOOD, &["approve", "--disbursement", &id(&fee)]);
     assert_balances(&sc, ["0.00", "5203.21", "0.00", "12.50", "5190.71"], "after the bank fee");
 
-    // An allocation to a treasurer, paid by the other two; the bank returns the payout once, it is paid again.
+    // Q3. An allocation to a treasurer, paid by the other two; the bank returns the payout once, it is paid again.
+    move_to(&sc, &date("07-06"));
     let a1 = passed_allocation(&sc, CARE, "800.00", CITY, "Isolatie gemeentehuis-buurt");
     let p1 = pay(&sc, &a1, "800.00", "PAY-1", CITY, COOP, FOOD);
     reconcile(&sc, 4, &[&id(&fee)], &[&p1]);
     assert_balances(&sc, ["0.00", "5203.21", "800.00", "12.50", "4390.71"], "after the returned payout");
     pay(&sc, &a1, "800.00", "PAY-1B", CITY, FOOD, COOP);
 
-    // An allocation released half-spent.
-    let a2 = passed_allocation(&sc, CARE, "600.00", CARE, "Warme kamer");
+    // Q4. An allocation released half-spent.
+    move_to(&sc, &date("10-06"));
+    let a2 = passed_allocation(&sc, COOP, "600.00", CARE, "Warme kamer");
     pay(&sc, &a2, "300.00", "PAY-2", CARE, COOP, CITY);
     sc.as_member(CARE, &["release", "--allocation", &a2, "--reason", "half was enough"]);
-    // One cancelled by vote (its recipient votes no, and loses).
+    // One cancelled by vote (its recipient may not vote on it).
     let a3 = passed_allocation(&sc, COOP, "400.00", FOOD, "Koelcel");
     let x = sc.as_member_json(
         COOP,
@@ -289,10 +327,10 @@ fn a_funds_year_of_money() {
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("conflict_of_interest"), "{err}");
-    for (m, c) in [(COOP, "yes"), (CARE, "yes"), (CITY, "yes")] {
+    for (m, c) in [(COOP, "yes"), (CARE, "yes")] {
         sc.as_member(m, &["vote", "--proposal", &id(&x), "--choice", c]);
     }
-    assert_eq!(sc.wait_closed(&id(&x))["outcome"], "passed");
+    assert_eq!(close_by_time(&sc, &id(&x))["outcome"], "passed");
     // A withdrawn proposal.
     let w = sc.as_member_json(
         CARE,
@@ -323,9 +361,8 @@ fn a_funds_year_of_money() {
         .iter()
         .any(|d| d["status"] == "returned" && d["returned_at"].is_string()));
 
-    // The statements: the year, and its quarters, add up.
-    let year = &day(0)[..4];
-    let y = statement(&sc, &format!("{year}-01-01"), &format!("{year}-12-31"));
+    // The statements: the year, and each quarter with what happened in it.
+    let y = statement(&sc, &date("01-01"), &date("12-31"));
     assert_eq!(y["opening_balance"], "0.00");
     assert_eq!(y["closing_balance"], "4090.71", "{y}");
     assert_eq!(y["money_in"]["income"]["grant"], "2000.00", "{y}");
@@ -336,9 +373,23 @@ fn a_funds_year_of_money() {
         cents(&y["closing_balance"])
     );
     let quarters = [("01-01", "03-31"), ("04-01", "06-30"), ("07-01", "09-30"), ("10-01", "12-31")];
+    let q: Vec<Value> = quarters.iter().map(|&(from, to)| statement(&sc, &date(from), &date(to))).collect();
+    // Q1: the collectives, the municipality, the grant and interest (the bounced 50.00 arrived too).
+    assert_eq!(q[0]["money_in"]["collectives"], "2050.00", "{}", q[0]);
+    assert_eq!(q[0]["money_in"]["municipality"], "200.00", "{}", q[0]);
+    assert_eq!(q[0]["money_in"]["income"]["grant"], "2000.00", "{}", q[0]);
+    assert_eq!(q[0]["closing_balance"], "4253.21", "{}", q[0]);
+    // Q2: the matching payment after its period, the bounce sent back, the bank fee.
+    assert_eq!(q[1]["money_in"]["matching"], "1000.00", "{}", q[1]);
+    assert_eq!(q[1]["money_out"]["returned_to_senders"], "50.00", "{}", q[1]);
+    assert_eq!(q[1]["money_out"]["costs"]["bank_fee"], "12.50", "{}", q[1]);
+    assert_eq!(q[1]["closing_balance"], "5190.71", "{}", q[1]);
+    // Q3: the treasurer paid twice, once returned; Q4: the half-spent allocation.
+    assert_eq!(q[2]["money_in"]["payouts_returned"], "800.00", "{}", q[2]);
+    assert_eq!(q[2]["money_out"]["total"], "1600.00", "{}", q[2]);
+    assert_eq!(q[3]["money_out"]["total"], "300.00", "{}", q[3]);
     let (mut inn, mut out, mut prev) = (0, 0, 0);
-    for (from, to) in quarters {
-        let q = statement(&sc, &format!("{year}-{from}"), &format!("{year}-{to}"));
+    for q in &q {
         assert_eq!(cents(&q["opening_balance"]), prev, "{q}");
         inn += cents(&q["money_in"]["total"]);
         out += cents(&q["money_out"]["total"]);
@@ -353,9 +404,9 @@ fn a_funds_year_of_money() {
         "--fund",
         FUND,
         "--from",
-        &format!("{year}-01-01"),
+        &date("01-01"),
         "--to",
-        &format!("{year}-12-31"),
+        &date("12-31"),
         "--format",
         "csv",
         "--server",
@@ -363,13 +414,14 @@ fn a_funds_year_of_money() {
     ]);
     assert!(csv.contains("closing,balance,") && csv.contains("4090.71"), "{csv}");
 
-    // The end: a dissolution, refunds to named members, one paid in two parts.
+    // The January after: a dissolution, refunds to named members, one paid in two parts.
+    move_to(&sc, &format!("{}-01-06", year + 1));
     let d =
         sc.as_member_json(COOP, &["propose", "--fund", FUND, "--kind", "dissolution", "--title", "Einde van het jaar"]);
-    for m in [COOP, FOOD, CARE, CITY] {
+    for m in [COOP, FOOD, CARE] {
         sc.as_member(m, &["vote", "--proposal", &id(&d), "--choice", "yes"]);
     }
-    assert_eq!(sc.wait_closed(&id(&d))["outcome"], "passed");
+    assert_eq!(close_by_time(&sc, &id(&d))["outcome"], "passed");
     let refunds = sc.fund(FUND)["dissolution"]["refunds"].as_array().unwrap().clone();
     for r in &refunds {
         let member = r["member"].as_str().unwrap();
@@ -387,6 +439,10 @@ fn a_funds_year_of_money() {
         pay(&sc, &id(&d), &fmt(owed - half), &format!("REF-{member}-2"), member, req, appr);
     }
     assert_balances(&sc, ["0.00", "5203.21", "0.00", "5203.21", "0.00"], "after the refunds");
+    // The year's statement is what it was: the refunds belong to the next year.
+    assert_eq!(statement(&sc, &date("01-01"), &date("12-31")), y);
+
+    fund_show_tells_the_whole_story(&sc);
 
     // Everything visible and replayable.
     let hl = sc.dir.join("jaar.journal");
@@ -397,4 +453,40 @@ fn a_funds_year_of_money() {
     check_journals(&hl, &bc);
     let v = common::meent_ok(&["verify", "--server", &sc.url]);
     assert!(v.starts_with("ok:"), "{v}");
+}
+
+/// `meent fund show` in text shows what its JSON shows: the charter's max_cost, the
+/// matching pledge owed/paid/outstanding, incomes, costs, releases and the refunds.
+fn fund_show_tells_the_whole_story(sc: &Scene) {
+    let text = common::meent_ok(&["fund", "show", FUND, "--server", &sc.url]);
+    let v: Value =
+        serde_json::from_str(&common::meent_ok(&["fund", "show", FUND, "--server", &sc.url, "--json"])).expect("json");
+    assert_eq!(v["fund"]["charter"]["max_cost"], "50.00", "{v}");
+    assert_eq!(v["incomes"].as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!(v["costs"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["releases"].as_array().map(Vec::len), Some(2), "{v}");
+    let line = |needle: &str| {
+        text.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
+    };
+    assert!(line("charter").contains("max cost 50.00"), "{text}");
+    assert!(line("matching").contains("owed 1000.00, paid 1000.00, outstanding 0.00"), "{text}");
+    let grant = line("Oranje Fonds");
+    assert!(grant.contains("grant") && grant.contains("2000.00") && grant.contains("confirmed"), "{grant}");
+    assert!(line("Triodos rente").contains("3.21"), "{text}");
+    assert!(text.contains("\ncosts\n"), "{text}");
+    let fee = line("Triodos Bank");
+    assert!(fee.contains("bank_fee") && fee.contains("12.50"), "{fee}");
+    assert!(text.contains("\nreleases\n"), "{text}");
+    assert!(line("half was enough").contains("300.00"), "{text}");
+    let refunds = v["fund"]["dissolution"]["refunds"].as_array().expect("refunds").clone();
+    assert_eq!(refunds.len(), 4, "{v}");
+    for r in &refunds {
+        let member = r["member"].as_str().unwrap();
+        let shown = line(&format!("refund {member}"));
+        assert_eq!(r["paid"], r["owed"], "{r}");
+        for k in ["contributed", "owed", "paid", "outstanding"] {
+            let want = format!("{k} {:>12}", r[k].as_str().unwrap());
+            assert!(shown.contains(&want), "{shown} lacks {want}");
+        }
+    }
 }

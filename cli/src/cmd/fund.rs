@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use ledger::entry::{Charter, Kind};
 use ledger::money::Fraction;
-use ledger::views::{FundList, FundSummary, FundView, ProposalList, ProposalView};
+use ledger::views::{FlowsView, FundList, FundSummary, FundView, ProposalList, ProposalView};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -201,10 +201,15 @@ pub fn run(c: FundCommand) -> CmdResult {
             let f: FundView = client.get(&format!("/v1/funds/{fund}"))?;
             let pages = client.get_pages(&format!("/v1/proposals?fund={fund}"), |p: &ProposalList| p.next)?;
             let proposals: Vec<ProposalView> = pages.into_iter().flat_map(|p| p.proposals).collect();
+            let flows: FlowsView = client.get(&format!("/v1/funds/{fund}/flows"))?;
+            let costs: Vec<_> = flows.disbursements.iter().filter(|d| d.cost.is_some()).collect();
             if read.json {
-                println!("{}", json!({"fund": f, "proposals": proposals}));
+                println!(
+                    "{}",
+                    json!({"fund": f, "proposals": proposals, "incomes": flows.incomes, "releases": flows.releases, "costs": costs})
+                );
             } else {
-                print_fund(&f, &proposals);
+                print!("{}", fund_text(&f, &proposals, &flows));
             }
         }
         FundCommand::List { read } => {
@@ -244,25 +249,31 @@ pub fn wire<T: Serialize>(t: &T) -> String {
     }
 }
 
-fn print_fund(f: &FundView, proposals: &[ProposalView]) {
+/// `meent fund show` as text: everything its `--json` shows.
+fn fund_text(f: &FundView, proposals: &[ProposalView], flows: &FlowsView) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
     let c = &f.charter;
-    println!("{} — {} ({})", f.id.as_str(), f.name, wire(&f.status));
+    let _ = writeln!(o, "{} — {} ({})", f.id.as_str(), f.name, wire(&f.status));
     if !f.purpose.is_empty() {
-        println!("  {}", f.purpose);
+        let _ = writeln!(o, "  {}", f.purpose);
     }
     let list = |v: &[ledger::ids::MemberId]| v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
-    println!("members     {}", list(&f.members));
-    println!("treasurers  {} ({} approvals per payout)", list(&f.treasurers), c.approvals_required);
-    println!(
-        "charter     admission {}, quorum {}, threshold {}, voting period {} s, max request {}",
+    let _ = writeln!(o, "members     {}", list(&f.members));
+    let _ = writeln!(o, "treasurers  {} ({} approvals per payout)", list(&f.treasurers), c.approvals_required);
+    let _ = writeln!(
+        o,
+        "charter     admission {}, quorum {}, threshold {}, amend threshold {}, voting period {} s, max request {}, max cost {}",
         wire(&c.admission),
         wire(&c.quorum),
         wire(&c.threshold),
+        wire(&c.amend_threshold),
         c.voting_period_seconds,
-        c.max_request
+        c.max_request,
+        c.max_cost
     );
     let b = &f.balances;
-    println!("balances (EUR)");
+    let _ = writeln!(o, "balances (EUR)");
     for (k, v) in [
         ("pledged", b.pledged),
         ("confirmed", b.confirmed),
@@ -270,43 +281,111 @@ fn print_fund(f: &FundView, proposals: &[ProposalView]) {
         ("disbursed", b.disbursed),
         ("available", b.available),
     ] {
-        println!("  {k:<10} {:>16}", v.to_string());
+        let _ = writeln!(o, "  {k:<10} {:>16}", v.to_string());
     }
+    money_text(&mut o, f, flows);
+    proposals_text(&mut o, proposals);
+    o
+}
+
+/// Matching pledges, incomes, costs, releases and the dissolution's refunds.
+fn money_text(o: &mut String, f: &FundView, flows: &FlowsView) {
+    use std::fmt::Write as _;
     for m in &f.matching_pledges {
-        println!(
-            "matching    {} × {} up to {} until {}: owed {}, paid {}, outstanding {}",
+        let _ = writeln!(
+            o,
+            "matching    {} × {} up to {} until {}: matched {}, owed {}, paid {}, outstanding {}",
             m.municipality.as_str(),
             wire(&m.ratio),
             m.cap,
             wire(&m.until),
+            m.matched,
             m.owed,
             m.paid,
             m.outstanding
         );
     }
-    if let Some(d) = &f.dissolution {
-        println!("dissolved by {}: {} shared among the contributors", d.proposal, d.pool);
-        for r in &d.refunds {
-            println!("  {:<28} owed {:>14}  paid {:>14}", r.member.as_str(), r.owed.to_string(), r.paid.to_string());
-        }
-    }
-    if !proposals.is_empty() {
-        println!("proposals");
-        for p in proposals {
-            let t = &p.tally;
-            let state = match p.outcome {
-                None => format!("open until {}", p.closes_at),
-                Some(o) => wire(&o),
-            };
-            println!(
-                "  {} {:<11} {:<40} yes {} no {} abstain {}  {state}",
-                &p.id.to_hex()[..12],
-                wire(&p.proposal_kind),
-                p.title,
-                t.yes,
-                t.no,
-                t.abstain
+    if !flows.incomes.is_empty() {
+        let _ = writeln!(o, "incomes");
+        for i in &flows.incomes {
+            let _ = writeln!(
+                o,
+                "  {} {:<9} {:<30} {:>14}  {}",
+                &i.id.to_hex()[..12],
+                i.source_kind,
+                i.source,
+                i.amount.to_string(),
+                i.status
             );
         }
+    }
+    let costs: Vec<_> = flows.disbursements.iter().filter_map(|d| d.cost.as_ref().map(|c| (d, c))).collect();
+    if !costs.is_empty() {
+        let _ = writeln!(o, "costs");
+        for (d, c) in costs {
+            let _ = writeln!(
+                o,
+                "  {} {:<14} {:<30} {:>14}  {}",
+                &d.id.to_hex()[..12],
+                c.category,
+                c.payee,
+                d.amount.to_string(),
+                wire(&d.status)
+            );
+        }
+    }
+    if !flows.releases.is_empty() {
+        let _ = writeln!(o, "releases");
+        for r in &flows.releases {
+            let _ = writeln!(
+                o,
+                "  allocation {} {} by {}: {} back to available  {}",
+                &r.allocation.to_hex()[..12],
+                r.how,
+                &r.by.to_hex()[..12],
+                r.amount,
+                r.reason
+            );
+        }
+    }
+    if let Some(d) = &f.dissolution {
+        let _ = writeln!(o, "dissolved by {}: {} shared among the contributors", d.proposal, d.pool);
+        for r in &d.refunds {
+            let _ = writeln!(
+                o,
+                "  refund {:<28} contributed {:>12}  owed {:>12}  requested {:>12}  paid {:>12}  outstanding {:>12}",
+                r.member.as_str(),
+                r.contributed.to_string(),
+                r.owed.to_string(),
+                r.requested.to_string(),
+                r.paid.to_string(),
+                r.outstanding.to_string()
+            );
+        }
+    }
+}
+
+fn proposals_text(o: &mut String, proposals: &[ProposalView]) {
+    use std::fmt::Write as _;
+    if proposals.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "proposals");
+    for p in proposals {
+        let t = &p.tally;
+        let state = match p.outcome {
+            None => format!("open until {}", p.closes_at),
+            Some(outcome) => wire(&outcome),
+        };
+        let _ = writeln!(
+            o,
+            "  {} {:<11} {:<40} yes {} no {} abstain {}  {state}",
+            &p.id.to_hex()[..12],
+            wire(&p.proposal_kind),
+            p.title,
+            t.yes,
+            t.no,
+            t.abstain
+        );
     }
 }

@@ -554,7 +554,8 @@ fn write_matched_and_missing(o: &mut String, an: &Analysis) {
         let why = match &m.reason {
             UnmatchedReason::NoCandidate => "no entry has its reference, nor its amount near its date".to_string(),
             UnmatchedReason::Reversal => {
-                "the bank reversed an earlier booking: handle it by hand (e.g. meent reverse)".to_string()
+                "the bank reversed or returned an earlier booking: never matched as new money (see its hint)"
+                    .to_string()
             }
             UnmatchedReason::AmountDiffers { .. } => "an entry has its reference but another amount".to_string(),
         };

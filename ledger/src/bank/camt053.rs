@@ -103,97 +103,97 @@ impl Doc {
                     }
                     ev
                 }
-                Err(e) => {
-                    let offset = reader.error_position() as usize + base;
-                    let eof = match &e {
-                        quick_xml::Error::Syntax(s) => !matches!(s, quick_xml::errors::SyntaxError::InvalidBangMarkup),
-                        quick_xml::Error::IllFormed(quick_xml::errors::IllFormedError::MissingEndTag(_)) => true,
-                        _ => false,
-                    };
-                    if eof && !stack.is_empty() {
-                        return Err(doc.eof_error(&stack, offset));
-                    }
-                    return Err(BankError::new(
-                        doc.open_path(&stack),
-                        Some(doc.position(offset)),
-                        ErrorKind::Xml(e.to_string()),
-                    ));
-                }
+                Err(e) => return Err(doc.read_error(e, &stack, reader.error_position() as usize + base)),
             };
-            match event {
-                Event::Start(_) | Event::Empty(_) if stack.is_empty() && !doc.nodes.is_empty() => {
-                    return Err(BankError::new(
-                        String::new(),
-                        Some(doc.position(before)),
-                        ErrorKind::Xml("more than one root element".into()),
-                    ));
+            if let Event::Eof = event {
+                if !stack.is_empty() {
+                    return Err(doc.eof_error(&stack, text.len() + base));
                 }
-                Event::Start(e) => {
-                    if stack.len() >= XML_DEPTH_MAX {
-                        return Err(BankError::new(
-                            doc.open_path(&stack),
-                            Some(doc.position(before)),
-                            ErrorKind::TooDeep { max: XML_DEPTH_MAX },
-                        ));
-                    }
-                    let id = doc.push(&e, stack.last().copied(), before)?;
-                    stack.push(id);
-                }
-                Event::Empty(e) => {
-                    doc.push(&e, stack.last().copied(), before)?;
-                }
-                Event::End(_) => {
-                    stack.pop();
-                }
-                Event::Text(t) => {
-                    if let Some(&cur) = stack.last() {
-                        doc.nodes[cur].text.push_str(&t.xml10_content());
-                    }
-                }
-                Event::CData(t) => {
-                    if let Some(&cur) = stack.last() {
-                        doc.nodes[cur].text.push_str(&t.xml10_content());
-                    }
-                }
-                Event::GeneralRef(r) => {
-                    let ch = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c.to_string(),
-                        Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
-                            Some(s) => s.to_string(),
-                            None => {
-                                return Err(BankError::new(
-                                    doc.open_path(&stack),
-                                    Some(doc.position(before)),
-                                    ErrorKind::Xml(format!("unknown entity &{};", quote(&r))),
-                                ))
-                            }
-                        },
-                        Err(e) => {
-                            return Err(BankError::new(
-                                doc.open_path(&stack),
-                                Some(doc.position(before)),
-                                ErrorKind::Xml(e.to_string()),
-                            ))
-                        }
-                    };
-                    if let Some(&cur) = stack.last() {
-                        doc.nodes[cur].text.push_str(&ch);
-                    }
-                }
-                Event::Eof => {
-                    if !stack.is_empty() {
-                        let end = text.len() + base;
-                        return Err(doc.eof_error(&stack, end));
-                    }
-                    break;
-                }
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+                break;
             }
+            doc.event(event, &mut stack, before)?;
         }
         if doc.nodes.is_empty() {
             return Err(BankError::new(String::new(), None, ErrorKind::NotCamt053("no XML element".into())));
         }
         Ok(doc)
+    }
+
+    /// The error for a failed read at `offset`: a truncated file names the open elements.
+    fn read_error(&self, e: quick_xml::Error, stack: &[usize], offset: usize) -> BankError {
+        let eof = match &e {
+            quick_xml::Error::Syntax(s) => !matches!(s, quick_xml::errors::SyntaxError::InvalidBangMarkup),
+            quick_xml::Error::IllFormed(quick_xml::errors::IllFormedError::MissingEndTag(_)) => true,
+            _ => false,
+        };
+        if eof && !stack.is_empty() {
+            return self.eof_error(stack, offset);
+        }
+        BankError::new(self.open_path(stack), Some(self.position(offset)), ErrorKind::Xml(e.to_string()))
+    }
+
+    /// One XML event (not the end of the file) into the tree: elements, their text.
+    fn event(&mut self, event: Event<'_>, stack: &mut Vec<usize>, before: usize) -> Result<(), BankError> {
+        match event {
+            Event::Start(_) | Event::Empty(_) if stack.is_empty() && !self.nodes.is_empty() => {
+                return Err(BankError::new(
+                    String::new(),
+                    Some(self.position(before)),
+                    ErrorKind::Xml("more than one root element".into()),
+                ));
+            }
+            Event::Start(e) => {
+                if stack.len() >= XML_DEPTH_MAX {
+                    return Err(BankError::new(
+                        self.open_path(stack),
+                        Some(self.position(before)),
+                        ErrorKind::TooDeep { max: XML_DEPTH_MAX },
+                    ));
+                }
+                let id = self.push(&e, stack.last().copied(), before)?;
+                stack.push(id);
+            }
+            Event::Empty(e) => {
+                self.push(&e, stack.last().copied(), before)?;
+            }
+            Event::End(_) => {
+                stack.pop();
+            }
+            Event::Text(t) => self.append(stack, &t.xml10_content()),
+            Event::CData(t) => self.append(stack, &t.xml10_content()),
+            Event::GeneralRef(r) => {
+                let ch = self.general_ref(&r, stack, before)?;
+                self.append(stack, &ch);
+            }
+            Event::Eof | Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Text for the element being read (text outside the root is dropped).
+    fn append(&mut self, stack: &[usize], text: &str) {
+        if let Some(&cur) = stack.last() {
+            self.nodes[cur].text.push_str(text);
+        }
+    }
+
+    /// A character reference or a predefined entity; any other entity is refused, never
+    /// expanded.
+    fn general_ref(
+        &self,
+        r: &quick_xml::events::BytesRef<'_>,
+        stack: &[usize],
+        before: usize,
+    ) -> Result<String, BankError> {
+        let here = |kind: ErrorKind| BankError::new(self.open_path(stack), Some(self.position(before)), kind);
+        match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(c.to_string()),
+            Ok(None) => match quick_xml::escape::resolve_predefined_entity(r) {
+                Some(s) => Ok(s.to_string()),
+                None => Err(here(ErrorKind::Xml(format!("unknown entity &{};", quote(r))))),
+            },
+            Err(e) => Err(here(ErrorKind::Xml(e.to_string()))),
+        }
     }
 
     fn push(
@@ -554,6 +554,7 @@ impl Doc {
             description: entry_info,
             batch_detail: None,
             source: self.source(ntry),
+            return_reason: self.return_reason(ntry),
         };
         match details.as_slice() {
             [] => out.push(base),
@@ -593,8 +594,23 @@ impl Doc {
         Ok(())
     }
 
+    /// Whether an entry or transaction detail is a returned payment, and why: the code of
+    /// `RtrInf/Rsn` (`Cd`, else `Prtry`; `UNSPECIFIED` when it names none), else a return
+    /// sub-family of `BkTxCd/Domn/Fmly/SubFmlyCd` ([`RETURN_SUB_FAMILIES`]).
+    fn return_reason(&self, id: usize) -> Option<String> {
+        if let Some(rtr) = self.child(id, "RtrInf") {
+            let code = self.text_at(rtr, &["Rsn", "Cd"]).or_else(|| self.text_at(rtr, &["Rsn", "Prtry"]));
+            return Some(code.and_then(super::reason_code).unwrap_or_else(|| "UNSPECIFIED".into()));
+        }
+        let sub = self.text_at(id, &["BkTxCd", "Domn", "Fmly", "SubFmlyCd"])?;
+        RETURN_SUB_FAMILIES.contains(&sub.trim()).then(|| sub.trim().to_string())
+    }
+
     /// Fill references, counterparty and texts of a line from one `TxDtls`.
     fn detail(&self, tx: usize, mut line: BankLine, direction: Direction) -> BankLine {
+        if let Some(reason) = self.return_reason(tx) {
+            line.return_reason = Some(reason);
+        }
         if let Some(r) = self.text_at(tx, &["Refs", "AcctSvcrRef"]).and_then(clean_ref) {
             line.refs.acct_svcr_ref = Some(r);
         }
@@ -622,6 +638,12 @@ impl Doc {
         line
     }
 }
+
+/// ISO 20022 bank transaction sub-families (`ExternalBankTransactionSubFamily1Code`) that
+/// undo an earlier payment: reversal due to a payment return (`RRTN`), to a cancellation
+/// request (`RPCR`), to a payment reversal (`PRDD`), and a returned or unpaid direct debit
+/// (`UPDD`).
+pub const RETURN_SUB_FAMILIES: &[&str] = &["RRTN", "RPCR", "PRDD", "UPDD"];
 
 fn signed(amount: Decimal, direction: Direction) -> Decimal {
     match direction {

@@ -128,6 +128,11 @@ pub struct BankLine {
     pub direction: Direction,
     /// The line reverses an earlier booking (CAMT `RvslInd`, MT940 `RC`/`RD`).
     pub reversal: bool,
+    /// The line is a payment the bank returned, without being marked a reversal: the
+    /// return reason code (CAMT `RtrInf/Rsn/Cd` or `Prtry`, e.g. `AC04`, `MD06`; else the
+    /// return sub-family of `BkTxCd`, e.g. `RRTN`; MT940 `:86:` `/RTRN/` code, else the
+    /// `:61:` type `NRTI`). Not part of the line's key.
+    pub return_reason: Option<String>,
     /// Booking date (CAMT `BookgDt`, MT940 entry date, else value date).
     #[serde(serialize_with = "ser_date")]
     pub booking_date: NaiveDate,
@@ -150,6 +155,13 @@ pub struct BankLine {
 }
 
 impl BankLine {
+    /// The line undoes an earlier payment: a reversal, or a return with a reason code.
+    /// Such a line is never matched to an entry as new money; `meent reconcile` proposes
+    /// the entry it returns for the `reconciliation`'s `returned`.
+    pub fn is_return(&self) -> bool {
+        self.reversal || self.return_reason.is_some()
+    }
+
     /// The amount signed by direction: positive for a credit, negative for a debit.
     pub fn signed_amount(&self) -> Decimal {
         match self.direction {
@@ -512,6 +524,14 @@ pub(crate) fn clean_ref(s: &str) -> Option<String> {
     } else {
         Some(t)
     }
+}
+
+/// A return reason code as the bank wrote it, when it is one: 1 to 35 ASCII letters,
+/// digits, `-` or `_` (ISO 20022 codes such as `AC04` are four characters).
+pub(crate) fn reason_code(s: &str) -> Option<String> {
+    let t = s.trim();
+    let ok = !t.is_empty() && t.len() <= 35 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| t.to_ascii_uppercase())
 }
 
 /// Trim and collapse runs of whitespace to one space; `None` when nothing is left.

@@ -353,6 +353,9 @@ impl Builder {
             description: None,
             batch_detail: None,
             source: format!("Stmt[{}]/:61:[{}] (line {})", self.index, self.n61, f.pos.line),
+            // SWIFT transaction type `RTI`: a returned item (ING writes `NRTI`); the `:86:`
+            // `/RTRN/` code, when there is one, says why.
+            return_reason: (ty == "NRTI").then(|| ty.clone()),
         })
     }
 
@@ -499,6 +502,12 @@ fn apply_structured(line: &mut BankLine, s: &str) {
                 }
             }
             "TRTP" => line.description = clean_text(value),
+            // `/RTRN/MS03/` (ING, ABN AMRO, Rabobank): the return reason of a returned payment.
+            "RTRN" => {
+                if let Some(code) = value.split('/').next().and_then(super::reason_code) {
+                    line.return_reason = Some(code);
+                }
+            }
             _ => {}
         }
     }

@@ -128,7 +128,8 @@ pub struct Matched {
 pub enum UnmatchedReason {
     /// No item of the right kind has its reference, nor its amount within the window.
     NoCandidate,
-    /// The line reverses an earlier booking; never matched automatically.
+    /// The line reverses or returns an earlier booking (a reversal, or a return with a
+    /// reason code: [`BankLine::is_return`]); never matched automatically.
     Reversal,
     /// Items carry the line's reference but another amount.
     AmountDiffers {
@@ -275,8 +276,14 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
     }
     let pinned: BTreeSet<usize> = by_key.values().flatten().copied().collect();
     let ctx = Ctx { ledger, opts, iban_members: &iban_members, pinned: &pinned };
+    let mut outcomes = line_outcomes(statement, &ctx, &by_key);
+    let competitors = never_pick(&mut outcomes);
+    report(statement, ledger, outcomes, &competitors)
+}
 
-    // Stage 0 and 1: same key, reversals, references.
+/// Stage 0 and 1 (same key, reversals and returns, references), then stage 2 (amount and
+/// date) for the lines without any reference match.
+fn line_outcomes(statement: &Statement, ctx: &Ctx<'_>, by_key: &HashMap<&str, Vec<usize>>) -> Vec<Outcome> {
     let mut outcomes: Vec<Option<Outcome>> = statement
         .lines
         .iter()
@@ -284,23 +291,24 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
             if let Some(items) = by_key.get(line.key.as_str()) {
                 return Some(Outcome::SameKey(items.clone()));
             }
-            if line.reversal {
+            if line.is_return() {
                 return Some(Outcome::Reversal);
             }
             ctx.by_reference(line)
         })
         .collect();
     let claimed_by_reference: BTreeSet<usize> = outcomes.iter().flatten().flat_map(items_of).collect();
-
-    // Stage 2: amount and date, for lines without any reference match.
     for (line, outcome) in statement.lines.iter().zip(outcomes.iter_mut()) {
         if outcome.is_none() {
             *outcome = Some(ctx.by_amount(line, &claimed_by_reference));
         }
     }
-    let mut outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.unwrap_or(Outcome::NoCandidate)).collect();
+    outcomes.into_iter().map(|o| o.unwrap_or(Outcome::NoCandidate)).collect()
+}
 
-    // Never pick: an item wanted by several lines makes all of them ambiguous.
+/// Never pick: an item wanted by several lines makes all of them ambiguous. Returns, per
+/// line, the other lines that want one of its items.
+fn never_pick(outcomes: &mut [Outcome]) -> Vec<BTreeSet<usize>> {
     let mut wanted: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (l, o) in outcomes.iter().enumerate() {
         let items: Vec<usize> = match o {
@@ -329,8 +337,16 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
             _ => {}
         }
     }
+    competitors
+}
 
-    // The report.
+/// The report: each line's outcome in its section, then the items not seen at the bank.
+fn report(
+    statement: &Statement,
+    ledger: &[LedgerItem],
+    outcomes: Vec<Outcome>,
+    competitors: &[BTreeSet<usize>],
+) -> Report {
     let mut report = Report {
         statement_id: statement.id.clone(),
         period_from: statement.period_from,
@@ -380,6 +396,12 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
             }
         }
     }
+    report.not_seen_at_bank = not_seen(statement, ledger, &accounted);
+    report
+}
+
+/// Unconfirmed items dated within the statement's period that no line accounts for.
+fn not_seen(statement: &Statement, ledger: &[LedgerItem], accounted: &BTreeSet<usize>) -> Vec<LedgerItem> {
     let mut unseen: Vec<&LedgerItem> = ledger
         .iter()
         .enumerate()
@@ -392,8 +414,7 @@ pub fn reconcile(statement: &Statement, ledger: &[LedgerItem], opts: &MatchOptio
         .map(|(_, item)| item)
         .collect();
     unseen.sort_by(|a, b| (a.date, &a.entry_id).cmp(&(b.date, &b.entry_id)));
-    report.not_seen_at_bank = unseen.into_iter().cloned().collect();
-    report
+    unseen.into_iter().cloned().collect()
 }
 
 fn items_of(o: &Outcome) -> Vec<usize> {

@@ -340,20 +340,22 @@ fn names(line: &BankLine, reference: &str) -> bool {
         })
 }
 
-/// The entries the statement's reversal lines (CAMT `RvslInd`, MT940 `RC`/`RD`) return:
-/// a reversing debit returns a confirmed contribution or income, a reversing credit an
-/// executed payout, matched by reference and equal amount. Never picks: a line with no
-/// or several candidates returns nothing (it stays an unmatched reversal for the
-/// treasurer), and an entry two lines could return is returned by neither.
+/// The entries the statement's return lines undo ([`BankLine::is_return`]: CAMT `RvslInd`,
+/// `RtrInf` return reasons and return `BkTxCd` sub-families, MT940 `RC`/`RD`, `/RTRN/` and
+/// `NRTI`): a returning debit undoes a confirmed contribution or income, a returning credit
+/// an executed payout, matched by reference and equal amount. Never picks: a line with no
+/// or several candidates returns nothing (it stays an unmatched line for the treasurer),
+/// and an entry two lines could return is returned by neither. Every return line gets a
+/// hint (by line key) naming its reason code and what was proposed.
 fn returns(
     statement: &Statement,
     active: &[LedgerItem],
     index: &BTreeMap<String, (FundId, Decimal)>,
     fund: &FundId,
-) -> Result<Vec<EntryId>, DeskError> {
+) -> Result<(Vec<EntryId>, BTreeMap<String, String>), DeskError> {
     let mut wanted: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut picks = Vec::new();
-    for line in statement.lines.iter().filter(|l| l.reversal) {
+    let mut picks: Vec<(&BankLine, Vec<&LedgerItem>)> = Vec::new();
+    for line in statement.lines.iter().filter(|l| l.is_return()) {
         let kind = match line.direction {
             Direction::Debit => LedgerKind::Contribution,
             Direction::Credit => LedgerKind::Disbursement,
@@ -366,14 +368,32 @@ fn returns(
             .collect();
         if let [one] = candidates.as_slice() {
             *wanted.entry(one.entry_id.as_str()).or_default() += 1;
-            picks.push(one.entry_id.as_str());
         }
+        picks.push((line, candidates));
     }
-    picks
-        .into_iter()
-        .filter(|id| wanted.get(id) == Some(&1))
-        .map(|id| id.parse::<EntryId>().map_err(|_| DeskError::EntryId(id.to_string())))
-        .collect()
+    let mut returned = Vec::new();
+    let mut hints = BTreeMap::new();
+    for (line, candidates) in picks {
+        let why = match &line.return_reason {
+            Some(code) => format!("the bank returned this payment (reason {code})"),
+            None => "the bank reversed this booking".to_string(),
+        };
+        let what = match candidates.as_slice() {
+            [one] if wanted.get(one.entry_id.as_str()) == Some(&1) => {
+                returned.push(one.entry_id.parse::<EntryId>().map_err(|_| DeskError::EntryId(one.entry_id.clone()))?);
+                format!("the reconciliation's `returned` lists {} {}", kind_word(one.kind), one.entry_id)
+            }
+            [one] => format!(
+                "another line returns {} {} too: list the right one in `returned` by hand",
+                kind_word(one.kind),
+                one.entry_id
+            ),
+            [] => "no confirmed entry of this fund has its reference and amount: handle it by hand".to_string(),
+            many => format!("{} entries have its reference and amount: meent never picks", many.len()),
+        };
+        hints.insert(line.key.clone(), format!("{why}; {what}"));
+    }
+    Ok((returned, hints))
 }
 
 /// Where the balance the account held apart from the ledger's money comes from.
@@ -522,6 +542,8 @@ pub fn analyse(combined: Combined, input: Inputs<'_>) -> Result<Analysis, DeskEr
     }
 
     let balance = agreement(&statement, &report, &scope, &items.index, input.opening)?;
+    let (returned, return_hints) = returns(&statement, &items.active, &items.index, &input.books.id)?;
+    hints.extend(return_hints);
 
     let confirmed = report
         .confirmed_entry_ids()
@@ -538,7 +560,7 @@ pub fn analyse(combined: Combined, input: Inputs<'_>) -> Result<Analysis, DeskEr
         closing_balance: entry_balance(statement.closing.amount)?,
         confirmed,
         unmatched_bank_lines: report.unmatched_bank_lines() as u64,
-        returned: returns(&statement, &items.active, &items.index, &input.books.id)?,
+        returned,
     };
     let recorded_before =
         input.books.reconciliations.iter().find(|r| r.statement_sha256 == input.statement_sha256).map(|r| r.id);
@@ -833,6 +855,7 @@ pub(crate) mod tests {
             amount: d(amount),
             direction: if credit { Direction::Credit } else { Direction::Debit },
             reversal: false,
+            return_reason: None,
             booking_date: date(day),
             value_date: None,
             refs: References {

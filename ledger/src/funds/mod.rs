@@ -14,6 +14,7 @@
 //! The decisions the spec leaves open are in `docs/DOMAIN.md`.
 
 mod charter;
+mod confirm;
 mod dissolution;
 mod exclusion;
 mod governance;
@@ -504,226 +505,17 @@ impl Funds {
         Ok(())
     }
 
-    /// `reconciliation`: confirms the listed contributions and disbursements, each at most once.
+    /// `reconciliation`: confirms the listed contributions, incomes and disbursements, each
+    /// at most once, and undoes the `returned` ones (confirm.rs, returns.rs): checked in
+    /// full, then written.
     fn reconcile(&mut self, ctx: &Ctx<'_>, b: &Reconciliation) -> Result<(), Refusal> {
         let author = ctx.member("reconciliation")?;
         let fund = self.known_fund(&b.fund)?;
-        if !fund.is_treasurer(author) {
-            return Err(Refusal::new(
-                Code::NotTreasurer,
-                format!("{author} is not a treasurer of {}; only treasurers reconcile", b.fund),
-            ));
-        }
-        if b.period_from > b.period_to {
-            return Err(Refusal::new(
-                Code::BadPeriod,
-                format!("period_from {} is after period_to {}", b.period_from, b.period_to),
-            ));
-        }
-        if let Some(r) = fund.reconciliations.iter().find(|r| r.statement_sha256 == b.statement_sha256) {
-            return Err(Refusal::new(
-                Code::DuplicateStatement,
-                format!("statement {} was already reconciled by {}", b.statement_sha256, r.id),
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for id in &b.confirmed {
-            if !seen.insert(*id) {
-                return Err(Refusal::new(
-                    Code::DuplicateConfirmation,
-                    format!("entry {id} is listed twice in confirmed"),
-                ));
-            }
-        }
-
-        let dissolved = fund.status == FundStatus::Dissolved;
-        let mut balances = fund.balances;
-        let mut contributed: BTreeMap<MemberId, Balance> = BTreeMap::new();
-        let mut pledges = fund.matching.clone();
-        let mut refunds = fund.dissolution.as_ref().map(|d| d.refunds.clone()).unwrap_or_default();
-        let mut contributions = Vec::new();
-        let mut references = Vec::new();
-        let mut disbursements = Vec::new();
-        let mut incomes = Vec::new();
-        for id in &b.confirmed {
-            if let Some(c) = self.contributions.get(id) {
-                if c.fund != b.fund {
-                    return Err(Refusal::new(
-                        Code::WrongFund,
-                        format!("contribution {id} is to fund {}, not {}", c.fund, b.fund),
-                    ));
-                }
-                match c.status {
-                    ContributionStatus::Pledged => {}
-                    ContributionStatus::Confirmed | ContributionStatus::Returned => {
-                        return Err(Refusal::new(
-                            Code::AlreadyConfirmed,
-                            format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by)),
-                        ));
-                    }
-                    ContributionStatus::Reversed => {
-                        return Err(Refusal::new(
-                            Code::EntryReversed,
-                            format!("contribution {id} was reversed by {}", opt_id(c.reversed_by)),
-                        ));
-                    }
-                }
-                balances.pledged = money(balances.pledged.minus(c.amount), "pledged")?;
-                balances.confirmed = money(balances.confirmed.plus(c.amount), "confirmed")?;
-                if dissolved {
-                    // Money that arrives after the end is owed back to whoever sent it.
-                    balances.committed = money(balances.committed.plus(c.amount), "committed")?;
-                    let r = refunds.entry(c.author.clone()).or_default();
-                    r.contributed = money(r.contributed.plus(c.amount), "refund")?;
-                    r.owed = money(r.owed.plus(c.amount), "refund")?;
-                } else {
-                    balances.available = money(balances.available.plus(c.amount), "available")?;
-                }
-                let prev = match contributed.get(&c.author) {
-                    Some(v) => *v,
-                    None => fund.contributed.get(&c.author).copied().unwrap_or_default(),
-                };
-                contributed.insert(c.author.clone(), money(prev.plus(c.amount), "contributed")?);
-                let kind = ctx.register.member(&c.author).and_then(|m| m.member_kind);
-                for p in &mut pledges {
-                    *p = p.count(c, kind)?;
-                }
-                contributions.push(*id);
-                references.push(c.reference.clone());
-            } else if let Some(i) = self.incomes.get(id) {
-                if i.fund != b.fund {
-                    return Err(Refusal::new(
-                        Code::WrongFund,
-                        format!("income {id} is to fund {}, not {}", i.fund, b.fund),
-                    ));
-                }
-                match i.status {
-                    IncomeStatus::Pledged => {}
-                    IncomeStatus::Confirmed | IncomeStatus::Returned => {
-                        return Err(Refusal::new(
-                            Code::AlreadyConfirmed,
-                            format!("income {id} was already confirmed by {}", opt_id(i.confirmed_by)),
-                        ));
-                    }
-                    IncomeStatus::Reversed => {
-                        return Err(Refusal::new(
-                            Code::EntryReversed,
-                            format!("income {id} was reversed by {}", opt_id(i.reversed_by)),
-                        ));
-                    }
-                }
-                balances.pledged = money(balances.pledged.minus(i.amount), "pledged")?;
-                balances.confirmed = money(balances.confirmed.plus(i.amount), "confirmed")?;
-                if dissolved {
-                    // Outside money that arrives after the end joins the refunds, pro rata.
-                    balances.committed = money(balances.committed.plus(i.amount), "committed")?;
-                    let mut weights = fund.contributed.clone();
-                    weights.extend(contributed.clone());
-                    refunds = income::share_out(&refunds, &weights, i.amount.into())?;
-                } else {
-                    balances.available = money(balances.available.plus(i.amount), "available")?;
-                }
-                incomes.push(*id);
-                references.push(i.reference.clone());
-            } else if let Some(d) = self.disbursements.get(id) {
-                if d.fund != b.fund {
-                    return Err(Refusal::new(
-                        Code::WrongFund,
-                        format!("disbursement {id} is from fund {}, not {}", d.fund, b.fund),
-                    ));
-                }
-                match d.status {
-                    DisbursementStatus::Executed => {}
-                    DisbursementStatus::Confirmed => {
-                        return Err(Refusal::new(
-                            Code::AlreadyConfirmed,
-                            format!("disbursement {id} was already confirmed by {}", opt_id(d.confirmed_by)),
-                        ));
-                    }
-                    DisbursementStatus::Reversed | DisbursementStatus::Lapsed => {
-                        return Err(Refusal::new(
-                            Code::EntryReversed,
-                            format!("disbursement {id} was reversed by {}", opt_id(d.reversed_by)),
-                        ));
-                    }
-                    DisbursementStatus::Returned => {
-                        return Err(Refusal::new(
-                            Code::AlreadyConfirmed,
-                            format!("disbursement {id} was returned by the bank ({})", opt_id(d.returned_by)),
-                        ));
-                    }
-                    DisbursementStatus::Pending => {
-                        return Err(Refusal::new(
-                            Code::DisbursementNotExecuted,
-                            format!("disbursement {id} has {} of the approvals it needs; a payout is confirmed only after it is executed", d.approvals.len()),
-                        ));
-                    }
-                }
-                disbursements.push(*id);
-            } else {
-                return Err(Refusal::new(Code::UnknownEntry, format!("no contribution, income or disbursement {id}")));
-            }
-        }
-        let returns = self.plan_returns(
-            ctx,
-            fund,
-            &b.returned,
-            &b.confirmed,
-            returns::Pending {
-                balances: &mut balances,
-                contributed: &mut contributed,
-                pledges: &mut pledges,
-                refunds: &mut refunds,
-            },
-        )?;
-        balances.check(&b.fund)?;
-
-        let record = ReconciliationRecord {
-            id: ctx.id,
-            seq: ctx.seq,
-            author: author.clone(),
-            statement_sha256: b.statement_sha256.clone(),
-            period_from: b.period_from,
-            period_to: b.period_to,
-            opening_balance: b.opening_balance,
-            closing_balance: b.closing_balance,
-            confirmed: b.confirmed.len(),
-            returned: b.returned.len(),
-            unmatched_bank_lines: b.unmatched_bank_lines,
-        };
-        let fund = self.fund_mut(&b.fund)?;
-        fund.balances = balances;
-        fund.contributed.extend(contributed);
-        fund.matching = pledges;
-        if let Some(d) = &mut fund.dissolution {
-            d.refunds = refunds;
-        }
-        for r in &references {
-            fund.pledged_references.remove(r);
-        }
-        fund.reconciliations.push(record);
-        for id in &contributions {
-            if let Some(c) = self.contributions.get_mut(id) {
-                c.status = ContributionStatus::Confirmed;
-                c.confirmed_by = Some(ctx.id);
-                c.confirmed_at = Some(ctx.received_at.clone());
-            }
-        }
-        for id in &incomes {
-            if let Some(i) = self.incomes.get_mut(id) {
-                i.status = IncomeStatus::Confirmed;
-                i.confirmed_by = Some(ctx.id);
-                i.confirmed_at = Some(ctx.received_at.clone());
-            }
-        }
-        self.write_returns(ctx, returns);
-        for id in &disbursements {
-            if let Some(d) = self.disbursements.get_mut(id) {
-                d.status = DisbursementStatus::Confirmed;
-                d.confirmed_by = Some(ctx.id);
-            }
-        }
-        Ok(())
+        confirm::check(fund, author, b)?;
+        let mut plan = self.plan_confirmations(ctx, fund, b)?;
+        let returns = self.plan_returns(ctx, fund, &b.returned, &b.confirmed, plan.pending())?;
+        plan.check_balances(&b.fund)?;
+        self.write_confirmations(ctx, b, author, plan, returns)
     }
 
     /// `reversal`: undoes a pledge that never arrived, or a pending disbursement.
