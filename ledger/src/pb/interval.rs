@@ -155,9 +155,9 @@ impl<'a> Interval<'a> {
         total_hi: u128,
         n: u64,
         from: Option<&Prefix>,
-    ) -> Result<Vec<usize>, Option<Prefix>> {
+    ) -> Result<Vec<usize>, Option<Box<Prefix>>> {
         let from = from.filter(|p| p.n == n && p.total_lo <= total_lo && total_hi <= p.total_hi);
-        let (mut live, mut picks) = self.start(total_lo, total_hi, n, from).map_err(|_| from.cloned())?;
+        let (mut live, mut picks) = self.start(total_lo, total_hi, n, from).map_err(|_| from.cloned().map(Box::new))?;
         loop {
             match self.round(&mut live) {
                 Ok(Some(c)) => picks.push(c),
@@ -166,7 +166,7 @@ impl<'a> Interval<'a> {
                 // bounds of ρ and the candidates not surely unaffordable.
                 Err(Ambiguous) => {
                     let stale = self.stale.clone();
-                    return Err(Some(Prefix { total_lo, total_hi, n, f: self.f, picks, stale, live }));
+                    return Err(Some(Box::new(Prefix { total_lo, total_hi, n, f: self.f, picks, stale, live })));
                 }
             }
         }
@@ -191,7 +191,9 @@ impl<'a> Interval<'a> {
         self.f = f;
         let b_lo = (total_lo << f) / n as u128;
         let b_hi = (total_hi << f).div_ceil(n as u128);
-        (self.lo.clear(), self.hi.clear(), self.refs.clear());
+        self.lo.clear();
+        self.hi.clear();
+        self.refs.clear();
         self.lo.extend([0, b_lo]);
         self.hi.extend([0, b_hi]);
         self.refs.extend([0, g.group_w.len() as u32]);

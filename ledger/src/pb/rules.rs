@@ -305,14 +305,14 @@ impl<'a> Runs<'a> {
         if let Some((a, s, result)) = later.and_then(Result::ok) {
             match result {
                 Ok(picks) => self.next.push((a, s, picks)),
-                Err(Some(p)) if s > 1 => self.proved.push((a, a + s - 1, p)),
+                Err(Some(p)) if s > 1 => self.proved.push((a, a + s - 1, *p)),
                 Err(_) => {}
             }
         }
         match now {
             Ok(picks) => Some(picks),
             Err(p) => {
-                self.proved.extend(p.filter(|_| s > 1).map(|p| (k, k + s - 1, p)));
+                self.proved.extend(p.filter(|_| s > 1).map(|p| (k, k + s - 1, *p)));
                 None
             }
         }
