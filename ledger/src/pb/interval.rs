@@ -68,6 +68,30 @@ struct Walk {
     exact: bool,
 }
 
+/// What an interval run proved before it stopped in doubt, for every
+/// voters' total in `[total_lo, total_hi]`: its first picks, the lower
+/// bounds of `ρ` it had reached and the candidates not surely unaffordable
+/// then. Budgets only fall as projects are bought, so a run for a narrower
+/// range may start from there ([`Interval::run`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Prefix {
+    total_lo: u128,
+    total_hi: u128,
+    n: u64,
+    /// Fractional bits of the run (enough for any narrower range).
+    f: u32,
+    picks: Vec<usize>,
+    stale: Vec<Walk>,
+    live: Vec<usize>,
+}
+
+impl Prefix {
+    /// Number of picks proved.
+    pub fn len(&self) -> usize {
+        self.picks.len()
+    }
+}
+
 const NONE: u32 = u32::MAX;
 
 /// Reusable state for interval MES runs on one prepared instance. Budgets
@@ -120,80 +144,126 @@ impl<'a> Interval<'a> {
     /// voters hold `total` together, for *every* `total` in
     /// `[total_lo, total_hi]` at once: `Ok` proves that all these budgets
     /// give the same picks (candidate indices, returned).
-    pub fn run(&mut self, total_lo: u128, total_hi: u128, n: u64) -> R<Vec<usize>> {
+    ///
+    /// `from`: a [`Prefix`] proved for a range holding this one; the run
+    /// replays its picks (computing only their shares, on this range's own
+    /// intervals) and decides from there. On doubt, `Err` gives what this
+    /// run proved before it (`None` if nothing).
+    pub fn run(
+        &mut self,
+        total_lo: u128,
+        total_hi: u128,
+        n: u64,
+        from: Option<&Prefix>,
+    ) -> Result<Vec<usize>, Option<Box<Prefix>>> {
+        let from = from.filter(|p| p.n == n && p.total_lo <= total_lo && total_hi <= p.total_hi);
+        let (mut live, mut picks) = self.start(total_lo, total_hi, n, from).map_err(|_| from.cloned().map(Box::new))?;
+        loop {
+            match self.round(&mut live) {
+                Ok(Some(c)) => picks.push(c),
+                Ok(None) => return Ok(picks),
+                // Proved so far, for the whole range: the picks, the lower
+                // bounds of ρ and the candidates not surely unaffordable.
+                Err(Ambiguous) => {
+                    let stale = self.stale.clone();
+                    return Err(Some(Box::new(Prefix { total_lo, total_hi, n, f: self.f, picks, stale, live })));
+                }
+            }
+        }
+    }
+
+    /// Sets up a run: the voters' budgets, the lower bounds of `ρ` and, from
+    /// a prefix, its picks paid. Gives the candidates left and the picks.
+    fn start(&mut self, total_lo: u128, total_hi: u128, n: u64, from: Option<&Prefix>) -> R<(Vec<usize>, Vec<usize>)> {
         let g = self.g;
         let nc = g.cand.len();
         if n == 0 || total_lo > total_hi {
             return Err(Ambiguous);
         }
-        // Every value handled is at most V = max(max cost, total).
+        // Every value handled is at most V = max(max cost, total); a
+        // prefix's bits hold for its whole (wider) range.
         let v = self.cost.iter().copied().fold(total_hi, u128::max).max(1);
-        let f = 126u32.saturating_sub(128 - v.leading_zeros());
+        let f = from.map_or(126u32.saturating_sub(128 - v.leading_zeros()), |p| p.f);
         // Too few fractional bits for the intervals to be useful.
         if f < 40 {
             return Err(Ambiguous);
         }
         self.f = f;
         let b_lo = (total_lo << f) / n as u128;
-        let num_hi = total_hi << f;
-        let b_hi = num_hi.div_ceil(n as u128);
-        self.lo = vec![0, b_lo];
-        self.hi = vec![0, b_hi];
-        self.refs = vec![0, g.group_w.len() as u32];
+        let b_hi = (total_hi << f).div_ceil(n as u128);
+        self.lo.clear();
+        self.hi.clear();
+        self.refs.clear();
+        self.lo.extend([0, b_lo]);
+        self.hi.extend([0, b_hi]);
+        self.refs.extend([0, g.group_w.len() as u32]);
         self.free.clear();
         self.group_class.iter_mut().for_each(|c| *c = 1);
-        self.stale = (0..nc).map(|c| self.exact_walk(c, g.cand_votes[c])).collect();
+        let Some(p) = from else {
+            self.stale = (0..nc).map(|c| self.exact_walk(c, g.cand_votes[c])).collect();
+            self.key = (0..nc).map(|c| self.key_of(c)).collect();
+            return Ok(((0..nc).collect(), Vec::new()));
+        };
+        // The prefix's bounds of ρ, proved for its wider range, hold here.
+        self.stale.clone_from(&p.stale);
         self.key = (0..nc).map(|c| self.key_of(c)).collect();
-        let mut live: Vec<usize> = (0..nc).collect();
-        let mut picks = Vec::new();
-        loop {
-            // Most promising first: candidates are skipped only when their
-            // lower bound is proved worse, and the scan below ends at the
-            // first key above the best's upper end, which needs this order.
-            let key = &self.key;
-            live.sort_unstable_by_key(|&c| (key[c], c));
-            let mut best: Option<(usize, Walk)> = None;
-            // No candidate with a key above this can beat the best (see `key_bound`).
-            let mut bound = u128::MAX;
-            let mut dead: Vec<usize> = Vec::new();
-            for &c in &live {
-                if let Some((bc, bw)) = best {
-                    // The keys of the candidates not walked yet are those they
-                    // were sorted by: every later one is as far above.
-                    if self.key[c] > bound {
-                        break;
-                    }
-                    match self.cmp_rho(c, &self.stale[c], bc, &bw) {
-                        Some(Ordering::Greater) => continue,
-                        Some(Ordering::Equal) if c > bc => continue,
-                        _ => {}
-                    }
+        for &c in &p.picks {
+            let w = self.walk(c)?.ok_or(Ambiguous)?;
+            self.pay(c, &w);
+        }
+        Ok((p.live.clone(), p.picks.clone()))
+    }
+
+    /// One round of MES: the candidate of least `ρ` (ties: lowest index)
+    /// among `live`, paid for; `None` when none is affordable. Candidates
+    /// found surely unaffordable leave `live`.
+    fn round(&mut self, live: &mut Vec<usize>) -> R<Option<usize>> {
+        // Most promising first: candidates are skipped only when their
+        // lower bound is proved worse, and the scan below ends at the
+        // first key above the best's upper end, which needs this order.
+        let key = &self.key;
+        live.sort_unstable_by_key(|&c| (key[c], c));
+        let mut best: Option<(usize, Walk)> = None;
+        // No candidate with a key above this can beat the best (see `key_bound`).
+        let mut bound = u128::MAX;
+        let mut dead: Vec<usize> = Vec::new();
+        for &c in live.iter() {
+            if let Some((bc, bw)) = best {
+                // The keys of the candidates not walked yet are those they
+                // were sorted by: every later one is as far above.
+                if self.key[c] > bound {
+                    break;
                 }
-                let Some(w) = self.walk(c)? else {
-                    dead.push(c);
-                    continue;
-                };
-                self.stale[c] = w;
-                self.key[c] = self.key_of(c);
-                let better = match best {
-                    None => true,
-                    Some((bc, bw)) => match self.cmp_rho(c, &w, bc, &bw).ok_or(Ambiguous)? {
-                        Ordering::Equal => c < bc,
-                        o => o == Ordering::Less,
-                    },
-                };
-                if better {
-                    best = Some((c, w));
-                    bound = self.key_bound(c, &w);
+                match self.cmp_rho(c, &self.stale[c], bc, &bw) {
+                    Some(Ordering::Greater) => continue,
+                    Some(Ordering::Equal) if c > bc => continue,
+                    _ => {}
                 }
             }
-            let Some((c, w)) = best else {
-                return Ok(picks);
+            let Some(w) = self.walk(c)? else {
+                dead.push(c);
+                continue;
             };
-            live.retain(|&x| x != c && !dead.contains(&x));
-            self.pay(c, &w);
-            picks.push(c);
+            self.stale[c] = w;
+            self.key[c] = self.key_of(c);
+            let better = match best {
+                None => true,
+                Some((bc, bw)) => match self.cmp_rho(c, &w, bc, &bw).ok_or(Ambiguous)? {
+                    Ordering::Equal => c < bc,
+                    o => o == Ordering::Less,
+                },
+            };
+            if better {
+                best = Some((c, w));
+                bound = self.key_bound(c, &w);
+            }
         }
+        let Some((c, w)) = best else {
+            return Ok(None);
+        };
+        live.retain(|&x| x != c && !dead.contains(&x));
+        self.pay(c, &w);
+        Ok(Some(c))
     }
 
     /// The walk when nobody is capped: share `cost / m`, exactly.

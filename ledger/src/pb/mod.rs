@@ -15,8 +15,10 @@
 //!   taken only when the intervals prove it (exact ties without capped
 //!   supporters are decided exactly); when in doubt it gives up and the exact
 //!   engine runs that MES run instead. One interval run can prove a whole
-//!   span of Add1 steps alike; on large instances two steps run at once on
-//!   two threads;
+//!   span of Add1 steps alike; a run that fails still proves its first
+//!   picks for the span, and the span's steps start from them (replaying
+//!   them on their own intervals); on large instances two runs go at once
+//!   on two threads;
 //! - `ledger/tests/pb_engines.rs` checks in CI that both engines select the
 //!   same on seeded random instances, and `pb_conformance.rs` every row of
 //!   pabutools' reference outcomes.

@@ -9,7 +9,7 @@ use super::cost::Cost;
 use super::exact::{Exact, Pick};
 use super::greedy;
 use super::instance::{cmp_int_ids, parse_int_id, Instance};
-use super::interval::Interval;
+use super::interval::{Interval, Prefix};
 use super::prep::{Base, Groups, Utility};
 use super::rational::Rational;
 
@@ -210,9 +210,13 @@ struct Runs<'a> {
     base: &'a Base,
     engine: Engine,
     interval: Option<Interval<'a>>,
-    /// A second interval engine, and the picks of the step it computed ahead.
+    /// A second interval engine, and the spans of steps it proved meanwhile
+    /// (first step, number of steps, picks).
     ahead: Option<Interval<'a>>,
-    next: Option<(u64, Vec<usize>)>,
+    next: Vec<(u64, u64, Vec<usize>)>,
+    /// What failed interval runs proved for spans of steps (first step,
+    /// last step, prefix): the runs of steps in a span start from there.
+    proved: Vec<(u64, u64, Prefix)>,
     exact: Exact<'a>,
 }
 
@@ -225,55 +229,93 @@ fn total_at(base: &Base, k: u64) -> BigUint {
     &base.budget + base.unit() * base.n * k
 }
 
+/// The longest prefix proved for the steps `a..=b`, and the last step of
+/// its span.
+fn longest(proved: &[(u64, u64, Prefix)], a: u64, b: u64) -> Option<(&Prefix, u64)> {
+    let holds = proved.iter().filter(|(lo, hi, _)| *lo <= a && b <= *hi);
+    holds.max_by_key(|(_, _, p)| p.len()).map(|(_, hi, p)| (p, *hi))
+}
+
+/// An interval run to make: the steps `a..=b` (voters' totals `lo..=hi`)
+/// from a proved prefix.
+type Job<'p> = (u64, u64, u128, u128, &'p Prefix);
+
 impl<'a> Runs<'a> {
     /// `add1`: runs for many steps follow, so on large instances a second
-    /// interval engine computes the next step on another thread meanwhile.
+    /// interval engine computes later steps on another thread meanwhile.
     fn new(base: &'a Base, g: &'a Groups, engine: Engine, add1: bool) -> Runs<'a> {
         let interval = if engine == Engine::Exact { None } else { Interval::new(&base.cost, g) };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ahead = interval.as_ref().filter(|_| add1 && cores > 1 && g.supports() >= PAIRS_FROM);
         let ahead = ahead.and_then(|_| Interval::new(&base.cost, g));
-        Runs { base, engine, interval, ahead, next: None, exact: Exact::new(base, g) }
+        let (next, proved, exact) = (Vec::new(), Vec::new(), Exact::new(base, g));
+        Runs { base, engine, interval, ahead, next, proved, exact }
     }
 
     /// The picks (candidate indices) of MES at the Add1 steps `k..k + span`
-    /// when the interval engine proves them alike, trying shorter spans on
-    /// doubt; else the exact picks of step `k` alone. Returns the picks and
-    /// the number of steps they cover; `None` only for
+    /// when the interval engine proves them alike, trying halves on doubt
+    /// (each from what the longer run proved; inside a span partly proved,
+    /// its rest first); else the exact picks of step `k` alone. Returns the
+    /// picks and the number of steps they cover; `None` only for
     /// [`Engine::IntervalOnly`], when the interval engine cannot decide.
     fn picks(&mut self, k: u64, span: u64) -> Option<(Vec<usize>, u64)> {
-        let (base, mut s) = (self.base, span);
-        if let Some((_, picks)) = self.next.take().filter(|(at, _)| *at == k && span == 1) {
-            return Some((picks, 1));
+        // Spans and prefixes behind step k are done with.
+        self.next.retain(|(at, _, _)| *at >= k);
+        self.proved.retain(|(_, hi, _)| *hi >= k);
+        if let Some(i) = self.next.iter().position(|(at, s, _)| *at == k && *s <= span) {
+            let (_, s, picks) = self.next.swap_remove(i);
+            return Some((picks, s));
         }
-        let total = |k| u128::try_from(total_at(base, k)).ok();
-        if let Some(iv) = self.interval.as_mut() {
-            loop {
-                if let (Some(lo), Some(hi)) = (total(k), total(k + s - 1)) {
-                    // A single step: the next one on the second engine meanwhile, if any.
-                    let ahead = self.ahead.as_mut().filter(|_| s == 1).zip(total(k + 1));
-                    let (now, next) = std::thread::scope(|scope| {
-                        let next = ahead.map(|(iv2, t)| scope.spawn(move || iv2.run(t, t, base.n)));
-                        (iv.run(lo, hi, base.n), next.map(|h| h.join()))
-                    });
-                    if let Some(Ok(Ok(picks))) = next {
-                        self.next = Some((k + 1, picks));
-                    }
-                    if let Ok(picks) = now {
-                        return Some((picks, s));
-                    }
-                }
-                if s == 1 {
-                    break;
-                }
-                // Not proved whole: a quarter of it next.
-                s = (s / 4).max(1);
+        let mut s = longest(&self.proved, k, k).map_or(span, |(_, hi)| span.min(hi - k + 1));
+        while self.interval.is_some() {
+            if let Some(picks) = self.run_span(k, s) {
+                return Some((picks, s));
             }
+            if s == 1 {
+                break;
+            }
+            // Not proved whole: its first half next, from what was proved.
+            s = s.div_ceil(2);
         }
         if self.engine == Engine::IntervalOnly {
             return None;
         }
-        Some((self.exact.run(&total_at(base, k), base.n).iter().map(|p| p.cand).collect(), 1))
+        Some((self.exact.run(&total_at(self.base, k), self.base.n).iter().map(|p| p.cand).collect(), 1))
+    }
+
+    /// Runs the interval engine on the steps `k..k + s` (from the longest
+    /// prefix proved for them) and meanwhile, if there is a second engine
+    /// and a proved prefix for step `k + s`, on the rest of its span. The
+    /// picks of the first, if proved; what else either proves is kept (in
+    /// `next`, `proved`).
+    fn run_span(&mut self, k: u64, s: u64) -> Option<Vec<usize>> {
+        let (base, proved) = (self.base, &self.proved);
+        let total = |k| u128::try_from(total_at(base, k)).ok();
+        let (lo, hi) = (total(k)?, total(k + s - 1)?);
+        let from = longest(proved, k, k + s - 1).map(|(p, _)| p);
+        let rest = longest(proved, k + s, k + s).filter(|_| from.is_some() && self.ahead.is_some());
+        let rest: Option<Job<'_>> = rest.and_then(|(p, b)| Some((k + s, b, total(k + s)?, total(b)?, p)));
+        let (iv, ahead) = (self.interval.as_mut()?, self.ahead.as_mut());
+        let (now, later) = std::thread::scope(|scope| {
+            let later = ahead.zip(rest).map(|(iv2, (a, b, lo2, hi2, p))| {
+                scope.spawn(move || (a, b - a + 1, iv2.run(lo2, hi2, base.n, Some(p))))
+            });
+            (iv.run(lo, hi, base.n, from), later.map(|h| h.join()))
+        });
+        if let Some((a, s, result)) = later.and_then(Result::ok) {
+            match result {
+                Ok(picks) => self.next.push((a, s, picks)),
+                Err(Some(p)) if s > 1 => self.proved.push((a, a + s - 1, *p)),
+                Err(_) => {}
+            }
+        }
+        match now {
+            Ok(picks) => Some(picks),
+            Err(p) => {
+                self.proved.extend(p.filter(|_| s > 1).map(|p| (k, k + s - 1, *p)));
+                None
+            }
+        }
     }
 }
 
@@ -294,7 +336,7 @@ fn mes_plain(base: &Base, g: &Groups, runs: &mut Runs<'_>) -> Option<MesPick> {
 /// below give the same answer at each of its steps).
 fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, exhaustive: bool) -> Option<MesPick> {
     let mut prev: Option<Kept> = None;
-    let (mut k, mut span, mut wait, mut fails) = (0u64, 1u64, 0u64, 0u32);
+    let (mut k, mut span) = (0u64, 1u64);
     let mut chosen = vec![false; base.cost.len()];
     while base.n > 0 && k < u64::MAX {
         let (picks, covered) = runs.picks(k, span)?;
@@ -312,18 +354,11 @@ fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, exhaustive: bool) -> O
         if done {
             return Some((projects, Some(Kept { picks, k })));
         }
-        // Twice as far after a wholly proved span; after a failed one, single
-        // steps for a while (twice as long on each failure in a row).
-        span = if covered < span {
-            (wait, fails) = (1 << fails.min(16), fails + 1);
-            1
-        } else if wait > 0 {
-            wait -= 1;
-            1
-        } else {
-            fails = if span > 1 { 0 } else { fails };
-            (span * 2).min(SPAN_MAX)
-        };
+        // Twice as far after a wholly proved span; after a failed one, as
+        // far again (its proved rest first, see `Runs::picks`).
+        if covered == span {
+            span = (span * 2).min(SPAN_MAX);
+        }
         prev = Some(Kept { picks, k: k + covered - 1 });
         k += covered;
     }
