@@ -17,6 +17,7 @@ pub mod reconcile;
 pub mod registrar;
 pub mod report;
 pub mod round;
+pub mod salvage;
 pub mod serve;
 pub mod source;
 pub mod verify;
@@ -46,6 +47,8 @@ enum Command {
     Member(member::MemberCommand),
     /// Audit a whole log: signatures, rules, Merkle root, checkpoints.
     Verify(verify::VerifyArgs),
+    /// Export every intact record of a damaged store, up to the first bad one, as a JSONL log.
+    Salvage(salvage::SalvageArgs),
     /// Run a participatory budgeting rule on a pabulib .pb file and print the selected projects.
     Pb(pb::PbArgs),
     /// Write the log (or a fund, a round) in a format other tools read.
@@ -112,6 +115,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Serve(a) => serve::run(a),
         Command::Member(c) => member::run(c),
         Command::Verify(a) => verify::run(a),
+        Command::Salvage(a) => salvage::run(a),
         Command::Pb(a) => pb::run(a),
         Command::Export(a) => export::run(a),
         Command::Fund(c) => fund::run(c),
