@@ -108,7 +108,14 @@ fn copy_records(store: &SledStore, limit: Option<u64>, out: &mut dyn Write, fron
         out.write_all(&bytes).and_then(|_| out.write_all(b"\n")).failed_ctx("writing the salvaged log")?;
         frontier.push(lh).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
     }
-    Ok(Salvaged { size: frontier.size(), stopped })
+    let n = frontier.size();
+    if stopped.is_none() && limit.is_some_and(|l| n < l) {
+        stopped = Some(match store.damage() {
+            Some(d) => d.to_string(),
+            None => format!("{} holds no record {n} or later", db.display()),
+        });
+    }
+    Ok(Salvaged { size: n, stopped })
 }
 
 /// Write `bytes` to `path` through a temporary file, synced and renamed.

@@ -830,6 +830,59 @@ mod tests {
         assert!(e.contains("record 5 is cut short"), "{e}");
     }
 
+    /// Open again once sled's threads of the last handle have let go of its lock.
+    fn reopen(dir: &Path) -> Result<SledStore, StoreError> {
+        loop {
+            match SledStore::open(dir) {
+                Err(e) if e.to_string().contains("lock") => std::thread::sleep(std::time::Duration::from_millis(50)),
+                other => return other,
+            }
+        }
+    }
+
+    #[test]
+    fn an_unfinished_snapshot_is_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(fill(&SledStore::open(dir.path()).unwrap(), &[5, 7]));
+        // What a full disk left: sled reads the highest-named snap.* file, this one.
+        let left = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
+        std::fs::write(&left, b"").unwrap();
+        std::fs::write(dir.path().join("state-snapshot.json.tmp"), b"{\"half").unwrap();
+        let ro = SledStore::open_read_only(dir.path()).unwrap();
+        assert_eq!(ro.last_seq().unwrap(), Some(11));
+        assert!(left.exists(), "a read-only open removed a file");
+        assert!(ro.notes().iter().any(|n| n.contains("snap.FFFFFFFFFFFFFFFF.generating")), "{:?}", ro.notes());
+        drop(ro);
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(store.last_seq().unwrap(), Some(11));
+        assert!(!left.exists() && !dir.path().join("state-snapshot.json.tmp").exists());
+        assert_eq!(store.notes().len(), 2, "{:?}", store.notes());
+    }
+
+    #[test]
+    fn records_lost_after_the_acknowledged_checkpoint_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            fill(&store, &[6]);
+            let note = b"meent.test/x\n6\nROOT6=\n\n\xe2\x80\x94 meent.test/x AAAA\n".to_vec();
+            store.commit(&Commit { meta: vec![(crate::store::meta::CHECKPOINT, note)], ..Commit::default() }).unwrap();
+        }
+        let high = dir.path().join(HIGH_WATER_FILE);
+        assert!(std::fs::read_to_string(&high).unwrap().starts_with("meent.test/x\n6\n"));
+        drop(reopen(dir.path()).unwrap());
+        // As if sled had dropped the records after a damaged message: the store's checkpoint is older.
+        std::fs::write(&high, "meent.test/x\n9\nROOT9=\n\n").unwrap();
+        let e = reopen(dir.path()).err().expect("a store that lost acknowledged records opened").to_string();
+        assert!(e.contains("ends at record 6") && e.contains("records 6 to 8 were lost") && e.contains("db"), "{e}");
+        let ro = SledStore::open_read_only(dir.path()).unwrap();
+        assert!(ro.damage().is_some_and(|d| d.contains("records 6 to 8")));
+        // An empty file (a crash while it was written) is no evidence.
+        drop(ro);
+        std::fs::write(&high, "").unwrap();
+        assert!(reopen(dir.path()).is_ok());
+    }
+
     #[test]
     fn the_per_record_layout_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
