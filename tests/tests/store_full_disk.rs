@@ -114,7 +114,9 @@ fn a_full_disk_loses_nothing_and_reads_keep_working() {
     let disk = match Tmpfs::mount(&mnt, 6 << 20) {
         Ok(d) => d,
         Err(e) => {
-            println!("SKIPPED a_full_disk_loses_nothing_and_reads_keep_working: cannot mount a tmpfs ({e}); run as root");
+            println!(
+                "SKIPPED a_full_disk_loses_nothing_and_reads_keep_working: cannot mount a tmpfs ({e}); run as root"
+            );
             return;
         }
     };
@@ -166,7 +168,8 @@ fn a_full_disk_loses_nothing_and_reads_keep_working() {
         assert_eq!(&rec["entry"], entry, "record {seq}");
         let (s, proof) = get(&http, &server.url, &format!("/v1/proofs/inclusion?seq={seq}&size={size}"));
         assert_eq!(s, 200, "inclusion proof of record {seq} after the disk filled: {proof}");
-        let (s, by_id) = get(&http, &server.url, &format!("/v1/entries/id/{}", entry["id"].as_str().unwrap()));
+        let id = ledger::entry::VerifiedEntry::from_value(entry.clone()).unwrap().id.to_hex();
+        let (s, by_id) = get(&http, &server.url, &format!("/v1/entries/id/{id}"));
         assert_eq!((s, by_id["seq"].as_u64()), (200, Some(*seq)), "{by_id}");
     }
     let (s, page) = get(&http, &server.url, &format!("/v1/entries?from=0&limit={size}"));
@@ -237,9 +240,9 @@ fn a_full_disk_loses_nothing_and_reads_keep_working() {
         String::from_utf8_lossy(&out.stderr)
     );
     let server = Server::start(&data);
-    let left = std::fs::read_dir(data.join("store")).unwrap().filter(|e| {
-        e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".generating")
-    });
+    let left = std::fs::read_dir(data.join("store"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".generating"));
     assert_eq!(left.count(), 0, "the server kept an unfinished snapshot");
     for (seq, entry) in &acked {
         let (s, rec) = get(&http, &server.url, &format!("/v1/entries/{seq}"));

@@ -50,12 +50,19 @@ pub fn parse_registrar(s: &str) -> CmdResult<Registrar> {
 /// Rebuild a ledger in `data` from the log `file`: audit it first as
 /// `meent verify --log` does, then store every record (checked again) and the
 /// signed checkpoint.
-fn from_log(data: &std::path::Path, file: &std::path::Path, key: &std::path::Path, cp: Option<&std::path::Path>) -> CmdResult<Log> {
+fn from_log(
+    data: &std::path::Path,
+    file: &std::path::Path,
+    key: &std::path::Path,
+    cp: Option<&std::path::Path>,
+) -> CmdResult<Log> {
     let source = super::source::LogSource::File(file.to_path_buf());
     let note = source.checkpoint(cp)?;
     let size = super::source::claimed_size(&note)?;
     let mut auditor = ledger::audit::Auditor::new();
-    source.for_each_chunk(size, |chunk| auditor.push(chunk).map_err(|e| CmdError::failed(anyhow!("{}: {e}", file.display()))))?;
+    source.for_each_chunk(size, |chunk| {
+        auditor.push(chunk).map_err(|e| CmdError::failed(anyhow!("{}: {e}", file.display())))
+    })?;
     let report = auditor.finish(&note, None).map_err(|e| CmdError::failed(anyhow!("{}: {e}", file.display())))?;
     let operator = ledger::crypto::read_key_file(key).input_ctx("the operator key")?;
     if report.state.operator_key != Some(ledger::crypto::PublicKey::from(operator.verifying_key())) {
@@ -69,9 +76,8 @@ fn from_log(data: &std::path::Path, file: &std::path::Path, key: &std::path::Pat
     let stored = source.for_each_chunk(size, |chunk| {
         restore.push(chunk).map_err(|e| CmdError::failed(anyhow!("{}: {e}", file.display())))
     });
-    let log = stored.and_then(|()| {
-        restore.finish(&note).map_err(|e| CmdError::failed(anyhow!("{}: {e}", file.display())))
-    });
+    let log =
+        stored.and_then(|()| restore.finish(&note).map_err(|e| CmdError::failed(anyhow!("{}: {e}", file.display()))));
     log.map_err(|e| {
         CmdError::new(
             e.class,
@@ -88,7 +94,13 @@ pub fn run(a: InitArgs) -> CmdResult {
     let log = match (&a.from_log, &a.operator_key, &a.origin) {
         (Some(file), Some(key), _) => {
             let log = from_log(&a.data, file, key, a.checkpoint.as_deref())?;
-            println!("restored ledger {} in {} from {} ({} records)", log.origin(), a.data.display(), file.display(), log.size());
+            println!(
+                "restored ledger {} in {} from {} ({} records)",
+                log.origin(),
+                a.data.display(),
+                file.display(),
+                log.size()
+            );
             log
         }
         (_, _, Some(origin)) => {

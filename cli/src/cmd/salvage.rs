@@ -59,12 +59,14 @@ fn last_checkpoint(store: &SledStore, key: &ed25519_dalek::VerifyingKey) -> Resu
         String::from_utf8(b).map_err(|_| format!("the stored {name} is not UTF-8"))
     };
     let origin = read(meta::ORIGIN)?;
-    let stored = read(meta::CHECKPOINT)
-        .and_then(|n| checkpoint::open(&n, &origin, key).map(|cp| (n, cp)).map_err(|e| format!("the stored checkpoint: {e}")));
-    // The last acknowledged checkpoint, when the store lost the records after its own.
-    let acked = store.acknowledged_note().and_then(|b| String::from_utf8(b).ok()).and_then(|n| {
-        checkpoint::open(&n, &origin, key).ok().map(|cp| (n, cp))
+    let stored = read(meta::CHECKPOINT).and_then(|n| {
+        checkpoint::open(&n, &origin, key).map(|cp| (n, cp)).map_err(|e| format!("the stored checkpoint: {e}"))
     });
+    // The last acknowledged checkpoint, when the store lost the records after its own.
+    let acked = store
+        .acknowledged_note()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|n| checkpoint::open(&n, &origin, key).ok().map(|cp| (n, cp)));
     match (stored, acked) {
         (Ok(s), Some(a)) if a.1.size > s.1.size => Ok(a),
         (Ok(s), _) => Ok(s),
@@ -74,7 +76,12 @@ fn last_checkpoint(store: &SledStore, key: &ed25519_dalek::VerifyingKey) -> Resu
 }
 
 /// Write every intact record from genesis on to `out`, checking each.
-fn copy_records(store: &SledStore, limit: Option<u64>, out: &mut dyn Write, frontier: &mut Frontier) -> CmdResult<Salvaged> {
+fn copy_records(
+    store: &SledStore,
+    limit: Option<u64>,
+    out: &mut dyn Write,
+    frontier: &mut Frontier,
+) -> CmdResult<Salvaged> {
     let db = store.path().join("db");
     let mut auditor = Auditor::new();
     let mut stopped = None;
@@ -136,7 +143,10 @@ pub fn run(a: SalvageArgs) -> CmdResult {
     let operator = ledger::crypto::read_key_file(&key_path)
         .input_ctx(format!("the operator key {} signs the salvaged checkpoint", key_path.display()))?;
     let store = SledStore::open_read_only(&store_dir).map_err(|e| {
-        crate::exit::store_error(&a.data, anyhow!("cannot open the store in {}: {e}; nothing was salvaged", a.data.display()))
+        crate::exit::store_error(
+            &a.data,
+            anyhow!("cannot open the store in {}: {e}; nothing was salvaged", a.data.display()),
+        )
     })?;
     for note in store.notes() {
         eprintln!("note: {note}");
@@ -155,7 +165,8 @@ pub fn run(a: SalvageArgs) -> CmdResult {
     let mut out = std::io::BufWriter::new(file);
     let mut frontier = Frontier::default();
     let salvaged = copy_records(&store, limit, &mut out, &mut frontier)?;
-    let file = out.into_inner().map_err(|e| CmdError::failed(anyhow!("writing {}: {}", tmp_log.display(), e.error())))?;
+    let file =
+        out.into_inner().map_err(|e| CmdError::failed(anyhow!("writing {}: {}", tmp_log.display(), e.error())))?;
     file.sync_all().failed_ctx(format!("writing {}", tmp_log.display()))?;
     if salvaged.size == 0 {
         let _ = std::fs::remove_file(&tmp_log);
@@ -189,8 +200,11 @@ pub fn run(a: SalvageArgs) -> CmdResult {
             (Checkpoint { origin, size: salvaged.size, root }.sign(&operator), Err(e.clone()))
         }
     };
-    std::fs::rename(&tmp_log, &a.out)
-        .failed_ctx(format!("cannot rename {} to {}", tmp_log.display(), a.out.display()))?;
+    std::fs::rename(&tmp_log, &a.out).failed_ctx(format!(
+        "cannot rename {} to {}",
+        tmp_log.display(),
+        a.out.display()
+    ))?;
     let cp_path = sibling_checkpoint(&a.out);
     write_atomically(&cp_path, note.as_bytes())?;
 
@@ -205,8 +219,12 @@ pub fn run(a: SalvageArgs) -> CmdResult {
     } else {
         println!("salvaged {} records to {} (checkpoint {})", salvaged.size, a.out.display(), cp_path.display());
         match (last_size, &consistent) {
-            (Some(s), Ok(())) if s == salvaged.size => println!("  every record of the last signed checkpoint (size {s})"),
-            (Some(s), Ok(())) => println!("  a prefix of the last signed checkpoint (size {s}): proven consistent with it"),
+            (Some(s), Ok(())) if s == salvaged.size => {
+                println!("  every record of the last signed checkpoint (size {s})")
+            }
+            (Some(s), Ok(())) => {
+                println!("  a prefix of the last signed checkpoint (size {s}): proven consistent with it")
+            }
             (Some(s), Err(e)) => println!("  NOT proven a prefix of the last signed checkpoint (size {s}): {e}"),
             (None, _) => println!("  the store's checkpoint could not be read: checked by signatures and rules only"),
         }

@@ -328,9 +328,10 @@ impl SledStore {
             }
             Err(e) => return Err(io(&format!("cannot read {}", db_file.display()), e)),
         }
-        let copy = tempfile::Builder::new().prefix("meent-store-copy.").tempdir().map_err(|e| {
-            io(&format!("cannot make a temporary directory in {}", std::env::temp_dir().display()), e)
-        })?;
+        let copy = tempfile::Builder::new()
+            .prefix("meent-store-copy.")
+            .tempdir()
+            .map_err(|e| io(&format!("cannot make a temporary directory in {}", std::env::temp_dir().display()), e))?;
         copy_store(dir, copy.path()).map_err(|e| {
             io(
                 &format!(
