@@ -19,7 +19,7 @@ pub const CHUNK_RECORDS: usize = 4096;
 /// A readable log: its signed checkpoint and its records as leaf bytes, in order.
 pub enum LogSource {
     /// A data directory's store (opened read-only, without the operator key).
-    Data(SledStore),
+    Data(Box<SledStore>),
     /// A server.
     Server(Client),
     /// An exported JSONL file.
@@ -63,7 +63,7 @@ impl LogSource {
                 if store.meta(meta::CHECKPOINT).ok().flatten().is_none() {
                     return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));
                 }
-                Ok(LogSource::Data(store))
+                Ok(LogSource::Data(Box::new(store)))
             }
             (None, Some(s), None) => Ok(LogSource::Server(Client::new(s)?)),
             (None, None, Some(f)) => Ok(LogSource::File(f.to_path_buf())),

@@ -168,6 +168,7 @@ fn leftovers(dir: &Path) -> Result<Vec<std::path::PathBuf>, StoreError> {
 
 /// Free bytes (for an unprivileged user) and total bytes of the filesystem
 /// holding `dir`, if the system says.
+#[allow(clippy::unnecessary_cast)] // the statvfs fields are u64 on some systems only
 fn disk_space(dir: &Path) -> Option<(u64, u64)> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
