@@ -227,7 +227,8 @@ impl Drop for FailOnPanic<'_> {
     }
 }
 
-struct NodesOf<'a>(&'a dyn Store);
+/// The tree nodes of a store, as a [`NodeSource`] (a missing node is an error).
+pub struct NodesOf<'a>(pub &'a dyn Store);
 
 impl NodeSource for NodesOf<'_> {
     type Error = StoreError;
@@ -238,11 +239,96 @@ impl NodeSource for NodesOf<'_> {
     }
 }
 
+/// A ledger being rebuilt from exported records ([`Log::restore`]).
+pub struct Restore {
+    store: SledStore,
+    operator: SigningKey,
+    frontier: Frontier,
+    state: State,
+    seen: std::collections::HashSet<EntryId>,
+}
+
+impl Restore {
+    /// Records stored so far.
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// Check and store the next records, given as leaf bytes, in order.
+    pub fn push(&mut self, leaves: &[Vec<u8>]) -> Result<(), OpenError> {
+        let mut commit = Commit::default();
+        for bytes in leaves {
+            let seq = self.frontier.size();
+            let rec = Record::from_leaf_bytes(bytes).map_err(|e| corrupt(format!("record {seq}: {e}")))?;
+            if rec.seq != seq {
+                return Err(corrupt(format!("record {seq} says it is record {}", rec.seq)));
+            }
+            if !self.seen.insert(rec.entry.id) {
+                return Err(corrupt(format!("record {seq} repeats entry {}", rec.entry.id)));
+            }
+            self.state
+                .apply(seq, &rec.received_at, &rec.entry)
+                .map_err(|e| corrupt(format!("record {seq} breaks a rule: {e}")))?;
+            commit.nodes.extend(self.frontier.push(merkle::leaf_hash(bytes)).map_err(corrupt)?);
+            commit.records.push((seq, rec.entry.id, bytes.clone()));
+        }
+        if seq_is_genesis(&commit) && self.state.operator_key != Some(PublicKey::from(self.operator.verifying_key())) {
+            return Err(corrupt("the operator key given is not the operator_key of the log's genesis"));
+        }
+        self.store.write(&commit)?;
+        Ok(())
+    }
+
+    /// Check the records against the export's signed checkpoint `note`,
+    /// store it, and open the ledger. Nothing is served before this returns.
+    pub fn finish(self, note: &str) -> Result<Log, OpenError> {
+        let origin = self.state.origin.clone().ok_or_else(|| corrupt("the log is empty: no genesis"))?;
+        let cp = checkpoint::open(note, &origin, &self.operator.verifying_key())
+            .map_err(|e| corrupt(format!("the checkpoint does not verify with the operator key: {e}")))?;
+        if cp.size != self.frontier.size() || cp.root != self.frontier.root() {
+            return Err(corrupt(format!(
+                "the {} records do not hash to the signed checkpoint (size {})",
+                self.frontier.size(),
+                cp.size
+            )));
+        }
+        let commit = Commit {
+            meta: vec![
+                (meta::ORIGIN, origin.into_bytes()),
+                (meta::CHECKPOINT, note.as_bytes().to_vec()),
+                (meta::FRONTIER, self.frontier.to_bytes()),
+            ],
+            ..Commit::default()
+        };
+        self.store.commit(&commit)?;
+        let state = self.state;
+        self.store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other))?;
+        Log::open_store(Box::new(self.store), self.operator)
+    }
+}
+
+/// Whether this commit holds genesis.
+fn seq_is_genesis(c: &Commit) -> bool {
+    c.records.first().is_some_and(|r| r.0 == 0)
+}
+
 /// A storage failure is the store's (503), anything else the caller's range (400).
 fn proof_error(e: merkle::MerkleError<StoreError>) -> ProofError {
     match e {
         merkle::MerkleError::Source(s) => ProofError::Store(s),
         other => ProofError::Range(other.to_string()),
+    }
+}
+
+/// A corrupt store's error names the file its records are in.
+pub fn in_file(e: OpenError, file: &Path) -> OpenError {
+    let name = file.display().to_string();
+    match e {
+        OpenError::Corrupt(m) if !m.contains(&name) => OpenError::Corrupt(format!("{name}: {m}")),
+        OpenError::Store(StoreError::Corrupt(m)) if !m.contains(&name) => {
+            OpenError::Store(StoreError::Corrupt(format!("{name}: {m}")))
+        }
+        other => other,
     }
 }
 
@@ -329,6 +415,29 @@ impl Log {
         Self::open_store(store, operator)
     }
 
+    /// Start rebuilding, in the new directory `dir`, a ledger from its
+    /// exported records (`meent init --from-log`): feed every record with
+    /// [`Restore::push`], in order from genesis, then [`Restore::finish`]
+    /// with the export's signed checkpoint. Each record is checked again as
+    /// it is stored (canonical form, signature, every rule); `operator` must
+    /// be the key genesis names, as it signs the checkpoints from now on.
+    pub fn restore(dir: &Path, operator: SigningKey) -> Result<Restore, OpenError> {
+        let key_path = dir.join(OPERATOR_KEY_FILE);
+        if key_path.exists() || dir.join(STORE_DIR).exists() {
+            return Err(OpenError::Exists(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(|err| OpenError::Io { path: dir.display().to_string(), err })?;
+        crypto::write_key_file(&key_path, &operator)?;
+        let store = SledStore::open(&dir.join(STORE_DIR))?;
+        Ok(Restore {
+            store,
+            operator,
+            frontier: Frontier::default(),
+            state: State::new(),
+            seen: std::collections::HashSet::new(),
+        })
+    }
+
     /// Open the ledger in `dir` (its sled store and operator key), checking every
     /// record against the signed checkpoint.
     pub fn open(dir: &Path) -> Result<Log, OpenError> {
@@ -339,7 +448,7 @@ impl Log {
         }
         let operator = crypto::read_key_file(&key_path)?;
         let store = SledStore::open(&store_path)?;
-        Self::open_store(Box::new(store), operator)
+        Self::open_store(Box::new(store), operator).map_err(|e| in_file(e, &store_path.join("db")))
     }
 
     /// Open the ledger in any `store`, checking every record against the signed
@@ -627,6 +736,12 @@ impl Log {
         let mut w = self.shared.unpoisoned(self.writer.lock(), "writer");
         if let Some(f) = self.failure() {
             return Prepared::failed(batch.len(), &f);
+        }
+        // Refused before judging, so the state is untouched and the log stays
+        // healthy: a full disk refuses writes (503) and nothing else.
+        let bytes: u64 = batch.iter().map(|e| e.canonical().len() as u64 + 512).sum();
+        if let Err(e) = self.store.room_for(bytes) {
+            return Prepared::failed(batch.len(), &e.to_string());
         }
         let mut results: Vec<Option<Result<Ack, SubmitError>>> = Vec::with_capacity(batch.len());
         let mut commit = Commit::default();

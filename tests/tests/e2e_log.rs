@@ -384,7 +384,12 @@ fn a_replayed_entry_is_named() {
     let out = verify_data(&data);
     assert_ne!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(err.contains("records 2 and 3 carry the same entry id"), "{err}");
+    // (`verify --data` opens a read-only copy, which reads on past the index to the first bad record.)
+    assert!(
+        err.contains("records 2 and 3 carry the same entry id")
+            || (err.contains("record 3") && err.contains("repeats entry") && err.contains("record 2")),
+        "{err}"
+    );
 }
 
 /// An interior tree node altered on disk (which would give bad proofs) is refused too.

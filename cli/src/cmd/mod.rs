@@ -17,6 +17,7 @@ pub mod reconcile;
 pub mod registrar;
 pub mod report;
 pub mod round;
+pub mod salvage;
 pub mod serve;
 pub mod source;
 pub mod tiles;
@@ -49,6 +50,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write the log as a static C2SP tlog-tiles copy any web server can serve, or update one.
     Tiles(tiles::TilesArgs),
+    /// Export every intact record of a damaged store, up to the first bad one, as a JSONL log.
+    Salvage(salvage::SalvageArgs),
     /// Run a participatory budgeting rule on a pabulib .pb file and print the selected projects.
     Pb(pb::PbArgs),
     /// Write the log (or a fund, a round) in a format other tools read.
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Member(c) => member::run(c),
         Command::Verify(a) => verify::run(a),
         Command::Tiles(a) => tiles::run(a),
+        Command::Salvage(a) => salvage::run(a),
         Command::Pb(a) => pb::run(a),
         Command::Export(a) => export::run(a),
         Command::Fund(c) => fund::run(c),

@@ -18,8 +18,8 @@ pub const CHUNK_RECORDS: usize = 4096;
 
 /// A readable log: its signed checkpoint and its records as leaf bytes, in order.
 pub enum LogSource {
-    /// A data directory's store (opened without the operator key).
-    Data(SledStore),
+    /// A data directory's store (opened read-only, without the operator key).
+    Data(Box<SledStore>),
     /// A server.
     Server(Client),
     /// An exported JSONL file.
@@ -43,7 +43,9 @@ impl LogSource {
                 if !ledger::log::store_path(d).exists() {
                     return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));
                 }
-                let store = SledStore::open(&ledger::log::store_path(d)).map_err(|e| {
+                // Read-only: nothing in DIR is written (a copy is opened), so a
+                // full disk, a read-only mount or a store kept as evidence can be audited.
+                let store = SledStore::open_read_only(&ledger::log::store_path(d)).map_err(|e| {
                     crate::exit::store_error(
                         d,
                         anyhow!(
@@ -52,10 +54,16 @@ impl LogSource {
                         ),
                     )
                 })?;
+                for note in store.notes() {
+                    eprintln!("note: {note}");
+                }
+                if let Some(d) = store.damage() {
+                    return Err(CmdError::failed(anyhow!("{d}")));
+                }
                 if store.meta(meta::CHECKPOINT).ok().flatten().is_none() {
                     return Err(CmdError::input(anyhow!("{} holds no meent ledger", d.display())));
                 }
-                Ok(LogSource::Data(store))
+                Ok(LogSource::Data(Box::new(store)))
             }
             (None, Some(s), None) => Ok(LogSource::Server(Client::new(s)?)),
             (None, None, Some(f)) => Ok(LogSource::File(f.to_path_buf())),
@@ -92,7 +100,12 @@ impl LogSource {
                     if count >= size {
                         break;
                     }
-                    let (_, bytes) = item.map_err(|e| CmdError::failed(anyhow!("record {count}: {e}")))?;
+                    let (_, bytes) = item.map_err(|e| {
+                        CmdError::failed(anyhow!(
+                            "record {count} cannot be read from {}: {e}",
+                            store.path().join("db").display()
+                        ))
+                    })?;
                     chunk.push(bytes);
                     count += 1;
                     if chunk.len() == CHUNK_RECORDS {

@@ -102,4 +102,20 @@ pub trait Store: Send + Sync {
     fn snapshot(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The highest stored record position, if any.
     fn last_seq(&self) -> Result<Option<Seq>, StoreError>;
+    /// Whether the disk has room to write about `bytes` more and still keep
+    /// the reserve the engine needs for itself (to reorganise its pages as it
+    /// reads, to open again). The log asks before it judges a group: a group
+    /// refused here changes nothing, so the log stays healthy and takes
+    /// writes again as soon as there is room. An engine that fills the disk
+    /// anyway (another process took the space) fails its write.
+    fn room_for(&self, bytes: u64) -> Result<(), StoreError> {
+        let _ = bytes;
+        Ok(())
+    }
+}
+
+/// The free bytes an engine keeps on its disk, of a filesystem of `total`
+/// bytes: a sixteenth of it, between 1 MiB and 64 MiB.
+pub fn reserve_bytes(total: u64) -> u64 {
+    (total / 16).clamp(1 << 20, 64 << 20)
 }

@@ -61,6 +61,146 @@ pub struct SledStore {
     ids: RwLock<HashMap<EntryId, Seq>>,
     /// The state snapshot lives beside sled's files, as a plain file replaced by rename.
     snapshot_path: std::path::PathBuf,
+    /// What opening found and set aside (leftovers of an interrupted snapshot).
+    notes: Vec<String>,
+    /// The directory named in messages: the one opened, or the original of a copy.
+    named: std::path::PathBuf,
+    /// The last signed checkpoint written, until the flush after which
+    /// [`HIGH_WATER_FILE`] records it.
+    unflushed_note: std::sync::Mutex<Option<Vec<u8>>>,
+    /// A read-only open that found records missing (see [`HIGH_WATER_FILE`]): what.
+    damage: Option<String>,
+    /// A read-only open that met a bad segment while it built the id index:
+    /// why (the index then holds only the records before it).
+    index_error: Option<String>,
+    /// For a read-only open: the private copy the store was opened from,
+    /// removed when the store is dropped (declared last: dropped after sled).
+    _copy: Option<tempfile::TempDir>,
+}
+
+/// Beside sled's files: the last checkpoint that a flush made durable (so
+/// acknowledged), written after each flush. sled reads its log up to the
+/// first damaged message and silently drops the rest; the store's own
+/// checkpoint then is an older one and the shorter log is consistent. This
+/// file is how opening sees that records were lost. It is replaced by rename
+/// without its own fsync (it may lag after a crash, never lead: it is written
+/// after the flush); an empty one (a crash mid-write) is ignored.
+pub const HIGH_WATER_FILE: &str = "acknowledged.checkpoint";
+
+/// The size a checkpoint note claims (its first lines: origin, size, root).
+fn note_size(note: &[u8]) -> Option<u64> {
+    std::str::from_utf8(note).ok()?.lines().nth(1)?.parse().ok()
+}
+
+/// Compare the store's checkpoint with the last acknowledged one; why the
+/// store lost records, if it did.
+fn lost_records(tree: &sled::Tree, dir: &Path, named: &Path) -> Result<Option<String>, StoreError> {
+    let file = named.join(HIGH_WATER_FILE);
+    let high = match std::fs::read(dir.join(HIGH_WATER_FILE)) {
+        Ok(b) if b.is_empty() => return Ok(None),
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(&format!("cannot read {}", file.display()), e)),
+    };
+    let Some(acked) = note_size(&high) else {
+        return Ok(Some(format!(
+            "{} is damaged (not a checkpoint); if `meent verify --data` finds nothing else, remove it",
+            file.display()
+        )));
+    };
+    let stored = tree.get(meta_key(super::meta::CHECKPOINT)).map_err(engine)?;
+    let size = stored.as_deref().and_then(note_size).unwrap_or(0);
+    if size < acked {
+        return Ok(Some(format!(
+            "{}: the store ends at record {} but {acked} records were acknowledged ({}): records {size} to {} \
+             were lost (a damaged page of the store, or files from an older copy); `meent salvage` exports \
+             the intact ones",
+            named.join("db").display(),
+            size,
+            file.display(),
+            acked - 1
+        )));
+    }
+    if size == acked && stored.as_deref() != Some(high.as_slice()) && stored.is_some() {
+        let (a, b) = (String::from_utf8_lossy(&high), String::from_utf8_lossy(stored.as_deref().unwrap_or(&[])));
+        // Same size: the same tree, so the same root line (signatures may differ only if re-signed).
+        if a.lines().nth(2) != b.lines().nth(2) {
+            return Ok(Some(format!(
+                "{}: the checkpoint of size {size} in the store does not have the root acknowledged in {}",
+                named.join("db").display(),
+                file.display()
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `name` is a file that an interrupted snapshot leaves behind:
+/// sled's `snap.<lsn>.generating` (written, synced, then renamed to
+/// `snap.<lsn>`) or our own `state-snapshot.json.tmp`. Neither is ever the
+/// current snapshot: the rename is what makes one current, and the previous
+/// snapshot stays until then. sled 0.34 reads the highest-named `snap.*`
+/// file, `.generating` included, so an empty one left by a full disk made
+/// the store unopenable ("corrupt store") once space returned.
+fn is_leftover(name: &str) -> bool {
+    (name.starts_with("snap.") && name.ends_with(".generating"))
+        || name == "state-snapshot.json.tmp"
+        || name == "acknowledged.checkpoint.tmp"
+}
+
+/// The leftovers of interrupted snapshots in `dir`.
+fn leftovers(dir: &Path) -> Result<Vec<std::path::PathBuf>, StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(&format!("cannot list {}", dir.display()), e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io(&format!("cannot list {}", dir.display()), e))?;
+        if entry.file_name().to_str().is_some_and(is_leftover) {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Free bytes (for an unprivileged user) and total bytes of the filesystem
+/// holding `dir`, if the system says.
+#[allow(clippy::unnecessary_cast)] // the statvfs fields are u64 on some systems only
+fn disk_space(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is NUL-terminated; statvfs fills `st` when it returns 0.
+    if unsafe { libc::statvfs(path.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: statvfs returned 0, so `st` is initialised.
+    let st = unsafe { st.assume_init() };
+    let block = st.f_frsize as u64;
+    Some((st.f_bavail as u64 * block, st.f_blocks as u64 * block))
+}
+
+/// Copy the store files in `from` (not the leftovers) into `to`, recursively.
+fn copy_store(from: &Path, to: &Path) -> std::io::Result<u64> {
+    let mut bytes = 0;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_str().is_some_and(is_leftover) {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir(&dst)?;
+            bytes += copy_store(&src, &dst)?;
+        } else {
+            bytes += std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(bytes)
 }
 
 fn io(what: &str, e: std::io::Error) -> StoreError {
@@ -151,9 +291,104 @@ fn meta_key(name: &str) -> Vec<u8> {
 }
 
 impl SledStore {
-    /// Open (or create) the store in `dir`.
+    /// Open (or create) the store in `dir`. Leftovers of a snapshot that was
+    /// being written when the process stopped or the disk filled are removed
+    /// first, each with a warning (and in [`SledStore::notes`]).
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open().map_err(engine)?;
+        let mut notes = Vec::new();
+        for path in leftovers(dir)? {
+            std::fs::remove_file(&path)
+                .map_err(|e| io(&format!("cannot remove the unfinished snapshot {}", path.display()), e))?;
+            let note = format!(
+                "removed {}, a snapshot whose writing was interrupted (a full disk or a crash); \
+                 the previous snapshot and the log are intact",
+                path.display()
+            );
+            tracing::warn!("{note}");
+            notes.push(note);
+        }
+        let mut store = Self::open_dir(dir, dir, false)?;
+        store.notes = notes;
+        Ok(store)
+    }
+
+    /// Open the store in `dir` without writing anything there: its files are
+    /// copied to a private temporary directory (in `$TMPDIR`, which must have
+    /// room for them) and the copy is opened, as sled writes while it opens.
+    /// Refused while another process (a server) has the store open.
+    pub fn open_read_only(dir: &Path) -> Result<SledStore, StoreError> {
+        let db_file = dir.join("db");
+        match std::fs::File::open(&db_file) {
+            Ok(f) => {
+                if let Err(std::fs::TryLockError::WouldBlock) = f.try_lock_shared() {
+                    return Err(StoreError::Engine(format!(
+                        "could not acquire lock on {}: another process has the store open (WouldBlock)",
+                        db_file.display()
+                    )));
+                }
+            }
+            Err(e) => return Err(io(&format!("cannot read {}", db_file.display()), e)),
+        }
+        let copy = tempfile::Builder::new()
+            .prefix("meent-store-copy.")
+            .tempdir()
+            .map_err(|e| io(&format!("cannot make a temporary directory in {}", std::env::temp_dir().display()), e))?;
+        copy_store(dir, copy.path()).map_err(|e| {
+            io(
+                &format!(
+                    "cannot copy the store {} to {} to open it read-only (set TMPDIR to a directory with room \
+                     for a copy of the store)",
+                    dir.display(),
+                    copy.path().display()
+                ),
+                e,
+            )
+        })?;
+        let mut notes = Vec::new();
+        for path in leftovers(dir)? {
+            notes.push(format!(
+                "{} is a snapshot whose writing was interrupted (a full disk or a crash); it was not read, \
+                 and the next `meent serve` removes it",
+                path.display()
+            ));
+        }
+        let mut store = Self::open_dir(copy.path(), dir, true)?;
+        store.notes = notes;
+        store._copy = Some(copy);
+        Ok(store)
+    }
+
+    /// The store's directory (for a read-only open, the original, not the copy).
+    pub fn path(&self) -> &Path {
+        &self.named
+    }
+
+    /// The last checkpoint recorded as acknowledged ([`HIGH_WATER_FILE`]), if any.
+    pub fn acknowledged_note(&self) -> Option<Vec<u8>> {
+        std::fs::read(self.snapshot_path.with_file_name(HIGH_WATER_FILE)).ok().filter(|b| !b.is_empty())
+    }
+
+    /// For a read-only open: records the store lost, if it did (an open for
+    /// writing refuses such a store).
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
+    }
+
+    /// What opening found and set aside, for the operator.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Open the sled files in `dir`; `named` is the directory named in errors.
+    fn open_dir(dir: &Path, named: &Path, lenient: bool) -> Result<SledStore, StoreError> {
+        let db_file = named.join("db");
+        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open().map_err(|e| match e {
+            sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
+                "{}: {e} (sled found a damaged page or snapshot; `meent salvage` exports the records it can still read)",
+                db_file.display()
+            )),
+            other => engine(other),
+        })?;
         let tree = db.open_tree("log").map_err(engine)?;
         if tree.scan_prefix([OLD_RECORD]).next().is_some() {
             return Err(StoreError::Engine(
@@ -163,15 +398,45 @@ impl SledStore {
             ));
         }
         let mut ids = HashMap::new();
+        let mut index_error = None;
         for kv in tree.scan_prefix([SEGMENT]) {
-            let (k, v) = kv.map_err(engine)?;
-            for (seq, id, _, _) in decode_segment(segment_first(&k)?, &v)? {
-                if let Some(other) = ids.insert(id, seq) {
-                    return Err(StoreError::Corrupt(format!("records {other} and {seq} carry the same entry id {id}")));
+            let built = kv.map_err(engine).and_then(|(k, v)| {
+                for (seq, id, _, _) in decode_segment(segment_first(&k)?, &v)? {
+                    if let Some(other) = ids.insert(id, seq) {
+                        return Err(StoreError::Corrupt(format!(
+                            "records {other} and {seq} carry the same entry id {id}"
+                        )));
+                    }
                 }
+                Ok(())
+            });
+            match built {
+                Ok(()) => {}
+                // A read-only open (an audit, a salvage) reads on up to the bad
+                // segment; the index answers with this error.
+                Err(e) if lenient => {
+                    index_error = Some(e.to_string());
+                    break;
+                }
+                Err(e) => return Err(e),
             }
         }
-        Ok(SledStore { db, tree, ids: RwLock::new(ids), snapshot_path: dir.join("state-snapshot.json") })
+        let damage = lost_records(&tree, dir, named)?;
+        if let (Some(d), false) = (&damage, lenient) {
+            return Err(StoreError::Corrupt(d.clone()));
+        }
+        Ok(SledStore {
+            unflushed_note: std::sync::Mutex::new(None),
+            damage,
+            db,
+            tree,
+            ids: RwLock::new(ids),
+            snapshot_path: dir.join("state-snapshot.json"),
+            notes: Vec::new(),
+            named: named.to_path_buf(),
+            index_error,
+            _copy: None,
+        })
     }
 
     /// The segment holding record `seq`: its first position and value.
@@ -292,6 +557,9 @@ impl Store for SledStore {
             batch.insert(meta_key(name), value.as_slice());
         }
         self.tree.apply_batch(batch).map_err(engine)?;
+        if let Some((_, note)) = c.meta.iter().find(|m| m.0 == super::meta::CHECKPOINT) {
+            *self.unflushed_note.lock().unwrap_or_else(|p| p.into_inner()) = Some(note.clone());
+        }
         if !dropped.is_empty() || !added.is_empty() {
             let mut ids = self.ids.write().map_err(|_| poisoned())?;
             for id in dropped {
@@ -303,7 +571,17 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(engine).map(|_| ())
+        let note = self.unflushed_note.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.db.flush().map_err(engine)?;
+        if let Some(note) = note {
+            // Best effort: a file that lags only weakens the check at the next open.
+            let path = self.snapshot_path.with_file_name(HIGH_WATER_FILE);
+            let tmp = path.with_extension("checkpoint.tmp");
+            if let Err(e) = std::fs::write(&tmp, &note).and_then(|()| std::fs::rename(&tmp, &path)) {
+                tracing::warn!("cannot record the acknowledged checkpoint in {}: {e}", path.display());
+            }
+        }
+        Ok(())
     }
 
     fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
@@ -312,6 +590,9 @@ impl Store for SledStore {
     }
 
     fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
+        if let Some(e) = &self.index_error {
+            return Err(StoreError::Corrupt(e.clone()));
+        }
         Ok(self.ids.read().map_err(|_| poisoned())?.get(id).copied())
     }
 
@@ -411,6 +692,22 @@ impl Store for SledStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io("snapshot", e)),
         }
+    }
+
+    fn room_for(&self, bytes: u64) -> Result<(), StoreError> {
+        let Some((free, total)) = disk_space(&self.named) else { return Ok(()) };
+        // sled writes a record about twice (its log, then its pages), and more while it reorganises.
+        let need = bytes.saturating_mul(3).saturating_add(super::reserve_bytes(total));
+        if free < need {
+            return Err(StoreError::Engine(format!(
+                "the disk of {} is full: {} KiB free, {} KiB needed for this group and the store's reserve; \
+                 free space on that disk (nothing acknowledged is lost, reads keep working)",
+                self.named.display(),
+                free / 1024,
+                need / 1024
+            )));
+        }
+        Ok(())
     }
 
     fn last_seq(&self) -> Result<Option<Seq>, StoreError> {
@@ -533,6 +830,59 @@ mod tests {
         assert!(e.contains("segment at record 3") && e.contains("record 4 where record 3"), "{e}");
         let e = decode_segment(4, &seg[..seg.len() - 1]).unwrap_err().to_string();
         assert!(e.contains("record 5 is cut short"), "{e}");
+    }
+
+    /// Open again once sled's threads of the last handle have let go of its lock.
+    fn reopen(dir: &Path) -> Result<SledStore, StoreError> {
+        loop {
+            match SledStore::open(dir) {
+                Err(e) if e.to_string().contains("lock") => std::thread::sleep(std::time::Duration::from_millis(50)),
+                other => return other,
+            }
+        }
+    }
+
+    #[test]
+    fn an_unfinished_snapshot_is_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(fill(&SledStore::open(dir.path()).unwrap(), &[5, 7]));
+        // What a full disk left: sled reads the highest-named snap.* file, this one.
+        let left = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
+        std::fs::write(&left, b"").unwrap();
+        std::fs::write(dir.path().join("state-snapshot.json.tmp"), b"{\"half").unwrap();
+        let ro = SledStore::open_read_only(dir.path()).unwrap();
+        assert_eq!(ro.last_seq().unwrap(), Some(11));
+        assert!(left.exists(), "a read-only open removed a file");
+        assert!(ro.notes().iter().any(|n| n.contains("snap.FFFFFFFFFFFFFFFF.generating")), "{:?}", ro.notes());
+        drop(ro);
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(store.last_seq().unwrap(), Some(11));
+        assert!(!left.exists() && !dir.path().join("state-snapshot.json.tmp").exists());
+        assert_eq!(store.notes().len(), 2, "{:?}", store.notes());
+    }
+
+    #[test]
+    fn records_lost_after_the_acknowledged_checkpoint_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            fill(&store, &[6]);
+            let note = b"meent.test/x\n6\nROOT6=\n\n\xe2\x80\x94 meent.test/x AAAA\n".to_vec();
+            store.commit(&Commit { meta: vec![(crate::store::meta::CHECKPOINT, note)], ..Commit::default() }).unwrap();
+        }
+        let high = dir.path().join(HIGH_WATER_FILE);
+        assert!(std::fs::read_to_string(&high).unwrap().starts_with("meent.test/x\n6\n"));
+        drop(reopen(dir.path()).unwrap());
+        // As if sled had dropped the records after a damaged message: the store's checkpoint is older.
+        std::fs::write(&high, "meent.test/x\n9\nROOT9=\n\n").unwrap();
+        let e = reopen(dir.path()).err().expect("a store that lost acknowledged records opened").to_string();
+        assert!(e.contains("ends at record 6") && e.contains("records 6 to 8 were lost") && e.contains("db"), "{e}");
+        let ro = SledStore::open_read_only(dir.path()).unwrap();
+        assert!(ro.damage().is_some_and(|d| d.contains("records 6 to 8")));
+        // An empty file (a crash while it was written) is no evidence.
+        drop(ro);
+        std::fs::write(&high, "").unwrap();
+        assert!(reopen(dir.path()).is_ok());
     }
 
     #[test]

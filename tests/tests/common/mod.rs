@@ -115,8 +115,14 @@ pub struct Server {
 impl Server {
     /// Start `meent serve --data DIR --listen 127.0.0.1:0` and wait until it listens.
     pub fn start(data: &Path) -> Server {
+        Self::start_with(data, &[])
+    }
+
+    /// As [`Server::start`], with more `meent serve` options.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut child = meent_command()
             .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
