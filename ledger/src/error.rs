@@ -319,6 +319,12 @@ codes! {
     AlreadyReturned = "already_returned", Conflict;
     /// Returning money in that is no longer available.
     ReturnExceedsAvailable = "return_exceeds_available", Rule;
+    /// Free text holding what looks like personal data (SPEC §8).
+    PersonalData = "personal_data", Rule;
+    /// `member.apply` while the register holds its most pending applications.
+    TooManyPending = "too_many_pending", Rule;
+    /// Admitting or rejecting an application that has expired.
+    ApplicationExpired = "application_expired", Conflict;
 }
 
 impl Code {

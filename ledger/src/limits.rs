@@ -43,6 +43,18 @@ pub const ROUND_PROJECTS_MAX: usize = 1000;
 /// seconds (one year, like a vote): its budget is committed meanwhile.
 pub const ROUND_PERIOD_SECONDS_MAX: i64 = 366 * 24 * 3600;
 
+/// Most `member.apply` applications pending at once (applied, not yet admitted
+/// or rejected, not expired). Past it `member.apply` is refused with
+/// `too_many_pending` until registrars decide some or some expire. A workshop
+/// registering fifty collectives stays far below it; it bounds what anyone,
+/// unadmitted, can add to the public log within [`APPLICATION_EXPIRY_SECONDS`].
+pub const PENDING_APPLICATIONS_MAX: usize = 1000;
+/// How long an application stays pending, in seconds from its `received_at`
+/// (90 days): after that it can no longer be admitted or rejected
+/// (`application_expired`), no longer counts towards
+/// [`PENDING_APPLICATIONS_MAX`], and its member id may apply again.
+pub const APPLICATION_EXPIRY_SECONDS: i64 = 90 * 24 * 3600;
+
 // The server's connection limits (SPEC §5 says no input may take it down).
 // `meent serve` takes each as a flag; these are its defaults.
 
