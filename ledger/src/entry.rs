@@ -1034,9 +1034,9 @@ fn disbursement_limits(d: &Disbursement) -> Result<(), EntryError> {
             name_limits("payee", &c.payee)?;
             bytes("description", &c.description, limits::NOTE_BYTES_MAX)
         }
-        (None, Some(_), Some(_)) => Err(EntryError::Malformed(
-            "body: a cost names its payee in cost.payee and has no recipient".into(),
-        )),
+        (None, Some(_), Some(_)) => {
+            Err(EntryError::Malformed("body: a cost names its payee in cost.payee and has no recipient".into()))
+        }
         _ => Err(EntryError::Malformed("body: a disbursement names exactly one of allocation or cost".into())),
     }
 }

@@ -249,7 +249,8 @@ impl Register {
     /// Forget the applications expired at `now` and count those left.
     fn count_pending(&mut self, now: &Timestamp) -> usize {
         let members = &self.members;
-        self.pending.retain(|id| members.get(id).is_some_and(|m| m.status == MemberStatus::Pending && !m.expired_at(now)));
+        self.pending
+            .retain(|id| members.get(id).is_some_and(|m| m.status == MemberStatus::Pending && !m.expired_at(now)));
         self.pending.len()
     }
 

@@ -37,7 +37,8 @@ fn the_register_holds_at_most_its_pending_applications() {
     }
     assert_eq!(w.state.register.pending_applications(&w.at()), PENDING_APPLICATIONS_MAX);
     w.keys.insert("one-too-many".into(), crypto::generate_key());
-    let body = json!({"id": "one-too-many", "name": "One too many", "member_kind": "collective", "legal_form": "stichting"});
+    let body =
+        json!({"id": "one-too-many", "name": "One too many", "member_kind": "collective", "legal_form": "stichting"});
     let msg = refused(&mut w, "one-too-many", Kind::MemberApply, body.clone(), Code::TooManyPending);
     assert!(msg.contains(&PENDING_APPLICATIONS_MAX.to_string()), "{msg}");
     assert_eq!(Code::TooManyPending.kind(), RefusalKind::Rule);
@@ -47,7 +48,8 @@ fn the_register_holds_at_most_its_pending_applications() {
     w.ok("registrar", Kind::MemberAdmit, json!({"member": "collective-0"}));
     w.ok("one-too-many", Kind::MemberApply, body);
     w.keys.insert("and-another".into(), crypto::generate_key());
-    let another = json!({"id": "and-another", "name": "And another", "member_kind": "collective", "legal_form": "stichting"});
+    let another =
+        json!({"id": "and-another", "name": "And another", "member_kind": "collective", "legal_form": "stichting"});
     refused(&mut w, "and-another", Kind::MemberApply, another.clone(), Code::TooManyPending);
     w.ok("registrar", Kind::MemberReject, json!({"member": "collective-1"}));
     w.ok("and-another", Kind::MemberApply, another);
