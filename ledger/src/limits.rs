@@ -45,10 +45,11 @@ pub const ROUND_PERIOD_SECONDS_MAX: i64 = 366 * 24 * 3600;
 
 /// Most `member.apply` applications pending at once (applied, not yet admitted
 /// or rejected, not expired). Past it `member.apply` is refused with
-/// `too_many_pending` until registrars decide some or some expire. A workshop
-/// registering fifty collectives stays far below it; it bounds what anyone,
-/// unadmitted, can add to the public log within [`APPLICATION_EXPIRY_SECONDS`].
-pub const PENDING_APPLICATIONS_MAX: usize = 1000;
+/// `too_many_pending` until registrars decide some or some expire. It bounds
+/// what anyone, unadmitted, can add to the public log within
+/// [`APPLICATION_EXPIRY_SECONDS`] (at most about 20,000 × 17 KiB); a workshop
+/// registering fifty collectives, or a whole municipality's, stays far below it.
+pub const PENDING_APPLICATIONS_MAX: usize = 20_000;
 /// How long an application stays pending, in seconds from its `received_at`
 /// (90 days): after that it can no longer be admitted or rejected
 /// (`application_expired`), no longer counts towards

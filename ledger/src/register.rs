@@ -97,10 +97,11 @@ pub struct Register {
     /// Changes of the registrars, by the id of their `registrar.propose`.
     #[serde(default)]
     pub registrar_changes: BTreeMap<crate::ids::EntryId, crate::registrars::RegistrarChange>,
-    /// The applications pending and not expired when last counted (at most
-    /// [`PENDING_APPLICATIONS_MAX`]). Required in a snapshot: one taken before
-    /// applications expired lacks it and is replayed instead.
-    pub(crate) pending: BTreeSet<MemberId>,
+    /// The pending applications by their record, oldest first (at most
+    /// [`PENDING_APPLICATIONS_MAX`]); the expired ones at the front are dropped
+    /// when counted. Required in a snapshot: one taken before applications
+    /// expired lacks it and is replayed instead.
+    pub(crate) pending: BTreeSet<(Seq, MemberId)>,
 }
 
 impl Register {
@@ -222,7 +223,7 @@ impl Register {
             ));
         }
         self.keys_seen.insert(key.to_bytes());
-        self.pending.insert(b.id.clone());
+        self.pending.insert((seq, b.id.clone()));
         self.members.insert(
             b.id.clone(),
             Member {
@@ -246,20 +247,29 @@ impl Register {
         Ok(())
     }
 
-    /// Forget the applications expired at `now` and count those left.
+    /// Forget the applications expired at `now` and count those left. The
+    /// oldest expire first (`received_at` never goes back), so only the front
+    /// of the set is looked at.
     fn count_pending(&mut self, now: &Timestamp) -> usize {
-        let members = &self.members;
-        self.pending
-            .retain(|id| members.get(id).is_some_and(|m| m.status == MemberStatus::Pending && !m.expired_at(now)));
+        while let Some((_, id)) = self.pending.first() {
+            if self.members.get(id).is_some_and(|m| m.status == MemberStatus::Pending && !m.expired_at(now)) {
+                break;
+            }
+            self.pending.pop_first();
+        }
         self.pending.len()
     }
 
     /// The applications pending and not expired at `now`.
     pub fn pending_applications(&self, now: &Timestamp) -> usize {
-        self.pending
+        let expired = self
+            .pending
             .iter()
-            .filter(|id| self.members.get(*id).is_some_and(|m| m.status == MemberStatus::Pending && !m.expired_at(now)))
-            .count()
+            .take_while(|(_, id)| {
+                self.members.get(id).is_none_or(|m| m.status != MemberStatus::Pending || m.expired_at(now))
+            })
+            .count();
+        self.pending.len() - expired
     }
 
     /// `member.admit` / `member.reject` by a registrar, received at `received_at`:
@@ -299,7 +309,7 @@ impl Register {
                 ),
             ));
         }
-        self.pending.remove(&b.member);
+        self.pending.remove(&(m.applied_seq, b.member.clone()));
         m.status = if admit { MemberStatus::Admitted } else { MemberStatus::Rejected };
         m.decided_seq = Some(seq);
         m.reason = b.reason.clone();
