@@ -80,13 +80,15 @@ fn ack_body(a: &Ack) -> Vec<u8> {
         (status = 409, description = "It conflicts with the log (a closed vote, a duplicate id).", body = ErrorBody),
         (status = 413, description = "The body is above 1 MiB or the entry above 64 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not JSON.", body = ErrorBody),
-        (status = 422, description = "A domain rule refuses it.", body = ErrorBody),
+        (status = 422, description = "A domain rule refuses it (among them `personal_data`: free text holding an IBAN, an e-mail address, a phone number or a BSN).", body = ErrorBody),
         (status = 503, description = "The store is not writable.", body = ErrorBody),
     )
 )]
 pub async fn submit(State(s): State<AppState>, WholeBody(body): WholeBody) -> ApiResult<Response> {
     let arriving = s.ingest.arriving();
     let entry = VerifiedEntry::from_json(&body)?;
+    // SPEC §8, for new entries only: the records already in the log stay readable.
+    entry.body.check_personal_data()?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     s.ingest.submit(
         entry,

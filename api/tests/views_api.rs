@@ -67,6 +67,20 @@ impl Env {
         serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{path} is not its view: {e}\n{v}"))
     }
 
+    /// Sign and submit; the status and the response body.
+    async fn post(&self, author: &str, kind: Kind, body: Value) -> (StatusCode, Value) {
+        let e =
+            sign_entry(kind, &author.parse().unwrap(), &self.keys[author], &Timestamp::from_instant(self.base), body)
+                .unwrap();
+        let req = Request::post("/v1/entries")
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(&e.json).unwrap()))
+            .unwrap();
+        let resp = api::router(self.state.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        (status, serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap()).unwrap())
+    }
+
     /// Sign and submit; expect 201; the receipt.
     async fn ok(&self, author: &str, kind: Kind, body: Value) -> Value {
         let e =
@@ -359,4 +373,46 @@ async fn records_votes_and_approvals_carry_their_entry_and_time() {
     let round: RoundView = env.view(&format!("/v1/rounds/{}", id(&r["round"]))).await;
     assert_eq!(round.projects.len(), 1);
     assert_eq!(round.projects[0].approvals, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn free_text_holding_personal_data_is_refused_naming_the_field_and_the_kind() {
+    let mut env = Env::new();
+    env.member("coop").await;
+    let size = env.get("/healthz").await.1["tree_size"].clone();
+    let cases = [
+        ("description", "Graag naar NL91 ABNA 0417 1643 00 overmaken", "IBAN", "NL91"),
+        ("description", "Vragen: jan.jansen@example.nl", "e-mail", "jansen"),
+        ("description", "bel 06-12345678", "phone", "12345678"),
+        ("title", "Hulp voor BSN 111222333", "BSN", "111222333"),
+    ];
+    for (field, text, kind, secret) in cases {
+        let mut body = json!({"fund": "warmte", "proposal_kind": "allocation", "title": "Heat pump", "description": "",
+            "amount": "300.00", "recipient": "coop"});
+        body[field] = json!(text);
+        let (s, v) = env.post("coop", Kind::Proposal, body).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("personal_data")), "{v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.starts_with(field) && msg.contains(kind), "{msg}");
+        assert!(!msg.contains(secret), "the refusal echoes the data: {msg}");
+    }
+    let (s, v) = env
+        .post("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "5.00", "reference": "E2E-2024-000123456", "note": "tel +31 20 123 4567"}))
+        .await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("personal_data")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("note"), "{v}");
+    // Nothing was written.
+    assert_eq!(env.get("/healthz").await.1["tree_size"], size);
+    // What a fund really writes passes: a SEPA reference, a KvK number, amounts and dates.
+    env.keys.insert("buurt".into(), crypto::generate_key());
+    let apply = json!({"id": "buurt", "name": "Buurtkas Noord", "member_kind": "collective", "legal_form": "stichting",
+        "kvk": "69599084", "purpose": "Sinds 01-02-2024 10 leden; jaarbudget EUR 1.234,56 (ref E2E-2024-000123456)"});
+    env.ok("buurt", Kind::MemberApply, apply).await;
+    // A pending application shows when it expires.
+    let (s, m) = env.get("/v1/members/buurt").await;
+    assert_eq!(s, StatusCode::OK);
+    let expires: Timestamp = m["expires_at"].as_str().expect("expires_at of a pending application").parse().unwrap();
+    let received = Timestamp::from_instant(env.base).instant();
+    assert_eq!((expires.instant() - received).num_seconds(), ledger::limits::APPLICATION_EXPIRY_SECONDS);
+    assert_eq!(env.get("/v1/members/coop").await.1["expires_at"], Value::Null);
 }

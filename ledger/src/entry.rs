@@ -12,6 +12,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::crypto::{self, PublicKey, SignatureHex};
+use crate::error::{Code, Refusal};
 use crate::ids::{Author, EntryId, FundId, MemberId};
 use crate::jcs;
 use crate::limits;
@@ -779,182 +780,39 @@ impl Body {
         Ok(b)
     }
 
+    /// SPEC §7: every field within its limit, and the shape rules a body has
+    /// beyond its JSON form. One step per group of kinds.
     fn check_limits(&self) -> Result<(), EntryError> {
-        fn chars(field: &'static str, s: &str, max: usize) -> Result<(), EntryError> {
-            let len = s.chars().count();
-            if len > max {
-                return Err(EntryError::FieldTooLong { field, len, max });
-            }
-            Ok(())
-        }
-        fn bytes(field: &'static str, s: &str, max: usize) -> Result<(), EntryError> {
-            if s.len() > max {
-                return Err(EntryError::FieldTooLong { field, len: s.len(), max });
-            }
-            Ok(())
-        }
-        fn nonempty(field: &'static str, s: &str) -> Result<(), EntryError> {
-            if s.trim().is_empty() {
-                return Err(EntryError::Malformed(format!("body: {field} must not be empty")));
-            }
-            Ok(())
-        }
-        use limits::*;
         match self {
-            Body::Genesis(g) => {
-                bytes("origin", &g.origin, ORIGIN_BYTES_MAX)?;
-                if g.registrars.len() > REGISTRARS_MAX {
-                    return Err(EntryError::FieldTooLong {
-                        field: "registrars",
-                        len: g.registrars.len(),
-                        max: REGISTRARS_MAX,
-                    });
-                }
-            }
-            Body::MemberApply(a) => {
-                nonempty("name", &a.name)?;
-                chars("name", &a.name, NAME_CHARS_MAX)?;
-                if let Some(k) = &a.kvk {
-                    chars("kvk", k, 32)?;
-                }
-                if let Some(p) = &a.purpose {
-                    bytes("purpose", p, PURPOSE_BYTES_MAX)?;
-                }
-            }
-            Body::MemberAdmit(d) | Body::MemberReject(d) => {
-                if let Some(r) = &d.reason {
-                    bytes("reason", r, NOTE_BYTES_MAX)?;
-                }
-            }
-            Body::FundCreate(f) => {
-                nonempty("name", &f.name)?;
-                chars("name", &f.name, NAME_CHARS_MAX)?;
-                bytes("purpose", &f.purpose, PURPOSE_BYTES_MAX)?;
-                if f.charter.treasurers.len() > TREASURERS_MAX {
-                    return Err(EntryError::FieldTooLong {
-                        field: "treasurers",
-                        len: f.charter.treasurers.len(),
-                        max: TREASURERS_MAX,
-                    });
-                }
-            }
+            Body::Genesis(g) => genesis_limits(g),
+            Body::MemberApply(a) => member_apply_limits(a),
+            Body::MemberUpdate(u) => member_update_limits(u),
+            Body::FundCreate(f) => fund_create_limits(f),
             Body::Contribution(c) => {
-                nonempty("reference", &c.reference)?;
-                chars("reference", &c.reference, REFERENCE_CHARS_MAX)?;
-                if let Some(n) = &c.note {
-                    bytes("note", n, NOTE_BYTES_MAX)?;
-                }
+                reference_limits(&c.reference)?;
+                optional_note("note", &c.note)
             }
-            Body::Proposal(p) => {
-                nonempty("title", &p.title)?;
-                chars("title", &p.title, TITLE_CHARS_MAX)?;
-                bytes("description", &p.description, DESCRIPTION_BYTES_MAX)?;
-                if let Some(r) = &p.reason {
-                    nonempty("reason", r)?;
-                    bytes("reason", r, NOTE_BYTES_MAX)?;
-                }
-            }
-            Body::RoundProject(p) => {
-                nonempty("title", &p.title)?;
-                chars("title", &p.title, TITLE_CHARS_MAX)?;
-                bytes("description", &p.description, DESCRIPTION_BYTES_MAX)?;
-            }
-            Body::Ballot(b) => {
-                if b.approve.len() > BALLOT_PROJECTS_MAX {
-                    return Err(EntryError::FieldTooLong {
-                        field: "approve",
-                        len: b.approve.len(),
-                        max: BALLOT_PROJECTS_MAX,
-                    });
-                }
-            }
-            Body::Disbursement(d) => {
-                nonempty("reference", &d.reference)?;
-                chars("reference", &d.reference, REFERENCE_CHARS_MAX)?;
-                match (&d.allocation, &d.cost, &d.recipient) {
-                    (Some(_), None, _) => {}
-                    (None, Some(_), None) if d.fund.is_none() => {
-                        return Err(EntryError::Malformed("body: a cost names its fund".into()))
-                    }
-                    (None, Some(c), None) => {
-                        nonempty("payee", &c.payee)?;
-                        chars("payee", &c.payee, NAME_CHARS_MAX)?;
-                        bytes("description", &c.description, NOTE_BYTES_MAX)?;
-                    }
-                    (None, Some(_), Some(_)) => {
-                        return Err(EntryError::Malformed(
-                            "body: a cost names its payee in cost.payee and has no recipient".into(),
-                        ))
-                    }
-                    _ => {
-                        return Err(EntryError::Malformed(
-                            "body: a disbursement names exactly one of allocation or cost".into(),
-                        ))
-                    }
-                }
-            }
-            Body::Reconciliation(r) => {
-                if crate::ids::parse_hex32(&r.statement_sha256).is_none() {
-                    return Err(EntryError::Malformed(
-                        "body: statement_sha256 must be 64 lowercase hex characters".into(),
-                    ));
-                }
-                if r.returned.len() > CONFIRMED_IDS_MAX {
-                    return Err(EntryError::FieldTooLong {
-                        field: "returned",
-                        len: r.returned.len(),
-                        max: CONFIRMED_IDS_MAX,
-                    });
-                }
-                if r.confirmed.len() > CONFIRMED_IDS_MAX {
-                    return Err(EntryError::FieldTooLong {
-                        field: "confirmed",
-                        len: r.confirmed.len(),
-                        max: CONFIRMED_IDS_MAX,
-                    });
-                }
-            }
-            Body::Reversal(r) => {
-                nonempty("reason", &r.reason)?;
-                bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
-            }
-            Body::MemberUpdate(u) => {
-                if u.name.is_none() && u.legal_form.is_none() && u.purpose.is_none() && u.kvk.is_none() {
-                    return Err(EntryError::Malformed(
-                        "body: member.update needs at least one of name, legal_form, purpose, kvk".into(),
-                    ));
-                }
-                if let Some(n) = &u.name {
-                    nonempty("name", n)?;
-                    chars("name", n, NAME_CHARS_MAX)?;
-                }
-                if let Some(k) = &u.kvk {
-                    chars("kvk", k, 32)?;
-                }
-                if let Some(p) = &u.purpose {
-                    bytes("purpose", p, PURPOSE_BYTES_MAX)?;
-                }
-            }
-            Body::KeyRecover(r) => {
-                nonempty("reason", &r.reason)?;
-                bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
-            }
-            Body::RegistrarPropose(r) => {
-                if let Some(reason) = &r.reason {
-                    bytes("reason", reason, NOTE_BYTES_MAX)?;
-                }
-            }
-            Body::KeyRecoverCancel(_) | Body::KeyRecoverApprove(_) | Body::RegistrarApprove(_) => {}
             Body::Income(i) => {
                 nonempty("source", &i.source)?;
                 chars("source", &i.source, SOURCE_CHARS_MAX)?;
-                nonempty("reference", &i.reference)?;
-                chars("reference", &i.reference, REFERENCE_CHARS_MAX)?;
+                reference_limits(&i.reference)
             }
-            Body::AllocationRelease(r) => {
-                nonempty("reason", &r.reason)?;
-                bytes("reason", &r.reason, NOTE_BYTES_MAX)?;
+            Body::Proposal(p) => {
+                title_and_description(&p.title, &p.description)?;
+                if let Some(r) = &p.reason {
+                    nonempty("reason", r)?;
+                }
+                optional_note("reason", &p.reason)
             }
+            Body::RoundProject(p) => title_and_description(&p.title, &p.description),
+            Body::Ballot(b) => count_limit("approve", b.approve.len(), limits::BALLOT_PROJECTS_MAX),
+            Body::Disbursement(d) => disbursement_limits(d),
+            Body::Reconciliation(r) => reconciliation_limits(r),
+            Body::MemberAdmit(d) | Body::MemberReject(d) => optional_note("reason", &d.reason),
+            Body::RegistrarPropose(r) => optional_note("reason", &r.reason),
+            Body::Reversal(Reversal { reason, .. })
+            | Body::KeyRecover(KeyRecover { reason, .. })
+            | Body::AllocationRelease(AllocationRelease { reason, .. }) => required_note("reason", reason),
             Body::KeyRotate(_)
             | Body::FundJoin(_)
             | Body::FundLeave(_)
@@ -964,10 +822,231 @@ impl Body {
             | Body::RoundOpen(_)
             | Body::RoundClose(_)
             | Body::DisbursementApprove(_)
+            | Body::ProposalWithdraw(_)
+            | Body::KeyRecoverCancel(_)
+            | Body::KeyRecoverApprove(_)
+            | Body::RegistrarApprove(_) => Ok(()),
+        }
+    }
+
+    /// The body's free-text fields, by name: what people write in their own
+    /// words (names, purposes, titles, descriptions, notes, reasons, payment
+    /// references, payees, income sources).
+    pub fn free_text(&self) -> Vec<(&'static str, &str)> {
+        let mut out: Vec<(&'static str, &str)> = Vec::new();
+        fn push<'a>(out: &mut Vec<(&'static str, &'a str)>, field: &'static str, v: Option<&'a String>) {
+            if let Some(v) = v {
+                out.push((field, v.as_str()));
+            }
+        }
+        match self {
+            Body::MemberApply(a) => {
+                push(&mut out, "name", Some(&a.name));
+                push(&mut out, "kvk", a.kvk.as_ref());
+                push(&mut out, "purpose", a.purpose.as_ref());
+            }
+            Body::MemberUpdate(u) => {
+                push(&mut out, "name", u.name.as_ref());
+                push(&mut out, "kvk", u.kvk.as_ref());
+                push(&mut out, "purpose", u.purpose.as_ref());
+            }
+            Body::MemberAdmit(d) | Body::MemberReject(d) => push(&mut out, "reason", d.reason.as_ref()),
+            Body::FundCreate(f) => {
+                push(&mut out, "name", Some(&f.name));
+                push(&mut out, "purpose", Some(&f.purpose));
+            }
+            Body::Contribution(c) => {
+                push(&mut out, "reference", Some(&c.reference));
+                push(&mut out, "note", c.note.as_ref());
+            }
+            Body::Income(i) => {
+                push(&mut out, "source", Some(&i.source));
+                push(&mut out, "reference", Some(&i.reference));
+            }
+            Body::Proposal(p) => {
+                push(&mut out, "title", Some(&p.title));
+                push(&mut out, "description", Some(&p.description));
+                push(&mut out, "reason", p.reason.as_ref());
+            }
+            Body::RoundProject(p) => {
+                push(&mut out, "title", Some(&p.title));
+                push(&mut out, "description", Some(&p.description));
+            }
+            Body::Disbursement(d) => {
+                push(&mut out, "reference", Some(&d.reference));
+                if let Some(c) = &d.cost {
+                    push(&mut out, "cost.payee", Some(&c.payee));
+                    push(&mut out, "cost.description", Some(&c.description));
+                }
+            }
+            Body::RegistrarPropose(r) => push(&mut out, "reason", r.reason.as_ref()),
+            Body::Reversal(Reversal { reason, .. })
+            | Body::KeyRecover(KeyRecover { reason, .. })
+            | Body::AllocationRelease(AllocationRelease { reason, .. }) => push(&mut out, "reason", Some(reason)),
+            Body::Genesis(_)
+            | Body::KeyRotate(_)
+            | Body::FundJoin(_)
+            | Body::FundLeave(_)
+            | Body::PledgeMatching(_)
+            | Body::Vote(_)
+            | Body::ProposalClose(_)
+            | Body::RoundOpen(_)
+            | Body::Ballot(_)
+            | Body::RoundClose(_)
+            | Body::DisbursementApprove(_)
+            | Body::Reconciliation(_)
+            | Body::KeyRecoverCancel(_)
+            | Body::KeyRecoverApprove(_)
+            | Body::RegistrarApprove(_)
             | Body::ProposalWithdraw(_) => {}
+        }
+        out
+    }
+
+    /// SPEC §8: refuse a new entry whose free text holds what looks like
+    /// personal data ([`crate::privacy`]), naming the field and the kind found,
+    /// never the data. Checked when an entry is submitted, not when the log is
+    /// read back: a record already in the log stays readable whatever a later
+    /// version of the detector thinks of it.
+    pub fn check_personal_data(&self) -> Result<(), Refusal> {
+        for (field, text) in self.free_text() {
+            if let Some(found) = crate::privacy::find(text) {
+                return Err(Refusal::new(
+                    Code::PersonalData,
+                    format!(
+                        "{field} holds what looks like {} ({found}); the log is public forever, so personal data stays out of it (SPEC §8)",
+                        found.described()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
+}
+
+fn chars(field: &'static str, s: &str, max: usize) -> Result<(), EntryError> {
+    let len = s.chars().count();
+    if len > max {
+        return Err(EntryError::FieldTooLong { field, len, max });
+    }
+    Ok(())
+}
+
+fn bytes(field: &'static str, s: &str, max: usize) -> Result<(), EntryError> {
+    if s.len() > max {
+        return Err(EntryError::FieldTooLong { field, len: s.len(), max });
+    }
+    Ok(())
+}
+
+fn nonempty(field: &'static str, s: &str) -> Result<(), EntryError> {
+    if s.trim().is_empty() {
+        return Err(EntryError::Malformed(format!("body: {field} must not be empty")));
+    }
+    Ok(())
+}
+
+fn count_limit(field: &'static str, len: usize, max: usize) -> Result<(), EntryError> {
+    if len > max {
+        return Err(EntryError::FieldTooLong { field, len, max });
+    }
+    Ok(())
+}
+
+/// A name: not empty, at most [`limits::NAME_CHARS_MAX`] characters.
+fn name_limits(field: &'static str, name: &str) -> Result<(), EntryError> {
+    nonempty(field, name)?;
+    chars(field, name, limits::NAME_CHARS_MAX)
+}
+
+/// A payment reference: not empty, at most [`limits::REFERENCE_CHARS_MAX`] characters.
+fn reference_limits(reference: &str) -> Result<(), EntryError> {
+    nonempty("reference", reference)?;
+    chars("reference", reference, limits::REFERENCE_CHARS_MAX)
+}
+
+/// A note or reason, when given: at most [`limits::NOTE_BYTES_MAX`] bytes.
+fn optional_note(field: &'static str, note: &Option<String>) -> Result<(), EntryError> {
+    match note {
+        Some(n) => bytes(field, n, limits::NOTE_BYTES_MAX),
+        None => Ok(()),
+    }
+}
+
+/// A required reason: not empty, at most [`limits::NOTE_BYTES_MAX`] bytes.
+fn required_note(field: &'static str, note: &str) -> Result<(), EntryError> {
+    nonempty(field, note)?;
+    bytes(field, note, limits::NOTE_BYTES_MAX)
+}
+
+fn title_and_description(title: &str, description: &str) -> Result<(), EntryError> {
+    nonempty("title", title)?;
+    chars("title", title, limits::TITLE_CHARS_MAX)?;
+    bytes("description", description, limits::DESCRIPTION_BYTES_MAX)
+}
+
+fn genesis_limits(g: &Genesis) -> Result<(), EntryError> {
+    bytes("origin", &g.origin, limits::ORIGIN_BYTES_MAX)?;
+    count_limit("registrars", g.registrars.len(), limits::REGISTRARS_MAX)
+}
+
+fn member_apply_limits(a: &MemberApply) -> Result<(), EntryError> {
+    name_limits("name", &a.name)?;
+    if let Some(k) = &a.kvk {
+        chars("kvk", k, 32)?;
+    }
+    if let Some(p) = &a.purpose {
+        bytes("purpose", p, limits::PURPOSE_BYTES_MAX)?;
+    }
+    Ok(())
+}
+
+fn member_update_limits(u: &MemberUpdate) -> Result<(), EntryError> {
+    if u.name.is_none() && u.legal_form.is_none() && u.purpose.is_none() && u.kvk.is_none() {
+        return Err(EntryError::Malformed(
+            "body: member.update needs at least one of name, legal_form, purpose, kvk".into(),
+        ));
+    }
+    if let Some(n) = &u.name {
+        name_limits("name", n)?;
+    }
+    if let Some(k) = &u.kvk {
+        chars("kvk", k, 32)?;
+    }
+    if let Some(p) = &u.purpose {
+        bytes("purpose", p, limits::PURPOSE_BYTES_MAX)?;
+    }
+    Ok(())
+}
+
+fn fund_create_limits(f: &FundCreate) -> Result<(), EntryError> {
+    name_limits("name", &f.name)?;
+    bytes("purpose", &f.purpose, limits::PURPOSE_BYTES_MAX)?;
+    count_limit("treasurers", f.charter.treasurers.len(), limits::TREASURERS_MAX)
+}
+
+fn disbursement_limits(d: &Disbursement) -> Result<(), EntryError> {
+    reference_limits(&d.reference)?;
+    match (&d.allocation, &d.cost, &d.recipient) {
+        (Some(_), None, _) => Ok(()),
+        (None, Some(_), None) if d.fund.is_none() => Err(EntryError::Malformed("body: a cost names its fund".into())),
+        (None, Some(c), None) => {
+            name_limits("payee", &c.payee)?;
+            bytes("description", &c.description, limits::NOTE_BYTES_MAX)
+        }
+        (None, Some(_), Some(_)) => {
+            Err(EntryError::Malformed("body: a cost names its payee in cost.payee and has no recipient".into()))
+        }
+        _ => Err(EntryError::Malformed("body: a disbursement names exactly one of allocation or cost".into())),
+    }
+}
+
+fn reconciliation_limits(r: &Reconciliation) -> Result<(), EntryError> {
+    if crate::ids::parse_hex32(&r.statement_sha256).is_none() {
+        return Err(EntryError::Malformed("body: statement_sha256 must be 64 lowercase hex characters".into()));
+    }
+    count_limit("returned", r.returned.len(), limits::CONFIRMED_IDS_MAX)?;
+    count_limit("confirmed", r.confirmed.len(), limits::CONFIRMED_IDS_MAX)
 }
 
 /// An entry whose shape and signature have been checked.

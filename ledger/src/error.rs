@@ -319,6 +319,12 @@ codes! {
     AlreadyReturned = "already_returned", Conflict;
     /// Returning money in that is no longer available.
     ReturnExceedsAvailable = "return_exceeds_available", Rule;
+    /// Free text holding what looks like personal data (SPEC §8).
+    PersonalData = "personal_data", Rule;
+    /// `member.apply` while the register holds its most pending applications.
+    TooManyPending = "too_many_pending", Rule;
+    /// Admitting or rejecting an application that has expired.
+    ApplicationExpired = "application_expired", Conflict;
 }
 
 impl Code {
@@ -401,7 +407,8 @@ mod tests {
         too_few_treasurers wrong_recipient missing_recipient over_refund \
         bad_disbursement over_max_cost already_released nothing_to_release not_recipient not_proposal_author \
         unknown_pledge not_pledger \
-        return_not_confirmed already_returned return_exceeds_available";
+        return_not_confirmed already_returned return_exceeds_available \
+        personal_data too_many_pending application_expired";
 
     #[test]
     fn every_code_has_one_distinct_wire_string() {

@@ -28,6 +28,7 @@ pub mod log;
 pub mod merkle;
 pub mod money;
 pub mod pb;
+pub mod privacy;
 pub mod record;
 pub mod recovery;
 pub mod register;

@@ -43,6 +43,19 @@ pub const ROUND_PROJECTS_MAX: usize = 1000;
 /// seconds (one year, like a vote): its budget is committed meanwhile.
 pub const ROUND_PERIOD_SECONDS_MAX: i64 = 366 * 24 * 3600;
 
+/// Most `member.apply` applications pending at once (applied, not yet admitted
+/// or rejected, not expired). Past it `member.apply` is refused with
+/// `too_many_pending` until registrars decide some or some expire. It bounds
+/// what anyone, unadmitted, can add to the public log within
+/// [`APPLICATION_EXPIRY_SECONDS`] (at most about 20,000 × 17 KiB); a workshop
+/// registering fifty collectives, or a whole municipality's, stays far below it.
+pub const PENDING_APPLICATIONS_MAX: usize = 20_000;
+/// How long an application stays pending, in seconds from its `received_at`
+/// (90 days): after that it can no longer be admitted or rejected
+/// (`application_expired`), no longer counts towards
+/// [`PENDING_APPLICATIONS_MAX`], and its member id may apply again.
+pub const APPLICATION_EXPIRY_SECONDS: i64 = 90 * 24 * 3600;
+
 // The server's connection limits (SPEC §5 says no input may take it down).
 // `meent serve` takes each as a flag; these are its defaults.
 

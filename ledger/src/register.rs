@@ -1,7 +1,7 @@
 //! The register of members ("Chamber of Commons", SPEC §4.1): applications,
 //! admissions, rejections and key rotations.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +9,8 @@ use crate::crypto::PublicKey;
 use crate::entry::{KeyRotate, LegalForm, MemberApply, MemberDecision, MemberKind};
 use crate::error::{Code, Refusal};
 use crate::ids::{Author, MemberId, Seq};
+use crate::limits::{APPLICATION_EXPIRY_SECONDS, PENDING_APPLICATIONS_MAX};
+use crate::time::Timestamp;
 
 /// Where a member stands in the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +63,26 @@ pub struct Member {
     /// A key recovery waiting for its seven days (the id of its `key.recover`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_recovery: Option<crate::ids::EntryId>,
+    /// When its `member.apply` was received (none for registrars from genesis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<Timestamp>,
+}
+
+impl Member {
+    /// When its application expires, while it is pending: [`APPLICATION_EXPIRY_SECONDS`]
+    /// after its `received_at`.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        if self.status != MemberStatus::Pending {
+            return None;
+        }
+        let at = self.applied_at.as_ref()?;
+        Some(Timestamp::from_instant(at.instant() + chrono::Duration::seconds(APPLICATION_EXPIRY_SECONDS)))
+    }
+
+    /// Whether its application is pending and expired at `now`.
+    pub fn expired_at(&self, now: &Timestamp) -> bool {
+        self.expires_at().is_some_and(|e| now.instant() >= e.instant())
+    }
 }
 
 /// The register.
@@ -75,6 +97,11 @@ pub struct Register {
     /// Changes of the registrars, by the id of their `registrar.propose`.
     #[serde(default)]
     pub registrar_changes: BTreeMap<crate::ids::EntryId, crate::registrars::RegistrarChange>,
+    /// The pending applications by their record, oldest first (at most
+    /// [`PENDING_APPLICATIONS_MAX`]); the expired ones at the front are dropped
+    /// when counted. Required in a snapshot: one taken before applications
+    /// expired lacks it and is replayed instead.
+    pub(crate) pending: BTreeSet<(Seq, MemberId)>,
 }
 
 impl Register {
@@ -143,6 +170,7 @@ impl Register {
                 decided_seq: Some(0),
                 reason: None,
                 pending_recovery: None,
+                applied_at: None,
             },
         );
         Ok(())
@@ -162,19 +190,40 @@ impl Register {
         Ok(m)
     }
 
-    /// `member.apply`: the applicant, signing with its own new key.
-    pub fn apply(&mut self, seq: Seq, author: &Author, key: &PublicKey, b: &MemberApply) -> Result<(), Refusal> {
+    /// `member.apply`: the applicant, signing with its own new key, received at
+    /// `received_at`. Refused while [`PENDING_APPLICATIONS_MAX`] applications are
+    /// pending; a member id whose application expired may apply again.
+    pub fn apply(
+        &mut self,
+        seq: Seq,
+        received_at: &Timestamp,
+        author: &Author,
+        key: &PublicKey,
+        b: &MemberApply,
+    ) -> Result<(), Refusal> {
         if author.member() != Some(&b.id) {
             return Err(Refusal::new(
                 Code::AuthorMismatch,
                 format!("member.apply for {} must be authored by {} itself", b.id, b.id),
             ));
         }
-        if self.members.contains_key(&b.id) {
+        if self.members.get(&b.id).is_some_and(|m| !m.expired_at(received_at)) {
             return Err(Refusal::new(Code::DuplicateMember, format!("member id {} is already taken", b.id)));
         }
         self.check_new_key(key)?;
+        let pending = self.count_pending(received_at);
+        if pending >= PENDING_APPLICATIONS_MAX {
+            return Err(Refusal::new(
+                Code::TooManyPending,
+                format!(
+                    "the register holds {pending} pending applications, its most ({PENDING_APPLICATIONS_MAX}); \
+                     apply again when the registrars have decided some, or some have expired (after {} days)",
+                    APPLICATION_EXPIRY_SECONDS / 86_400
+                ),
+            ));
+        }
         self.keys_seen.insert(key.to_bytes());
+        self.pending.insert((seq, b.id.clone()));
         self.members.insert(
             b.id.clone(),
             Member {
@@ -192,13 +241,47 @@ impl Register {
                 decided_seq: None,
                 reason: None,
                 pending_recovery: None,
+                applied_at: Some(received_at.clone()),
             },
         );
         Ok(())
     }
 
-    /// `member.admit` / `member.reject` by a registrar.
-    pub fn decide(&mut self, seq: Seq, author: &MemberId, b: &MemberDecision, admit: bool) -> Result<(), Refusal> {
+    /// Forget the applications expired at `now` and count those left. The
+    /// oldest expire first (`received_at` never goes back), so only the front
+    /// of the set is looked at.
+    fn count_pending(&mut self, now: &Timestamp) -> usize {
+        while let Some((_, id)) = self.pending.first() {
+            if self.members.get(id).is_some_and(|m| m.status == MemberStatus::Pending && !m.expired_at(now)) {
+                break;
+            }
+            self.pending.pop_first();
+        }
+        self.pending.len()
+    }
+
+    /// The applications pending and not expired at `now`.
+    pub fn pending_applications(&self, now: &Timestamp) -> usize {
+        let expired = self
+            .pending
+            .iter()
+            .take_while(|(_, id)| {
+                self.members.get(id).is_none_or(|m| m.status != MemberStatus::Pending || m.expired_at(now))
+            })
+            .count();
+        self.pending.len() - expired
+    }
+
+    /// `member.admit` / `member.reject` by a registrar, received at `received_at`:
+    /// only a pending application that has not expired.
+    pub fn decide(
+        &mut self,
+        seq: Seq,
+        received_at: &Timestamp,
+        author: &MemberId,
+        b: &MemberDecision,
+        admit: bool,
+    ) -> Result<(), Refusal> {
         let is_registrar = self.members.get(author).is_some_and(|m| m.registrar);
         if !is_registrar {
             return Err(Refusal::new(
@@ -216,6 +299,17 @@ impl Register {
                 format!("{} is not pending (it is {:?})", b.member, m.status).to_lowercase(),
             ));
         }
+        if let Some(expired) = m.expires_at().filter(|_| m.expired_at(received_at)) {
+            return Err(Refusal::new(
+                Code::ApplicationExpired,
+                format!(
+                    "the application of {} expired at {expired} ({} days after it was received); it may apply again",
+                    b.member,
+                    APPLICATION_EXPIRY_SECONDS / 86_400
+                ),
+            ));
+        }
+        self.pending.remove(&(m.applied_seq, b.member.clone()));
         m.status = if admit { MemberStatus::Admitted } else { MemberStatus::Rejected };
         m.decided_seq = Some(seq);
         m.reason = b.reason.clone();

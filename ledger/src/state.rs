@@ -146,7 +146,7 @@ impl State {
                 let member = self.register.check_key_at(m, &e.key, received_at)?;
                 let may_act = match member.status {
                     MemberStatus::Admitted => true,
-                    MemberStatus::Pending => matches!(body, Body::KeyRotate(_)),
+                    MemberStatus::Pending => matches!(body, Body::KeyRotate(_)) && !member.expired_at(received_at),
                     MemberStatus::Rejected => false,
                 };
                 if !may_act {
@@ -158,9 +158,9 @@ impl State {
             }
         }
         match &e.body {
-            Body::MemberApply(b) => self.register.apply(seq, &e.author, &e.key, b),
-            Body::MemberAdmit(b) => self.register.decide(seq, author_member(e)?, b, true),
-            Body::MemberReject(b) => self.register.decide(seq, author_member(e)?, b, false),
+            Body::MemberApply(b) => self.register.apply(seq, received_at, &e.author, &e.key, b),
+            Body::MemberAdmit(b) => self.register.decide(seq, received_at, author_member(e)?, b, true),
+            Body::MemberReject(b) => self.register.decide(seq, received_at, author_member(e)?, b, false),
             Body::KeyRotate(b) => self.register.rotate(author_member(e)?, b),
             Body::MemberUpdate(b) => self.register.update(author_member(e)?, b),
             Body::KeyRecover(b) => self.register.recover(seq, e.id, received_at, author_member(e)?, b),

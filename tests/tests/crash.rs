@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use ledger::entry::Kind;
 use rand::Rng;
+use serde_json::json;
 
 const CLIENTS: usize = 6;
 
@@ -25,7 +26,8 @@ fn acknowledged_entries_survive_sigkill() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");
-    let (_, reg_pk) = keygen(dir, "registrar");
+    let (reg_path, reg_pk) = keygen(dir, "registrar");
+    let reg = load_key(&reg_path);
     meent_ok(&[
         "init",
         "--data",
@@ -41,6 +43,8 @@ fn acknowledged_entries_survive_sigkill() {
     let mut rng = rand::thread_rng();
     let started = Instant::now();
     let mut refused_after_kill = 0usize;
+    // Applications acknowledged (or perhaps written) and not yet admitted.
+    let to_admit: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     for cycle in 0..cycles {
         let mut server = Server::start(&data);
         // Everything acknowledged before must be there, where it was.
@@ -51,33 +55,50 @@ fn acknowledged_entries_survive_sigkill() {
             let url = server.url.clone();
             let acked = acked.clone();
             let stop = stop.clone();
+            let to_admit = to_admit.clone();
+            let reg = reg.clone();
             handles.push(std::thread::spawn(move || {
                 let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
                 let mut n = 0usize;
                 let mut failures = 0usize;
                 while !stop.load(Ordering::Relaxed) {
-                    let id = format!("c{cycle}-k{client}-n{n}");
-                    n += 1;
-                    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
-                    let e = sign(Kind::MemberApply, &id, &key, apply_body(&id, "Crash Test Collective", "collective"));
-                    let body = serde_json::to_vec(&e.json).unwrap();
-                    match http.post(format!("{url}/v1/entries")).body(body).send() {
-                        Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 200 => {
-                            let v: serde_json::Value = match r.json() {
-                                Ok(v) => v,
-                                Err(_) => continue, // killed while sending the body: not acknowledged
-                            };
-                            assert_eq!(v["id"].as_str().unwrap(), e.id.to_hex());
-                            acked.lock().unwrap().insert(e.id.to_hex(), v["seq"].as_u64().unwrap());
+                    // The registrar admits each application next, so that few are ever
+                    // pending (the register holds at most PENDING_APPLICATIONS_MAX);
+                    // one whose fate a kill hid is tried again, by any client.
+                    let admit = to_admit.lock().unwrap().pop();
+                    let (e, applicant) = match &admit {
+                        Some(id) => (sign(Kind::MemberAdmit, "registrar-een", &reg, json!({"member": id})), None),
+                        None => {
+                            let id = format!("c{cycle}-k{client}-n{n}");
+                            n += 1;
+                            let key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+                            let body = apply_body(&id, "Crash Test Collective", "collective");
+                            (sign(Kind::MemberApply, &id, &key, body), Some(id))
                         }
-                        Ok(r) => panic!("unexpected status {} for a valid entry", r.status()),
-                        Err(_) => {
+                    };
+                    match submit(&http, &url, &e) {
+                        Outcome::Acked(seq) => {
+                            acked.lock().unwrap().insert(e.id.to_hex(), seq);
+                            to_admit.lock().unwrap().extend(applicant);
+                        }
+                        Outcome::Lost => {
+                            // Killed mid-request: it may or may not be in the log.
+                            to_admit.lock().unwrap().extend(admit.or(applicant));
                             failures += 1;
                             if failures > 3 {
                                 return failures;
                             }
                             std::thread::sleep(Duration::from_millis(5));
                         }
+                        // An admission whose answer a kill lost, or of an application
+                        // that never made it to the log.
+                        Outcome::Refused(409 | 404, v)
+                            if admit.is_some()
+                                && matches!(
+                                    v["error"]["code"].as_str(),
+                                    Some("already_decided" | "unknown_member")
+                                ) => {}
+                        Outcome::Refused(status, v) => panic!("unexpected status {status} for a valid entry: {v}"),
                     }
                 }
                 failures
@@ -104,6 +125,36 @@ fn acknowledged_entries_survive_sigkill() {
         v["size"],
         started.elapsed().as_secs_f64()
     );
+}
+
+enum Outcome {
+    /// Acknowledged (201, or 200 for a resubmission) at this position.
+    Acked(u64),
+    /// No answer: the server was killed meanwhile.
+    Lost,
+    /// Refused, with the status and the error body.
+    Refused(u16, serde_json::Value),
+}
+
+fn submit(http: &reqwest::blocking::Client, url: &str, e: &ledger::entry::VerifiedEntry) -> Outcome {
+    let body = serde_json::to_vec(&e.json).unwrap();
+    match http.post(format!("{url}/v1/entries")).body(body).send() {
+        Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 200 => match r.json::<serde_json::Value>() {
+            Ok(v) => {
+                assert_eq!(v["id"].as_str().unwrap(), e.id.to_hex());
+                Outcome::Acked(v["seq"].as_u64().unwrap())
+            }
+            Err(_) => Outcome::Lost, // killed while sending the answer: not acknowledged
+        },
+        Ok(r) => {
+            let status = r.status().as_u16();
+            match r.json::<serde_json::Value>() {
+                Ok(v) => Outcome::Refused(status, v),
+                Err(_) => Outcome::Lost,
+            }
+        }
+        Err(_) => Outcome::Lost,
+    }
 }
 
 fn check_all_present(url: &str, acked: &HashMap<String, u64>) {

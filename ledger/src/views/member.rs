@@ -7,6 +7,7 @@ use crate::entry::{LegalForm, MemberKind};
 use crate::ids::{EntryId, MemberId};
 use crate::register::{Member, MemberStatus};
 use crate::state::State;
+use crate::time::Timestamp;
 use crate::views::Page;
 
 /// One member of the register.
@@ -42,6 +43,9 @@ pub struct MemberView {
     pub reason: Option<String>,
     /// A key recovery waiting for its seven days (its `key.recover` entry), if any.
     pub pending_recovery: Option<EntryId>,
+    /// While its application is pending: when it expires (`limits::APPLICATION_EXPIRY_SECONDS`
+    /// after it was received); from then on it can no longer be admitted or rejected.
+    pub expires_at: Option<Timestamp>,
 }
 
 impl MemberView {
@@ -62,6 +66,7 @@ impl MemberView {
             decided_seq: m.decided_seq,
             reason: m.reason.clone(),
             pending_recovery: m.pending_recovery,
+            expires_at: m.expires_at(),
         }
     }
 }
