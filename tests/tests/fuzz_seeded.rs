@@ -69,12 +69,13 @@ fn entries() -> Vec<Vec<u8>> {
             Kind::Disbursement,
             json!({"fund": "warmte", "amount": "12.50", "reference": "KOSTEN-1", "cost": {"category": "bank_fee", "payee": "Bank", "description": "kosten"}}),
         ),
-        (Kind::Ballot, json!({"round": "cd".repeat(32), "approve": ["p1", "p2"]})),
+        (Kind::Ballot, json!({"round": "cd".repeat(32), "approve": ["ef".repeat(32), "12".repeat(32)]})),
     ];
     bodies
         .into_iter()
         .map(|(kind, body)| {
-            let e = sign_entry(kind, &member, &key, &at, body).unwrap();
+            let e = sign_entry(kind, &member, &key, &at, body.clone())
+                .unwrap_or_else(|err| panic!("seed {kind:?} {body}: {err}"));
             ledger::jcs::to_vec(&e.json).unwrap()
         })
         .collect()
