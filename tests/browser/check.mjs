@@ -109,7 +109,9 @@ async function checkPages(pages) {
     const page = await ctx.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    // A failed load is reported by its response (below), which names the URL.
+    page.on("console", (m) => m.type() === "error" && !/^Failed to load resource/.test(m.text()) && errors.push(m.text()));
+    page.on("response", (r) => r.status() >= 400 && !/\/favicon/.test(r.url()) && errors.push(`${r.status()} ${r.url()}`));
     const res = await page.goto(cfg.base + path);
     check(res && res.status() === 200, `${path}: 200 (${res && res.status()})`);
     const lang = await page.evaluate(() => document.documentElement.lang);
