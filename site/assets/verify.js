@@ -187,7 +187,10 @@ export async function verifyConsistency(size1, size2, root1, root2, proof) {
   if (size1 === 0) return proof.length === 0;
   if (proof.length === 0) return false;
   let path = proof;
-  if ((size1 & (size1 - 1)) === 0 && size1 < 2 ** 31) path = [root1, ...proof];
+  let x = size1;
+  while (x % 2 === 0) x /= 2;
+  // A power of two: the old tree is a complete subtree, whose hash the proof omits.
+  if (x === 1) path = [root1, ...proof];
   let fn = size1 - 1;
   let sn = size2 - 1;
   while (odd(fn)) {

@@ -214,6 +214,16 @@ async function checkMemory(path) {
     b.state === "ok" && /only grew since your visit of 3 December 2026|alleen gegroeid sinds uw bezoek van 3 december 2026/.test(b.text),
     `${path}: an earlier checkpoint (size ${cfg.old.size}) -> consistency proof ok — ${b.text}`,
   );
+  const root2 = Buffer.from(cfg.old_pow2.root_hex, "hex").toString("base64");
+  b = await visit(path, setOld(root2, cfg.old_pow2.size));
+  check(b.state === "ok" && /grew|gegroeid/.test(b.text), `${path}: an earlier checkpoint (size ${cfg.old_pow2.size}) -> ok — ${b.text}`);
+  await tamper("consistency");
+  try {
+    b = await visit(path, setOld(root, cfg.old.size));
+    check(b.state === "failed" && /rewritten|herschreven/.test(b.text), `${path} with consistency flipped: badge failed — ${b.text}`);
+  } finally {
+    await tamper("none");
+  }
   const wrong = Buffer.from(cfg.old.root_hex.replace(/^./, (c) => (c === "0" ? "1" : "0")), "hex").toString("base64");
   b = await visit(path, setOld(wrong, cfg.old.size));
   check(b.state === "failed" && /rewritten|herschreven/.test(b.text), `${path}: an earlier checkpoint with another root -> red — ${b.text}`);

@@ -99,6 +99,8 @@ enum Tamper {
     RecordTime,
     /// One character of the checkpoint's root hash line.
     Checkpoint,
+    /// One hex digit of the first hash of every consistency proof.
+    Consistency,
 }
 
 impl Tamper {
@@ -109,6 +111,7 @@ impl Tamper {
             "record-signed" => Tamper::RecordSigned,
             "record-time" => Tamper::RecordTime,
             "checkpoint" => Tamper::Checkpoint,
+            "consistency" => Tamper::Consistency,
             _ => return None,
         })
     }
@@ -217,6 +220,9 @@ impl Proxy {
         let record = path.strip_prefix("/v1/entries/").is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n > 0));
         match mode {
             Tamper::Proof if path == "/v1/proofs/inclusion" => {
+                flip_after(&mut rbody, b"\"proof\":[\"", 5);
+            }
+            Tamper::Consistency if path == "/v1/proofs/consistency" => {
                 flip_after(&mut rbody, b"\"proof\":[\"", 5);
             }
             Tamper::RecordSigned if record => {
@@ -368,6 +374,8 @@ fn the_site_checks_itself_in_a_real_chromium() {
         "chromium": CHROMIUM,
         "shots": shots,
         "old": { "size": old_size, "root_hex": root_at(&http, &demo, old_size) },
+        // A power of two takes the other branch of RFC 9162 §2.1.4.2.
+        "old_pow2": { "size": 32, "root_hex": root_at(&http, &demo, 32) },
     });
     let mut node = Command::new("node");
     node.arg(repo().join("tests/browser/check.mjs"))
