@@ -63,16 +63,18 @@ async function axe(page) {
 
 const SKIP = /^\/(v1\/|openapi\.json|healthz|site\/|favicon)|\.(csv|pb|json|journal|ledger|beancount|txt|png|svg)$|\/download/;
 
-/** A page's shape: its path with ids, numbers and hashes replaced (one visit per shape and language). */
-const shape = (path) =>
-  path
-    .replace(/[0-9a-f]{8,}/g, "H")
-    .replace(/\b\d+\b/g, "N")
-    .replace(/(^|\/)(nl|en)(?=\/|$)/g, "$1L");
+/** A page's shape: `/L/section/*` for `/nl/funds/warmtefonds-noord` and `/en/funds/x` alike. */
+const shape = (path) => {
+  const segs = path.split("?")[0].split("/").filter(Boolean);
+  if (segs.length && /^(nl|en)$/.test(segs[0])) segs[0] = "L";
+  return "/" + segs.slice(0, 2).join("/") + (segs.length > 2 ? "/*" : "");
+};
+const langOf = (path) => (/^\/(nl|en)(\/|$)/.exec(path) || [])[1] || "?";
 
 /** The site's pages, found by following links from / (at most 2 per shape and language). */
 async function crawl(ctx) {
   const page = await ctx.newPage();
+  const origin = new URL(cfg.base).origin;
   const seen = new Set();
   const perShape = new Map();
   const queue = ["/"];
@@ -81,20 +83,29 @@ async function crawl(ctx) {
     const path = queue.shift();
     if (seen.has(path)) continue;
     seen.add(path);
-    const res = await page.goto(cfg.base + path);
+    const key = `${langOf(path)} ${shape(path)}`;
+    if ((perShape.get(key) || 0) >= 2) continue;
+    let res;
+    try {
+      res = await page.goto(cfg.base + path);
+    } catch {
+      continue; // a download, not a page
+    }
     if (!res || !(res.headers()["content-type"] || "").startsWith("text/html")) continue;
-    const lang = await page.evaluate(() => document.documentElement.lang);
-    const key = `${lang} ${shape(path)}`;
-    const n = perShape.get(key) || 0;
-    if (n >= 2) continue;
-    perShape.set(key, n + 1);
+    const u = new URL(page.url());
+    const landed = u.pathname + u.search;
+    if (landed !== path) {
+      if (!seen.has(landed)) queue.unshift(landed);
+      continue;
+    }
+    perShape.set(key, (perShape.get(key) || 0) + 1);
     pages.push(path);
     const links = await page.evaluate(() => Array.from(document.querySelectorAll("a[href]"), (a) => a.href));
     for (const href of links) {
-      const u = new URL(href);
-      if (u.origin !== new URL(cfg.base).origin) continue;
-      const p = u.pathname + u.search;
-      if (!SKIP.test(u.pathname) && !seen.has(p)) queue.push(p);
+      const l = new URL(href);
+      if (l.origin !== origin) continue;
+      const p = l.pathname + l.search;
+      if (!SKIP.test(l.pathname) && !seen.has(p)) queue.push(p);
     }
   }
   await page.close();
@@ -236,8 +247,9 @@ try {
   console.log(`pages: ${pages.join(" ")}`);
   check(pages.length > 0, "the site has pages");
   const langs = await checkPages(pages);
+  for (const s of cfg.shapes || []) check(langs.has(s), `the crawl reached a page of shape ${s}`);
   for (const [s, ls] of langs) check(ls.has("nl") && ls.has("en"), `${s}: rendered in Dutch and English (${[...ls]})`);
-  const fund = pages.find((p) => /warmtefonds-noord/.test(p)) || pages[0];
+  const fund = pages.find((p) => /^\/nl\/funds\/warmtefonds-noord$/.test(p)) || pages.find((p) => /warmtefonds-noord/.test(p)) || pages[0];
   await screenshots(fund);
   await checkTampering(fund);
   await checkMemory(fund);

@@ -119,7 +119,7 @@ impl Tamper {
 
 /// The test-only proxy: every request goes to the demo server, and the answer
 /// comes back with one byte flipped as [`Tamper`] says. `GET /__proxy/tamper?m=…`
-/// sets the mode; `/__fixture/{nl,en}` is a small page of the site's contract
+/// sets the mode; `/{nl,en}/__fixture` is a small page of the site's contract
 /// (used when the server has no site pages); `/site/verify.js` is served from
 /// the checkout when the server does not serve it.
 struct Proxy {
@@ -203,10 +203,10 @@ impl Proxy {
             *self.mode.lock().expect("mode") = m;
             return reply(&mut conn, "200 OK", "text/plain", b"ok");
         }
-        if let Some(lang) = path.strip_prefix("/__fixture/") {
+        if path == "/nl/__fixture" || path == "/en/__fixture" {
             let page = self.fixture.lock().expect("fixture").clone();
             let Some((nl, en)) = page else { return reply(&mut conn, "404 Not Found", "text/plain", b"") };
-            let html = if lang == "nl" { nl } else { en };
+            let html = if path.starts_with("/nl") { nl } else { en };
             return reply(&mut conn, "200 OK", "text/html; charset=utf-8", html.as_bytes());
         }
         let raw = self.forward(&head, &body)?;
@@ -363,14 +363,17 @@ fn the_site_checks_itself_in_a_real_chromium() {
     std::fs::create_dir_all(&shots).expect("screenshot dir");
     // With the site's crate in the checkout its pages are crawled from `/`;
     // before it, the fixture page stands in for them.
-    let pages = if repo().join("site/Cargo.toml").exists() {
-        serde_json::json!("crawl")
+    let (pages, shapes) = if repo().join("site/Cargo.toml").exists() {
+        let shapes = ["/L", "/L/log", "/L/funds/*", "/L/proposals/*", "/L/rounds/*", "/L/members/*", "/L/entries/*"];
+        (serde_json::json!("crawl"), serde_json::json!(shapes))
     } else {
-        serde_json::json!(["/__fixture/nl", "/__fixture/en"])
+        (serde_json::json!(["/nl/__fixture", "/en/__fixture"]), serde_json::json!(["/L/__fixture"]))
     };
     let config = serde_json::json!({
         "base": url,
         "pages": pages,
+        // The page shapes the crawl must reach, each in Dutch and English.
+        "shapes": shapes,
         "chromium": CHROMIUM,
         "shots": shots,
         "old": { "size": old_size, "root_hex": root_at(&http, &demo, old_size) },
