@@ -71,7 +71,9 @@ const TEXT = {
   },
 };
 
-const LANG = document.documentElement.lang === "nl" ? "nl" : "en";
+// Outside a page (tests/browser/unit.mjs imports this module into Node) only
+// the exported functions are used.
+const LANG = globalThis.document && document.documentElement.lang === "nl" ? "nl" : "en";
 const T = TEXT[LANG];
 const enc = new TextEncoder();
 
@@ -466,4 +468,4 @@ async function main() {
   }
 }
 
-main();
+if (globalThis.document) main();

@@ -395,3 +395,68 @@ fn the_site_checks_itself_in_a_real_chromium() {
     println!("{stdout}");
     assert!(out.status.success(), "the browser checks failed ({:?}):\n{stdout}\n{stderr}", out.status);
 }
+
+/// The vectors `tests/browser/unit.mjs` checks verify.js against, from the
+/// ledger's own Merkle tree and canonicaliser.
+fn unit_vectors() -> serde_json::Value {
+    use ledger::merkle::{consistency_proof, inclusion_proof, leaf_hash, root, MemoryTree};
+    let leaves: Vec<_> = (0u8..17).map(|i| leaf_hash(&[i, b'x'])).collect();
+    let mut tree = MemoryTree::new();
+    for l in &leaves {
+        tree.push(*l);
+    }
+    let hexes = |v: Vec<[u8; 32]>| v.iter().map(hex::encode).collect::<Vec<_>>();
+    let (mut inclusion, mut consistency) = (Vec::new(), Vec::new());
+    for n in 1..=17u64 {
+        let root_n = hex::encode(root(&tree, n).expect("root"));
+        for i in 0..n {
+            let proof = hexes(inclusion_proof(&tree, i, n).expect("inclusion proof"));
+            inclusion.push(serde_json::json!({ "i": i, "n": n, "proof": proof, "root": root_n }));
+        }
+        for m in 1..=n {
+            let proof = hexes(consistency_proof(&tree, m, n).expect("consistency proof"));
+            let root_m = hex::encode(root(&tree, m).expect("root"));
+            consistency.push(serde_json::json!({ "m": m, "n": n, "proof": proof, "root_m": root_m, "root_n": root_n }));
+        }
+    }
+    let awkward = [
+        r#"{"b":1,"a":[true,false,null],"":"empty key"}"#,
+        r#"{"s":"\u0000\u0001\u0008\u0009\u000a\u000b\u000c\u000d\u001f \u007f / \\ \" é € 𝄞"}"#,
+        r#"{"\u00e9":1,"z":2,"\ud834\udd1e":3,"\uffff":4,"A":5,"a":6}"#,
+        r#"{"n":[0,-1,9007199254740991,-9007199254740991,12345]}"#,
+        r#"{"amount":"1234.56","nested":{"y":{"b":"x","a":"y"},"x":[]}}"#,
+    ];
+    let jcs: Vec<_> = awkward
+        .iter()
+        .map(|text| {
+            let value: serde_json::Value = serde_json::from_str(text).expect("vector json");
+            serde_json::json!({ "json": text, "canonical": ledger::jcs::to_string(&value).expect("jcs") })
+        })
+        .collect();
+    let leaves = hexes(leaves);
+    serde_json::json!({ "leaves": leaves, "inclusion": inclusion, "consistency": consistency, "jcs": jcs })
+}
+
+/// verify.js's proof checks and canonical JSON agree with the ledger's
+/// (Node.js only, no browser): every proof of trees up to 17 leaves verifies,
+/// and fails with any one byte changed.
+#[test]
+fn verify_js_agrees_with_the_ledger_on_proofs_and_jcs() {
+    node_modules();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vectors = dir.path().join("vectors.json");
+    std::fs::write(&vectors, unit_vectors().to_string()).expect("write vectors");
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/unit.mjs"))
+        .arg(repo().join("site/assets/verify.js"))
+        .arg(&vectors)
+        .output()
+        .expect("node (is Node.js installed?)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "verify.js disagrees with the ledger:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
