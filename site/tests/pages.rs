@@ -1,0 +1,230 @@
+//! The pages over a small ledger in memory, through the router (no socket):
+//! every page in both languages, the language switch, amounts per language,
+//! escaping, 404s in the page's language, the closed vote, the contract with
+//! the browser check (badge, data attributes, head links).
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Utc};
+use ledger::ingest::Clock;
+use support::{world, World, EVIL_NAME};
+use tower::ServiceExt;
+
+async fn get_at(w: &World, now: DateTime<Utc>, path: &str, accept: Option<&str>) -> (StatusCode, String, Option<String>) {
+    let clock: Clock = Arc::new(move || now);
+    let app: axum::Router = site::router(w.log.clone(), clock);
+    let mut req = Request::get(path);
+    if let Some(a) = accept {
+        req = req.header("accept-language", a);
+    }
+    let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = resp.status();
+    let location = resp.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    let body = axum::body::to_bytes(resp.into_body(), 16 << 20).await.unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap(), location)
+}
+
+async fn get(w: &World, path: &str) -> (StatusCode, String) {
+    let (s, b, _) = get_at(w, w.now, path, None).await;
+    (s, b)
+}
+
+fn pages(w: &World) -> Vec<String> {
+    let s = w.log.state();
+    let round: Vec<String> = s.funds.rounds.keys().map(|r| format!("/rounds/{}", r.to_hex())).collect();
+    drop(s);
+    let mut p = vec![
+        "/".to_string(),
+        "/log".to_string(),
+        "/log?from=0".to_string(),
+        "/funds/warmte".to_string(),
+        format!("/proposals/{}", w.ids["closed"]),
+        format!("/proposals/{}", w.ids["open"]),
+        "/members/coop".to_string(),
+        "/members/registrar".to_string(),
+        "/entries/0".to_string(),
+        "/entries/5".to_string(),
+        format!("/entries/{}", w.ids["reconciliation"]),
+    ];
+    p.extend(round);
+    p
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_renders_in_both_languages_with_its_frame() {
+    let w = world();
+    for lang in ["nl", "en"] {
+        for p in pages(&w) {
+            let path = format!("/{lang}{p}");
+            let (s, body) = get(&w, &path).await;
+            assert_eq!(s, StatusCode::OK, "{path}: {body}");
+            assert!(body.starts_with("<!doctype html>"), "{path}");
+            assert!(body.contains(&format!("<html lang=\"{lang}\" data-origin=\"meent.test/site\">")), "{path}");
+            assert!(body.contains("<link rel=\"stylesheet\" href=\"/site/site.css\">"), "{path}");
+            assert!(body.contains("<script type=\"module\" src=\"/site/verify.js\"></script>"), "{path}");
+            let badge = if lang == "nl" { "Nog niet gecontroleerd in deze browser" } else { "Not yet checked in this browser" };
+            assert!(body.contains(&format!("<p id=\"verify-badge\" data-state=\"unchecked\">{badge}</p>")), "{path}");
+            let main = body.find("<main").unwrap();
+            assert!(body.find("id=\"verify-badge\"").unwrap() > main, "{path}: the badge is inside <main>");
+            for landmark in ["<header>", "<nav ", "<main id=\"main\">", "<footer>"] {
+                assert!(body.contains(landmark), "{path}: {landmark}");
+            }
+            let other = if lang == "nl" { "en" } else { "nl" };
+            assert!(body.contains(&format!("href=\"/{other}{}\"", p.replace('&', "&amp;"))), "{path}: no switch to /{other}{p}");
+            assert!(!body.contains("style=\""), "{path}: an inline style");
+            assert!(!body.contains("<script>"), "{path}: an inline script");
+            assert!(!body.contains('⟦'), "{path}: a missing catalogue key");
+            for table in body.match_indices("<table>") {
+                assert!(body[..table.0].ends_with("<div class=\"scroll\">"), "{path}: a table outside div.scroll");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn amounts_and_times_are_written_per_language() {
+    let w = world();
+    let (_, nl) = get(&w, "/nl/funds/warmte").await;
+    let (_, en) = get(&w, "/en/funds/warmte").await;
+    assert!(nl.contains("€ 1.234,56"), "{nl}");
+    assert!(nl.contains("€ 1.734,56"));
+    assert!(!nl.contains("€1,234.56"));
+    assert!(en.contains("€1,234.56"), "{en}");
+    assert!(en.contains("€1,734.56"));
+    assert!(!en.contains("€ 1.234,56"));
+    let now_nl = site::format::time(site::Lang::Nl, w.now);
+    assert!(nl.contains(&now_nl), "Amsterdam time {now_nl}");
+    assert!(en.contains(" CET") || en.contains(" CEST"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_text_is_escaped() {
+    let w = world();
+    for path in ["/nl/funds/warmte", "/en/", "/nl/members/coop", "/nl/entries/4"] {
+        let (s, body) = get(&w, path).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(!body.contains("<script>alert"), "{path}: the fund's name is not escaped");
+        assert!(!body.contains("<b>Noord</b>"), "{path}: a member's name is not escaped");
+    }
+    let (_, body) = get(&w, "/nl/funds/warmte").await;
+    assert!(body.contains("Warmte &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; co") || body.contains("Warmte &lt;script&gt;"), "{body}");
+    let _ = EVIL_NAME;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_things_are_a_404_page_in_the_language() {
+    let w = world();
+    for (path, says) in [
+        ("/nl/funds/nope", "Er is geen fonds nope."),
+        ("/en/funds/nope", "There is no fund nope."),
+        ("/nl/funds/NOT%20AN%20ID", "Niet gevonden"),
+        ("/en/proposals/00", "There is no proposal 00."),
+        (&format!("/nl/proposals/{}", "ab".repeat(32)), "Er is geen voorstel"),
+        (&format!("/en/rounds/{}", "ab".repeat(32)), "There is no budgeting round"),
+        ("/nl/members/nobody", "Er is geen lid nobody."),
+        ("/en/entries/99999", "There is no record 99999."),
+        (&format!("/en/entries/{}", "cd".repeat(32)), "There is no record"),
+        ("/nl/log?from=99999", "Het logboek heeft"),
+        ("/en/no/such/page", "There is no page /en/no/such/page."),
+    ] {
+        let (s, body) = get(&w, path).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(body.contains(says), "{path}: {body}");
+        let lang = &path[1..3];
+        assert!(body.contains(&format!("<html lang=\"{lang}\"")), "{path}");
+        assert!(body.contains("id=\"verify-badge\""), "{path}");
+    }
+    let (s, body) = get(&w, "/nl/log?page=2").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("Onbekende parameter page"), "{body}");
+    let (s, body) = get(&w, "/en/log?from=x").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("from=x is not a position"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_root_chooses_the_language() {
+    let w = world();
+    for (accept, to) in [(None, "/nl/"), (Some("en-GB,en;q=0.9"), "/en/"), (Some("nl,en;q=0.5"), "/nl/"), (Some("fr"), "/nl/")] {
+        let (s, _, location) = get_at(&w, w.now, "/", accept).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location.as_deref(), Some(to), "{accept:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vote_past_its_deadline_is_not_shown_open() {
+    let w = world();
+    let open = format!("/en/proposals/{}", w.ids["open"]);
+    let (_, before) = get_at(&w, w.now, &open, None).await;
+    assert!(before.contains("Voting is open until"), "{before}");
+    let (_, after) = get_at(&w, w.later(7200), &open, None).await;
+    assert!(!after.contains("Voting is open until"), "{after}");
+    assert!(after.contains("Voting ended at"), "{after}");
+    let (_, closed) = get_at(&w, w.now, &format!("/nl/proposals/{}", w.ids["closed"]), None).await;
+    assert!(!closed.contains("De stemming loopt tot"), "{closed}");
+    assert!(closed.contains("Afgesloten op"), "{closed}");
+    assert!(closed.contains("Aangenomen"), "{closed}");
+    // Quorum 50% of 3 = 1,5 needed, 3 cast; yes 2 of 2 decided.
+    assert!(closed.contains("Quorum 50% van 3 stemgerechtigden = 1,5 stemmen nodig; uitgebracht: 3."), "{closed}");
+    assert!(closed.contains("voor 2 van 2 = 100%"), "{closed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_carry_their_record_for_the_browser_check() {
+    let w = world();
+    let (_, fund) = get(&w, "/nl/funds/warmte").await;
+    let c1 = &w.ids["c1"];
+    let seq = w.log.seq_of(&c1.parse().unwrap()).unwrap().unwrap();
+    assert!(fund.contains(&format!("<tr data-seq=\"{seq}\" data-entry-id=\"{c1}\">")), "{fund}");
+    let d = &w.ids["disbursement"];
+    let dseq = w.log.seq_of(&d.parse().unwrap()).unwrap().unwrap();
+    assert!(fund.contains(&format!("data-seq=\"{dseq}\" data-entry-id=\"{d}\"")));
+    // Every data-seq on every page names the record whose id it carries.
+    for lang in ["nl", "en"] {
+        for p in pages(&w) {
+            let (_, body) = get(&w, &format!("/{lang}{p}")).await;
+            for (i, _) in body.match_indices("data-seq=\"") {
+                let rest = &body[i + 10..];
+                let seq: u64 = rest[..rest.find('"').unwrap()].parse().unwrap();
+                let id_at = rest.find("data-entry-id=\"").unwrap() + 15;
+                let id = &rest[id_at..id_at + 64];
+                let bytes = w.log.record(seq).unwrap().unwrap();
+                let (real, _) = ledger::record::Record::ids_of_leaf(&bytes).unwrap();
+                assert_eq!(real.to_hex(), id, "/{lang}{p}: data-seq {seq}");
+            }
+        }
+    }
+    // The log page lists records with full ids linking to their page.
+    let (_, log) = get(&w, "/en/log").await;
+    assert!(log.contains(&format!("href=\"/en/entries/{c1}\"")), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fund_page_shows_the_money_trail_and_charts() {
+    let w = world();
+    let (_, f) = get(&w, "/en/funds/warmte").await;
+    // Charts: SVG with a title, each with its numbers in a captioned table.
+    assert_eq!(f.matches("<svg role=\"img\"").count(), 3, "{f}");
+    assert!(f.contains("<caption>Confirmed money in by contributor</caption>"));
+    assert!(f.contains("<caption>Money paid out by recipient</caption>"));
+    assert!(f.contains("<caption>Closing balance per reconciled bank statement</caption>"));
+    assert!(f.contains("<th scope=\"col\">"));
+    // Money out: to whom, approved by whom, its status.
+    assert!(f.contains("href=\"/en/members/food\""));
+    assert!(f.contains("requested by"));
+    assert!(f.contains("2 / 2"));
+    assert!(f.contains("paid out"));
+    // Money in: the reconciliation that confirmed it.
+    assert!(f.contains(&format!("href=\"/en/entries/{}\"", w.ids["reconciliation"])));
+    // The charter in words.
+    assert!(f.contains("Every payout needs 2 approvals from treasurers."), "{f}");
+    let (_, css) = get(&w, "/site/site.css").await;
+    assert!(css.contains(".scroll"));
+    let (s, _) = get(&w, "/site/verify.js").await;
+    assert_eq!(s, StatusCode::OK);
+}
