@@ -331,6 +331,15 @@ fn root_at(http: &reqwest::blocking::Client, demo: &str, size: u64) -> String {
     hex::encode(tree.root())
 }
 
+/// Whether `meent serve` serves the site's pages: the server's crates depend on `site`.
+fn serves_site() -> bool {
+    ["api/Cargo.toml", "cli/Cargo.toml"].iter().any(|f| {
+        std::fs::read_to_string(repo().join(f)).is_ok_and(|t| {
+            t.lines().any(|l| l.trim_start().starts_with("site.workspace") || l.trim_start().starts_with("site ="))
+        })
+    })
+}
+
 fn node_modules() -> PathBuf {
     let dir = repo().join("tests/browser/node_modules");
     assert!(
@@ -361,9 +370,9 @@ fn the_site_checks_itself_in_a_real_chromium() {
         _ => std::env::temp_dir().join(format!("meent-site-shots-{}", std::process::id())),
     };
     std::fs::create_dir_all(&shots).expect("screenshot dir");
-    // With the site's crate in the checkout its pages are crawled from `/`;
-    // before it, the fixture page stands in for them.
-    let (pages, shapes) = if repo().join("site/Cargo.toml").exists() {
+    // Once the server serves the site (a crate of the server's depends on
+    // `site`), its pages are crawled from `/`; before, the fixture page stands in.
+    let (pages, shapes) = if serves_site() {
         let shapes = ["/L", "/L/log", "/L/funds/*", "/L/proposals/*", "/L/rounds/*", "/L/members/*", "/L/entries/*"];
         (serde_json::json!("crawl"), serde_json::json!(shapes))
     } else {
