@@ -445,20 +445,6 @@ pub async fn refuse_state_reads_after_failure(
     }
 }
 
-/// The public audit page.
-#[utoipa::path(
-    get,
-    path = "/",
-    tag = "site",
-    responses(
-        (status = 200, description = "The public audit page.", body = String, content_type = "text/html"),
-        (status = 400, description = "An unknown parameter.", body = ErrorBody),
-    )
-)]
-pub async fn audit_page() -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../assets/audit.html")).into_response()
-}
-
 /// The OpenAPI 3.1 description, generated from the views ([`crate::openapi`]).
 #[utoipa::path(
     get,

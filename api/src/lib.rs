@@ -48,10 +48,9 @@ impl AppState {
     }
 }
 
-/// All routes of SPEC §5.
+/// All routes of SPEC §5, and the public pages of the `site` crate.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(handlers::audit_page))
         .route("/openapi.json", get(handlers::openapi))
         .route("/healthz", get(handlers::healthz))
         .route("/v1/entries", post(handlers::submit).get(handlers::list_entries))
@@ -70,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/proposals/{id}", get(funds::proposal))
         .route("/v1/rounds", get(funds::rounds))
         .route("/v1/rounds/{id}", get(funds::round))
+        // The public pages (`/`, `/nl/…`, `/en/…`, `/site/…`): docs/SITE.md.
+        .merge(site::router(state.log.clone(), state.clock.clone()))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn(handlers::refuse_unknown_parameters))

@@ -30,7 +30,6 @@ use crate::{funds, handlers};
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
     paths(
-        handlers::audit_page,
         handlers::openapi,
         healthz,
         handlers::submit,
@@ -55,7 +54,7 @@ use crate::{funds, handlers};
         (name = "log", description = "The verifiable log: entries, records, checkpoints, proofs."),
         (name = "register", description = "The members."),
         (name = "funds", description = "Funds, their flows, proposals and budgeting rounds."),
-        (name = "site", description = "The audit page, liveness and this document."),
+        (name = "site", description = "Liveness and this document. The public pages (`/`, `/nl/…`, `/en/…`) are HTML, described in docs/SITE.md."),
     )
 )]
 pub struct ApiDoc;

@@ -203,7 +203,7 @@ vote-abstain = abstain
 vote-open-until = Voting is open until { $when }.
 vote-ended-closing = Voting ended at { $when }; the close is being recorded.
 vote-closed-at = Closed at { $when }.
-vote-ran-until = Voting ran until { $when }.
+vote-closed-early = That was before its deadline ({ $when }): everyone had voted.
 vote-closed = Closed.
 tally = Yes: { $yes }, no: { $no }, abstain: { $abstain }.
 quorum-arith = Quorum { $pct } of { $counted } voters = { $needed } votes needed; cast: { $cast }.

@@ -203,7 +203,7 @@ vote-abstain = onthouding
 vote-open-until = De stemming loopt tot { $when }.
 vote-ended-closing = De stemming eindigde op { $when }; de afsluiting wordt vastgelegd.
 vote-closed-at = Afgesloten op { $when }.
-vote-ran-until = De stemming liep tot { $when }.
+vote-closed-early = Dat was voor de termijn ({ $when }) afliep: iedereen had gestemd.
 vote-closed = Afgesloten.
 tally = Voor: { $yes }, tegen: { $no }, onthouding: { $abstain }.
 quorum-arith = Quorum { $pct } van { $counted } stemgerechtigden = { $needed } stemmen nodig; uitgebracht: { $cast }.

@@ -182,10 +182,8 @@ mod tests {
 
     #[test]
     fn a_line_rises_with_the_balance() {
-        let c = LineChart::new(
-            Lang::En,
-            &[(0, Decimal::ZERO, "1 Jan".into()), (100, Decimal::from(1000), "2 Jan".into())],
-        );
+        let c =
+            LineChart::new(Lang::En, &[(0, Decimal::ZERO, "1 Jan".into()), (100, Decimal::from(1000), "2 Jan".into())]);
         assert_eq!(c.points.len(), 2);
         assert!(c.points[1].y < c.points[0].y, "up is more");
         assert!(c.points[1].x > c.points[0].x);

@@ -29,10 +29,8 @@ struct Site {
 /// (whether a vote is still open, a round's phase). The result merges into
 /// any router (`Router::merge`), whatever its state.
 pub fn router<S: Clone + Send + Sync + 'static>(log: Arc<Log>, clock: Clock) -> Router<S> {
-    let mut r = Router::new()
-        .route("/", get(root))
-        .route("/site/site.css", get(css))
-        .route("/site/verify.js", get(verify_js));
+    let mut r =
+        Router::new().route("/", get(root)).route("/site/site.css", get(css)).route("/site/verify.js", get(verify_js));
     for lang in Lang::ALL {
         let code = lang.code();
         r = r
@@ -107,8 +105,8 @@ async fn verify_js() -> Response {
 
 /// The query's parameters, each at most once and each one the page takes.
 fn parameters(tr: Tr, query: Option<&str>, allowed: &[&str]) -> Result<BTreeMap<String, String>, PageError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-        .map_err(|_| PageError::BadRequest(tr.t("bad-query")))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).map_err(|_| PageError::BadRequest(tr.t("bad-query")))?;
     let mut out = BTreeMap::new();
     for (k, v) in pairs {
         if !allowed.contains(&k.as_str()) {
@@ -145,7 +143,9 @@ fn render(site: &Site, ctx: &Ctx, kind: Kind, id: &str, query: Option<&str>) -> 
         Kind::Round => pages::round(&site.log.state(), ctx, id),
         Kind::Member => pages::member(&site.log.state(), ctx, id),
         Kind::Entry => pages::entry(&site.log, ctx, id),
-        Kind::Unknown => Err(PageError::NotFound(tr.t1("not-found-page", "path", &format!("/{}/{id}", ctx.lang.code())))),
+        Kind::Unknown => {
+            Err(PageError::NotFound(tr.t1("not-found-page", "path", &format!("/{}/{id}", ctx.lang.code()))))
+        }
     }
 }
 

@@ -43,7 +43,9 @@ fn used_keys() -> BTreeSet<(String, String)> {
                 let lit = &rest[..end];
                 let shaped = !lit.is_empty()
                     && lit.contains('-')
-                    && lit.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+                    && lit
+                        .split('-')
+                        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
                 if !shaped {
                     continue;
                 }

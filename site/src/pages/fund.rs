@@ -240,8 +240,10 @@ pub struct FundPage {
     pub refunds: Vec<RefundRow>,
     /// Rounds.
     pub rounds: Vec<RoundRow>,
-    /// Reconciliations.
+    /// The latest reconciliations, newest first.
     pub reconciliations: Vec<ReconRow>,
+    /// How many in all.
+    pub recon_total: usize,
     /// The balance per reconciled bank statement.
     pub balance_chart: Option<LineChart>,
     /// Its numbers.
@@ -589,14 +591,21 @@ pub fn fund(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
                 }
             })
             .collect(),
+        recon_total: v.reconciliations.len(),
         reconciliations: v
             .reconciliations
             .iter()
+            .rev()
+            .take(TRAIL)
             .map(|r| ReconRow {
                 e: w.entry(&r.id, Some(r.seq)),
                 seq: r.seq,
                 by: w.member(&r.author),
-                period: format!("{} – {}", format::date(ctx.lang, r.period_from.0), format::date(ctx.lang, r.period_to.0)),
+                period: format!(
+                    "{} – {}",
+                    format::date(ctx.lang, r.period_from.0),
+                    format::date(ctx.lang, r.period_to.0)
+                ),
                 opening: w.euro(r.opening_balance),
                 closing: w.euro(r.closing_balance),
                 confirmed: r.confirmed,
@@ -605,7 +614,10 @@ pub fn fund(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
             })
             .collect(),
         balance_chart: (!balance_points.is_empty()).then(|| LineChart::new(ctx.lang, &balance_points)),
-        balance_rows: balance_points.iter().map(|(_, v, d)| ChartRow { label: d.clone(), value: w.euro_d(*v) }).collect(),
+        balance_rows: balance_points
+            .iter()
+            .map(|(_, v, d)| ChartRow { label: d.clone(), value: w.euro_d(*v) })
+            .collect(),
         in_chart: BarChart::new(ctx.lang, &in_top),
         in_rows: rows(&w, &in_top),
         out_chart: BarChart::new(ctx.lang, &out_top),

@@ -127,9 +127,12 @@ pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError>
     let l = ctx.lang;
     let now = Timestamp::from_instant(ctx.now);
     let when_line = match (v.status, &v.closed_at) {
-        (ProposalStatus::Closed, Some(at)) => {
-            tr.t1("vote-closed-at", "when", &w.time(at)) + " " + &tr.t1("vote-ran-until", "when", &w.time(&v.closes_at))
+        (ProposalStatus::Closed, Some(at)) if at.instant() < v.closes_at.instant() => {
+            tr.t1("vote-closed-at", "when", &w.time(at))
+                + " "
+                + &tr.t1("vote-closed-early", "when", &w.time(&v.closes_at))
         }
+        (ProposalStatus::Closed, Some(at)) => tr.t1("vote-closed-at", "when", &w.time(at)),
         (ProposalStatus::Closed, None) => tr.t("vote-closed"),
         (ProposalStatus::Open, _) if now.instant() < v.closes_at.instant() => {
             tr.t1("vote-open-until", "when", &w.time(&v.closes_at))
@@ -210,22 +213,29 @@ pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError>
         asks,
         about: v.recipient.as_ref().or(v.member.as_ref()).map(|m| w.member(m)),
         when_line,
-        votes: v
-            .votes
-            .iter()
-            .map(|x| VoteRow {
-                e: w.entry(&x.id, Some(x.seq)),
-                seq: x.seq,
-                m: w.member(&x.member),
-                choice: choice(&w, x.choice),
-                when: w.time(&x.received_at),
-            })
-            .collect(),
+        votes: {
+            let mut votes: Vec<_> = v.votes.iter().collect();
+            votes.sort_by_key(|x| x.seq);
+            votes
+        }
+        .into_iter()
+        .map(|x| VoteRow {
+            e: w.entry(&x.id, Some(x.seq)),
+            seq: x.seq,
+            m: w.member(&x.member),
+            choice: choice(&w, x.choice),
+            when: w.time(&x.received_at),
+        })
+        .collect(),
         quorum_line,
         threshold_line,
         tally: tr.ta(
             "tally",
-            &[("yes", v.tally.yes.to_string()), ("no", v.tally.no.to_string()), ("abstain", v.tally.abstain.to_string())],
+            &[
+                ("yes", v.tally.yes.to_string()),
+                ("no", v.tally.no.to_string()),
+                ("abstain", v.tally.abstain.to_string()),
+            ],
         ),
         outcome: v.outcome.map(|o| outcome(&w, o)),
         why,

@@ -67,11 +67,8 @@ fn row(w: &W<'_>, bytes: &[u8]) -> Result<RecordRow, PageError> {
     let e = &v["entry"];
     let author = e["author"].as_str().unwrap_or_default().to_string();
     let member = author.parse::<ledger::ids::MemberId>().ok().filter(|m| w.state.register.member(m).is_some());
-    let when = v["received_at"]
-        .as_str()
-        .and_then(|t| t.parse::<Timestamp>().ok())
-        .map(|t| w.time(&t))
-        .unwrap_or_default();
+    let when =
+        v["received_at"].as_str().and_then(|t| t.parse::<Timestamp>().ok()).map(|t| w.time(&t)).unwrap_or_default();
     Ok(RecordRow {
         seq: v["seq"].as_u64().unwrap_or_default(),
         id: id.to_hex(),
@@ -185,7 +182,9 @@ pub fn log(log: &Log, ctx: &Ctx, from: Option<u64>) -> Result<String, PageError>
     let from = from.unwrap_or(latest);
     let tr = Tr::new(ctx.lang);
     if from >= size {
-        return Err(PageError::NotFound(tr.ta("not-found-log-page", &[("from", from.to_string()), ("size", size.to_string())])));
+        return Err(PageError::NotFound(
+            tr.ta("not-found-log-page", &[("from", from.to_string()), ("size", size.to_string())]),
+        ));
     }
     let (records, next) = log.records(from, LOG_PAGE).map_err(unavailable)?;
     let state = log.state();

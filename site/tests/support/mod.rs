@@ -37,7 +37,8 @@ impl World {
     }
 
     pub fn signed(&self, author: &str, kind: Kind, body: Value) -> VerifiedEntry {
-        sign_entry(kind, &author.parse().unwrap(), &self.keys[author], &Timestamp::from_instant(self.now), body).unwrap()
+        sign_entry(kind, &author.parse().unwrap(), &self.keys[author], &Timestamp::from_instant(self.now), body)
+            .unwrap()
     }
 
     /// Append `entries` as one group; panic on a refusal.
@@ -71,7 +72,7 @@ impl World {
 }
 
 pub fn charter() -> Value {
-    json!({"admission": "open", "treasurers": ["coop", "care"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
+    json!({"admission": "open", "treasurers": ["coop", "care", "food"], "approvals_required": 2, "quorum": "0.5", "threshold": "0.5",
            "voting_period_seconds": 3600, "max_request": "5000.00", "dissolution": "pro_rata_refund"})
 }
 
@@ -81,7 +82,12 @@ pub fn world() -> World {
     w.member("coop", "Energiecoöperatie <b>Noord</b>");
     w.member("care", "Zorgcollectief");
     w.member("food", "Voedselbank");
-    w.ok("coop", Kind::FundCreate, json!({"id": "warmte", "name": EVIL_NAME, "purpose": "Warmte voor iedereen", "charter": charter()}));
+    w.member("late", "Repaircafé");
+    w.ok(
+        "coop",
+        Kind::FundCreate,
+        json!({"id": "warmte", "name": EVIL_NAME, "purpose": "Warmte voor iedereen", "charter": charter()}),
+    );
     w.ok("care", Kind::FundJoin, json!({"fund": "warmte"}));
     w.ok("food", Kind::FundJoin, json!({"fund": "warmte"}));
     let c1 = w.ok("coop", Kind::Contribution, json!({"fund": "warmte", "amount": "1234.56", "reference": "V-1"}));
@@ -91,7 +97,7 @@ pub fn world() -> World {
         "opening_balance": "0.00", "closing_balance": "1734.56", "confirmed": [c1, c2], "unmatched_bank_lines": 0});
     let r = w.ok("coop", Kind::Reconciliation, recon);
     w.ids.insert("reconciliation", r);
-    let alloc = json!({"fund": "warmte", "proposal_kind": "allocation", "title": "Warmtepomp <i>nu</i>", "description": "Een pomp", "amount": "300.00", "recipient": "food"});
+    let alloc = json!({"fund": "warmte", "proposal_kind": "allocation", "title": "Warmtepomp <i>nu</i>", "description": "Een pomp", "amount": "300.00", "recipient": "late"});
     let p = w.ok("care", Kind::Proposal, alloc);
     for m in ["coop", "care", "food"] {
         let v = w.ok(m, Kind::Vote, json!({"proposal": p, "choice": if m == "food" { "abstain" } else { "yes" }}));
