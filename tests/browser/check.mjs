@@ -145,15 +145,18 @@ async function checkPages(pages) {
   return langs;
 }
 
-/** The fund page at 390 and 1280 px, full length. */
+/** The top of the fund page (badge, balances, charter) at 390 and 1280 px. */
 async function screenshots(path) {
   const ctx = await fresh();
   const page = await ctx.newPage();
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
+  for (const [width, height] of [
+    [390, 1500],
+    [1280, 1000],
+  ]) {
+    await page.setViewportSize({ width, height });
     await page.goto(cfg.base + path);
     await badge(page);
-    await page.screenshot({ path: join(cfg.shots, `fund-${width}.png`), fullPage: true });
+    await page.screenshot({ path: join(cfg.shots, `fund-${width}.png`) });
     console.log(`     screenshot ${path} at ${width} px -> ${join(cfg.shots, `fund-${width}.png`)}`);
   }
   await ctx.close();
