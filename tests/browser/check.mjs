@@ -18,6 +18,12 @@ const check = (ok, what) => {
   return ok;
 };
 
+// A hung browser fails the test instead of blocking CI.
+setTimeout(() => {
+  console.log(`FAIL the checks did not finish in 8 minutes; failed so far:\n${failures.join("\n")}`);
+  process.exit(1);
+}, 8 * 60 * 1000).unref();
+
 const browser = await chromium.launch({
   executablePath: cfg.chromium,
   headless: true,
@@ -35,20 +41,26 @@ const browser = await chromium.launch({
 /** A fresh browser profile (playwright gives each context its own storage). */
 const fresh = () => browser.newContext({ viewport: { width: 1280, height: 900 } });
 
-/** Waits until the badge leaves "unchecked"/"checking"; its state and text. */
+/** Waits until the badge leaves "unchecked"/"checking"; its state and text (state "timeout" after 30 s). */
 async function badge(page) {
-  await page.waitForFunction(
-    () => {
-      const b = document.getElementById("verify-badge");
-      return b && (b.dataset.state === "ok" || b.dataset.state === "failed");
-    },
-    null,
-    { timeout: 60000 },
-  );
-  return page.evaluate(() => {
+  const done = await page
+    .waitForFunction(
+      () => {
+        const b = document.getElementById("verify-badge");
+        return b && (b.dataset.state === "ok" || b.dataset.state === "failed");
+      },
+      null,
+      { timeout: 30000 },
+    )
+    .then(
+      () => true,
+      () => false,
+    );
+  const now = await page.evaluate(() => {
     const b = document.getElementById("verify-badge");
-    return { state: b.dataset.state, text: b.textContent };
+    return b ? { state: b.dataset.state, text: b.textContent } : { state: "missing", text: "no #verify-badge" };
   });
+  return done ? now : { state: "timeout", text: `still ${now.state} after 30 s: ${now.text}` };
 }
 
 /** Serious and critical axe-core violations of the loaded page. */
