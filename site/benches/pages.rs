@@ -41,7 +41,11 @@ fn build(records: u64) -> World {
             .map(|i| {
                 *n += 1;
                 let m = &members[(*n as usize) % members.len()];
-                w.signed(m, Kind::Contribution, json!({"fund": "groot", "amount": "12.50", "reference": format!("B-{n}-{i}")}))
+                w.signed(
+                    m,
+                    Kind::Contribution,
+                    json!({"fund": "groot", "amount": "12.50", "reference": format!("B-{n}-{i}")}),
+                )
             })
             .collect();
         let ids: Vec<String> = contributions.iter().map(|e| e.id.to_hex()).collect();
@@ -54,7 +58,8 @@ fn build(records: u64) -> World {
     };
     batch(&w, &mut n, 500);
     let p = w.ok("member-001", Kind::Proposal, json!({"fund": "groot", "proposal_kind": "allocation", "title": "Dak", "description": "", "amount": "1000.00", "recipient": "member-199"}));
-    let votes = members[..150].iter().map(|m| w.signed(m, Kind::Vote, json!({"proposal": p, "choice": "yes"}))).collect();
+    let votes =
+        members[..150].iter().map(|m| w.signed(m, Kind::Vote, json!({"proposal": p, "choice": "yes"}))).collect();
     w.append(votes);
     w.close(&p);
     let d = w.ok("member-000", Kind::Disbursement, json!({"allocation": p, "amount": "1000.00", "reference": "PAY-1"}));
@@ -103,7 +108,9 @@ fn main() {
         measure("member", runs, || {
             site::pages::member(&w.log.state(), &ctx(lang, "/members/member-007"), "member-007").unwrap().len()
         });
-        measure("entry", runs, || site::pages::entry(&w.log, &ctx(lang, "/entries/x"), &seq.to_string()).unwrap().len());
+        measure("entry", runs, || {
+            site::pages::entry(&w.log, &ctx(lang, "/entries/x"), &seq.to_string()).unwrap().len()
+        });
         measure("log (latest)", runs, || site::pages::log(&w.log, &ctx(lang, "/log"), None).unwrap().len());
         measure("log (from=0)", runs, || site::pages::log(&w.log, &ctx(lang, "/log"), Some(0)).unwrap().len());
     }

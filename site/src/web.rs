@@ -77,17 +77,22 @@ enum Kind {
     Unknown,
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+fn html(status: StatusCode, body: String, lang: Lang) -> Response {
     let mut r = (status, body).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    r.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("nl"));
+    r.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
     r
 }
 
 /// `/`: to `/nl/` or `/en/` by `Accept-Language` (Dutch unless English is preferred).
-async fn root(headers: HeaderMap) -> Response {
+/// It takes no query parameters (a 400 page, like every page).
+async fn root(State(site): State<Site>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let lang = Lang::from_accept_language(accept);
+    if let Err(e) = parameters(Tr::new(lang), query.as_deref(), &[]) {
+        let ctx = Ctx::new(lang, "/", (site.clock)());
+        return html(StatusCode::BAD_REQUEST, pages::error_page(&ctx, site.log.origin(), &e), lang);
+    }
     let mut r = StatusCode::SEE_OTHER.into_response();
     let to = if lang == Lang::En { "/en/" } else { "/nl/" };
     r.headers_mut().insert(header::LOCATION, HeaderValue::from_static(to));
@@ -194,7 +199,5 @@ async fn page(
         Ok(x) => x,
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("rendering stopped: {e}")),
     };
-    let mut r = html(status, body);
-    r.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
-    r
+    html(status, body, lang)
 }

@@ -174,6 +174,9 @@ async fn the_root_chooses_the_language() {
         assert_eq!(s, StatusCode::SEE_OTHER);
         assert_eq!(location.as_deref(), Some(to), "{accept:?}");
     }
+    let (s, body, _) = get_at(&w, w.now, "/?lang=en", Some("en")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("Unknown parameter lang") && body.contains("<html lang=\"en\""), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

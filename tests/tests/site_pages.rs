@@ -96,7 +96,8 @@ fn the_demo_site_answers_every_page_in_both_languages() {
             queue.push_back(l);
         }
     }
-    for want in ["/nl/funds/warmtefonds-noord", "/en/funds/zorgfonds-oost", "/nl/log", "/en/members/gemeente-amsterdam"] {
+    for want in ["/nl/funds/warmtefonds-noord", "/en/funds/zorgfonds-oost", "/nl/log", "/en/members/gemeente-amsterdam"]
+    {
         assert!(seen.contains(want), "never reached {want}: {seen:?}");
     }
     assert!(seen.iter().any(|s| s.starts_with("/nl/rounds/")), "{seen:?}");
