@@ -137,6 +137,8 @@ async function checkPages(pages) {
     page.on("response", (r) => r.status() >= 400 && !/\/favicon/.test(r.url()) && errors.push(`${r.status()} ${r.url()}`));
     const res = await page.goto(cfg.base + path);
     check(res && res.status() === 200, `${path}: 200 (${res && res.status()})`);
+    const csp = (res && res.headers()["content-security-policy"]) || "";
+    check(/default-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), `${path}: under a strict Content-Security-Policy`);
     const lang = await page.evaluate(() => document.documentElement.lang);
     check(lang === "nl" || lang === "en", `${path}: <html lang> is nl or en (${lang})`);
     if (!langs.has(shape(path))) langs.set(shape(path), new Set());

@@ -25,6 +25,10 @@ use std::time::Duration;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// The Content-Security-Policy of the site's pages.
+const PAGES_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                         connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
@@ -199,22 +203,24 @@ impl Proxy {
         let target = first.split_whitespace().nth(1).unwrap_or("/").to_string();
         let path = target.split('?').next().unwrap_or("/").to_string();
         if let Some(q) = target.strip_prefix("/__proxy/tamper?m=") {
-            let Some(m) = Tamper::parse(q) else { return reply(&mut conn, "400 Bad Request", "text/plain", b"mode") };
+            let Some(m) = Tamper::parse(q) else {
+                return reply(&mut conn, "400 Bad Request", "text/plain", b"mode", false);
+            };
             *self.mode.lock().expect("mode") = m;
-            return reply(&mut conn, "200 OK", "text/plain", b"ok");
+            return reply(&mut conn, "200 OK", "text/plain", b"ok", false);
         }
         if path == "/nl/__fixture" || path == "/en/__fixture" {
             let page = self.fixture.lock().expect("fixture").clone();
-            let Some((nl, en)) = page else { return reply(&mut conn, "404 Not Found", "text/plain", b"") };
+            let Some((nl, en)) = page else { return reply(&mut conn, "404 Not Found", "text/plain", b"", false) };
             let html = if path.starts_with("/nl") { nl } else { en };
-            return reply(&mut conn, "200 OK", "text/html; charset=utf-8", html.as_bytes());
+            return reply(&mut conn, "200 OK", "text/html; charset=utf-8", html.as_bytes(), true);
         }
         let raw = self.forward(&head, &body)?;
         let (rhead, mut rbody) = split_response(&raw);
         let status_404 = rhead.starts_with("HTTP/1.0 404") || rhead.starts_with("HTTP/1.1 404");
         if path == "/site/verify.js" && status_404 {
             let js = std::fs::read(repo().join("site/assets/verify.js"))?;
-            return reply(&mut conn, "200 OK", "text/javascript", &js);
+            return reply(&mut conn, "200 OK", "text/javascript", &js, false);
         }
         let mode = *self.mode.lock().expect("mode");
         let record = path.strip_prefix("/v1/entries/").is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n > 0));
@@ -250,6 +256,12 @@ impl Proxy {
             }
             out.push_str(line);
             out.push_str("\r\n");
+        }
+        // The pages' policy (api's CONTENT_SECURITY_POLICY) where the server
+        // does not send one yet, so verify.js is always tested under it.
+        let lower = rhead.to_ascii_lowercase();
+        if lower.contains("content-type: text/html") && !lower.contains("content-security-policy:") {
+            out.push_str(&format!("content-security-policy: {PAGES_CSP}\r\n"));
         }
         out.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", rbody.len()));
         conn.write_all(out.as_bytes())?;
@@ -288,9 +300,10 @@ impl Proxy {
     }
 }
 
-fn reply(conn: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) -> std::io::Result<()> {
+fn reply(conn: &mut TcpStream, status: &str, ctype: &str, body: &[u8], page: bool) -> std::io::Result<()> {
+    let csp = if page { format!("content-security-policy: {PAGES_CSP}\r\n") } else { String::new() };
     let head = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\n{csp}content-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n",
         body.len()
     );
     conn.write_all(head.as_bytes())?;
