@@ -387,7 +387,7 @@ fn money_in(w: &W<'_>, f: &Fund) -> Vec<InRow> {
         confirmed_by: i.confirmed_by.map(|r| w.entry(&r, None)),
         reference: i.reference.clone(),
     }));
-    rows.sort_by(|a, b| b.seq.cmp(&a.seq));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.seq));
     rows.truncate(TRAIL);
     rows
 }
