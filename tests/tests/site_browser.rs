@@ -353,23 +353,35 @@ fn serves_site() -> bool {
     })
 }
 
-fn node_modules() -> PathBuf {
+/// `tests/browser/node_modules`, or `None` (with a NOTICE) where the browser tools
+/// are not installed and this is not CI: `cargo test` on a fresh machine still
+/// passes, while CI (`CI=true`, `.ci/run` installs them) must run these tests.
+fn node_modules() -> Option<PathBuf> {
     let dir = repo().join("tests/browser/node_modules");
-    assert!(
-        dir.join("playwright-core").is_dir() && dir.join("axe-core").is_dir(),
-        "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser` (.ci/run does) — \
-         the site's browser tests need playwright-core and axe-core"
-    );
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`; .ci/run does)"
-    );
-    dir
+    let missing = if !(dir.join("playwright-core").is_dir() && dir.join("axe-core").is_dir()) {
+        Some(
+            "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser` (.ci/run does) — \
+             the site's browser tests need playwright-core and axe-core"
+                .to_string(),
+        )
+    } else if !Path::new(CHROMIUM).exists() {
+        Some(format!("{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`; .ci/run does)"))
+    } else {
+        None
+    };
+    match missing {
+        None => Some(dir),
+        Some(why) if std::env::var_os("CI").is_some() => panic!("{why}"),
+        Some(why) => {
+            eprintln!("NOTICE: the browser test is skipped: {why}");
+            None
+        }
+    }
 }
 
 #[test]
 fn the_site_checks_itself_in_a_real_chromium() {
-    node_modules();
+    let Some(_) = node_modules() else { return };
     let (_demo_group, demo) = start_demo();
     let (proxy, url) = start_proxy(&demo);
     let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
@@ -464,7 +476,7 @@ fn unit_vectors() -> serde_json::Value {
 /// and fails with any one byte changed.
 #[test]
 fn verify_js_agrees_with_the_ledger_on_proofs_and_jcs() {
-    node_modules();
+    let Some(_) = node_modules() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let vectors = dir.path().join("vectors.json");
     std::fs::write(&vectors, unit_vectors().to_string()).expect("write vectors");
