@@ -10,13 +10,15 @@
 //!   elsewhere can submit only what a key holder signed.
 //! - **Errors are the error body**: a refusal the framework writes itself
 //!   (`text/plain`) becomes SPEC §5's `{"error": {"code", "message",
-//!   "detail"}}`, with its status and its message kept.
+//!   "detail"}}`, with its status and its message kept (a page's own error
+//!   page, in HTML, stays a page).
 //! - **Caching**: a `GET` answered 200 gets a strong `ETag` (a hash of its
 //!   body), and `If-None-Match` naming it gets a 304 without the body.
 //!   `Cache-Control`: records (by position or id) and proofs whose sizes are
 //!   all given never change (`public, max-age=31536000, immutable`);
 //!   everything else is `no-cache` (stored, revalidated with the `ETag` before
-//!   each use, as the log grows); an error is `no-store`.
+//!   each use, as the log grows) unless its handler chose (the tiles); an
+//!   error is `no-store`.
 //! - **Pages**: a `text/html` response gets a strict Content-Security-Policy
 //!   (no inline script or style, nothing from elsewhere, no framing); every
 //!   response gets `X-Content-Type-Options: nosniff` and
@@ -121,7 +123,10 @@ async fn finish(path: Option<MatchedPath>, req: Request, next: Next) -> Response
     if status != StatusCode::OK || !(method == Method::GET || method == Method::HEAD) {
         return response;
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // A handler that chose its own caching (the tiles) keeps it.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
     // A HEAD's body is empty here (axum strips it): it gets no `ETag`.
     if method == Method::GET {
         response = with_etag(response, if_none_match.as_ref()).await;
@@ -168,14 +173,15 @@ async fn with_etag(response: Response, if_none_match: Option<&HeaderValue>) -> R
 }
 
 /// The error body for a refusal the framework wrote as text (an error already
-/// in JSON is left as it is); its other headers (`Allow`, `Retry-After`) stay.
+/// in JSON, and a page's own error page in HTML, are left as they are); its
+/// other headers (`Allow`, `Retry-After`) stay.
 async fn error_body(response: Response) -> Response {
     let json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/json"));
-    if json {
+    if json || is_html(response.headers()) {
         return response;
     }
     let (parts, body) = response.into_parts();

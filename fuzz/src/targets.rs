@@ -17,8 +17,11 @@ pub const CHECKPOINT_ORIGIN: &str = "meent.test/fuzz";
 /// The secret seed of the checkpoint target's key.
 pub const CHECKPOINT_KEY_SEED: [u8; 32] = [7; 32];
 
+/// A fuzz target: bytes in, a panic on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("entry", entry),
     ("record", record),
     ("jcs", jcs_text),
