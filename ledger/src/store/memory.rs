@@ -112,17 +112,7 @@ impl Store for MemStore {
     }
 
     fn leaves_from(&self, from: Seq) -> LeafIter<'_> {
-        let m = self.mem();
-        let leaves: Vec<_> = m
-            .live
-            .records
-            .range(from..)
-            .map(|(seq, (_, bytes))| match m.live.nodes.get(&(0, *seq)) {
-                Some(h) => Ok((*seq, *h, bytes.clone())),
-                None => Err(StoreError::Corrupt(format!("record {seq} has no leaf hash"))),
-            })
-            .collect();
-        Box::new(leaves.into_iter())
+        Box::new(Leaves { store: self, next: from, buf: Vec::new().into_iter(), done: false })
     }
 
     fn stores_level(&self, _level: u32) -> bool {
@@ -146,6 +136,50 @@ impl Store for MemStore {
 
     fn last_seq(&self) -> Result<Option<Seq>, StoreError> {
         Ok(self.mem().live.records.keys().next_back().copied())
+    }
+}
+
+/// Records from a seq on, read [`LEAVES_CHUNK`] at a time under the lock (a
+/// reader of one page does not copy the whole log).
+struct Leaves<'a> {
+    store: &'a MemStore,
+    next: Seq,
+    buf: std::vec::IntoIter<Result<(Seq, Hash, Vec<u8>), StoreError>>,
+    done: bool,
+}
+
+const LEAVES_CHUNK: usize = 256;
+
+impl Iterator for Leaves<'_> {
+    type Item = Result<(Seq, Hash, Vec<u8>), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(x) = self.buf.next() {
+            return Some(x);
+        }
+        if self.done {
+            return None;
+        }
+        let m = self.store.mem();
+        let chunk: Vec<_> = m
+            .live
+            .records
+            .range(self.next..)
+            .take(LEAVES_CHUNK)
+            .map(|(seq, (_, bytes))| match m.live.nodes.get(&(0, *seq)) {
+                Some(h) => Ok((*seq, *h, bytes.clone())),
+                None => Err(StoreError::Corrupt(format!("record {seq} has no leaf hash"))),
+            })
+            .collect();
+        drop(m);
+        self.done = chunk.len() < LEAVES_CHUNK;
+        match chunk.last() {
+            Some(Ok((seq, _, _))) => self.next = seq + 1,
+            Some(Err(_)) => self.done = true,
+            None => {}
+        }
+        self.buf = chunk.into_iter();
+        self.buf.next()
     }
 }
 
