@@ -205,11 +205,13 @@ fn scene(url: &str, reg: &SigningKey, voters: usize, silent: usize) -> Scene {
     let joins: Vec<VerifiedEntry> =
         members[1..].iter().map(|(id, k)| signed(Kind::FundJoin, id, k, json!({"fund": "bench-fund"}))).collect();
     post_all(url, &joins, 16);
+    // The recipient is a silent member: a recipient may not vote on its own allocation.
+    let recipient = &members[members.len() - 1].0;
     let proposals: Vec<VerifiedEntry> = (0..8)
         .map(|i| {
             let (id, k) = &members[i % members.len()];
             signed(Kind::Proposal, id, k, json!({"fund": "bench-fund", "proposal_kind": "allocation", "title": format!("Bench proposal {i}"),
-                                                   "description": "benchmark", "amount": "100.00", "recipient": creator}))
+                                                   "description": "benchmark", "amount": "100.00", "recipient": recipient}))
         })
         .collect();
     post_all(url, &proposals, 8);
