@@ -144,14 +144,17 @@ impl Store for MemStore {
 struct Leaves<'a> {
     store: &'a MemStore,
     next: Seq,
-    buf: std::vec::IntoIter<Result<(Seq, Hash, Vec<u8>), StoreError>>,
+    buf: std::vec::IntoIter<Leaf>,
     done: bool,
 }
+
+/// One record read back: its seq, leaf hash and leaf bytes.
+type Leaf = Result<(Seq, Hash, Vec<u8>), StoreError>;
 
 const LEAVES_CHUNK: usize = 256;
 
 impl Iterator for Leaves<'_> {
-    type Item = Result<(Seq, Hash, Vec<u8>), StoreError>;
+    type Item = Leaf;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(x) = self.buf.next() {
