@@ -107,14 +107,7 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
         None => None,
     };
 
-    // The statement file: read, hash, parse, check.
-    let raw = read_statement(&a.statement)?;
-    let sha = bank::statement_sha256(&raw);
-    let stmts = bank::parse(&raw).map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
-    let stmts = pick_account(stmts, a.account.as_deref())
-        .map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
-    let format = stmts.first().map(|s| s.format);
-    let combined = desk::combine(stmts).map_err(|e| CmdError::input(anyhow!("{}: {e}", a.statement.display())))?;
+    let (sha, format, combined) = statement(&a)?;
 
     // Local files.
     let mut options = match &a.ibans {
@@ -194,6 +187,19 @@ pub fn run(a: ReconcileArgs) -> CmdResult {
     } else {
         Err(CmdError::failed(anyhow!("not everything is explained: {}", unexplained.join("; "))))
     }
+}
+
+/// The statement file read, hashed, parsed and checked: its SHA-256, its
+/// format and its statements (of `--account`) combined into one.
+fn statement(a: &ReconcileArgs) -> CmdResult<(String, Option<Format>, desk::Combined)> {
+    let raw = read_statement(&a.statement)?;
+    let sha = bank::statement_sha256(&raw);
+    let in_file = |e: &dyn std::fmt::Display| CmdError::input(anyhow!("{}: {e}", a.statement.display()));
+    let stmts = bank::parse(&raw).map_err(|e| in_file(&e))?;
+    let stmts = pick_account(stmts, a.account.as_deref()).map_err(|e| in_file(&e))?;
+    let format = stmts.first().map(|s| s.format);
+    let combined = desk::combine(stmts).map_err(|e| in_file(&e))?;
+    Ok((sha, format, combined))
 }
 
 /// The books of the fund and of the other funds the account keeps (`--with-fund`).

@@ -175,31 +175,7 @@ pub fn run(a: SalvageArgs) -> CmdResult {
             salvaged.stopped.unwrap_or_else(|| "the store holds no records".into())
         )));
     }
-    let root = frontier.root();
-    // The stored checkpoint when every record it covers was read; else one
-    // over the intact records, signed with the operator key, after checking
-    // (where the tree nodes allow) that they are a prefix of the stored one.
-    let (note, consistent) = match &last {
-        Ok((note, cp)) if cp.size == salvaged.size && cp.root == root => (note.clone(), Ok(())),
-        Ok((_, cp)) => {
-            let proven = merkle::consistency_proof(&NodesOf(&store), salvaged.size, cp.size)
-                .map_err(|e| e.to_string())
-                .and_then(|p| {
-                    merkle::verify_consistency(salvaged.size, cp.size, &p, &root, &cp.root).map_err(|e| e.to_string())
-                });
-            let origin = cp.origin.clone();
-            (Checkpoint { origin, size: salvaged.size, root }.sign(&operator), proven)
-        }
-        Err(e) => {
-            let origin = store
-                .meta(meta::ORIGIN)
-                .ok()
-                .flatten()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| CmdError::failed(anyhow!("{e}, and the store's origin cannot be read either")))?;
-            (Checkpoint { origin, size: salvaged.size, root }.sign(&operator), Err(e.clone()))
-        }
-    };
+    let (note, consistent) = salvaged_checkpoint(&store, &last, &salvaged, frontier.root(), &operator)?;
     std::fs::rename(&tmp_log, &a.out).failed_ctx(format!(
         "cannot rename {} to {}",
         tmp_log.display(),
@@ -208,7 +184,52 @@ pub fn run(a: SalvageArgs) -> CmdResult {
     let cp_path = sibling_checkpoint(&a.out);
     write_atomically(&cp_path, note.as_bytes())?;
 
-    let last_size = last.as_ref().ok().map(|(_, cp)| cp.size);
+    report(&a, &salvaged, last.as_ref().ok().map(|(_, cp)| cp.size), &consistent, &cp_path);
+    Ok(())
+}
+
+/// The checkpoint of the salvaged log: the stored one when every record it
+/// covers was read; else one over the intact records, signed with the
+/// operator key, with whether they are proven a prefix of the stored one
+/// (where the tree nodes allow).
+fn salvaged_checkpoint(
+    store: &SledStore,
+    last: &Result<(String, Checkpoint), String>,
+    salvaged: &Salvaged,
+    root: merkle::Hash,
+    operator: &ed25519_dalek::SigningKey,
+) -> Result<(String, Result<(), String>), CmdError> {
+    Ok(match last {
+        Ok((note, cp)) if cp.size == salvaged.size && cp.root == root => (note.clone(), Ok(())),
+        Ok((_, cp)) => {
+            let proven = merkle::consistency_proof(&NodesOf(store), salvaged.size, cp.size)
+                .map_err(|e| e.to_string())
+                .and_then(|p| {
+                    merkle::verify_consistency(salvaged.size, cp.size, &p, &root, &cp.root).map_err(|e| e.to_string())
+                });
+            let origin = cp.origin.clone();
+            (Checkpoint { origin, size: salvaged.size, root }.sign(operator), proven)
+        }
+        Err(e) => {
+            let origin = store
+                .meta(meta::ORIGIN)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| CmdError::failed(anyhow!("{e}, and the store's origin cannot be read either")))?;
+            (Checkpoint { origin, size: salvaged.size, root }.sign(operator), Err(e.clone()))
+        }
+    })
+}
+
+/// Print what was saved, and what was not.
+fn report(
+    a: &SalvageArgs,
+    salvaged: &Salvaged,
+    last_size: Option<u64>,
+    consistent: &Result<(), String>,
+    cp_path: &Path,
+) {
     if a.json {
         println!(
             "{}",
@@ -239,5 +260,4 @@ pub fn run(a: SalvageArgs) -> CmdResult {
             );
         }
     }
-    Ok(())
 }

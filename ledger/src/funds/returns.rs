@@ -55,7 +55,7 @@ impl Funds {
         fund: &Fund,
         returned: &[EntryId],
         confirmed: &[EntryId],
-        p: Pending<'_>,
+        mut p: Pending<'_>,
     ) -> Result<ReturnPlan, Refusal> {
         let mut plan = ReturnPlan::default();
         let mut seen: BTreeSet<EntryId> = confirmed.iter().copied().collect();
@@ -68,35 +68,7 @@ impl Funds {
                 ));
             }
             if let Some(c) = self.contributions.get(id) {
-                check_fund(&c.fund, &fund.id, id)?;
-                match c.status {
-                    ContributionStatus::Confirmed => {}
-                    ContributionStatus::Returned => return Err(already(id, c.returned_by)),
-                    ContributionStatus::Pledged => {
-                        return Err(undone(
-                            "contribution",
-                            id,
-                            "it was never confirmed (reverse a pledge instead)".into(),
-                        ))
-                    }
-                    ContributionStatus::Reversed => return Err(undone("contribution", id, "it was reversed".into())),
-                }
-                if dissolved {
-                    return Err(dissolved_refusal(fund, id));
-                }
-                take_back(p.balances, c.amount.into(), id)?;
-                let prev = p
-                    .contributed
-                    .get(&c.author)
-                    .or_else(|| fund.contributed.get(&c.author))
-                    .copied()
-                    .unwrap_or_default();
-                p.contributed.insert(c.author.clone(), money(prev.minus(c.amount), "contributed")?);
-                let kind = ctx.register.member(&c.author).and_then(|m| m.member_kind);
-                for pl in p.pledges.iter_mut() {
-                    *pl = pl.uncount(c, kind)?;
-                }
-                plan.contributions.push(*id);
+                self.plan_contribution_return(ctx, fund, id, c, &mut p, &mut plan)?;
             } else if let Some(i) = self.incomes.get(id) {
                 check_fund(&i.fund, &fund.id, id)?;
                 match i.status {
@@ -112,60 +84,108 @@ impl Funds {
                 take_back(p.balances, i.amount.into(), id)?;
                 plan.incomes.push(*id);
             } else if let Some(d) = self.disbursements.get(id) {
-                check_fund(&d.fund, &fund.id, id)?;
-                match d.status {
-                    DisbursementStatus::Executed | DisbursementStatus::Confirmed => {}
-                    DisbursementStatus::Returned => return Err(already(id, d.returned_by)),
-                    _ => return Err(undone("disbursement", id, "it never executed".into())),
-                }
-                let b = &mut *p.balances;
-                b.disbursed = money(b.disbursed.minus(d.amount), "disbursed")?;
-                let account = account_of(d);
-                let released = d.allocation.is_some_and(|a| self.releases.contains_key(&a));
-                match (&account, released) {
-                    (Some(a), false) => {
-                        // Back to its allocation or refund: unpaid again.
-                        let (requested, paid) = match plan.accounts.get(a) {
-                            Some(v) => *v,
-                            None => self.account(a)?,
-                        };
-                        let v = (money(requested.minus(d.amount), "requested")?, money(paid.minus(d.amount), "paid")?);
-                        plan.accounts.insert(a.clone(), v);
-                        b.committed = money(b.committed.plus(d.amount), "committed")?;
-                    }
-                    _ if dissolved => {
-                        let mut weights = fund.contributed.clone();
-                        weights.extend(p.contributed.iter().map(|(m, v)| (m.clone(), *v)));
-                        *p.refunds = super::income::share_out(p.refunds, &weights, d.amount.into())?;
-                        b.committed = money(b.committed.plus(d.amount), "committed")?;
-                    }
-                    _ => {
-                        if let (Some(a), Some(alloc), true) =
-                            (&account, d.allocation, d.payout == PayoutKind::Allocation)
-                        {
-                            // A released allocation: its paid total shrinks, what was released grows, the money is free.
-                            let before = match plan.released.get(&alloc) {
-                                Some(v) => *v,
-                                None => self.released(&alloc),
-                            };
-                            plan.released.insert(alloc, money(before.plus(d.amount), "released")?);
-                            let (requested, paid) = match plan.accounts.get(a) {
-                                Some(v) => *v,
-                                None => self.account(a)?,
-                            };
-                            let v =
-                                (money(requested.minus(d.amount), "requested")?, money(paid.minus(d.amount), "paid")?);
-                            plan.accounts.insert(a.clone(), v);
-                        }
-                        b.available = money(b.available.plus(d.amount), "available")?;
-                    }
-                }
-                plan.disbursements.push(*id);
+                self.plan_disbursement_return(fund, id, d, &mut p, &mut plan)?;
             } else {
                 return Err(Refusal::new(Code::UnknownEntry, format!("no contribution, income or disbursement {id}")));
             }
         }
         Ok(plan)
+    }
+
+    /// A returned contribution leaves `confirmed`, `available`, its author's
+    /// contributed total and the matching pledges.
+    fn plan_contribution_return(
+        &self,
+        ctx: &Ctx<'_>,
+        fund: &Fund,
+        id: &EntryId,
+        c: &super::ContributionState,
+        p: &mut Pending<'_>,
+        plan: &mut ReturnPlan,
+    ) -> Result<(), Refusal> {
+        check_fund(&c.fund, &fund.id, id)?;
+        match c.status {
+            ContributionStatus::Confirmed => {}
+            ContributionStatus::Returned => return Err(already(id, c.returned_by)),
+            ContributionStatus::Pledged => {
+                return Err(undone("contribution", id, "it was never confirmed (reverse a pledge instead)".into()))
+            }
+            ContributionStatus::Reversed => return Err(undone("contribution", id, "it was reversed".into())),
+        }
+        if fund.status == FundStatus::Dissolved {
+            return Err(dissolved_refusal(fund, id));
+        }
+        take_back(p.balances, c.amount.into(), id)?;
+        let prev =
+            p.contributed.get(&c.author).or_else(|| fund.contributed.get(&c.author)).copied().unwrap_or_default();
+        p.contributed.insert(c.author.clone(), money(prev.minus(c.amount), "contributed")?);
+        let kind = ctx.register.member(&c.author).and_then(|m| m.member_kind);
+        for pl in p.pledges.iter_mut() {
+            *pl = pl.uncount(c, kind)?;
+        }
+        plan.contributions.push(*id);
+        Ok(())
+    }
+
+    /// A returned payout leaves `disbursed` and goes back where it came from:
+    /// its allocation or refund (unpaid again), the contributors of a
+    /// dissolved fund, or `available`.
+    fn plan_disbursement_return(
+        &self,
+        fund: &Fund,
+        id: &EntryId,
+        d: &super::DisbursementState,
+        p: &mut Pending<'_>,
+        plan: &mut ReturnPlan,
+    ) -> Result<(), Refusal> {
+        check_fund(&d.fund, &fund.id, id)?;
+        match d.status {
+            DisbursementStatus::Executed | DisbursementStatus::Confirmed => {}
+            DisbursementStatus::Returned => return Err(already(id, d.returned_by)),
+            _ => return Err(undone("disbursement", id, "it never executed".into())),
+        }
+        let b = &mut *p.balances;
+        b.disbursed = money(b.disbursed.minus(d.amount), "disbursed")?;
+        let account = account_of(d);
+        let released = d.allocation.is_some_and(|a| self.releases.contains_key(&a));
+        match (&account, released) {
+            (Some(a), false) => {
+                // Back to its allocation or refund: unpaid again.
+                self.unpay(plan, a, d.amount)?;
+                b.committed = money(b.committed.plus(d.amount), "committed")?;
+            }
+            _ if fund.status == FundStatus::Dissolved => {
+                let mut weights = fund.contributed.clone();
+                weights.extend(p.contributed.iter().map(|(m, v)| (m.clone(), *v)));
+                *p.refunds = super::income::share_out(p.refunds, &weights, d.amount.into())?;
+                b.committed = money(b.committed.plus(d.amount), "committed")?;
+            }
+            _ => {
+                if let (Some(a), Some(alloc), true) = (&account, d.allocation, d.payout == PayoutKind::Allocation) {
+                    // A released allocation: its paid total shrinks, what was released grows, the money is free.
+                    let before = match plan.released.get(&alloc) {
+                        Some(v) => *v,
+                        None => self.released(&alloc),
+                    };
+                    plan.released.insert(alloc, money(before.plus(d.amount), "released")?);
+                    self.unpay(plan, a, d.amount)?;
+                }
+                b.available = money(b.available.plus(d.amount), "available")?;
+            }
+        }
+        plan.disbursements.push(*id);
+        Ok(())
+    }
+
+    /// `amount` of account `a` (an allocation or a refund) is requested and paid no more.
+    fn unpay(&self, plan: &mut ReturnPlan, a: &Account, amount: crate::money::Amount) -> Result<(), Refusal> {
+        let (requested, paid) = match plan.accounts.get(a) {
+            Some(v) => *v,
+            None => self.account(a)?,
+        };
+        let v = (money(requested.minus(amount), "requested")?, money(paid.minus(amount), "paid")?);
+        plan.accounts.insert(a.clone(), v);
+        Ok(())
     }
 
     /// Write planned returns (nothing here can fail).
