@@ -92,10 +92,8 @@ fn routes(state: AppState) -> Router {
         .route("/tiles/tile/{*path}", get(tiles::tile))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
-        .layer(axum::middleware::from_fn(handlers::refuse_unknown_parameters))
         .layer(DefaultBodyLimit::max(ledger::limits::REQUEST_BODY_BYTES_MAX))
-        .layer(axum::middleware::from_fn(handlers::refuse_declared_oversize))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), handlers::refuse_state_reads_after_failure))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), handlers::guard))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_response))
         .with_state(state)
 }

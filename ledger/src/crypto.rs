@@ -98,6 +98,21 @@ impl FromStr for PublicKey {
     }
 }
 
+/// Whether a point encoding that decompresses is the canonical one, read
+/// from the bytes alone (compressing again costs a field inversion, as much
+/// as a fifth of a signature check): its y is below p = 2^255 − 19, and the
+/// sign bit of x is clear where x = 0 (exactly where y = 1 or y = p − 1).
+fn is_canonical(bytes: &[u8; 32]) -> bool {
+    let top = bytes[31] & 0x7f;
+    let middle_all_ff = bytes[1..31].iter().all(|b| *b == 0xff);
+    let middle_all_zero = bytes[1..31].iter().all(|b| *b == 0);
+    let y_at_least_p = top == 0x7f && middle_all_ff && bytes[0] >= 0xed;
+    let y_is_one = top == 0 && middle_all_zero && bytes[0] == 1;
+    let y_is_p_minus_one = top == 0x7f && middle_all_ff && bytes[0] == 0xec;
+    let sign = bytes[31] & 0x80 != 0;
+    !y_at_least_p && !(sign && (y_is_one || y_is_p_minus_one))
+}
+
 /// Most decompressed keys kept by [`decompress`].
 const KEY_CACHE_MAX: usize = 1 << 16;
 
@@ -119,8 +134,8 @@ fn decompress(bytes: &[u8; 32], text: &str) -> Result<VerifyingKey, CryptoError>
     // again gives the one canonical encoding (`VerifyingKey::to_bytes` would
     // give back the bytes it was made from). Two encodings of one point would
     // let one key be registered twice, and other verifiers refuse them.
-    let canonical = key.to_edwards().compress().to_bytes();
-    if &canonical != bytes {
+    if !is_canonical(bytes) {
+        let canonical = key.to_edwards().compress().to_bytes();
         return Err(CryptoError::NonCanonicalKey(text.to_string(), hex::encode(canonical)));
     }
     let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -366,6 +381,33 @@ mod tests {
         b[0] = 0xed + y;
         b[31] = 0x7f | if sign { 0x80 } else { 0 };
         b
+    }
+
+    /// The byte test of canonical encodings agrees with compressing again, on
+    /// every edge (y near 0, 1, p − 1 and p, both signs) and on random bytes.
+    #[test]
+    fn canonical_by_bytes_is_canonical_by_compression() {
+        let mut cases: Vec<[u8; 32]> = Vec::new();
+        for sign in [0u8, 0x80] {
+            for y0 in [0u8, 1, 2, 0xeb, 0xec, 0xed, 0xee, 0xff] {
+                for (mid, top) in [(0u8, 0u8), (0xff, 0x7f)] {
+                    let mut b = [mid; 32];
+                    b[0] = y0;
+                    b[31] = top | sign;
+                    cases.push(b);
+                }
+            }
+        }
+        for _ in 0..20_000 {
+            cases.push(rand::random());
+        }
+        let mut checked = 0;
+        for b in cases {
+            let Ok(key) = VerifyingKey::from_bytes(&b) else { continue };
+            checked += 1;
+            assert_eq!(super::is_canonical(&b), key.to_edwards().compress().to_bytes() == b, "{}", hex::encode(b));
+        }
+        assert!(checked > 5_000, "only {checked} encodings decompressed");
     }
 
     #[test]

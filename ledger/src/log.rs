@@ -770,30 +770,14 @@ impl Log {
                     continue;
                 }
                 let seq = state.size;
-                match state.apply(seq, &received_at, &e) {
-                    Err(r) => results.push(Some(Err(SubmitError::Refused(r)))),
+                let judged = match state.apply(seq, &received_at, &e) {
+                    Err(r) => Err(SubmitError::Refused(r)),
                     Ok(()) => {
                         let record = Record { seq, received_at: received_at.clone(), entry: e };
-                        let bytes = record.leaf_bytes();
-                        let lh = merkle::leaf_hash(&bytes);
-                        match new_frontier.push(lh) {
-                            Ok(nodes) => commit.nodes.extend(nodes),
-                            Err(e) => {
-                                results.push(Some(Err(SubmitError::Unavailable(e.to_string()))));
-                                continue;
-                            }
-                        }
-                        fresh.insert(record.entry.id, (seq, lh));
-                        results.push(Some(Ok(Ack {
-                            seq,
-                            id: record.entry.id,
-                            leaf_hash: lh,
-                            tree_size: 0,
-                            created: true,
-                        })));
-                        commit.records.push((seq, record.entry.id, bytes));
+                        add_record(record, &mut new_frontier, &mut commit, &mut fresh)
                     }
-                }
+                };
+                results.push(Some(judged));
             }
             if !commit.records.is_empty() {
                 let cp =
@@ -1043,6 +1027,23 @@ pub fn store_path(dir: &Path) -> PathBuf {
     dir.join(STORE_DIR)
 }
 
+/// An accepted record into the commit being prepared: its leaf and the tree
+/// nodes it completes, and its answer (sent once the commit is flushed).
+fn add_record(
+    record: Record,
+    frontier: &mut Frontier,
+    commit: &mut Commit,
+    fresh: &mut HashMap<EntryId, (Seq, Hash)>,
+) -> Result<Ack, SubmitError> {
+    let bytes = record.leaf_bytes();
+    let lh = merkle::leaf_hash(&bytes);
+    let nodes = frontier.push(lh).map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+    commit.nodes.extend(nodes);
+    let (seq, id) = (record.seq, record.entry.id);
+    fresh.insert(id, (seq, lh));
+    commit.records.push((seq, id, bytes));
+    Ok(Ack { seq, id, leaf_hash: lh, tree_size: 0, created: true })
+}
 #[cfg(test)]
 mod tests {
     use std::panic::AssertUnwindSafe;
