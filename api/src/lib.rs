@@ -16,6 +16,7 @@ pub mod net;
 pub mod openapi;
 pub mod rate_limit;
 pub mod tiles;
+pub mod witness;
 
 use std::sync::Arc;
 

@@ -171,7 +171,7 @@ pub fn run(a: ServeArgs) -> CmdResult {
 
 /// Listen on `addr` (the first address it resolves to that binds) with a
 /// backlog of [`LISTEN_BACKLOG`].
-async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+pub(crate) async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
     let mut last = None;
     for sa in tokio::net::lookup_host(addr).await? {
         let socket = if sa.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
@@ -206,7 +206,7 @@ fn print_demo_tour(url: &str, keys: &std::path::Path) {
     println!("  meent verify --server {url}                    # audit every signature, rule and the Merkle root");
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
