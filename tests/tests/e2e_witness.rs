@@ -70,8 +70,8 @@ impl Drop for WitnessProc {
     }
 }
 
-/// A ledger with `n` collectives applied, served.
-fn ledger_with(dir: &Path, n: usize) -> (Server, String) {
+/// A new ledger: its data directory and the operator's public key (hex).
+fn init_ledger(dir: &Path) -> (PathBuf, String) {
     let data = dir.join("data");
     let out = meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", ORIGIN]);
     let operator = out
@@ -80,15 +80,26 @@ fn ledger_with(dir: &Path, n: usize) -> (Server, String) {
         .and_then(|l| l.split_whitespace().next())
         .expect("the operator key")
         .to_owned();
-    let server = Server::start(&data);
+    (data, operator)
+}
+
+/// `n` collectives apply.
+fn apply(url: &str, tag: &str, n: usize) {
     let http = reqwest::blocking::Client::new();
     for i in 0..n {
-        let id = format!("collectief-{i}");
+        let id = format!("collectief-{tag}{i}");
         let key = ledger::crypto::generate_key();
         let e = sign(Kind::MemberApply, &id, &key, apply_body(&id, "Collectief", "collective"));
-        let (status, body) = post(&http, &server.url, &e);
+        let (status, body) = post(&http, url, &e);
         assert_eq!(status, 201, "{body}");
     }
+}
+
+/// A ledger with `n` collectives applied, served.
+fn ledger_with(dir: &Path, n: usize) -> (Server, String) {
+    let (data, operator) = init_ledger(dir);
+    let server = Server::start(&data);
+    apply(&server.url, "", n);
     (server, operator)
 }
 
@@ -254,4 +265,84 @@ fn a_corrupt_witness_state_is_named_and_nothing_starts() {
     let out = meent(&["witness", "serve", "--data", "x", "--key", "y", "--name", "w", "--log", "nokey"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--log"));
+}
+
+/// Polls `url` until its note is `want_size` with cosignatures by all of
+/// `ws`; the note.
+fn wait_cosigned(url: &str, want_size: u64, ws: &[witness::NamedKey]) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let note = reqwest::blocking::get(url).unwrap().text().unwrap();
+        let size = checkpoint::parse_unverified(&note).unwrap().0.size;
+        let n = witness::cosigners(&note, ws).expect("every cosignature served verifies").len();
+        if size == want_size && n == ws.len() {
+            return note;
+        }
+        assert!(std::time::Instant::now() < deadline, "{url}: size {size}, {n} cosignatures:\n{note}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_log_asks_its_witnesses_and_serves_their_cosignatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, operator_hex) = init_ledger(dir.path());
+    let log_key = format!("{ORIGIN}+{operator_hex}");
+    let start_witness = |n: &str| {
+        let (key, _) = keygen(dir.path(), n);
+        let name = format!("witness.test/{n}");
+        WitnessProc::start(&dir.path().join(n), &key, &name, &log_key)
+    };
+    let w1 = start_witness("kamer-van-commons");
+    let w2 = start_witness("buurtkas-noord");
+    let ws: Vec<witness::NamedKey> =
+        [&w1, &w2].iter().map(|w| witness::parse_key(&w.vkey, witness::COSIGNATURE_TYPE).unwrap()).collect();
+    // NAME+HEX@URL, the repository's notation for the key.
+    let target =
+        |w: &WitnessProc, k: &witness::NamedKey| format!("{}+{}@{}", k.name, hex::encode(k.key.as_bytes()), w.url);
+    let (t1, t2) = (target(&w1, &ws[0]), target(&w2, &ws[1]));
+    let args = ["--witness", t1.as_str(), "--witness", t2.as_str(), "--witness-quorum", "2"];
+    let mut server = Server::start_with(&data, &args);
+
+    // The genesis checkpoint, then every new one, cosigned by both.
+    wait_cosigned(&format!("{}/v1/checkpoint", server.url), 1, &ws);
+    apply(&server.url, "a", 3);
+    let note = wait_cosigned(&format!("{}/v1/checkpoint", server.url), 4, &ws);
+    let tiles_note = wait_cosigned(&format!("{}/tiles/checkpoint", server.url), 4, &ws);
+    assert_eq!(note, tiles_note);
+    // Still the operator's note, the cosignatures appended.
+    let operator: [u8; 32] = hex::decode(&operator_hex).unwrap().try_into().unwrap();
+    let operator = ed25519_dalek::VerifyingKey::from_bytes(&operator).unwrap();
+    assert_eq!(checkpoint::open(&note, ORIGIN, &operator).unwrap().size, 4);
+    let vkeys = [w1.vkey.clone(), w2.vkey.clone()];
+    let vk = |i: usize| vkeys[i].clone();
+    let out = meent_ok(&["verify", "--server", &server.url, "--witness", &vk(0), "--witness", &vk(1), "--quorum", "2"]);
+    assert!(out.contains("cosigned by 2 witnesses"), "{out}");
+
+    // A witness down does not slow the log: entries are acknowledged and the
+    // checkpoint published, with the other witness's cosignature.
+    drop(w2);
+    let started = std::time::Instant::now();
+    apply(&server.url, "b", 2);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "ingest waited on a witness");
+    let note = wait_cosigned(&format!("{}/v1/checkpoint", server.url), 6, &ws[..1]);
+    assert_eq!(witness::cosigners(&note, &ws).unwrap().len(), 1);
+    let out = meent(&["verify", "--server", &server.url, "--witness", &vk(0), "--witness", &vk(1), "--quorum", "2"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not by: witness.test/buurtkas-noord"));
+    meent_ok(&["verify", "--server", &server.url, "--witness", &vk(0), "--witness", &vk(1), "--quorum", "1"]);
+
+    // Restarted, the log no longer knows what the witness cosigned: its first
+    // request gets a 409 with the size, and the next one a cosignature.
+    server.stop();
+    let t1 = target(&w1, &ws[0]);
+    let server = Server::start_with(&data, &["--witness", t1.as_str()]);
+    apply(&server.url, "c", 1);
+    wait_cosigned(&format!("{}/v1/checkpoint", server.url), 7, &ws[..1]);
+
+    // Bad flags are refused before anything starts.
+    let out = meent(&["serve", "--data", data.to_str().unwrap(), "--witness", "w+00@http://x"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--witness"));
+    let out = meent(&["serve", "--data", data.to_str().unwrap(), "--witness", &t1, "--witness-quorum", "2"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--witness-quorum 2"));
 }

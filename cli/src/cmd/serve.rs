@@ -1,4 +1,5 @@
-//! `meent serve [--data DIR] [--listen ADDR] [--demo]`, and the connection
+//! `meent serve [--data DIR] [--listen ADDR] [--demo] [--witness NAME+KEY@URL…
+//! [--witness-quorum N]]`, and the connection
 //! limits: `--header-timeout-ms`, `--body-timeout-ms`, `--write-timeout-ms`,
 //! `--connections-max`, `--rate-limit on|off` (see `api::net`).
 
@@ -53,6 +54,15 @@ pub struct ServeArgs {
     /// benchmarks.
     #[arg(long, value_name = "on|off", value_enum, default_value_t = Switch::On)]
     rate_limit: Switch,
+    /// A witness to ask for cosignatures of every new checkpoint: NAME+KEY@URL,
+    /// KEY its public key in hex or its verifier key's KEYID+BASE64, URL its
+    /// add-checkpoint prefix. Repeat for more witnesses (docs/WITNESS.md).
+    #[arg(long = "witness", value_name = "NAME+KEY@URL")]
+    witnesses: Vec<String>,
+    /// How many witnesses should cosign each checkpoint; a checkpoint that
+    /// stays below it for a minute is logged (default: all of them).
+    #[arg(long, value_name = "N", requires = "witnesses")]
+    witness_quorum: Option<usize>,
 }
 
 /// A setting that is on or off.
@@ -120,6 +130,14 @@ pub fn run(a: ServeArgs) -> CmdResult {
         1024
     });
     let config = a.config(open_files);
+    let witnesses = a.witnesses.iter().map(|w| super::witness::parse_target(w)).collect::<CmdResult<Vec<_>>>()?;
+    let witness_quorum = a.witness_quorum.unwrap_or(witnesses.len());
+    if witness_quorum > witnesses.len() {
+        return Err(crate::exit::CmdError::usage(anyhow::anyhow!(
+            "--witness-quorum {witness_quorum} is more than the {} --witness given",
+            witnesses.len()
+        )));
+    }
     tracing::info!(
         "serving at most {} connections at once (open-file limit {open_files}); rate limits {}",
         config.connections_max,
@@ -152,6 +170,8 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let url = format!("http://{addr}");
         let clock = if demo_keys.is_some() { demo::clock() } else { crate::clock::shared() };
         let state = api::AppState::with_clock(log.clone(), clock);
+        super::witness::spawn_requesters(log.clone(), state.cosigned.clone(), witnesses, witness_quorum)
+            .input_ctx("cannot start the witness requests")?;
         let server = tokio::spawn(api::serve_with(listener, state, config, shutdown_signal()));
         if let Some(keys) = demo_keys {
             let (u, k) = (url.clone(), keys.dir.clone());

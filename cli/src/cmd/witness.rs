@@ -110,3 +110,179 @@ fn serve(a: WitnessServeArgs) -> CmdResult {
             .input_ctx("witness server failed")
     })
 }
+
+/// A witness a log asks for cosignatures: `NAME+KEY@URL` (`meent serve
+/// --witness`), where KEY is as in [`parse_key`] and URL the witness's
+/// submission prefix (its `add-checkpoint` is `URL/add-checkpoint`).
+#[derive(Debug, Clone)]
+pub struct WitnessTarget {
+    /// The witness's name and key.
+    pub key: NamedKey,
+    /// Its submission prefix, without a final `/`.
+    pub url: String,
+}
+
+/// Parses `NAME+KEY@URL`.
+pub fn parse_target(s: &str) -> CmdResult<WitnessTarget> {
+    let fail = |why: String| CmdError::usage(anyhow!("--witness {s:?}: {why}; give NAME+KEY@URL"));
+    let (name, rest) = s.split_once('+').ok_or_else(|| fail("no '+' after the name".into()))?;
+    let (key, url) = rest.split_once('@').ok_or_else(|| fail("no '@' before the witness's URL".into()))?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(fail(format!("{url:?} is not an http:// or https:// URL")));
+    }
+    let key =
+        parse_key(&format!("{name}+{key}"), ledger::witness::COSIGNATURE_TYPE).map_err(|e| fail(e.to_string()))?;
+    Ok(WitnessTarget { key, url: url.trim_end_matches('/').to_owned() })
+}
+
+/// Starts one thread per witness that submits every new checkpoint of `log`
+/// to it (add-checkpoint, with a consistency proof from the size the witness
+/// last cosigned) and adds the cosignatures it returns to `cosigned`. Never
+/// on the ingest path: the checkpoint is published before it is submitted.
+/// `quorum` only sets what is logged: the checkpoints that reach it, and
+/// those that do not within a minute.
+pub fn spawn_requesters(
+    log: Arc<ledger::log::Log>,
+    cosigned: Arc<ledger::witness::Cosigned>,
+    targets: Vec<WitnessTarget>,
+    quorum: usize,
+) -> std::io::Result<()> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let (l, c) = (log.clone(), cosigned.clone());
+    std::thread::Builder::new().name("witness quorum".into()).spawn(move || watch_quorum(&l, &c, quorum))?;
+    for t in targets {
+        let (log, cosigned) = (log.clone(), cosigned.clone());
+        std::thread::Builder::new()
+            .name(format!("witness {}", t.key.name))
+            .spawn(move || Requester::new(t, quorum).run(&log, &cosigned))?;
+    }
+    Ok(())
+}
+
+/// Warns once for each checkpoint that stays without its quorum of
+/// cosignatures for a minute.
+fn watch_quorum(log: &ledger::log::Log, cosigned: &ledger::witness::Cosigned, quorum: usize) {
+    let mut seen = (String::new(), std::time::Instant::now(), false);
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        let note = log.checkpoint().0;
+        let Ok((text, _)) = ledger::checkpoint::split_note(&note) else { return };
+        if text != seen.0 {
+            seen = (text.to_owned(), std::time::Instant::now(), false);
+        }
+        let have = cosigned.witnesses_for(text).len();
+        if !seen.2 && have < quorum && seen.1.elapsed() > std::time::Duration::from_secs(60) {
+            tracing::warn!("checkpoint {} has {have} of its {quorum} witness cosignatures after a minute", log.size());
+            seen.2 = true;
+        }
+    }
+}
+
+/// What a log knows of one witness.
+struct Requester {
+    target: WitnessTarget,
+    http: reqwest::blocking::Client,
+    quorum: usize,
+    /// The size it last cosigned, if known (else the first request says 0
+    /// and learns it from the 409).
+    known: Option<u64>,
+    /// The note text it last cosigned.
+    done: String,
+    /// Pause after a failure, doubled up to a minute.
+    backoff: std::time::Duration,
+}
+
+impl Requester {
+    fn new(target: WitnessTarget, quorum: usize) -> Requester {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|_| reqwest::blocking::Client::new());
+        Requester { target, http, quorum, known: None, done: String::new(), backoff: FIRST_BACKOFF }
+    }
+
+    fn run(mut self, log: &ledger::log::Log, cosigned: &ledger::witness::Cosigned) {
+        loop {
+            let note = log.checkpoint().0;
+            let Ok((text, _)) = ledger::checkpoint::split_note(&note) else { return };
+            if text == self.done {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            match self.submit(log, &note, text) {
+                Ok(Some(line)) => {
+                    cosigned.add(text, &self.target.key.name, &line);
+                    self.done = text.to_owned();
+                    self.backoff = FIRST_BACKOFF;
+                    let have = cosigned.witnesses_for(text).len();
+                    if have == self.quorum {
+                        tracing::info!("checkpoint {} reached its witness quorum ({have})", log.size());
+                    }
+                }
+                Ok(None) => {} // a 409 taught the size: ask again at once
+                Err(e) => {
+                    tracing::warn!("witness {}: {e}; retrying in {:?}", self.target.key.name, self.backoff);
+                    std::thread::sleep(self.backoff);
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// One add-checkpoint: the verified cosignature line, or `None` after a
+    /// 409 (the witness's size is then known).
+    fn submit(&mut self, log: &ledger::log::Log, note: &str, text: &str) -> Result<Option<String>, String> {
+        let size = ledger::checkpoint::parse_unverified(note).map_err(|e| e.to_string())?.0.size;
+        let old = self.known.unwrap_or(0);
+        if old > size {
+            return Err(format!("it has cosigned size {old}, more than this log's {size}"));
+        }
+        let proof = log.consistency_proof(old, size).map_err(|e| format!("no consistency proof: {e}"))?;
+        let body = ledger::witness::AddCheckpoint { old_size: old, proof, checkpoint: note.to_owned() }.to_body();
+        let url = format!("{}/add-checkpoint", self.target.url);
+        let resp = self.http.post(&url).body(body).send().map_err(|e| format!("POST {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        let answer = resp.text().map_err(|e| format!("POST {url}: {e}"))?;
+        match status {
+            200 => {
+                let line = self.cosignature(text, &answer)?;
+                self.known = Some(size);
+                Ok(Some(line))
+            }
+            409 => match answer.strip_suffix('\n').and_then(|n| n.parse::<u64>().ok()) {
+                Some(k) if Some(k) != self.known => {
+                    self.known = Some(k);
+                    Ok(None)
+                }
+                _ => Err(format!("409 Conflict with {:?}", answer.chars().take(40).collect::<String>())),
+            },
+            _ => Err(format!("{status}: {}", answer.trim_end().chars().take(300).collect::<String>())),
+        }
+    }
+
+    /// The witness's cosignature line in a 200 answer, verified against its
+    /// key over `text`.
+    fn cosignature(&self, text: &str, answer: &str) -> Result<String, String> {
+        let w = &self.target.key;
+        let (_, lines) = ledger::checkpoint::split_note(&format!("{text}\n{answer}"))
+            .map_err(|e| format!("its answer is not signature lines: {e}"))?;
+        let line = lines
+            .iter()
+            .find(|l| l.name == w.name && l.key_id == w.key_id())
+            .ok_or_else(|| "its answer has no cosignature by its key".to_owned())?;
+        ledger::witness::verify_cosignature(text, line, w).map_err(|e| e.to_string())?;
+        let mut blob = line.key_id.to_vec();
+        blob.extend_from_slice(&line.signature);
+        use base64::Engine;
+        Ok(format!("\u{2014} {} {}\n", w.name, base64::engine::general_purpose::STANDARD.encode(blob)))
+    }
+}
+
+/// How often a requester looks for a new checkpoint.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
+/// The first pause after a failure.
+const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+/// The longest pause after failures.
+const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(60);
