@@ -193,6 +193,11 @@ fn a_witness_refuses_a_split_view_and_clients_require_its_cosignature() {
     let (status, _, body) = w.add(&AddCheckpoint { old_size: 0, proof: vec![], checkpoint: note_a.clone() });
     assert_eq!((status, body.as_str()), (409, "5\n"));
     assert_eq!(w.add(&AddCheckpoint { old_size: 5, proof: vec![], checkpoint: note_c.clone() }).0, 200);
+    // A second witness over the same state is refused.
+    let (wd, wk) = (wdata.to_str().unwrap(), wkey.to_str().unwrap());
+    let second = meent(&["witness", "serve", "--data", wd, "--key", wk, "--name", name, "--log", &log_key]);
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("another witness runs on"));
 
     // A client requiring the witness: the cosigned checkpoint passes, the
     // same without its cosignature and the split view do not.
@@ -345,4 +350,47 @@ fn a_log_asks_its_witnesses_and_serves_their_cosignatures() {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--witness"));
     let out = meent(&["serve", "--data", data.to_str().unwrap(), "--witness", &t1, "--witness-quorum", "2"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--witness-quorum 2"));
+}
+
+/// `meent serve --demo` starts two witnesses run by two of its collectives
+/// and prints a `meent verify` that requires both; it passes.
+#[test]
+fn the_demo_checkpoint_is_cosigned_by_two_collectives() {
+    let mut child = meent_command()
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the demo stopped before serving:\n{banner}");
+        banner.push_str(&line);
+        if line.starts_with("meent serving") {
+            break;
+        }
+    }
+    let command = banner.lines().find(|l| l.contains("--witness")).unwrap_or_else(|| panic!("{banner}"));
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    assert_eq!(args.iter().filter(|a| **a == "--witness").count(), 2, "{command}");
+    assert!(command.contains("witness.meent.demo/energie-coop-noord+"), "{command}");
+    // The server's closer may publish a newer checkpoint at any time; its
+    // cosignatures follow within milliseconds.
+    let mut tries = 0;
+    let out = loop {
+        let out = meent(&args);
+        tries += 1;
+        if out.status.success() || tries == 20 {
+            break out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("cosigned by 2 witnesses"), "{text}");
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -130,8 +130,8 @@ pub fn run(a: ServeArgs) -> CmdResult {
         1024
     });
     let config = a.config(open_files);
-    let witnesses = a.witnesses.iter().map(|w| super::witness::parse_target(w)).collect::<CmdResult<Vec<_>>>()?;
-    let witness_quorum = a.witness_quorum.unwrap_or(witnesses.len());
+    let mut witnesses = a.witnesses.iter().map(|w| super::witness::parse_target(w)).collect::<CmdResult<Vec<_>>>()?;
+    let mut witness_quorum = a.witness_quorum.unwrap_or(witnesses.len());
     if witness_quorum > witnesses.len() {
         return Err(crate::exit::CmdError::usage(anyhow::anyhow!(
             "--witness-quorum {witness_quorum} is more than the {} --witness given",
@@ -144,7 +144,7 @@ pub fn run(a: ServeArgs) -> CmdResult {
         if config.rate_limits.is_some() { "on" } else { "off" }
     );
     // The demo's temporary directory lives as long as the server.
-    let (_tmp, log, demo_keys) = if a.demo {
+    let (demo_dir, log, demo_keys) = if a.demo {
         let tmp =
             tempfile::Builder::new().prefix("meent-demo-").tempdir().input_ctx("cannot make a temporary directory")?;
         let (keys, log) = demo::create(tmp.path())?;
@@ -170,9 +170,16 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let url = format!("http://{addr}");
         let clock = if demo_keys.is_some() { demo::clock() } else { crate::clock::shared() };
         let state = api::AppState::with_clock(log.clone(), clock);
+        // The demo's two witnesses, run by two of its collectives.
+        let demo_witnesses = match &demo_dir {
+            Some(tmp) => super::witness::start_local(tmp.path(), &log, &demo::WITNESSES).await?,
+            None => Vec::new(),
+        };
+        witness_quorum += demo_witnesses.len();
+        witnesses.extend(demo_witnesses.iter().cloned());
         super::witness::spawn_requesters(log.clone(), state.cosigned.clone(), witnesses, witness_quorum)
             .input_ctx("cannot start the witness requests")?;
-        let server = tokio::spawn(api::serve_with(listener, state, config, shutdown_signal()));
+        let server = tokio::spawn(api::serve_with(listener, state.clone(), config, shutdown_signal()));
         if let Some(keys) = demo_keys {
             let (u, k) = (url.clone(), keys.dir.clone());
             tokio::task::spawn_blocking(move || {
@@ -180,7 +187,8 @@ pub fn run(a: ServeArgs) -> CmdResult {
             })
             .await
             .input_ctx("demo seeding stopped")??;
-            print_demo_tour(&url, &keys.dir);
+            wait_for_cosignatures(&state, demo_witnesses.len()).await;
+            print_demo_tour(&url, &keys.dir, &demo_witnesses);
         }
         println!("meent serving {} ({} records) on {url}", log.origin(), log.size());
         use std::io::Write;
@@ -205,7 +213,19 @@ pub(crate) async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListene
     Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")))
 }
 
-fn print_demo_tour(url: &str, keys: &std::path::Path) {
+/// Waits (at most 10 s) until the latest checkpoint carries `n` cosignatures.
+async fn wait_for_cosignatures(state: &api::AppState, n: usize) {
+    for _ in 0..200 {
+        let note = state.log.checkpoint().0;
+        let have = ledger::checkpoint::split_note(&note).map(|(t, _)| state.cosigned.witnesses_for(t).len());
+        if have.unwrap_or(0) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn print_demo_tour(url: &str, keys: &std::path::Path, witnesses: &[super::witness::WitnessTarget]) {
     let k = keys.display();
     println!("meent demo: a temporary Amsterdam ledger, seeded through the API (keys in {k})");
     println!("  open {url}/                               # the public audit page");
@@ -224,6 +244,11 @@ fn print_demo_tour(url: &str, keys: &std::path::Path) {
     println!("  meent round list --server {url}                # then: meent round show ID --server {url}");
     println!("  meent member admit --key {k}/kamer-van-commons.pem --as kamer-van-commons --member wijkbudget-centrum --server {url}");
     println!("  meent verify --server {url}                    # audit every signature, rule and the Merkle root");
+    if !witnesses.is_empty() {
+        let flags: Vec<String> = witnesses.iter().map(|w| format!("--witness {}", w.key.witness_vkey())).collect();
+        println!("  # two collectives run witnesses that cosign each checkpoint (docs/WITNESS.md):");
+        println!("  meent verify --server {url} {} --quorum {}", flags.join(" "), witnesses.len());
+    }
 }
 
 pub(crate) async fn shutdown_signal() {

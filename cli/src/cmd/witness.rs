@@ -87,6 +87,7 @@ fn serve(a: WitnessServeArgs) -> CmdResult {
     let public = public(&a.key, &a.name)?;
     let sk = ledger::crypto::read_key_file(&a.key).input_ctx("the witness key")?;
     let witness = Witness::new(&a.name, sk, &logs).map_err(|e| CmdError::usage(anyhow!("{e}")))?;
+    let _lock = lock_dir(&a.data)?;
     let server = api::witness::WitnessServer::open(&a.data, witness).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
     let state = server.state();
     let server = Arc::new(server);
@@ -109,6 +110,33 @@ fn serve(a: WitnessServeArgs) -> CmdResult {
             .await
             .input_ctx("witness server failed")
     })
+}
+
+/// Takes the witness's data directory for this process alone (an exclusive
+/// lock on `DIR/witness.lock`, held while the returned file is open): two
+/// witnesses over one state could each cosign a different fork.
+fn lock_dir(dir: &std::path::Path) -> CmdResult<std::fs::File> {
+    std::fs::create_dir_all(dir).input_ctx(format!("cannot make {}", dir.display()))?;
+    let path = dir.join("witness.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .input_ctx(format!("cannot open {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor we own; the lock ends with the file.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(CmdError::failed(anyhow!(
+                "{} is in use: another witness runs on {}",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(file)
 }
 
 /// A witness a log asks for cosignatures: `NAME+KEY@URL` (`meent serve
@@ -286,3 +314,33 @@ const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 /// The longest pause after failures.
 const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Starts a witness for each of `collectives` on 127.0.0.1 in this runtime
+/// (`meent serve --demo`): keys in `dir/keys/witness-<id>.pem`, states in
+/// `dir/witness-<id>/`, each following `log`. Their targets, for
+/// [`spawn_requesters`].
+pub async fn start_local(
+    dir: &std::path::Path,
+    log: &ledger::log::Log,
+    collectives: &[&str],
+) -> CmdResult<Vec<WitnessTarget>> {
+    let followed = NamedKey { name: log.origin().to_owned(), key: *log.operator_key().verifying_key() };
+    let mut targets = Vec::new();
+    for id in collectives {
+        let sk = ledger::crypto::generate_key();
+        let key_file = dir.join("keys").join(format!("witness-{id}.pem"));
+        ledger::crypto::write_key_file(&key_file, &sk).input_ctx("demo witness key")?;
+        let name = format!("witness.meent.demo/{id}");
+        let public = NamedKey { name: name.clone(), key: sk.verifying_key() };
+        let witness =
+            Witness::new(&name, sk, std::slice::from_ref(&followed)).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
+        let server = api::witness::WitnessServer::open(&dir.join(format!("witness-{id}")), witness)
+            .map_err(|e| CmdError::failed(anyhow!("{e}")))?;
+        let listener = listen("127.0.0.1:0").await.input_ctx("cannot listen for a demo witness")?;
+        let url = format!("http://{}", listener.local_addr().input_ctx("no local address")?);
+        let config = api::ServeConfig::default();
+        tokio::spawn(api::witness::serve(listener, Arc::new(server), config, std::future::pending()));
+        targets.push(WitnessTarget { key: public, url });
+    }
+    Ok(targets)
+}
