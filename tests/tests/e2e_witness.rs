@@ -323,6 +323,9 @@ fn a_log_asks_its_witnesses_and_serves_their_cosignatures() {
     let vk = |i: usize| vkeys[i].clone();
     let out = meent_ok(&["verify", "--server", &server.url, "--witness", &vk(0), "--witness", &vk(1), "--quorum", "2"]);
     assert!(out.contains("cosigned by 2 witnesses"), "{out}");
+    let tiles = format!("{}/tiles", server.url);
+    let out = meent_ok(&["verify", "--tiles", &tiles, "--witness", &vk(0), "--witness", &vk(1), "--quorum", "2"]);
+    assert!(out.contains("cosigned by 2 witnesses"), "{out}");
 
     // A witness down does not slow the log: entries are acknowledged and the
     // checkpoint published, with the other witness's cosignature.
