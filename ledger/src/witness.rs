@@ -561,11 +561,13 @@ impl Witness {
 
 /// The cosignatures a log has gathered for its latest checkpoint, added to
 /// the note it serves. Cosignatures of an older checkpoint are dropped when
-/// a newer one arrives, and never attached to another note.
+/// one of a larger one arrives, never attached to another note, and one
+/// that arrives late for a smaller checkpoint is ignored.
 #[derive(Debug, Default)]
 pub struct Cosigned {
-    /// The note text and, per witness name, its cosignature line.
-    inner: RwLock<(String, BTreeMap<String, String>)>,
+    /// The checkpoint's size and note text and, per witness name, its
+    /// cosignature line.
+    inner: RwLock<(u64, String, BTreeMap<String, String>)>,
 }
 
 impl Cosigned {
@@ -575,14 +577,18 @@ impl Cosigned {
     }
 
     /// Holds `line` (a signature line ending in `\n`), `witness`'s
-    /// cosignature on the note text `text`, in place of its earlier one;
-    /// drops what was held for another text.
-    pub fn add(&self, text: &str, witness: &str, line: &str) {
+    /// cosignature on the note text `text` of a checkpoint of `size`, in
+    /// place of its earlier one. A cosignature of a larger checkpoint drops
+    /// what was held; one of a smaller checkpoint is ignored.
+    pub fn add(&self, text: &str, size: u64, witness: &str, line: &str) {
         let mut g = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if g.0 != text {
-            *g = (text.to_owned(), BTreeMap::new());
+        if g.1 != text {
+            if size < g.0 {
+                return;
+            }
+            *g = (size, text.to_owned(), BTreeMap::new());
         }
-        g.1.insert(witness.to_owned(), line.to_owned());
+        g.2.insert(witness.to_owned(), line.to_owned());
     }
 
     /// `note` with the cosignature lines held for its text appended (`note`
@@ -602,8 +608,8 @@ impl Cosigned {
     /// The cosignature lines held for the note text `text`, by witness name.
     pub fn lines_for(&self, text: &str) -> Vec<String> {
         let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        if g.0 == text {
-            g.1.values().cloned().collect()
+        if g.1 == text {
+            g.2.values().cloned().collect()
         } else {
             Vec::new()
         }
@@ -612,8 +618,8 @@ impl Cosigned {
     /// The names of the witnesses whose cosignature is held for `text`.
     pub fn witnesses_for(&self, text: &str) -> Vec<String> {
         let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        if g.0 == text {
-            g.1.keys().cloned().collect()
+        if g.1 == text {
+            g.2.keys().cloned().collect()
         } else {
             Vec::new()
         }

@@ -354,19 +354,23 @@ fn cosigned_attaches_only_to_its_checkpoint() {
     let c = Cosigned::new();
     assert_eq!(c.attach(&n10), n10);
     let (a, b) = (cosign(&text10, "a.example", &key(5), 1), cosign(&text10, "b.example", &key(6), 2));
-    c.add(&text10, "b.example", &b);
-    c.add(&text10, "a.example", &a);
+    c.add(&text10, 10, "b.example", &b);
+    c.add(&text10, 10, "a.example", &a);
     assert_eq!(c.attach(&n10), format!("{n10}{a}{b}"));
     assert_eq!(c.attach(&n12), n12);
     // A newer cosignature by the same witness replaces its older one.
     let a2 = cosign(&text10, "a.example", &key(5), 3);
-    c.add(&text10, "a.example", &a2);
+    c.add(&text10, 10, "a.example", &a2);
     assert_eq!(c.attach(&n10), format!("{n10}{a2}{b}"));
     assert_eq!(c.witnesses_for(&text10), vec!["a.example", "b.example"]);
     // A new checkpoint drops the old cosignatures.
     let a12 = cosign(&text12, "a.example", &key(5), 4);
-    c.add(&text12, "a.example", &a12);
+    c.add(&text12, 12, "a.example", &a12);
     assert_eq!(c.attach(&n10), n10);
     assert_eq!(c.attach(&n12), format!("{n12}{a12}"));
+    // A late answer for the older checkpoint changes nothing.
+    c.add(&text10, 10, "b.example", &b);
+    assert_eq!(c.attach(&n12), format!("{n12}{a12}"));
+    assert_eq!(c.attach(&n10), n10);
     assert_eq!(c.attach("not a note"), "not a note");
 }

@@ -240,8 +240,8 @@ impl Requester {
                 continue;
             }
             match self.submit(log, &note, text) {
-                Ok(Some(line)) => {
-                    cosigned.add(text, &self.target.key.name, &line);
+                Ok(Some((size, line))) => {
+                    cosigned.add(text, size, &self.target.key.name, &line);
                     self.done = text.to_owned();
                     self.backoff = FIRST_BACKOFF;
                     let have = cosigned.witnesses_for(text).len();
@@ -259,9 +259,10 @@ impl Requester {
         }
     }
 
-    /// One add-checkpoint: the verified cosignature line, or `None` after a
-    /// 409 (the witness's size is then known).
-    fn submit(&mut self, log: &ledger::log::Log, note: &str, text: &str) -> Result<Option<String>, String> {
+    /// One add-checkpoint: the checkpoint's size and the verified
+    /// cosignature line, or `None` after a 409 (the witness's size is then
+    /// known).
+    fn submit(&mut self, log: &ledger::log::Log, note: &str, text: &str) -> Result<Option<(u64, String)>, String> {
         let size = ledger::checkpoint::parse_unverified(note).map_err(|e| e.to_string())?.0.size;
         let old = self.known.unwrap_or(0);
         if old > size {
@@ -277,7 +278,7 @@ impl Requester {
             200 => {
                 let line = self.cosignature(text, &answer)?;
                 self.known = Some(size);
-                Ok(Some(line))
+                Ok(Some((size, line)))
             }
             409 => match answer.strip_suffix('\n').and_then(|n| n.parse::<u64>().ok()) {
                 Some(k) if Some(k) != self.known => {
