@@ -8,7 +8,8 @@
 //! directory fsynced before the cosignature is sent; one lock covers the
 //! decision and the write, so two requests cannot roll a log back (the race
 //! tlog-witness describes). A state file that cannot be read stops the start
-//! with its path and what is wrong with it.
+//! with its path and what is wrong with it. A checkpoint signed by a log's
+//! key but refused as inconsistent (422) is kept in `<data>/evidence/`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -62,7 +63,15 @@ impl WitnessServer {
     pub fn add_checkpoint(&self, body: &str) -> Result<String, Answer> {
         let req = AddCheckpoint::parse(body).map_err(|e| Answer::Refused(Refusal::BadRequest(e.to_string())))?;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let accepted = self.witness.decide(&state, &req).map_err(Answer::Refused)?;
+        let accepted = match self.witness.decide(&state, &req) {
+            Ok(a) => a,
+            Err(r) => {
+                if let Refusal::Inconsistent { .. } = r {
+                    self.keep_evidence(&req.checkpoint, &r);
+                }
+                return Err(Answer::Refused(r));
+            }
+        };
         let mut next = state.clone();
         next.logs.insert(accepted.checkpoint.origin.clone(), accepted.state());
         if next != *state {
@@ -74,6 +83,26 @@ impl WitnessServer {
         Ok(self.witness.cosign(&accepted, (self.clock)()))
     }
 }
+
+impl WitnessServer {
+    /// Keeps a checkpoint signed by a log's key but inconsistent with what
+    /// the witness cosigned (a split view, or a log that rewrote its
+    /// history) in `<data>/evidence/`, named by the SHA-256 of the note:
+    /// proof of the log's misbehaviour. Best effort: a failure is logged.
+    fn keep_evidence(&self, note: &str, why: &Refusal) {
+        use sha2::Digest;
+        let dir = self.path.with_file_name(EVIDENCE_DIR);
+        let file = dir.join(format!("{}.note", hex::encode(sha2::Sha256::digest(note.as_bytes()))));
+        tracing::warn!("a checkpoint signed by the log's key was refused ({why}); kept in {}", file.display());
+        if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| write_durably(&file, note.as_bytes())) {
+            tracing::error!("cannot keep the refused checkpoint in {}: {e}", file.display());
+        }
+    }
+}
+
+/// The directory, beside the state file, of refused checkpoints that were
+/// signed by a log's key (evidence of a split view).
+pub const EVIDENCE_DIR: &str = "evidence";
 
 /// Why a request got no cosignature.
 #[derive(Debug)]
@@ -108,7 +137,7 @@ impl IntoResponse for Answer {
 /// directory, fsynced, renamed over `path`, then the directory fsynced.
 fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = path.with_extension("json.tmp");
+    let tmp = path.with_extension("tmp");
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;

@@ -156,6 +156,10 @@ fn a_witness_refuses_a_split_view_and_clients_require_its_cosignature() {
     let (status, _, body) = w.add(&AddCheckpoint { old_size: 4, proof: vec![], checkpoint: note_b.clone() });
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("not consistent with the one of size 4"), "{body}");
+    // The witness keeps the operator-signed fork as evidence.
+    let evidence: Vec<_> = std::fs::read_dir(wdata.join("evidence")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(std::fs::read_to_string(&evidence[0]).unwrap(), note_b);
     // As a first contact it is told the size the witness knows.
     let (status, ct, body) = w.add(&AddCheckpoint { old_size: 0, proof: vec![], checkpoint: note_b.clone() });
     assert_eq!((status, ct.as_str(), body.as_str()), (409, "text/x.tlog.size", "4\n"));
