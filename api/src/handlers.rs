@@ -211,12 +211,12 @@ pub async fn entry_by_id(State(s): State<AppState>, Param(id): Param) -> ApiResu
     path = "/v1/checkpoint",
     tag = "log",
     responses(
-        (status = 200, description = "The signed note (origin, size, root hash, signature).", body = String, content_type = "text/plain"),
+        (status = 200, description = "The signed note (origin, size, root hash, signature), then the cosignatures of the witnesses gathered so far for it.", body = String, content_type = "text/plain"),
         (status = 400, description = "An unknown parameter.", body = ErrorBody),
     )
 )]
 pub async fn checkpoint(State(s): State<AppState>) -> Response {
-    let (note, _) = s.log.checkpoint();
+    let note = s.cosigned.attach(&s.log.checkpoint().0);
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response()
 }
 

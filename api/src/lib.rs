@@ -16,6 +16,7 @@ pub mod net;
 pub mod openapi;
 pub mod rate_limit;
 pub mod tiles;
+pub mod witness;
 
 use std::sync::Arc;
 
@@ -38,6 +39,9 @@ pub struct AppState {
     pub ingest: Ingest,
     /// The server's clock.
     pub clock: Clock,
+    /// The witnesses' cosignatures of the latest checkpoint, added to the
+    /// served checkpoint as they arrive (`meent serve --witness`).
+    pub cosigned: Arc<ledger::witness::Cosigned>,
 }
 
 impl AppState {
@@ -49,7 +53,7 @@ impl AppState {
     /// Start the writer over `log` with the given clock (tests).
     pub fn with_clock(log: Arc<Log>, clock: Clock) -> Self {
         let ingest = Ingest::start(log.clone(), clock.clone());
-        AppState { log, ingest, clock }
+        AppState { log, ingest, clock, cosigned: Arc::default() }
     }
 }
 

@@ -35,12 +35,12 @@ pub const CHECKPOINT: &str = "public, max-age=2";
         where `<N>` spans several path segments (`x001/x234/067`), which OpenAPI cannot describe: \
         see docs/TILES.md.",
     responses(
-        (status = 200, description = "The signed note (origin, size, root hash, signature).", body = String, content_type = "text/plain"),
+        (status = 200, description = "The signed note (origin, size, root hash, signature), then the cosignatures of the witnesses gathered so far for it.", body = String, content_type = "text/plain"),
         (status = 400, description = "An unknown parameter.", body = ledger::views::ErrorBody),
     )
 )]
 pub async fn checkpoint(State(s): State<AppState>) -> Response {
-    let (note, _) = s.log.checkpoint();
+    let note = s.cosigned.attach(&s.log.checkpoint().0);
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, CHECKPOINT)], note).into_response()
 }
 

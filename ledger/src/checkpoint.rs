@@ -380,6 +380,14 @@ pub fn parse_unverified(note: &str) -> Result<(Checkpoint, Vec<SignatureLine>), 
     Ok((parse_body(text)?, signatures))
 }
 
+/// Splits a note into its text (the body lines, each ending in `\n`) and
+/// its signature lines, checking only the syntax of C2SP `signed-note`
+/// (no signature is verified): what a cosigner signs over and what a
+/// client checks cosignatures against (`crate::witness`).
+pub fn split_note(note: &str) -> Result<(&str, Vec<SignatureLine>), CheckpointError> {
+    parse_note(note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,3 +38,4 @@ pub mod store;
 pub mod tiles;
 pub mod time;
 pub mod views;
+pub mod witness;

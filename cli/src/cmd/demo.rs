@@ -28,6 +28,9 @@ use crate::exit::{CmdError, CmdResult, InputContext};
 /// The registrar of the demo.
 pub const REGISTRAR: &str = "kamer-van-commons";
 
+/// The collectives that run the demo's witnesses (docs/WITNESS.md).
+pub const WITNESSES: [&str; 2] = ["energie-coop-noord", "voedselbank-west"];
+
 /// The demo's members: id, name, member_kind, legal_form, purpose.
 pub const MEMBERS: &[(&str, &str, &str, &str, &str)] = &[
     (

@@ -22,6 +22,7 @@ pub mod serve;
 pub mod source;
 pub mod tiles;
 pub mod verify;
+pub mod witness;
 
 use clap::{Parser, Subcommand};
 
@@ -99,6 +100,9 @@ enum Command {
     Release(disburse::ReleaseArgs),
     /// Withdraw your own open proposal.
     Withdraw(propose::WithdrawArgs),
+    /// A C2SP tlog-witness: `witness serve` cosigns logs' checkpoints, `witness key` prints its verifier key.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// A fund's period statement: opening, money in and out, closing, pending (text, JSON or CSV).
     Report(report::ReportArgs),
 }
@@ -106,7 +110,7 @@ enum Command {
 impl Cli {
     /// Whether this command runs the server.
     pub fn is_server(&self) -> bool {
-        matches!(self.command, Command::Serve(_))
+        matches!(self.command, Command::Serve(_) | Command::Witness(witness::WitnessCommand::Serve(_)))
     }
 }
 
@@ -141,5 +145,6 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Release(a) => disburse::release(a),
         Command::Withdraw(a) => propose::withdraw(a),
         Command::Report(a) => report::run(a),
+        Command::Witness(c) => witness::run(c),
     }
 }

@@ -1,4 +1,5 @@
-//! `meent serve [--data DIR] [--listen ADDR] [--demo]`, and the connection
+//! `meent serve [--data DIR] [--listen ADDR] [--demo] [--witness NAME+KEY@URL…
+//! [--witness-quorum N]]`, and the connection
 //! limits: `--header-timeout-ms`, `--body-timeout-ms`, `--write-timeout-ms`,
 //! `--connections-max`, `--rate-limit on|off` (see `api::net`).
 
@@ -53,6 +54,15 @@ pub struct ServeArgs {
     /// benchmarks.
     #[arg(long, value_name = "on|off", value_enum, default_value_t = Switch::On)]
     rate_limit: Switch,
+    /// A witness to ask for cosignatures of every new checkpoint: NAME+KEY@URL,
+    /// KEY its public key in hex or its verifier key's KEYID+BASE64, URL its
+    /// add-checkpoint prefix. Repeat for more witnesses (docs/WITNESS.md).
+    #[arg(long = "witness", value_name = "NAME+KEY@URL")]
+    witnesses: Vec<String>,
+    /// How many witnesses should cosign each checkpoint; a checkpoint that
+    /// stays below it for a minute is logged (default: all of them).
+    #[arg(long, value_name = "N", requires = "witnesses")]
+    witness_quorum: Option<usize>,
 }
 
 /// A setting that is on or off.
@@ -120,13 +130,21 @@ pub fn run(a: ServeArgs) -> CmdResult {
         1024
     });
     let config = a.config(open_files);
+    let mut witnesses = a.witnesses.iter().map(|w| super::witness::parse_target(w)).collect::<CmdResult<Vec<_>>>()?;
+    let mut witness_quorum = a.witness_quorum.unwrap_or(witnesses.len());
+    if witness_quorum > witnesses.len() {
+        return Err(crate::exit::CmdError::usage(anyhow::anyhow!(
+            "--witness-quorum {witness_quorum} is more than the {} --witness given",
+            witnesses.len()
+        )));
+    }
     tracing::info!(
         "serving at most {} connections at once (open-file limit {open_files}); rate limits {}",
         config.connections_max,
         if config.rate_limits.is_some() { "on" } else { "off" }
     );
     // The demo's temporary directory lives as long as the server.
-    let (_tmp, log, demo_keys) = if a.demo {
+    let (demo_dir, log, demo_keys) = if a.demo {
         let tmp =
             tempfile::Builder::new().prefix("meent-demo-").tempdir().input_ctx("cannot make a temporary directory")?;
         let (keys, log) = demo::create(tmp.path())?;
@@ -152,7 +170,16 @@ pub fn run(a: ServeArgs) -> CmdResult {
         let url = format!("http://{addr}");
         let clock = if demo_keys.is_some() { demo::clock() } else { crate::clock::shared() };
         let state = api::AppState::with_clock(log.clone(), clock);
-        let server = tokio::spawn(api::serve_with(listener, state, config, shutdown_signal()));
+        // The demo's two witnesses, run by two of its collectives.
+        let demo_witnesses = match &demo_dir {
+            Some(tmp) => super::witness::start_local(tmp.path(), &log, &demo::WITNESSES).await?,
+            None => Vec::new(),
+        };
+        witness_quorum += demo_witnesses.len();
+        witnesses.extend(demo_witnesses.iter().cloned());
+        super::witness::spawn_requesters(log.clone(), state.cosigned.clone(), witnesses, witness_quorum)
+            .input_ctx("cannot start the witness requests")?;
+        let server = tokio::spawn(api::serve_with(listener, state.clone(), config, shutdown_signal()));
         if let Some(keys) = demo_keys {
             let (u, k) = (url.clone(), keys.dir.clone());
             tokio::task::spawn_blocking(move || {
@@ -160,7 +187,8 @@ pub fn run(a: ServeArgs) -> CmdResult {
             })
             .await
             .input_ctx("demo seeding stopped")??;
-            print_demo_tour(&url, &keys.dir);
+            wait_for_cosignatures(&state, demo_witnesses.len()).await;
+            print_demo_tour(&url, &keys.dir, &demo_witnesses);
         }
         println!("meent serving {} ({} records) on {url}", log.origin(), log.size());
         use std::io::Write;
@@ -171,7 +199,7 @@ pub fn run(a: ServeArgs) -> CmdResult {
 
 /// Listen on `addr` (the first address it resolves to that binds) with a
 /// backlog of [`LISTEN_BACKLOG`].
-async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+pub(crate) async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
     let mut last = None;
     for sa in tokio::net::lookup_host(addr).await? {
         let socket = if sa.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
@@ -185,7 +213,19 @@ async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
     Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")))
 }
 
-fn print_demo_tour(url: &str, keys: &std::path::Path) {
+/// Waits (at most 10 s) until the latest checkpoint carries `n` cosignatures.
+async fn wait_for_cosignatures(state: &api::AppState, n: usize) {
+    for _ in 0..200 {
+        let note = state.log.checkpoint().0;
+        let have = ledger::checkpoint::split_note(&note).map(|(t, _)| state.cosigned.witnesses_for(t).len());
+        if have.unwrap_or(0) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn print_demo_tour(url: &str, keys: &std::path::Path, witnesses: &[super::witness::WitnessTarget]) {
     let k = keys.display();
     println!("meent demo: a temporary Amsterdam ledger, seeded through the API (keys in {k})");
     println!("  open {url}/                               # the public audit page");
@@ -204,9 +244,14 @@ fn print_demo_tour(url: &str, keys: &std::path::Path) {
     println!("  meent round list --server {url}                # then: meent round show ID --server {url}");
     println!("  meent member admit --key {k}/kamer-van-commons.pem --as kamer-van-commons --member wijkbudget-centrum --server {url}");
     println!("  meent verify --server {url}                    # audit every signature, rule and the Merkle root");
+    if !witnesses.is_empty() {
+        let flags: Vec<String> = witnesses.iter().map(|w| format!("--witness {}", w.key.witness_vkey())).collect();
+        println!("  # two collectives run witnesses that cosign each checkpoint (docs/WITNESS.md):");
+        println!("  meent verify --server {url} {} --quorum {}", flags.join(" "), witnesses.len());
+    }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

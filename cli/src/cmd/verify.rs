@@ -1,4 +1,5 @@
-//! `meent verify (--server URL | --data DIR | --log FILE | --tiles URL_OR_DIR) [--trusted CHECKPOINT]`
+//! `meent verify (--server URL | --data DIR | --log FILE | --tiles URL_OR_DIR) [--trusted CHECKPOINT]
+//! [--witness NAME+KEY… [--quorum N]]`
 
 use std::path::PathBuf;
 
@@ -7,6 +8,7 @@ use base64::Engine;
 use clap::Args;
 use ledger::audit::{AuditReport, Auditor};
 use ledger::tiles::audit::TilesAuditError;
+use ledger::witness::{parse_key, NamedKey, COSIGNATURE_TYPE};
 use serde_json::json;
 
 use super::source::{claimed_size, LogSource};
@@ -34,22 +36,74 @@ pub struct VerifyArgs {
     /// A checkpoint saved earlier: the log must be consistent with it.
     #[arg(long)]
     trusted: Option<PathBuf>,
+    /// A witness whose cosignature counts: NAME+HEXKEY or its verifier key
+    /// NAME+KEYID+BASE64 (`meent witness key`). Repeat for more witnesses.
+    #[arg(long = "witness", value_name = "NAME+KEY")]
+    witnesses: Vec<String>,
+    /// How many of the --witness witnesses must have cosigned the checkpoint
+    /// (default: all of them).
+    #[arg(long, value_name = "N", requires = "witnesses")]
+    quorum: Option<usize>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }
 
+impl VerifyArgs {
+    /// The witnesses and the quorum, checked.
+    fn witness_policy(&self) -> CmdResult<(Vec<NamedKey>, usize)> {
+        let ws = self
+            .witnesses
+            .iter()
+            .map(|w| parse_key(w, COSIGNATURE_TYPE).map_err(|e| CmdError::usage(anyhow!("--witness: {e}"))))
+            .collect::<CmdResult<Vec<_>>>()?;
+        let quorum = self.quorum.unwrap_or(ws.len());
+        if quorum > ws.len() {
+            return Err(CmdError::usage(anyhow!("--quorum {quorum} is more than the {} --witness given", ws.len())));
+        }
+        Ok((ws, quorum))
+    }
+}
+
+/// Checks the witnesses' cosignatures on `note`: the names of those that
+/// cosigned, if any witness is required.
+fn check_cosignatures(note: &str, ws: &[NamedKey], quorum: usize) -> CmdResult<Option<Vec<String>>> {
+    if ws.is_empty() {
+        return Ok(None);
+    }
+    ledger::witness::check_quorum(note, ws, quorum).map(Some).map_err(|e| CmdError::failed(anyhow!("{e}")))
+}
+
 /// Audit the log; exit 1 naming the first bad record.
 pub fn run(a: VerifyArgs) -> CmdResult {
+    let (witnesses, quorum) = a.witness_policy()?;
     if let Some(location) = &a.tiles {
+        let cosigned = if witnesses.is_empty() {
+            None
+        } else {
+            let note = tiles_checkpoint(location)?;
+            let cosigned = check_cosignatures(&note, &witnesses, quorum)?;
+            Some((note, cosigned))
+        };
         let report = verify_tiles(location, read_trusted(&a)?.as_deref())?;
-        print_report(&report, a.json);
+        if let Some((note, _)) = &cosigned {
+            let (cp, _) = ledger::checkpoint::parse_unverified(note).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
+            if cp != report.checkpoint {
+                return Err(CmdError::failed(anyhow!(
+                    "the checkpoint changed while it was verified (size {} cosigned, size {} audited); run again",
+                    cp.size,
+                    report.checkpoint.size
+                )));
+            }
+        }
+        print_report(&report, cosigned.and_then(|c| c.1).as_deref(), a.json);
         return Ok(());
     }
     let server = super::source::default_server(a.server.clone(), a.data.is_some() || a.log.is_some());
     let source = LogSource::from_args(a.data.as_deref(), server.as_deref(), a.log.as_deref())?;
     let trusted = read_trusted(&a)?;
     let note = source.checkpoint(a.checkpoint.as_deref())?;
+    let cosigned = check_cosignatures(&note, &witnesses, quorum)?;
     let size = claimed_size(&note)?;
     let bar = progress::bar(size, "verifying");
     let mut auditor = Auditor::new();
@@ -61,8 +115,19 @@ pub fn run(a: VerifyArgs) -> CmdResult {
     bar.finish_and_clear();
     result?;
     let report = auditor.finish(&note, trusted.as_deref()).map_err(|e| CmdError::failed(anyhow!("{e}")))?;
-    print_report(&report, a.json);
+    print_report(&report, cosigned.as_deref(), a.json);
     Ok(())
+}
+
+/// The checkpoint of a tiles copy.
+fn tiles_checkpoint(location: &str) -> CmdResult<String> {
+    use ledger::tiles::audit::TileReader;
+    let reader = super::tiles::Tiles::open(location)?;
+    let bytes = reader
+        .read("checkpoint")
+        .map_err(|e| CmdError::io(anyhow!("{e}")))?
+        .ok_or_else(|| CmdError::failed(anyhow!("{location} has no checkpoint")))?;
+    String::from_utf8(bytes).map_err(|_| CmdError::failed(anyhow!("the checkpoint of {location} is not UTF-8")))
 }
 
 /// The `--trusted` checkpoint's text, if given.
@@ -90,13 +155,14 @@ fn verify_tiles(location: &str, trusted: Option<&str>) -> CmdResult<AuditReport>
     })
 }
 
-fn print_report(report: &AuditReport, json: bool) {
+fn print_report(report: &AuditReport, cosigned: Option<&[String]>, json: bool) {
     let root = base64::engine::general_purpose::STANDARD.encode(report.root);
     if json {
         println!(
             "{}",
             json!({"ok": true, "origin": report.checkpoint.origin, "size": report.size, "root": root,
-                   "trusted_size": report.trusted.as_ref().map(|t| t.size), "members": report.state.register.len()})
+                   "trusted_size": report.trusted.as_ref().map(|t| t.size), "members": report.state.register.len(),
+                   "cosigned_by": cosigned})
         );
     } else {
         println!("ok: {} records of {} verified", report.size, report.checkpoint.origin);
@@ -104,6 +170,9 @@ fn print_report(report: &AuditReport, json: bool) {
         println!("  root {root} matches the checkpoint signed by the operator");
         if let Some(t) = &report.trusted {
             println!("  consistent with the trusted checkpoint of size {}", t.size);
+        }
+        if let Some(names) = cosigned {
+            println!("  cosigned by {} witnesses: {}", names.len(), names.join(", "));
         }
     }
 }
