@@ -68,9 +68,9 @@ pub struct SledStore {
     /// The last signed checkpoint written, until the flush after which
     /// [`HIGH_WATER_FILE`] records it.
     unflushed_note: std::sync::Mutex<Option<Vec<u8>>>,
-    /// The flushed checkpoint not yet in [`HIGH_WATER_FILE`], and when that
-    /// file was last written (see [`HIGH_WATER_EVERY`]).
-    high_water: std::sync::Mutex<HighWater>,
+    /// [`HIGH_WATER_FILE`], open for writing in place once first written,
+    /// with the length written last.
+    high_water: std::sync::Mutex<Option<(std::fs::File, usize)>>,
     /// A read-only open that found records missing (see [`HIGH_WATER_FILE`]): what.
     damage: Option<String>,
     /// A read-only open that met a bad segment while it built the id index:
@@ -85,25 +85,11 @@ pub struct SledStore {
 /// acknowledged), written after each flush. sled reads its log up to the
 /// first damaged message and silently drops the rest; the store's own
 /// checkpoint then is an older one and the shorter log is consistent. This
-/// file is how opening sees that records were lost. It is replaced by rename
-/// without its own fsync, at most every [`HIGH_WATER_EVERY`] and when the
-/// store is dropped (it may lag, never lead: it is written after the flush);
-/// an empty one (a crash mid-write) is ignored.
+/// file is how opening sees that records were lost. It is written in place
+/// after each flush, without its own fsync (it may lag after a crash, never
+/// lead: it is written after the flush); an empty one (a crash right after
+/// it was created) is ignored.
 pub const HIGH_WATER_FILE: &str = "acknowledged.checkpoint";
-
-/// [`HIGH_WATER_FILE`] is written at most this often under a stream of
-/// flushes (creating and renaming a file after every flush cost the flusher
-/// about as much as the flush), and always when the store is dropped: it
-/// lags the acknowledged records by at most this long, or by what a crash
-/// kept from reaching the disk.
-pub const HIGH_WATER_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// The flushed checkpoint waiting for [`HIGH_WATER_FILE`].
-#[derive(Default)]
-struct HighWater {
-    pending: Option<Vec<u8>>,
-    last_written: Option<std::time::Instant>,
-}
 
 /// The size a checkpoint note claims (its first lines: origin, size, root).
 fn note_size(note: &[u8]) -> Option<u64> {
@@ -445,7 +431,7 @@ impl SledStore {
         }
         Ok(SledStore {
             unflushed_note: std::sync::Mutex::new(None),
-            high_water: std::sync::Mutex::new(HighWater::default()),
+            high_water: std::sync::Mutex::new(None),
             damage,
             db,
             tree,
@@ -565,27 +551,29 @@ impl SledStore {
 }
 
 impl SledStore {
-    /// Record the pending flushed checkpoint in [`HIGH_WATER_FILE`] (through
-    /// a temporary file and a rename, without its own fsync). Best effort: a
-    /// file that lags only weakens the check at the next open.
-    fn write_high_water(&self, hw: &mut HighWater) {
-        let Some(note) = hw.pending.take() else { return };
-        hw.last_written = Some(std::time::Instant::now());
-        let path = self.snapshot_path.with_file_name(HIGH_WATER_FILE);
-        let tmp = path.with_extension("checkpoint.tmp");
-        if let Err(e) = std::fs::write(&tmp, &note).and_then(|()| std::fs::rename(&tmp, &path)) {
-            tracing::warn!("cannot record the acknowledged checkpoint in {}: {e}", path.display());
+    /// Record a flushed checkpoint in [`HIGH_WATER_FILE`]: written in place
+    /// at its start, without its own fsync. Best effort: a file that lags only
+    /// weakens the check at the next open. (Replacing the file by a new one
+    /// and a rename after every flush cost the flusher about as much CPU as
+    /// the flush itself, and made the file system write it at once.) A note
+    /// only grows (its size line gains digits, the rest keeps its length);
+    /// a shorter one cuts the file to its length.
+    fn write_high_water(&self, note: &[u8]) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let mut hw = self.high_water.lock().unwrap_or_else(|p| p.into_inner());
+        if hw.is_none() {
+            let path = self.snapshot_path.with_file_name(HIGH_WATER_FILE);
+            let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path)?;
+            let len = file.metadata()?.len() as usize;
+            *hw = Some((file, len));
         }
-    }
-}
-
-impl Drop for SledStore {
-    fn drop(&mut self) {
-        let hw = self.high_water.get_mut().unwrap_or_else(|p| p.into_inner());
-        if hw.pending.is_some() {
-            let mut hw = std::mem::take(hw);
-            self.write_high_water(&mut hw);
+        let Some((file, len)) = hw.as_mut() else { return Ok(()) };
+        file.write_all_at(note, 0)?;
+        if note.len() < *len {
+            file.set_len(note.len() as u64)?;
         }
+        *len = note.len();
+        Ok(())
     }
 }
 
@@ -617,12 +605,11 @@ impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         let note = self.unflushed_note.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.db.flush().map_err(engine)?;
-        let mut hw = self.high_water.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(note) = note {
-            hw.pending = Some(note);
-        }
-        if hw.last_written.is_none_or(|t| t.elapsed() >= HIGH_WATER_EVERY) {
-            self.write_high_water(&mut hw);
+            if let Err(e) = self.write_high_water(&note) {
+                let path = self.snapshot_path.with_file_name(HIGH_WATER_FILE);
+                tracing::warn!("cannot record the acknowledged checkpoint in {}: {e}", path.display());
+            }
         }
         Ok(())
     }

@@ -140,52 +140,69 @@ pub fn audit<R: TileReader>(
     // is wrong is known once the records are compared with the checkpoint.
     let mut differs: Option<(TilesAuditError, TilesAuditError)> = None;
     let bundles = size.div_ceil(TILE_WIDTH);
-    let mut next = 0u64;
-    while next < bundles {
-        let batch: Vec<u64> = (next..bundles.min(next + BATCH_BUNDLES as u64)).collect();
-        next += batch.len() as u64;
-        let fetched: Vec<Result<Fetched, TilesAuditError>> = batch
-            .par_iter()
-            .map(|&n| {
+    // The bundles from `start` on, BATCH_BUNDLES of them at most, fetched in parallel.
+    let fetch_batch = |start: u64| -> Vec<Result<Fetched, TilesAuditError>> {
+        (start..bundles.min(start + BATCH_BUNDLES as u64))
+            .into_par_iter()
+            .map(|n| {
                 let width = (size - n * TILE_WIDTH).min(TILE_WIDTH) as u16;
                 let (bundle, tile) = (TileId::entries(n, width), TileId::hashes(0, n, width));
                 Ok((bundle, fetch(reader, bundle)?, tile, fetch(reader, tile)?))
             })
-            .collect();
-        for item in fetched {
-            let (bundle, bundle_bytes, tile, tile_bytes) = item?;
-            let entries = decode_bundle(&bundle_bytes, usize::from(bundle.width))
-                .map_err(|e| tile_error(bundle, format!("malformed: {e}")))?;
-            let leaves: Vec<Vec<u8>> = entries.iter().map(|e| e.to_vec()).collect();
-            auditor.push(&leaves).map_err(|e| tile_error(bundle, e.to_string()))?;
-            if bundle.index == 0 {
-                check_signature(&note, &leaves[0]).map_err(cp_error)?;
-            }
-            let hashes: Vec<Hash> = leaves.par_iter().map(|l| merkle::leaf_hash(l)).collect();
-            for h in &hashes {
-                frontier.push(*h).map_err(|e| tile_error(bundle, e.to_string()))?;
-            }
-            let first = bundle.index * TILE_WIDTH;
-            if let Err(tile_wrong) = check_hashes(tile, &tile_bytes, &hashes, |i| {
-                format!("the leaf hash of record {} in {}", first + i as u64, bundle.path())
-            }) {
-                if differs.is_none() {
-                    let seq = first + first_difference(&tile_bytes, &hashes) as u64;
-                    let bundle_wrong = tile_error(
+            .collect()
+    };
+    let mut next = 0u64;
+    let mut fetched = fetch_batch(0);
+    while !fetched.is_empty() {
+        next += fetched.len() as u64;
+        // The next batch is fetched while this one is replayed (the replay is
+        // mostly one thread's work: the rules, in order).
+        let (following, replayed) = std::thread::scope(|scope| {
+            let following = scope.spawn(|| fetch_batch(next));
+            let replayed = (|| -> Result<(), TilesAuditError> {
+                for item in std::mem::take(&mut fetched) {
+                    let (bundle, bundle_bytes, tile, tile_bytes) = item?;
+                    let entries = decode_bundle(&bundle_bytes, usize::from(bundle.width))
+                        .map_err(|e| tile_error(bundle, format!("malformed: {e}")))?;
+                    let leaves: Vec<Vec<u8>> = entries.iter().map(|e| e.to_vec()).collect();
+                    auditor.push(&leaves).map_err(|e| tile_error(bundle, e.to_string()))?;
+                    if bundle.index == 0 {
+                        check_signature(&note, &leaves[0]).map_err(cp_error)?;
+                    }
+                    let hashes: Vec<Hash> = leaves.par_iter().map(|l| merkle::leaf_hash(l)).collect();
+                    for h in &hashes {
+                        frontier.push(*h).map_err(|e| tile_error(bundle, e.to_string()))?;
+                    }
+                    let first = bundle.index * TILE_WIDTH;
+                    if let Err(tile_wrong) = check_hashes(tile, &tile_bytes, &hashes, |i| {
+                        format!("the leaf hash of record {} in {}", first + i as u64, bundle.path())
+                    }) {
+                        if differs.is_none() {
+                            let seq = first + first_difference(&tile_bytes, &hashes) as u64;
+                            let bundle_wrong = tile_error(
                         bundle,
                         format!(
                             "record {seq} was altered: its leaf hash is not the one in {}, and the records do not give the checkpoint's root",
                             tile.path()
                         ),
                     );
-                    differs = Some((tile_wrong, bundle_wrong));
+                            differs = Some((tile_wrong, bundle_wrong));
+                        }
+                    }
+                    if tile.is_full() {
+                        upper.push(full_tile_root(&hashes));
+                    }
+                    progress(auditor.size(), size);
                 }
-            }
-            if tile.is_full() {
-                upper.push(full_tile_root(&hashes));
-            }
-            progress(auditor.size(), size);
-        }
+                Ok(())
+            })();
+            (following.join(), replayed)
+        });
+        replayed?;
+        fetched = following.map_err(|_| TilesAuditError::Read {
+            path: "tile/entries".into(),
+            reason: "the fetching thread panicked".into(),
+        })?;
     }
     if let Some((tile_wrong, bundle_wrong)) = differs {
         return Err(if frontier.root() == cp.root { tile_wrong } else { bundle_wrong });
