@@ -126,7 +126,8 @@ fn tiles_are_served_copied_updated_and_audited() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");
-    let (_, reg_pk) = keygen(dir, "registrar");
+    let (reg_path, reg_pk) = keygen(dir, "registrar");
+    let reg_key = load_key(&reg_path);
     let registrar = format!("kamer-van-commons={reg_pk}");
     meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/tiles", "--registrar", &registrar]);
 
@@ -266,30 +267,45 @@ fn tiles_benchmark() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");
-    let (_, reg_pk) = keygen(dir, "registrar");
+    let (reg_path, reg_pk) = keygen(dir, "registrar");
+    let reg_key = load_key(&reg_path);
     let registrar = format!("kamer-van-commons={reg_pk}");
     meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/tiles", "--registrar", &registrar]);
     let grow = |to: u64| {
         let log = ledger::log::Log::open(&data).unwrap();
         while log.size() < to {
+            // Applications, each admitted in the same group (at most 20 000
+            // may be pending), the last one alone if one record is left.
             let n = (to - log.size()).min(4096) as usize;
             let base = log.size();
+            let reg_key = &reg_key;
             let group: Vec<_> = std::thread::scope(|s| {
                 let halves: Vec<_> = (0..2)
                     .map(|h| {
                         s.spawn(move || {
-                            (0..n)
+                            (0..n.div_ceil(2))
                                 .filter(|i| i % 2 == h)
                                 .map(|i| {
                                     let id = format!("collectief-{}", base as usize + i);
                                     let key = ledger::crypto::generate_key();
-                                    sign(Kind::MemberApply, &id, &key, apply_body(&id, "Collectief", "collective"))
+                                    let apply =
+                                        sign(Kind::MemberApply, &id, &key, apply_body(&id, "Collectief", "collective"));
+                                    let admit = sign(
+                                        Kind::MemberAdmit,
+                                        "kamer-van-commons",
+                                        reg_key,
+                                        serde_json::json!({"member": id}),
+                                    );
+                                    (apply, admit)
                                 })
                                 .collect::<Vec<_>>()
                         })
                     })
                     .collect();
-                halves.into_iter().flat_map(|h| h.join().unwrap()).collect()
+                let pairs: Vec<_> = halves.into_iter().flat_map(|h| h.join().unwrap()).collect();
+                let (mut applies, admits): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+                applies.extend(admits.into_iter().take(n / 2));
+                applies
             });
             assert!(log.append(group, chrono::Utc::now()).iter().all(|r| r.is_ok()));
         }
