@@ -126,6 +126,11 @@ round-projects-n = projects: { $n }
 round-ballots-n = Ballots: { $n }
 fund-reconciliations = Reconciliations with the bank
 fund-reconciliations-caption = Bank statements reconciled with the log
+fund-downloads = Downloads
+statement-year-so-far = Period statement { $year } up to today
+statement-year = Period statement { $year }
+fund-flows-download = Every money movement
+download-csv-nl = CSV for Excel in Dutch
 
 ## Columns
 col-balance = Balance
@@ -251,7 +256,15 @@ round-outcome = Result
 round-voters = Voters: { $n }
 round-total-cost = The selected projects cost { $amount } together.
 round-released = Not spent and back in the fund: { $amount }.
-round-per-voter = Budget per voter: { $share }
+round-per-voter = The share each voter paid from (after the Add1 steps): { $share }
+round-voter-share = Each voter's share: { $budget } ÷ { $n } voters = { $share }.
+amount-exact = { $amount } (exactly { $exact })
+share-full = { $n } × { $amount }
+share-capped = { $n } paid { $amount } together (all they had left)
+share-greedy = from the common budget
+share-free = costs nothing
+col-voter-paid = Paid of their share
+voter-paid-of = { $paid } of { $share }
 round-add1 = Add1 steps (one euro more per voter): { $n }
 round-order = Order of selection: { $list }
 round-payments-caption = What each selected project cost its supporters

@@ -126,6 +126,11 @@ round-projects-n = projecten: { $n }
 round-ballots-n = Stembiljetten: { $n }
 fund-reconciliations = Afstemmingen met de bank
 fund-reconciliations-caption = Bankafschriften die met het logboek zijn afgestemd
+fund-downloads = Downloads
+statement-year-so-far = Periodeoverzicht { $year } tot vandaag
+statement-year = Periodeoverzicht { $year }
+fund-flows-download = Alle geldstromen
+download-csv-nl = CSV voor Excel (Nederlands)
 
 ## Kolommen
 col-balance = Saldo
@@ -251,7 +256,15 @@ round-outcome = Uitslag
 round-voters = Kiezers: { $n }
 round-total-cost = Samen kosten de gekozen projecten { $amount }.
 round-released = Niet besteed en terug in het fonds: { $amount }.
-round-per-voter = Budget per kiezer: { $share }
+round-per-voter = Het deel waaruit elke kiezer betaalde (na de Add1-stappen): { $share }
+round-voter-share = Deel van elke kiezer: { $budget } ÷ { $n } kiezers = { $share }.
+amount-exact = { $amount } (precies { $exact })
+share-full = { $n } × { $amount }
+share-capped = { $n } betaalden samen { $amount } (alles wat ze nog hadden)
+share-greedy = uit het gezamenlijke budget
+share-free = kost niets
+col-voter-paid = Betaald van hun deel
+voter-paid-of = { $paid } van { $share }
 round-add1 = Add1-stappen (per kiezer een euro erbij): { $n }
 round-order = Volgorde van kiezen: { $list }
 round-payments-caption = Wat elk gekozen project zijn steunbetuigers kostte

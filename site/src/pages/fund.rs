@@ -192,12 +192,47 @@ pub struct ChartRow {
     pub value: String,
 }
 
+/// A period statement to download (`GET /v1/funds/{id}/statement`).
+pub struct StatementLink {
+    /// What period, in words.
+    pub label: String,
+    /// The first day, `YYYY-MM-DD`.
+    pub from: String,
+    /// The last day, `YYYY-MM-DD`.
+    pub to: String,
+}
+
+/// This year's statement up to today and, when the fund was created before
+/// this year, last year's (UTC days, as the statement counts them).
+fn statement_links(w: &W<'_>, ctx: &Ctx, created: chrono::DateTime<chrono::Utc>) -> Vec<StatementLink> {
+    use chrono::Datelike;
+    let today = ctx.now.date_naive();
+    let year = today.year();
+    let mut links = vec![StatementLink {
+        label: w.tr.t1("statement-year-so-far", "year", &year),
+        from: format!("{year}-01-01"),
+        to: today.format("%Y-%m-%d").to_string(),
+    }];
+    if created.year() < year {
+        let last = year - 1;
+        links.push(StatementLink {
+            label: w.tr.t1("statement-year", "year", &last),
+            from: format!("{last}-01-01"),
+            to: format!("{last}-12-31"),
+        });
+    }
+    links
+}
+
 /// The fund page.
 #[derive(Template)]
 #[template(path = "fund.html")]
 pub struct FundPage {
     /// The frame.
     pub c: Head,
+    /// Period statements to download: this year so far, and last year when
+    /// the fund existed then.
+    pub statements: Vec<StatementLink>,
     /// The fund's id.
     pub id: String,
     /// Name.
@@ -520,6 +555,7 @@ pub fn fund(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
         .collect();
     let page = FundPage {
         c: Head::new(ctx, &origin_of(state), v.name.clone()),
+        statements: statement_links(&w, ctx, v.created_at.instant()),
         id: v.id.as_str().to_string(),
         name: v.name.clone(),
         purpose: v.purpose.clone(),
