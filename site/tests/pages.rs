@@ -251,3 +251,59 @@ async fn the_fund_page_shows_the_money_trail_and_charts() {
     let (s, _) = get(&w, "/site/verify.js").await;
     assert_eq!(s, StatusCode::OK);
 }
+
+/// After two key rotations the member view says from which record each key
+/// signs: every record the member authored carries the key in force at its
+/// position by that history (what verify.js checks), the ledger refuses a
+/// record signed with a rotated-out key, and the member page shows the
+/// history.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_member_view_tells_which_key_signed_where() {
+    let mut w = world();
+    let mut rotations = Vec::new();
+    for round in 0..2 {
+        let new = ledger::crypto::generate_key();
+        let body = serde_json::json!({"new_key": ledger::crypto::PublicKey::from(new.verifying_key()).to_hex()});
+        rotations.push(w.log.size());
+        w.ok("care", ledger::entry::Kind::KeyRotate, body);
+        let old = w.keys.insert("care".into(), new).unwrap();
+        w.ok(
+            "care",
+            ledger::entry::Kind::Contribution,
+            serde_json::json!({"fund": "warmte", "amount": "1.00", "reference": format!("K-{round}")}),
+        );
+        // The rotated-out key signs nothing any more.
+        let stale = ledger::entry::sign_entry(
+            ledger::entry::Kind::Contribution,
+            &"care".parse().unwrap(),
+            &old,
+            &ledger::time::Timestamp::from_instant(w.now),
+            serde_json::json!({"fund": "warmte", "amount": "1.00", "reference": "STALE"}),
+        )
+        .unwrap();
+        assert!(w.log.append(vec![stale], w.now).remove(0).is_err(), "a rotated-out key was accepted");
+    }
+    let state = w.log.state();
+    let m = ledger::views::MemberView::of(state.register.member(&"care".parse().unwrap()).unwrap());
+    drop(state);
+    let changes: Vec<u64> = rotations.iter().map(|r| r + 1).collect();
+    assert_eq!(m.key_changes, changes, "one change per rotation, from the record after it");
+    assert_eq!(m.previous_keys.len(), 2);
+    let in_force = |seq: u64| match m.key_changes.iter().position(|c| seq < *c) {
+        Some(i) => m.previous_keys[i],
+        None => m.key,
+    };
+    let (records, _) = w.log.records(0, 10_000).unwrap();
+    let mut seen = 0;
+    for bytes in records {
+        let rec = ledger::record::Record::from_leaf_bytes(&bytes).unwrap();
+        if rec.entry.author.to_string() == "care" {
+            assert_eq!(rec.entry.key, in_force(rec.seq), "record {}", rec.seq);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "{seen}");
+    let (_, page) = get(&w, "/en/members/care").await;
+    assert!(page.contains(&format!("(signs from record {} on)", changes[1])), "{page}");
+    assert!(page.contains(&format!("(signed up to record {})", changes[0] - 1)), "{page}");
+}
