@@ -307,3 +307,60 @@ async fn the_member_view_tells_which_key_signed_where() {
     assert!(page.contains(&format!("(signs from record {} on)", changes[1])), "{page}");
     assert!(page.contains(&format!("(signed up to record {})", changes[0] - 1)), "{page}");
 }
+
+/// A fund with more movements than a page holds: the fund page shows the
+/// latest, links to older ones, and following the links shows every
+/// movement once; a bad cursor is a 400 page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_money_trail_is_paged() {
+    let w = world();
+    for i in 0..60 {
+        w.ok(
+            "food",
+            ledger::entry::Kind::Contribution,
+            serde_json::json!({"fund": "warmte", "amount": "2.00", "reference": format!("P-{i}")}),
+        );
+    }
+    let all: Vec<u64> = {
+        let s = w.log.state();
+        let f = s.funds.fund(&"warmte".parse().unwrap()).unwrap();
+        let mut v: Vec<u64> = f.contributions.iter().map(|c| s.funds.contributions[c].seq).collect();
+        v.extend(f.incomes.iter().map(|i| s.funds.incomes[i].seq));
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v
+    };
+    assert_eq!(all.len(), 63);
+    let section = |page: &str| -> (Vec<u64>, Option<String>, bool) {
+        let at = page.find("<section aria-labelledby=\"h-in\">").unwrap();
+        let sec = &page[at..at + page[at..].find("</section>").unwrap()];
+        let seqs = sec
+            .match_indices("<tr data-seq=\"")
+            .map(|(i, m)| sec[i + m.len()..].split('"').next().unwrap().parse().unwrap())
+            .collect();
+        let older = sec.find("?in_before=").map(|i| sec[i + 11..].split('#').next().unwrap().to_string());
+        (seqs, older, sec.contains("href=\"/en/funds/warmte#h-in\""))
+    };
+    let (s, first) = get(&w, "/en/funds/warmte").await;
+    assert_eq!(s, StatusCode::OK);
+    let (mut seen, mut older, newest) = section(&first);
+    assert_eq!(seen.len(), 25);
+    assert!(!newest, "the latest page links to itself");
+    let mut pages = 1;
+    while let Some(b) = older {
+        let (s, page) = get(&w, &format!("/en/funds/warmte?in_before={b}")).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(page.contains(&format!("href=\"/nl/funds/warmte?in_before={b}\"")), "the switch keeps the page");
+        let (seqs, next, newest) = section(&page);
+        assert!(newest, "an older page links back to the latest");
+        assert!(seqs.iter().all(|s| *s < b.parse::<u64>().unwrap()));
+        seen.extend(seqs);
+        older = next;
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, all, "every movement once, latest first");
+    for bad in ["in_before=x", "out_before=-1", "before=3"] {
+        let (s, _) = get(&w, &format!("/nl/funds/warmte?{bad}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}

@@ -19,7 +19,7 @@ mod governance;
 mod log;
 mod member;
 
-pub use fund::fund;
+pub use fund::{fund, fund_page, Trail};
 pub use governance::{proposal, round};
 pub use log::{entry, log, overview, LOG_PAGE};
 pub use member::member;
