@@ -283,9 +283,7 @@ async fn the_member_view_tells_which_key_signed_where() {
         .unwrap();
         assert!(w.log.append(vec![stale], w.now).remove(0).is_err(), "a rotated-out key was accepted");
     }
-    let state = w.log.state();
-    let m = ledger::views::MemberView::of(state.register.member(&"care".parse().unwrap()).unwrap());
-    drop(state);
+    let m = ledger::views::MemberView::of(w.log.state().register.member(&"care".parse().unwrap()).unwrap());
     let changes: Vec<u64> = rotations.iter().map(|r| r + 1).collect();
     assert_eq!(m.key_changes, changes, "one change per rotation, from the record after it");
     assert_eq!(m.previous_keys.len(), 2);
