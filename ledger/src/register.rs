@@ -56,7 +56,8 @@ pub struct Member {
     /// the first record signed with the key that replaced
     /// `previous_keys[i]` (a rotation's next record; the record a recovery
     /// came into force at). `previous_keys[i]` signed the records before it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Always written and required: a state snapshot from before it existed
+    /// does not load, so the log is replayed and the history is complete.
     pub key_changes: Vec<Seq>,
     /// The record of its application (or genesis).
     pub applied_seq: Seq,
