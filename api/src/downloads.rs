@@ -41,6 +41,24 @@ pub enum ExportFormat {
     Json,
 }
 
+/// The formats of a fund's period statement (`GET /v1/funds/{id}/statement`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatementFormat {
+    /// The statement view as JSON (the default).
+    #[default]
+    Json,
+    /// `section,item,detail,amount` lines, the bytes `meent report --format csv` prints.
+    Csv,
+}
+
+/// A period statement as the CSV file `meent report --fund F --from D --to D
+/// --format csv` prints, byte for byte (its lines and its final newline).
+pub(crate) fn statement_csv(s: &ledger::views::StatementView) -> Response {
+    let name = format!("{}-statement-{}-{}.csv", s.fund, s.from, s.to);
+    attachment("text/csv; charset=utf-8; header=present", &name, format!("{}\n", s.csv()))
+}
+
 /// Query of `GET /v1/funds/{id}/export`.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

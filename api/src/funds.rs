@@ -128,6 +128,8 @@ pub struct StatementQuery {
     from: ledger::time::Date,
     /// The last day of the period, `YYYY-MM-DD` (UTC, inclusive).
     to: ledger::time::Date,
+    /// `json` (the default) or `csv` (a file, as `meent report --format csv` prints it).
+    format: Option<crate::downloads::StatementFormat>,
 }
 
 /// A fund's period statement: opening balance, money in by kind, money out by
@@ -139,7 +141,9 @@ pub struct StatementQuery {
     tag = "funds",
     params(("id" = FundId, Path, description = "The fund's id."), StatementQuery),
     responses(
-        (status = 200, description = "The fund's statement for the period.", body = StatementView),
+        (status = 200, description = "The fund's statement for the period; with `format=csv` a file \
+            (`Content-Disposition: attachment; filename=\"{id}-statement-{from}-{to}.csv\"`).",
+            content((StatementView = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Not a fund id, a missing or malformed date, a backwards period, or an unknown parameter.", body = ErrorBody),
         (status = 404, description = "No such fund.", body = ErrorBody),
         (status = 503, description = "The ledger failed a write; derived reads wait for a restart.", body = ErrorBody),
@@ -149,13 +153,17 @@ pub async fn statement(
     State(s): State<AppState>,
     Param(id): Param,
     q: Result<Query<StatementQuery>, QueryRejection>,
-) -> ApiResult<Json<StatementView>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let id = fund_id(&id)?;
     let q = query(q)?;
     let state = s.log.state();
     let f = find_fund(&state, &id)?;
     match StatementView::of(&state, f, q.from, q.to) {
-        Ok(v) => Ok(Json(v)),
+        Ok(v) => Ok(match q.format.unwrap_or_default() {
+            crate::downloads::StatementFormat::Json => Json(v).into_response(),
+            crate::downloads::StatementFormat::Csv => crate::downloads::statement_csv(&v),
+        }),
         Err(e @ StatementError::BadPeriod { .. }) => Err(ApiError::bad_request(ApiCode::BadQuery, e.to_string())),
         Err(e) => Err(ApiError::internal(e.to_string())),
     }

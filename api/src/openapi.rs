@@ -58,7 +58,7 @@ use crate::{assets, downloads, funds, handlers};
         crate::tiles::checkpoint,
     ),
     // A query parameter's enum is not collected from the paths.
-    components(schemas(downloads::ExportFormat)),
+    components(schemas(downloads::ExportFormat, downloads::StatementFormat)),
     tags(
         (name = "log", description = "The verifiable log: entries, records, checkpoints, proofs."),
         (name = "register", description = "The members."),

@@ -131,6 +131,7 @@ impl Register {
             if let Some(m) = self.members.get_mut(&r.member) {
                 let old = std::mem::replace(&mut m.key, new_key);
                 m.previous_keys.push(old);
+                m.key_changes.push(seq);
                 m.pending_recovery = None;
             }
         }

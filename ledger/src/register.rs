@@ -52,6 +52,13 @@ pub struct Member {
     pub key: PublicKey,
     /// Keys it used before, oldest first.
     pub previous_keys: Vec<PublicKey>,
+    /// When each key after the first came into force: `key_changes[i]` is
+    /// the first record signed with the key that replaced
+    /// `previous_keys[i]` (a rotation's next record; the record a recovery
+    /// came into force at). `previous_keys[i]` signed the records before it.
+    /// Always written and required: a state snapshot from before it existed
+    /// does not load, so the log is replayed and the history is complete.
+    pub key_changes: Vec<Seq>,
     /// The record of its application (or genesis).
     pub applied_seq: Seq,
     /// The record that admitted or rejected it.
@@ -166,6 +173,7 @@ impl Register {
                 status: MemberStatus::Admitted,
                 key: *key,
                 previous_keys: vec![],
+                key_changes: vec![],
                 applied_seq: 0,
                 decided_seq: Some(0),
                 reason: None,
@@ -237,6 +245,7 @@ impl Register {
                 status: MemberStatus::Pending,
                 key: *key,
                 previous_keys: vec![],
+                key_changes: vec![],
                 applied_seq: seq,
                 decided_seq: None,
                 reason: None,
@@ -317,7 +326,7 @@ impl Register {
     }
 
     /// `key.rotate` by the member itself, signed with its current key.
-    pub fn rotate(&mut self, author: &MemberId, b: &KeyRotate) -> Result<(), Refusal> {
+    pub fn rotate(&mut self, seq: Seq, author: &MemberId, b: &KeyRotate) -> Result<(), Refusal> {
         let status = self.members.get(author).map(|m| m.status);
         if status == Some(MemberStatus::Rejected) {
             return Err(Refusal::new(Code::RejectedMember, format!("{author} was rejected and cannot rotate keys")));
@@ -330,6 +339,7 @@ impl Register {
         self.keys_seen.insert(b.new_key.to_bytes());
         let old = std::mem::replace(&mut m.key, b.new_key);
         m.previous_keys.push(old);
+        m.key_changes.push(seq + 1);
         Ok(())
     }
 

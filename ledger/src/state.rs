@@ -161,7 +161,7 @@ impl State {
             Body::MemberApply(b) => self.register.apply(seq, received_at, &e.author, &e.key, b),
             Body::MemberAdmit(b) => self.register.decide(seq, received_at, author_member(e)?, b, true),
             Body::MemberReject(b) => self.register.decide(seq, received_at, author_member(e)?, b, false),
-            Body::KeyRotate(b) => self.register.rotate(author_member(e)?, b),
+            Body::KeyRotate(b) => self.register.rotate(seq, author_member(e)?, b),
             Body::MemberUpdate(b) => self.register.update(author_member(e)?, b),
             Body::KeyRecover(b) => self.register.recover(seq, e.id, received_at, author_member(e)?, b),
             Body::KeyRecoverCancel(b) => self.register.cancel_recovery(seq, received_at, author_member(e)?, b),

@@ -297,7 +297,26 @@ async function verifyRecord(seq, expectId, ctx) {
   if (!(await verifyInclusion(seq, ctx.cp.size, leaf, proof, ctx.cp.root))) fail(T.inclusion(seq));
 }
 
-/** The keys an author may have signed with: docs/FORMAT.md §1.1's signing key. */
+/**
+ * The key `member` (a `GET /v1/members/{id}` view) had in force at record
+ * `seq`: `previous_keys[i]` signed the records before `key_changes[i]`, the
+ * current `key` those from its last change on. `null` when the history does
+ * not hold together (not one change per previous key, or changes not
+ * increasing), so no key is accepted.
+ */
+export function keyInForce(member, seq) {
+  if (!member || typeof member.key !== "string") return null;
+  const previous = Array.isArray(member.previous_keys) ? member.previous_keys : [];
+  const changes = Array.isArray(member.key_changes) ? member.key_changes : [];
+  if (changes.length !== previous.length) return null;
+  for (let i = 0; i < changes.length; i++) {
+    if (!Number.isSafeInteger(changes[i]) || (i > 0 && changes[i] <= changes[i - 1])) return null;
+  }
+  const i = changes.findIndex((c) => seq < c);
+  return i === -1 ? member.key : previous[i];
+}
+
+/** The key an entry must be signed with: docs/FORMAT.md §1.1's signing key. */
 function keyLookup(genesis, operatorKey) {
   const members = new Map();
   return async (e, seq) => {
@@ -311,8 +330,9 @@ function keyLookup(genesis, operatorKey) {
     }
     if (!members.has(e.author)) members.set(e.author, getJson(`/v1/members/${encodeURIComponent(e.author)}`));
     const m = await members.get(e.author);
-    const keys = [m && m.key, ...((m && m.previous_keys) || [])];
-    if (!keys.includes(e.key)) fail(T.entryKey(seq));
+    // The key in force at this record, not any key the member ever had: a
+    // key rotated out (or not yet rotated in) does not sign here.
+    if (e.key !== keyInForce(m, seq)) fail(T.entryKey(seq));
     return e.key;
   };
 }

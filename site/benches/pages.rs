@@ -102,6 +102,10 @@ fn main() {
         println!("-- {}", lang.code());
         measure("overview", runs, || site::pages::overview(&w.log, &ctx(lang, "/")).unwrap().len());
         measure("fund", runs, || site::pages::fund(&w.log.state(), &ctx(lang, "/funds/groot"), "groot").unwrap().len());
+        let older = site::pages::Trail { in_before: Some(seq), out_before: None };
+        measure("fund (older money in)", runs, || {
+            site::pages::fund_page(&w.log.state(), &ctx(lang, "/funds/groot"), "groot", older).unwrap().len()
+        });
         measure("proposal", runs, || {
             site::pages::proposal(&w.log.state(), &ctx(lang, "/proposals/x"), &p).unwrap().len()
         });
@@ -119,4 +123,12 @@ fn main() {
     let fund = site::pages::fund(&w.log.state(), &ctx(Lang::Nl, "/funds/groot"), "groot").unwrap();
     println!("fund page: {} bytes ({:.1} KB; the limit is 150 KB)", fund.len(), fund.len() as f64 / 1024.0);
     assert!(fund.len() < 150 * 1024, "the fund page weighs {} bytes", fund.len());
+    let older = site::pages::Trail { in_before: Some(seq), out_before: None };
+    let page = site::pages::fund_page(&w.log.state(), &ctx(Lang::Nl, "/funds/groot"), "groot", older).unwrap();
+    println!(
+        "its older page (money in before record {seq}): {} bytes ({:.1} KB)",
+        page.len(),
+        page.len() as f64 / 1024.0
+    );
+    assert!(page.len() < 150 * 1024, "the fund page's older page weighs {} bytes", page.len());
 }

@@ -68,6 +68,28 @@ pub fn decimal(lang: Lang, d: Decimal, dp: u32) -> String {
     }
 }
 
+/// An exact amount of euros as the ledger writes it (`"700/3"`, `"500"`,
+/// `"1200.5"`): the amount rounded to cents in the language's way, and, when
+/// that is not exact, the exact fraction too (`None` if `s` is no number).
+pub fn exact_euro(lang: Lang, s: &str) -> Option<(String, Option<String>)> {
+    use num_bigint::BigInt;
+    use num_traits::{Signed, ToPrimitive, Zero};
+    let v: num_rational::BigRational = match s.split_once('.') {
+        Some(_) => {
+            let d = Decimal::from_str_exact(s).ok()?;
+            num_rational::BigRational::new(BigInt::from(d.mantissa()), BigInt::from(10u32).pow(d.scale()))
+        }
+        None => s.parse().ok()?,
+    };
+    let cents = v * BigInt::from(100u32);
+    let (whole, rest) = (cents.numer() / cents.denom(), cents.numer() % cents.denom());
+    // Half away from zero.
+    let up = (rest.abs() * BigInt::from(2u32)) >= *cents.denom();
+    let rounded = if up { whole + BigInt::from(if cents.is_negative() { -1 } else { 1 }) } else { whole };
+    let amount = euro(lang, Decimal::try_from_i128_with_scale(rounded.to_i128()?, 2).ok()?);
+    Some((amount, (!rest.is_zero()).then(|| s.to_string())))
+}
+
 /// A moment in Amsterdam time: `6-12-2026 21:58` (nl), `6 Dec 2026 21:58 CET` (en).
 pub fn time(lang: Lang, t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&Amsterdam);
@@ -92,6 +114,17 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn exact_amounts_round_to_cents_and_keep_the_fraction() {
+        assert_eq!(exact_euro(Lang::Nl, "700/3"), Some(("€ 233,33".into(), Some("700/3".into()))));
+        assert_eq!(exact_euro(Lang::En, "2000/3"), Some(("€666.67".into(), Some("2000/3".into()))));
+        assert_eq!(exact_euro(Lang::Nl, "500"), Some(("€ 500,00".into(), None)));
+        assert_eq!(exact_euro(Lang::En, "1001/2"), Some(("€500.50".into(), None)));
+        assert_eq!(exact_euro(Lang::En, "1/200"), Some(("€0.01".into(), Some("1/200".into()))));
+        assert_eq!(exact_euro(Lang::Nl, "1234.5"), Some(("€ 1.234,50".into(), None)));
+        assert_eq!(exact_euro(Lang::Nl, "twelve"), None);
     }
 
     #[test]

@@ -127,7 +127,11 @@ fn parameters(tr: Tr, query: Option<&str>, allowed: &[&str]) -> Result<BTreeMap<
 
 fn render(site: &Site, ctx: &Ctx, kind: Kind, id: &str, query: Option<&str>) -> Result<String, PageError> {
     let tr = Tr::new(ctx.lang);
-    let allowed: &[&str] = if kind == Kind::Log { &["from"] } else { &[] };
+    let allowed: &[&str] = match kind {
+        Kind::Log => &["from"],
+        Kind::Fund => &["in_before", "out_before"],
+        _ => &[],
+    };
     let params = parameters(tr, query, allowed)?;
     if let Some(f) = site.log.failure() {
         if !matches!(kind, Kind::Entry | Kind::Log) {
@@ -143,7 +147,16 @@ fn render(site: &Site, ctx: &Ctx, kind: Kind, id: &str, query: Option<&str>) -> 
             };
             pages::log(&site.log, ctx, from)
         }
-        Kind::Fund => pages::fund(&site.log.state(), ctx, id),
+        Kind::Fund => {
+            let before = |name: &str| -> Result<Option<u64>, PageError> {
+                params
+                    .get(name)
+                    .map(|s| s.parse::<u64>().map_err(|_| PageError::BadRequest(tr.t1("bad-before", "value", s))))
+                    .transpose()
+            };
+            let trail = pages::Trail { in_before: before("in_before")?, out_before: before("out_before")? };
+            pages::fund_page(&site.log.state(), ctx, id, trail)
+        }
         Kind::Proposal => pages::proposal(&site.log.state(), ctx, id),
         Kind::Round => pages::round(&site.log.state(), ctx, id),
         Kind::Member => pages::member(&site.log.state(), ctx, id),

@@ -251,3 +251,114 @@ async fn the_fund_page_shows_the_money_trail_and_charts() {
     let (s, _) = get(&w, "/site/verify.js").await;
     assert_eq!(s, StatusCode::OK);
 }
+
+/// After two key rotations the member view says from which record each key
+/// signs: every record the member authored carries the key in force at its
+/// position by that history (what verify.js checks), the ledger refuses a
+/// record signed with a rotated-out key, and the member page shows the
+/// history.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_member_view_tells_which_key_signed_where() {
+    let mut w = world();
+    let mut rotations = Vec::new();
+    for round in 0..2 {
+        let new = ledger::crypto::generate_key();
+        let body = serde_json::json!({"new_key": ledger::crypto::PublicKey::from(new.verifying_key()).to_hex()});
+        rotations.push(w.log.size());
+        w.ok("care", ledger::entry::Kind::KeyRotate, body);
+        let old = w.keys.insert("care".into(), new).unwrap();
+        w.ok(
+            "care",
+            ledger::entry::Kind::Contribution,
+            serde_json::json!({"fund": "warmte", "amount": "1.00", "reference": format!("K-{round}")}),
+        );
+        // The rotated-out key signs nothing any more.
+        let stale = ledger::entry::sign_entry(
+            ledger::entry::Kind::Contribution,
+            &"care".parse().unwrap(),
+            &old,
+            &ledger::time::Timestamp::from_instant(w.now),
+            serde_json::json!({"fund": "warmte", "amount": "1.00", "reference": "STALE"}),
+        )
+        .unwrap();
+        assert!(w.log.append(vec![stale], w.now).remove(0).is_err(), "a rotated-out key was accepted");
+    }
+    let m = ledger::views::MemberView::of(w.log.state().register.member(&"care".parse().unwrap()).unwrap());
+    let changes: Vec<u64> = rotations.iter().map(|r| r + 1).collect();
+    assert_eq!(m.key_changes, changes, "one change per rotation, from the record after it");
+    assert_eq!(m.previous_keys.len(), 2);
+    let in_force = |seq: u64| match m.key_changes.iter().position(|c| seq < *c) {
+        Some(i) => m.previous_keys[i],
+        None => m.key,
+    };
+    let (records, _) = w.log.records(0, 10_000).unwrap();
+    let mut seen = 0;
+    for bytes in records {
+        let rec = ledger::record::Record::from_leaf_bytes(&bytes).unwrap();
+        if rec.entry.author.to_string() == "care" {
+            assert_eq!(rec.entry.key, in_force(rec.seq), "record {}", rec.seq);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "{seen}");
+    let (_, page) = get(&w, "/en/members/care").await;
+    assert!(page.contains(&format!("(signs from record {} on)", changes[1])), "{page}");
+    assert!(page.contains(&format!("(signed up to record {})", changes[0] - 1)), "{page}");
+}
+
+/// A fund with more movements than a page holds: the fund page shows the
+/// latest, links to older ones, and following the links shows every
+/// movement once; a bad cursor is a 400 page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_money_trail_is_paged() {
+    let w = world();
+    for i in 0..60 {
+        w.ok(
+            "food",
+            ledger::entry::Kind::Contribution,
+            serde_json::json!({"fund": "warmte", "amount": "2.00", "reference": format!("P-{i}")}),
+        );
+    }
+    let all: Vec<u64> = {
+        let s = w.log.state();
+        let f = s.funds.fund(&"warmte".parse().unwrap()).unwrap();
+        let mut v: Vec<u64> = f.contributions.iter().map(|c| s.funds.contributions[c].seq).collect();
+        v.extend(f.incomes.iter().map(|i| s.funds.incomes[i].seq));
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v
+    };
+    assert_eq!(all.len(), 63);
+    let section = |page: &str| -> (Vec<u64>, Option<String>, bool) {
+        let at = page.find("<section aria-labelledby=\"h-in\">").unwrap();
+        let sec = &page[at..at + page[at..].find("</section>").unwrap()];
+        let seqs = sec
+            .match_indices("<tr data-seq=\"")
+            .map(|(i, m)| sec[i + m.len()..].split('"').next().unwrap().parse().unwrap())
+            .collect();
+        let older = sec.find("?in_before=").map(|i| sec[i + 11..].split('#').next().unwrap().to_string());
+        (seqs, older, sec.contains("href=\"/en/funds/warmte#h-in\""))
+    };
+    let (s, first) = get(&w, "/en/funds/warmte").await;
+    assert_eq!(s, StatusCode::OK);
+    let (mut seen, mut older, newest) = section(&first);
+    assert_eq!(seen.len(), 25);
+    assert!(!newest, "the latest page links to itself");
+    let mut pages = 1;
+    while let Some(b) = older {
+        let (s, page) = get(&w, &format!("/en/funds/warmte?in_before={b}")).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(page.contains(&format!("href=\"/nl/funds/warmte?in_before={b}\"")), "the switch keeps the page");
+        let (seqs, next, newest) = section(&page);
+        assert!(newest, "an older page links back to the latest");
+        assert!(seqs.iter().all(|s| *s < b.parse::<u64>().unwrap()));
+        seen.extend(seqs);
+        older = next;
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, all, "every movement once, latest first");
+    for bad in ["in_before=x", "out_before=-1", "before=3"] {
+        let (s, _) = get(&w, &format!("/nl/funds/warmte?{bad}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 
 const src = readFileSync(process.argv[2], "utf8");
-const { jcs, verifyInclusion, verifyConsistency } = await import(
+const { jcs, verifyInclusion, verifyConsistency, keyInForce } = await import(
   `data:text/javascript;base64,${Buffer.from(src).toString("base64")}`
 );
 const v = JSON.parse(readFileSync(process.argv[3], "utf8"));
@@ -69,6 +69,28 @@ for (const bad of ["1.5", "9007199254740992", "-9007199254740992"]) {
   }
   check(threw, `jcs refuses the number ${bad}`);
 }
+// The key in force at a record: a member with keys A, then B from record 10,
+// then C from record 20 (two rotations, as GET /v1/members/{id} shows them).
+const [A, B, C] = ["aa", "bb", "cc"].map((x) => x.repeat(32));
+const member = { key: C, previous_keys: [A, B], key_changes: [10, 20] };
+for (const [seq, want] of [[1, A], [9, A], [10, B], [19, B], [20, C], [1000, C]]) {
+  check(keyInForce(member, seq) === want, `key in force at ${seq}: ${keyInForce(member, seq)} != ${want}`);
+}
+// A signature by a key the member had, but not at that position, is refused.
+check(keyInForce(member, 5) !== B && keyInForce(member, 5) !== C, "a later key does not sign an earlier record");
+check(keyInForce(member, 25) !== A && keyInForce(member, 25) !== B, "a rotated-out key does not sign a later record");
+// A history that does not hold together accepts no key.
+for (const [what, m] of [
+  ["no changes for the previous keys", { key: C, previous_keys: [A, B] }],
+  ["one change too few", { key: C, previous_keys: [A, B], key_changes: [10] }],
+  ["changes not increasing", { key: C, previous_keys: [A, B], key_changes: [20, 10] }],
+  ["a change that is no integer", { key: C, previous_keys: [A, B], key_changes: [10, "20"] }],
+  ["no member", null],
+]) {
+  check(keyInForce(m, 15) === null, `${what}: no key is in force`);
+}
+check(keyInForce({ key: A, previous_keys: [], key_changes: [] }, 3) === A, "a member that never rotated: its key");
+
 console.log(`${count - failures.length} of ${count} checks passed`);
 if (failures.length) {
   console.log(failures.slice(0, 50).join("\n"));

@@ -5,7 +5,6 @@
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
 use ledger::ids::FundId;
-use ledger::money::Balance;
 use ledger::time::Date;
 use ledger::views::StatementView;
 
@@ -56,7 +55,7 @@ pub fn run(a: ReportArgs) -> CmdResult {
     check(&s)?;
     let out = match a.format {
         ReportFormat::Json => serde_json::to_string_pretty(&s).map_err(|e| CmdError::failed(anyhow!("{e}")))?,
-        ReportFormat::Csv => csv(&s),
+        ReportFormat::Csv => s.csv(),
         ReportFormat::Text => text(&s),
     };
     println!("{out}");
@@ -82,57 +81,10 @@ pub fn check(s: &StatementView) -> CmdResult {
     Ok(())
 }
 
-/// The lines of a statement: (section, item, detail, amount).
-fn lines(s: &StatementView) -> Vec<(&'static str, String, String, Balance)> {
-    let mut l = vec![("opening", "balance".to_string(), s.from.to_string(), s.opening_balance)];
-    let i = &s.money_in;
-    for (item, v) in [("collectives", i.collectives), ("municipality", i.municipality), ("matching", i.matching)] {
-        l.push(("in", item.into(), String::new(), v));
-    }
-    for (k, v) in &i.income {
-        l.push(("in", "income".into(), k.clone(), *v));
-    }
-    l.push(("in", "payouts_returned".into(), String::new(), i.payouts_returned));
-    l.push(("in", "total".into(), String::new(), i.total));
-    let o = &s.money_out;
-    for p in &o.allocations {
-        l.push(("out", "allocation".into(), format!("{} {}", p.allocation, p.recipient), p.amount));
-    }
-    for p in &o.refunds {
-        l.push(("out", "refund".into(), p.recipient.to_string(), p.amount));
-    }
-    for (k, v) in &o.costs {
-        l.push(("out", "cost".into(), k.clone(), *v));
-    }
-    l.push(("out", "returned_to_senders".into(), String::new(), o.returned_to_senders));
-    l.push(("out", "total".into(), String::new(), o.total));
-    l.push(("closing", "balance".into(), s.to.to_string(), s.closing_balance));
-    let p = &s.pending;
-    for (item, v) in [("contributions", p.contributions), ("income", p.income), ("payouts", p.payouts)] {
-        l.push(("pending", item.into(), String::new(), v));
-    }
-    l
-}
-
-fn csv(s: &StatementView) -> String {
-    let cell = |c: &str| {
-        if c.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", c.replace('"', "\"\""))
-        } else {
-            c.to_string()
-        }
-    };
-    let mut out = String::from("section,item,detail,amount");
-    for (section, item, detail, amount) in lines(s) {
-        out.push_str(&format!("\r\n{section},{},{},{amount}", cell(&item), cell(&detail)));
-    }
-    out
-}
-
 fn text(s: &StatementView) -> String {
     let mut out = format!("{} ({}): statement {} to {}\n", s.name, s.fund, s.from, s.to);
     let mut last = "";
-    for (section, item, detail, amount) in lines(s) {
+    for (section, item, detail, amount) in s.lines() {
         if section != last {
             out.push_str(&format!("\n{section}\n"));
             last = section;

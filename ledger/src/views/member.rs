@@ -34,6 +34,11 @@ pub struct MemberView {
     pub key: PublicKey,
     /// Keys it used before, oldest first.
     pub previous_keys: Vec<PublicKey>,
+    /// When each later key came into force, one per previous key:
+    /// `key_changes[i]` is the first record signed with the key that
+    /// replaced `previous_keys[i]`; `previous_keys[i]` was in force for the
+    /// records before it (from `key_changes[i-1]`, or the member's start).
+    pub key_changes: Vec<u64>,
     /// The record of its application (or genesis): its position in the list.
     #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub applied_seq: u64,
@@ -62,6 +67,7 @@ impl MemberView {
             status: m.status,
             key: m.key,
             previous_keys: m.previous_keys.clone(),
+            key_changes: m.key_changes.clone(),
             applied_seq: m.applied_seq,
             decided_seq: m.decided_seq,
             reason: m.reason.clone(),

@@ -324,3 +324,58 @@ fn pending(state: &State, f: &Fund, to: NaiveDate) -> Result<StatementPending, M
     }
     Ok(p)
 }
+
+impl StatementView {
+    /// The lines of the statement: (section, item, detail, amount), as
+    /// `meent report` prints them.
+    pub fn lines(&self) -> Vec<(&'static str, String, String, Balance)> {
+        let s = self;
+        let mut l = vec![("opening", "balance".to_string(), s.from.to_string(), s.opening_balance)];
+        let i = &s.money_in;
+        for (item, v) in [("collectives", i.collectives), ("municipality", i.municipality), ("matching", i.matching)] {
+            l.push(("in", item.into(), String::new(), v));
+        }
+        for (k, v) in &i.income {
+            l.push(("in", "income".into(), k.clone(), *v));
+        }
+        l.push(("in", "payouts_returned".into(), String::new(), i.payouts_returned));
+        l.push(("in", "total".into(), String::new(), i.total));
+        let o = &s.money_out;
+        for p in &o.allocations {
+            l.push(("out", "allocation".into(), format!("{} {}", p.allocation, p.recipient), p.amount));
+        }
+        for p in &o.refunds {
+            l.push(("out", "refund".into(), p.recipient.to_string(), p.amount));
+        }
+        for (k, v) in &o.costs {
+            l.push(("out", "cost".into(), k.clone(), *v));
+        }
+        l.push(("out", "returned_to_senders".into(), String::new(), o.returned_to_senders));
+        l.push(("out", "total".into(), String::new(), o.total));
+        l.push(("closing", "balance".into(), s.to.to_string(), s.closing_balance));
+        let p = &s.pending;
+        for (item, v) in [("contributions", p.contributions), ("income", p.income), ("payouts", p.payouts)] {
+            l.push(("pending", item.into(), String::new(), v));
+        }
+        l
+    }
+
+    /// The statement as CSV: a header and `section,item,detail,amount` lines
+    /// separated by CRLF (RFC 4180), as `meent report --format csv` prints it
+    /// (before its final newline).
+    pub fn csv(&self) -> String {
+        let s = self;
+        let cell = |c: &str| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.to_string()
+            }
+        };
+        let mut out = String::from("section,item,detail,amount");
+        for (section, item, detail, amount) in s.lines() {
+            out.push_str(&format!("\r\n{section},{},{},{amount}", cell(&item), cell(&detail)));
+        }
+        out
+    }
+}

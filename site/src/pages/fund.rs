@@ -192,12 +192,47 @@ pub struct ChartRow {
     pub value: String,
 }
 
+/// A period statement to download (`GET /v1/funds/{id}/statement`).
+pub struct StatementLink {
+    /// What period, in words.
+    pub label: String,
+    /// The first day, `YYYY-MM-DD`.
+    pub from: String,
+    /// The last day, `YYYY-MM-DD`.
+    pub to: String,
+}
+
+/// This year's statement up to today and, when the fund was created before
+/// this year, last year's (UTC days, as the statement counts them).
+fn statement_links(w: &W<'_>, ctx: &Ctx, created: chrono::DateTime<chrono::Utc>) -> Vec<StatementLink> {
+    use chrono::Datelike;
+    let today = ctx.now.date_naive();
+    let year = today.year();
+    let mut links = vec![StatementLink {
+        label: w.tr.t1("statement-year-so-far", "year", &year),
+        from: format!("{year}-01-01"),
+        to: today.format("%Y-%m-%d").to_string(),
+    }];
+    if created.year() < year {
+        let last = year - 1;
+        links.push(StatementLink {
+            label: w.tr.t1("statement-year", "year", &last),
+            from: format!("{last}-01-01"),
+            to: format!("{last}-12-31"),
+        });
+    }
+    links
+}
+
 /// The fund page.
 #[derive(Template)]
 #[template(path = "fund.html")]
 pub struct FundPage {
     /// The frame.
     pub c: Head,
+    /// Period statements to download: this year so far, and last year when
+    /// the fund existed then.
+    pub statements: Vec<StatementLink>,
     /// The fund's id.
     pub id: String,
     /// Name.
@@ -224,10 +259,18 @@ pub struct FundPage {
     pub money_in: Vec<InRow>,
     /// How many movements in there are in all.
     pub in_total: usize,
+    /// The cursor (`in_before`) of the older money in, if there is any.
+    pub in_older: Option<u64>,
+    /// Whether this page shows older money in (not the latest).
+    pub in_paged: bool,
     /// Money out, newest first.
     pub money_out: Vec<OutRow>,
     /// How many in all.
     pub out_total: usize,
+    /// The cursor (`out_before`) of the older money out, if there is any.
+    pub out_older: Option<u64>,
+    /// Whether this page shows older money out (not the latest).
+    pub out_paged: bool,
     /// Contributors, largest first.
     pub contributors: Vec<ContributorRow>,
     /// Matching pledges.
@@ -356,10 +399,35 @@ fn label_of(w: &W<'_>, m: &ledger::ids::MemberId) -> String {
     }
 }
 
-fn money_in(w: &W<'_>, f: &Fund) -> Vec<InRow> {
+/// Where a list of the money trail starts: its latest [`TRAIL`] records
+/// before `before` (all when `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trail {
+    /// Money in: only records before this position.
+    pub in_before: Option<u64>,
+    /// Money out: only records before this position.
+    pub out_before: Option<u64>,
+}
+
+/// How many of `ids` (in log order) have a record before `before`.
+fn before_count(
+    ids: &[ledger::ids::EntryId],
+    before: Option<u64>,
+    seq: impl Fn(&ledger::ids::EntryId) -> Option<u64>,
+) -> usize {
+    match before {
+        None => ids.len(),
+        Some(b) => ids.partition_point(|id| seq(id).is_some_and(|s| s < b)),
+    }
+}
+
+/// The money in before `before`, latest first (at most [`TRAIL`]), and the
+/// cursor of the page of older ones if there are any.
+fn money_in(w: &W<'_>, f: &Fund, before: Option<u64>) -> (Vec<InRow>, Option<u64>) {
     let s = w.state;
-    let mut rows: Vec<InRow> = f
-        .contributions
+    let nc = before_count(&f.contributions, before, |id| s.funds.contributions.get(id).map(|c| c.seq));
+    let ni = before_count(&f.incomes, before, |id| s.funds.incomes.get(id).map(|i| i.seq));
+    let mut rows: Vec<InRow> = f.contributions[..nc]
         .iter()
         .rev()
         .take(super::fund::TRAIL)
@@ -376,7 +444,7 @@ fn money_in(w: &W<'_>, f: &Fund) -> Vec<InRow> {
             reference: c.reference.clone(),
         })
         .collect();
-    rows.extend(f.incomes.iter().rev().take(TRAIL).filter_map(|id| s.funds.incomes.get(id)).map(|i| InRow {
+    rows.extend(f.incomes[..ni].iter().rev().take(TRAIL).filter_map(|id| s.funds.incomes.get(id)).map(|i| InRow {
         e: w.entry(&i.id, Some(i.seq)),
         seq: i.seq,
         when: w.time(&i.received_at),
@@ -389,12 +457,16 @@ fn money_in(w: &W<'_>, f: &Fund) -> Vec<InRow> {
     }));
     rows.sort_by_key(|r| std::cmp::Reverse(r.seq));
     rows.truncate(TRAIL);
-    rows
+    let older = (nc + ni > rows.len()).then(|| rows.last().map(|r| r.seq)).flatten();
+    (rows, older)
 }
 
-fn money_out(w: &W<'_>, f: &Fund) -> Vec<OutRow> {
+/// The money out before `before`, latest first (at most [`TRAIL`]), and the
+/// cursor of the page of older ones if there are any.
+fn money_out(w: &W<'_>, f: &Fund, before: Option<u64>) -> (Vec<OutRow>, Option<u64>) {
     let s = w.state;
-    f.disbursements
+    let nd = before_count(&f.disbursements, before, |id| s.funds.disbursements.get(id).map(|d| d.seq));
+    let rows: Vec<OutRow> = f.disbursements[..nd]
         .iter()
         .rev()
         .take(TRAIL)
@@ -432,7 +504,9 @@ fn money_out(w: &W<'_>, f: &Fund) -> Vec<OutRow> {
                 confirmed_by: d.confirmed_by.map(|r| w.entry(&r, None)),
             }
         })
-        .collect()
+        .collect();
+    let older = (nd > rows.len()).then(|| rows.last().map(|r| r.seq)).flatten();
+    (rows, older)
 }
 
 /// Money out that left the fund (not reversed, lapsed or returned), by
@@ -459,6 +533,11 @@ fn out_totals(w: &W<'_>, f: &Fund) -> (BTreeMap<String, Decimal>, BTreeMap<Strin
 
 /// The fund page of `id`.
 pub fn fund(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
+    fund_page(state, ctx, id, Trail::default())
+}
+
+/// The fund page of `id`, its money trail from `trail` back.
+pub fn fund_page(state: &State, ctx: &Ctx, id: &str, trail: Trail) -> Result<String, PageError> {
     let w = W::new(ctx.lang, state);
     let tr = &w.tr;
     let not_found = || PageError::NotFound(tr.t1("not-found-fund", "id", &id));
@@ -518,8 +597,11 @@ pub fn fund(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
             paid: w.euro(p.paid),
         })
         .collect();
+    let (money_in, in_older) = money_in(&w, f, trail.in_before);
+    let (money_out, out_older) = money_out(&w, f, trail.out_before);
     let page = FundPage {
         c: Head::new(ctx, &origin_of(state), v.name.clone()),
+        statements: statement_links(&w, ctx, v.created_at.instant()),
         id: v.id.as_str().to_string(),
         name: v.name.clone(),
         purpose: v.purpose.clone(),
@@ -534,9 +616,13 @@ pub fn fund(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
         treasurers: v.treasurers.iter().map(|m| w.member(m)).collect(),
         members: v.members.iter().map(|m| w.member(m)).collect(),
         balances,
-        money_in: money_in(&w, f),
+        money_in,
+        in_older,
+        in_paged: trail.in_before.is_some(),
         in_total: f.contributions.len() + f.incomes.len(),
-        money_out: money_out(&w, f),
+        money_out,
+        out_older,
+        out_paged: trail.out_before.is_some(),
         out_total: f.disbursements.len(),
         contributors: contributors
             .iter()

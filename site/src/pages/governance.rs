@@ -275,8 +275,11 @@ pub struct BallotRow {
     pub m: MemberLink,
     /// When.
     pub when: String,
-    /// The selected projects it approved (what this voter helped pay for).
+    /// The selected projects it approved (what this voter helped pay for),
+    /// with what each cost this voter under equal shares.
     pub paid_for: Vec<String>,
+    /// Equal shares: what it paid of its share, in words; empty otherwise.
+    pub paid: String,
     /// How many projects it approved.
     pub approved: usize,
 }
@@ -289,8 +292,28 @@ pub struct PaymentRow {
     pub cost: String,
     /// Supporters.
     pub supporters: u64,
-    /// The share each paid, in words.
+    /// What its supporters paid, in words: how many paid the share, and
+    /// what the ones with less left paid together.
     pub share: String,
+}
+
+/// What the supporters of a selected project paid, in words.
+fn payment_words(w: &W<'_>, p: &ledger::views::PaymentView) -> String {
+    let tr = &w.tr;
+    match (p.funding.as_str(), &p.share) {
+        ("equal_shares", Some(share)) => {
+            let mut words =
+                vec![tr.ta("share-full", &[("n", p.full_share_payers.to_string()), ("amount", w.exact(share))])];
+            if p.capped_payers > 0 {
+                words.push(
+                    tr.ta("share-capped", &[("n", p.capped_payers.to_string()), ("amount", w.exact(&p.capped_total))]),
+                );
+            }
+            words.join("; ")
+        }
+        ("free", _) => tr.t("share-free"),
+        _ => tr.t("share-greedy"),
+    }
 }
 
 /// The round page.
@@ -327,6 +350,9 @@ pub struct RoundPage {
     pub outcome: Vec<String>,
     /// What each selected project cost its supporters.
     pub payments: Vec<PaymentRow>,
+    /// Whether equal shares bought projects from the voters' shares (the
+    /// ballots then show what each voter paid).
+    pub equal_shares: bool,
     /// The commands that recompute the outcome.
     pub commands: String,
 }
@@ -361,8 +387,14 @@ pub fn round(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
         outcome.push(tr.t1("round-voters", "n", &o.voters));
         outcome.push(tr.t1("round-total-cost", "amount", &w.euro(o.total_cost)));
         outcome.push(tr.t1("round-released", "amount", &w.euro(o.released)));
-        if let Some(b) = &o.budget_per_voter_display {
-            outcome.push(tr.t1("round-per-voter", "share", b));
+        if let Some(s) = &o.share_per_voter {
+            outcome.push(tr.ta(
+                "round-voter-share",
+                &[("budget", w.euro_d(v.budget.as_decimal())), ("n", o.voters.to_string()), ("share", w.exact(s))],
+            ));
+        }
+        if let Some(b) = &o.budget_per_voter {
+            outcome.push(tr.t1("round-per-voter", "share", &w.exact(b)));
         }
         if let Some(s) = o.add1_steps {
             outcome.push(tr.t1("round-add1", "n", &s));
@@ -418,11 +450,26 @@ pub fn round(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
                 seq: b.seq,
                 m: w.member(&b.member),
                 when: w.time(&b.cast_at),
-                paid_for: b.approve.iter().filter(|p| selected.contains(p)).map(title_of).collect(),
+                paid_for: b
+                    .approve
+                    .iter()
+                    .filter(|p| selected.contains(p))
+                    .map(|p| match b.payments.iter().find(|x| &x.project == p) {
+                        Some(x) => format!("{}: {}", title_of(p), w.exact(&x.amount)),
+                        None => title_of(p),
+                    })
+                    .collect(),
+                paid: match (&b.paid, v.outcome.as_ref().and_then(|o| o.budget_per_voter.as_ref())) {
+                    (Some(paid), Some(share)) => {
+                        tr.ta("voter-paid-of", &[("paid", w.exact(paid)), ("share", w.exact(share))])
+                    }
+                    _ => String::new(),
+                },
                 approved: b.approve.len(),
             })
             .collect(),
         outcome,
+        equal_shares: v.outcome.as_ref().is_some_and(|o| o.budget_per_voter.is_some()),
         payments: v
             .outcome
             .iter()
@@ -431,7 +478,7 @@ pub fn round(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
                 title: p.title.clone(),
                 cost: w.euro_d(p.cost.as_decimal()),
                 supporters: p.supporters,
-                share: p.display.clone(),
+                share: payment_words(&w, p),
             })
             .collect(),
         commands: format!(

@@ -76,8 +76,11 @@ pub struct MemberPage {
     pub applied_seq: u64,
     /// The current key.
     pub key: String,
-    /// Earlier keys, oldest first.
-    pub previous_keys: Vec<String>,
+    /// Since which record the current key signs, in words (empty if it
+    /// always did).
+    pub key_since: String,
+    /// Earlier keys, oldest first, with the records each signed, in words.
+    pub previous_keys: Vec<(String, String)>,
     /// Funds the member is in.
     pub funds: Vec<GivenRow>,
     /// Given, per fund.
@@ -167,7 +170,16 @@ pub fn member(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
         registrar: m.registrar,
         applied_seq: m.applied_seq,
         key: m.key.to_hex(),
-        previous_keys: m.previous_keys.iter().map(|k| k.to_hex()).collect(),
+        key_since: m.key_changes.last().map(|s| tr.t1("key-since", "seq", s)).unwrap_or_default(),
+        previous_keys: m
+            .previous_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let until = m.key_changes.get(i).map(|u| tr.t1("key-until", "seq", &u.saturating_sub(1)));
+                (k.to_hex(), until.unwrap_or_default())
+            })
+            .collect(),
         funds,
         given,
         received,

@@ -19,7 +19,7 @@ mod governance;
 mod log;
 mod member;
 
-pub use fund::fund;
+pub use fund::{fund, fund_page, Trail};
 pub use governance::{proposal, round};
 pub use log::{entry, log, overview, LOG_PAGE};
 pub use member::member;
@@ -153,6 +153,15 @@ impl<'a> W<'a> {
     }
     pub fn euro_d(&self, d: Decimal) -> String {
         format::euro(self.lang, d)
+    }
+    /// An exact amount as the ledger writes it (`"700/3"`): `€ 233,33
+    /// (precies 700/3)`, or just `€ 500,00` when cents are exact.
+    pub fn exact(&self, s: &str) -> String {
+        match format::exact_euro(self.lang, s) {
+            Some((amount, None)) => amount,
+            Some((amount, Some(exact))) => self.tr.ta("amount-exact", &[("amount", amount), ("exact", exact)]),
+            None => s.to_string(),
+        }
     }
     pub fn time(&self, t: &Timestamp) -> String {
         format::time(self.lang, t.instant())
