@@ -531,6 +531,100 @@ fn out_totals(w: &W<'_>, f: &Fund) -> (BTreeMap<String, Decimal>, BTreeMap<Strin
     (by_recipient, by_category)
 }
 
+/// The matching pledges with what is owed, paid and outstanding.
+fn pledge_rows(w: &W<'_>, v: &FundView) -> Vec<PledgeRow> {
+    let tr = &w.tr;
+    v.matching_pledges
+        .iter()
+        .map(|p| PledgeRow {
+            e: w.entry(&p.id, Some(p.seq)),
+            seq: p.seq,
+            m: w.member(&p.municipality),
+            terms: tr.t1("pledge-terms", "ratio", &format::decimal(w.lang, p.ratio.as_decimal(), 4))
+                + " "
+                + &tr.t1("pledge-cap", "amount", &w.euro_d(p.cap.as_decimal())),
+            owed: w.euro(p.owed),
+            paid: w.euro(p.paid),
+            outstanding: w.euro(p.outstanding),
+        })
+        .collect()
+}
+
+/// What a dissolved fund owes each contributor.
+fn refund_rows(w: &W<'_>, v: &FundView) -> Vec<RefundRow> {
+    v.dissolution
+        .as_ref()
+        .map(|d| {
+            d.refunds
+                .iter()
+                .map(|r| RefundRow {
+                    m: w.member(&r.member),
+                    owed: w.euro(r.owed),
+                    paid: w.euro(r.paid),
+                    outstanding: w.euro(r.outstanding),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The fund's budgeting rounds.
+fn round_rows(w: &W<'_>, state: &State, v: &FundView) -> Vec<RoundRow> {
+    let tr = &w.tr;
+    v.rounds
+        .iter()
+        .map(|r| {
+            let seq = state.funds.proposal(&r.id).map(|p| p.seq).unwrap_or(r.seq);
+            RoundRow {
+                e: w.entry(&r.id, Some(seq)),
+                seq,
+                budget: w.euro_d(r.budget.as_decimal()),
+                status: super::governance::round_status(&w, r.status),
+                counts: tr.t1("round-projects-n", "n", &r.project_count)
+                    + ", "
+                    + &tr.t1("round-ballots-n", "n", &r.ballot_count),
+            }
+        })
+        .collect()
+}
+
+/// The latest reconciliations, newest first.
+fn recon_rows(w: &W<'_>, v: &FundView) -> Vec<ReconRow> {
+    v.reconciliations
+        .iter()
+        .rev()
+        .take(TRAIL)
+        .map(|r| ReconRow {
+            e: w.entry(&r.id, Some(r.seq)),
+            seq: r.seq,
+            by: w.member(&r.author),
+            period: format!("{} – {}", format::date(w.lang, r.period_from.0), format::date(w.lang, r.period_to.0)),
+            opening: w.euro(r.opening_balance),
+            closing: w.euro(r.closing_balance),
+            confirmed: r.confirmed,
+            unmatched: r.unmatched_bank_lines,
+            sha256: r.statement_sha256.clone(),
+        })
+        .collect()
+}
+
+/// The passed allocations, with what was paid of each.
+fn allocation_rows(w: &W<'_>, state: &State, f: &Fund) -> Vec<AllocationRow> {
+    f.proposals
+        .iter()
+        .filter_map(|id| state.funds.proposal(id))
+        .filter(|p| p.proposal_kind == ProposalKind::Allocation && p.outcome == Some(Outcome::Passed))
+        .map(|p| AllocationRow {
+            e: w.entry(&p.id, Some(p.seq)),
+            seq: p.seq,
+            title: p.title.clone(),
+            to: p.recipient.as_ref().map(|m| w.member(m)),
+            amount: p.amount.map(|a| w.euro_d(a.as_decimal())).unwrap_or_default(),
+            paid: w.euro(p.paid),
+        })
+        .collect()
+}
+
 /// The fund page of `id`.
 pub fn fund(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
     fund_page(state, ctx, id, Trail::default())
@@ -583,20 +677,7 @@ pub fn fund_page(state: &State, ctx: &Ctx, id: &str, trail: Trail) -> Result<Str
         })
         .collect();
     balance_points.sort_by_key(|p| p.0);
-    let allocations = f
-        .proposals
-        .iter()
-        .filter_map(|id| state.funds.proposal(id))
-        .filter(|p| p.proposal_kind == ProposalKind::Allocation && p.outcome == Some(Outcome::Passed))
-        .map(|p| AllocationRow {
-            e: w.entry(&p.id, Some(p.seq)),
-            seq: p.seq,
-            title: p.title.clone(),
-            to: p.recipient.as_ref().map(|m| w.member(m)),
-            amount: p.amount.map(|a| w.euro_d(a.as_decimal())).unwrap_or_default(),
-            paid: w.euro(p.paid),
-        })
-        .collect();
+    let allocations = allocation_rows(&w, state, f);
     let (money_in, in_older) = money_in(&w, f, trail.in_before);
     let (money_out, out_older) = money_out(&w, f, trail.out_before);
     let page = FundPage {
@@ -629,76 +710,13 @@ pub fn fund_page(state: &State, ctx: &Ctx, id: &str, trail: Trail) -> Result<Str
             .take(100)
             .map(|(m, x)| ContributorRow { m: w.member(m), total: w.euro_d(*x) })
             .collect(),
-        pledges: v
-            .matching_pledges
-            .iter()
-            .map(|p| PledgeRow {
-                e: w.entry(&p.id, Some(p.seq)),
-                seq: p.seq,
-                m: w.member(&p.municipality),
-                terms: tr.t1("pledge-terms", "ratio", &format::decimal(ctx.lang, p.ratio.as_decimal(), 4))
-                    + " "
-                    + &tr.t1("pledge-cap", "amount", &w.euro_d(p.cap.as_decimal())),
-                owed: w.euro(p.owed),
-                paid: w.euro(p.paid),
-                outstanding: w.euro(p.outstanding),
-            })
-            .collect(),
+        pledges: pledge_rows(&w, &v),
         allocations,
         costs: rows(&w, &by_category.into_iter().collect::<Vec<_>>()),
-        refunds: v
-            .dissolution
-            .as_ref()
-            .map(|d| {
-                d.refunds
-                    .iter()
-                    .map(|r| RefundRow {
-                        m: w.member(&r.member),
-                        owed: w.euro(r.owed),
-                        paid: w.euro(r.paid),
-                        outstanding: w.euro(r.outstanding),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        rounds: v
-            .rounds
-            .iter()
-            .map(|r| {
-                let seq = state.funds.proposal(&r.id).map(|p| p.seq).unwrap_or(r.seq);
-                RoundRow {
-                    e: w.entry(&r.id, Some(seq)),
-                    seq,
-                    budget: w.euro_d(r.budget.as_decimal()),
-                    status: super::governance::round_status(&w, r.status),
-                    counts: tr.t1("round-projects-n", "n", &r.project_count)
-                        + ", "
-                        + &tr.t1("round-ballots-n", "n", &r.ballot_count),
-                }
-            })
-            .collect(),
+        refunds: refund_rows(&w, &v),
+        rounds: round_rows(&w, state, &v),
         recon_total: v.reconciliations.len(),
-        reconciliations: v
-            .reconciliations
-            .iter()
-            .rev()
-            .take(TRAIL)
-            .map(|r| ReconRow {
-                e: w.entry(&r.id, Some(r.seq)),
-                seq: r.seq,
-                by: w.member(&r.author),
-                period: format!(
-                    "{} – {}",
-                    format::date(ctx.lang, r.period_from.0),
-                    format::date(ctx.lang, r.period_to.0)
-                ),
-                opening: w.euro(r.opening_balance),
-                closing: w.euro(r.closing_balance),
-                confirmed: r.confirmed,
-                unmatched: r.unmatched_bank_lines,
-                sha256: r.statement_sha256.clone(),
-            })
-            .collect(),
+        reconciliations: recon_rows(&w, &v),
         balance_chart: (!balance_points.is_empty()).then(|| LineChart::new(ctx.lang, &balance_points)),
         balance_rows: balance_points
             .iter()

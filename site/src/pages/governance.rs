@@ -117,16 +117,10 @@ fn entry_id(w: &W<'_>, id: &str, what: &str) -> Result<EntryId, PageError> {
     id.parse().map_err(|_| PageError::NotFound(w.tr.t1(what, "id", &id)))
 }
 
-/// The proposal page of `id`.
-pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
-    let w = W::new(ctx.lang, state);
+/// When the vote closes or closed (and whether early).
+fn when_line(w: &W<'_>, v: &ProposalView, now: &Timestamp) -> String {
     let tr = &w.tr;
-    let pid = entry_id(&w, id, "not-found-proposal")?;
-    let p = state.funds.proposal(&pid).ok_or_else(|| PageError::NotFound(tr.t1("not-found-proposal", "id", &id)))?;
-    let v = ProposalView::of(p);
-    let l = ctx.lang;
-    let now = Timestamp::from_instant(ctx.now);
-    let when_line = match (v.status, &v.closed_at) {
+    match (v.status, &v.closed_at) {
         (ProposalStatus::Closed, Some(at)) if at.instant() < v.closes_at.instant() => {
             tr.t1("vote-closed-at", "when", &w.time(at))
                 + " "
@@ -138,7 +132,12 @@ pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError>
             tr.t1("vote-open-until", "when", &w.time(&v.closes_at))
         }
         (ProposalStatus::Open, _) => tr.t1("vote-ended-closing", "when", &w.time(&v.closes_at)),
-    };
+    }
+}
+
+/// The quorum's and the threshold's arithmetic, each with whether it was met.
+fn arithmetic(w: &W<'_>, v: &ProposalView) -> (String, String) {
+    let (tr, l) = (&w.tr, w.lang);
     let counted = Decimal::from(v.counted.len() as u64);
     let cast = v.tally.yes + v.tally.no + v.tally.abstain;
     let needed = v.quorum.as_decimal() * counted;
@@ -172,6 +171,12 @@ pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError>
         ),
         tr.t(if above { "threshold-met" } else { "threshold-not-met" })
     );
+    (quorum_line, threshold_line)
+}
+
+/// Why the proposal ended as it did (and the closer's reason).
+fn why(w: &W<'_>, v: &ProposalView) -> String {
+    let tr = &w.tr;
     let why = match v.outcome {
         Some(Outcome::Passed) => tr.t("why-passed"),
         Some(Outcome::Rejected) => tr.t("why-rejected"),
@@ -180,10 +185,15 @@ pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError>
         Some(Outcome::Withdrawn) => tr.t("why-withdrawn"),
         None => String::new(),
     };
-    let why = match &v.close_reason {
+    match &v.close_reason {
         Some(r) if !r.is_empty() => format!("{why} ({r})"),
         _ => why,
-    };
+    }
+}
+
+/// What the proposal asks for, in words.
+fn asks(w: &W<'_>, v: &ProposalView) -> Vec<String> {
+    let tr = &w.tr;
     let mut asks = Vec::new();
     if let Some(a) = v.amount {
         asks.push(tr.t1("asks-amount", "amount", &w.euro_d(a.as_decimal())));
@@ -198,6 +208,20 @@ pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError>
     if let Some(r) = &v.reason {
         asks.push(r.clone());
     }
+    asks
+}
+
+/// The proposal page of `id`.
+pub fn proposal(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
+    let w = W::new(ctx.lang, state);
+    let tr = &w.tr;
+    let pid = entry_id(&w, id, "not-found-proposal")?;
+    let p = state.funds.proposal(&pid).ok_or_else(|| PageError::NotFound(tr.t1("not-found-proposal", "id", &id)))?;
+    let v = ProposalView::of(p);
+    let now = Timestamp::from_instant(ctx.now);
+    let when_line = when_line(&w, &v, &now);
+    let (quorum_line, threshold_line) = arithmetic(&w, &v);
+    let (why, asks) = (why(&w, &v), asks(&w, &v));
     let fund_name = state.funds.fund(&v.fund).map(|f| f.name.clone()).unwrap_or_default();
     let page = ProposalPage {
         c: Head::new(ctx, &origin_of(state), v.title.clone()),
@@ -360,28 +384,10 @@ pub struct RoundPage {
 /// At most this many ballots are listed on a round page.
 pub const BALLOTS: usize = 500;
 
-/// The round page of `id`.
-pub fn round(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
-    let w = W::new(ctx.lang, state);
+/// The outcome of a round in lines: voters, cost, what was released, the
+/// equal shares, the selection order, the closer's reason.
+fn outcome_lines(w: &W<'_>, v: &RoundView, title_of: &dyn Fn(&EntryId) -> String) -> Vec<String> {
     let tr = &w.tr;
-    let rid = entry_id(&w, id, "not-found-round")?;
-    let r = state.funds.round(&rid).ok_or_else(|| PageError::NotFound(tr.t1("not-found-round", "id", &id)))?;
-    let now = Timestamp::from_instant(ctx.now);
-    let v = RoundView::of(state, r, &now);
-    let phase = tr.t(match v.phase {
-        RoundPhase::Projects => "phase-projects",
-        RoundPhase::Voting => "phase-voting",
-        RoundPhase::Counting => "phase-counting",
-        RoundPhase::Closed => "phase-closed",
-        RoundPhase::Cancelled => "phase-cancelled",
-    });
-    let windows = tr.ta(
-        "round-windows",
-        &[("opened", w.time(&v.opened_at)), ("projects", w.time(&v.projects_until)), ("closes", w.time(&v.closes_at))],
-    );
-    let title_of = |p: &EntryId| state.funds.project(p).map(|x| x.title.clone()).unwrap_or_else(|| p.to_hex());
-    let selected: std::collections::BTreeSet<EntryId> =
-        v.outcome.as_ref().map(|o| o.selected.iter().copied().collect()).unwrap_or_default();
     let mut outcome = Vec::new();
     if let Some(o) = &v.outcome {
         outcome.push(tr.t1("round-voters", "n", &o.voters));
@@ -405,6 +411,91 @@ pub fn round(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
     if let Some(reason) = &v.close_reason {
         outcome.push(reason.clone());
     }
+    outcome
+}
+
+/// The projects of a round, with their approvals and what was paid.
+fn project_rows(w: &W<'_>, v: &RoundView) -> Vec<ProjectRow> {
+    let tr = &w.tr;
+    v.projects
+        .iter()
+        .map(|p| ProjectRow {
+            e: w.entry(&p.id, Some(p.seq)),
+            seq: p.seq,
+            title: p.title.clone(),
+            cost: w.euro_d(p.cost.as_decimal()),
+            to: w.member(&p.recipient),
+            approvals: p.approvals.map(|a| a.to_string()).unwrap_or_else(|| "–".into()),
+            status: tr.t(match p.status {
+                ProjectStatus::Candidate => "project-candidate",
+                ProjectStatus::Selected => "project-selected",
+                ProjectStatus::NotSelected => "project-not-selected",
+            }),
+            paid: w.euro(p.paid),
+        })
+        .collect()
+}
+
+/// The first ballots, each with what its selected projects cost that voter.
+fn ballot_rows(
+    w: &W<'_>,
+    v: &RoundView,
+    selected: &std::collections::BTreeSet<EntryId>,
+    title_of: &dyn Fn(&EntryId) -> String,
+) -> Vec<BallotRow> {
+    let tr = &w.tr;
+    v.ballots
+        .iter()
+        .flatten()
+        .take(BALLOTS)
+        .map(|b| BallotRow {
+            e: w.entry(&b.id, Some(b.seq)),
+            seq: b.seq,
+            m: w.member(&b.member),
+            when: w.time(&b.cast_at),
+            paid_for: b
+                .approve
+                .iter()
+                .filter(|p| selected.contains(p))
+                .map(|p| match b.payments.iter().find(|x| &x.project == p) {
+                    Some(x) => format!("{}: {}", title_of(p), w.exact(&x.amount)),
+                    None => title_of(p),
+                })
+                .collect(),
+            paid: match (&b.paid, v.outcome.as_ref().and_then(|o| o.budget_per_voter.as_ref())) {
+                (Some(paid), Some(share)) => {
+                    tr.ta("voter-paid-of", &[("paid", w.exact(paid)), ("share", w.exact(share))])
+                }
+                _ => String::new(),
+            },
+            approved: b.approve.len(),
+        })
+        .collect()
+}
+
+/// The round page of `id`.
+pub fn round(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
+    let w = W::new(ctx.lang, state);
+    let tr = &w.tr;
+    let rid = entry_id(&w, id, "not-found-round")?;
+    let r = state.funds.round(&rid).ok_or_else(|| PageError::NotFound(tr.t1("not-found-round", "id", &id)))?;
+    let now = Timestamp::from_instant(ctx.now);
+    let v = RoundView::of(state, r, &now);
+    let phase = tr.t(match v.phase {
+        RoundPhase::Projects => "phase-projects",
+        RoundPhase::Voting => "phase-voting",
+        RoundPhase::Counting => "phase-counting",
+        RoundPhase::Closed => "phase-closed",
+        RoundPhase::Cancelled => "phase-cancelled",
+    });
+    let windows = tr.ta(
+        "round-windows",
+        &[("opened", w.time(&v.opened_at)), ("projects", w.time(&v.projects_until)), ("closes", w.time(&v.closes_at))],
+    );
+    let title_of = |p: &EntryId| state.funds.project(p).map(|x| x.title.clone()).unwrap_or_else(|| p.to_hex());
+    let selected: std::collections::BTreeSet<EntryId> =
+        v.outcome.as_ref().map(|o| o.selected.iter().copied().collect()).unwrap_or_default();
+    let outcome = outcome_lines(&w, &v, &title_of);
     let rule = tr.t(match v.rule {
         ledger::entry::RoundRule::Greedy => "rule-greedy",
         ledger::entry::RoundRule::EqualShares => "rule-equal-shares",
@@ -420,54 +511,10 @@ pub fn round(state: &State, ctx: &Ctx, id: &str) -> Result<String, PageError> {
         rule_name: v.rule_name.clone(),
         phase,
         windows,
-        projects: v
-            .projects
-            .iter()
-            .map(|p| ProjectRow {
-                e: w.entry(&p.id, Some(p.seq)),
-                seq: p.seq,
-                title: p.title.clone(),
-                cost: w.euro_d(p.cost.as_decimal()),
-                to: w.member(&p.recipient),
-                approvals: p.approvals.map(|a| a.to_string()).unwrap_or_else(|| "–".into()),
-                status: tr.t(match p.status {
-                    ProjectStatus::Candidate => "project-candidate",
-                    ProjectStatus::Selected => "project-selected",
-                    ProjectStatus::NotSelected => "project-not-selected",
-                }),
-                paid: w.euro(p.paid),
-            })
-            .collect(),
+        projects: project_rows(&w, &v),
         voting_closed: v.voting_closed,
         ballot_count: v.ballot_count,
-        ballots: v
-            .ballots
-            .iter()
-            .flatten()
-            .take(BALLOTS)
-            .map(|b| BallotRow {
-                e: w.entry(&b.id, Some(b.seq)),
-                seq: b.seq,
-                m: w.member(&b.member),
-                when: w.time(&b.cast_at),
-                paid_for: b
-                    .approve
-                    .iter()
-                    .filter(|p| selected.contains(p))
-                    .map(|p| match b.payments.iter().find(|x| &x.project == p) {
-                        Some(x) => format!("{}: {}", title_of(p), w.exact(&x.amount)),
-                        None => title_of(p),
-                    })
-                    .collect(),
-                paid: match (&b.paid, v.outcome.as_ref().and_then(|o| o.budget_per_voter.as_ref())) {
-                    (Some(paid), Some(share)) => {
-                        tr.ta("voter-paid-of", &[("paid", w.exact(paid)), ("share", w.exact(share))])
-                    }
-                    _ => String::new(),
-                },
-                approved: b.approve.len(),
-            })
-            .collect(),
+        ballots: ballot_rows(&w, &v, &selected, &title_of),
         outcome,
         equal_shares: v.outcome.as_ref().is_some_and(|o| o.budget_per_voter.is_some()),
         payments: v
