@@ -3,7 +3,7 @@
 //! was acknowledged (201, or 200 for a resubmission) must be in the log at the
 //! position it was given, and at the end `meent verify --data` must pass.
 //!
-//! CI runs 5 cycles. The soak mode runs more:
+//! `cargo test` runs 10 cycles. The soak mode runs more:
 //! `MEENT_CRASH_CYCLES=300 cargo test --release -p meent-tests --test crash -- --nocapture`
 
 mod common;
@@ -22,7 +22,7 @@ const CLIENTS: usize = 6;
 
 #[test]
 fn acknowledged_entries_survive_sigkill() {
-    let cycles: usize = std::env::var("MEENT_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let cycles: usize = std::env::var("MEENT_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");

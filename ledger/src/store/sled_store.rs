@@ -76,6 +76,16 @@ pub struct SledStore {
     /// A read-only open that met a bad segment while it built the id index:
     /// why (the index then holds only the records before it).
     index_error: Option<String>,
+    /// A write or a flush failed. sled then refuses every later write, and
+    /// also a read that meets a page it would reorganise (a split or merge
+    /// that the failed write made due): such reads are answered from
+    /// [`SledStore::after_failure`]'s copy.
+    write_failed: std::sync::atomic::AtomicBool,
+    /// The read-only copy of the store as it is on disk, opened at the first
+    /// read that failed after a failed write (see [`SledStore::after_failure`]).
+    fallback: std::sync::OnceLock<Box<SledStore>>,
+    /// Held while the copy is being made (one copy at a time).
+    opening_fallback: std::sync::Mutex<()>,
     /// For a read-only open: the private copy the store was opened from,
     /// removed when the store is dropped (declared last: dropped after sled).
     _copy: Option<tempfile::TempDir>,
@@ -333,6 +343,22 @@ impl SledStore {
             }
             Err(e) => return Err(io(&format!("cannot read {}", db_file.display()), e)),
         }
+        let mut store = Self::open_copy(dir)?;
+        let mut notes = Vec::new();
+        for path in leftovers(dir)? {
+            notes.push(format!(
+                "{} is a snapshot whose writing was interrupted (a full disk or a crash); it was not read, \
+                 and the next `meent serve` removes it",
+                path.display()
+            ));
+        }
+        store.notes = notes;
+        Ok(store)
+    }
+
+    /// A private copy of the store files in `dir` (in `$TMPDIR`), opened
+    /// leniently (see [`SledStore::damage`]) and removed when dropped.
+    fn open_copy(dir: &Path) -> Result<SledStore, StoreError> {
         let copy = tempfile::Builder::new()
             .prefix("meent-store-copy.")
             .tempdir()
@@ -348,16 +374,7 @@ impl SledStore {
                 e,
             )
         })?;
-        let mut notes = Vec::new();
-        for path in leftovers(dir)? {
-            notes.push(format!(
-                "{} is a snapshot whose writing was interrupted (a full disk or a crash); it was not read, \
-                 and the next `meent serve` removes it",
-                path.display()
-            ));
-        }
         let mut store = Self::open_dir(copy.path(), dir, true)?;
-        store.notes = notes;
         store._copy = Some(copy);
         Ok(store)
     }
@@ -440,8 +457,54 @@ impl SledStore {
             notes: Vec::new(),
             named: named.to_path_buf(),
             index_error,
+            write_failed: Default::default(),
+            fallback: Default::default(),
+            opening_fallback: Default::default(),
             _copy: None,
         })
+    }
+
+    /// The store as the disk holds it, for reads after a failed write: a
+    /// private copy of its files (in `$TMPDIR`) opened read-only, made at
+    /// the first read that fails after a failed write and kept until the
+    /// store is dropped. sled keeps the error of a failed write for good and
+    /// fails every operation that would write, which includes a read that
+    /// meets a page the failed write left due for a split: without the copy
+    /// such records could not be read or proven until a restart. Everything
+    /// flushed, so everything acknowledged, is in the copy.
+    fn after_failure(&self) -> Result<&SledStore, StoreError> {
+        let _one = self.opening_fallback.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(copy) = self.fallback.get() {
+            return Ok(copy);
+        }
+        let copy = Self::open_copy(&self.named)?;
+        tracing::warn!(
+            "a write to {} failed; reads the failed store refuses are answered from a read-only copy of it",
+            self.named.display()
+        );
+        Ok(self.fallback.get_or_init(|| Box::new(copy)))
+    }
+
+    /// Read with `read`; if that fails after a failed write, from the copy of
+    /// [`SledStore::after_failure`].
+    fn read<T>(&self, read: impl Fn(&SledStore) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        match read(self) {
+            Err(e) if self.write_failed.load(std::sync::atomic::Ordering::Acquire) => match self.after_failure() {
+                Ok(copy) => read(copy),
+                Err(why) => Err(StoreError::Engine(format!(
+                    "{e} (a write failed before; and a read-only copy of the store could not be opened: {why})"
+                ))),
+            },
+            other => other,
+        }
+    }
+
+    /// Note a failed write or flush (see [`SledStore::read`]).
+    fn failed<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if r.is_err() {
+            self.write_failed.store(true, std::sync::atomic::Ordering::Release);
+        }
+        r
     }
 
     /// The segment holding record `seq`: its first position and value.
@@ -575,10 +638,8 @@ impl SledStore {
         *len = note.len();
         Ok(())
     }
-}
 
-impl Store for SledStore {
-    fn write(&self, c: &Commit) -> Result<(), StoreError> {
+    fn write_here(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         let leaves: HashMap<Seq, Hash> = c.nodes.iter().filter(|n| n.0 == 0).map(|n| (n.1, n.2)).collect();
         let (dropped, added) = self.put_records(&mut batch, &c.records, &leaves)?;
@@ -602,7 +663,7 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn flush(&self) -> Result<(), StoreError> {
+    fn flush_here(&self) -> Result<(), StoreError> {
         let note = self.unflushed_note.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.db.flush().map_err(engine)?;
         if let Some(note) = note {
@@ -614,19 +675,12 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
+    fn record_here(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
         let Some((first, v)) = self.segment_of(seq)? else { return Ok(None) };
         Ok(decode_segment(first, &v)?.into_iter().find(|r| r.0 == seq).map(|r| r.3.to_vec()))
     }
 
-    fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
-        if let Some(e) = &self.index_error {
-            return Err(StoreError::Corrupt(e.clone()));
-        }
-        Ok(self.ids.read().map_err(|_| poisoned())?.get(id).copied())
-    }
-
-    fn node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError> {
+    fn node_here(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError> {
         if level == 0 {
             let Some((first, v)) = self.segment_of(index)? else { return Ok(None) };
             return Ok(decode_segment(first, &v)?.into_iter().find(|r| r.0 == index).map(|r| r.2));
@@ -636,7 +690,7 @@ impl Store for SledStore {
             let width = 1u64 << level;
             let Some(start) = index.checked_mul(width) else { return Ok(None) };
             let mut hashes: Vec<Hash> = Vec::with_capacity(width as usize);
-            for item in self.leaves_from(start).take(width as usize) {
+            for item in self.leaves_here(start).take(width as usize) {
                 let (seq, leaf, _) = item?;
                 if seq != start + hashes.len() as u64 {
                     return Ok(None);
@@ -663,11 +717,11 @@ impl Store for SledStore {
         }
     }
 
-    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    fn meta_here(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.tree.get(meta_key(name)).map_err(engine)?.map(|v| v.to_vec()))
     }
 
-    fn leaves_from(&self, from: Seq) -> LeafIter<'_> {
+    fn leaves_here(&self, from: Seq) -> LeafIter<'_> {
         // From the segment that holds `from` (or the first after it) to the last.
         let start = match self.segment_of(from) {
             Ok(Some((first, _))) => segment_key(first),
@@ -690,6 +744,78 @@ impl Store for SledStore {
                     }
                 }),
         )
+    }
+
+    fn last_seq_here(&self) -> Result<Option<Seq>, StoreError> {
+        let start = [SEGMENT];
+        let end = [SEGMENT + 1];
+        match self.tree.range(start.as_slice()..end.as_slice()).next_back() {
+            None => Ok(None),
+            Some(kv) => {
+                let (k, v) = kv.map_err(engine)?;
+                Ok(decode_segment(segment_first(&k)?, &v)?.last().map(|r| r.0))
+            }
+        }
+    }
+}
+
+impl Store for SledStore {
+    fn write(&self, c: &Commit) -> Result<(), StoreError> {
+        self.failed(self.write_here(c))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.failed(self.flush_here())
+    }
+
+    fn record(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|s| s.record_here(seq))
+    }
+
+    fn node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError> {
+        self.read(|s| s.node_here(level, index))
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|s| s.meta_here(name))
+    }
+
+    fn last_seq(&self) -> Result<Option<Seq>, StoreError> {
+        self.read(|s| s.last_seq_here())
+    }
+
+    fn leaves_from(&self, from: Seq) -> LeafIter<'_> {
+        let mut leaves = self.leaves_here(from);
+        let mut next = from;
+        let mut on_copy = false;
+        // A record that the failed store refuses, and the rest, from the copy.
+        Box::new(std::iter::from_fn(move || loop {
+            match leaves.next() {
+                Some(Ok(leaf)) => {
+                    next = leaf.0 + 1;
+                    return Some(Ok(leaf));
+                }
+                Some(Err(e)) if !on_copy && self.write_failed.load(std::sync::atomic::Ordering::Acquire) => {
+                    on_copy = true;
+                    match self.after_failure() {
+                        Ok(copy) => leaves = copy.leaves_here(next),
+                        Err(why) => {
+                            return Some(Err(StoreError::Engine(format!(
+                            "{e} (a write failed before; and a read-only copy of the store could not be opened: {why})"
+                        ))))
+                        }
+                    }
+                }
+                other => return other,
+            }
+        }))
+    }
+
+    fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
+        if let Some(e) = &self.index_error {
+            return Err(StoreError::Corrupt(e.clone()));
+        }
+        Ok(self.ids.read().map_err(|_| poisoned())?.get(id).copied())
     }
 
     fn stores_level(&self, level: u32) -> bool {
@@ -738,18 +864,6 @@ impl Store for SledStore {
             )));
         }
         Ok(())
-    }
-
-    fn last_seq(&self) -> Result<Option<Seq>, StoreError> {
-        let start = [SEGMENT];
-        let end = [SEGMENT + 1];
-        match self.tree.range(start.as_slice()..end.as_slice()).next_back() {
-            None => Ok(None),
-            Some(kv) => {
-                let (k, v) = kv.map_err(engine)?;
-                Ok(decode_segment(segment_first(&k)?, &v)?.last().map(|r| r.0))
-            }
-        }
     }
 }
 
