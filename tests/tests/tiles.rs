@@ -126,8 +126,7 @@ fn tiles_are_served_copied_updated_and_audited() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");
-    let (reg_path, reg_pk) = keygen(dir, "registrar");
-    let reg_key = load_key(&reg_path);
+    let (_, reg_pk) = keygen(dir, "registrar");
     let registrar = format!("kamer-van-commons={reg_pk}");
     meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", "meent.test/tiles", "--registrar", &registrar]);
 

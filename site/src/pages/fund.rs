@@ -579,7 +579,7 @@ fn round_rows(w: &W<'_>, state: &State, v: &FundView) -> Vec<RoundRow> {
                 e: w.entry(&r.id, Some(seq)),
                 seq,
                 budget: w.euro_d(r.budget.as_decimal()),
-                status: super::governance::round_status(&w, r.status),
+                status: super::governance::round_status(w, r.status),
                 counts: tr.t1("round-projects-n", "n", &r.project_count)
                     + ", "
                     + &tr.t1("round-ballots-n", "n", &r.ballot_count),
