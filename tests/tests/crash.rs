@@ -25,18 +25,7 @@ fn acknowledged_entries_survive_sigkill() {
     let cycles: usize = std::env::var("MEENT_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let data = dir.join("data");
-    let (reg_path, reg_pk) = keygen(dir, "registrar");
-    let reg = load_key(&reg_path);
-    meent_ok(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--origin",
-        "meent.test/crash",
-        "--registrar",
-        &format!("registrar-een={reg_pk}"),
-    ]);
+    let (data, reg) = ledger_with_registrar(dir, "meent.test/crash");
 
     // id → seq, for every entry the server acknowledged.
     let acked: Arc<Mutex<HashMap<String, u64>>> = Arc::new(Mutex::new(HashMap::new()));

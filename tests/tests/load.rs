@@ -182,18 +182,7 @@ fn a_mixed_read_write_load_gives_no_error() {
     let seconds: u64 = std::env::var("MEENT_LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let data = dir.join("data");
-    let (reg_path, reg_pk) = keygen(dir, "registrar");
-    let reg = load_key(&reg_path);
-    meent_ok(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--origin",
-        "meent.test/load",
-        "--registrar",
-        &format!("registrar-een={reg_pk}"),
-    ]);
+    let (data, reg) = ledger_with_registrar(dir, "meent.test/load");
     let mut server = Server::start(&data);
     let shared = Arc::new(Shared::default());
     shared.size.store(1, Ordering::Relaxed);

@@ -183,6 +183,16 @@ pub fn sign(kind: Kind, author: &str, key: &SigningKey, body: Value) -> Verified
     sign_entry(kind, &author, key, &Timestamp::from_instant(now()), body).expect("sign entry")
 }
 
+/// A new ledger in `dir/data` whose one registrar is `registrar-een`, with
+/// `origin`: its data directory and the registrar's signing key.
+pub fn ledger_with_registrar(dir: &Path, origin: &str) -> (PathBuf, SigningKey) {
+    let data = dir.join("data");
+    let (reg_path, reg_pk) = keygen(dir, "registrar");
+    let registrar = format!("registrar-een={reg_pk}");
+    meent_ok(&["init", "--data", data.to_str().unwrap(), "--origin", origin, "--registrar", &registrar]);
+    (data, load_key(&reg_path))
+}
+
 /// Read a key file written by `meent keygen`.
 pub fn load_key(p: &Path) -> SigningKey {
     ledger::crypto::read_key_file(p).expect("key file")
