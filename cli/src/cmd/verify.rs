@@ -74,6 +74,39 @@ fn check_cosignatures(note: &str, ws: &[NamedKey], quorum: usize) -> CmdResult<O
     ledger::witness::check_quorum(note, ws, quorum).map(Some).map_err(|e| CmdError::failed(anyhow!("{e}")))
 }
 
+/// How long a live log's newest checkpoint is waited for when it lacks the
+/// cosignatures asked for: a log publishes a checkpoint at once and its
+/// witnesses' cosignatures attach as they arrive (within milliseconds when
+/// they are up), so a check right after a write would otherwise fail.
+const COSIGNATURE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The checkpoint from `fetch` with the names of the witnesses that cosigned
+/// it; from a `live` log, fetched again for up to [`COSIGNATURE_WAIT`] while
+/// the quorum is not met.
+fn cosigned_checkpoint(
+    fetch: impl Fn() -> CmdResult<String>,
+    ws: &[NamedKey],
+    quorum: usize,
+    live: bool,
+) -> CmdResult<(String, Option<Vec<String>>)> {
+    let deadline = std::time::Instant::now() + COSIGNATURE_WAIT;
+    let mut said = false;
+    loop {
+        let note = fetch()?;
+        match check_cosignatures(&note, ws, quorum) {
+            Ok(cosigned) => return Ok((note, cosigned)),
+            Err(e) if !live || std::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => {
+                if !said {
+                    eprintln!("waiting for the witnesses' cosignatures of the newest checkpoint (up to 5 s)…");
+                    said = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+    }
+}
+
 /// Audit the log; exit 1 naming the first bad record.
 pub fn run(a: VerifyArgs) -> CmdResult {
     let (witnesses, quorum) = a.witness_policy()?;
@@ -81,9 +114,7 @@ pub fn run(a: VerifyArgs) -> CmdResult {
         let cosigned = if witnesses.is_empty() {
             None
         } else {
-            let note = tiles_checkpoint(location)?;
-            let cosigned = check_cosignatures(&note, &witnesses, quorum)?;
-            Some((note, cosigned))
+            Some(cosigned_checkpoint(|| tiles_checkpoint(location), &witnesses, quorum, location.starts_with("http"))?)
         };
         let report = verify_tiles(location, read_trusted(&a)?.as_deref())?;
         if let Some((note, _)) = &cosigned {
@@ -102,8 +133,10 @@ pub fn run(a: VerifyArgs) -> CmdResult {
     let server = super::source::default_server(a.server.clone(), a.data.is_some() || a.log.is_some());
     let source = LogSource::from_args(a.data.as_deref(), server.as_deref(), a.log.as_deref())?;
     let trusted = read_trusted(&a)?;
-    let note = source.checkpoint(a.checkpoint.as_deref())?;
-    let cosigned = check_cosignatures(&note, &witnesses, quorum)?;
+    // A server's newest checkpoint may still be waiting for its cosignatures.
+    let live = server.is_some() && a.data.is_none() && a.log.is_none() && a.checkpoint.is_none();
+    let (note, cosigned) =
+        cosigned_checkpoint(|| source.checkpoint(a.checkpoint.as_deref()), &witnesses, quorum, live)?;
     let size = claimed_size(&note)?;
     let bar = progress::bar(size, "verifying");
     let mut auditor = Auditor::new();
