@@ -38,29 +38,21 @@ pub fn router<S: Clone + Send + Sync + 'static>(log: Arc<Log>, clock: Clock) -> 
             .route(&format!("/{code}/"), get(move |s, q, h| page(s, q, h, lang, Kind::Overview, String::new())))
             .route(&format!("/{code}/log"), get(move |s, q, h| page(s, q, h, lang, Kind::Log, String::new())))
             .route(
-                &format!("/{code}/funds/{{id}}"),
-                get(move |s, q, h, Path(id): Path<String>| page(s, q, h, lang, Kind::Fund, id)),
-            )
-            .route(
-                &format!("/{code}/proposals/{{id}}"),
-                get(move |s, q, h, Path(id): Path<String>| page(s, q, h, lang, Kind::Proposal, id)),
-            )
-            .route(
-                &format!("/{code}/rounds/{{id}}"),
-                get(move |s, q, h, Path(id): Path<String>| page(s, q, h, lang, Kind::Round, id)),
-            )
-            .route(
-                &format!("/{code}/members/{{id}}"),
-                get(move |s, q, h, Path(id): Path<String>| page(s, q, h, lang, Kind::Member, id)),
-            )
-            .route(
-                &format!("/{code}/entries/{{id}}"),
-                get(move |s, q, h, Path(id): Path<String>| page(s, q, h, lang, Kind::Entry, id)),
-            )
-            .route(
                 &format!("/{code}/{{*rest}}"),
                 get(move |s, q, h, Path(rest): Path<String>| page(s, q, h, lang, Kind::Unknown, rest)),
             );
+        for (segment, kind) in [
+            ("funds", Kind::Fund),
+            ("proposals", Kind::Proposal),
+            ("rounds", Kind::Round),
+            ("members", Kind::Member),
+            ("entries", Kind::Entry),
+        ] {
+            r = r.route(
+                &format!("/{code}/{segment}/{{id}}"),
+                get(move |s, q, h, Path(id): Path<String>| page(s, q, h, lang, kind, id)),
+            );
+        }
     }
     r.with_state(Site { log, clock })
 }

@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use common::*;
 
 fn download(http: &reqwest::blocking::Client, url: &str, path: &str) -> Vec<u8> {
@@ -25,21 +22,8 @@ fn export(args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn downloads_are_the_bytes_meent_export_writes() {
-    let mut child = Command::new(meent_bin())
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "the demo stopped before serving");
-        if line.starts_with("meent serving") {
-            break line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
-        }
-    };
+    let demo = demo();
+    let url = demo.1.clone();
     let http = reqwest::blocking::Client::new();
     let fund = "warmtefonds-noord";
     let (_, f) = get(&http, &url, &format!("/v1/funds/{fund}"));
@@ -77,6 +61,4 @@ fn downloads_are_the_bytes_meent_export_writes() {
         break;
     }
     assert!(compared, "the log kept growing");
-    let _ = child.kill();
-    let _ = child.wait();
 }

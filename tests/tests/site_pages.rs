@@ -8,38 +8,8 @@
 mod common;
 
 use std::collections::{BTreeSet, VecDeque};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
 use common::*;
-
-struct Demo(Child, String);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn demo() -> Demo {
-    let mut child = Command::new(meent_bin())
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "the demo stopped before serving");
-        if line.starts_with("meent serving") {
-            break line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
-        }
-    };
-    Demo(child, url)
-}
 
 fn fetch(http: &reqwest::blocking::Client, url: &str) -> (u16, String) {
     let r = http.get(url).send().unwrap();

@@ -193,6 +193,36 @@ pub fn ledger_with_registrar(dir: &Path, origin: &str) -> (PathBuf, SigningKey) 
     (data, load_key(&reg_path))
 }
 
+/// `meent serve --demo` on a free port, killed when dropped: `.1` its URL.
+pub struct Demo(pub std::process::Child, pub String);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start the demo and wait until it serves.
+pub fn demo() -> Demo {
+    let mut child = meent_command()
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start meent serve --demo");
+    let mut reader = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let url = loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the demo stopped before serving");
+        if line.starts_with("meent serving") {
+            break line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+        }
+    };
+    Demo(child, url)
+}
+
 /// Read a key file written by `meent keygen`.
 pub fn load_key(p: &Path) -> SigningKey {
     ledger::crypto::read_key_file(p).expect("key file")
