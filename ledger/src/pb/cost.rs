@@ -131,14 +131,6 @@ impl Ord for Cost {
 impl fmt::Display for Cost {
     /// Plain decimal with `.` as the mark and no trailing zeros: `"100.5"`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.scale == 0 {
-            return write!(f, "{}", self.units);
-        }
-        let digits = self.units.to_string();
-        let scale = self.scale as usize;
-        let padded =
-            if digits.len() <= scale { format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits) } else { digits };
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        write!(f, "{int}.{frac}")
+        f.write_str(&super::rational::with_point(self.units.to_string(), self.scale as usize))
     }
 }

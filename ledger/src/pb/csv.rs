@@ -77,35 +77,16 @@ impl<'a> Reader<'a> {
                     }
                 }
                 // Text after the closing quote is kept as is (Python's lenient mode).
-                let rest_start = self.pos;
-                while let Some(&b) = bytes.get(self.pos) {
-                    if b == b';' || b == b'\n' || b == b'\r' {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                buf.push_str(&self.text[rest_start..self.pos]);
+                buf.push_str(self.unquoted());
                 fields.push(Cow::Owned(buf));
             } else {
-                let start = self.pos;
-                while let Some(&b) = bytes.get(self.pos) {
-                    if b == b';' || b == b'\n' || b == b'\r' {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                fields.push(Cow::Borrowed(&self.text[start..self.pos]));
+                fields.push(Cow::Borrowed(self.unquoted()));
             }
             // After a field: a separator, an end of line or the end.
             match bytes.get(self.pos) {
-                Some(b';') => {
-                    self.pos += 1;
-                }
+                Some(b';') => self.pos += 1,
                 Some(b'\r') => {
-                    self.pos += 1;
-                    if bytes.get(self.pos) == Some(&b'\n') {
-                        self.pos += 1;
-                    }
+                    self.pos += 1 + usize::from(bytes.get(self.pos + 1) == Some(&b'\n'));
                     self.line += 1;
                     break;
                 }
@@ -118,6 +99,14 @@ impl<'a> Reader<'a> {
             }
         }
         Some(Ok(Record { line: start_line, fields, first_quoted }))
+    }
+
+    /// The text from here to the next `;`, line end or end of text.
+    fn unquoted(&mut self) -> &'a str {
+        let start = self.pos;
+        let rest = &self.text.as_bytes()[start..];
+        self.pos += rest.iter().position(|b| matches!(b, b';' | b'\n' | b'\r')).unwrap_or(rest.len());
+        &self.text[start..self.pos]
     }
 }
 

@@ -16,6 +16,7 @@ use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{ToPrimitive, Zero};
 
+use super::classes::Classes;
 use super::prep::{Base, Groups, Utility};
 
 /// One project bought by MES, with exact values over the run's denominators.
@@ -46,7 +47,32 @@ struct Rho {
     capped_num: BigUint,
 }
 
-const NONE: u32 = u32::MAX;
+/// The budget of a class: a numerator over `D` as it was after `epoch`
+/// factors (brought up to date lazily, when used: [`refresh`]).
+#[derive(Default)]
+struct Budget {
+    v: BigUint,
+    epoch: u32,
+}
+
+/// Brings a budget to the current denominator, `fs` being every factor `D`
+/// was multiplied by, in order.
+fn refresh(b: &mut Budget, fs: &[u64]) {
+    let now = fs.len() as u32;
+    if b.v.is_zero() {
+        b.epoch = now;
+    }
+    // Apply the pending factors, several at a time while they fit in 64 bits.
+    while b.epoch < now {
+        let mut f = fs[b.epoch as usize];
+        b.epoch += 1;
+        while let Some(p) = fs.get(b.epoch as usize).and_then(|&x| f.checked_mul(x)) {
+            f = p;
+            b.epoch += 1;
+        }
+        b.v *= f;
+    }
+}
 
 /// Reusable state for MES runs on one prepared instance.
 pub(crate) struct Exact<'a> {
@@ -55,27 +81,16 @@ pub(crate) struct Exact<'a> {
     cost: Vec<BigUint>,
     /// `u(p)` of each candidate (its cost, or 1).
     util: Vec<BigUint>,
-    /// The common denominator.
+    /// The common denominator `D`.
     d: BigUint,
-    /// Numerator (over `d`) of each budget class; class 0 is zero.
-    val: Vec<BigUint>,
-    /// Number of multipliers of `d` already applied to each class value
-    /// (values are brought up to date lazily, when used).
-    epoch: Vec<u32>,
     /// Every factor `d` was multiplied by, in order.
     fs: Vec<u64>,
-    /// Number of groups in each class (0: the slot is free).
-    refs: Vec<u32>,
-    free: Vec<u32>,
-    /// Budget class of each voter group.
-    group_class: Vec<u32>,
+    /// The budget classes: numerators over `D`.
+    c: Classes<Budget>,
     /// Lower bound of `ρ` per candidate, as `num / (den · D)`.
     stale_num: Vec<BigUint>,
     stale_den: Vec<BigUint>,
     /// Scratch.
-    cnt: Vec<u64>,
-    touched: Vec<u32>,
-    remap: Vec<u32>,
     tmp: BigUint,
     tmp2: BigUint,
 }
@@ -92,17 +107,10 @@ impl<'a> Exact<'a> {
             cost,
             util,
             d: BigUint::from(1u32),
-            val: Vec::new(),
-            epoch: Vec::new(),
             fs: Vec::new(),
-            refs: Vec::new(),
-            free: Vec::new(),
-            group_class: vec![0; prep.group_w.len()],
+            c: Classes::new(prep),
             stale_num: Vec::new(),
             stale_den: Vec::new(),
-            cnt: Vec::new(),
-            touched: Vec::new(),
-            remap: Vec::new(),
             tmp: BigUint::zero(),
             tmp2: BigUint::zero(),
         }
@@ -124,11 +132,8 @@ impl<'a> Exact<'a> {
         let prep = self.prep;
         let nc = prep.cand.len();
         self.d = BigUint::from(b_den);
-        (self.val, self.epoch) = (vec![BigUint::zero(), b_num.clone()], vec![0, 0]);
-        self.refs = vec![0, prep.group_w.len() as u32];
         self.fs.clear();
-        self.free.clear();
-        self.group_class.iter_mut().for_each(|c| *c = 1);
+        self.c.reset(Budget { v: b_num.clone(), epoch: 0 });
 
         let mut picks = Vec::new();
         if let Some(order) = forced {
@@ -136,16 +141,7 @@ impl<'a> Exact<'a> {
             picks.reserve(order.len());
             for &c in order {
                 let r = self.rho(c)?;
-                let den = self.d.clone();
-                self.pay(c, &r.rest, r.m, &[]);
-                picks.push(Pick {
-                    cand: c,
-                    share_num: r.rest,
-                    full: r.m,
-                    capped: r.capped,
-                    capped_num: r.capped_num,
-                    den,
-                });
+                picks.push(self.buy(c, r, &[]));
             }
             return Some(picks);
         }
@@ -201,10 +197,15 @@ impl<'a> Exact<'a> {
                 return Some(picks);
             };
             live.retain(|&x| x != c && !dead.contains(&x));
-            let den = self.d.clone();
-            self.pay(c, &r.rest, r.m, &live);
-            picks.push(Pick { cand: c, share_num: r.rest, full: r.m, capped: r.capped, capped_num: r.capped_num, den });
+            picks.push(self.buy(c, r, &live));
         }
+    }
+
+    /// Buys candidate `c` at `ρ = r`: its supporters pay ([`Self::pay`]).
+    fn buy(&mut self, c: usize, r: Rho, live: &[usize]) -> Pick {
+        let den = self.d.clone();
+        self.pay(c, &r.rest, r.m, live);
+        Pick { cand: c, share_num: r.rest, full: r.m, capped: r.capped, capped_num: r.capped_num, den }
     }
 
     /// `m · u(c)`: with `rest`, `ρ = rest / (m · u(c) · D)`.
@@ -215,32 +216,20 @@ impl<'a> Exact<'a> {
     /// Computes `ρ(c)`, or `None` when the supporters cannot afford `c`.
     fn rho(&mut self, c: usize) -> Option<Rho> {
         let prep = self.prep;
-        if self.cnt.len() < self.val.len() {
-            self.cnt.resize(self.val.len(), 0);
+        self.c.count(prep, c);
+        let Classes { val, touched, .. } = &mut self.c;
+        for &k in touched.iter() {
+            refresh(&mut val[k as usize], &self.fs);
         }
-        self.touched.clear();
-        for &g in prep.supporters(c) {
-            let k = self.group_class[g as usize];
-            let slot = &mut self.cnt[k as usize];
-            if *slot == 0 {
-                self.touched.push(k);
-            }
-            *slot += prep.group_w[g as usize];
-        }
-        for i in 0..self.touched.len() {
-            let k = self.touched[i] as usize;
-            self.refresh(k);
-        }
-        let vals = &self.val;
-        self.touched.sort_unstable_by(|&a, &b| vals[a as usize].cmp(&vals[b as usize]));
+        touched.sort_unstable_by(|&a, &b| val[a as usize].v.cmp(&val[b as usize].v));
         let mut rest = &self.cost[c] * &self.d;
         let mut capped_num = BigUint::zero();
         let mut m = prep.cand_votes[c];
         let mut capped: u64 = 0;
         let mut result = None;
-        for &k in &self.touched {
-            let w = self.cnt[k as usize];
-            let beta = &self.val[k as usize];
+        for &k in &self.c.touched {
+            let w = self.c.weight(k);
+            let beta = &self.c.val[k as usize].v;
             // Is the equal share rest / m at most this budget?
             self.tmp.clone_from(beta);
             self.tmp *= m;
@@ -257,60 +246,13 @@ impl<'a> Exact<'a> {
             m -= w;
             capped += w;
         }
-        for &k in &self.touched {
-            self.cnt[k as usize] = 0;
-        }
+        self.c.uncount();
         result
-    }
-
-    /// Brings the value of class `k` to the current denominator.
-    fn refresh(&mut self, k: usize) {
-        let now = self.fs.len() as u32;
-        let mut e = self.epoch[k];
-        if e == now {
-            return;
-        }
-        if k != 0 {
-            // Apply the pending factors, several at a time while they fit in 64 bits.
-            while e < now {
-                let mut f = self.fs[e as usize];
-                e += 1;
-                while e < now {
-                    match f.checked_mul(self.fs[e as usize]) {
-                        Some(p) => {
-                            f = p;
-                            e += 1;
-                        }
-                        None => break,
-                    }
-                }
-                self.val[k] *= f;
-            }
-        }
-        self.epoch[k] = now;
-    }
-
-    /// A class slot holding `v`.
-    fn new_class(&mut self, v: BigUint) -> u32 {
-        match self.free.pop() {
-            Some(k) => {
-                self.val[k as usize] = v;
-                self.epoch[k as usize] = self.fs.len() as u32;
-                k
-            }
-            None => {
-                self.val.push(v);
-                self.epoch.push(self.fs.len() as u32);
-                self.refs.push(0);
-                (self.val.len() - 1) as u32
-            }
-        }
     }
 
     /// Every supporter of `c` pays `min(budget, rest / (m · D))`; the common
     /// denominator grows by `m / gcd(m, rest)`.
     fn pay(&mut self, c: usize, rest: &BigUint, m: u64, live: &[usize]) {
-        let prep = self.prep;
         let g = (rest % m).to_u64().expect("below m").gcd(&m);
         let f = m / g;
         let x = rest / g; // the share, over the new denominator
@@ -321,39 +263,11 @@ impl<'a> Exact<'a> {
                 self.stale_num[l] *= f;
             }
         }
-        if self.remap.len() < self.val.len() {
-            self.remap.resize(self.val.len(), NONE);
-        }
-        self.touched.clear();
-        for &g in prep.supporters(c) {
-            let k = self.group_class[g as usize];
-            let mut nk = self.remap[k as usize];
-            if nk == NONE {
-                self.refresh(k as usize);
-                let beta = &self.val[k as usize];
-                nk = if *beta <= x {
-                    0
-                } else {
-                    let v = beta - &x;
-                    self.new_class(v)
-                };
-                if self.remap.len() < self.val.len() {
-                    self.remap.resize(self.val.len(), NONE);
-                }
-                self.remap[k as usize] = nk;
-                self.touched.push(k);
-            }
-            self.group_class[g as usize] = nk;
-            self.refs[k as usize] -= 1;
-            self.refs[nk as usize] += 1;
-        }
-        for &k in &self.touched {
-            self.remap[k as usize] = NONE;
-            if k != 0 && self.refs[k as usize] == 0 {
-                self.val[k as usize] = BigUint::zero();
-                self.free.push(k);
-            }
-        }
+        let fs = &self.fs;
+        self.c.pay(self.prep, c, |b| {
+            refresh(b, fs);
+            (b.v > x).then(|| Budget { v: &b.v - &x, epoch: fs.len() as u32 })
+        });
     }
 }
 

@@ -20,6 +20,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+use super::classes::Classes;
 use super::prep::{Groups, Utility};
 
 /// The intervals could not decide a comparison (or a value did not fit):
@@ -92,27 +93,15 @@ impl Prefix {
     }
 }
 
-const NONE: u32 = u32::MAX;
-
-/// Reusable state for interval MES runs on one prepared instance. Budgets
-/// are shared by *classes* of voter groups (class 0: nothing left), so a
-/// walk visits each distinct budget interval once.
+/// Reusable state for interval MES runs on one prepared instance.
 pub(crate) struct Interval<'a> {
     g: &'a Groups,
     /// Scaled cost of each candidate.
     cost: Vec<u128>,
     /// Fractional bits of this run.
     f: u32,
-    /// The budget interval and number of groups of each class.
-    lo: Vec<u128>,
-    hi: Vec<u128>,
-    refs: Vec<u32>,
-    free: Vec<u32>,
-    group_class: Vec<u32>,
-    /// Scratch: supporters per class (fits: fewer than 2^32 voters).
-    cnt: Vec<u32>,
-    touched: Vec<u32>,
-    remap: Vec<u32>,
+    /// The budget classes: each an interval `(lo, hi)`.
+    c: Classes<(u128, u128)>,
     /// The last walk of each candidate (a lower bound of its `ρ` from then on).
     stale: Vec<Walk>,
     /// Sort key of each candidate (see `key_of`).
@@ -127,14 +116,7 @@ impl<'a> Interval<'a> {
             g,
             cost: cost.collect::<Option<Vec<u128>>>()?,
             f: 0,
-            lo: Vec::new(),
-            hi: Vec::new(),
-            refs: Vec::new(),
-            free: Vec::new(),
-            group_class: vec![0; g.group_w.len()],
-            cnt: Vec::new(),
-            touched: Vec::new(),
-            remap: Vec::new(),
+            c: Classes::new(g),
             stale: Vec::new(),
             key: Vec::new(),
         })
@@ -189,16 +171,7 @@ impl<'a> Interval<'a> {
             return Err(Ambiguous);
         }
         self.f = f;
-        let b_lo = (total_lo << f) / n as u128;
-        let b_hi = (total_hi << f).div_ceil(n as u128);
-        self.lo.clear();
-        self.hi.clear();
-        self.refs.clear();
-        self.lo.extend([0, b_lo]);
-        self.hi.extend([0, b_hi]);
-        self.refs.extend([0, g.group_w.len() as u32]);
-        self.free.clear();
-        self.group_class.iter_mut().for_each(|c| *c = 1);
+        self.c.reset(((total_lo << f) / n as u128, (total_hi << f).div_ceil(n as u128)));
         let Some(p) = from else {
             self.stale = (0..nc).map(|c| self.exact_walk(c, g.cand_votes[c])).collect();
             self.key = (0..nc).map(|c| self.key_of(c)).collect();
@@ -323,26 +296,12 @@ impl<'a> Interval<'a> {
     /// Computes `ρ(c)` as a share interval; `Ok(None)` when the supporters
     /// surely cannot afford `c`.
     fn walk(&mut self, c: usize) -> R<Option<Walk>> {
-        let g = self.g;
-        if self.cnt.len() < self.lo.len() {
-            self.cnt.resize(self.lo.len(), 0);
-        }
-        self.touched.clear();
-        for &grp in g.supporters(c) {
-            let k = self.group_class[grp as usize];
-            let slot = &mut self.cnt[k as usize];
-            if *slot == 0 {
-                self.touched.push(k);
-            }
-            *slot += g.group_w[grp as usize] as u32;
-        }
+        self.c.count(self.g, c);
         let result = match self.walk_decided(c) {
             Err(Ambiguous) => self.walk_bounds(c),
             other => other,
         };
-        for &k in &self.touched {
-            self.cnt[k as usize] = 0;
-        }
+        self.c.uncount();
         result
     }
 
@@ -359,8 +318,8 @@ impl<'a> Interval<'a> {
         let x0 = full / m as u128;
         let (mut rest_lo, mut rest_hi, mut capped) = (full, full, false);
         let mut heap = Vec::new();
-        for &k in &self.touched {
-            let (w, blo, bhi) = (self.cnt[k as usize] as u128, self.lo[k as usize], self.hi[k as usize]);
+        for &k in &self.c.touched {
+            let (w, (blo, bhi)) = (self.c.weight(k) as u128, self.c.val[k as usize]);
             if bhi >= x0 {
                 heap.push(Reverse((blo, k)));
                 continue;
@@ -373,7 +332,7 @@ impl<'a> Interval<'a> {
         }
         let mut heap = BinaryHeap::from(heap);
         while let Some(Reverse((blo, k))) = heap.pop() {
-            let (w, bhi) = (self.cnt[k as usize] as u128, self.hi[k as usize]);
+            let (w, bhi) = (self.c.weight(k) as u128, self.c.val[k as usize].1);
             // Does the equal share rest / m fit in this budget?
             let (m_blo, m_bhi) = (blo.checked_mul(m as u128), bhi.checked_mul(m as u128));
             let (Some(m_blo), Some(m_bhi)) = (m_blo, m_bhi) else { return Err(Ambiguous) };
@@ -404,10 +363,10 @@ impl<'a> Interval<'a> {
     fn walk_bounds(&mut self, c: usize) -> R<Option<Walk>> {
         let full = self.cost[c] << self.f;
         let (mut sum_lo, mut sum_hi) = (0u128, 0u128);
-        for &k in &self.touched {
-            let w = self.cnt[k as usize] as u128;
-            sum_lo = sum_lo.checked_add(self.lo[k as usize].checked_mul(w).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
-            sum_hi = sum_hi.checked_add(self.hi[k as usize].checked_mul(w).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
+        for &k in &self.c.touched {
+            let (w, (lo, hi)) = (self.c.weight(k) as u128, self.c.val[k as usize]);
+            sum_lo = sum_lo.checked_add(lo.checked_mul(w).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
+            sum_hi = sum_hi.checked_add(hi.checked_mul(w).ok_or(Ambiguous)?).ok_or(Ambiguous)?;
         }
         if sum_hi < full {
             return Ok(None);
@@ -416,53 +375,19 @@ impl<'a> Interval<'a> {
             return Err(Ambiguous);
         }
         let m0 = self.g.cand_votes[c];
-        let class = |k: &u32, v: &[u128]| (v[*k as usize], self.cnt[*k as usize] as u64);
+        let (val, weight) = (&self.c.val, |k: &u32| self.c.weight(*k));
         // Level with the `lo` budgets: an upper bound; with the `hi` ones, a lower one.
-        let mut by = self.touched.clone();
-        by.sort_unstable_by_key(|&k| self.lo[k as usize]);
-        let x_hi = level(full, m0, by.iter().map(|k| class(k, &self.lo)), true)?;
-        by.sort_unstable_by_key(|&k| self.hi[k as usize]);
-        let x_lo = level(full, m0, by.iter().map(|k| class(k, &self.hi)), false)?;
+        let mut by = self.c.touched.clone();
+        by.sort_unstable_by_key(|&k| val[k as usize].0);
+        let x_hi = level(full, m0, by.iter().map(|k| (val[*k as usize].0, weight(k))), true)?;
+        by.sort_unstable_by_key(|&k| val[k as usize].1);
+        let x_lo = level(full, m0, by.iter().map(|k| (val[*k as usize].1, weight(k))), false)?;
         Ok(Some(Walk { x_lo, x_hi, m: 0, exact: false }))
     }
 
-    /// Every supporter of `c` pays `min(budget, share)`.
+    /// Every supporter of `c` pays `min(budget, share)`: a budget is
+    /// `max(budget − share, 0)` after, for every value in the intervals.
     fn pay(&mut self, c: usize, w: &Walk) {
-        if self.remap.len() < self.lo.len() {
-            self.remap.resize(self.lo.len(), NONE);
-        }
-        self.touched.clear();
-        for &grp in self.g.supporters(c) {
-            let k = self.group_class[grp as usize];
-            let mut nk = self.remap[k as usize];
-            if nk == NONE {
-                let (blo, bhi) = (self.lo[k as usize], self.hi[k as usize]);
-                // New budget max(budget − share, 0), for every value in the intervals.
-                nk = if k == 0 || bhi <= w.x_lo { 0 } else { self.new_class(blo.saturating_sub(w.x_hi), bhi - w.x_lo) };
-                self.remap.resize(self.lo.len(), NONE);
-                self.remap[k as usize] = nk;
-                self.touched.push(k);
-            }
-            self.group_class[grp as usize] = nk;
-            self.refs[k as usize] -= 1;
-            self.refs[nk as usize] += 1;
-        }
-        for &k in &self.touched {
-            self.remap[k as usize] = NONE;
-            if k != 0 && self.refs[k as usize] == 0 {
-                self.free.push(k);
-            }
-        }
-    }
-
-    fn new_class(&mut self, lo: u128, hi: u128) -> u32 {
-        let k = self.free.pop().unwrap_or_else(|| {
-            self.lo.push(0);
-            self.hi.push(0);
-            self.refs.push(0);
-            (self.lo.len() - 1) as u32
-        });
-        (self.lo[k as usize], self.hi[k as usize]) = (lo, hi);
-        k
+        self.c.pay(self.g, c, |&mut (lo, hi)| (hi > w.x_lo).then(|| (lo.saturating_sub(w.x_hi), hi - w.x_lo)));
     }
 }

@@ -32,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+mod classes;
 mod cost;
 mod csv;
 mod exact;

@@ -53,31 +53,32 @@ enum Section {
     Votes,
 }
 
+/// The sections with their names, in the order of a file.
+const SECTIONS: [(Section, &str); 3] =
+    [(Section::Meta, "META"), (Section::Projects, "PROJECTS"), (Section::Votes, "VOTES")];
+
 impl Section {
     fn name(self) -> &'static str {
-        match self {
-            Section::Meta => "META",
-            Section::Projects => "PROJECTS",
-            Section::Votes => "VOTES",
-        }
+        SECTIONS[self as usize].1
     }
 }
 
-/// Is this record a section line (`META`, `PROJECTS` or `VOTES` alone)?
+/// Whether a field names a section (in any case, blanks around ignored).
+pub(crate) fn names_a_section(field: &str) -> bool {
+    section_named(field).is_some()
+}
+
+fn section_named(field: &str) -> Option<Section> {
+    SECTIONS.iter().find(|(_, name)| field.trim().eq_ignore_ascii_case(name)).map(|(s, _)| *s)
+}
+
+/// Is this record a section line (`META`, `PROJECTS` or `VOTES` alone, unquoted)?
 fn section_of(rec: &Record<'_>) -> Option<Section> {
-    let first = rec.fields.first()?.trim();
+    let first = rec.fields.first()?;
     if rec.first_quoted || rec.fields[1..].iter().any(|f| !f.trim().is_empty()) {
         return None;
     }
-    if first.eq_ignore_ascii_case("meta") {
-        Some(Section::Meta)
-    } else if first.eq_ignore_ascii_case("projects") {
-        Some(Section::Projects)
-    } else if first.eq_ignore_ascii_case("votes") {
-        Some(Section::Votes)
-    } else {
-        None
-    }
+    section_named(first)
 }
 
 fn is_blank(rec: &Record<'_>) -> bool {
@@ -130,7 +131,7 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
     let mut current: Option<Section> = None;
     let mut expecting_header = false;
     let mut meta: Vec<(String, String)> = Vec::new();
-    let mut budget: Option<(Cost, usize)> = None;
+    let mut budget: Option<Cost> = None;
     let mut pcols: Option<ProjectColumns> = None;
     let mut vcols: Option<VoteColumns> = None;
     // The instance is built as soon as the budget is known (end of META).
@@ -185,38 +186,24 @@ pub fn parse(text: &str) -> Result<Instance, ParseError> {
         }
     }
 
-    for (k, sec) in [Section::Meta, Section::Projects, Section::Votes].into_iter().enumerate() {
-        if !seen[k] {
-            return Err(ParseError::at(0, format!("missing {} section", sec.name())));
-        }
+    if let Some((_, name)) = SECTIONS.iter().find(|(sec, _)| !seen[*sec as usize]) {
+        return Err(ParseError::at(0, format!("missing {name} section")));
     }
     if expecting_header {
         return Err(ParseError::at(0, "VOTES section has no header line"));
     }
-    let inst = inst.expect("built when PROJECTS started");
-    Ok(inst)
+    Ok(inst.expect("built when PROJECTS started"))
 }
 
 /// META first, then PROJECTS, then VOTES.
 fn check_section_order(sec: Section, seen: &[bool; 3], line: usize) -> Result<(), ParseError> {
-    match sec {
-        Section::Meta => {
-            if seen[1] || seen[2] {
-                return Err(ParseError::at(line, "META section must come first"));
-            }
-        }
-        Section::Projects => {
-            if !seen[0] {
-                return Err(ParseError::at(line, "PROJECTS section before the META section"));
-            }
-        }
-        Section::Votes => {
-            if !seen[1] {
-                return Err(ParseError::at(line, "VOTES section before the PROJECTS section"));
-            }
-        }
-    }
-    Ok(())
+    let what = match sec {
+        Section::Meta if seen[1] || seen[2] => "META section must come first",
+        Section::Projects if !seen[0] => "PROJECTS section before the META section",
+        Section::Votes if !seen[1] => "VOTES section before the PROJECTS section",
+        _ => return Ok(()),
+    };
+    Err(ParseError::at(line, what))
 }
 
 /// The PROJECTS header: where `project_id` and `cost` are, and the other columns.
@@ -249,11 +236,7 @@ fn vote_columns(rec: &Record<'_>) -> Result<VoteColumns, ParseError> {
 }
 
 /// One `key;value` line of META (the budget checked as a cost).
-fn meta_row(
-    rec: &Record<'_>,
-    meta: &mut Vec<(String, String)>,
-    budget: &mut Option<(Cost, usize)>,
-) -> Result<(), ParseError> {
+fn meta_row(rec: &Record<'_>, meta: &mut Vec<(String, String)>, budget: &mut Option<Cost>) -> Result<(), ParseError> {
     let key = rec.fields[0].trim();
     let value = rec.fields.get(1).map(|v| v.trim()).unwrap_or("");
     if meta.iter().any(|(k, _)| k == key) {
@@ -262,7 +245,7 @@ fn meta_row(
     if key == "budget" {
         let b = Cost::parse(value)
             .map_err(|e| ParseError::at(rec.line, format!("budget is {}, {}", shown(value), cost_problem(&e))))?;
-        *budget = Some((b, meta.len()));
+        *budget = Some(b);
         meta.push((key.to_string(), b.to_string()));
     } else {
         meta.push((key.to_string(), value.to_string()));
@@ -343,12 +326,9 @@ fn vote_row(
 }
 
 /// Builds the empty instance from the META pairs once META is over.
-fn finish_meta(meta: &[(String, String)], budget: Option<(Cost, usize)>) -> Result<Instance, ParseError> {
-    let Some((b, _)) = budget else {
-        return Err(ParseError::at(0, "META section has no budget"));
-    };
-    let inst = Instance::with_meta(meta.to_vec(), b);
-    Ok(inst)
+fn finish_meta(meta: &[(String, String)], budget: Option<Cost>) -> Result<Instance, ParseError> {
+    let b = budget.ok_or_else(|| ParseError::at(0, "META section has no budget"))?;
+    Ok(Instance::with_meta(meta.to_vec(), b))
 }
 
 /// Parses `.pb` bytes (UTF-8, optional byte order mark).

@@ -80,7 +80,7 @@ impl Rational {
 
 /// The decimal digits of an integer count of 10^-places units, with the point
 /// put in (and a leading zero when needed): `("5", 2)` → `"0.05"`.
-fn with_point(digits: String, places: usize) -> String {
+pub(crate) fn with_point(digits: String, places: usize) -> String {
     if places == 0 {
         return digits;
     }

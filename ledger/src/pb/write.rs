@@ -4,24 +4,19 @@
 use std::fmt::Write as _;
 
 use super::instance::Instance;
+use super::parse::names_a_section;
 
 /// Quotes a field when needed (it holds `;`, `"` or a line break, or could
 /// read back as a section name), doubling inner quotes, as Python's `csv`
 /// does.
 fn field(out: &mut String, v: &str) {
-    if v.contains([';', '"', '\n', '\r']) || looks_like_section(v) {
+    if v.contains([';', '"', '\n', '\r']) || names_a_section(v) {
         out.push('"');
         out.push_str(&v.replace('"', "\"\""));
         out.push('"');
     } else {
         out.push_str(v);
     }
-}
-
-/// Whether a one-field line would read back as a section name.
-fn looks_like_section(v: &str) -> bool {
-    let t = v.trim();
-    t.eq_ignore_ascii_case("meta") || t.eq_ignore_ascii_case("projects") || t.eq_ignore_ascii_case("votes")
 }
 
 /// Writes the instance as a pabulib `.pb` text (`\n` line ends, `.` as the
