@@ -18,13 +18,16 @@ pub struct Cost {
 }
 
 /// Why a decimal string was refused (the caller adds context).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CostError {
     /// Not digits with at most one decimal mark.
+    #[error("expected a decimal")]
     NotDecimal,
     /// A minus sign.
+    #[error("expected a non-negative decimal")]
     Negative,
     /// Too many digits.
+    #[error("too many digits")]
     TooLarge,
 }
 

@@ -19,32 +19,27 @@ use num_traits::{ToPrimitive, Zero};
 use super::classes::Classes;
 use super::prep::{Base, Groups, Utility};
 
-/// One project bought by MES, with exact values over the run's denominators.
+/// `ρ(p)` of a candidate in the current round: `ρ = share_num / (full · u(p) · D)`,
+/// so the share `x = ρ · u(p)` is `share_num / (full · D)`.
 #[derive(Clone, Debug)]
-pub(crate) struct Pick {
-    /// Candidate index (into `prep.cand`).
-    pub cand: usize,
-    /// The share `x = ρ · u(p)` is `share_num / (full · den)`.
+pub(crate) struct Rho {
+    /// `cost · D − (what the capped supporters pay)`, over `D`.
     pub share_num: BigUint,
-    /// Supporters who paid the full share.
+    /// Supporters paying the full share.
     pub full: u64,
-    /// Supporters who paid less (all their remaining budget).
+    /// Supporters paying less (all their remaining budget), and what they
+    /// pay together, over `D`.
     pub capped: u64,
-    /// What the capped supporters paid together is `capped_num / den`.
     pub capped_num: BigUint,
-    /// The common denominator when the project was bought.
-    pub den: BigUint,
 }
 
-/// `ρ(p)` of a candidate in the current round: `ρ = rest / (m · u(p) · D)`.
-struct Rho {
-    /// `cost · D − (what the capped supporters pay)`, over `D`.
-    rest: BigUint,
-    /// Supporters paying the full share.
-    m: u64,
-    /// Supporters paying less, and what they pay (over `D`).
-    capped: u64,
-    capped_num: BigUint,
+/// One project bought by MES: its candidate index (into `prep.cand`), its
+/// `ρ` and the common denominator `D` when it was bought.
+#[derive(Clone, Debug)]
+pub(crate) struct Pick {
+    pub cand: usize,
+    pub rho: Rho,
+    pub den: BigUint,
 }
 
 /// The budget of a class: a numerator over `D` as it was after `epoch`
@@ -163,8 +158,8 @@ impl<'a> Exact<'a> {
             dead.clear();
             for &c in &live {
                 if let Some((bc, br)) = &best {
-                    let bden = self.rho_den(*bc, br.m);
-                    match cmp_frac(&self.stale_num[c], &self.stale_den[c], &br.rest, &bden) {
+                    let bden = self.rho_den(*bc, br.full);
+                    match cmp_frac(&self.stale_num[c], &self.stale_den[c], &br.share_num, &bden) {
                         Ordering::Greater => break,
                         Ordering::Equal if c > *bc => continue,
                         _ => {}
@@ -173,19 +168,19 @@ impl<'a> Exact<'a> {
                 match self.rho(c) {
                     None => dead.push(c),
                     Some(r) => {
-                        let den = self.rho_den(c, r.m);
+                        let den = self.rho_den(c, r.full);
                         let better = match &best {
                             None => true,
                             Some((bc, br)) => {
-                                let bden = self.rho_den(*bc, br.m);
-                                match cmp_frac(&r.rest, &den, &br.rest, &bden) {
+                                let bden = self.rho_den(*bc, br.full);
+                                match cmp_frac(&r.share_num, &den, &br.share_num, &bden) {
                                     Ordering::Less => true,
                                     Ordering::Equal => c < *bc,
                                     Ordering::Greater => false,
                                 }
                             }
                         };
-                        self.stale_num[c].clone_from(&r.rest);
+                        self.stale_num[c].clone_from(&r.share_num);
                         self.stale_den[c] = den;
                         if better {
                             best = Some((c, r));
@@ -204,8 +199,8 @@ impl<'a> Exact<'a> {
     /// Buys candidate `c` at `ρ = r`: its supporters pay ([`Self::pay`]).
     fn buy(&mut self, c: usize, r: Rho, live: &[usize]) -> Pick {
         let den = self.d.clone();
-        self.pay(c, &r.rest, r.m, live);
-        Pick { cand: c, share_num: r.rest, full: r.m, capped: r.capped, capped_num: r.capped_num, den }
+        self.pay(c, &r.share_num, r.full, live);
+        Pick { cand: c, rho: r, den }
     }
 
     /// `m · u(c)`: with `rest`, `ρ = rest / (m · u(c) · D)`.
@@ -234,7 +229,7 @@ impl<'a> Exact<'a> {
             self.tmp.clone_from(beta);
             self.tmp *= m;
             if rest <= self.tmp {
-                result = Some(Rho { rest, m, capped, capped_num });
+                result = Some(Rho { share_num: rest, full: m, capped, capped_num });
                 break;
             }
             if !beta.is_zero() {

@@ -219,20 +219,13 @@ impl Instance {
         }
         let v = u32::try_from(self.voter_ids.len()).map_err(|_| InstanceError::TooLarge)?;
         let start = self.ballot_items.len();
-        if idx.len() <= 32 {
-            for &i in idx {
-                assert!((i as usize) < self.projects.len(), "project index out of range");
-                if !self.ballot_items[start..].contains(&i) {
-                    self.ballot_items.push(i);
-                }
-            }
-        } else {
-            let mut seen = std::collections::HashSet::with_capacity(idx.len());
-            for &i in idx {
-                assert!((i as usize) < self.projects.len(), "project index out of range");
-                if seen.insert(i) {
-                    self.ballot_items.push(i);
-                }
+        // Short ballots are searched; long ones are kept in a set meanwhile.
+        let mut seen = (idx.len() > 32).then(|| std::collections::HashSet::with_capacity(idx.len()));
+        for &i in idx {
+            assert!((i as usize) < self.projects.len(), "project index out of range");
+            let new = seen.as_mut().map_or_else(|| !self.ballot_items[start..].contains(&i), |s| s.insert(i));
+            if new {
+                self.ballot_items.push(i);
             }
         }
         let end = match u32::try_from(self.ballot_items.len()) {

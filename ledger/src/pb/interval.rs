@@ -111,15 +111,9 @@ pub(crate) struct Interval<'a> {
 impl<'a> Interval<'a> {
     /// `None` when a scaled cost does not fit in 120 bits.
     pub fn new(base_cost: &[num_bigint::BigUint], g: &'a Groups) -> Option<Interval<'a>> {
-        let cost = g.cand.iter().map(|&p| u128::try_from(&base_cost[p]).ok().filter(|&c| c < 1 << 120));
-        Some(Interval {
-            g,
-            cost: cost.collect::<Option<Vec<u128>>>()?,
-            f: 0,
-            c: Classes::new(g),
-            stale: Vec::new(),
-            key: Vec::new(),
-        })
+        let fits = |p: usize| u128::try_from(&base_cost[p]).ok().filter(|&c| c < 1 << 120);
+        let cost = g.cand.iter().map(|&p| fits(p)).collect::<Option<_>>()?;
+        Some(Interval { g, cost, f: 0, c: Classes::new(g), stale: Vec::new(), key: Vec::new() })
     }
 
     /// Runs MES with per-voter budget `total / n` (scaled units), i.e. the

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 
-use super::cost::{Cost, CostError};
+use super::cost::Cost;
 use super::csv::{Reader, Record};
 use super::instance::{Instance, InstanceError, Project};
 
@@ -93,14 +93,6 @@ fn shown(s: &str) -> String {
     } else {
         let cut: String = s.chars().take(MAX).collect();
         format!("{cut:?}…")
-    }
-}
-
-fn cost_problem(e: &CostError) -> &'static str {
-    match e {
-        CostError::NotDecimal => "expected a decimal",
-        CostError::Negative => "expected a non-negative decimal",
-        CostError::TooLarge => "too many digits",
     }
 }
 
@@ -243,8 +235,8 @@ fn meta_row(rec: &Record<'_>, meta: &mut Vec<(String, String)>, budget: &mut Opt
         return Err(ParseError::at(rec.line, format!("META key {} appears twice", shown(key))));
     }
     if key == "budget" {
-        let b = Cost::parse(value)
-            .map_err(|e| ParseError::at(rec.line, format!("budget is {}, {}", shown(value), cost_problem(&e))))?;
+        let b =
+            Cost::parse(value).map_err(|e| ParseError::at(rec.line, format!("budget is {}, {}", shown(value), e)))?;
         *budget = Some(b);
         meta.push((key.to_string(), b.to_string()));
     } else {
@@ -263,10 +255,7 @@ fn project_row(rec: &Record<'_>, cols: &ProjectColumns, inst: &mut Instance) -> 
         return Err(ParseError::at(rec.line, format!("project {} has no cost", shown(id))));
     };
     let cost = Cost::parse(raw_cost).map_err(|e| {
-        ParseError::at(
-            rec.line,
-            format!("project {} has cost {}, {}", shown(id), shown(raw_cost.trim()), cost_problem(&e)),
-        )
+        ParseError::at(rec.line, format!("project {} has cost {}, {}", shown(id), shown(raw_cost.trim()), e))
     })?;
     let mut extra = Vec::new();
     for (i, name) in &cols.extra {

@@ -1,5 +1,6 @@
 //! The budgeting rules of PB.md and their outcomes.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
@@ -368,21 +369,37 @@ fn mes_add1(base: &Base, g: &Groups, runs: &mut Runs<'_>, exhaustive: bool) -> O
     })
 }
 
-/// A finished MES computation, in exact values: the voters' total budget of
-/// the kept run, its Add1 step `k`, and per bought project (project index,
-/// share, full payers, capped payers, what the capped ones paid).
-type MesResult = (BigUint, u64, Vec<(usize, Rational, u64, u64, Rational)>);
+/// A finished MES computation: the voters' total budget of the kept run, its
+/// Add1 step `k`, and its exact picks with the project index of each.
+type MesResult = (BigUint, u64, Vec<(usize, Pick)>);
 
-fn details_of(base: &Base, g: &Groups, run: &[Pick]) -> Vec<(usize, Rational, u64, u64, Rational)> {
-    let unit = base.unit();
-    run.iter()
-        .map(|p| {
-            // Scaled units over `den`; one currency unit is 10^scale.
-            let den = &p.den * &unit;
-            let share = Rational::from_parts(&p.share_num, &(&den * p.full));
-            (g.cand[p.cand], share, p.full, p.capped, Rational::from_parts(&p.capped_num, &den))
-        })
-        .collect()
+/// What the supporters of project `p` paid; `bought`: its pick, when equal
+/// shares bought it.
+fn payment(inst: &Instance, base: &Base, p: usize, bought: Option<&Pick>) -> Payment {
+    let proj = &inst.projects()[p];
+    let zero = Rational::from_integer(0);
+    let mut pay = Payment {
+        project: proj.id.clone(),
+        cost: proj.cost,
+        funding: if proj.cost.is_zero() { Funding::Free } else { Funding::Greedy },
+        supporters: base.votes[p],
+        share: None,
+        full_share_payers: 0,
+        capped_payers: 0,
+        capped_total: zero.clone(),
+        total: zero,
+    };
+    if let Some(pick) = bought {
+        // Scaled units over `den`; one currency unit is 10^scale.
+        let (unit, den) = (base.unit(), &pick.den * base.unit());
+        (pay.funding, pay.share) =
+            (Funding::EqualShares, Some(Rational::from_parts(&pick.rho.share_num, &(&den * pick.rho.full))));
+        (pay.full_share_payers, pay.capped_payers) = (pick.rho.full, pick.rho.capped);
+        pay.capped_total = Rational::from_parts(&pick.rho.capped_num, &den);
+        // Water-filling: the payments add up to the cost exactly.
+        pay.total = Rational::from_parts(&base.cost[p], &unit);
+    }
+    pay
 }
 
 /// Shows an amount for people: its exact decimal expansion with at least
@@ -397,36 +414,9 @@ pub(crate) fn fmt_amount(v: &Rational) -> String {
 
 fn build(inst: &Instance, base: &Base, rule: Rule, projects: &[usize], mes: Option<MesResult>) -> Outcome {
     let value = |scaled: &BigUint| Rational::from_parts(scaled, &base.unit());
-    let mut payments: Vec<Payment> = projects
-        .iter()
-        .map(|&p| {
-            let proj = &inst.projects()[p];
-            Payment {
-                project: proj.id.clone(),
-                cost: proj.cost,
-                funding: if proj.cost.is_zero() { Funding::Free } else { Funding::Greedy },
-                supporters: base.votes[p],
-                share: None,
-                full_share_payers: 0,
-                capped_payers: 0,
-                capped_total: Rational::from_integer(0),
-                total: Rational::from_integer(0),
-            }
-        })
-        .collect();
-    let mut slot = vec![usize::MAX; inst.projects().len()];
-    for (i, &p) in projects.iter().enumerate() {
-        slot[p] = i;
-    }
-    let (kept, details) = mes.map_or((None, Vec::new()), |(total, k, d)| (Some((total, k)), d));
-    for (p, share, full, capped, capped_total) in details {
-        if let Some(pay) = payments.get_mut(slot[p]) {
-            // Water-filling: the payments add up to the cost exactly.
-            pay.total = value(&base.cost[p]);
-            (pay.funding, pay.share, pay.full_share_payers) = (Funding::EqualShares, Some(share), full);
-            (pay.capped_payers, pay.capped_total) = (capped, capped_total);
-        }
-    }
+    let (kept, picks) = mes.map_or((None, Vec::new()), |(total, k, picks)| (Some((total, k)), picks));
+    let bought = |p: usize| picks.iter().find(|(q, _)| *q == p).map(|(_, pick)| pick);
+    let payments = projects.iter().map(|&p| payment(inst, base, p, bought(p))).collect();
     let budget_per_voter = kept.as_ref().map(|(total, _)| Rational::from_parts(total, &(base.unit() * base.n)));
     let total = value(&base.total(projects));
     let is_add1 = !matches!(rule, Rule::MesCost | Rule::MesCard | Rule::GreedyAv | Rule::GreedyCard);
@@ -540,7 +530,7 @@ pub fn run(inst: &Instance, rule: Rule) -> Outcome {
             (Some(kept), Some(g)) => {
                 let total = total_at(&base, kept.k);
                 match Exact::new(&base, g).replay(&total, base.n, &kept.picks) {
-                    Some(run) => Some((total, kept.k, details_of(&base, g, &run))),
+                    Some(run) => Some((total, kept.k, run.into_iter().map(|pick| (g.cand[pick.cand], pick)).collect())),
                     // Certified picks are the exact ones, so this cannot
                     // happen; should it, the exact engine decides alone.
                     None if engine == Engine::Certified => {
@@ -559,23 +549,19 @@ pub fn run(inst: &Instance, rule: Rule) -> Outcome {
 /// Whether strictly more voters approve more projects of `greedy` than of
 /// `mes` than the other way round.
 fn prefer_greedy(inst: &Instance, greedy: &[usize], mes: &[usize]) -> bool {
-    let n = inst.projects().len();
-    let mut in_g = vec![false; n];
-    let mut in_m = vec![false; n];
-    for &p in greedy {
-        in_g[p] = true;
-    }
-    for &p in mes {
-        in_m[p] = true;
-    }
+    let chosen = |set: &[usize]| {
+        let mut v = vec![false; inst.projects().len()];
+        set.iter().for_each(|&p| v[p] = true);
+        v
+    };
+    let (in_g, in_m) = (chosen(greedy), chosen(mes));
     let (mut more_g, mut more_m) = (0u64, 0u64);
     for ballot in inst.ballots() {
-        let g = ballot.iter().filter(|&&p| in_g[p as usize]).count();
-        let m = ballot.iter().filter(|&&p| in_m[p as usize]).count();
-        if g > m {
-            more_g += 1;
-        } else if m > g {
-            more_m += 1;
+        let approved = |set: &[bool]| ballot.iter().filter(|&&p| set[p as usize]).count();
+        match approved(&in_g).cmp(&approved(&in_m)) {
+            Ordering::Greater => more_g += 1,
+            Ordering::Less => more_m += 1,
+            Ordering::Equal => {}
         }
     }
     more_g > more_m
