@@ -90,7 +90,7 @@ fn routes(state: AppState) -> Router {
         .route("/favicon.svg", get(assets::favicon_svg))
         .route("/favicon.ico", get(assets::favicon_ico))
         // The public pages (`/`, `/nl/…`, `/en/…`, `/site/…`): docs/SITE.md.
-        .merge(site::router(state.log.clone(), state.clock.clone()))
+        .merge(site::router(state.log.clone(), state.clock.clone(), state.cosigned.clone()))
         // The log as C2SP tlog-tiles (docs/TILES.md).
         .route("/tiles/checkpoint", get(tiles::checkpoint))
         .route("/tiles/tile/{*path}", get(tiles::tile))

@@ -562,12 +562,16 @@ impl Witness {
 /// The cosignatures a log has gathered for its latest checkpoint, added to
 /// the note it serves. Cosignatures of an older checkpoint are dropped when
 /// one of a larger one arrives, never attached to another note, and one
-/// that arrives late for a smaller checkpoint is ignored.
+/// that arrives late for a smaller checkpoint is ignored. It also names the
+/// witnesses the log asks, and how many of them it wants: the public site
+/// shows them and the reader's browser checks their cosignatures.
 #[derive(Debug, Default)]
 pub struct Cosigned {
     /// The checkpoint's size and note text and, per witness name, its
     /// cosignature line.
     inner: RwLock<(u64, String, BTreeMap<String, String>)>,
+    /// The witnesses asked, and the quorum.
+    asked: RwLock<(Vec<NamedKey>, usize)>,
 }
 
 impl Cosigned {
@@ -613,6 +617,16 @@ impl Cosigned {
         } else {
             Vec::new()
         }
+    }
+
+    /// Records the witnesses the log asks for cosignatures and the quorum.
+    pub fn ask(&self, witnesses: Vec<NamedKey>, quorum: usize) {
+        *self.asked.write().unwrap_or_else(|e| e.into_inner()) = (witnesses, quorum);
+    }
+
+    /// The witnesses the log asks, and the quorum (none, 0 if it asks none).
+    pub fn asked(&self) -> (Vec<NamedKey>, usize) {
+        self.asked.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The names of the witnesses whose cosignature is held for `text`.

@@ -12,7 +12,12 @@
 //      id, its leaf hash (SHA-256(0x00 || JCS(record))), and its inclusion proof
 //      (RFC 9162 §2.1.3.2) against the checkpoint's root;
 //   3. the checkpoint is consistent with the last one this browser saw
-//      (RFC 9162 §2.1.4.2): the log only grew.
+//      (RFC 9162 §2.1.4.2): the log only grew;
+//   4. the cosignatures (C2SP tlog-cosignature, cosignature/v1) on the
+//      checkpoint of the witnesses the page names (<meta name="meent-witness">,
+//      their keys pinned in this browser like the operator's): the badge names
+//      those whose cosignature verifies; one that claims to be theirs and does
+//      not verify fails the check.
 //
 // The badge (#verify-badge) gets data-state "checking", then "ok" or "failed";
 // it stays "unchecked" when the browser lacks Ed25519. Its text comes from the
@@ -24,8 +29,9 @@ const TEXT = {
     unsupported: "Uw browser kan Ed25519-handtekeningen niet controleren; gebruik `meent verify` of een recente browser.",
     ok: (n, size) =>
       `Gecontroleerd in uw browser: het checkpoint (${size} records) is ondertekend door de beheerder, ` +
-      (n === 1 ? "de 1 record op deze pagina is" : `alle ${n} records op deze pagina zijn`) +
-      " ondertekend door hun auteur en staan in het log.",
+      (n === 1
+        ? "het ene record op deze pagina is ondertekend door de auteur en staat in het log."
+        : `alle ${n} records op deze pagina zijn ondertekend door hun auteur en staan in het log.`),
     first: "Eerste bezoek: de sleutel van de beheerder is nu in deze browser vastgelegd.",
     grew: (date) => `Het log is alleen gegroeid sinds uw bezoek van ${date}.`,
     failed: "CONTROLE MISLUKT — vertrouw deze pagina niet:",
@@ -43,14 +49,24 @@ const TEXT = {
     inclusion: (s) => `record ${s}: het bewijs van opname in het log klopt niet`,
     record: (s) => `record ${s}: onleesbaar of niet het gevraagde record`,
     fetch: (what) => `kon ${what} niet ophalen`,
+    cosigned: (names, quorum) =>
+      names.length >= quorum
+        ? `Medeondertekend door de getuigen ${names.join(", ")}.`
+        : `Tot nu toe hebben ${names.length} van de ${quorum} getuigen die het log vraagt dit checkpoint medeondertekend` +
+          (names.length ? ` (${names.join(", ")}).` : "."),
+    cosignature: (name) => `de medeondertekening van getuige ${name} klopt niet`,
+    witnessKey: (name) => `de sleutel van getuige ${name} is onleesbaar`,
+    witnessKeyChanged: (name, was, now) =>
+      `de sleutel van getuige ${name} is VERANDERD sinds uw eerste bezoek (was ${was}, nu ${now})`,
   },
   en: {
     checking: "Your browser is checking the data on this page…",
     unsupported: "Your browser cannot check Ed25519 signatures; use `meent verify` or a recent browser.",
     ok: (n, size) =>
       `Checked in your browser: the checkpoint (${size} records) is signed by the operator, ` +
-      (n === 1 ? "the 1 record on this page is" : `all ${n} records on this page are`) +
-      " signed by their author and are in the log.",
+      (n === 1
+        ? "the 1 record on this page is signed by its author and is in the log."
+        : `all ${n} records on this page are signed by their author and are in the log.`),
     first: "First visit: the operator's key is now pinned in this browser.",
     grew: (date) => `The log only grew since your visit of ${date}.`,
     failed: "CHECK FAILED — do not trust this page:",
@@ -68,6 +84,14 @@ const TEXT = {
     inclusion: (s) => `record ${s}: the proof that it is in the log fails`,
     record: (s) => `record ${s}: unreadable, or not the record asked for`,
     fetch: (what) => `could not fetch ${what}`,
+    cosigned: (names, quorum) =>
+      names.length >= quorum
+        ? `Cosigned by the witnesses ${names.join(", ")}.`
+        : `So far ${names.length} of the ${quorum} witnesses the log asks have cosigned this checkpoint` +
+          (names.length ? ` (${names.join(", ")}).` : "."),
+    cosignature: (name) => `the cosignature of witness ${name} does not verify`,
+    witnessKey: (name) => `the key of witness ${name} cannot be read`,
+    witnessKeyChanged: (name, was, now) => `the key of witness ${name} CHANGED since your first visit (was ${was}, now ${now})`,
   },
 };
 
@@ -239,7 +263,7 @@ async function getJson(path) {
 }
 
 /** The signed note of GET /v1/checkpoint, parsed (docs/FORMAT.md §4). */
-function parseCheckpoint(text) {
+export function parseCheckpoint(text) {
   const sep = text.indexOf("\n\n");
   if (sep < 0) fail(T.checkpointForm);
   const body = text.slice(0, sep + 1);
@@ -268,6 +292,62 @@ async function verifyCheckpoint(cp, operatorKey) {
     if (await ed25519Verify(operatorKey, s.blob.slice(4), cp.note)) return;
   }
   fail(T.checkpointSig);
+}
+
+/**
+ * The witnesses a page names: <meta name="meent-witness" content="VKEY">, a C2SP
+ * vkey `name+<hex key id>+base64(0x04 || key)`, and the quorum the log asks.
+ */
+async function pageWitnesses() {
+  const out = [];
+  for (const m of document.querySelectorAll('meta[name="meent-witness"]')) out.push(await parseWitnessKey(m.content));
+  const q = document.querySelector('meta[name="meent-witness-quorum"]');
+  return { witnesses: out, quorum: q ? Number(q.content) : out.length };
+}
+
+/** A witness's vkey `name+<hex key id>+base64(0x04 || key)`, its key id checked. */
+export async function parseWitnessKey(vkey) {
+  // A name holds no "+"; the base64 may.
+  const i = vkey.indexOf("+");
+  const j = vkey.indexOf("+", i + 1);
+  if (i <= 0 || j < 0) fail(T.witnessKey(vkey));
+  const [name, idHex, b64] = [vkey.slice(0, i), vkey.slice(i + 1, j), vkey.slice(j + 1)];
+  const material = unbase64(b64, T.witnessKey(name));
+  if (material.length !== 33 || material[0] !== 0x04) fail(T.witnessKey(name));
+  const key = material.slice(1);
+  const keyId = (await sha256(concat(enc.encode(name), Uint8Array.of(0x0a, 0x04), key))).slice(0, 4);
+  if (hex(keyId) !== idHex) fail(T.witnessKey(name));
+  return { name, key, keyId, vkey };
+}
+
+/**
+ * The names of the witnesses whose cosignature/v1 of the checkpoint verifies:
+ * `cosignature/v1\ntime <t>\n` and the note, signed by the witness's key. A line
+ * with a witness's name and key id that does not verify fails the check.
+ */
+export async function verifyCosignatures(cp, witnesses) {
+  const names = [];
+  for (const w of witnesses) {
+    const line = cp.sigs.find((s) => s.name === w.name && s.blob.length === 76 && equal(s.blob.slice(0, 4), w.keyId));
+    if (!line) continue;
+    const time = new DataView(line.blob.buffer, line.blob.byteOffset + 4, 8).getBigUint64(0);
+    const message = concat(enc.encode(`cosignature/v1\ntime ${time}\n`), cp.note);
+    if (!(await ed25519Verify(w.key, line.blob.slice(12), message))) fail(T.cosignature(w.name));
+    names.push(w.name);
+  }
+  return names;
+}
+
+/** The witnesses' keys pinned in this browser, by name: a changed one fails. */
+function checkWitnessPins(origin, witnesses) {
+  const pins = store.get(`meent.witness-keys:${origin}`) || {};
+  for (const w of witnesses) {
+    if (typeof pins[w.name] === "string" && pins[w.name] !== w.vkey) fail(T.witnessKeyChanged(w.name, pins[w.name], w.vkey));
+  }
+  return () => {
+    for (const w of witnesses) pins[w.name] = w.vkey;
+    store.set(`meent.witness-keys:${origin}`, pins);
+  };
 }
 
 /** Checks one record: its id, its author's signature and key, its leaf hash, its inclusion. */
@@ -429,6 +509,9 @@ async function run(badge) {
   if (pinned && pinned.key !== g.operator_key) fail(T.keyChanged(pinned.key, g.operator_key));
   const operatorKey = unhex(g.operator_key, 32, T.record(0));
   await verifyCheckpoint(cp, operatorKey);
+  const { witnesses, quorum } = await pageWitnesses();
+  const pinWitnesses = checkWitnessPins(cp.origin, witnesses);
+  const cosigners = await verifyCosignatures(cp, witnesses);
 
   const wanted = new Map();
   for (const el of document.querySelectorAll("[data-seq]")) {
@@ -457,8 +540,10 @@ async function run(badge) {
 
   const grew = await checkGrowth(cp.origin, cp);
   if (!pinned) store.set(pinName, { key: g.operator_key, since: new Date().toISOString() });
+  pinWitnesses();
   store.set(`meent.checkpoint:${cp.origin}`, { size: cp.size, root: cp.rootText, seen: new Date().toISOString() });
-  show(badge, "ok", `${T.ok(countShown(), cp.size)} ${grew || (pinned ? "" : T.first)}`.trim());
+  const cosigned = witnesses.length ? T.cosigned(cosigners, quorum) : "";
+  show(badge, "ok", `${T.ok(countShown(), cp.size)} ${cosigned} ${grew || (pinned ? "" : T.first)}`.replace(/ +/g, " ").trim());
 }
 
 function countShown() {

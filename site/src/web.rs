@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::Router;
 use ledger::ingest::Clock;
 use ledger::log::Log;
+use ledger::witness::Cosigned;
 
 use crate::i18n::Tr;
 use crate::pages::{self, Ctx, PageError};
@@ -23,12 +24,14 @@ const VERIFY_JS: &str = include_str!("../assets/verify.js");
 struct Site {
     log: Arc<Log>,
     clock: Clock,
+    cosigned: Arc<Cosigned>,
 }
 
 /// The site's routes over `log`, with `clock` for what depends on the time
-/// (whether a vote is still open, a round's phase). The result merges into
-/// any router (`Router::merge`), whatever its state.
-pub fn router<S: Clone + Send + Sync + 'static>(log: Arc<Log>, clock: Clock) -> Router<S> {
+/// (whether a vote is still open, a round's phase) and the witnesses'
+/// `cosigned` (named on every page, listed on the overview). The result
+/// merges into any router (`Router::merge`), whatever its state.
+pub fn router<S: Clone + Send + Sync + 'static>(log: Arc<Log>, clock: Clock, cosigned: Arc<Cosigned>) -> Router<S> {
     let mut r =
         Router::new().route("/", get(root)).route("/site/site.css", get(css)).route("/site/verify.js", get(verify_js));
     for lang in Lang::ALL {
@@ -54,7 +57,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(log: Arc<Log>, clock: Clock) -> 
             );
         }
     }
-    r.with_state(Site { log, clock })
+    r.with_state(Site { log, clock, cosigned })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -178,6 +181,7 @@ async fn page(
         Kind::Unknown => format!("/{id}"),
     };
     let mut ctx = Ctx::new(lang, &path, (site.clock)());
+    ctx.cosigned = site.cosigned.clone();
     if let Some(q) = &query {
         if !q.is_empty() {
             ctx.query = format!("?{q}");

@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
 use ledger::ingest::Clock;
+use ledger::witness::{Cosigned, NamedKey};
 use support::{world, World, EVIL_NAME};
 use tower::ServiceExt;
 
@@ -20,8 +21,18 @@ async fn get_at(
     path: &str,
     accept: Option<&str>,
 ) -> (StatusCode, String, Option<String>) {
+    get_witnessed(w, now, path, accept, Arc::default()).await
+}
+
+async fn get_witnessed(
+    w: &World,
+    now: DateTime<Utc>,
+    path: &str,
+    accept: Option<&str>,
+    cosigned: Arc<Cosigned>,
+) -> (StatusCode, String, Option<String>) {
     let clock: Clock = Arc::new(move || now);
-    let app: axum::Router = site::router(w.log.clone(), clock);
+    let app: axum::Router = site::router(w.log.clone(), clock, cosigned);
     let mut req = Request::get(path);
     if let Some(a) = accept {
         req = req.header("accept-language", a);
@@ -225,6 +236,55 @@ async fn rows_carry_their_record_for_the_browser_check() {
     // The log page lists records with full ids linking to their page.
     let (_, log) = get(&w, "/en/log").await;
     assert!(log.contains(&format!("href=\"/en/entries/{c1}\"")), "{log}");
+}
+
+/// With witnesses asked (`meent serve --witness`), every page names their
+/// keys and the quorum for the check in the browser, and the overview lists
+/// them with whether each cosigned the checkpoint shown, whose note carries
+/// the cosignatures held.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pages_name_the_witnesses_and_the_overview_who_cosigned() {
+    let w = world();
+    let keys = [ed25519_dalek::SigningKey::from_bytes(&[5; 32]), ed25519_dalek::SigningKey::from_bytes(&[6; 32])];
+    let named: Vec<NamedKey> = ["Zonnecollectief", "Voedselbank"]
+        .iter()
+        .zip(&keys)
+        .map(|(name, k)| NamedKey { name: name.to_string(), key: k.verifying_key() })
+        .collect();
+    let cosigned = Arc::new(Cosigned::new());
+    cosigned.ask(named.clone(), 2);
+    let (note, cp) = w.log.checkpoint();
+    let text = ledger::checkpoint::split_note(&note).unwrap().0.to_owned();
+    let line = ledger::witness::cosign(&text, "Zonnecollectief", &keys[0], 1_796_000_000);
+    cosigned.add(&text, cp.size, "Zonnecollectief", &line);
+    for (lang, yes, not_yet) in [
+        ("nl", "heeft dit checkpoint medeondertekend", "heeft dit checkpoint nog niet medeondertekend"),
+        ("en", "cosigned this checkpoint", "has not cosigned this checkpoint yet"),
+    ] {
+        for p in pages(&w) {
+            let (_, body, _) = get_witnessed(&w, w.now, &format!("/{lang}{p}"), None, cosigned.clone()).await;
+            for k in &named {
+                assert!(
+                    body.contains(&format!("<meta name=\"meent-witness\" content=\"{}\">", k.witness_vkey())),
+                    "{p}"
+                );
+            }
+            assert!(body.contains("<meta name=\"meent-witness-quorum\" content=\"2\">"), "{p}");
+        }
+        let (_, overview, _) = get_witnessed(&w, w.now, &format!("/{lang}/"), None, cosigned.clone()).await;
+        let item = |name: &str| {
+            let at = overview.find(&format!("<li data-witness=\"{name}\">")).unwrap_or_else(|| panic!("{overview}"));
+            overview[at..at + overview[at..].find("</li>").unwrap()].to_string()
+        };
+        assert!(item("Zonnecollectief").contains(yes) && !item("Zonnecollectief").contains(not_yet), "{overview}");
+        assert!(item("Voedselbank").contains(not_yet), "{overview}");
+        // The note shown is the one GET /v1/checkpoint serves: with the cosignature.
+        let shown = line.trim_end().replace('+', "&#43;");
+        assert!(overview.contains(line.trim_end()) || overview.contains(&shown), "{overview}");
+    }
+    // Without witnesses the pages name none.
+    let (_, plain) = get(&w, "/en/").await;
+    assert!(!plain.contains("meent-witness") && !plain.contains("data-witness"), "{plain}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -147,6 +147,7 @@ async function checkPages(pages) {
     check(Boolean(origin), `${path}: <html data-origin>`);
     const b = await badge(page);
     check(b.state === "ok", `${path}: badge ok — ${b.text}`);
+    check(/Cosigned by the witnesses \S|Medeondertekend door de getuigen \S/.test(b.text), `${path}: the badge names the witnesses who cosigned — ${b.text}`);
     const violations = await axe(page);
     check(violations.length === 0, `${path}: axe-core, no serious or critical violation ${violations.join("; ")}`);
     await page.setViewportSize({ width: 390, height: 844 });
@@ -206,6 +207,7 @@ async function checkTampering(path) {
     ["record-signed", /author's signature does not verify|handtekening van de auteur klopt niet/],
     ["record-time", /leaf hash does not match|leaf-hash klopt niet/],
     ["checkpoint", /checkpoint's signature does not verify|handtekening van het checkpoint klopt niet/],
+    ["cosignature", /cosignature of witness \S+ does not verify|medeondertekening van getuige \S+ klopt niet/],
   ];
   for (const [mode, why] of cases) {
     await tamper(mode);
@@ -229,6 +231,17 @@ async function checkMemory(path) {
   };
   let b = await visit(path, setKey);
   check(b.state === "failed" && /CHANGED|VERANDERD/.test(b.text), `${path}: another operator key pinned -> red — ${b.text}`);
+  // The witnesses the page names are pinned too: another key under one's name is refused.
+  const html = await (await fetch(`${cfg.base}${path}`)).text();
+  const vkeys = [...html.matchAll(/<meta name="meent-witness" content="([^"]+)">/g)].map((m) => m[1]);
+  check(vkeys.length > 0, `${path}: the page names the log's witnesses`);
+  const name = (vkeys[0] || "x+").split("+")[0];
+  const setWitness = {
+    fn: ([o, n]) => localStorage.setItem(`meent.witness-keys:${o}`, JSON.stringify({ [n]: `${n}+00000000+AAAA` })),
+    arg: [origin, name],
+  };
+  b = await visit(path, setWitness);
+  check(b.state === "failed" && /CHANGED|VERANDERD/.test(b.text), `${path}: another key of witness ${name} pinned -> red — ${b.text}`);
 
   const root = Buffer.from(cfg.old.root_hex, "hex").toString("base64");
   const seen = "2026-12-03T10:00:00Z";

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 
 const src = readFileSync(process.argv[2], "utf8");
-const { jcs, verifyInclusion, verifyConsistency, keyInForce } = await import(
+const { jcs, verifyInclusion, verifyConsistency, keyInForce, parseCheckpoint, parseWitnessKey, verifyCosignatures } = await import(
   `data:text/javascript;base64,${Buffer.from(src).toString("base64")}`
 );
 const v = JSON.parse(readFileSync(process.argv[3], "utf8"));
@@ -75,6 +75,30 @@ const [A, B, C] = ["aa", "bb", "cc"].map((x) => x.repeat(32));
 const member = { key: C, previous_keys: [A, B], key_changes: [10, 20] };
 for (const [seq, want] of [[1, A], [9, A], [10, B], [19, B], [20, C], [1000, C]]) {
   check(keyInForce(member, seq) === want, `key in force at ${seq}: ${keyInForce(member, seq)} != ${want}`);
+}
+// A witness's cosignature (ledger::witness::cosign) verifies; one changed byte
+// fails loudly; another key under the witness's name does not count it.
+{
+  const c = v.cosignatures;
+  const w = await parseWitnessKey(c.vkey);
+  const names = await verifyCosignatures(parseCheckpoint(c.note), [w]);
+  check(names.length === 1 && names[0] === c.name, `the witness's cosignature verifies: ${names}`);
+  let threw = false;
+  try {
+    await verifyCosignatures(parseCheckpoint(c.bad_note), [w]);
+  } catch {
+    threw = true;
+  }
+  check(threw, "a changed cosignature fails the check");
+  const other = await parseWitnessKey(c.other_vkey);
+  check((await verifyCosignatures(parseCheckpoint(c.note), [other])).length === 0, "another key's witness is not counted");
+  let badKey = false;
+  try {
+    await parseWitnessKey(c.vkey.replace(/\+[0-9a-f]{8}\+/, "+00000000+"));
+  } catch {
+    badKey = true;
+  }
+  check(badKey, "a vkey whose key id does not match is refused");
 }
 // A signature by a key the member had, but not at that position, is refused.
 check(keyInForce(member, 5) !== B && keyInForce(member, 5) !== C, "a later key does not sign an earlier record");

@@ -105,6 +105,8 @@ enum Tamper {
     Checkpoint,
     /// One hex digit of the first hash of every consistency proof.
     Consistency,
+    /// One character of the signature in the checkpoint's last cosignature line.
+    Cosignature,
 }
 
 impl Tamper {
@@ -116,6 +118,7 @@ impl Tamper {
             "record-time" => Tamper::RecordTime,
             "checkpoint" => Tamper::Checkpoint,
             "consistency" => Tamper::Consistency,
+            "cosignature" => Tamper::Cosignature,
             _ => return None,
         })
     }
@@ -242,6 +245,14 @@ impl Proxy {
                 // The root line: after the second line feed.
                 if let Some(i) = rbody.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).map(|(i, _)| i) {
                     let c = &mut rbody[i + 3];
+                    *c = if *c == b'A' { b'B' } else { b'A' };
+                }
+            }
+            Tamper::Cosignature if path == "/v1/checkpoint" => {
+                // The last line is a witness's (they follow the operator's):
+                // a base64 digit of its signature, 20 before the line's end.
+                if let Some(at) = rbody.len().checked_sub(21) {
+                    let c = &mut rbody[at];
                     *c = if *c == b'A' { b'B' } else { b'A' };
                 }
             }
@@ -386,6 +397,17 @@ fn the_site_checks_itself_in_a_real_chromium() {
     let (proxy, url) = start_proxy(&demo);
     let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
     *proxy.fixture.lock().expect("fixture") = Some(fixture(&http, &demo));
+    // The demo's two witnesses cosign its last checkpoint within seconds: the
+    // badge names them, and a changed cosignature turns it red.
+    let cosigned = |http: &reqwest::blocking::Client| {
+        let note = http.get(format!("{demo}/v1/checkpoint")).send().and_then(|r| r.text()).unwrap_or_default();
+        note.lines().filter(|l| l.starts_with('\u{2014}')).count() >= 3
+    };
+    let since = std::time::Instant::now();
+    while !cosigned(&http) {
+        assert!(since.elapsed() < Duration::from_secs(60), "the demo's witnesses never cosigned its checkpoint");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let size =
         get_json(&http, &format!("{demo}/v1/entries?from=0&limit=1000"))["entries"].as_array().expect("entries").len()
             as u64;
@@ -468,7 +490,36 @@ fn unit_vectors() -> serde_json::Value {
         })
         .collect();
     let leaves = hexes(leaves);
-    serde_json::json!({ "leaves": leaves, "inclusion": inclusion, "consistency": consistency, "jcs": jcs })
+    let cosignatures = cosignature_vectors();
+    serde_json::json!({ "leaves": leaves, "inclusion": inclusion, "consistency": consistency, "jcs": jcs, "cosignatures": cosignatures })
+}
+
+/// A checkpoint signed by its log and cosigned by a witness (ledger::witness),
+/// the witness's vkey, the same note with one byte of the cosignature changed,
+/// and another witness's vkey under the same name.
+fn cosignature_vectors() -> serde_json::Value {
+    use ed25519_dalek::SigningKey;
+    use ledger::witness::{cosign, NamedKey};
+    let vkey = |k: &SigningKey| NamedKey { name: "Zonnecollectief".into(), key: k.verifying_key() }.witness_vkey();
+    // The witness's key: the first whose vkey's base64 holds a "+" (as real ones may).
+    let witness = (2u8..).map(|i| SigningKey::from_bytes(&[i; 32])).find(|k| vkey(k).matches('+').count() > 2);
+    let (log_key, witness, other) =
+        (SigningKey::from_bytes(&[1; 32]), witness.expect("a key"), SigningKey::from_bytes(&[0; 32]));
+    let cp = ledger::checkpoint::Checkpoint { origin: "example.org/meent".into(), size: 17, root: [7; 32] };
+    let note = cp.sign(&log_key);
+    let line = cosign(&cp.body_text(), "Zonnecollectief", &witness, 1_796_000_000);
+    // One base64 digit of the signature (bytes 12..76 of the blob) changed.
+    let (prefix, blob) = line.trim_end().rsplit_once(' ').expect("a signature line");
+    let mut digits: Vec<char> = blob.chars().collect();
+    digits[40] = if digits[40] == 'A' { 'B' } else { 'A' };
+    let bad = format!("{prefix} {}\n", digits.into_iter().collect::<String>());
+    serde_json::json!({
+        "name": "Zonnecollectief",
+        "vkey": vkey(&witness),
+        "other_vkey": vkey(&other),
+        "note": format!("{note}{line}"),
+        "bad_note": format!("{note}{bad}"),
+    })
 }
 
 /// verify.js's proof checks and canonical JSON agree with the ledger's

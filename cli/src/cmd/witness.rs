@@ -178,6 +178,7 @@ pub fn spawn_requesters(
     if targets.is_empty() {
         return Ok(());
     }
+    cosigned.ask(targets.iter().map(|t| t.key.clone()).collect(), quorum);
     let (l, c) = (log.clone(), cosigned.clone());
     std::thread::Builder::new().name("witness quorum".into()).spawn(move || watch_quorum(&l, &c, quorum))?;
     for t in targets {

@@ -116,6 +116,18 @@ pub struct OverviewPage {
     pub members: usize,
     /// The latest records, newest first.
     pub recent: Vec<RecordRow>,
+    /// The witnesses the log asks to cosign its checkpoints.
+    pub witnesses: Vec<WitnessRow>,
+}
+
+/// A witness on the overview.
+pub struct WitnessRow {
+    /// Its name (the collective's choice).
+    pub name: String,
+    /// Its vkey.
+    pub vkey: String,
+    /// Whether the log holds its cosignature of the checkpoint shown.
+    pub cosigned: bool,
 }
 
 /// The overview page.
@@ -140,12 +152,21 @@ pub fn overview(log: &Log, ctx: &Ctx) -> Result<String, PageError> {
             disbursed: w.euro(f.balances.disbursed),
         })
         .collect();
+    // The note as `GET /v1/checkpoint` serves it: with the cosignatures held.
+    let text = ledger::checkpoint::split_note(&note).map(|(text, _)| text.to_owned()).unwrap_or_default();
+    let cosigners = ctx.cosigned.witnesses_for(&text);
+    let witnesses = ctx.cosigned.asked().0.into_iter().map(|w| WitnessRow {
+        cosigned: cosigners.contains(&w.name),
+        vkey: w.witness_vkey(),
+        name: w.name,
+    });
     let page = OverviewPage {
         c: Head::new(ctx, &origin_of(&state), Tr::new(ctx.lang).t("overview-title")),
         funds,
         size: cp.size,
         root: hex::encode(cp.root),
-        note,
+        note: ctx.cosigned.attach(&note),
+        witnesses: witnesses.collect(),
         operator_key: log.operator_key().to_hex(),
         members: state.register.members().count(),
         recent,

@@ -4,10 +4,13 @@
 //! language); the askama template of the same name lays it out.
 
 use askama::Template;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use ledger::ids::{EntryId, MemberId};
 use ledger::money::Balance;
 use ledger::time::Timestamp;
+use ledger::witness::Cosigned;
 use rust_decimal::Decimal;
 
 use crate::format;
@@ -35,12 +38,16 @@ pub struct Ctx {
     pub query: String,
     /// Now (the server's clock): whether a vote is still open.
     pub now: DateTime<Utc>,
+    /// The witnesses the log asks and the cosignatures it holds
+    /// (`meent serve --witness`): every page names them for the check in
+    /// the browser, the overview lists them.
+    pub cosigned: Arc<Cosigned>,
 }
 
 impl Ctx {
-    /// A context for `lang` and `path` at `now`, without a query.
+    /// A context for `lang` and `path` at `now`, without a query or witnesses.
     pub fn new(lang: Lang, path: &str, now: DateTime<Utc>) -> Ctx {
-        Ctx { lang, path: path.to_string(), query: String::new(), now }
+        Ctx { lang, path: path.to_string(), query: String::new(), now, cosigned: Arc::default() }
     }
 }
 
@@ -76,13 +83,20 @@ pub struct Head {
     pub origin: String,
     /// The same page in the other language.
     pub switch_href: String,
+    /// The vkeys of the witnesses the log asks, one meent-witness meta tag each.
+    pub witnesses: Vec<String>,
+    /// How many of them should cosign each checkpoint.
+    pub quorum: usize,
 }
 
 impl Head {
     /// The frame of a page titled `title` in `ctx`, of the log `origin`.
     pub fn new(ctx: &Ctx, origin: &str, title: String) -> Head {
         let other = ctx.lang.other().code();
+        let (witnesses, quorum) = ctx.cosigned.asked();
         Head {
+            witnesses: witnesses.iter().map(|w| w.witness_vkey()).collect(),
+            quorum,
             tr: Tr::new(ctx.lang),
             lang: ctx.lang.code(),
             other,
