@@ -198,9 +198,19 @@ impl Serialize for EntryId {
 }
 
 impl<'de> Deserialize<'de> for EntryId {
+    /// Parsed from the text as it is read, without a copy (a state snapshot holds millions).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(de::Error::custom)
+        struct Hex;
+        impl de::Visitor<'_> for Hex {
+            type Value = EntryId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an entry id: 64 lowercase hex characters")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<EntryId, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Hex)
     }
 }
 
