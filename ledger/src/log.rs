@@ -883,6 +883,39 @@ impl Log {
         }
     }
 
+    /// Write a snapshot of the state now, if it holds records that the last
+    /// snapshot does not (the server calls this as it stops, so that the
+    /// next start replays nothing). The state is serialised as it stands,
+    /// under its lock and the writer's, without a copy; a snapshot being
+    /// written by the snapshot thread is waited for first, so that it cannot
+    /// replace this newer one. Nothing is written by a failed log, or while
+    /// a judged group is not yet written (its records are not on disk).
+    /// Returns whether a snapshot was written.
+    pub fn snapshot_now(&self) -> Result<bool, StoreError> {
+        let mut w = self.shared.unpoisoned(self.writer.lock(), "writer");
+        if w.since_snapshot == 0 || self.snapshotter.is_none() || self.failure().is_some() {
+            return Ok(false);
+        }
+        let mut s = self.shared.snapshots();
+        while s.busy && self.shared.failed.get().is_none() {
+            s = self.shared.wait(s);
+        }
+        let state = self.state();
+        if s.busy || s.written != state.size || self.shared.failed.get().is_some() {
+            return Ok(false);
+        }
+        s.busy = true;
+        drop(s);
+        let written =
+            self.store.put_snapshot(&mut |out| serde_json::to_writer(out, &*state).map_err(std::io::Error::other));
+        drop(state);
+        self.shared.snapshots().busy = false;
+        self.shared.wake.notify_all();
+        written?;
+        w.since_snapshot = 0;
+        Ok(true)
+    }
+
     /// Make every written group durable. A failure stops all later writes.
     pub(crate) fn flush(&self) -> Result<(), String> {
         if let Some(f) = self.failure() {
@@ -1169,6 +1202,25 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
+    }
+
+    /// As the server stops it asks for a snapshot of the whole state (so the
+    /// next start replays nothing); there is none to write when nothing
+    /// changed since, and a failed log writes none.
+    #[test]
+    fn a_snapshot_on_request_covers_every_record() {
+        let (store, _key, log) = faulty_log();
+        let group = applications(&["energie-coop-noord", "voedselbank-west"]);
+        assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
+        assert!(log.snapshot_now().unwrap());
+        let snapshot = || serde_json::from_slice::<State>(&store.inner().snapshot().unwrap().unwrap()).unwrap();
+        assert_eq!((snapshot().size, &snapshot()), (3, &*log.state()));
+        assert!(!log.snapshot_now().unwrap(), "nothing new to write");
+        assert!(log.append(applications(&["buurtfonds-oost"]), Utc::now()).iter().all(|r| r.is_ok()));
+        log.fail("write failed: disk full (test)".into());
+        assert!(!log.snapshot_now().unwrap());
+        assert_eq!(snapshot().size, 3);
+        assert_eq!(store.calls(Op::PutSnapshot), 2, "genesis's snapshot and the one asked for");
     }
 
     /// A log over a fault-injecting store in memory, and its operator key
