@@ -15,7 +15,8 @@
 //! Run: `cargo bench -p cli --bench node` (env: MEENT_BENCH_NODE_ENTRIES,
 //! default 1 000 000; MEENT_BENCH_NODE_CONNECTIONS, default 64;
 //! MEENT_BENCH_NODE_MEMBERS, default 2 000; MEENT_BENCH_NODE_KEEP=DIR keeps
-//! the data directory there).
+//! the data directory there; MEENT_BENCH_NODE_RESTART=DIR only restarts a
+//! kept one).
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -65,13 +66,15 @@ impl Drop for Server {
 }
 
 fn start(data: &std::path::Path, port: u16) -> Server {
-    Server(Some(meent()
-        .args(["serve", "--data", data.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--rate-limit", "off"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start meent serve")))
+    Server(Some(
+        meent()
+            .args(["serve", "--data", data.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--rate-limit", "off"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start meent serve"),
+    ))
 }
 
 fn stop(mut child: Child) -> Duration {
@@ -246,7 +249,7 @@ fn post(port: u16, entries: &[VerifiedEntry], connections: usize) {
 
 /// Member `i` belongs to fund `i % FUNDS`; within a fund, every other member votes.
 fn voter(i: usize) -> bool {
-    (i / FUNDS) % 2 == 0
+    (i / FUNDS) & 1 == 0
 }
 
 fn scene(port: u16, reg: &SigningKey, n: usize) -> Scene {
@@ -257,7 +260,8 @@ fn scene(port: u16, reg: &SigningKey, n: usize) -> Scene {
         signed(Kind::MemberApply, id, k, body)
     };
     post(port, &members.par_iter().map(apply).collect::<Vec<_>>(), 16);
-    let admit = |(id, _): &(String, SigningKey)| signed(Kind::MemberAdmit, "bench-registrar", reg, json!({"member": id}));
+    let admit =
+        |(id, _): &(String, SigningKey)| signed(Kind::MemberAdmit, "bench-registrar", reg, json!({"member": id}));
     post(port, &members.par_iter().map(admit).collect::<Vec<_>>(), 16);
     let creates: Vec<VerifiedEntry> = (0..FUNDS)
         .map(|f| {
@@ -333,6 +337,11 @@ fn main() {
     let n = env_usize("MEENT_BENCH_NODE_ENTRIES", 1_000_000);
     let connections = env_usize("MEENT_BENCH_NODE_CONNECTIONS", 64);
     let members = env_usize("MEENT_BENCH_NODE_MEMBERS", 2_000).max(4 * FUNDS);
+    if let Some(dir) = std::env::var_os("MEENT_BENCH_NODE_RESTART") {
+        // Only the restart, of a data directory kept by an earlier run.
+        println!("meent node benchmark: restart of {}", dir.to_string_lossy());
+        return restart(std::path::Path::new(&dir), free_port());
+    }
     println!("meent node benchmark: {n} entries, {connections} connections, {members} members in {FUNDS} funds");
     let tmp = tempfile::tempdir().unwrap();
     let data = match std::env::var_os("MEENT_BENCH_NODE_KEEP") {
@@ -355,7 +364,11 @@ fn main() {
     let pid = server.id();
     let t = Instant::now();
     let sc = scene(port, &reg, members);
-    println!("  scene: {members} members, {FUNDS} funds, {} proposals in {:.1} s", FUNDS * PROPOSALS_PER_FUND, t.elapsed().as_secs_f64());
+    println!(
+        "  scene: {members} members, {FUNDS} funds, {} proposals in {:.1} s",
+        FUNDS * PROPOSALS_PER_FUND,
+        t.elapsed().as_secs_f64()
+    );
 
     let t = Instant::now();
     let requests: Vec<Vec<u8>> = (0..n).into_par_iter().map(|i| request(port, &entry(&sc, i))).collect();
@@ -387,7 +400,11 @@ fn main() {
     sampler.join().unwrap();
     drop(requests);
     let rss_max = rss_max.lock().unwrap().clone();
-    println!("  ingested {n} entries in {secs:.1} s: {:.0} entries/s; VmRSS {:.0} MiB before", n as f64 / secs, mib(rss_before));
+    println!(
+        "  ingested {n} entries in {secs:.1} s: {:.0} entries/s; VmRSS {:.0} MiB before",
+        n as f64 / secs,
+        mib(rss_before)
+    );
     println!("  {:>20} {:>10} {:>10} {:>10} {:>14}", "entries", "p50 ms", "p99 ms", "max ms", "max VmRSS MiB");
     for (w, chunk) in lat.chunks(WINDOW).enumerate() {
         let (p50, p99, max) = percentiles(chunk);
@@ -400,11 +417,20 @@ fn main() {
 
     let stopped = stop(server.0.take().expect("running"));
     let (blocks, apparent) = disk_usage(&data);
-    println!("  stopped in {:.2} s; data directory {:.0} MiB on disk ({:.0} MiB apparent)", stopped.as_secs_f64(), mib(blocks), mib(apparent));
+    println!(
+        "  stopped in {:.2} s; data directory {:.0} MiB on disk ({:.0} MiB apparent)",
+        stopped.as_secs_f64(),
+        mib(blocks),
+        mib(apparent)
+    );
 
-    // Restart on the same data directory.
+    restart(&data, port);
+}
+
+/// Start a server on `data` (stopped) and time it until it answers.
+fn restart(data: &std::path::Path, port: u16) {
     let t = Instant::now();
-    let server = start(&data, port);
+    let server = start(data, port);
     let pid = server.id();
     let healthy = until_ok(port, "/healthz", t);
     let fund = until_ok(port, "/v1/funds/fund-0", t);
