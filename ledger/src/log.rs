@@ -467,8 +467,8 @@ impl Log {
             .map_err(|e| corrupt(format!("the stored checkpoint does not verify with the operator key: {e}")))?;
 
         // The records are checked against the signed root while a second
-        // thread reads and parses the state snapshot (the two took about as
-        // long each at 1 000 000 records). The records are the truth: a
+        // thread reads and parses the state snapshot (each a large share of
+        // a restart at 1 000 000 records). The records are the truth: a
         // missing, unreadable or impossible snapshot only means a longer
         // replay, from genesis.
         let (checked, snapshot) = std::thread::scope(|s| {
