@@ -466,58 +466,26 @@ impl Log {
         let cp = checkpoint::open(&note, &origin, &operator.verifying_key())
             .map_err(|e| corrupt(format!("the stored checkpoint does not verify with the operator key: {e}")))?;
 
-        // Every record must be present, in order, and hash to its stored leaf; together they must give the signed root.
-        let mut frontier = Frontier::default();
-        for item in store.leaves_from(0) {
-            let (seq, stored_leaf, bytes) = item?;
-            let expected = frontier.size();
-            if seq != expected {
-                return Err(corrupt(format!("record {expected} is missing (next stored record is {seq})")));
-            }
-            if seq >= cp.size {
-                return Err(corrupt(format!("record {seq} is beyond the signed checkpoint of size {}", cp.size)));
-            }
-            let lh = merkle::leaf_hash(&bytes);
-            if stored_leaf != lh {
-                return Err(corrupt(format!(
-                    "record {seq} does not match its leaf hash in the tree (altered on disk)"
-                )));
-            }
-            // Every stored node that proofs are built from must be the one the records give
-            // (the unstored ones are recomputed from the leaf hashes just checked).
-            for (level, index, hash) in frontier.push(lh).map_err(corrupt)? {
-                if level > 0 && store.stores_level(level) && store.node(level, index)? != Some(hash) {
-                    return Err(corrupt(format!(
-                        "tree node ({level}, {index}) above record {seq} does not match the records (altered on disk)"
-                    )));
-                }
-            }
-        }
-        if frontier.size() != cp.size {
-            return Err(corrupt(format!(
-                "record {} is missing: the signed checkpoint covers {} records",
-                frontier.size(),
-                cp.size
-            )));
-        }
-        if frontier.root() != cp.root {
-            return Err(corrupt("the records do not hash to the root of the signed checkpoint"));
-        }
-        let src = NodesOf(store.as_ref());
-        let stored_root = merkle::root(&src, cp.size).map_err(|e| corrupt(format!("tree nodes: {e}")))?;
-        if stored_root != cp.root {
-            return Err(corrupt("the stored tree nodes do not give the signed root"));
-        }
-
-        // State: the last snapshot, then replay the (short) tail after it. The
-        // records are the truth: a missing, unreadable or impossible snapshot only
-        // means a longer replay, from genesis.
-        let mut state: State = match store.snapshot()? {
-            Some(bytes) => match serde_json::from_slice::<State>(&bytes) {
-                Ok(s) if s.size <= cp.size => s,
-                _ => State::new(),
-            },
-            None => State::new(),
+        // The records are checked against the signed root while a second
+        // thread reads and parses the state snapshot (each a large share of
+        // a restart at 1 000 000 records). The records are the truth: a
+        // missing, unreadable or impossible snapshot only means a longer
+        // replay, from genesis.
+        let (checked, snapshot) = std::thread::scope(|s| {
+            let loading =
+                std::thread::Builder::new().name("meent-open".into()).spawn_scoped(s, || load_snapshot(store.as_ref()));
+            let checked = check_records(store.as_ref(), &cp);
+            // No thread: read it here; a panic while parsing: replay from genesis.
+            let snapshot = match loading {
+                Ok(thread) => thread.join().unwrap_or(Ok(None)),
+                Err(_) => load_snapshot(store.as_ref()),
+            };
+            (checked, snapshot)
+        });
+        let frontier = checked?;
+        let mut state: State = match snapshot? {
+            Some(s) if s.size <= cp.size => s,
+            _ => State::new(),
         };
         let replayed = cp.size - state.size;
         for item in store.records_from(state.size) {
@@ -883,6 +851,39 @@ impl Log {
         }
     }
 
+    /// Write a snapshot of the state now, if it holds records that the last
+    /// snapshot does not (the server calls this as it stops, so that the
+    /// next start replays nothing). The state is serialised as it stands,
+    /// under its lock and the writer's, without a copy; a snapshot being
+    /// written by the snapshot thread is waited for first, so that it cannot
+    /// replace this newer one. Nothing is written by a failed log, or while
+    /// a judged group is not yet written (its records are not on disk).
+    /// Returns whether a snapshot was written.
+    pub fn snapshot_now(&self) -> Result<bool, StoreError> {
+        let mut w = self.shared.unpoisoned(self.writer.lock(), "writer");
+        if w.since_snapshot == 0 || self.snapshotter.is_none() || self.failure().is_some() {
+            return Ok(false);
+        }
+        let mut s = self.shared.snapshots();
+        while s.busy && self.shared.failed.get().is_none() {
+            s = self.shared.wait(s);
+        }
+        let state = self.state();
+        if s.busy || s.written != state.size || self.shared.failed.get().is_some() {
+            return Ok(false);
+        }
+        s.busy = true;
+        drop(s);
+        let written =
+            self.store.put_snapshot(&mut |out| serde_json::to_writer(out, &*state).map_err(std::io::Error::other));
+        drop(state);
+        self.shared.snapshots().busy = false;
+        self.shared.wake.notify_all();
+        written?;
+        w.since_snapshot = 0;
+        Ok(true)
+    }
+
     /// Make every written group durable. A failure stops all later writes.
     pub(crate) fn flush(&self) -> Result<(), String> {
         if let Some(f) = self.failure() {
@@ -946,6 +947,58 @@ impl Prepared {
             commit: None,
         }
     }
+}
+
+/// Check every record of `store` against the signed checkpoint `cp`: each
+/// present, in order, hashing to its stored leaf hash; every stored tree
+/// node the one the records give; together the signed root. The frontier
+/// of the tree they make.
+fn check_records(store: &dyn Store, cp: &Checkpoint) -> Result<Frontier, OpenError> {
+    let mut frontier = Frontier::default();
+    for item in store.leaves_from(0) {
+        let (seq, stored_leaf, bytes) = item?;
+        let expected = frontier.size();
+        if seq != expected {
+            return Err(corrupt(format!("record {expected} is missing (next stored record is {seq})")));
+        }
+        if seq >= cp.size {
+            return Err(corrupt(format!("record {seq} is beyond the signed checkpoint of size {}", cp.size)));
+        }
+        let lh = merkle::leaf_hash(&bytes);
+        if stored_leaf != lh {
+            return Err(corrupt(format!("record {seq} does not match its leaf hash in the tree (altered on disk)")));
+        }
+        // Every stored node that proofs are built from must be the one the records give
+        // (the unstored ones are recomputed from the leaf hashes just checked).
+        for (level, index, hash) in frontier.push(lh).map_err(corrupt)? {
+            if level > 0 && store.stores_level(level) && store.node(level, index)? != Some(hash) {
+                return Err(corrupt(format!(
+                    "tree node ({level}, {index}) above record {seq} does not match the records (altered on disk)"
+                )));
+            }
+        }
+    }
+    if frontier.size() != cp.size {
+        return Err(corrupt(format!(
+            "record {} is missing: the signed checkpoint covers {} records",
+            frontier.size(),
+            cp.size
+        )));
+    }
+    if frontier.root() != cp.root {
+        return Err(corrupt("the records do not hash to the root of the signed checkpoint"));
+    }
+    let src = NodesOf(store);
+    let stored_root = merkle::root(&src, cp.size).map_err(|e| corrupt(format!("tree nodes: {e}")))?;
+    if stored_root != cp.root {
+        return Err(corrupt("the stored tree nodes do not give the signed root"));
+    }
+    Ok(frontier)
+}
+
+/// The last state snapshot, parsed; `None` if there is none or it does not parse.
+fn load_snapshot(store: &dyn Store) -> Result<Option<State>, StoreError> {
+    Ok(store.snapshot()?.and_then(|bytes| serde_json::from_slice::<State>(&bytes).ok()))
 }
 
 /// Start the thread that writes state snapshots. A snapshot is only an
@@ -1169,6 +1222,25 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
+    }
+
+    /// As the server stops it asks for a snapshot of the whole state (so the
+    /// next start replays nothing); there is none to write when nothing
+    /// changed since, and a failed log writes none.
+    #[test]
+    fn a_snapshot_on_request_covers_every_record() {
+        let (store, _key, log) = faulty_log();
+        let group = applications(&["energie-coop-noord", "voedselbank-west"]);
+        assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
+        assert!(log.snapshot_now().unwrap());
+        let snapshot = || serde_json::from_slice::<State>(&store.inner().snapshot().unwrap().unwrap()).unwrap();
+        assert_eq!((snapshot().size, &snapshot()), (3, &*log.state()));
+        assert!(!log.snapshot_now().unwrap(), "nothing new to write");
+        assert!(log.append(applications(&["buurtfonds-oost"]), Utc::now()).iter().all(|r| r.is_ok()));
+        log.fail("write failed: disk full (test)".into());
+        assert!(!log.snapshot_now().unwrap());
+        assert_eq!(snapshot().size, 3);
+        assert_eq!(store.calls(Op::PutSnapshot), 2, "genesis's snapshot and the one asked for");
     }
 
     /// A log over a fault-injecting store in memory, and its operator key

@@ -193,7 +193,12 @@ pub fn run(a: ServeArgs) -> CmdResult {
         println!("meent serving {} ({} records) on {url}", log.origin(), log.size());
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        server.await.input_ctx("server task failed")?.input_ctx("server failed")
+        let served = server.await.input_ctx("server task failed")?.input_ctx("server failed");
+        // The state as it stops, so that the next start replays nothing.
+        if let Err(e) = log.snapshot_now() {
+            tracing::warn!("no state snapshot written at shutdown (the next start replays more): {e}");
+        }
+        served
     })
 }
 

@@ -41,6 +41,12 @@ pub const SEGMENT_BYTES: usize = 6 * 1024;
 /// length (4), then the leaf bytes.
 const RECORD_HEADER: usize = 8 + 32 + 32 + 4;
 
+/// sled's page cache. Its default (1 GiB) filled with the whole store when
+/// opening scans every segment, and stayed resident: 1.8 GiB after a restart
+/// at 1 000 000 records. Writes and reads touch the newest pages and the few
+/// an audit asks for, which this holds many times over.
+pub const CACHE_BYTES: u64 = 64 << 20;
+
 /// Tree levels 1 to this one are recomputed from leaf hashes, not stored.
 pub const UNSTORED_LEVELS: u32 = 3;
 
@@ -403,7 +409,8 @@ impl SledStore {
     /// Open the sled files in `dir`; `named` is the directory named in errors.
     fn open_dir(dir: &Path, named: &Path, lenient: bool) -> Result<SledStore, StoreError> {
         let db_file = named.join("db");
-        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open().map_err(|e| match e {
+        let config = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).cache_capacity(CACHE_BYTES);
+        let db = config.open().map_err(|e| match e {
             sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
                 "{}: {e} (sled found a damaged page or snapshot; `meent salvage` exports the records it can still read)",
                 db_file.display()
