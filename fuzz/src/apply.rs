@@ -306,7 +306,13 @@ fn signed(kind: Kind, author: &Author, key: &SigningKey, at: &str, nonce: u64, b
     jcs::to_vec(&json).unwrap_or_default()
 }
 
+/// The genesis entry (made once: every run starts from it).
 fn genesis() -> VerifiedEntry {
+    static GENESIS: std::sync::OnceLock<VerifiedEntry> = std::sync::OnceLock::new();
+    GENESIS.get_or_init(make_genesis).clone()
+}
+
+fn make_genesis() -> VerifiedEntry {
     let k = keys();
     let body = json!({
         "origin": ORIGIN,
