@@ -416,7 +416,14 @@ fn run(name: &str, target: fn(&[u8])) -> usize {
                 } else {
                     mutate(&mut rng, seed, other)
                 };
-                target(&input);
+                let run = std::panic::catch_unwind(|| target(&input));
+                if let Err(panic) = run {
+                    // Kept, to copy into fuzz/regressions/<target>/ once understood.
+                    let path = std::env::temp_dir().join(format!("meent-fuzz-{name}-failure"));
+                    let _ = std::fs::write(&path, &input);
+                    eprintln!("fuzz {name}: the failing input is in {}", path.display());
+                    std::panic::resume_unwind(panic);
+                }
                 execs += 1;
             }
             if budget.is_some_and(|b| started.elapsed() >= b) {
