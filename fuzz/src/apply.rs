@@ -748,11 +748,14 @@ impl Run {
                 self.nonce,
                 json!({ field: id.to_hex() }),
             );
-            assert!(
-                self.submit(&bytes, 0, true),
-                "the due {} of {id} was refused: it would stay due for ever",
-                kind.as_str()
-            );
+            // Traced, to say why if it is refused.
+            let trace = self.trace.replace(Vec::new());
+            let accepted = self.submit(&bytes, 0, true);
+            let why = std::mem::replace(&mut self.trace, trace).unwrap_or_default().join("; ");
+            if let Some(t) = &mut self.trace {
+                t.push(why.clone());
+            }
+            assert!(accepted, "the due {} of {id} was refused: it would stay due for ever: {why}", kind.as_str());
         }
     }
 
