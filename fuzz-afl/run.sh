@@ -15,10 +15,12 @@ cd "$(dirname "$0")"
 seconds=${1:?usage: run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(entry record jcs checkpoint pabulib camt053 mt940 bank)
+[ ${#targets[@]} -gt 0 ] || targets=(entry record jcs checkpoint pabulib camt053 mt940 bank apply)
 work=${AFL_WORK:-$PWD/work}
 mkdir -p "$work"
-if [ ! -d "$work/corpus" ]; then
+missing=0
+for t in "${targets[@]}"; do [ -d "$work/corpus/$t" ] || missing=1; done
+if [ $missing = 1 ]; then
   MEENT_FUZZ_WRITE_SEEDS="$work/corpus" cargo test --manifest-path ../Cargo.toml -q -p meent-tests \
     --test fuzz_seeded -- --exact the_seeds_are_accepted_by_their_parsers every_fuzz_target_survives_its_seeded_run
 fi
@@ -31,16 +33,21 @@ for t in "${targets[@]}"; do
   # -V: stop after SECONDS; an existing output directory is resumed (-i -).
   input="$work/corpus/$t"
   [ -f "$work/out/$t/default/fuzzer_stats" ] && input=-
-  nice -n 19 cargo afl fuzz -V "$seconds" -i "$input" -o "$work/out/$t" -- "$bin" "$t" \
+  # apply signs and judges up to 256 entries an input: a longer time limit.
+  limit=()
+  [ "$t" = apply ] && limit=(-t 5000)
+  nice -n 19 cargo afl fuzz -V "$seconds" "${limit[@]}" -i "$input" -o "$work/out/$t" -- "$bin" "$t" \
     > "$work/$t.log" 2>&1 &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || true; done
-printf '%-11s %9s %12s %8s %7s %6s\n' target seconds execs corpus crashes hangs
+printf '%-11s %9s %12s %9s %8s %9s %7s %6s\n' target seconds execs 'execs/s' corpus coverage crashes hangs
 for t in "${targets[@]}"; do
   s="$work/out/$t/default/fuzzer_stats"
   if [ ! -f "$s" ]; then echo "$t: no stats, see $work/$t.log"; continue; fi
   v() { awk -F' *: *' -v k="$1" '$1 == k {print $2}' "$s"; }
-  printf '%-11s %9s %12s %8s %7s %6s\n' "$t" "$(v run_time)" "$(v execs_done)" "$(v corpus_count)" \
-    "$(v saved_crashes)" "$(v saved_hangs)"
+  secs=$(v run_time)
+  execs=$(v execs_done)
+  printf '%-11s %9s %12s %9s %8s %9s %7s %6s\n' "$t" "$secs" "$execs" "$((execs / (secs > 0 ? secs : 1)))" \
+    "$(v corpus_count)" "$(v bitmap_cvg)" "$(v saved_crashes)" "$(v saved_hangs)"
 done

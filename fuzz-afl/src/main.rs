@@ -7,6 +7,8 @@
 //! cargo afl fuzz -i corpus/entry -o out/entry target/release/meent-fuzz-afl entry
 //! ```
 
+// (The seeds' helpers of the `apply` target are used by the tests, not here.)
+#[allow(dead_code)]
 #[path = "../../fuzz/src/targets.rs"]
 mod targets;
 

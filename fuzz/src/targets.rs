@@ -5,11 +5,15 @@
 //!
 //! Each target feeds arbitrary bytes to one parser and checks, besides "no
 //! panic", what the parser promises when it accepts: what it read back is
-//! what it writes.
+//! what it writes. The `apply` target (`apply.rs`) feeds sequences of signed
+//! entries through `State::apply` and checks the books after every step.
 
 use ledger::entry::VerifiedEntry;
 use ledger::record::Record;
 use ledger::{bank, checkpoint, jcs, pb, privacy};
+
+pub mod apply;
+pub use apply::apply;
 
 /// The origin and the checkpoint key (seed `[7; 32]`) of the `checkpoint`
 /// target's seeds.
@@ -30,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("camt053", camt053),
     ("mt940", mt940),
     ("bank", bank_any),
+    ("apply", apply),
 ];
 
 /// An entry as submitted: parse, check shape and limits, verify the

@@ -123,7 +123,7 @@ impl ConfirmPlan {
             balances.committed = money(balances.committed.plus(i.amount), "committed")?;
             let mut weights = fund.contributed.clone();
             weights.extend(self.contributed.clone());
-            self.refunds = income::share_out(&self.refunds, &weights, i.amount.into())?;
+            self.refunds = income::share_out(&self.refunds, &weights, &fund.members, i.amount.into())?;
         } else {
             balances.available = money(balances.available.plus(i.amount), "available")?;
         }

@@ -3,7 +3,7 @@
 //! first rounded down to the cent; the cents left over go one each to the
 //! largest remainders, ties by member id; so the parts sum exactly to the whole.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -52,6 +52,22 @@ fn from_cents(c: i128) -> Result<Balance, MoneyError> {
     Balance::new(d)
 }
 
+/// The weights of a dissolved fund's refunds: each member's confirmed
+/// contributions; or, when nobody has any (a fund fed by income alone, or
+/// every contribution returned by the bank), the members at the end, one
+/// equal share each — so the pool always goes to someone, and the
+/// dissolution can close (docs/DOMAIN.md, "Dissolution").
+pub fn refund_weights(
+    contributed: &BTreeMap<MemberId, Balance>,
+    members: &BTreeSet<MemberId>,
+) -> BTreeMap<MemberId, Balance> {
+    if contributed.values().any(|w| !w.is_zero()) {
+        return contributed.clone();
+    }
+    let one = Balance::new(Decimal::ONE).expect("one euro is a balance");
+    members.iter().map(|m| (m.clone(), one)).collect()
+}
+
 /// Share `pool` among `weights` (confirmed contributions) pro rata, to the cent:
 /// floors first, then one cent each to the largest remainders, ties by member id.
 /// Members with a zero weight get nothing; the parts sum exactly to `pool`.
@@ -83,7 +99,7 @@ pub fn pro_rata(
     }
     let mut left = pool_c - given;
     if total == 0 && left > 0 {
-        // Nobody to share with: cannot happen while available <= confirmed.
+        // Nobody to share with (see `refund_weights`).
         return Err(MoneyError::Negative);
     }
     // Largest remainder first; ties by member id (the BTreeMap order, kept by a stable sort).
@@ -138,6 +154,23 @@ mod tests {
         let r = pro_rata(b("3.00"), &w).unwrap();
         assert_eq!(r[&m("aaa")], b("3.00"));
         assert_eq!(r[&m("bbb")], b("0.00"));
+    }
+
+    /// Found by the `apply` fuzz target: a fund whose only confirmed money
+    /// was income had no contributor to refund, so its dissolution's close
+    /// was refused (`money_overflow`) and stayed due for ever.
+    #[test]
+    fn without_contributions_the_members_share_equally() {
+        let members = BTreeSet::from([m("aaa"), m("bbb"), m("ccc")]);
+        let none = BTreeMap::from([(m("aaa"), b("0.00"))]);
+        let w = refund_weights(&none, &members);
+        assert_eq!(w.len(), 3);
+        let r = pro_rata(b("100.00"), &w).unwrap();
+        assert_eq!(r[&m("aaa")], b("33.34"));
+        assert_eq!(r[&m("ccc")], b("33.33"));
+        assert!(pro_rata(b("100.00"), &none).is_err(), "nobody to share with");
+        let some = BTreeMap::from([(m("aaa"), b("0.00")), (m("bbb"), b("5.00"))]);
+        assert_eq!(refund_weights(&some, &members), some, "contributions weigh when there are any");
     }
 
     proptest::proptest! {

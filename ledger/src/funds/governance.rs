@@ -639,7 +639,8 @@ impl Funds {
                 let (cancelled_rounds, budgets) = self.open_rounds_of(&p.fund)?;
                 super::rounds::release(&mut balances, budgets)?;
                 let pool = balances.available;
-                let shares = money(super::pro_rata(pool, &fund.contributed), "refunds")?;
+                let weights = super::dissolution::refund_weights(&fund.contributed, &fund.members);
+                let shares = money(super::pro_rata(pool, &weights), "refunds")?;
                 let refunds = shares
                     .into_iter()
                     .map(|(m, owed)| {

@@ -5,7 +5,7 @@
 //! counts in no member's contributions, so it weighs no refund and matches
 //! no pledge.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -78,9 +78,11 @@ pub struct IncomeState {
 pub(super) fn share_out(
     refunds: &BTreeMap<MemberId, Refund>,
     contributed: &BTreeMap<MemberId, Balance>,
+    members: &BTreeSet<MemberId>,
     amount: Balance,
 ) -> Result<BTreeMap<MemberId, Refund>, Refusal> {
-    let shares = money(super::pro_rata(amount, contributed), "refunds")?;
+    let weights = super::dissolution::refund_weights(contributed, members);
+    let shares = money(super::pro_rata(amount, &weights), "refunds")?;
     let mut refunds = refunds.clone();
     for (m, share) in shares {
         let r = refunds.entry(m).or_default();

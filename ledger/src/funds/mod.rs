@@ -40,7 +40,7 @@ use crate::register::Register;
 use crate::time::{Date, Timestamp};
 
 pub use charter::validate as validate_charter;
-pub use dissolution::{pro_rata, Dissolution, Refund};
+pub use dissolution::{pro_rata, refund_weights, Dissolution, Refund};
 pub use exclusion::ExclusionRecord;
 pub use governance::{Outcome, ProposalState, ProposalStatus, RoundTerms, Tally};
 pub use income::{IncomeState, IncomeStatus};

@@ -153,7 +153,9 @@ impl Funds {
         let mut balances = fund.balances;
         balances.committed = money(balances.committed.checked_sub(amount), "committed")?;
         let refunds = match (&fund.dissolution, fund.status) {
-            (Some(d), FundStatus::Dissolved) => Some(super::income::share_out(&d.refunds, &fund.contributed, amount)?),
+            (Some(d), FundStatus::Dissolved) => {
+                Some(super::income::share_out(&d.refunds, &fund.contributed, &fund.members, amount)?)
+            }
             _ => {
                 balances.available = money(balances.available.checked_add(amount), "available")?;
                 None

@@ -157,7 +157,7 @@ impl Funds {
             _ if fund.status == FundStatus::Dissolved => {
                 let mut weights = fund.contributed.clone();
                 weights.extend(p.contributed.iter().map(|(m, v)| (m.clone(), *v)));
-                *p.refunds = super::income::share_out(p.refunds, &weights, d.amount.into())?;
+                *p.refunds = super::income::share_out(p.refunds, &weights, &fund.members, d.amount.into())?;
                 b.committed = money(b.committed.plus(d.amount), "committed")?;
             }
             _ => {
