@@ -471,16 +471,21 @@ impl Log {
         // a restart at 1 000 000 records). The records are the truth: a
         // missing, unreadable or impossible snapshot only means a longer
         // replay, from genesis.
-        let (checked, snapshot) = std::thread::scope(|s| {
-            let loading =
-                std::thread::Builder::new().name("meent-open".into()).spawn_scoped(s, || load_snapshot(store.as_ref()));
+        let started = std::time::Instant::now();
+        let timed_load = || {
+            let t = std::time::Instant::now();
+            (load_snapshot(store.as_ref()), t.elapsed())
+        };
+        let (checked, checked_in, (snapshot, snapshot_in)) = std::thread::scope(|s| {
+            let loading = std::thread::Builder::new().name("meent-open".into()).spawn_scoped(s, timed_load);
             let checked = check_records(store.as_ref(), &cp);
+            let checked_in = started.elapsed();
             // No thread: read it here; a panic while parsing: replay from genesis.
             let snapshot = match loading {
-                Ok(thread) => thread.join().unwrap_or(Ok(None)),
-                Err(_) => load_snapshot(store.as_ref()),
+                Ok(thread) => thread.join().unwrap_or((Ok(None), std::time::Duration::ZERO)),
+                Err(_) => timed_load(),
             };
-            (checked, snapshot)
+            (checked, checked_in, snapshot)
         });
         let frontier = checked?;
         let mut state: State = match snapshot? {
@@ -498,6 +503,13 @@ impl Log {
                 .apply(seq, &rec.received_at, &rec.entry)
                 .map_err(|e| corrupt(format!("record {seq} breaks a rule on replay: {e}")))?;
         }
+        tracing::info!(
+            "opened the log of {} records in {:.2?}: records checked in {:.2?}, snapshot read in {:.2?}, {replayed} records replayed",
+            cp.size,
+            started.elapsed(),
+            checked_in,
+            snapshot_in
+        );
         if state.origin.as_deref() != Some(origin.as_str()) {
             return Err(corrupt("genesis origin does not match the store's origin"));
         }
