@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why an identifier was refused.
@@ -18,6 +19,19 @@ pub enum IdError {
     BadEntryId(String),
 }
 
+/// A visitor parsing text as it is read, without a `String` of its own.
+struct Parsed<T>(std::marker::PhantomData<T>);
+
+impl<T: FromStr<Err: fmt::Display>> de::Visitor<'_> for Parsed<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an id")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+        s.parse().map_err(E::custom)
+    }
+}
+
 fn valid_id(s: &str) -> bool {
     let b = s.as_bytes();
     let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -27,8 +41,10 @@ fn valid_id(s: &str) -> bool {
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
+        // Inline up to 24 bytes (most ids): no allocation of its own, in a
+        // state that holds one per contribution.
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(String);
+        pub struct $name(CompactString);
 
         impl $name {
             /// The id as text.
@@ -41,7 +57,7 @@ macro_rules! id_type {
             type Err = IdError;
             fn from_str(s: &str) -> Result<Self, IdError> {
                 if valid_id(s) {
-                    Ok($name(s.to_string()))
+                    Ok($name(CompactString::from(s)))
                 } else {
                     Err(IdError::BadId(s.to_string()))
                 }
@@ -62,8 +78,7 @@ macro_rules! id_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(de::Error::custom)
+                d.deserialize_str(Parsed::<$name>(std::marker::PhantomData))
             }
         }
     };
@@ -129,8 +144,7 @@ impl Serialize for Author {
 
 impl<'de> Deserialize<'de> for Author {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(de::Error::custom)
+        d.deserialize_str(Parsed::<Author>(std::marker::PhantomData))
     }
 }
 
@@ -204,8 +218,13 @@ impl fmt::Display for EntryId {
 }
 
 impl Serialize for EntryId {
+    /// Lowercase hex in text formats (JSON); its 32 bytes in binary ones (the state snapshot).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(hex32(&self.0).as_str())
+        if s.is_human_readable() {
+            s.serialize_str(hex32(&self.0).as_str())
+        } else {
+            s.serialize_bytes(&self.0)
+        }
     }
 }
 
@@ -221,8 +240,15 @@ impl<'de> Deserialize<'de> for EntryId {
             fn visit_str<E: de::Error>(self, s: &str) -> Result<EntryId, E> {
                 s.parse().map_err(E::custom)
             }
+            fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<EntryId, E> {
+                <[u8; 32]>::try_from(b).map(EntryId).map_err(|_| E::invalid_length(b.len(), &self))
+            }
         }
-        d.deserialize_str(Hex)
+        if d.is_human_readable() {
+            d.deserialize_str(Hex)
+        } else {
+            d.deserialize_bytes(Hex)
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub mod record;
 pub mod recovery;
 pub mod register;
 pub mod registrars;
+pub mod snapshot;
 pub mod state;
 pub mod store;
 pub mod tiles;

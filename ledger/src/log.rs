@@ -33,6 +33,7 @@ use crate::error::{Code, Refusal};
 use crate::ids::{Author, EntryId, Seq};
 use crate::merkle::{self, Frontier, Hash, NodeSource};
 use crate::record::Record;
+use crate::snapshot;
 use crate::state::State;
 use crate::store::sled_store::SledStore;
 use crate::store::{meta, Commit, Store, StoreError};
@@ -302,7 +303,7 @@ impl Restore {
         };
         self.store.commit(&commit)?;
         let state = self.state;
-        self.store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other))?;
+        self.store.put_snapshot(&mut |w| snapshot::write(&state, w))?;
         Log::open_store(Box::new(self.store), self.operator)
     }
 }
@@ -411,7 +412,7 @@ impl Log {
             ],
         };
         store.commit(&commit)?;
-        store.put_snapshot(&mut |w| serde_json::to_writer(w, &state).map_err(std::io::Error::other))?;
+        store.put_snapshot(&mut |w| snapshot::write(&state, w))?;
         Self::open_store(store, operator)
     }
 
@@ -886,8 +887,7 @@ impl Log {
         }
         s.busy = true;
         drop(s);
-        let written =
-            self.store.put_snapshot(&mut |out| serde_json::to_writer(out, &*state).map_err(std::io::Error::other));
+        let written = self.store.put_snapshot(&mut |out| snapshot::write(&state, out));
         drop(state);
         self.shared.snapshots().busy = false;
         self.shared.wake.notify_all();
@@ -1008,9 +1008,17 @@ fn check_records(store: &dyn Store, cp: &Checkpoint) -> Result<Frontier, OpenErr
     Ok(frontier)
 }
 
-/// The last state snapshot, parsed; `None` if there is none or it does not parse.
+/// The last state snapshot, read; `None` if there is none or it does not
+/// read (named in the server's log: opening then replays from genesis).
 fn load_snapshot(store: &dyn Store) -> Result<Option<State>, StoreError> {
-    Ok(store.snapshot()?.and_then(|bytes| serde_json::from_slice::<State>(&bytes).ok()))
+    let Some(bytes) = store.snapshot()? else { return Ok(None) };
+    match snapshot::decode(&bytes) {
+        Ok(state) => Ok(Some(state)),
+        Err(e) => {
+            tracing::warn!("the state snapshot is not used, {e}: the log is replayed from genesis");
+            Ok(None)
+        }
+    }
 }
 
 /// Start the thread that writes state snapshots. A snapshot is only an
@@ -1047,7 +1055,7 @@ fn write_snapshots(store: &dyn Store, shared: &Shared) {
         let mut bytes = Vec::new();
         // Without the memory for it, the buffer grows as it is written.
         let _ = bytes.try_reserve_exact(last_len.saturating_add(last_len / 8));
-        let encoded = serde_json::to_writer(&mut bytes, &copy).is_ok();
+        let encoded = snapshot::encode(&copy, &mut bytes).is_ok();
         drop(copy);
         if encoded {
             last_len = bytes.len();
@@ -1217,7 +1225,7 @@ mod tests {
             let size = log.size();
             assert_eq!(size, (round * n) as u64 + 1);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-            let snapshot = || log.store.snapshot().unwrap().map(|b| serde_json::from_slice::<State>(&b).unwrap());
+            let snapshot = || log.store.snapshot().unwrap().map(|b| snapshot::decode(&b).unwrap());
             loop {
                 match snapshot() {
                     Some(s) if s.size == size => {
@@ -1245,7 +1253,7 @@ mod tests {
         let group = applications(&["energie-coop-noord", "voedselbank-west"]);
         assert!(log.append(group, Utc::now()).iter().all(|r| r.is_ok()));
         assert!(log.snapshot_now().unwrap());
-        let snapshot = || serde_json::from_slice::<State>(&store.inner().snapshot().unwrap().unwrap()).unwrap();
+        let snapshot = || snapshot::decode(&store.inner().snapshot().unwrap().unwrap()).unwrap();
         assert_eq!((snapshot().size, &snapshot()), (3, &*log.state()));
         assert!(!log.snapshot_now().unwrap(), "nothing new to write");
         assert!(log.append(applications(&["buurtfonds-oost"]), Utc::now()).iter().all(|r| r.is_ok()));
@@ -1404,7 +1412,7 @@ mod tests {
         let flushed = log.flush();
         assert_unavailable(&log.publish(p, &flushed), "injected fault");
         wait_for("the snapshot thread was not woken by the failure", &|s| !s.busy);
-        let snapshot: State = serde_json::from_slice(&store.inner().snapshot().unwrap().unwrap()).unwrap();
+        let snapshot: State = snapshot::decode(&store.inner().snapshot().unwrap().unwrap()).unwrap();
         assert_eq!(snapshot.size, 1, "a snapshot was written over records whose write failed");
         assert_eq!(store.calls(Op::PutSnapshot), 1, "only genesis's snapshot was written");
     }

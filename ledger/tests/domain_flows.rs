@@ -536,7 +536,7 @@ fn the_bank_returns_a_contribution_and_a_payout() {
     let pl = &w.fund("fnd").matching[0];
     assert_eq!((pl.matched.to_string(), pl.paid.to_string()), ("0.00".into(), "0.00".into()));
     assert_eq!(w.state.funds.contributions[&late].status, ContributionStatus::Returned);
-    assert!(w.state.funds.contributions[&late].returned_at.is_some());
+    assert!(w.state.funds.contributions[&late].returned_at().is_some());
     assert!(!w.fund("fnd").contributed.contains_key(&m("care")) || w.fund("fnd").contributed[&m("care")].is_zero());
 
     // A payout that bounced: back on its allocation, payable again.

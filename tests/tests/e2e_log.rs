@@ -216,7 +216,7 @@ fn register_restart_and_verify() {
     std::fs::write(&trusted, http.get(format!("{url}/v1/checkpoint")).send().unwrap().text().unwrap()).unwrap();
     server.stop();
     // The state snapshot is only a cache: without it the server replays from genesis.
-    let _ = std::fs::remove_file(data.join("store").join("state-snapshot.json"));
+    let _ = std::fs::remove_file(data.join("store").join("state-snapshot.bin"));
     let mut server = Server::start(&data);
     let url = server.url.clone();
     let (_, m) = get(&http, &url, "/v1/members/gemeente-amsterdam");

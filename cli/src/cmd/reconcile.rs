@@ -277,7 +277,7 @@ fn pin_recorded_before(
     let by: BTreeMap<String, Option<EntryId>> = books
         .contributions
         .iter()
-        .map(|c| (c.id.to_hex(), c.confirmed_by))
+        .map(|c| (c.id.to_hex(), c.confirmed_by()))
         .chain(books.disbursements.iter().map(|d| (d.id.to_hex(), d.confirmed_by)))
         .collect();
     let mut n = 0;

@@ -162,6 +162,7 @@ pub fn run(a: ServeArgs) -> CmdResult {
         )
     };
     let log = Arc::new(log);
+    crate::release_freed_memory();
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().input_ctx("cannot start the async runtime")?;
     rt.block_on(async move {

@@ -627,7 +627,7 @@ fn agreement(
             .contributions
             .iter()
             .filter(|c| c.status == ContributionStatus::Confirmed)
-            .map(|c| (c.id, c.confirmed_by));
+            .map(|c| (c.id, c.confirmed_by()));
         let d = b
             .disbursements
             .iter()

@@ -125,14 +125,14 @@ pub fn flows_csv_in(b: &FundBooks, dialect: CsvDialect) -> String {
                 c.author.to_string(),
                 "in".into(),
                 money(c.amount.as_decimal()),
-                c.reference.clone(),
+                c.reference.to_string(),
                 status_word(c.status).into(),
                 String::new(),
-                c.confirmed_by.map(|i| i.to_hex()).unwrap_or_default(),
-                through(c.confirmed_by),
+                c.confirmed_by().map(|i| i.to_hex()).unwrap_or_default(),
+                through(c.confirmed_by()),
                 String::new(),
                 String::new(),
-                c.note.clone().unwrap_or_default(),
+                c.note.as_deref().unwrap_or_default().to_string(),
             ],
         ));
     }
@@ -396,9 +396,9 @@ fn contribution_txns(b: &FundBooks, acc: &Accounts, txns: &mut Vec<Txn>) {
         });
         if c.status == ContributionStatus::Reversed {
             // A pledge that never arrived: the announcement is taken back.
-            let date = c.reversed_at.as_ref().map(|t| t.date()).unwrap_or_else(|| c.received_at.date());
+            let date = c.reversed_at().as_ref().map(|t| t.date()).unwrap_or_else(|| c.received_at.date());
             let mut meta = meta.clone();
-            meta.push(("reversal", c.reversed_by.map(|i| i.to_hex()).unwrap_or_default()));
+            meta.push(("reversal", c.reversed_by().map(|i| i.to_hex()).unwrap_or_default()));
             txns.push(Txn {
                 date,
                 order: (c.seq, 2),
@@ -413,8 +413,8 @@ fn contribution_txns(b: &FundBooks, acc: &Accounts, txns: &mut Vec<Txn>) {
         if matches!(c.status, ContributionStatus::Confirmed | ContributionStatus::Returned) {
             if let Some(t) = returned_txn(
                 acc,
-                c.returned_at.as_ref().map(|t| recon_date(b, c.returned_by).unwrap_or((t.date(), c.seq))),
-                c.returned_by,
+                c.returned_at().as_ref().map(|t| recon_date(b, c.returned_by()).unwrap_or((t.date(), c.seq))),
+                c.returned_by(),
                 &c.id,
                 amount,
                 &member_acc,
@@ -422,9 +422,9 @@ fn contribution_txns(b: &FundBooks, acc: &Accounts, txns: &mut Vec<Txn>) {
             ) {
                 txns.push(t);
             }
-            let (date, seq) = recon_date(b, c.confirmed_by).unwrap_or((c.received_at.date(), c.seq));
+            let (date, seq) = recon_date(b, c.confirmed_by()).unwrap_or((c.received_at.date(), c.seq));
             let mut meta = meta;
-            meta.push(("reconciliation", c.confirmed_by.map(|i| i.to_hex()).unwrap_or_default()));
+            meta.push(("reconciliation", c.confirmed_by().map(|i| i.to_hex()).unwrap_or_default()));
             txns.push(Txn {
                 date,
                 order: (seq, 1),

@@ -58,13 +58,13 @@ impl ConfirmPlan {
             ContributionStatus::Confirmed | ContributionStatus::Returned => {
                 return Err(Refusal::new(
                     Code::AlreadyConfirmed,
-                    format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by)),
+                    format!("contribution {id} was already confirmed by {}", opt_id(c.confirmed_by())),
                 ));
             }
             ContributionStatus::Reversed => {
                 return Err(Refusal::new(
                     Code::EntryReversed,
-                    format!("contribution {id} was reversed by {}", opt_id(c.reversed_by)),
+                    format!("contribution {id} was reversed by {}", opt_id(c.reversed_by())),
                 ));
             }
         }
@@ -90,7 +90,7 @@ impl ConfirmPlan {
             *p = p.count(c, kind)?;
         }
         self.contributions.push(*id);
-        self.references.push(c.reference.clone());
+        self.references.push(c.reference.to_string());
         Ok(())
     }
 
@@ -259,14 +259,15 @@ impl Funds {
             d.refunds = plan.refunds;
         }
         for r in &plan.references {
-            fund.pledged_references.remove(r);
+            fund.pledged_references.remove(r.as_str());
         }
         fund.reconciliations.push(record);
         for id in &plan.contributions {
             if let Some(c) = self.contributions.get_mut(id) {
                 c.status = ContributionStatus::Confirmed;
-                c.confirmed_by = Some(ctx.id);
-                c.confirmed_at = Some(ctx.received_at.clone());
+                let x = c.extra_mut();
+                x.confirmed_by = Some(ctx.id);
+                x.confirmed_at = Some(ctx.received_at.clone());
             }
         }
         for id in &plan.incomes {

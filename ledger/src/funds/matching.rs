@@ -55,7 +55,7 @@ impl MatchingPledge {
             matched = money(matched.plus(c.amount), "matched contributions")?;
         }
         // A payment that names the pledge settles it whenever it is confirmed (also after `until`).
-        if c.matching == Some(self.id) {
+        if c.matching() == Some(self.id) {
             paid = money(paid.plus(c.amount), "matching paid")?;
         }
         if matched == self.matched && paid == self.paid {
@@ -71,7 +71,7 @@ impl MatchingPledge {
         if kind == Some(MemberKind::Collective) && self.covers(&c.received_at) {
             matched = money(matched.minus(c.amount), "matched contributions")?;
         }
-        if c.matching == Some(self.id) {
+        if c.matching() == Some(self.id) {
             paid = money(paid.minus(c.amount), "matching paid")?;
         }
         money(self.with(matched, paid), "matching pledge")

@@ -15,6 +15,7 @@
 
 mod charter;
 mod confirm;
+mod contribution;
 mod dissolution;
 mod exclusion;
 mod governance;
@@ -28,6 +29,7 @@ mod rounds;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::entry::{
@@ -35,11 +37,12 @@ use crate::entry::{
 };
 use crate::error::{Code, Refusal};
 use crate::ids::{Author, EntryId, FundId, MemberId, Seq};
-use crate::money::{Amount, Balance, MoneyError};
+use crate::money::{Balance, MoneyError};
 use crate::register::Register;
 use crate::time::{Date, Timestamp};
 
 pub use charter::validate as validate_charter;
+pub use contribution::{ContributionExtra, ContributionState, ContributionStatus};
 pub use dissolution::{pro_rata, refund_weights, Dissolution, Refund};
 pub use exclusion::ExclusionRecord;
 pub use governance::{Outcome, ProposalState, ProposalStatus, RoundTerms, Tally};
@@ -193,7 +196,8 @@ pub struct Fund {
     #[serde(default)]
     pub rounds: Vec<EntryId>,
     /// Payment references of the pledged (unconfirmed, unreversed) contributions and incomes.
-    pub pledged_references: BTreeMap<String, EntryId>,
+    #[serde(deserialize_with = "crate::snapshot::sorted_map")]
+    pub pledged_references: BTreeMap<CompactString, EntryId>,
     /// Members excluded by a vote and not admitted again since: they rejoin only by an admission vote.
     #[serde(default)]
     pub excluded: BTreeMap<MemberId, ExclusionRecord>,
@@ -213,96 +217,37 @@ impl Fund {
     }
 }
 
-/// Whether a contribution is still expected, arrived, or undone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContributionStatus {
-    /// Announced, not yet seen on a bank statement.
-    Pledged,
-    /// Confirmed by a reconciliation.
-    Confirmed,
-    /// Reversed: it never arrived.
-    Reversed,
-    /// Confirmed, then returned by the bank (a reconciliation's `returned`).
-    Returned,
-}
-
-/// One contribution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContributionState {
-    /// The contribution entry.
-    pub id: EntryId,
-    /// Its record.
-    pub seq: Seq,
-    /// The fund.
-    pub fund: FundId,
-    /// Who gives.
-    pub author: MemberId,
-    /// How much.
-    pub amount: Amount,
-    /// The payment reference on the bank transfer.
-    pub reference: String,
-    /// A note.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// When the ledger received it.
-    pub received_at: Timestamp,
-    /// Pledged, confirmed or reversed.
-    pub status: ContributionStatus,
-    /// The reconciliation that confirmed it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confirmed_by: Option<EntryId>,
-    /// The reversal that undid it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversed_by: Option<EntryId>,
-    /// Why it was reversed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversal_reason: Option<String>,
-    /// The matching pledge this payment settles (a municipality's contribution).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matching: Option<EntryId>,
-    /// When the reconciliation that confirmed it was received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmed_at: Option<Timestamp>,
-    /// When it was reversed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reversed_at: Option<Timestamp>,
-    /// The reconciliation that recorded the bank returning it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub returned_by: Option<EntryId>,
-    /// When.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub returned_at: Option<Timestamp>,
-}
-
 /// Every fund and what happens in them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funds {
     /// The funds, by id.
     pub funds: BTreeMap<FundId, Fund>,
     /// Every proposal, by entry id.
+    #[serde(deserialize_with = "crate::snapshot::sorted_map")]
     pub proposals: BTreeMap<EntryId, ProposalState>,
     /// Every contribution, by entry id.
+    #[serde(deserialize_with = "crate::snapshot::sorted_map")]
     pub contributions: BTreeMap<EntryId, ContributionState>,
     /// Every disbursement, by entry id.
+    #[serde(deserialize_with = "crate::snapshot::sorted_map")]
     pub disbursements: BTreeMap<EntryId, DisbursementState>,
     /// The proposals still open (an index, so closes and admission checks stay cheap).
     #[serde(default)]
     open: BTreeSet<EntryId>,
     /// Every budgeting round, by the id of the `round` proposal that opened it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::snapshot::sorted_map")]
     pub rounds: BTreeMap<EntryId, RoundState>,
     /// Every round project, by the id of its `round.project`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::snapshot::sorted_map")]
     pub projects: BTreeMap<EntryId, RoundProjectState>,
     /// The rounds still open (an index for the closer).
     #[serde(default)]
     open_rounds: BTreeSet<EntryId>,
     /// Allocations ended early (released or cancelled), by allocation id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::snapshot::sorted_map")]
     pub releases: BTreeMap<EntryId, Release>,
     /// Every income (money from outside the members), by entry id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::snapshot::sorted_map")]
     pub incomes: BTreeMap<EntryId, IncomeState>,
 }
 
@@ -468,7 +413,7 @@ impl Funds {
     fn contribute(&mut self, ctx: &Ctx<'_>, b: &Contribution) -> Result<(), Refusal> {
         let author = ctx.member("contribution")?;
         let fund = self.active_fund(&b.fund)?;
-        if let Some(other) = fund.pledged_references.get(&b.reference) {
+        if let Some(other) = fund.pledged_references.get(b.reference.as_str()) {
             return Err(Refusal::new(
                 Code::DuplicateReference,
                 format!("payment reference {:?} is already used by pledged contribution {other} to {}; a bank line could not tell them apart", b.reference, b.fund),
@@ -484,23 +429,16 @@ impl Funds {
             fund: b.fund.clone(),
             author: author.clone(),
             amount: b.amount,
-            reference: b.reference.clone(),
-            note: b.note.clone(),
+            reference: b.reference.as_str().into(),
+            note: b.note.as_deref().map(Box::from),
             received_at: ctx.received_at.clone(),
             status: ContributionStatus::Pledged,
-            confirmed_by: None,
-            reversed_by: None,
-            reversal_reason: None,
-            matching: b.matching,
-            confirmed_at: None,
-            reversed_at: None,
-            returned_by: None,
-            returned_at: None,
+            extra: b.matching.map(|m| Box::new(ContributionExtra { matching: Some(m), ..Default::default() })),
         };
         let fund = self.fund_mut(&b.fund)?;
         fund.balances = balances;
         fund.contributions.push(ctx.id);
-        fund.pledged_references.insert(b.reference.clone(), ctx.id);
+        fund.pledged_references.insert(b.reference.as_str().into(), ctx.id);
         self.contributions.insert(ctx.id, c);
         Ok(())
     }
@@ -534,13 +472,13 @@ impl Funds {
                 ContributionStatus::Confirmed | ContributionStatus::Returned => {
                     return Err(Refusal::new(
                         Code::ContributionConfirmed,
-                        format!("contribution {} was confirmed by the bank statement of {}; money that arrived cannot be reversed", b.entry, opt_id(c.confirmed_by)),
+                        format!("contribution {} was confirmed by the bank statement of {}; money that arrived cannot be reversed", b.entry, opt_id(c.confirmed_by())),
                     ));
                 }
                 ContributionStatus::Reversed => {
                     return Err(Refusal::new(
                         Code::AlreadyReversed,
-                        format!("contribution {} was already reversed by {}", b.entry, opt_id(c.reversed_by)),
+                        format!("contribution {} was already reversed by {}", b.entry, opt_id(c.reversed_by())),
                     ));
                 }
             }
@@ -550,12 +488,13 @@ impl Funds {
             let (fund_id, reference) = (c.fund.clone(), c.reference.clone());
             let f = self.fund_mut(&fund_id)?;
             f.balances = balances;
-            f.pledged_references.remove(&reference);
+            f.pledged_references.remove(reference.as_str());
             if let Some(c) = self.contributions.get_mut(&b.entry) {
                 c.status = ContributionStatus::Reversed;
-                c.reversed_by = Some(ctx.id);
-                c.reversal_reason = Some(b.reason.clone());
-                c.reversed_at = Some(ctx.received_at.clone());
+                let x = c.extra_mut();
+                x.reversed_by = Some(ctx.id);
+                x.reversal_reason = Some(b.reason.clone());
+                x.reversed_at = Some(ctx.received_at.clone());
             }
             return Ok(());
         }

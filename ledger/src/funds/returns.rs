@@ -106,7 +106,7 @@ impl Funds {
         check_fund(&c.fund, &fund.id, id)?;
         match c.status {
             ContributionStatus::Confirmed => {}
-            ContributionStatus::Returned => return Err(already(id, c.returned_by)),
+            ContributionStatus::Returned => return Err(already(id, c.returned_by())),
             ContributionStatus::Pledged => {
                 return Err(undone("contribution", id, "it was never confirmed (reverse a pledge instead)".into()))
             }
@@ -194,8 +194,9 @@ impl Funds {
         for id in &plan.contributions {
             if let Some(c) = self.contributions.get_mut(id) {
                 c.status = ContributionStatus::Returned;
-                c.returned_by = Some(ctx.id);
-                c.returned_at = Some(at.clone());
+                let x = c.extra_mut();
+                x.returned_by = Some(ctx.id);
+                x.returned_at = Some(at.clone());
             }
         }
         for id in &plan.incomes {

@@ -157,13 +157,14 @@ fn lost_records(tree: &sled::Tree, dir: &Path, named: &Path) -> Result<Option<St
 
 /// Whether `name` is a file that an interrupted snapshot leaves behind:
 /// sled's `snap.<lsn>.generating` (written, synced, then renamed to
-/// `snap.<lsn>`) or our own `state-snapshot.json.tmp`. Neither is ever the
+/// `snap.<lsn>`) or our own `state-snapshot.bin.tmp`. Neither is ever the
 /// current snapshot: the rename is what makes one current, and the previous
 /// snapshot stays until then. sled 0.34 reads the highest-named `snap.*`
 /// file, `.generating` included, so an empty one left by a full disk made
 /// the store unopenable ("corrupt store") once space returned.
 fn is_leftover(name: &str) -> bool {
     (name.starts_with("snap.") && name.ends_with(".generating"))
+        || name == "state-snapshot.bin.tmp"
         || name == "state-snapshot.json.tmp"
         || name == "acknowledged.checkpoint.tmp"
 }
@@ -327,6 +328,15 @@ impl SledStore {
             tracing::warn!("{note}");
             notes.push(note);
         }
+        // Earlier versions' JSON snapshot is no longer read (a binary one
+        // replaces it as the server runs): removed, not left to take room.
+        let old = dir.join("state-snapshot.json");
+        if old.exists() {
+            std::fs::remove_file(&old).map_err(|e| io(&format!("cannot remove {}", old.display()), e))?;
+            let note = format!("removed {}, the state snapshot of an earlier meent version", old.display());
+            tracing::info!("{note}");
+            notes.push(note);
+        }
         let mut store = Self::open_dir(dir, dir, false)?;
         store.notes = notes;
         Ok(store)
@@ -460,7 +470,7 @@ impl SledStore {
             db,
             tree,
             ids: RwLock::new(ids),
-            snapshot_path: dir.join("state-snapshot.json"),
+            snapshot_path: dir.join("state-snapshot.bin"),
             notes: Vec::new(),
             named: named.to_path_buf(),
             index_error,
@@ -835,7 +845,7 @@ impl Store for SledStore {
     ) -> Result<(), StoreError> {
         use std::io::Write;
         self.flush()?;
-        let tmp = self.snapshot_path.with_extension("json.tmp");
+        let tmp = self.snapshot_path.with_extension("bin.tmp");
         let file = std::fs::File::create(&tmp).map_err(|e| io("snapshot", e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut out).map_err(|e| io("snapshot", e))?;
@@ -852,6 +862,14 @@ impl Store for SledStore {
     fn snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
         match std::fs::read(&self.snapshot_path) {
             Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("snapshot", e)),
+        }
+    }
+
+    fn snapshot_reader(&self) -> Result<Option<Box<dyn std::io::Read + '_>>, StoreError> {
+        match std::fs::File::open(&self.snapshot_path) {
+            Ok(f) => Ok(Some(Box::new(f))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io("snapshot", e)),
         }
@@ -1000,7 +1018,7 @@ mod tests {
         // What a full disk left: sled reads the highest-named snap.* file, this one.
         let left = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
         std::fs::write(&left, b"").unwrap();
-        std::fs::write(dir.path().join("state-snapshot.json.tmp"), b"{\"half").unwrap();
+        std::fs::write(dir.path().join("state-snapshot.bin.tmp"), b"{\"half").unwrap();
         let ro = SledStore::open_read_only(dir.path()).unwrap();
         assert_eq!(ro.last_seq().unwrap(), Some(11));
         assert!(left.exists(), "a read-only open removed a file");
@@ -1008,7 +1026,7 @@ mod tests {
         drop(ro);
         let store = reopen(dir.path()).unwrap();
         assert_eq!(store.last_seq().unwrap(), Some(11));
-        assert!(!left.exists() && !dir.path().join("state-snapshot.json.tmp").exists());
+        assert!(!left.exists() && !dir.path().join("state-snapshot.bin.tmp").exists());
         assert_eq!(store.notes().len(), 2, "{:?}", store.notes());
     }
 

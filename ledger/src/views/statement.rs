@@ -143,8 +143,8 @@ enum What {
     ReturnedToSender,
 }
 
-fn day(t: &Option<Timestamp>) -> Option<NaiveDate> {
-    t.as_ref().map(Timestamp::date)
+fn day(t: Option<&Timestamp>) -> Option<NaiveDate> {
+    t.map(Timestamp::date)
 }
 
 fn neg(b: Balance) -> Result<Balance, MoneyError> {
@@ -156,28 +156,28 @@ fn movements(state: &State, f: &Fund) -> Result<Vec<Movement>, MoneyError> {
     let funds = &state.funds;
     let mut out = Vec::new();
     for c in f.contributions.iter().filter_map(|id| funds.contributions.get(id)) {
-        let Some(confirmed) = day(&c.confirmed_at) else { continue };
+        let Some(confirmed) = day(c.confirmed_at()) else { continue };
         if !matches!(c.status, ContributionStatus::Confirmed | ContributionStatus::Returned) {
             continue;
         }
         let kind = state.register.member(&c.author).and_then(|m| m.member_kind);
-        let what = match (c.matching.is_some(), kind) {
+        let what = match (c.matching().is_some(), kind) {
             (true, _) => What::Matching,
             (false, Some(MemberKind::Municipality)) => What::Municipality,
             _ => What::Collective,
         };
         out.push(Movement { day: confirmed, amount: c.amount.into(), what });
-        if let Some(back) = day(&c.returned_at) {
+        if let Some(back) = day(c.returned_at()) {
             out.push(Movement { day: back, amount: neg(c.amount.into())?, what: What::ReturnedToSender });
         }
     }
     for i in f.incomes.iter().filter_map(|id| funds.incomes.get(id)) {
-        let Some(confirmed) = day(&i.confirmed_at) else { continue };
+        let Some(confirmed) = day(i.confirmed_at.as_ref()) else { continue };
         if !matches!(i.status, IncomeStatus::Confirmed | IncomeStatus::Returned) {
             continue;
         }
         out.push(Movement { day: confirmed, amount: i.amount.into(), what: What::Income(i.source_kind) });
-        if let Some(back) = day(&i.returned_at) {
+        if let Some(back) = day(i.returned_at.as_ref()) {
             out.push(Movement { day: back, amount: neg(i.amount.into())?, what: What::ReturnedToSender });
         }
     }
@@ -186,11 +186,11 @@ fn movements(state: &State, f: &Fund) -> Result<Vec<Movement>, MoneyError> {
             d.status,
             DisbursementStatus::Executed | DisbursementStatus::Confirmed | DisbursementStatus::Returned
         );
-        let Some(when) = day(&d.executed_at).filter(|_| executed) else { continue };
+        let Some(when) = day(d.executed_at.as_ref()).filter(|_| executed) else { continue };
         let category = d.cost.as_ref().map(|c| c.category.as_str().to_string());
         let what = What::Payout(d.payout, d.allocation, d.recipient.clone(), category);
         out.push(Movement { day: when, amount: neg(d.amount.into())?, what });
-        if let Some(back) = day(&d.returned_at) {
+        if let Some(back) = day(d.returned_at.as_ref()) {
             out.push(Movement { day: back, amount: d.amount.into(), what: What::PayoutReturned });
         }
     }
@@ -308,17 +308,17 @@ fn pending(state: &State, f: &Fund, to: NaiveDate) -> Result<StatementPending, M
     };
     let mut p = StatementPending::default();
     for c in f.contributions.iter().filter_map(|id| funds.contributions.get(id)) {
-        if open_at(&c.received_at, [day(&c.confirmed_at), day(&c.reversed_at)]) {
+        if open_at(&c.received_at, [day(c.confirmed_at()), day(c.reversed_at())]) {
             add(&mut p.contributions, c.amount.into())?;
         }
     }
     for i in f.incomes.iter().filter_map(|id| funds.incomes.get(id)) {
-        if open_at(&i.received_at, [day(&i.confirmed_at), day(&i.reversed_at)]) {
+        if open_at(&i.received_at, [day(i.confirmed_at.as_ref()), day(i.reversed_at.as_ref())]) {
             add(&mut p.income, i.amount.into())?;
         }
     }
     for d in f.disbursements.iter().filter_map(|id| funds.disbursements.get(id)) {
-        if open_at(&d.requested_at, [day(&d.executed_at), day(&d.reversed_at)]) {
+        if open_at(&d.requested_at, [day(d.executed_at.as_ref()), day(d.reversed_at.as_ref())]) {
             add(&mut p.payouts, d.amount.into())?;
         }
     }

@@ -440,8 +440,8 @@ fn money_in(w: &W<'_>, f: &Fund, before: Option<u64>) -> (Vec<InRow>, Option<u64
             source: String::new(),
             amount: w.euro_d(c.amount.as_decimal()),
             status: contribution_status(w, c.status),
-            confirmed_by: c.confirmed_by.map(|r| w.entry(&r, None)),
-            reference: c.reference.clone(),
+            confirmed_by: c.confirmed_by().map(|r| w.entry(&r, None)),
+            reference: c.reference.to_string(),
         })
         .collect();
     rows.extend(f.incomes[..ni].iter().rev().take(TRAIL).filter_map(|id| s.funds.incomes.get(id)).map(|i| InRow {
