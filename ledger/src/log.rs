@@ -1036,8 +1036,6 @@ fn spawn_snapshotter(store: Arc<dyn Store>, shared: Arc<Shared>) -> Option<JoinH
 /// (holding no lock), waits until the copy's records are written, and writes
 /// the snapshot (which flushes those records first).
 fn write_snapshots(store: &dyn Store, shared: &Shared) {
-    // The last snapshot's size, to size the next one's buffer.
-    let mut last_len = 0usize;
     loop {
         let copy = {
             let mut s = shared.snapshots();
@@ -1052,31 +1050,23 @@ fn write_snapshots(store: &dyn Store, shared: &Shared) {
             }
         };
         let size = copy.size;
-        let mut bytes = Vec::new();
-        // Without the memory for it, the buffer grows as it is written.
-        let _ = bytes.try_reserve_exact(last_len.saturating_add(last_len / 8));
-        let encoded = snapshot::encode(&copy, &mut bytes).is_ok();
-        drop(copy);
-        if encoded {
-            last_len = bytes.len();
-            // Wait until the copy's records are written; a write that fails
-            // never gets there, and a failed log writes no more snapshots.
-            let mut s = shared.snapshots();
-            s.waiting_for = Some(size);
-            // For whoever waits for the thread to wait (tests).
-            shared.wake.notify_all();
-            while s.written < size && !s.closing && shared.failed.get().is_none() {
-                s = shared.wait(s);
-            }
-            s.waiting_for = None;
-            let ready = s.written >= size && !s.closing && shared.failed.get().is_none();
-            drop(s);
-            if ready {
-                let _ = store.put_snapshot(&mut |w| w.write_all(&bytes));
-            }
+        // Wait until the copy's records are written; a write that fails
+        // never gets there, and a failed log writes no more snapshots.
+        let mut s = shared.snapshots();
+        s.waiting_for = Some(size);
+        // For whoever waits for the thread to wait (tests).
+        shared.wake.notify_all();
+        while s.written < size && !s.closing && shared.failed.get().is_none() {
+            s = shared.wait(s);
         }
-        // The buffer (as large as the state's JSON) is not kept between snapshots.
-        drop(bytes);
+        s.waiting_for = None;
+        let ready = s.written >= size && !s.closing && shared.failed.get().is_none();
+        drop(s);
+        if ready {
+            // Encoded straight into the file: no copy of its bytes in memory.
+            let _ = store.put_snapshot(&mut |w| snapshot::write(&copy, w));
+        }
+        drop(copy);
         shared.snapshots().busy = false;
         // For whoever waits for the snapshot (tests).
         shared.wake.notify_all();

@@ -1,23 +1,23 @@
 //! The state snapshot's bytes: a cache of [`State`] that lets opening skip
 //! replaying the records it covers (the records stay the truth).
 //!
-//! Layout: the line `meent-state/2\n`, the length of the rest (8 bytes,
-//! little-endian), its CRC-32 (4 bytes, little-endian), then the state as
-//! MessagePack (`rmp-serde`, structs as maps, so a field added later reads
-//! as its default). Binary because a million-record state read from JSON
-//! took three seconds; entry ids are 32 raw bytes there, not 64 hex
-//! characters. It is read as a stream (no copy of the file in memory). A
-//! snapshot whose length, checksum or contents do not read is named in the
-//! server's log and ignored: opening then replays from genesis.
+//! Layout: the line `meent-state/2\n`, the state as MessagePack
+//! (`rmp-serde`, structs as maps, so a field added later reads as its
+//! default), then its length (8 bytes) and CRC-32 (4 bytes), little-endian.
+//! Binary because a million-record state read from JSON took three
+//! seconds; entry ids are 32 raw bytes there, not 64 hex characters. It is
+//! written as a stream (no copy of its bytes in memory: the checksum comes
+//! last). A snapshot whose length, checksum or contents do not read is
+//! named in the server's log and ignored: opening then replays from genesis.
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use crc32fast::Hasher;
 use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::state::State;
 
@@ -30,9 +30,14 @@ pub enum SnapshotError {
     /// Not this layout (another version's snapshot, or not a snapshot).
     #[error("it is not a meent-state/2 snapshot")]
     Layout,
-    /// Shorter than its header says (a write that did not finish).
-    #[error("it is cut short: {0}")]
-    Short(std::io::Error),
+    /// Not as long as it says (a write that did not finish).
+    #[error("it is cut short: it holds {held} bytes of state, its end says {said}")]
+    Short {
+        /// Bytes between the first line and the end.
+        held: u64,
+        /// What the end says.
+        said: u64,
+    },
     /// The bytes changed after they were written.
     #[error("its checksum does not match its contents (damaged on disk)")]
     Checksum,
@@ -41,83 +46,42 @@ pub enum SnapshotError {
     Contents(String),
 }
 
-const HEADER: usize = MAGIC.len() + 8 + 4;
+/// The end: length and CRC-32 of the state's bytes.
+const TRAILER: usize = 8 + 4;
+
+/// Write `state`'s snapshot to `w`, as a stream.
+pub fn write(state: &State, w: &mut dyn Write) -> std::io::Result<()> {
+    w.write_all(MAGIC)?;
+    let mut body = std::io::BufWriter::with_capacity(1 << 16, Counted { inner: &mut *w, crc: Hasher::new(), len: 0 });
+    let mut ser = rmp_serde::Serializer::new(&mut body).with_struct_map();
+    state.serialize(&mut ser).map_err(std::io::Error::other)?;
+    let counted = body.into_inner().map_err(|e| e.into_error())?;
+    let (len, crc) = (counted.len, counted.crc.finalize());
+    w.write_all(&len.to_le_bytes())?;
+    w.write_all(&crc.to_le_bytes())
+}
 
 /// Encode `state` as a snapshot, appending to `out`.
-pub fn encode(state: &State, out: &mut Vec<u8>) -> Result<(), rmp_serde::encode::Error> {
-    let start = out.len();
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&[0; 12]);
-    let body = out.len();
-    let mut ser = rmp_serde::Serializer::new(&mut *out).with_struct_map();
-    serde::Serialize::serialize(state, &mut ser)?;
-    let len = (out.len() - body) as u64;
-    let crc = crc32fast::hash(&out[body..]);
-    out[start + MAGIC.len()..start + MAGIC.len() + 8].copy_from_slice(&len.to_le_bytes());
-    out[start + MAGIC.len() + 8..body].copy_from_slice(&crc.to_le_bytes());
-    Ok(())
+pub fn encode(state: &State, out: &mut Vec<u8>) -> std::io::Result<()> {
+    write(state, out)
 }
 
-/// Write `state`'s snapshot to `w`.
-pub fn write(state: &State, w: &mut dyn Write) -> std::io::Result<()> {
-    let mut bytes = Vec::new();
-    encode(state, &mut bytes).map_err(std::io::Error::other)?;
-    w.write_all(&bytes)
-}
-
-/// The state a snapshot in memory holds.
+/// The state a snapshot holds.
 pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
-    let header = bytes.get(..HEADER).ok_or(SnapshotError::Layout)?;
-    let (len, crc) = parse_header(header)?;
-    let body = &bytes[HEADER..];
-    let body = usize::try_from(len).ok().and_then(|n| body.get(..n)).ok_or_else(|| {
-        let e =
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("{len} bytes said, {} there", body.len()));
-        SnapshotError::Short(e)
-    })?;
+    let rest = bytes.strip_prefix(MAGIC).ok_or(SnapshotError::Layout)?;
+    let Some(split) = rest.len().checked_sub(TRAILER) else {
+        return Err(SnapshotError::Short { held: rest.len() as u64, said: 0 });
+    };
+    let (body, end) = rest.split_at(split);
+    let said = u64::from_le_bytes(end[..8].try_into().map_err(|_| SnapshotError::Layout)?);
+    let crc = u32::from_le_bytes(end[8..].try_into().map_err(|_| SnapshotError::Layout)?);
+    if said != body.len() as u64 {
+        return Err(SnapshotError::Short { held: body.len() as u64, said });
+    }
     if crc32fast::hash(body) != crc {
         return Err(SnapshotError::Checksum);
     }
     rmp_serde::from_slice(body).map_err(|e| SnapshotError::Contents(e.to_string()))
-}
-
-/// The length and checksum a header gives.
-fn parse_header(header: &[u8]) -> Result<(u64, u32), SnapshotError> {
-    let field = |at: usize, n: usize| header.get(MAGIC.len() + at..MAGIC.len() + at + n).ok_or(SnapshotError::Layout);
-    if !header.starts_with(MAGIC) {
-        return Err(SnapshotError::Layout);
-    }
-    let len = u64::from_le_bytes(field(0, 8)?.try_into().map_err(|_| SnapshotError::Layout)?);
-    let crc = u32::from_le_bytes(field(8, 4)?.try_into().map_err(|_| SnapshotError::Layout)?);
-    Ok((len, crc))
-}
-
-/// The state the snapshot `r` holds, read as a stream. The state is only
-/// returned once every byte matched the checksum.
-pub fn read(mut r: impl Read) -> Result<State, SnapshotError> {
-    let mut header = [0u8; HEADER];
-    r.read_exact(&mut header).map_err(|_| SnapshotError::Layout)?;
-    let (len, crc) = parse_header(&header)?;
-    let mut body = std::io::BufReader::with_capacity(1 << 20, Checked { inner: r.take(len), crc: Hasher::new() });
-    let state: Result<State, _> = rmp_serde::from_read(&mut body);
-    // The rest of the body (none, if the state read): into the checksum.
-    let rest = std::io::copy(&mut body, &mut std::io::sink()).map_err(SnapshotError::Short)?;
-    let checked = body.into_inner();
-    if checked.inner.limit() > 0 {
-        let e = std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("{} of {len} bytes missing", checked.inner.limit()),
-        );
-        return Err(SnapshotError::Short(e));
-    }
-    if checked.crc.finalize() != crc {
-        return Err(SnapshotError::Checksum);
-    }
-    let state = state.map_err(|e| SnapshotError::Contents(e.to_string()))?;
-    if rest > 0 {
-        return Err(SnapshotError::Contents(format!("{rest} bytes after the state")));
-    }
-    Ok(state)
 }
 
 /// Read a map written in key order (as serde writes a `BTreeMap`) in one
@@ -149,17 +113,22 @@ where
     d.deserialize_map(Pairs(PhantomData))
 }
 
-/// A reader that checksums what it reads.
-struct Checked<R> {
-    inner: std::io::Take<R>,
+/// A writer that counts and checksums what it writes.
+struct Counted<W> {
+    inner: W,
     crc: Hasher,
+    len: u64,
 }
 
-impl<R: Read> Read for Checked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
         self.crc.update(&buf[..n]);
+        self.len += n as u64;
         Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -191,26 +160,26 @@ mod tests {
     fn a_damaged_or_foreign_snapshot_is_named_not_read() {
         let mut bytes = Vec::new();
         encode(&demo_state(), &mut bytes).unwrap();
-        for at in [HEADER, HEADER + 3, bytes.len() - 1] {
+        for at in [MAGIC.len(), MAGIC.len() + 3, bytes.len() - 13, bytes.len() - 1] {
             let mut bad = bytes.clone();
             bad[at] ^= 1;
             assert!(matches!(decode(&bad), Err(SnapshotError::Checksum)), "byte {at}");
         }
         let mut bad = bytes.clone();
-        bad[MAGIC.len() + 9] ^= 1;
-        assert!(matches!(decode(&bad), Err(SnapshotError::Checksum)), "the checksum itself");
+        bad[bytes.len() - 12] ^= 1;
+        assert!(matches!(decode(&bad), Err(SnapshotError::Short { .. })), "the length itself");
         assert!(matches!(decode(b"{\"size\":3}"), Err(SnapshotError::Layout)));
-        assert!(matches!(decode(&bytes[..MAGIC.len() + 10]), Err(SnapshotError::Layout)));
-        assert!(matches!(decode(&bytes[..bytes.len() - 2]), Err(SnapshotError::Short(_))));
+        assert!(matches!(decode(&bytes[..MAGIC.len() + 10]), Err(SnapshotError::Short { .. })));
+        assert!(matches!(decode(&bytes[..bytes.len() - 2]), Err(SnapshotError::Short { .. })));
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode(&longer).is_ok(), "bytes after the snapshot's length are not read");
-        // A right checksum over bytes that are no state.
+        assert!(matches!(decode(&longer), Err(SnapshotError::Short { .. })));
+        // A right length and checksum over bytes that are no state.
         let junk = b"\x93\x01\x02\x03";
         let mut bad = MAGIC.to_vec();
+        bad.extend_from_slice(junk);
         bad.extend_from_slice(&(junk.len() as u64).to_le_bytes());
         bad.extend_from_slice(&crc32fast::hash(junk).to_le_bytes());
-        bad.extend_from_slice(junk);
         assert!(matches!(decode(&bad), Err(SnapshotError::Contents(_))));
     }
 }

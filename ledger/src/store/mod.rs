@@ -100,10 +100,6 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The last state snapshot, if there is one.
     fn snapshot(&self) -> Result<Option<Vec<u8>>, StoreError>;
-    /// The last state snapshot as a stream, if there is one (by default, its bytes).
-    fn snapshot_reader(&self) -> Result<Option<Box<dyn std::io::Read + '_>>, StoreError> {
-        Ok(self.snapshot()?.map(|b| Box::new(std::io::Cursor::new(b)) as Box<dyn std::io::Read>))
-    }
     /// The highest stored record position, if any.
     fn last_seq(&self) -> Result<Option<Seq>, StoreError>;
     /// Whether the disk has room to write about `bytes` more and still keep
