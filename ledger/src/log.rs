@@ -1002,7 +1002,11 @@ fn check_records(store: &dyn Store, cp: &Checkpoint) -> Result<Frontier, OpenErr
     Ok(frontier)
 }
 
-/// The leaf hashes of `records`, into `out`.
+/// The leaf hashes of `records`, into `out`. On one core: the store reads
+/// the next records on the other meanwhile (and the snapshot is parsed
+/// beside both); hashing each run on two cores with rayon as well made the
+/// check slower at 1 000 000 records while the snapshot was parsed, and
+/// gained under 0.1 s (of 1.5 s) when it was not.
 fn leaf_hashes(records: &[LeafRef<'_>], out: &mut Vec<Hash>) {
     out.clear();
     out.extend(records.iter().map(|r| merkle::leaf_hash(r.bytes)));

@@ -25,6 +25,7 @@
 //! without that check builds the index at its first lookup.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::RwLock;
 
@@ -65,6 +66,21 @@ type IdChanges = (Vec<(EntryId, Seq)>, Vec<(EntryId, Seq)>);
 
 /// How many segments [`SledStore::scan_records`] lends at a time (about 400 KiB of records).
 const SCAN_SEGMENTS: usize = 64;
+
+/// A run of segments read by the scan: the records of the first `records`
+/// of them may be lent; `stop` is why the scan ends after them, if it does.
+struct Run {
+    segments: Vec<(Seq, sled::IVec)>,
+    records: usize,
+    stop: Option<StoreError>,
+}
+
+impl Run {
+    /// Whether this is the last run: an error, or the segments ran out.
+    fn end(&self) -> bool {
+        self.stop.is_some() || self.segments.len() < SCAN_SEGMENTS
+    }
+}
 
 /// The position in [`Ids::by_prefix`] of a prefix that several ids share.
 const SHARED: Seq = Seq::MAX;
@@ -808,52 +824,105 @@ impl SledStore {
     /// Whether every record was visited (`false`: `visit` stopped). A record
     /// whose id an earlier one carries fails the scan, once the records
     /// before it have been visited.
-    fn scan_segments(&self, ids: &mut Ids, mut visit: Option<&mut Visit<'_>>) -> Result<bool, StoreError> {
-        let mut segments = self.tree.scan_prefix([SEGMENT]);
-        loop {
-            let mut batch: Vec<(Seq, sled::IVec)> = Vec::with_capacity(SCAN_SEGMENTS);
-            let mut failed = None;
-            for kv in segments.by_ref() {
-                match kv.map_err(engine).and_then(|(k, v)| Ok((segment_first(&k)?, v))) {
-                    Ok(seg) => batch.push(seg),
-                    Err(e) => failed = Some(e),
-                }
-                if failed.is_some() || batch.len() == SCAN_SEGMENTS {
-                    break;
-                }
-            }
-            let done = failed.is_none() && batch.len() < SCAN_SEGMENTS;
-            let mut records: Vec<LeafRef<'_>> = Vec::with_capacity(batch.len() * 16);
-            'segments: for (first, v) in &batch {
-                let recs = match decode_segment(*first, v) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
+    ///
+    /// With a visitor, a second thread reads the segments from sled and
+    /// indexes their ids, a run ahead of `visit` (which checks them, at
+    /// opening): sled's reads and the index take about half of the scan.
+    fn scan_segments(&self, ids: &mut Ids, visit: Option<&mut Visit<'_>>) -> Result<bool, StoreError> {
+        let Some(visit) = visit else {
+            let mut segments = self.tree.scan_prefix([SEGMENT]);
+            return self.lend_runs(|| Some(self.read_run(&mut segments, ids)), &mut |_| ControlFlow::Continue(()));
+        };
+        let piped = std::thread::scope(|s| {
+            let (runs, next) = std::sync::mpsc::sync_channel::<Run>(2);
+            let ids = &mut *ids;
+            let reader = std::thread::Builder::new().name("meent-scan".into()).spawn_scoped(s, move || {
+                // A panic ends the runs early: the scan fails, nothing is installed.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut segments = self.tree.scan_prefix([SEGMENT]);
+                    loop {
+                        let run = self.read_run(&mut segments, ids);
+                        let end = run.end();
+                        if runs.send(run).is_err() || end {
+                            return;
+                        }
                     }
-                };
-                for (seq, id, leaf, bytes) in recs {
-                    if let Some(other) = ids.insert(id, seq, |o| self.id_at(o))? {
-                        failed = Some(StoreError::Corrupt(format!(
-                            "records {other} and {seq} carry the same entry id {id}"
-                        )));
-                        break 'segments;
-                    }
-                    records.push(LeafRef { seq, leaf, bytes });
-                }
+                }));
+            });
+            match reader {
+                Ok(_) => Some(self.lend_runs(|| next.recv().ok(), visit)),
+                Err(_) => None,
             }
-            if let (Some(visit), false) = (visit.as_mut(), records.is_empty()) {
-                if visit(&records).is_break() {
-                    return Ok(false);
-                }
+        });
+        match piped {
+            Some(scanned) => scanned,
+            // No second thread: read and lend in turn.
+            None => {
+                let mut segments = self.tree.scan_prefix([SEGMENT]);
+                self.lend_runs(|| Some(self.read_run(&mut segments, ids)), visit)
             }
-            if let Some(e) = failed {
+        }
+    }
+
+    /// Lend the records of each run `next` gives to `visit`, up to the end or
+    /// the first error (see [`SledStore::scan_segments`]).
+    fn lend_runs(&self, mut next: impl FnMut() -> Option<Run>, visit: &mut Visit<'_>) -> Result<bool, StoreError> {
+        while let Some(run) = next() {
+            let mut records: Vec<LeafRef<'_>> = Vec::with_capacity(run.records);
+            for (first, v) in &run.segments {
+                let Ok(recs) = decode_segment(*first, v) else { break };
+                let room = run.records - records.len();
+                records.extend(recs.into_iter().take(room).map(|(seq, _, leaf, bytes)| LeafRef { seq, leaf, bytes }));
+            }
+            if !records.is_empty() && visit(&records).is_break() {
+                return Ok(false);
+            }
+            let end = run.end();
+            if let Some(e) = run.stop {
                 return Err(e);
             }
-            if done {
+            if end {
                 return Ok(true);
             }
         }
+        Err(StoreError::Engine("the thread reading the store's segments stopped".into()))
+    }
+
+    /// The next run of up to [`SCAN_SEGMENTS`] segments of `segments`, their
+    /// records' ids added to `ids`.
+    fn read_run(&self, segments: &mut sled::Iter, ids: &mut Ids) -> Run {
+        let mut run = Run { segments: Vec::with_capacity(SCAN_SEGMENTS), records: 0, stop: None };
+        for kv in segments.by_ref() {
+            match kv.map_err(engine).and_then(|(k, v)| Ok((segment_first(&k)?, v))) {
+                Ok(seg) => run.segments.push(seg),
+                Err(e) => {
+                    run.stop = Some(e);
+                    break;
+                }
+            }
+            if run.segments.len() == SCAN_SEGMENTS {
+                break;
+            }
+        }
+        // An error in these segments comes before one reading the next key.
+        if let Err(e) = self.index_run(&run.segments, ids, &mut run.records) {
+            run.stop = Some(e);
+        }
+        run
+    }
+
+    /// Add the ids of the records in `segments` to `ids`, counting in
+    /// `indexed` those before a bad segment or a repeated id.
+    fn index_run(&self, segments: &[(Seq, sled::IVec)], ids: &mut Ids, indexed: &mut usize) -> Result<(), StoreError> {
+        for (first, v) in segments {
+            for (seq, id, _, _) in decode_segment(*first, v)? {
+                if let Some(other) = ids.insert(id, seq, |o| self.id_at(o))? {
+                    return Err(StoreError::Corrupt(format!("records {other} and {seq} carry the same entry id {id}")));
+                }
+                *indexed += 1;
+            }
+        }
+        Ok(())
     }
 
     fn record_here(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
