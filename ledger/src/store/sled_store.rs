@@ -167,10 +167,8 @@ impl Ids {
     fn remove(&mut self, id: &EntryId, seq: Seq) {
         let p = prefix(id);
         match self.by_prefix.get(&p).copied() {
-            Some(SHARED) => {
-                if self.exact.get(id) == Some(&seq) {
-                    self.exact.remove(id);
-                }
+            Some(SHARED) if self.exact.get(id) == Some(&seq) => {
+                self.exact.remove(id);
             }
             Some(s) if s == seq => {
                 self.by_prefix.remove(&p);
