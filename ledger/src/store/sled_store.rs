@@ -25,7 +25,6 @@
 //! without that check builds the index at its first lookup.
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::RwLock;
 
@@ -829,7 +828,16 @@ impl SledStore {
     fn scan_segments(&self, ids: &mut Ids, visit: Option<&mut Visit<'_>>) -> Result<bool, StoreError> {
         let Some(visit) = visit else {
             let mut segments = self.tree.scan_prefix([SEGMENT]);
-            return self.lend_runs(|| Some(self.read_run(&mut segments, ids)), &mut |_| ControlFlow::Continue(()));
+            loop {
+                let run = self.read_run(&mut segments, ids);
+                let end = run.end();
+                if let Some(e) = run.stop {
+                    return Err(e);
+                }
+                if end {
+                    return Ok(true);
+                }
+            }
         };
         let piped = std::thread::scope(|s| {
             let (runs, next) = std::sync::mpsc::sync_channel::<Run>(2);
@@ -1250,6 +1258,35 @@ mod tests {
         assert_eq!(runs, 1);
         assert!(matches!(*store.ids.read().unwrap(), IdIndex::Unbuilt));
         assert_eq!(store.seq_of(&id(total - 1)).unwrap(), Some(total - 1));
+    }
+
+    #[test]
+    fn a_bad_segment_stops_the_scan_after_the_records_before() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            drop(fill(&store, &[200, 300]));
+            // A segment of the second commit, cut short on disk.
+            let (first, v) = store.segment_of(250).unwrap().unwrap();
+            store.tree.insert(segment_key(first), &v[..v.len() - 1]).unwrap();
+            store.flush().unwrap();
+        }
+        let store = reopen(dir.path()).unwrap();
+        let mut seen = Vec::new();
+        let e = store
+            .scan_records(&mut |recs| {
+                seen.extend(recs.iter().map(|r| r.seq));
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap_err()
+            .to_string();
+        let first = seen.len() as u64;
+        assert!(e.contains(&format!("segment at record {first}")) && e.contains("cut short"), "{e}");
+        assert!((200..=250).contains(&first), "{first}");
+        assert_eq!(seen, (0..first).collect::<Vec<_>>());
+        // The index, built at the first lookup instead, answers with the same error.
+        let e = store.seq_of(&id(0)).unwrap_err().to_string();
+        assert!(e.contains(&format!("segment at record {first}")), "{e}");
     }
 
     /// Ids whose first 8 bytes are `b`, differing in their last byte.
