@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Commit, LeafIter, Store, StoreError};
+use super::{Commit, LeafIter, Store, StoreError, Visit};
 use crate::ids::{EntryId, Seq};
 use crate::merkle::Hash;
 
@@ -21,7 +21,8 @@ pub enum Op {
     Flush,
     /// The point reads: [`Store::record`], [`Store::seq_of`], [`Store::node`],
     /// [`Store::meta`], [`Store::snapshot`], [`Store::last_seq`]
-    /// ([`Store::leaves_from`], the scan of opening, is never faulted).
+    /// ([`Store::leaves_from`] and [`Store::scan_records`], the scan of
+    /// opening, are never faulted).
     Read,
     /// [`Store::put_snapshot`].
     PutSnapshot,
@@ -166,6 +167,10 @@ impl<S: Store> Store for FaultyStore<S> {
 
     fn leaves_from(&self, from: Seq) -> LeafIter<'_> {
         self.inner.leaves_from(from)
+    }
+
+    fn scan_records(&self, visit: &mut Visit<'_>) -> Result<(), StoreError> {
+        self.inner.scan_records(visit)
     }
 
     fn stores_level(&self, level: u32) -> bool {

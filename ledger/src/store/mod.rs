@@ -62,6 +62,23 @@ pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(Seq, Vec<u8>), StoreEr
 /// Records in order with their stored leaf hashes, as (seq, leaf hash, leaf bytes).
 pub type LeafIter<'a> = Box<dyn Iterator<Item = Result<(Seq, Hash, Vec<u8>), StoreError>> + 'a>;
 
+/// One stored record, lent for a visit ([`Store::scan_records`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LeafRef<'a> {
+    /// Its position.
+    pub seq: Seq,
+    /// The leaf hash stored for it (level 0 of the tree).
+    pub leaf: Hash,
+    /// Its leaf bytes.
+    pub bytes: &'a [u8],
+}
+
+/// What [`Store::scan_records`] calls with each run of records: `Break` stops the scan.
+pub type Visit<'v> = dyn FnMut(&[LeafRef<'_>]) -> std::ops::ControlFlow<()> + 'v;
+
+/// How many records [`Store::scan_records`]'s default hands over at a time.
+pub const SCAN_BATCH: usize = 512;
+
 /// A log store.
 pub trait Store: Send + Sync {
     /// Apply `c` atomically; it is durable after the next [`Store::flush`].
@@ -88,6 +105,50 @@ pub trait Store: Send + Sync {
     }
     /// Records from `from` on, in order, with the leaf hash stored for each.
     fn leaves_from(&self, from: Seq) -> LeafIter<'_>;
+    /// Every stored record from genesis on, in order, lent to `visit` in
+    /// runs (each non-empty, no copy of the bytes) until it returns `Break`:
+    /// the one pass of opening, which checks each record. A store that keeps
+    /// its entry-id index in memory builds it in this pass, and fails the
+    /// scan (after visiting the records before) at a record whose entry id an
+    /// earlier record carries. `Ok` when every record was visited or `visit`
+    /// stopped; an error for a record the store cannot read. `visit` must not
+    /// call [`Store::seq_of`] or [`Store::write`] (an engine may hold its
+    /// index locked while it scans).
+    fn scan_records(&self, visit: &mut Visit<'_>) -> Result<(), StoreError> {
+        let mut owned: Vec<(Seq, Hash, Vec<u8>)> = Vec::with_capacity(SCAN_BATCH);
+        let mut leaves = self.leaves_from(0);
+        loop {
+            owned.clear();
+            let mut failed = None;
+            for item in leaves.by_ref() {
+                match item {
+                    Ok(leaf) => {
+                        owned.push(leaf);
+                        if owned.len() == SCAN_BATCH {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            if !owned.is_empty() {
+                let batch: Vec<LeafRef<'_>> =
+                    owned.iter().map(|(seq, leaf, bytes)| LeafRef { seq: *seq, leaf: *leaf, bytes }).collect();
+                if visit(&batch).is_break() {
+                    return Ok(());
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if owned.len() < SCAN_BATCH {
+                return Ok(());
+            }
+        }
+    }
     /// Whether complete tree nodes of `level` are stored as written; the
     /// others are recomputed from stored leaf hashes when asked for.
     fn stores_level(&self, level: u32) -> bool;

@@ -13,15 +13,22 @@
 //! per key (tree walk, page deltas, node copies): one key per run of records
 //! and about one per 8 records for nodes, instead of about four per record
 //! (record, id index, leaf and interior nodes), made the writer several times
-//! cheaper under load (docs/PERFORMANCE.md). The entry id → position index is
-//! kept in memory, built from the segments when the store opens (50 to 100
-//! bytes per entry).
+//! cheaper under load (docs/PERFORMANCE.md).
+//!
+//! The entry id → position index is kept in memory, compact: an id's first
+//! 8 bytes → its position (about 17 to 34 bytes per entry in a hash table;
+//! ids sharing their first 8 bytes are kept whole apart), a hit confirmed by
+//! the id stored beside the record, a miss answered without a read. Opening
+//! does not read the records: the log's check of opening reads every segment
+//! once ([`Store::scan_records`]), checking each record while the index is
+//! built in the same pass (two records with one id fail it); a store opened
+//! without that check builds the index at its first lookup.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::RwLock;
 
-use super::{Commit, LeafIter, Store, StoreError};
+use super::{Commit, LeafIter, LeafRef, Store, StoreError, Visit};
 use crate::ids::{EntryId, Seq};
 use crate::merkle::Hash;
 
@@ -53,8 +60,133 @@ pub const UNSTORED_LEVELS: u32 = 3;
 /// One record of a segment: position, entry id, leaf hash, leaf bytes.
 type SegRecord<'a> = (Seq, EntryId, Hash, &'a [u8]);
 
-/// What a commit changes in the id index: the ids of replaced records, and the new (id, position) pairs.
-type IdChanges = (Vec<EntryId>, Vec<(EntryId, Seq)>);
+/// What a commit changes in the id index: the replaced records and the new ones, as (id, position) pairs.
+type IdChanges = (Vec<(EntryId, Seq)>, Vec<(EntryId, Seq)>);
+
+/// How many segments [`SledStore::scan_records`] lends at a time (about 400 KiB of records).
+const SCAN_SEGMENTS: usize = 64;
+
+/// A run of segments read by the scan: the records of the first `records`
+/// of them may be lent; `stop` is why the scan ends after them, if it does.
+struct Run {
+    segments: Vec<(Seq, sled::IVec)>,
+    records: usize,
+    stop: Option<StoreError>,
+}
+
+impl Run {
+    /// Whether this is the last run: an error, or the segments ran out.
+    fn end(&self) -> bool {
+        self.stop.is_some() || self.segments.len() < SCAN_SEGMENTS
+    }
+}
+
+/// The position in [`Ids::by_prefix`] of a prefix that several ids share.
+const SHARED: Seq = Seq::MAX;
+
+/// The entry-id → position index, in memory: an id's first 8 bytes → its
+/// position, about 17 to 34 bytes per entry. A hit is confirmed by reading
+/// the id stored beside that record ([`SledStore::seq_of`]); a miss costs no
+/// read. Ids are SHA-256 digests, so two sharing 8 bytes are rare, but a
+/// client can make such a pair: they are kept, exactly, in [`Ids::exact`].
+#[derive(Debug, Default)]
+struct Ids {
+    /// First 8 bytes of an id → its position, or [`SHARED`] (then see `exact`).
+    by_prefix: HashMap<u64, Seq>,
+    /// The ids whose first 8 bytes another id shares → their positions.
+    exact: HashMap<EntryId, Seq>,
+}
+
+/// Where [`Ids`] says an id may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// Nowhere: no id has its first 8 bytes.
+    Absent,
+    /// At this position, if the record there carries it (its first 8 bytes do).
+    Maybe(Seq),
+    /// At this position (a shared prefix: looked up exactly).
+    At(Seq),
+}
+
+fn prefix(id: &EntryId) -> u64 {
+    u64::from_le_bytes(id.0[..8].try_into().expect("8 bytes"))
+}
+
+impl Ids {
+    fn with_capacity(n: usize) -> Ids {
+        Ids { by_prefix: HashMap::with_capacity(n), exact: HashMap::new() }
+    }
+
+    fn find(&self, id: &EntryId) -> Found {
+        match self.by_prefix.get(&prefix(id)) {
+            None => Found::Absent,
+            Some(&SHARED) => self.exact.get(id).map_or(Found::Absent, |&seq| Found::At(seq)),
+            Some(&seq) => Found::Maybe(seq),
+        }
+    }
+
+    /// Index `id` at `seq`; `id_at` reads the entry id of the record at
+    /// another position (needed only when two ids share their first 8
+    /// bytes). The position another record with this id had, if one had.
+    fn insert(
+        &mut self,
+        id: EntryId,
+        seq: Seq,
+        id_at: impl FnOnce(Seq) -> Result<Option<EntryId>, StoreError>,
+    ) -> Result<Option<Seq>, StoreError> {
+        let p = prefix(&id);
+        match self.by_prefix.get(&p).copied() {
+            None => {
+                self.by_prefix.insert(p, seq);
+                Ok(None)
+            }
+            Some(SHARED) => Ok(self.exact.insert(id, seq).filter(|&other| other != seq)),
+            Some(other) if other == seq => Ok(None),
+            Some(other) => match id_at(other)? {
+                Some(there) if there == id => {
+                    self.by_prefix.insert(p, seq);
+                    Ok(Some(other))
+                }
+                Some(there) => {
+                    self.exact.insert(there, other);
+                    self.exact.insert(id, seq);
+                    self.by_prefix.insert(p, SHARED);
+                    Ok(None)
+                }
+                // The index pointed at a record that is gone: only this one has the prefix.
+                None => {
+                    self.by_prefix.insert(p, seq);
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    /// Drop `id`, which the record at `seq` carried.
+    fn remove(&mut self, id: &EntryId, seq: Seq) {
+        let p = prefix(id);
+        match self.by_prefix.get(&p).copied() {
+            Some(SHARED) if self.exact.get(id) == Some(&seq) => {
+                self.exact.remove(id);
+            }
+            Some(s) if s == seq => {
+                self.by_prefix.remove(&p);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The id index of a [`SledStore`]: built by the check of opening
+/// ([`Store::scan_records`]) or else at the first [`Store::seq_of`].
+#[derive(Debug)]
+enum IdIndex {
+    /// Not built yet: writes leave it alone (building reads them from the store).
+    Unbuilt,
+    Built(Ids),
+    /// Building it met a bad segment or two records with one id: why.
+    Broken(String),
+}
 
 /// Records with their leaf hashes, as (seq, leaf hash, leaf bytes).
 type Leaves = Box<dyn Iterator<Item = Result<(Seq, Hash, Vec<u8>), StoreError>>>;
@@ -63,8 +195,8 @@ type Leaves = Box<dyn Iterator<Item = Result<(Seq, Hash, Vec<u8>), StoreError>>>
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
-    /// Entry id → position, for every stored record.
-    ids: RwLock<HashMap<EntryId, Seq>>,
+    /// Entry id → position, for every stored record, once built.
+    ids: RwLock<IdIndex>,
     /// The state snapshot lives beside sled's files, as a plain file replaced by rename.
     snapshot_path: std::path::PathBuf,
     /// What opening found and set aside (leftovers of an interrupted snapshot).
@@ -79,9 +211,6 @@ pub struct SledStore {
     high_water: std::sync::Mutex<Option<(std::fs::File, usize)>>,
     /// A read-only open that found records missing (see [`HIGH_WATER_FILE`]): what.
     damage: Option<String>,
-    /// A read-only open that met a bad segment while it built the id index:
-    /// why (the index then holds only the records before it).
-    index_error: Option<String>,
     /// A write or a flush failed. sled then refuses every later write, and
     /// also a read that meets a page it would reorganise (a split or merge
     /// that the failed write made due): such reads are answered from
@@ -435,30 +564,6 @@ impl SledStore {
                     .into(),
             ));
         }
-        let mut ids = HashMap::new();
-        let mut index_error = None;
-        for kv in tree.scan_prefix([SEGMENT]) {
-            let built = kv.map_err(engine).and_then(|(k, v)| {
-                for (seq, id, _, _) in decode_segment(segment_first(&k)?, &v)? {
-                    if let Some(other) = ids.insert(id, seq) {
-                        return Err(StoreError::Corrupt(format!(
-                            "records {other} and {seq} carry the same entry id {id}"
-                        )));
-                    }
-                }
-                Ok(())
-            });
-            match built {
-                Ok(()) => {}
-                // A read-only open (an audit, a salvage) reads on up to the bad
-                // segment; the index answers with this error.
-                Err(e) if lenient => {
-                    index_error = Some(e.to_string());
-                    break;
-                }
-                Err(e) => return Err(e),
-            }
-        }
         let damage = lost_records(&tree, dir, named)?;
         if let (Some(d), false) = (&damage, lenient) {
             return Err(StoreError::Corrupt(d.clone()));
@@ -469,11 +574,10 @@ impl SledStore {
             damage,
             db,
             tree,
-            ids: RwLock::new(ids),
+            ids: RwLock::new(IdIndex::Unbuilt),
             snapshot_path: dir.join("state-snapshot.bin"),
             notes: Vec::new(),
             named: named.to_path_buf(),
-            index_error,
             write_failed: Default::default(),
             fallback: Default::default(),
             opening_fallback: Default::default(),
@@ -587,7 +691,7 @@ impl SledStore {
                 old.push((segment_first(&k)?, v));
             }
         }
-        let mut dropped = Vec::new();
+        let mut dropped: Vec<(EntryId, Seq)> = Vec::new();
         let mut merged: Vec<SegRecord<'_>> = Vec::new();
         let mut old_leaf: HashMap<Seq, Hash> = HashMap::new();
         let decoded: Vec<Vec<SegRecord<'_>>> =
@@ -598,7 +702,7 @@ impl SledStore {
                 if seq < first || seq > last {
                     merged.push((seq, id, leaf, bytes));
                 } else {
-                    dropped.push(id);
+                    dropped.push((id, seq));
                     old_leaf.insert(seq, leaf);
                 }
             }
@@ -671,11 +775,20 @@ impl SledStore {
             *self.unflushed_note.lock().unwrap_or_else(|p| p.into_inner()) = Some(note.clone());
         }
         if !dropped.is_empty() || !added.is_empty() {
-            let mut ids = self.ids.write().map_err(|_| poisoned())?;
-            for id in dropped {
-                ids.remove(&id);
+            let mut index = self.ids.write().map_err(|_| poisoned())?;
+            if let IdIndex::Built(ids) = &mut *index {
+                for (id, seq) in &dropped {
+                    ids.remove(id, *seq);
+                }
+                // A record that carries an id already indexed (the log never
+                // writes one; the check of opening refuses it) takes its place.
+                let updated =
+                    added.into_iter().try_for_each(|(id, seq)| ids.insert(id, seq, |o| self.id_at(o)).map(drop));
+                if updated.is_err() {
+                    // The record a shared prefix points at is unreadable: build again when asked.
+                    *index = IdIndex::Unbuilt;
+                }
             }
-            ids.extend(added);
         }
         Ok(())
     }
@@ -687,6 +800,142 @@ impl SledStore {
             if let Err(e) = self.write_high_water(&note) {
                 let path = self.snapshot_path.with_file_name(HIGH_WATER_FILE);
                 tracing::warn!("cannot record the acknowledged checkpoint in {}: {e}", path.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry id stored beside record `seq`.
+    fn id_at(&self, seq: Seq) -> Result<Option<EntryId>, StoreError> {
+        let Some((first, v)) = self.segment_of(seq)? else { return Ok(None) };
+        Ok(decode_segment(first, &v)?.into_iter().find(|r| r.0 == seq).map(|r| r.1))
+    }
+
+    /// Build the id index from the segments, if no one has: for a store
+    /// opened without the check of opening ([`Store::scan_records`]). A bad
+    /// segment or a repeated id leaves it [`IdIndex::Broken`].
+    fn build_index(&self) -> Result<(), StoreError> {
+        let mut index = self.ids.write().map_err(|_| poisoned())?;
+        if matches!(*index, IdIndex::Unbuilt) {
+            let mut ids = Ids::default();
+            *index = match self.scan_segments(&mut ids, None) {
+                Ok(_) => IdIndex::Built(ids),
+                Err(e) => IdIndex::Broken(e.to_string()),
+            };
+        }
+        Ok(())
+    }
+
+    /// Read every segment in order, index each record's id in `ids`, and
+    /// lend the records to `visit`, [`SCAN_SEGMENTS`] segments at a time.
+    /// Whether every record was visited (`false`: `visit` stopped). A record
+    /// whose id an earlier one carries fails the scan, once the records
+    /// before it have been visited.
+    ///
+    /// With a visitor, a second thread reads the segments from sled and
+    /// indexes their ids, a run ahead of `visit` (which checks them, at
+    /// opening): sled's reads and the index take about half of the scan.
+    fn scan_segments(&self, ids: &mut Ids, visit: Option<&mut Visit<'_>>) -> Result<bool, StoreError> {
+        let Some(visit) = visit else {
+            let mut segments = self.tree.scan_prefix([SEGMENT]);
+            loop {
+                let run = self.read_run(&mut segments, ids);
+                let end = run.end();
+                if let Some(e) = run.stop {
+                    return Err(e);
+                }
+                if end {
+                    return Ok(true);
+                }
+            }
+        };
+        let piped = std::thread::scope(|s| {
+            let (runs, next) = std::sync::mpsc::sync_channel::<Run>(2);
+            let ids = &mut *ids;
+            let reader = std::thread::Builder::new().name("meent-scan".into()).spawn_scoped(s, move || {
+                // A panic ends the runs early: the scan fails, nothing is installed.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut segments = self.tree.scan_prefix([SEGMENT]);
+                    loop {
+                        let run = self.read_run(&mut segments, ids);
+                        let end = run.end();
+                        if runs.send(run).is_err() || end {
+                            return;
+                        }
+                    }
+                }));
+            });
+            match reader {
+                Ok(_) => Some(self.lend_runs(|| next.recv().ok(), visit)),
+                Err(_) => None,
+            }
+        });
+        match piped {
+            Some(scanned) => scanned,
+            // No second thread: read and lend in turn.
+            None => {
+                let mut segments = self.tree.scan_prefix([SEGMENT]);
+                self.lend_runs(|| Some(self.read_run(&mut segments, ids)), visit)
+            }
+        }
+    }
+
+    /// Lend the records of each run `next` gives to `visit`, up to the end or
+    /// the first error (see [`SledStore::scan_segments`]).
+    fn lend_runs(&self, mut next: impl FnMut() -> Option<Run>, visit: &mut Visit<'_>) -> Result<bool, StoreError> {
+        while let Some(run) = next() {
+            let mut records: Vec<LeafRef<'_>> = Vec::with_capacity(run.records);
+            for (first, v) in &run.segments {
+                let Ok(recs) = decode_segment(*first, v) else { break };
+                let room = run.records - records.len();
+                records.extend(recs.into_iter().take(room).map(|(seq, _, leaf, bytes)| LeafRef { seq, leaf, bytes }));
+            }
+            if !records.is_empty() && visit(&records).is_break() {
+                return Ok(false);
+            }
+            let end = run.end();
+            if let Some(e) = run.stop {
+                return Err(e);
+            }
+            if end {
+                return Ok(true);
+            }
+        }
+        Err(StoreError::Engine("the thread reading the store's segments stopped".into()))
+    }
+
+    /// The next run of up to [`SCAN_SEGMENTS`] segments of `segments`, their
+    /// records' ids added to `ids`.
+    fn read_run(&self, segments: &mut sled::Iter, ids: &mut Ids) -> Run {
+        let mut run = Run { segments: Vec::with_capacity(SCAN_SEGMENTS), records: 0, stop: None };
+        for kv in segments.by_ref() {
+            match kv.map_err(engine).and_then(|(k, v)| Ok((segment_first(&k)?, v))) {
+                Ok(seg) => run.segments.push(seg),
+                Err(e) => {
+                    run.stop = Some(e);
+                    break;
+                }
+            }
+            if run.segments.len() == SCAN_SEGMENTS {
+                break;
+            }
+        }
+        // An error in these segments comes before one reading the next key.
+        if let Err(e) = self.index_run(&run.segments, ids, &mut run.records) {
+            run.stop = Some(e);
+        }
+        run
+    }
+
+    /// Add the ids of the records in `segments` to `ids`, counting in
+    /// `indexed` those before a bad segment or a repeated id.
+    fn index_run(&self, segments: &[(Seq, sled::IVec)], ids: &mut Ids, indexed: &mut usize) -> Result<(), StoreError> {
+        for (first, v) in segments {
+            for (seq, id, _, _) in decode_segment(*first, v)? {
+                if let Some(other) = ids.insert(id, seq, |o| self.id_at(o))? {
+                    return Err(StoreError::Corrupt(format!("records {other} and {seq} carry the same entry id {id}")));
+                }
+                *indexed += 1;
             }
         }
         Ok(())
@@ -829,10 +1078,29 @@ impl Store for SledStore {
     }
 
     fn seq_of(&self, id: &EntryId) -> Result<Option<Seq>, StoreError> {
-        if let Some(e) = &self.index_error {
-            return Err(StoreError::Corrupt(e.clone()));
+        let found = loop {
+            match &*self.ids.read().map_err(|_| poisoned())? {
+                IdIndex::Built(ids) => break ids.find(id),
+                IdIndex::Broken(why) => return Err(StoreError::Corrupt(why.clone())),
+                IdIndex::Unbuilt => {}
+            }
+            self.build_index()?;
+        };
+        match found {
+            Found::Absent => Ok(None),
+            Found::At(seq) => Ok(Some(seq)),
+            Found::Maybe(seq) => Ok(self.read(|s| s.id_at(seq))?.filter(|there| there == id).map(|_| seq)),
         }
-        Ok(self.ids.read().map_err(|_| poisoned())?.get(id).copied())
+    }
+
+    fn scan_records(&self, visit: &mut Visit<'_>) -> Result<(), StoreError> {
+        let mut index = self.ids.write().map_err(|_| poisoned())?;
+        let expected = self.last_seq_here()?.map_or(0, |s| s.saturating_add(1));
+        let mut ids = Ids::with_capacity(usize::try_from(expected).unwrap_or(0));
+        if self.scan_segments(&mut ids, Some(visit))? {
+            *index = IdIndex::Built(ids);
+        }
+        Ok(())
     }
 
     fn stores_level(&self, level: u32) -> bool {
@@ -955,6 +1223,161 @@ mod tests {
         }
         // A node whose leaves are not all there yet is absent.
         assert_eq!(store.node(3, total / 8 + 1).unwrap(), None);
+    }
+
+    /// Every record, in order and in runs, as the scan of opening lends them.
+    fn scanned(store: &SledStore) -> Result<Vec<(Seq, Hash, Vec<u8>)>, StoreError> {
+        let mut seen = Vec::new();
+        store.scan_records(&mut |recs| {
+            assert!(!recs.is_empty());
+            seen.extend(recs.iter().map(|r| (r.seq, r.leaf, r.bytes.to_vec())));
+            std::ops::ControlFlow::Continue(())
+        })?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn the_scan_lends_every_record_once_and_builds_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        // More records than one run of segments.
+        let groups = [1, 300, 2, 700, 1];
+        let total: u64 = groups.iter().sum::<usize>() as u64;
+        drop(fill(&SledStore::open(dir.path()).unwrap(), &groups));
+        let store = reopen(dir.path()).unwrap();
+        let seen = scanned(&store).unwrap();
+        assert_eq!(seen.len() as u64, total);
+        for (i, (seq, leaf, b)) in seen.into_iter().enumerate() {
+            assert_eq!((seq, leaf, &b), (i as u64, crate::merkle::leaf_hash(&bytes(seq)), &bytes(seq)));
+        }
+        assert!(matches!(*store.ids.read().unwrap(), IdIndex::Built(_)));
+        for seq in 0..total {
+            assert_eq!(store.seq_of(&id(seq)).unwrap(), Some(seq));
+        }
+        // A visit that stops early leaves the index to be built when asked.
+        let store = {
+            drop(store);
+            reopen(dir.path()).unwrap()
+        };
+        let mut runs = 0;
+        store
+            .scan_records(&mut |_| {
+                runs += 1;
+                std::ops::ControlFlow::Break(())
+            })
+            .unwrap();
+        assert_eq!(runs, 1);
+        assert!(matches!(*store.ids.read().unwrap(), IdIndex::Unbuilt));
+        assert_eq!(store.seq_of(&id(total - 1)).unwrap(), Some(total - 1));
+    }
+
+    #[test]
+    fn a_bad_segment_stops_the_scan_after_the_records_before() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            drop(fill(&store, &[200, 300]));
+            // A segment of the second commit, cut short on disk.
+            let (first, v) = store.segment_of(250).unwrap().unwrap();
+            store.tree.insert(segment_key(first), &v[..v.len() - 1]).unwrap();
+            store.flush().unwrap();
+        }
+        let store = reopen(dir.path()).unwrap();
+        let mut seen = Vec::new();
+        let e = store
+            .scan_records(&mut |recs| {
+                seen.extend(recs.iter().map(|r| r.seq));
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap_err()
+            .to_string();
+        let first = seen.len() as u64;
+        assert!(e.contains(&format!("segment at record {first}")) && e.contains("cut short"), "{e}");
+        assert!((200..=250).contains(&first), "{first}");
+        assert_eq!(seen, (0..first).collect::<Vec<_>>());
+        // The index, built at the first lookup instead, answers with the same error.
+        let e = store.seq_of(&id(0)).unwrap_err().to_string();
+        assert!(e.contains(&format!("segment at record {first}")), "{e}");
+    }
+
+    /// Ids whose first 8 bytes are `b`, differing in their last byte.
+    fn twin(b: u8, last: u8) -> EntryId {
+        let mut id = [b; 32];
+        id[31] = last;
+        EntryId(id)
+    }
+
+    #[test]
+    fn two_ids_sharing_their_first_8_bytes_are_both_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (twin(0x5a, 1), twin(0x5a, 2), twin(0x5a, 3));
+        assert_eq!(a.0[..8], b.0[..8]);
+        let ids = |seq: Seq| match seq {
+            3 => a,
+            7 => b,
+            s => id(s),
+        };
+        let store = SledStore::open(dir.path()).unwrap();
+        let records = (0..10).map(|s| (s, ids(s), bytes(s))).collect();
+        store.commit(&Commit { records, ..Commit::default() }).unwrap();
+        let found = |store: &SledStore, want: &[(EntryId, Option<Seq>)]| {
+            for (id, seq) in want {
+                assert_eq!(store.seq_of(id).unwrap(), *seq, "{id}");
+            }
+        };
+        // Built at the first lookup, from the segments.
+        found(&store, &[(a, Some(3)), (b, Some(7)), (c, None), (id(3), None), (id(5), Some(5))]);
+        // An id sharing its first 8 bytes with a stored one, but not stored: no hit.
+        let mut near = id(5);
+        near.0[20] ^= 1;
+        found(&store, &[(near, None)]);
+        // A third twin written once the index is built; then record 3 replaced under another id.
+        store.commit(&Commit { records: vec![(10, c, bytes(10))], ..Commit::default() }).unwrap();
+        found(&store, &[(a, Some(3)), (b, Some(7)), (c, Some(10))]);
+        store.commit(&Commit { records: vec![(3, id(3), bytes(3))], ..Commit::default() }).unwrap();
+        found(&store, &[(a, None), (b, Some(7)), (c, Some(10)), (id(3), Some(3))]);
+        // Two twins written after the index was built, the second finding the first in the store.
+        let (d, e) = (twin(0x77, 1), twin(0x77, 2));
+        store.commit(&Commit { records: vec![(11, d, bytes(11)), (12, e, bytes(12))], ..Commit::default() }).unwrap();
+        found(&store, &[(d, Some(11)), (e, Some(12)), (twin(0x77, 3), None)]);
+        drop(store);
+        // Built by the scan of opening.
+        let store = reopen(dir.path()).unwrap();
+        assert_eq!(scanned(&store).unwrap().len(), 13);
+        assert!(matches!(*store.ids.read().unwrap(), IdIndex::Built(_)));
+        found(&store, &[(a, None), (b, Some(7)), (c, Some(10)), (d, Some(11)), (e, Some(12)), (id(3), Some(3))]);
+    }
+
+    #[test]
+    fn two_records_with_one_id_fail_the_scan_after_the_records_before() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            // Record 6 carries record 2's id; records 4 and 5 are twins (not the same id).
+            let ids = |seq: Seq| match seq {
+                6 => id(2),
+                4 => twin(0x33, 4),
+                5 => twin(0x33, 5),
+                s => id(s),
+            };
+            let records = (0..9).map(|s| (s, ids(s), bytes(s))).collect();
+            store.commit(&Commit { records, ..Commit::default() }).unwrap();
+        }
+        let store = reopen(dir.path()).unwrap();
+        let mut seen = Vec::new();
+        let e = store
+            .scan_records(&mut |recs| {
+                seen.extend(recs.iter().map(|r| r.seq));
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("records 2 and 6 carry the same entry id"), "{e}");
+        assert_eq!(seen, (0..6).collect::<Vec<_>>());
+        // A store opened without the check answers lookups with the same error.
+        drop(store);
+        let store = reopen(dir.path()).unwrap();
+        let e = store.seq_of(&id(0)).unwrap_err().to_string();
+        assert!(e.contains("records 2 and 6 carry the same entry id"), "{e}");
     }
 
     #[test]
