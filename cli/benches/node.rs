@@ -31,6 +31,10 @@ use ledger::time::Timestamp;
 use rayon::prelude::*;
 use serde_json::json;
 
+#[path = "support/client.rs"]
+#[allow(dead_code)] // `hammer` and `cpu_of` are the ingest benchmark's.
+mod client;
+
 const WINDOW: usize = 100_000;
 const FUNDS: usize = 4;
 const PROPOSALS_PER_FUND: usize = 8;
@@ -139,7 +143,7 @@ fn request(port: u16, e: &VerifiedEntry) -> Vec<u8> {
 /// connections; each answer must be 201. Returns each request's latency in µs
 /// (by index); `answered` counts the answers as they come.
 fn hammer(port: u16, requests: &[Vec<u8>], connections: usize, answered: &AtomicUsize) -> Vec<u32> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let n = requests.len();
     let next = AtomicUsize::new(0);
     let latencies: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
@@ -149,7 +153,6 @@ fn hammer(port: u16, requests: &[Vec<u8>], connections: usize, answered: &Atomic
             let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
             stream.set_nodelay(true).expect("nodelay");
             let mut buf: Vec<u8> = Vec::with_capacity(4096);
-            let mut chunk = [0u8; 4096];
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
@@ -157,26 +160,7 @@ fn hammer(port: u16, requests: &[Vec<u8>], connections: usize, answered: &Atomic
                 }
                 let t = Instant::now();
                 stream.write_all(&requests[i]).await.expect("write");
-                buf.clear();
-                let (head_end, status, len) = loop {
-                    let k = stream.read(&mut chunk).await.expect("read");
-                    assert!(k > 0, "server closed the connection");
-                    buf.extend_from_slice(&chunk[..k]);
-                    if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
-                        let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-                            .unwrap_or(0);
-                        break (p + 4, status, len);
-                    }
-                };
-                while buf.len() < head_end + len {
-                    let k = stream.read(&mut chunk).await.expect("read");
-                    assert!(k > 0, "server closed the connection");
-                    buf.extend_from_slice(&chunk[..k]);
-                }
+                let (status, head_end) = client::read_response(&mut stream, &mut buf).await;
                 if status != 201 {
                     let body = String::from_utf8_lossy(&buf[head_end..]);
                     let req = String::from_utf8_lossy(&requests[i]);

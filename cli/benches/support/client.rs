@@ -11,7 +11,7 @@ use std::time::Instant;
 /// `addr` (`host:port`), request `i` being `requests[i % requests.len()]`;
 /// every answer must have status `want`. Returns requests/s.
 pub fn hammer(addr: &str, requests: Arc<Vec<Vec<u8>>>, n: usize, connections: usize, want: u16) -> f64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let next = Arc::new(AtomicUsize::new(0));
     let answered = Arc::new(AtomicUsize::new(0));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
@@ -30,31 +30,8 @@ pub fn hammer(addr: &str, requests: Arc<Vec<Vec<u8>>>, n: usize, connections: us
                         break;
                     }
                     stream.write_all(&requests[i % requests.len()]).await.expect("write");
-                    // Read one response: headers, then Content-Length bytes.
-                    buf.clear();
-                    let (head_end, status, len) = loop {
-                        let mut chunk = [0u8; 4096];
-                        let k = stream.read(&mut chunk).await.expect("read");
-                        assert!(k > 0, "server closed the connection");
-                        buf.extend_from_slice(&chunk[..k]);
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
-                            let status: u16 =
-                                head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-                            let len: usize = head
-                                .lines()
-                                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-                                .unwrap_or(0);
-                            break (p + 4, status, len);
-                        }
-                    };
-                    while buf.len() < head_end + len {
-                        let mut chunk = [0u8; 4096];
-                        let k = stream.read(&mut chunk).await.expect("read");
-                        assert!(k > 0, "server closed the connection");
-                        buf.extend_from_slice(&chunk[..k]);
-                    }
-                    assert_eq!(status, want, "{}", String::from_utf8_lossy(&buf[head_end..]));
+                    let (status, body) = read_response(&mut stream, &mut buf).await;
+                    assert_eq!(status, want, "{}", String::from_utf8_lossy(&buf[body..]));
                     answered.fetch_add(1, Ordering::Relaxed);
                 }
             }));
@@ -65,6 +42,34 @@ pub fn hammer(addr: &str, requests: Arc<Vec<Vec<u8>>>, n: usize, connections: us
     });
     assert_eq!(answered.load(Ordering::Relaxed), n);
     n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Read one response into `buf` (cleared first): headers, then
+/// Content-Length bytes. Its status, and where its body starts in `buf`.
+pub async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> (u16, usize) {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0u8; 4096];
+    buf.clear();
+    let (head_end, status, len) = loop {
+        let k = stream.read(&mut chunk).await.expect("read");
+        assert!(k > 0, "server closed the connection");
+        buf.extend_from_slice(&chunk[..k]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
+            let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .unwrap_or(0);
+            break (p + 4, status, len);
+        }
+    };
+    while buf.len() < head_end + len {
+        let k = stream.read(&mut chunk).await.expect("read");
+        assert!(k > 0, "server closed the connection");
+        buf.extend_from_slice(&chunk[..k]);
+    }
+    (status, head_end)
 }
 
 /// CPU seconds (user + system) used so far by process `pid`.
