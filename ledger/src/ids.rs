@@ -19,13 +19,22 @@ pub enum IdError {
     BadEntryId(String),
 }
 
-/// A visitor parsing text as it is read, without a `String` of its own.
-struct Parsed<T>(std::marker::PhantomData<T>);
+/// A visitor parsing text as it is read, without a `String` of its own
+/// (a state snapshot holds millions of ids and timestamps); the text says
+/// what it expects.
+pub(crate) struct Parsed<T>(&'static str, std::marker::PhantomData<T>);
+
+impl<T> Parsed<T> {
+    /// Expecting `what`.
+    pub(crate) fn new(what: &'static str) -> Self {
+        Parsed(what, std::marker::PhantomData)
+    }
+}
 
 impl<T: FromStr<Err: fmt::Display>> de::Visitor<'_> for Parsed<T> {
     type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an id")
+        f.write_str(self.0)
     }
     fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
         s.parse().map_err(E::custom)
@@ -78,7 +87,7 @@ macro_rules! id_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                d.deserialize_str(Parsed::<$name>(std::marker::PhantomData))
+                d.deserialize_str(Parsed::<$name>::new("an id"))
             }
         }
     };
@@ -144,7 +153,7 @@ impl Serialize for Author {
 
 impl<'de> Deserialize<'de> for Author {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(Parsed::<Author>(std::marker::PhantomData))
+        d.deserialize_str(Parsed::<Author>::new("an author: an id or operator"))
     }
 }
 

@@ -93,17 +93,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     /// Parsed from the text as it is read, without a copy (a state snapshot holds millions).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl de::Visitor<'_> for Text {
-            type Value = Timestamp;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an RFC 3339 UTC timestamp")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Timestamp, E> {
-                s.parse().map_err(E::custom)
-            }
-        }
-        d.deserialize_str(Text)
+        d.deserialize_str(crate::ids::Parsed::<Timestamp>::new("an RFC 3339 UTC timestamp"))
     }
 }
 
