@@ -383,7 +383,7 @@ impl Run {
     fn money_entries(&self) -> Vec<EntryId> {
         let f = &self.state.funds;
         self.ids(|id| {
-            f.contributions.contains_key(id) || f.incomes.contains_key(id) || f.disbursements.contains_key(id)
+            f.contributions.get(id).is_some() || f.incomes.contains_key(id) || f.disbursements.contains_key(id)
         })
     }
 
@@ -834,7 +834,7 @@ pub fn check_books(state: &State) {
     for (id, fund) in &f.funds {
         fund.balances.check(id).unwrap_or_else(|r| panic!("{r}"));
         assert!(!fund.members.is_empty(), "fund {id} has no members");
-        let contributions = || f.contributions.values().filter(|c| &c.fund == id);
+        let contributions = || f.contributions_of(fund);
         let incomes = || f.incomes.values().filter(|i| &i.fund == id);
         let pledged = sum(contributions().filter(|c| c.status == ContributionStatus::Pledged).map(|c| c.amount.into()))
             .checked_add(sum(incomes().filter(|i| i.status == IncomeStatus::Pledged).map(|i| i.amount.into())))
@@ -865,9 +865,9 @@ pub fn check_books(state: &State) {
         let mut n = 0;
         for (reference, eid) in pledged_refs {
             n += 1;
-            assert_eq!(fund.pledged_references.get(reference), Some(&eid), "fund {id}: reference {reference:?}");
+            assert_eq!(f.pledged_with(id, reference), Some(eid), "fund {id}: reference {reference:?}");
         }
-        assert_eq!(fund.pledged_references.len(), n, "fund {id}: a payment reference of nothing pledged is kept");
+        assert_eq!(f.pledged_count(id), n, "fund {id}: a payment reference of nothing pledged is kept");
     }
     let mut keys = std::collections::BTreeSet::new();
     if let Some(k) = &state.operator_key {

@@ -12,6 +12,7 @@ use ledger::entry::VerifiedEntry;
 use ledger::record::Record;
 use ledger::{bank, checkpoint, jcs, pb, privacy};
 
+#[path = "apply.rs"]
 pub mod apply;
 pub use apply::apply;
 

@@ -1,7 +1,8 @@
 //! Time reading a state snapshot: `cargo run --release -p ledger --example
 //! snapshot -- DATA/store/state-snapshot.bin` prints the file's size, the
 //! memory the state takes, the time to decode and to write it (medians of
-//! 3), and what the state holds.
+//! 3), to build its indexes and to copy it (as the server does for a
+//! snapshot), and what the state holds.
 
 use std::time::Instant;
 
@@ -21,6 +22,13 @@ fn main() {
     let before = rss();
     let first = ledger::snapshot::decode(&bytes).expect("a snapshot");
     println!("the state read takes {} MiB resident", (rss() - before) / 1024);
+    let (t, before) = (Instant::now(), rss());
+    first.funds.build_indexes();
+    println!("its indexes built in {:.2?}, {} MiB resident", t.elapsed(), (rss() - before) / 1024);
+    let (t, before) = (Instant::now(), rss());
+    let copy = first.clone();
+    println!("copied in {:.2?}, {} MiB resident", t.elapsed(), (rss() - before) / 1024);
+    drop(copy);
     drop(first);
     let (mut times, mut streamed) = (Vec::new(), Vec::new());
     let mut state = None;

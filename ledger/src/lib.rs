@@ -17,6 +17,7 @@ pub mod bank;
 pub mod books;
 pub mod checkpoint;
 pub mod crypto;
+pub mod derived;
 pub mod entry;
 pub mod error;
 pub mod funds;

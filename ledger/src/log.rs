@@ -1047,7 +1047,11 @@ fn check_record(
 fn load_snapshot(store: &dyn Store) -> Result<Option<State>, StoreError> {
     let Some(bytes) = store.snapshot()? else { return Ok(None) };
     match snapshot::decode(&bytes) {
-        Ok(state) => Ok(Some(state)),
+        Ok(state) => {
+            // Here, beside the check of the records, not at the first request.
+            state.funds.build_indexes();
+            Ok(Some(state))
+        }
         Err(e) => {
             tracing::warn!("the state snapshot is not used, {e}: the log is replayed from genesis");
             Ok(None)

@@ -1,7 +1,7 @@
 //! The state snapshot's bytes: a cache of [`State`] that lets opening skip
 //! replaying the records it covers (the records stay the truth).
 //!
-//! Layout: the line `meent-state/2\n`, the state as MessagePack
+//! Layout: the line `meent-state/3\n`, the state as MessagePack
 //! (`rmp-serde`, structs as maps, so a field added later reads as its
 //! default), then its length (8 bytes) and CRC-32 (4 bytes), little-endian.
 //! Binary because a million-record state read from JSON took three
@@ -22,13 +22,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::state::State;
 
 /// The first bytes of every snapshot of this layout.
-pub const MAGIC: &[u8] = b"meent-state/2\n";
+pub const MAGIC: &[u8] = b"meent-state/3\n";
 
 /// Why a snapshot was not used.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// Not this layout (another version's snapshot, or not a snapshot).
-    #[error("it is not a meent-state/2 snapshot")]
+    #[error("it is not a meent-state/3 snapshot")]
     Layout,
     /// Not as long as it says (a write that did not finish).
     #[error("it is cut short: it holds {held} bytes of state, its end says {said}")]

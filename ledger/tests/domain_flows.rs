@@ -214,7 +214,7 @@ fn reversals_undo_pledges_and_pending_payouts() {
     assert_eq!(balances(&w)[0], "25.00");
     w.ok("care", Kind::Reversal, json!({"entry": c.to_hex(), "reason": "never arrived"}));
     assert_eq!(balances(&w)[0], "0.00");
-    assert_eq!(w.state.funds.contributions[&c].status, ContributionStatus::Reversed);
+    assert_eq!(w.state.funds.contributions.get(&c).unwrap().status, ContributionStatus::Reversed);
     // The reference is free again.
     w.ok("food", Kind::Contribution, json!({"fund": "fnd", "amount": "25.00", "reference": "LATE"}));
 
@@ -535,8 +535,8 @@ fn the_bank_returns_a_contribution_and_a_payout() {
     assert_eq!(balances(&w), ["0.00", "1000.00", "0.00", "0.00", "1000.00"].map(String::from));
     let pl = &w.fund("fnd").matching[0];
     assert_eq!((pl.matched.to_string(), pl.paid.to_string()), ("0.00".into(), "0.00".into()));
-    assert_eq!(w.state.funds.contributions[&late].status, ContributionStatus::Returned);
-    assert!(w.state.funds.contributions[&late].returned_at().is_some());
+    assert_eq!(w.state.funds.contributions.get(&late).unwrap().status, ContributionStatus::Returned);
+    assert!(w.state.funds.contributions.get(&late).unwrap().returned_at().is_some());
     assert!(!w.fund("fnd").contributed.contains_key(&m("care")) || w.fund("fnd").contributed[&m("care")].is_zero());
 
     // A payout that bounced: back on its allocation, payable again.

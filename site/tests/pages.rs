@@ -382,7 +382,7 @@ async fn the_money_trail_is_paged() {
     let all: Vec<u64> = {
         let s = w.log.state();
         let f = s.funds.fund(&"warmte".parse().unwrap()).unwrap();
-        let mut v: Vec<u64> = f.contributions.iter().map(|c| s.funds.contributions[c].seq).collect();
+        let mut v: Vec<u64> = s.funds.contributions_of(f).map(|c| c.seq).collect();
         v.extend(f.incomes.iter().map(|i| s.funds.incomes[i].seq));
         v.sort_unstable_by(|a, b| b.cmp(a));
         v

@@ -63,7 +63,7 @@ impl FundBooks {
             status: f.status,
             treasurers: f.charter.treasurers.iter().map(|t| t.to_string()).collect(),
             balances: f.balances,
-            contributions: f.contributions.iter().filter_map(|c| funds.contributions.get(c)).cloned().collect(),
+            contributions: funds.contributions_of(f).cloned().collect(),
             disbursements: f.disbursements.iter().filter_map(|d| funds.disbursements.get(d)).cloned().collect(),
             reconciliations: f.reconciliations.clone(),
             incomes: f.incomes.iter().filter_map(|i| funds.incomes.get(i)).cloned().collect(),

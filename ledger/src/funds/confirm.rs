@@ -24,7 +24,8 @@ pub(super) struct ConfirmPlan {
     contributions: Vec<EntryId>,
     incomes: Vec<EntryId>,
     disbursements: Vec<EntryId>,
-    references: Vec<String>,
+    /// The payment references of the incomes it confirms.
+    income_references: Vec<String>,
 }
 
 impl ConfirmPlan {
@@ -90,7 +91,6 @@ impl ConfirmPlan {
             *p = p.count(c, kind)?;
         }
         self.contributions.push(*id);
-        self.references.push(c.reference.to_string());
         Ok(())
     }
 
@@ -128,7 +128,7 @@ impl ConfirmPlan {
             balances.available = money(balances.available.plus(i.amount), "available")?;
         }
         self.incomes.push(*id);
-        self.references.push(i.reference.clone());
+        self.income_references.push(i.reference.clone());
         Ok(())
     }
 
@@ -212,7 +212,7 @@ impl Funds {
             contributions: Vec::new(),
             incomes: Vec::new(),
             disbursements: Vec::new(),
-            references: Vec::new(),
+            income_references: Vec::new(),
         };
         for id in &b.confirmed {
             if let Some(c) = self.contributions.get(id) {
@@ -258,17 +258,17 @@ impl Funds {
         if let Some(d) = &mut fund.dissolution {
             d.refunds = plan.refunds;
         }
-        for r in &plan.references {
-            fund.pledged_references.remove(r.as_str());
-        }
         fund.reconciliations.push(record);
+        for r in &plan.income_references {
+            self.unpledge_income_reference(&b.fund, r);
+        }
         for id in &plan.contributions {
-            if let Some(c) = self.contributions.get_mut(id) {
+            self.contributions.update(id, |c| {
                 c.status = ContributionStatus::Confirmed;
                 let x = c.extra_mut();
                 x.confirmed_by = Some(ctx.id);
                 x.confirmed_at = Some(ctx.received_at.clone());
-            }
+            });
         }
         for id in &plan.incomes {
             if let Some(i) = self.incomes.get_mut(id) {

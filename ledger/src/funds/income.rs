@@ -102,7 +102,7 @@ impl Funds {
                 format!("{author} is not a treasurer of {}; only treasurers record income", b.fund),
             ));
         }
-        if let Some(other) = fund.pledged_references.get(b.reference.as_str()) {
+        if let Some(other) = self.pledged_with(&b.fund, b.reference.as_str()) {
             return Err(Refusal::new(
                 Code::DuplicateReference,
                 format!("payment reference {:?} is already used by pledged entry {other} of {}; a bank line could not tell them apart", b.reference, b.fund),
@@ -132,7 +132,7 @@ impl Funds {
         let fund = self.fund_mut(&b.fund)?;
         fund.balances = balances;
         fund.incomes.push(ctx.id);
-        fund.pledged_references.insert(b.reference.as_str().into(), ctx.id);
+        self.pledge_income_reference(&b.fund, b.reference.as_str(), ctx.id);
         self.incomes.insert(ctx.id, i);
         Ok(())
     }
@@ -175,7 +175,7 @@ impl Funds {
         let (fund_id, reference) = (i.fund.clone(), i.reference.clone());
         let f = self.fund_mut(&fund_id)?;
         f.balances = balances;
-        f.pledged_references.remove(reference.as_str());
+        self.unpledge_income_reference(&fund_id, reference.as_str());
         if let Some(i) = self.incomes.get_mut(&b.entry) {
             i.status = IncomeStatus::Reversed;
             i.reversed_by = Some(ctx.id);

@@ -16,6 +16,7 @@
 mod charter;
 mod confirm;
 mod contribution;
+mod contribution_log;
 mod dissolution;
 mod exclusion;
 mod governance;
@@ -27,7 +28,7 @@ mod returns;
 mod round_decision;
 mod rounds;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::entry::{
     Admission, Body, Charter, Contribution, FundCreate, FundRef, ProposalKind, Reconciliation, Reversal,
 };
+use crate::derived::Derived;
 use crate::error::{Code, Refusal};
 use crate::ids::{Author, EntryId, FundId, MemberId, Seq};
 use crate::money::{Balance, MoneyError};
@@ -43,6 +45,7 @@ use crate::time::{Date, Timestamp};
 
 pub use charter::validate as validate_charter;
 pub use contribution::{ContributionExtra, ContributionState, ContributionStatus};
+pub use contribution_log::{ContributionLog, Position};
 pub use dissolution::{pro_rata, refund_weights, Dissolution, Refund};
 pub use exclusion::ExclusionRecord;
 pub use governance::{Outcome, ProposalState, ProposalStatus, RoundTerms, Tally};
@@ -186,8 +189,9 @@ pub struct Fund {
     pub matching: Vec<MatchingPledge>,
     /// Proposals, in log order.
     pub proposals: Vec<EntryId>,
-    /// Contributions, in log order.
-    pub contributions: Vec<EntryId>,
+    /// Contributions, in log order: their places in [`Funds::contributions`]
+    /// (see [`Funds::contributions_of`]).
+    pub contributions: Vec<Position>,
     /// Disbursements, in log order.
     pub disbursements: Vec<EntryId>,
     /// Reconciliations, in log order.
@@ -195,9 +199,6 @@ pub struct Fund {
     /// Budgeting rounds, in log order.
     #[serde(default)]
     pub rounds: Vec<EntryId>,
-    /// Payment references of the pledged (unconfirmed, unreversed) contributions and incomes.
-    #[serde(deserialize_with = "crate::snapshot::sorted_map")]
-    pub pledged_references: BTreeMap<CompactString, EntryId>,
     /// Members excluded by a vote and not admitted again since: they rejoin only by an admission vote.
     #[serde(default)]
     pub excluded: BTreeMap<MemberId, ExclusionRecord>,
@@ -225,9 +226,8 @@ pub struct Funds {
     /// Every proposal, by entry id.
     #[serde(deserialize_with = "crate::snapshot::sorted_map")]
     pub proposals: BTreeMap<EntryId, ProposalState>,
-    /// Every contribution, by entry id.
-    #[serde(deserialize_with = "crate::snapshot::sorted_map")]
-    pub contributions: BTreeMap<EntryId, ContributionState>,
+    /// Every contribution, in log order, found by entry id.
+    pub contributions: ContributionLog,
     /// Every disbursement, by entry id.
     #[serde(deserialize_with = "crate::snapshot::sorted_map")]
     pub disbursements: BTreeMap<EntryId, DisbursementState>,
@@ -249,7 +249,15 @@ pub struct Funds {
     /// Every income (money from outside the members), by entry id.
     #[serde(default, deserialize_with = "crate::snapshot::sorted_map")]
     pub incomes: BTreeMap<EntryId, IncomeState>,
+    /// Each fund's payment references of its pledged (unconfirmed,
+    /// unreversed) incomes; those of the contributions are indexed in
+    /// [`ContributionLog`]. A bank line must tell them apart.
+    #[serde(skip)]
+    pledged_incomes: Derived<PledgedIncomes>,
 }
+
+/// Fund → payment reference → the pledged income that carries it.
+type PledgedIncomes = HashMap<FundId, HashMap<CompactString, EntryId>>;
 
 /// A money error as a refusal (checked arithmetic overflowed or went negative).
 pub(crate) fn money<T>(r: Result<T, MoneyError>, what: &str) -> Result<T, Refusal> {
@@ -296,6 +304,56 @@ impl Funds {
     /// A fund by id.
     pub fn fund(&self, id: &FundId) -> Option<&Fund> {
         self.funds.get(id)
+    }
+
+    /// A fund's contributions, in log order.
+    pub fn contributions_of<'a>(&'a self, f: &'a Fund) -> impl DoubleEndedIterator<Item = &'a ContributionState> + 'a {
+        f.contributions.iter().filter_map(|&pos| self.contributions.at(pos))
+    }
+
+    /// The pledged contribution or income of `fund` whose payment reference is `reference`.
+    pub fn pledged_with(&self, fund: &FundId, reference: &str) -> Option<EntryId> {
+        match self.contributions.pledged_with(fund, reference) {
+            Some(c) => Some(c.id),
+            None => self.pledged_incomes().get(fund)?.get(reference).copied(),
+        }
+    }
+
+    /// How many payment references of `fund` are pledged.
+    pub fn pledged_count(&self, fund: &FundId) -> usize {
+        self.contributions.pledged_count(fund) + self.pledged_incomes().get(fund).map_or(0, HashMap::len)
+    }
+
+    fn pledged_incomes(&self) -> &PledgedIncomes {
+        self.pledged_incomes.get(|| {
+            let mut refs = PledgedIncomes::new();
+            for i in self.incomes.values().filter(|i| i.status == IncomeStatus::Pledged) {
+                refs.entry(i.fund.clone()).or_default().insert(i.reference.as_str().into(), i.id);
+            }
+            refs
+        })
+    }
+
+    /// Record that income `id`, pledged to `fund`, carries `reference`
+    /// (after its check with [`Funds::pledged_with`]).
+    fn pledge_income_reference(&mut self, fund: &FundId, reference: &str, id: EntryId) {
+        if let Some(refs) = self.pledged_incomes.built_mut() {
+            refs.entry(fund.clone()).or_default().insert(reference.into(), id);
+        }
+    }
+
+    /// Forget an income's `reference` of `fund`: it is no longer pledged.
+    fn unpledge_income_reference(&mut self, fund: &FundId, reference: &str) {
+        if let Some(refs) = self.pledged_incomes.built_mut().and_then(|r| r.get_mut(fund)) {
+            refs.remove(reference);
+        }
+    }
+
+    /// Build the indexes derived from the data now (opening does, so that
+    /// the first request does not).
+    pub fn build_indexes(&self) {
+        self.contributions.build_indexes();
+        self.pledged_incomes();
     }
 
     /// A proposal by id.
@@ -354,7 +412,6 @@ impl Funds {
             disbursements: Vec::new(),
             reconciliations: Vec::new(),
             rounds: Vec::new(),
-            pledged_references: BTreeMap::new(),
             excluded: BTreeMap::new(),
             incomes: Vec::new(),
         };
@@ -413,7 +470,7 @@ impl Funds {
     fn contribute(&mut self, ctx: &Ctx<'_>, b: &Contribution) -> Result<(), Refusal> {
         let author = ctx.member("contribution")?;
         let fund = self.active_fund(&b.fund)?;
-        if let Some(other) = fund.pledged_references.get(b.reference.as_str()) {
+        if let Some(other) = self.pledged_with(&b.fund, b.reference.as_str()) {
             return Err(Refusal::new(
                 Code::DuplicateReference,
                 format!("payment reference {:?} is already used by pledged contribution {other} to {}; a bank line could not tell them apart", b.reference, b.fund),
@@ -435,11 +492,11 @@ impl Funds {
             status: ContributionStatus::Pledged,
             extra: b.matching.map(|m| Box::new(ContributionExtra { matching: Some(m), ..Default::default() })),
         };
+        let place = self.contributions.len() as Position;
         let fund = self.fund_mut(&b.fund)?;
         fund.balances = balances;
-        fund.contributions.push(ctx.id);
-        fund.pledged_references.insert(b.reference.as_str().into(), ctx.id);
-        self.contributions.insert(ctx.id, c);
+        fund.contributions.push(place);
+        self.contributions.push(c);
         Ok(())
     }
 
@@ -485,17 +542,16 @@ impl Funds {
             let mut balances = fund.balances;
             balances.pledged = money(balances.pledged.minus(c.amount), "pledged")?;
             balances.check(&c.fund)?;
-            let (fund_id, reference) = (c.fund.clone(), c.reference.clone());
+            let fund_id = c.fund.clone();
             let f = self.fund_mut(&fund_id)?;
             f.balances = balances;
-            f.pledged_references.remove(reference.as_str());
-            if let Some(c) = self.contributions.get_mut(&b.entry) {
+            self.contributions.update(&b.entry, |c| {
                 c.status = ContributionStatus::Reversed;
                 let x = c.extra_mut();
                 x.reversed_by = Some(ctx.id);
                 x.reversal_reason = Some(b.reason.clone());
                 x.reversed_at = Some(ctx.received_at.clone());
-            }
+            });
             return Ok(());
         }
         if self.incomes.contains_key(&b.entry) {

@@ -192,12 +192,12 @@ impl Funds {
     pub(super) fn write_returns(&mut self, ctx: &Ctx<'_>, plan: ReturnPlan) {
         let at = ctx.received_at;
         for id in &plan.contributions {
-            if let Some(c) = self.contributions.get_mut(id) {
+            self.contributions.update(id, |c| {
                 c.status = ContributionStatus::Returned;
                 let x = c.extra_mut();
                 x.returned_by = Some(ctx.id);
                 x.returned_at = Some(at.clone());
-            }
+            });
         }
         for id in &plan.incomes {
             if let Some(i) = self.incomes.get_mut(id) {

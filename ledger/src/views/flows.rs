@@ -306,12 +306,7 @@ pub struct FlowsView {
 impl FlowsView {
     /// The flows of fund `f`.
     pub fn of(state: &State, f: &Fund) -> FlowsView {
-        let contributions = f
-            .contributions
-            .iter()
-            .filter_map(|c| state.funds.contributions.get(c))
-            .map(ContributionView::from)
-            .collect();
+        let contributions = state.funds.contributions_of(f).map(ContributionView::from).collect();
         let disbursements = f
             .disbursements
             .iter()

@@ -155,7 +155,7 @@ fn neg(b: Balance) -> Result<Balance, MoneyError> {
 fn movements(state: &State, f: &Fund) -> Result<Vec<Movement>, MoneyError> {
     let funds = &state.funds;
     let mut out = Vec::new();
-    for c in f.contributions.iter().filter_map(|id| funds.contributions.get(id)) {
+    for c in funds.contributions_of(f) {
         let Some(confirmed) = day(c.confirmed_at()) else { continue };
         if !matches!(c.status, ContributionStatus::Confirmed | ContributionStatus::Returned) {
             continue;
@@ -307,7 +307,7 @@ fn pending(state: &State, f: &Fund, to: NaiveDate) -> Result<StatementPending, M
         received.date() <= to && settled.iter().all(|s| s.is_none_or(|d| d > to))
     };
     let mut p = StatementPending::default();
-    for c in f.contributions.iter().filter_map(|id| funds.contributions.get(id)) {
+    for c in funds.contributions_of(f) {
         if open_at(&c.received_at, [day(c.confirmed_at()), day(c.reversed_at())]) {
             add(&mut p.contributions, c.amount.into())?;
         }

@@ -410,11 +410,7 @@ pub struct Trail {
 }
 
 /// How many of `ids` (in log order) have a record before `before`.
-fn before_count(
-    ids: &[ledger::ids::EntryId],
-    before: Option<u64>,
-    seq: impl Fn(&ledger::ids::EntryId) -> Option<u64>,
-) -> usize {
+fn before_count<T>(ids: &[T], before: Option<u64>, seq: impl Fn(&T) -> Option<u64>) -> usize {
     match before {
         None => ids.len(),
         Some(b) => ids.partition_point(|id| seq(id).is_some_and(|s| s < b)),
@@ -425,13 +421,13 @@ fn before_count(
 /// cursor of the page of older ones if there are any.
 fn money_in(w: &W<'_>, f: &Fund, before: Option<u64>) -> (Vec<InRow>, Option<u64>) {
     let s = w.state;
-    let nc = before_count(&f.contributions, before, |id| s.funds.contributions.get(id).map(|c| c.seq));
+    let nc = before_count(&f.contributions, before, |&pos| s.funds.contributions.at(pos).map(|c| c.seq));
     let ni = before_count(&f.incomes, before, |id| s.funds.incomes.get(id).map(|i| i.seq));
     let mut rows: Vec<InRow> = f.contributions[..nc]
         .iter()
         .rev()
         .take(super::fund::TRAIL)
-        .filter_map(|id| s.funds.contributions.get(id))
+        .filter_map(|&pos| s.funds.contributions.at(pos))
         .map(|c| InRow {
             e: w.entry(&c.id, Some(c.seq)),
             seq: c.seq,

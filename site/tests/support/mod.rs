@@ -119,5 +119,6 @@ pub fn world() -> World {
 fn c1_of(w: &World) -> String {
     let s = w.log.state();
     let f = s.funds.fund(&"warmte".parse().unwrap()).unwrap();
-    f.contributions[0].to_hex()
+    let first = s.funds.contributions_of(f).next().expect("warmte has a contribution");
+    first.id.to_hex()
 }
