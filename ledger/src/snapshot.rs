@@ -169,6 +169,10 @@ mod tests {
         bad[bytes.len() - 12] ^= 1;
         assert!(matches!(decode(&bad), Err(SnapshotError::Short { .. })), "the length itself");
         assert!(matches!(decode(b"{\"size\":3}"), Err(SnapshotError::Layout)));
+        // An earlier layout (contributions as a map, indexes inside) is not read, whatever it holds.
+        let mut earlier = b"meent-state/2\n".to_vec();
+        earlier.extend_from_slice(&bytes[MAGIC.len()..]);
+        assert!(matches!(decode(&earlier), Err(SnapshotError::Layout)));
         assert!(matches!(decode(&bytes[..MAGIC.len() + 10]), Err(SnapshotError::Short { .. })));
         assert!(matches!(decode(&bytes[..bytes.len() - 2]), Err(SnapshotError::Short { .. })));
         let mut longer = bytes.clone();
