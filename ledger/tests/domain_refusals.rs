@@ -195,7 +195,10 @@ fn the_scene_is_what_the_tests_assume() {
     assert_eq!(d("d1").status, DisbursementStatus::Pending);
     assert_eq!(d("d2").status, DisbursementStatus::Executed);
     assert_eq!(d("d4").status, DisbursementStatus::Reversed);
-    assert_eq!(w.state.funds.contributions.get(&w.id("c1").parse().unwrap()).unwrap().status, ContributionStatus::Confirmed);
+    assert_eq!(
+        w.state.funds.contributions.get(&w.id("c1").parse().unwrap()).unwrap().status,
+        ContributionStatus::Confirmed
+    );
     assert_eq!(w.fund("oud").status, FundStatus::Dissolved);
     let m = &f.matching[0];
     // Collectives' confirmed: coop 1000 + food 500; city paid 300.

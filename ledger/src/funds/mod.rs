@@ -33,10 +33,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
+use crate::derived::Derived;
 use crate::entry::{
     Admission, Body, Charter, Contribution, FundCreate, FundRef, ProposalKind, Reconciliation, Reversal,
 };
-use crate::derived::Derived;
 use crate::error::{Code, Refusal};
 use crate::ids::{Author, EntryId, FundId, MemberId, Seq};
 use crate::money::{Balance, MoneyError};
