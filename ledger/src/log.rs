@@ -504,6 +504,9 @@ impl Log {
                 .apply(seq, &rec.received_at, &rec.entry)
                 .map_err(|e| corrupt(format!("record {seq} breaks a rule on replay: {e}")))?;
         }
+        // After a replay without a snapshot, here rather than under the
+        // writer's lock at the first reversal or reconciliation.
+        state.funds.build_indexes();
         tracing::info!(
             "opened the log of {} records in {:.2?}: records checked in {:.2?}, snapshot read in {:.2?}, {replayed} records replayed",
             cp.size,
