@@ -27,8 +27,11 @@ use crate::ids::{EntryId, FundId};
 /// A contribution's place in the log: 0 for the first contribution.
 pub type Position = u64;
 
-/// Contributions per chunk: about 200 KiB.
-pub const CHUNK: usize = 1024;
+/// Contributions per chunk: about 50 KiB. Small enough that a
+/// reconciliation confirming its most (1 000) scattered contributions while
+/// a snapshot is being written copies ~50 MiB at worst; large enough that
+/// a copy of the log is a few thousand pointers at a million contributions.
+pub const CHUNK: usize = 256;
 
 type Chunks = [Arc<Vec<ContributionState>>];
 
