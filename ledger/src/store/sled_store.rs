@@ -1158,6 +1158,19 @@ mod tests {
     use super::*;
     use crate::merkle::{leaf_hash, Frontier};
 
+    /// The positions a scan visited before it failed, and its error.
+    fn failed_scan(store: &SledStore) -> (Vec<Seq>, String) {
+        let mut seen = Vec::new();
+        let e = store
+            .scan_records(&mut |recs| {
+                seen.extend(recs.iter().map(|r| r.seq));
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap_err()
+            .to_string();
+        (seen, e)
+    }
+
     fn id(seq: Seq) -> EntryId {
         let mut b = [0u8; 32];
         b[..8].copy_from_slice(&seq.to_be_bytes());
@@ -1283,14 +1296,7 @@ mod tests {
             store.flush().unwrap();
         }
         let store = reopen(dir.path()).unwrap();
-        let mut seen = Vec::new();
-        let e = store
-            .scan_records(&mut |recs| {
-                seen.extend(recs.iter().map(|r| r.seq));
-                std::ops::ControlFlow::Continue(())
-            })
-            .unwrap_err()
-            .to_string();
+        let (seen, e) = failed_scan(&store);
         let first = seen.len() as u64;
         assert!(e.contains(&format!("segment at record {first}")) && e.contains("cut short"), "{e}");
         assert!((200..=250).contains(&first), "{first}");
@@ -1364,14 +1370,7 @@ mod tests {
             store.commit(&Commit { records, ..Commit::default() }).unwrap();
         }
         let store = reopen(dir.path()).unwrap();
-        let mut seen = Vec::new();
-        let e = store
-            .scan_records(&mut |recs| {
-                seen.extend(recs.iter().map(|r| r.seq));
-                std::ops::ControlFlow::Continue(())
-            })
-            .unwrap_err()
-            .to_string();
+        let (seen, e) = failed_scan(&store);
         assert!(e.contains("records 2 and 6 carry the same entry id"), "{e}");
         assert_eq!(seen, (0..6).collect::<Vec<_>>());
         // A store opened without the check answers lookups with the same error.
